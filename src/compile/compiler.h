@@ -1,0 +1,33 @@
+// Resources -> Snapshot. A pure function: no sockets, no clock, no globals, so
+// tests can ask "where would this request go?" without sending it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "compile/snapshot.h"
+#include "config/resources.h"
+
+namespace torii::compile {
+
+// Who this gateway process is: matched against Gateway selectors, exportTo and
+// DestinationRule lookup, like the gateway pod's labels and namespace in Istio.
+struct GatewayIdentity {
+  std::string namespace_ = "istio-system";
+  config::Labels labels = {{"istio", "ingressgateway"}};
+  std::string domain_suffix = "cluster.local";
+  std::string root_namespace = "istio-system";
+  // Gateway port.number -> port to bind (Istio binds the Service targetPort).
+  std::map<uint32_t, uint32_t> port_map;
+  std::string bind = "0.0.0.0";  // default bind address when a server has no `bind`
+};
+
+struct CompileResult {
+  std::shared_ptr<Snapshot> snapshot;  // never null
+  config::Diagnostics diagnostics;     // also copied into snapshot->diagnostics
+};
+
+CompileResult compile(const config::ResourceSet& resources, const GatewayIdentity& identity);
+
+}  // namespace torii::compile

@@ -1,0 +1,52 @@
+// Everything a worker needs to serve traffic, compiled from one consistent set
+// of resources. Immutable once built; shared by pointer
+// (std::shared_ptr<const Snapshot>) with every worker. A request keeps the
+// snapshot it started with until it ends, so a reload never changes a request
+// half-way through.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "config/diagnostic.h"
+#include "router/route_table.h"
+#include "upstream/cluster_info.h"
+
+namespace torii::compile {
+
+// One Gateway server that contributed to a listener.
+struct ServerInfo {
+  std::string gateway;  // namespace/name
+  std::string port_name;
+  std::string protocol;  // HTTP, HTTPS, ...
+  std::vector<std::string> hosts;  // as normalised (ns/host)
+  bool https_redirect = false;
+};
+
+struct Listener {
+  std::string name;           // "0.0.0.0_80" (bind_listenport), stable across reloads
+  std::string bind;           // address to bind
+  uint32_t gateway_port = 0;  // Gateway port.number (what match.port compares to)
+  uint32_t listen_port = 0;   // after --port-map
+  std::string protocol;       // HTTP for plaintext HTTP-family servers
+  std::vector<ServerInfo> servers;
+  std::shared_ptr<const router::RouteTable> routes;  // "http.<port>"
+};
+
+struct Snapshot {
+  uint64_t version = 0;  // increases with every published snapshot
+  std::vector<Listener> listeners;
+  std::vector<std::unique_ptr<upstream::ClusterInfo>> clusters;  // index == ClusterInfo::index
+  std::unordered_map<std::string, const upstream::ClusterInfo*> clusters_by_name;
+  config::Diagnostics diagnostics;  // compile-time warnings/notices (dropped servers, ...)
+
+  const Listener* find_listener(const std::string& name) const;
+  const upstream::ClusterInfo* find_cluster(const std::string& name) const;
+};
+
+using SnapshotPtr = std::shared_ptr<const Snapshot>;
+
+}  // namespace torii::compile

@@ -1,0 +1,296 @@
+// Typed Istio / Kubernetes resources, as read from YAML.
+//
+// These structs are plain data: the loader (loader.h) fills them from YAML and
+// records where each came from; validation (validate.h) checks them; the
+// compiler (compile/compiler.h) turns a ResourceSet into a Snapshot. Nothing
+// here is used on the request path.
+//
+// Field names follow the Istio API (camelCase in YAML, snake_case here).
+// Only the fields some issue implements are modelled; unknown fields are
+// ignored the way `kubectl apply` of an Istio CRD would prune them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace torii::config {
+
+using Labels = std::map<std::string, std::string>;
+
+// Where an object (or a field of it) was written.
+struct SourceRef {
+  std::string file;
+  int line = 0;  // 1-based; 0 when unknown
+};
+
+struct ObjectMeta {
+  std::string name;
+  std::string namespace_;  // defaulted by the loader (--default-namespace)
+  Labels labels;
+  Labels annotations;
+  std::string creation_timestamp;  // RFC 3339 as written; empty if absent
+  SourceRef source;                // file and line of the document
+  // Position of the document in load order (files sorted by path, documents in
+  // file order). Stands in for creation time when creationTimestamp is absent,
+  // so "older" means "loaded earlier", which is what `kubectl apply` of the
+  // same files in the same order would give.
+  int64_t load_order = 0;
+};
+
+// Istio StringMatch. `{}` and `regex: "*"` mean presence (kind == Presence).
+struct StringMatch {
+  enum class Kind { Exact, Prefix, Regex, Presence };
+  Kind kind = Kind::Presence;
+  std::string value;
+};
+
+struct PortSelector {
+  uint32_t number = 0;  // 0 = not set
+};
+
+struct Destination {
+  std::string host;
+  std::string subset;
+  PortSelector port;
+};
+
+struct HeaderOperations {
+  std::map<std::string, std::string> set;
+  std::map<std::string, std::string> add;
+  std::vector<std::string> remove;
+};
+
+struct Headers {
+  HeaderOperations request;
+  HeaderOperations response;
+};
+
+struct HTTPRouteDestination {
+  Destination destination;
+  int32_t weight = 0;
+  bool weight_set = false;
+  std::optional<Headers> headers;
+};
+
+struct HTTPMatchRequest {
+  std::string name;
+  std::optional<StringMatch> uri;
+  std::optional<StringMatch> scheme;
+  std::optional<StringMatch> method;
+  std::optional<StringMatch> authority;
+  std::map<std::string, StringMatch> headers;
+  std::map<std::string, StringMatch> without_headers;
+  std::map<std::string, StringMatch> query_params;
+  uint32_t port = 0;
+  std::vector<std::string> gateways;  // as written; resolved by the compiler
+  Labels source_labels;
+  std::string source_namespace;
+  bool ignore_uri_case = false;
+  SourceRef source;
+};
+
+struct HTTPRewrite {
+  std::string uri;
+  std::string authority;
+  std::optional<std::pair<std::string, std::string>> uri_regex_rewrite;  // match, rewrite
+};
+
+struct HTTPRedirect {
+  std::string uri;
+  std::string authority;
+  std::string scheme;
+  std::string prefix_rewrite;
+  uint32_t port = 0;
+  std::string derive_port;     // FROM_PROTOCOL_DEFAULT | FROM_REQUEST_PORT | ""
+  uint32_t redirect_code = 0;  // 0 => 301
+};
+
+struct HTTPDirectResponse {
+  uint32_t status = 0;
+  std::optional<std::string> body;  // decoded (string or base64 bytes)
+};
+
+struct Delegate {
+  std::string name;
+  std::string namespace_;
+};
+
+// Durations are kept in milliseconds; -1 means "not set".
+struct HTTPRetry {
+  int32_t attempts = 0;
+  int64_t per_try_timeout_ms = -1;
+  std::string retry_on;
+  std::optional<bool> retry_remote_localities;
+};
+
+struct HTTPRoute {
+  std::string name;
+  std::vector<HTTPMatchRequest> match;
+  std::vector<HTTPRouteDestination> route;
+  std::optional<HTTPRedirect> redirect;
+  std::optional<HTTPDirectResponse> direct_response;
+  std::optional<Delegate> delegate;
+  std::optional<HTTPRewrite> rewrite;
+  int64_t timeout_ms = -1;
+  std::optional<HTTPRetry> retries;
+  std::optional<Headers> headers;
+  SourceRef source;
+};
+
+struct VirtualService {
+  ObjectMeta meta;
+  std::vector<std::string> hosts;
+  std::vector<std::string> gateways;
+  std::vector<HTTPRoute> http;
+  bool has_tls = false;  // tls/tcp routes: later issues; recorded so validation can say so
+  bool has_tcp = false;
+  std::vector<std::string> export_to;
+};
+
+struct ServerTLSSettings {
+  bool https_redirect = false;
+  std::string mode;  // as written, upper-cased
+  std::string server_certificate;
+  std::string private_key;
+  std::string ca_certificates;
+  std::string credential_name;
+};
+
+struct Port {
+  uint32_t number = 0;
+  std::string protocol;  // upper-cased
+  std::string name;
+  uint32_t target_port = 0;
+};
+
+struct Server {
+  Port port;
+  std::string bind;
+  std::vector<std::string> hosts;
+  std::optional<ServerTLSSettings> tls;
+  std::string name;
+  SourceRef source;
+};
+
+struct Gateway {
+  ObjectMeta meta;
+  Labels selector;
+  std::vector<Server> servers;
+};
+
+struct Subset {
+  std::string name;
+  Labels labels;
+};
+
+struct DestinationRule {
+  ObjectMeta meta;
+  std::string host;
+  std::vector<Subset> subsets;
+  std::vector<std::string> export_to;
+  // trafficPolicy: the traffic-policy issue; kept out of the core model.
+};
+
+// Also the element type of ServiceEntry.endpoints.
+struct WorkloadEntry {
+  ObjectMeta meta;  // empty name for inline ServiceEntry endpoints
+  std::string address;
+  std::map<std::string, uint32_t> ports;  // service port name -> port
+  Labels labels;
+  std::string network;
+  std::string locality;
+  uint32_t weight = 0;  // 0 = not set (=> 1)
+  std::string service_account;
+};
+
+struct ServiceEntry {
+  ObjectMeta meta;
+  std::vector<std::string> hosts;
+  std::vector<std::string> addresses;
+  std::vector<Port> ports;
+  std::string location;    // MESH_EXTERNAL (default) | MESH_INTERNAL
+  std::string resolution;  // NONE (default) | STATIC | DNS | DNS_ROUND_ROBIN
+  std::vector<WorkloadEntry> endpoints;
+  std::optional<Labels> workload_selector;
+  std::vector<std::string> export_to;
+  std::vector<std::string> subject_alt_names;
+};
+
+// Kubernetes core/v1 Service.
+struct ServicePort {
+  std::string name;
+  std::string protocol;  // TCP/UDP/SCTP (L4)
+  std::string app_protocol;
+  uint32_t port = 0;
+  // targetPort may be a number or a named container port.
+  uint32_t target_port = 0;
+  std::string target_port_name;
+};
+
+struct Service {
+  ObjectMeta meta;
+  std::optional<Labels> selector;  // absent => endpoints come only from Endpoints/EndpointSlices
+  std::vector<ServicePort> ports;
+  std::string type;           // ClusterIP, NodePort, LoadBalancer, ExternalName
+  std::string external_name;  // for ExternalName
+  std::string cluster_ip;
+};
+
+struct Pod {
+  ObjectMeta meta;
+  std::string pod_ip;
+  bool ready = true;  // status.conditions Ready (absent => true)
+  // containerPort names for named targetPorts: name -> number
+  std::map<std::string, uint32_t> container_ports;
+  std::string node_name;
+};
+
+struct ObjectReference {
+  std::string kind;
+  std::string name;
+  std::string namespace_;
+};
+
+// discovery.k8s.io/v1 EndpointSlice, and core/v1 Endpoints converted to the
+// same shape by the loader (one slice per subset).
+struct EndpointSlice {
+  ObjectMeta meta;
+  std::string service_name;  // label kubernetes.io/service-name, or Endpoints name
+  struct EndpointPort {
+    std::string name;
+    uint32_t port = 0;
+  };
+  struct Endpoint {
+    std::vector<std::string> addresses;
+    bool ready = true;
+    std::optional<ObjectReference> target_ref;
+    std::string zone;
+    std::string node_name;
+  };
+  std::vector<EndpointPort> ports;
+  std::vector<Endpoint> endpoints;
+};
+
+struct Namespace {
+  ObjectMeta meta;
+};
+
+// Everything loaded from all sources, after validation. Objects that failed
+// validation are not here (see Store for last-good handling).
+struct ResourceSet {
+  std::vector<Gateway> gateways;
+  std::vector<VirtualService> virtual_services;
+  std::vector<DestinationRule> destination_rules;
+  std::vector<ServiceEntry> service_entries;
+  std::vector<WorkloadEntry> workload_entries;
+  std::vector<Service> services;
+  std::vector<Pod> pods;
+  std::vector<EndpointSlice> endpoint_slices;
+  std::vector<Namespace> namespaces;
+};
+
+}  // namespace torii::config

@@ -1,0 +1,45 @@
+// The set of objects in force, across reloads.
+//
+// Each apply() replaces the whole content with what was loaded, except that an
+// object which is now invalid keeps its last good version (istiod's behaviour
+// for a rejected update: the previous accepted version stays). An object that
+// disappeared from the files is deleted. Generations count content changes of
+// one object, like metadata.generation in Kubernetes.
+//
+// Used from the control thread only.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "config/loader.h"
+
+namespace torii::config {
+
+struct ObjectStatus {
+  ObjectKey key;
+  SourceRef source;
+  int64_t generation = 0;      // of the version in force (0 if none)
+  bool in_force = false;       // some version of it is being served
+  bool latest_rejected = false;  // the latest version failed; an older one may be in force
+  Diagnostics errors;          // why the latest version was rejected
+};
+
+class Store {
+ public:
+  struct Result {
+    ResourceSet resources;               // what to compile
+    std::vector<ObjectStatus> objects;   // sorted by key
+    Diagnostics diagnostics;             // from the load
+  };
+
+  Result apply(LoadResult loaded);
+
+ private:
+  struct Entry;
+  std::map<ObjectKey, struct EntryData> dummy_;  // replaced by the implementation
+};
+
+}  // namespace torii::config

@@ -1,0 +1,105 @@
+#include "http/header_map.h"
+
+#include <algorithm>
+
+namespace torii::http {
+
+namespace {
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+}  // namespace
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = lower(c);
+  return out;
+}
+
+bool has_token(std::string_view list, std::string_view token) {
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    std::string_view item = trim(list.substr(0, comma));
+    if (iequals(item, token)) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+void HeaderMap::add(std::string_view name, std::string_view value) {
+  entries_.push_back(Entry{to_lower(name), std::string(value)});
+}
+
+void HeaderMap::set(std::string_view name, std::string_view value) {
+  bool replaced = false;
+  auto it = entries_.begin();
+  while (it != entries_.end()) {
+    if (iequals(it->name, name)) {
+      if (!replaced) {
+        it->value.assign(value);
+        replaced = true;
+        ++it;
+      } else {
+        it = entries_.erase(it);
+      }
+    } else {
+      ++it;
+    }
+  }
+  if (!replaced) add(name, value);
+}
+
+size_t HeaderMap::remove(std::string_view name) {
+  size_t before = entries_.size();
+  std::erase_if(entries_, [&](const Entry& e) { return iequals(e.name, name); });
+  return before - entries_.size();
+}
+
+size_t HeaderMap::remove_prefix(std::string_view prefix) {
+  size_t before = entries_.size();
+  std::erase_if(entries_, [&](const Entry& e) {
+    return e.name.size() >= prefix.size() && iequals(std::string_view(e.name).substr(0, prefix.size()), prefix);
+  });
+  return before - entries_.size();
+}
+
+const std::string* HeaderMap::get(std::string_view name) const {
+  for (const Entry& e : entries_) {
+    if (iequals(e.name, name)) return &e.value;
+  }
+  return nullptr;
+}
+
+std::string HeaderMap::get_joined(std::string_view name, bool* found) const {
+  std::string out;
+  bool any = false;
+  for (const Entry& e : entries_) {
+    if (!iequals(e.name, name)) continue;
+    if (any) out += ',';
+    out += e.value;
+    any = true;
+  }
+  if (found) *found = any;
+  return out;
+}
+
+size_t HeaderMap::byte_size() const {
+  size_t n = 0;
+  for (const Entry& e : entries_) n += e.name.size() + e.value.size();
+  return n;
+}
+
+}  // namespace torii::http

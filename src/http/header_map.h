@@ -1,0 +1,57 @@
+// An ordered list of HTTP header fields with case-insensitive lookup.
+//
+// Names are stored lower-cased (as Envoy and HTTP/2 do, and as Istio gateways
+// send them upstream); values are kept as received. Repeated fields stay as
+// separate entries so they are forwarded as received; `get_joined` gives the
+// comma-joined value that Envoy's header matchers see.
+//
+// Owned by one stream on one worker thread; not thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace torii::http {
+
+class HeaderMap {
+ public:
+  struct Entry {
+    std::string name;  // lower-case
+    std::string value;
+  };
+
+  // Appends a field; `name` is lower-cased.
+  void add(std::string_view name, std::string_view value);
+  // Replaces every field of that name with one field (appends if absent).
+  void set(std::string_view name, std::string_view value);
+  // Removes every field of that name; returns how many were removed.
+  size_t remove(std::string_view name);
+  // Removes every field whose name starts with `prefix` (lower-case).
+  size_t remove_prefix(std::string_view prefix);
+
+  // First value of that name, or nullptr.
+  const std::string* get(std::string_view name) const;
+  // All values of that name joined by ","; `found` tells presence.
+  std::string get_joined(std::string_view name, bool* found = nullptr) const;
+  bool has(std::string_view name) const { return get(name) != nullptr; }
+
+  const std::vector<Entry>& entries() const { return entries_; }
+  size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  void clear() { entries_.clear(); }
+  // Sum of name and value lengths, for header-size limits.
+  size_t byte_size() const;
+
+ private:
+  std::vector<Entry> entries_;
+};
+
+// ASCII case-insensitive equality, for header names and tokens.
+bool iequals(std::string_view a, std::string_view b);
+std::string to_lower(std::string_view s);
+// True if the comma-separated header value contains `token` (case-insensitive).
+bool has_token(std::string_view list, std::string_view token);
+
+}  // namespace torii::http

@@ -1,0 +1,75 @@
+// The data plane: worker threads, each with its own event loop, its own
+// SO_REUSEPORT listening sockets and its own upstream connection pools.
+//
+// Threading: construct, start(), publish() and stop() from the control
+// thread only. Workers never touch each other's state; a new snapshot reaches
+// each worker through its own mailbox (eventfd wake-up + swap of its local
+// pointer), never through a shared lock on the request path.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "compile/snapshot.h"
+#include "proxy/stats.h"
+
+namespace torii::proxy {
+
+// Limits and behaviour switches; every limit has a default (Envoy's, unless
+// said otherwise) and a command-line setting.
+struct ServerOptions {
+  int workers = 1;
+  bool accept_http10 = true;                  // Istio answers 426; see README
+  uint32_t max_request_headers_bytes = 60 * 1024;  // Envoy: 60 KiB -> 431
+  uint32_t max_request_headers_count = 100;        // Envoy: 100 -> 431
+  uint32_t max_response_headers_bytes = 60 * 1024;
+  // Bytes buffered per direction before reading from the other side pauses
+  // (Envoy's per_connection_buffer_limit_bytes default is 1 MiB).
+  uint32_t buffer_limit_bytes = 1024 * 1024;
+  uint32_t downstream_idle_timeout_ms = 3600 * 1000;  // Envoy HCM: 1 h
+  uint32_t upstream_idle_timeout_ms = 3600 * 1000;    // Envoy: 1 h
+  uint32_t request_headers_timeout_ms = 0;            // 0 = off (Envoy default)
+  uint32_t drain_timeout_ms = 5000;                   // terminationDrainDuration
+  std::string server_header = "istio-envoy";
+};
+
+class Worker;
+
+class Server {
+ public:
+  explicit Server(ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Starts the worker threads (they serve nothing until the first publish).
+  void start();
+
+  // Makes `snapshot` the one new requests use: opens listeners that are new,
+  // closes the ones that are gone, leaves unchanged ones alone (connections on
+  // them are not disturbed), then hands the snapshot to every worker.
+  // Returns one message per listener that could not be bound (the rest serve).
+  std::vector<std::string> publish(compile::SnapshotPtr snapshot);
+
+  // True once a snapshot was published and every one of its listeners is bound.
+  bool ready() const { return ready_.load(std::memory_order_acquire); }
+
+  // Stops accepting, lets in-flight requests finish for up to
+  // options.drain_timeout_ms, then closes everything and joins the workers.
+  void drain_and_stop();
+
+  std::vector<const WorkerStats*> worker_stats() const;
+  const ServerOptions& options() const { return options_; }
+
+ private:
+  ServerOptions options_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::atomic<bool> ready_{false};
+  struct ListenerSet;
+  std::unique_ptr<ListenerSet> listeners_;
+};
+
+}  // namespace torii::proxy

@@ -1,0 +1,61 @@
+// Gateway-wide counters, exposed on the admin /stats page.
+//
+// Each worker owns one WorkerStats and is its only writer; the admin thread
+// reads all of them and sums. Relaxed atomics make those reads well-defined
+// without putting a lock or a contended cache line on the request path.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace torii::proxy {
+
+// Envoy's names where Envoy has one (http.<prefix>.downstream_rq_2xx, ...).
+#define TORII_WORKER_COUNTERS(X)                                                         \
+  X(downstream_cx_total)                                                                 \
+  X(downstream_cx_active)                                                                \
+  X(downstream_rq_total)                                                                 \
+  X(downstream_rq_active)                                                                \
+  X(downstream_rq_1xx)                                                                   \
+  X(downstream_rq_2xx)                                                                   \
+  X(downstream_rq_3xx)                                                                   \
+  X(downstream_rq_4xx)                                                                   \
+  X(downstream_rq_5xx)                                                                   \
+  X(downstream_rq_http1_0)                                                               \
+  X(downstream_rq_rx_reset)                                                              \
+  X(downstream_cx_protocol_error)                                                        \
+  X(downstream_rq_too_large_headers)                                                     \
+  X(no_route)                                                                            \
+  X(no_cluster)                                                                          \
+  X(no_healthy_upstream)                                                                 \
+  X(upstream_rq_total)                                                                   \
+  X(upstream_rq_completed)                                                               \
+  X(upstream_cx_total)                                                                   \
+  X(upstream_cx_active)                                                                  \
+  X(upstream_cx_connect_fail)                                                            \
+  X(upstream_cx_connect_timeout)                                                         \
+  X(upstream_rq_reset_before_response)                                                   \
+  X(upstream_cx_reused)
+
+struct WorkerStats {
+#define TORII_DECLARE_COUNTER(name) std::atomic<uint64_t> name{0};
+  TORII_WORKER_COUNTERS(TORII_DECLARE_COUNTER)
+#undef TORII_DECLARE_COUNTER
+
+  // Single-writer increment: a relaxed load+store, no locked instruction.
+  static void inc(std::atomic<uint64_t>& c, uint64_t n = 1) {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  static void dec(std::atomic<uint64_t>& c) {
+    c.store(c.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  }
+  void count_response(int status);
+};
+
+// Summed counters as (name, value), in declaration order.
+std::vector<std::pair<std::string, uint64_t>> sum_stats(const std::vector<const WorkerStats*>& workers);
+
+}  // namespace torii::proxy

@@ -1,0 +1,52 @@
+// Compiled request conditions of one route (Envoy's RouteMatch): path matcher
+// plus header / query parameter matchers. Regexes are compiled once (RE2, full
+// match, as Istio requires).
+#pragma once
+
+#include <re2/re2.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace torii::router {
+
+struct RequestView;
+
+// A compiled Istio StringMatch.
+struct StringMatcher {
+  enum class Kind { Exact, Prefix, Regex, Presence };
+  Kind kind = Kind::Presence;
+  std::string value;
+  std::shared_ptr<const re2::RE2> regex;  // Kind::Regex only
+  bool ignore_case = false;               // exact/prefix only (ignoreUriCase)
+  bool matches(std::string_view input) const;
+};
+
+struct HeaderMatcher {
+  std::string name;  // lower-case; ":method", ":authority", ":scheme" are pseudo-headers
+  StringMatcher value;
+  bool invert = false;  // withoutHeaders
+  // withoutHeaders with a value form: a missing header counts as "" (Envoy's
+  // treat_missing_header_as_empty), so it satisfies the inverted matcher.
+  bool treat_missing_as_empty = false;
+};
+
+struct QueryParamMatcher {
+  std::string name;
+  StringMatcher value;
+};
+
+struct RouteMatch {
+  StringMatcher path;  // no uri => prefix "/"
+  std::vector<HeaderMatcher> headers;
+  std::vector<QueryParamMatcher> query_params;
+
+  bool matches(const RequestView& request) const;
+  // Envoy/Istio catch-all: prefix "/" (or "") or regex ".*", with no header
+  // or query matchers (Istio IsCatchAllRoute).
+  bool is_catch_all() const;
+};
+
+}  // namespace torii::router

@@ -1,0 +1,45 @@
+// The compiled, immutable description of one upstream cluster: Envoy's
+// `outbound|<port>|<subset>|<host>`. Built by the compiler, owned by a
+// Snapshot, read by workers. Per-worker mutable state (pools, LB cursors) is
+// kept elsewhere, keyed by cluster name, so it can outlive a snapshot.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace torii::upstream {
+
+struct Endpoint {
+  std::string address;  // IP as text, for logs and /config_dump
+  uint16_t port = 0;
+  sockaddr_storage sockaddr{};  // ready for connect()
+  socklen_t sockaddr_len = 0;
+  std::map<std::string, std::string> labels;
+  std::string locality;
+  uint32_t weight = 1;
+  // Where this endpoint came from: "EndpointSlice ns/name", "WorkloadEntry ns/name",
+  // "ServiceEntry ns/name".
+  std::string origin;
+};
+
+struct ClusterInfo {
+  std::string name;          // outbound|8000|v1|httpbin.default.svc.cluster.local
+  std::string service_host;  // httpbin.default.svc.cluster.local
+  uint32_t port = 0;         // service port
+  std::string subset;        // empty for the whole service
+  std::vector<Endpoint> endpoints;
+  uint32_t connect_timeout_ms = 10000;  // mesh connectTimeout default
+  // Dense index of this cluster within its snapshot, so per-worker state can
+  // live in a plain vector indexed by it.
+  size_t index = 0;
+};
+
+// Fills endpoint.sockaddr from address/port; false if address is not an IP.
+bool resolve_numeric(Endpoint& endpoint);
+
+}  // namespace torii::upstream
