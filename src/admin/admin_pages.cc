@@ -1,0 +1,57 @@
+#include "admin/admin_pages.h"
+
+#include "admin/config_dump.h"
+#include "proxy/stats.h"
+
+namespace torii::admin {
+
+namespace {
+
+AdminResponse stats_page(const ConfigState& state, const proxy::Server& server) {
+  std::string body;
+  for (const auto& [name, value] : proxy::sum_stats(server.worker_stats())) {
+    body += name + ": " + std::to_string(value) + "\n";
+  }
+  body += "config_reloads: " + std::to_string(state.reloads) + "\n";
+  size_t rejected = 0;
+  for (const auto& o : state.objects) rejected += o.latest_rejected || !o.in_force ? 1 : 0;
+  body += "config_rejected_objects: " + std::to_string(rejected) + "\n";
+  if (state.snapshot) {
+    body += "snapshot_version: " + std::to_string(state.snapshot->version) + "\n";
+    body += "snapshot_listeners: " + std::to_string(state.snapshot->listeners.size()) + "\n";
+    body += "snapshot_clusters: " + std::to_string(state.snapshot->clusters.size()) + "\n";
+  }
+  return {200, "text/plain", body};
+}
+
+}  // namespace
+
+AdminServer::Handler make_admin_handler(const ConfigStateHolder& holder, const proxy::Server& server) {
+  return [&holder, &server](const AdminRequest& request) -> AdminResponse {
+    if (request.method != "GET" && request.method != "HEAD") {
+      return {405, "text/plain", "only GET is supported\n"};
+    }
+    if (request.path == "/ready") {
+      ConfigState state = holder.get();
+      if (state.snapshot && server.ready()) return {200, "text/plain", "LIVE\n"};
+      std::string why = !state.snapshot ? "no configuration loaded yet\n" : "listeners not bound\n";
+      for (const auto& e : state.listener_errors) why += e + "\n";
+      return {503, "text/plain", why};
+    }
+    if (request.path == "/config_dump") {
+      return {200, "application/json", config_dump(holder.get()).dump(2) + "\n"};
+    }
+    if (request.path == "/stats") {
+      return stats_page(holder.get(), server);
+    }
+    if (request.path == "/") {
+      return {200, "text/plain",
+              "torii admin\n  /ready        200 once config is loaded and listeners are bound\n"
+              "  /config_dump  resources, rejected objects, compiled listeners/routes/clusters (JSON)\n"
+              "  /stats        counters\n"};
+    }
+    return {404, "text/plain", "no such admin page; see /\n"};
+  };
+}
+
+}  // namespace torii::admin

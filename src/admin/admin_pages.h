@@ -1,0 +1,16 @@
+// The admin pages: /ready, /config_dump, /stats, and an index.
+#pragma once
+
+#include <functional>
+
+#include "admin/admin_server.h"
+#include "admin/config_state.h"
+#include "proxy/server.h"
+
+namespace torii::admin {
+
+// Builds the handler serving every admin page from the shared state and the
+// data plane's counters. Both referenced objects must outlive the handler.
+AdminServer::Handler make_admin_handler(const ConfigStateHolder& state, const proxy::Server& server);
+
+}  // namespace torii::admin

@@ -1,0 +1,43 @@
+// What the admin endpoint shows about configuration: the snapshot in force and
+// the status of every object. The control thread replaces it after each
+// reload; the admin thread reads a copy. A mutex is fine here: neither side is
+// on the request path.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "compile/snapshot.h"
+#include "config/diagnostic.h"
+#include "config/store.h"
+
+namespace torii::admin {
+
+struct ConfigState {
+  compile::SnapshotPtr snapshot;              // in force; null before the first load
+  std::vector<config::ObjectStatus> objects;  // every object seen in the last load
+  config::Diagnostics diagnostics;            // of the last load + compile
+  std::vector<std::string> listener_errors;   // listeners that could not be bound
+  uint64_t reloads = 0;                       // successful snapshot publications
+  std::string last_reload;                    // RFC 3339 UTC time of the last publication
+};
+
+class ConfigStateHolder {
+ public:
+  void set(ConfigState state) {
+    std::lock_guard<std::mutex> lock(mu_);
+    state_ = std::move(state);
+  }
+  ConfigState get() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return state_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  ConfigState state_;
+};
+
+}  // namespace torii::admin

@@ -1,0 +1,196 @@
+#include "cli/options.h"
+
+#include <charconv>
+#include <thread>
+
+namespace torii::cli {
+
+namespace {
+
+bool parse_uint(const std::string& s, uint64_t max, uint64_t& out) {
+  if (s.empty()) return false;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && ptr == s.data() + s.size() && out <= max;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(sep, start);
+    if (end == std::string::npos) end = s.size();
+    if (end > start) out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+bool parse_labels(const std::string& value, config::Labels& labels, std::string& error) {
+  labels.clear();
+  for (const std::string& kv : split(value, ',')) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      error = "--labels: expected k=v[,k=v], got '" + kv + "'";
+      return false;
+    }
+    labels[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return true;
+}
+
+bool parse_port_map(const std::string& value, std::map<uint32_t, uint32_t>& map, std::string& error) {
+  for (const std::string& pair : split(value, ',')) {
+    size_t eq = pair.find('=');
+    uint64_t from = 0, to = 0;
+    if (eq == std::string::npos || !parse_uint(pair.substr(0, eq), 65535, from) ||
+        !parse_uint(pair.substr(eq + 1), 65535, to) || from == 0 || to == 0) {
+      error = "--port-map: expected GWPORT=LISTENPORT[,...] with ports 1..65535, got '" + pair + "'";
+      return false;
+    }
+    map[static_cast<uint32_t>(from)] = static_cast<uint32_t>(to);
+  }
+  return true;
+}
+
+bool parse_host_port(const std::string& value, std::string& host, uint16_t& port, std::string& error) {
+  size_t colon = value.rfind(':');
+  uint64_t p = 0;
+  if (colon == std::string::npos || !parse_uint(value.substr(colon + 1), 65535, p)) {
+    error = "--admin: expected ADDR:PORT, got '" + value + "'";
+    return false;
+  }
+  host = value.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  port = static_cast<uint16_t>(p);
+  return true;
+}
+
+}  // namespace
+
+std::string usage() {
+  return R"(usage:
+  torii run --config PATH [--config PATH ...] [options]
+  torii validate --config PATH [--config PATH ...] [options]
+
+Configuration:
+  --config PATH             file or directory of multi-document YAML (repeatable)
+  --default-namespace NS    namespace of objects without metadata.namespace (default: default)
+  --no-watch                do not reload when the files change
+
+Who this gateway is:
+  --namespace NS            namespace the gateway runs in (default: istio-system)
+  --labels k=v[,k=v]        the gateway's labels, matched by Gateway.spec.selector
+                            (default: istio=ingressgateway)
+  --domain-suffix S         cluster domain suffix (default: cluster.local)
+
+Listening:
+  --port-map GW=PORT[,...]  bind Gateway port GW on PORT (default: the Gateway port as-is)
+  --bind ADDR               address for servers without `bind` (default: 0.0.0.0)
+  --admin ADDR:PORT         admin endpoint (default: 127.0.0.1:15000; port 0 disables)
+  --workers N               worker threads (default: number of cores)
+
+HTTP behaviour and limits (Envoy's defaults unless noted):
+  --reject-http10           answer HTTP/1.0 requests with 426 as Istio does (default: serve them)
+  --max-request-headers-kb N   request header bytes before 431 (default: 60)
+  --max-request-headers N      request header count before 431 (default: 100)
+  --buffer-limit-kb N          per-direction buffer before back-pressure (default: 1024)
+  --idle-timeout-s N           downstream idle connection timeout (default: 3600)
+  --upstream-idle-timeout-s N  idle upstream keep-alive connection timeout (default: 3600)
+  --drain-timeout-s N          on SIGTERM, how long in-flight requests may take (default: 5)
+)";
+}
+
+bool parse_options(int argc, char** argv, int first, Options& o, std::string& error) {
+  unsigned cores = std::thread::hardware_concurrency();
+  o.server.workers = cores == 0 ? 1 : static_cast<int>(cores);
+  for (int i = first; i < argc; ++i) {
+    std::string flag = argv[i];
+    std::string value;
+    // Accept both "--flag value" and "--flag=value".
+    size_t eq = flag.find('=');
+    bool inline_value = flag.rfind("--", 0) == 0 && eq != std::string::npos;
+    if (inline_value) {
+      value = flag.substr(eq + 1);
+      flag = flag.substr(0, eq);
+    }
+    auto need_value = [&]() -> bool {
+      if (inline_value) return true;
+      if (i + 1 >= argc) {
+        error = flag + ": missing value";
+        return false;
+      }
+      value = argv[++i];
+      return true;
+    };
+    auto uint_flag = [&](uint64_t max, uint64_t& out) -> bool {
+      if (!need_value()) return false;
+      if (!parse_uint(value, max, out)) {
+        error = flag + ": expected a number up to " + std::to_string(max) + ", got '" + value + "'";
+        return false;
+      }
+      return true;
+    };
+    uint64_t n = 0;
+    if (flag == "--config") {
+      if (!need_value()) return false;
+      o.config_paths.push_back(value);
+    } else if (flag == "--namespace") {
+      if (!need_value()) return false;
+      o.identity.namespace_ = value;
+    } else if (flag == "--labels") {
+      if (!need_value() || !parse_labels(value, o.identity.labels, error)) return false;
+    } else if (flag == "--default-namespace") {
+      if (!need_value()) return false;
+      o.load.default_namespace = value;
+    } else if (flag == "--port-map") {
+      if (!need_value() || !parse_port_map(value, o.identity.port_map, error)) return false;
+    } else if (flag == "--bind") {
+      if (!need_value()) return false;
+      o.identity.bind = value;
+    } else if (flag == "--admin") {
+      if (!need_value() || !parse_host_port(value, o.admin_address, o.admin_port, error)) return false;
+    } else if (flag == "--workers") {
+      if (!uint_flag(256, n)) return false;
+      if (n == 0) {
+        error = "--workers: must be at least 1";
+        return false;
+      }
+      o.server.workers = static_cast<int>(n);
+    } else if (flag == "--domain-suffix") {
+      if (!need_value()) return false;
+      o.identity.domain_suffix = value;
+    } else if (flag == "--no-watch") {
+      o.watch = false;
+    } else if (flag == "--reject-http10") {
+      o.server.accept_http10 = false;
+    } else if (flag == "--max-request-headers-kb") {
+      if (!uint_flag(8192, n)) return false;
+      o.server.max_request_headers_bytes = static_cast<uint32_t>(n * 1024);
+    } else if (flag == "--max-request-headers") {
+      if (!uint_flag(10000, n)) return false;
+      o.server.max_request_headers_count = static_cast<uint32_t>(n);
+    } else if (flag == "--buffer-limit-kb") {
+      if (!uint_flag(1024 * 1024, n)) return false;
+      o.server.buffer_limit_bytes = static_cast<uint32_t>(n * 1024);
+    } else if (flag == "--idle-timeout-s") {
+      if (!uint_flag(86400 * 7, n)) return false;
+      o.server.downstream_idle_timeout_ms = static_cast<uint32_t>(n * 1000);
+    } else if (flag == "--upstream-idle-timeout-s") {
+      if (!uint_flag(86400 * 7, n)) return false;
+      o.server.upstream_idle_timeout_ms = static_cast<uint32_t>(n * 1000);
+    } else if (flag == "--drain-timeout-s") {
+      if (!uint_flag(3600, n)) return false;
+      o.server.drain_timeout_ms = static_cast<uint32_t>(n * 1000);
+    } else {
+      error = "unknown option '" + flag + "'";
+      return false;
+    }
+  }
+  if (o.config_paths.empty()) {
+    error = "at least one --config PATH is required";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace torii::cli

@@ -1,0 +1,31 @@
+// Command-line options of `torii run` / `torii validate` (a contract other
+// issues and the acceptance checks rely on: keep the flag names).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "compile/compiler.h"
+#include "config/loader.h"
+#include "proxy/server.h"
+
+namespace torii::cli {
+
+struct Options {
+  std::vector<std::string> config_paths;  // --config (repeatable)
+  config::LoadOptions load;               // --default-namespace
+  compile::GatewayIdentity identity;      // --namespace --labels --port-map --bind --domain-suffix
+  proxy::ServerOptions server;            // --workers and the limits
+  std::string admin_address = "127.0.0.1";
+  uint16_t admin_port = 15000;  // --admin ADDR:PORT; port 0 disables
+  bool watch = true;            // --no-watch disables the file watcher
+};
+
+// Parses argv[first..] into `options`; on error returns false with `error` set.
+bool parse_options(int argc, char** argv, int first, Options& options, std::string& error);
+
+// The help text, listing every flag with its default.
+std::string usage();
+
+}  // namespace torii::cli

@@ -1,0 +1,27 @@
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "cli/control_plane.h"
+
+namespace torii::cli {
+
+int validate_command(const Options& options) {
+  config::Store store;
+  Compiled c = load_and_compile(options, store);
+  config::Diagnostics all = c.store.diagnostics;
+  all.insert(all.end(), c.compiled.diagnostics.begin(), c.compiled.diagnostics.end());
+  size_t errors = 0, warnings = 0;
+  for (const auto& d : all) {
+    std::printf("%s\n", d.format().c_str());
+    errors += d.severity == config::Diagnostic::Severity::Error;
+    warnings += d.severity == config::Diagnostic::Severity::Warning;
+  }
+  size_t objects = 0;
+  for (const auto& o : c.store.objects) objects += o.in_force ? 1 : 0;
+  const auto& snap = *c.compiled.snapshot;
+  std::fprintf(stderr, "%zu object(s) accepted, %zu error(s), %zu warning(s); %zu listener(s), %zu cluster(s)\n",
+               objects, errors, warnings, snap.listeners.size(), snap.clusters.size());
+  return errors > 0 ? 1 : 0;
+}
+
+}  // namespace torii::cli

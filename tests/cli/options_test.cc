@@ -1,0 +1,76 @@
+#include "cli/options.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace torii::cli {
+namespace {
+
+bool parse(std::vector<std::string> args, Options& o, std::string& error) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  return parse_options(static_cast<int>(argv.size()), argv.data(), 0, o, error);
+}
+
+TEST(OptionsTest, DefaultsMatchTheContract) {
+  Options o;
+  std::string error;
+  ASSERT_TRUE(parse({"--config", "a.yaml"}, o, error)) << error;
+  EXPECT_EQ(o.identity.namespace_, "istio-system");
+  EXPECT_EQ(o.identity.labels, (config::Labels{{"istio", "ingressgateway"}}));
+  EXPECT_EQ(o.load.default_namespace, "default");
+  EXPECT_EQ(o.identity.bind, "0.0.0.0");
+  EXPECT_EQ(o.identity.domain_suffix, "cluster.local");
+  EXPECT_EQ(o.admin_address, "127.0.0.1");
+  EXPECT_EQ(o.admin_port, 15000);
+  EXPECT_GE(o.server.workers, 1);
+  EXPECT_TRUE(o.server.accept_http10);
+  EXPECT_EQ(o.server.max_request_headers_bytes, 60u * 1024);
+  EXPECT_EQ(o.server.max_request_headers_count, 100u);
+}
+
+TEST(OptionsTest, ParsesEveryFlag) {
+  Options o;
+  std::string error;
+  ASSERT_TRUE(parse({"--config", "a", "--config=b", "--namespace", "gw", "--labels", "istio=egressgateway,app=x",
+                     "--default-namespace", "bookinfo", "--port-map", "80=8080,443=8443", "--bind", "127.0.0.1",
+                     "--admin", "127.0.0.1:0", "--workers", "3", "--domain-suffix", "example.local",
+                     "--reject-http10", "--max-request-headers-kb", "8"},
+                    o, error))
+      << error;
+  EXPECT_EQ(o.config_paths, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(o.identity.namespace_, "gw");
+  EXPECT_EQ(o.identity.labels, (config::Labels{{"istio", "egressgateway"}, {"app", "x"}}));
+  EXPECT_EQ(o.load.default_namespace, "bookinfo");
+  EXPECT_EQ(o.identity.port_map, (std::map<uint32_t, uint32_t>{{80, 8080}, {443, 8443}}));
+  EXPECT_EQ(o.identity.bind, "127.0.0.1");
+  EXPECT_EQ(o.admin_port, 0);
+  EXPECT_EQ(o.server.workers, 3);
+  EXPECT_EQ(o.identity.domain_suffix, "example.local");
+  EXPECT_FALSE(o.server.accept_http10);
+  EXPECT_EQ(o.server.max_request_headers_bytes, 8u * 1024);
+}
+
+TEST(OptionsTest, RejectsBadValuesWithTheFlagNamed) {
+  std::string error;
+  Options o1;
+  EXPECT_FALSE(parse({"--config", "a", "--port-map", "80:8080"}, o1, error));
+  EXPECT_NE(error.find("--port-map"), std::string::npos);
+  Options o2;
+  EXPECT_FALSE(parse({"--config", "a", "--labels", "novalue"}, o2, error));
+  EXPECT_NE(error.find("--labels"), std::string::npos);
+  Options o3;
+  EXPECT_FALSE(parse({"--config", "a", "--workers", "0"}, o3, error));
+  Options o4;
+  EXPECT_FALSE(parse({"--config", "a", "--frobnicate"}, o4, error));
+  EXPECT_NE(error.find("unknown option"), std::string::npos);
+  Options o5;
+  EXPECT_FALSE(parse({}, o5, error));
+  EXPECT_NE(error.find("--config"), std::string::npos);
+  Options o6;
+  EXPECT_FALSE(parse({"--config"}, o6, error));
+}
+
+}  // namespace
+}  // namespace torii::cli

@@ -1,0 +1,75 @@
+#include "sources/file_watcher.h"
+
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace torii::sources {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FileWatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/torii-watch-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
+
+  // Waits up to 1 s for the watcher to report a relevant change.
+  static bool changed(FileWatcher& w) {
+    for (int i = 0; i < 20; ++i) {
+      pollfd p{w.fd(), POLLIN, 0};
+      if (poll(&p, 1, 50) > 0 && w.consume_events()) return true;
+    }
+    return false;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(FileWatcherTest, SeesEditsCreationsAndDeletionsInDirectoryTree) {
+  fs::create_directories(dir_ / "sub");
+  write(dir_ / "sub" / "a.yaml", "a: 1\n");
+  FileWatcher w({dir_.string()});
+  ASSERT_GE(w.fd(), 0);
+  EXPECT_FALSE(changed(w));
+
+  write(dir_ / "sub" / "a.yaml", "a: 2\n");
+  EXPECT_TRUE(changed(w));
+  write(dir_ / "b.yaml", "b: 1\n");
+  EXPECT_TRUE(changed(w));
+  fs::remove(dir_ / "b.yaml");
+  EXPECT_TRUE(changed(w));
+
+  // A directory created after start is watched too.
+  fs::create_directories(dir_ / "new");
+  EXPECT_TRUE(changed(w));
+  write(dir_ / "new" / "c.yaml", "c: 1\n");
+  EXPECT_TRUE(changed(w));
+}
+
+TEST_F(FileWatcherTest, SingleFileReplacedByRenameIsSeenAndSiblingsAreIgnored) {
+  write(dir_ / "vs.yaml", "a: 1\n");
+  FileWatcher w({(dir_ / "vs.yaml").string()});
+  write(dir_ / "unrelated.txt", "x");
+  EXPECT_FALSE(changed(w));
+
+  write(dir_ / ".vs.yaml.tmp", "a: 2\n");
+  fs::rename(dir_ / ".vs.yaml.tmp", dir_ / "vs.yaml");
+  EXPECT_TRUE(changed(w));
+
+  // And the watch survives the rename: a second replacement is seen as well.
+  write(dir_ / ".vs.yaml.tmp", "a: 3\n");
+  fs::rename(dir_ / ".vs.yaml.tmp", dir_ / "vs.yaml");
+  EXPECT_TRUE(changed(w));
+}
+
+}  // namespace
+}  // namespace torii::sources
