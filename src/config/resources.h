@@ -138,6 +138,7 @@ struct HTTPRoute {
   int64_t timeout_ms = -1;
   std::optional<HTTPRetry> retries;
   std::optional<Headers> headers;
+  bool has_fault = false;  // fault injection: a later issue; recorded so validation can check conflicts
   SourceRef source;
 };
 
@@ -273,6 +274,9 @@ struct EndpointSlice {
   };
   std::vector<EndpointPort> ports;
   std::vector<Endpoint> endpoints;
+  // Converted from a core/v1 Endpoints object (meta is the Endpoints' meta,
+  // shared by the slices of its subsets) rather than read as an EndpointSlice.
+  bool from_endpoints = false;
 };
 
 struct Namespace {

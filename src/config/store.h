@@ -15,31 +15,38 @@
 #include <vector>
 
 #include "config/loader.h"
+#include "config/typed_object.h"
 
 namespace torii::config {
 
 struct ObjectStatus {
   ObjectKey key;
   SourceRef source;
-  int64_t generation = 0;      // of the version in force (0 if none)
-  bool in_force = false;       // some version of it is being served
+  int64_t generation = 0;        // of the version in force (0 if none)
+  bool in_force = false;         // some version of it is being served
   bool latest_rejected = false;  // the latest version failed; an older one may be in force
-  Diagnostics errors;          // why the latest version was rejected
+  Diagnostics errors;            // why the latest version was rejected
 };
 
 class Store {
  public:
   struct Result {
-    ResourceSet resources;               // what to compile
-    std::vector<ObjectStatus> objects;   // sorted by key
-    Diagnostics diagnostics;             // from the load
+    ResourceSet resources;              // what to compile
+    std::vector<ObjectStatus> objects;  // sorted by key
+    Diagnostics diagnostics;            // from the load
   };
 
   Result apply(LoadResult loaded);
 
  private:
-  struct Entry;
-  std::map<ObjectKey, struct EntryData> dummy_;  // replaced by the implementation
+  // The version of one object that is in force.
+  struct Entry {
+    TypedObject object;
+    std::string content_hash;
+    int64_t generation = 0;
+  };
+
+  std::map<ObjectKey, Entry> in_force_;
 };
 
 }  // namespace torii::config

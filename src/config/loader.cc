@@ -1,0 +1,483 @@
+// Files -> documents -> objects: the envelope (apiVersion, kind, metadata),
+// dispatch to the per-kind readers (parsers.h), validation (validate.h), and
+// the bookkeeping the Store needs (keys, hashes, load order, duplicates).
+#include "config/loader.h"
+
+#include <algorithm>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include "config/content_hash.h"
+#include "config/documents.h"
+#include "config/parsers.h"
+#include "config/typed_object.h"
+#include "config/validate.h"
+#include "config/yaml_fields.h"
+
+namespace torii::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kIstioGroup = "networking.istio.io";
+
+enum class Kind {
+  Gateway,
+  VirtualService,
+  DestinationRule,
+  ServiceEntry,
+  WorkloadEntry,
+  Service,
+  Pod,
+  Endpoints,
+  EndpointSlice,
+  Namespace,
+  List,
+  Unsupported
+};
+
+// Kinds Torii reads, by the apiVersions it reads them from.
+Kind resolve_kind(const std::string& api_version, const std::string& kind) {
+  const size_t slash = api_version.find('/');
+  const std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
+  const std::string version = slash == std::string::npos ? api_version : api_version.substr(slash + 1);
+  if (group == kIstioGroup && (version == "v1alpha3" || version == "v1beta1" || version == "v1")) {
+    if (kind == "Gateway") return Kind::Gateway;
+    if (kind == "VirtualService") return Kind::VirtualService;
+    if (kind == "DestinationRule") return Kind::DestinationRule;
+    if (kind == "ServiceEntry") return Kind::ServiceEntry;
+    if (kind == "WorkloadEntry") return Kind::WorkloadEntry;
+  }
+  if (group.empty() && version == "v1") {
+    if (kind == "Service") return Kind::Service;
+    if (kind == "Pod") return Kind::Pod;
+    if (kind == "Endpoints") return Kind::Endpoints;
+    if (kind == "Namespace") return Kind::Namespace;
+  }
+  if (group == "discovery.k8s.io" && version == "v1" && kind == "EndpointSlice") return Kind::EndpointSlice;
+  // `kubectl get -o yaml` wraps several objects in a List (or <Kind>List).
+  if (kind == "List" || (kind.size() > 4 && kind.ends_with("List"))) return Kind::List;
+  return Kind::Unsupported;
+}
+
+bool is_modelled_kind_name(const std::string& kind) {
+  static const std::set<std::string> kNames = {
+      "Gateway", "VirtualService", "DestinationRule", "ServiceEntry", "WorkloadEntry", "Service",
+      "Pod",     "Endpoints",      "EndpointSlice",   "Namespace"};
+  return kNames.contains(kind);
+}
+
+std::string format_source(const SourceRef& source) {
+  return source.line > 0 ? source.file + ":" + std::to_string(source.line) : source.file;
+}
+
+Diagnostic file_error(const std::string& file, int line, std::string message) {
+  Diagnostic d;
+  d.severity = Diagnostic::Severity::Error;
+  d.source = SourceRef{file, line};
+  d.message = std::move(message);
+  return d;
+}
+
+// 1-based line in `text` of a parse error. yaml-cpp often notices a problem
+// only at the end of the input; pointing past the last written line would
+// confuse, so the line is capped there.
+int error_line(const std::string& text, const YAML::Mark& mark) {
+  int last = 0;  // 0-based index of the last line with content
+  int line = 0;
+  bool content = false;
+  for (char c : text) {
+    if (c == '\n') {
+      if (content) last = line;
+      ++line;
+      content = false;
+    } else if (c != ' ' && c != '\t' && c != '\r') {
+      content = true;
+    }
+  }
+  if (content) last = line;
+  if (mark.is_null() || mark.line < 0) return last + 1;
+  return std::min(mark.line, last) + 1;
+}
+
+// The kinds validate.h has rules for; the others (Pod, slices, Namespace) are
+// taken as Kubernetes stored them.
+Diagnostics validate_object(const TypedObject& object, const FieldLines& lines) {
+  return std::visit(
+      [&](const auto& o) -> Diagnostics {
+        if constexpr (requires { validate(o, lines); }) {
+          return validate(o, lines);
+        } else {
+          return {};
+        }
+      },
+      object);
+}
+
+class Loader {
+ public:
+  explicit Loader(const LoadOptions& options) : options_(options) {}
+
+  void load_file(const std::string& file);
+  void load_text(const std::string& text, const std::string& file);
+  void unreadable(const std::string& path) { unreadable_.push_back(path); }
+  void add(Diagnostic d) { diagnostics_.push_back(std::move(d)); }
+  LoadResult finish() &&;
+
+ private:
+  struct Parsed {
+    LoadedObject object;
+    TypedObject typed;
+  };
+
+  // False when the rest of the file cannot be trusted.
+  bool load_document(const DocumentText& doc, const std::string& file);
+  void load_object(const YAML::Node& node, const std::string& file, int line_offset);
+  void read_envelope(DocumentReader& reader, const YAML::Node& node, int line_offset);
+  void skip(const std::string& api_version, const std::string& kind);
+  // Reads one object of a modelled kind; Diagnostics go to `reader`.
+  std::optional<TypedObject> read_object(Kind kind, const Field& root, ObjectMeta meta);
+
+  const LoadOptions& options_;
+  int64_t next_order_ = 0;
+  std::vector<Parsed> parsed_;
+  Diagnostics diagnostics_;
+  std::vector<std::string> unreadable_;
+  std::vector<std::pair<std::string, int>> skipped_;  // notice text key -> count, first-seen order
+  bool unidentified_ = false;  // the current document held an object without kind or name
+};
+
+void Loader::load_file(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream text;
+  if (in.is_open()) text << in.rdbuf();
+  if (!in.is_open() || in.bad()) {
+    add(file_error(file, 0, "cannot read file"));
+    unreadable(file);
+    return;
+  }
+  load_text(text.str(), file);
+}
+
+void Loader::load_text(const std::string& text, const std::string& file) {
+  for (const DocumentText& doc : split_documents(text)) {
+    if (!load_document(doc, file)) {
+      unreadable(file);
+      return;
+    }
+  }
+}
+
+bool Loader::load_document(const DocumentText& doc, const std::string& file) {
+  std::optional<YAML::Node> node;
+  try {
+    node.emplace(YAML::Load(doc.text));
+  } catch (const YAML::Exception& e) {
+    add(file_error(file, doc.first_line + error_line(doc.text, e.mark),
+                   "YAML syntax error: " + e.msg + "; the rest of this file is not read"));
+    return false;
+  }
+  if (!node->IsDefined() || node->IsNull()) return true;  // empty document
+  if (!within_walk_limits(*node)) {
+    add(file_error(
+        file, doc.first_line + 1,
+        "document nested too deeply or too large once its aliases are expanded; the rest of this file "
+        "is not read"));
+    return false;
+  }
+  try {
+    unidentified_ = false;
+    load_object(*node, file, doc.first_line);
+    // An object we could not name may be one the Store has to keep.
+    if (unidentified_) unreadable(file);
+  } catch (const std::exception& e) {
+    // Nothing below is expected to throw; if it does, the file is not trusted.
+    add(file_error(file, doc.first_line + 1, std::string("cannot read document: ") + e.what()));
+    return false;
+  }
+  return true;
+}
+
+void Loader::skip(const std::string& api_version, const std::string& kind) {
+  const std::string what =
+      is_modelled_kind_name(kind) ? "kind " + kind + " with apiVersion " + api_version : "kind " + kind;
+  auto it = std::find_if(skipped_.begin(), skipped_.end(), [&](const auto& s) { return s.first == what; });
+  if (it == skipped_.end()) {
+    skipped_.emplace_back(what, 1);
+  } else {
+    ++it->second;
+  }
+}
+
+void Loader::load_object(const YAML::Node& node, const std::string& file, int line_offset) {
+  DocumentReader reader(file, line_offset);
+  read_envelope(reader, node, line_offset);
+  // What was not claimed by an object (type errors in an envelope that named
+  // no object) is still reported.
+  for (Diagnostic& d : reader.diagnostics()) add(std::move(d));
+}
+
+void Loader::read_envelope(DocumentReader& reader, const YAML::Node& node, int line_offset) {
+  const std::string& file = reader.file();
+  const Field root = document_root(reader, node);
+  const int line = root.line();
+  if (!node.IsMap()) {
+    add(file_error(file, line, "expected a Kubernetes object (a map with apiVersion, kind and metadata)"));
+    unidentified_ = true;
+    return;
+  }
+  const std::string api_version = root["apiVersion"].string();
+  const std::string kind_name = root["kind"].string();
+  if (api_version.empty() || kind_name.empty()) {
+    add(file_error(file, line, "apiVersion and kind are required"));
+    unidentified_ = true;
+    return;
+  }
+  const Kind kind = resolve_kind(api_version, kind_name);
+  if (kind == Kind::List) {
+    const Field items = root["items"];
+    if (items.present() && !items.node().IsSequence()) unidentified_ = true;
+    for (const Field& item : items.items()) {
+      if (item.node().IsMap()) {
+        load_object(item.node(), file, line_offset);
+      } else {
+        add(file_error(file, item.line(), "expected a Kubernetes object in " + item.path()));
+        unidentified_ = true;
+      }
+    }
+    return;
+  }
+  if (kind == Kind::Unsupported) {
+    skip(api_version, kind_name);
+    return;
+  }
+
+  ObjectMeta meta;
+  meta.source = SourceRef{file, line};
+  const Field metadata = root["metadata"];
+  if (metadata.expect_map()) {
+    meta.name = metadata["name"].string();
+    meta.namespace_ = metadata["namespace"].string();
+    meta.labels = metadata["labels"].string_map();
+    meta.annotations = metadata["annotations"].string_map();
+    meta.creation_timestamp = metadata["creationTimestamp"].string();
+  }
+  if (kind == Kind::Namespace) {
+    meta.namespace_.clear();  // cluster-scoped
+  } else if (meta.namespace_.empty()) {
+    meta.namespace_ = options_.default_namespace;
+  }
+  if (meta.name.empty()) {
+    Diagnostic d = file_error(file, metadata.present() ? metadata.line() : line, "name is required");
+    d.kind = kind_name;
+    d.field = "metadata.name";
+    add(std::move(d));
+    unidentified_ = true;
+    return;
+  }
+  meta.load_order = next_order_++;
+
+  std::optional<TypedObject> typed = read_object(kind, root, meta);
+  report_duplicate_keys(reader, node, "");
+
+  LoadedObject loaded;
+  loaded.key = ObjectKey{kind_name, meta.namespace_, meta.name};
+  loaded.source = meta.source;
+  loaded.load_order = meta.load_order;
+  loaded.content_hash = content_hash(node);
+
+  Diagnostics found;
+  found.swap(reader.diagnostics());
+  // Values are only worth checking once every field had the right type.
+  if (!has_errors(found)) {
+    Diagnostics checks = validate_object(*typed, reader.lines());
+    found.insert(found.end(), checks.begin(), checks.end());
+  }
+  for (Diagnostic& d : found) {
+    d.kind = loaded.key.kind;
+    d.namespace_ = meta.namespace_;
+    d.name = meta.name;
+    if (d.severity == Diagnostic::Severity::Error) loaded.errors.push_back(d);
+    add(std::move(d));
+  }
+  loaded.valid = loaded.errors.empty();
+  parsed_.push_back(Parsed{std::move(loaded), std::move(*typed)});
+}
+
+std::optional<TypedObject> Loader::read_object(Kind kind, const Field& root, ObjectMeta meta) {
+  const Field spec = root["spec"];
+  switch (kind) {
+    case Kind::Gateway: {
+      Gateway o{.meta = std::move(meta)};
+      read_gateway(spec, o);
+      return o;
+    }
+    case Kind::VirtualService: {
+      VirtualService o{.meta = std::move(meta)};
+      read_virtual_service(spec, o);
+      return o;
+    }
+    case Kind::DestinationRule: {
+      DestinationRule o{.meta = std::move(meta)};
+      read_destination_rule(spec, o);
+      return o;
+    }
+    case Kind::ServiceEntry: {
+      ServiceEntry o{.meta = std::move(meta)};
+      read_service_entry(spec, o);
+      return o;
+    }
+    case Kind::WorkloadEntry: {
+      WorkloadEntry o{.meta = std::move(meta)};
+      read_workload_entry(spec, o);
+      return o;
+    }
+    case Kind::Service: {
+      Service o{.meta = std::move(meta)};
+      read_service(root, o);
+      return o;
+    }
+    case Kind::Pod: {
+      Pod o{.meta = std::move(meta)};
+      read_pod(root, o);
+      return o;
+    }
+    case Kind::EndpointSlice: {
+      EndpointSlice o{.meta = std::move(meta)};
+      read_endpoint_slice(root, o);
+      if (o.service_name.empty()) {
+        root.reader().warning(root.line(), "metadata.labels",
+                              "no kubernetes.io/service-name label: these endpoints belong to no Service");
+      }
+      return o;
+    }
+    case Kind::Endpoints: {
+      Endpoints o{.meta = meta, .slices = read_endpoints(root, meta)};
+      return o;
+    }
+    case Kind::Namespace:
+      return Namespace{.meta = std::move(meta)};
+    case Kind::List:
+    case Kind::Unsupported:
+      break;
+  }
+  return std::nullopt;
+}
+
+LoadResult Loader::finish() && {
+  LoadResult result;
+  // Same kind/namespace/name twice: the later definition wins, as a second
+  // `kubectl apply` would.
+  std::map<ObjectKey, size_t> last;
+  for (size_t i = 0; i < parsed_.size(); ++i) last[parsed_[i].object.key] = i;
+  std::map<ObjectKey, SourceRef> first_seen;
+  for (size_t i = 0; i < parsed_.size(); ++i) {
+    Parsed& p = parsed_[i];
+    const ObjectKey& key = p.object.key;
+    if (last[key] != i) {
+      first_seen.emplace(key, p.object.source);
+      continue;
+    }
+    if (auto it = first_seen.find(key); it != first_seen.end()) {
+      Diagnostic d;
+      d.severity = Diagnostic::Severity::Warning;
+      d.source = p.object.source;
+      d.kind = key.kind;
+      d.namespace_ = key.namespace_;
+      d.name = key.name;
+      d.message = "defined more than once (at " + format_source(it->second) + " and " +
+                  format_source(p.object.source) + "); the later definition is used";
+      diagnostics_.push_back(std::move(d));
+    }
+    if (p.object.valid) add_to(result.resources, std::move(p.typed));
+    result.objects.push_back(std::move(p.object));
+  }
+  for (const auto& [what, count] : skipped_) {
+    Diagnostic d;
+    d.severity = Diagnostic::Severity::Notice;
+    d.message = "skipped " + std::to_string(count) + " object(s) of " + what + " (not used by a gateway)";
+    diagnostics_.push_back(std::move(d));
+  }
+  result.diagnostics = std::move(diagnostics_);
+  result.unreadable_paths = std::move(unreadable_);
+  std::sort(result.unreadable_paths.begin(), result.unreadable_paths.end());
+  result.unreadable_paths.erase(std::unique(result.unreadable_paths.begin(), result.unreadable_paths.end()),
+                                result.unreadable_paths.end());
+  return result;
+}
+
+bool has_config_extension(const fs::path& path) {
+  const std::string ext = path.extension().string();
+  return ext == ".yaml" || ext == ".yml" || ext == ".json";
+}
+
+// Hidden entries are skipped: a Kubernetes ConfigMap volume holds every file
+// twice more under "..data" and "..<timestamp>" directories.
+bool is_hidden(const fs::path& path) { return path.filename().string().starts_with("."); }
+
+// Files under `dir`, sorted by path; false if part of it could not be listed.
+bool list_directory(const fs::path& dir, std::vector<std::string>& files) {
+  std::error_code ec;
+  fs::recursive_directory_iterator it(dir, fs::directory_options::none, ec);
+  bool complete = !ec;
+  std::vector<std::string> found;
+  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (is_hidden(it->path())) {
+      if (it->is_directory(ec)) it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file(ec) && has_config_extension(it->path())) found.push_back(it->path().string());
+  }
+  if (ec) complete = false;
+  std::sort(found.begin(), found.end());
+  files.insert(files.end(), found.begin(), found.end());
+  return complete;
+}
+
+}  // namespace
+
+std::string ObjectKey::str() const {
+  return kind + " " + (namespace_.empty() ? name : namespace_ + "/" + name);
+}
+
+LoadResult load_paths(const std::vector<std::string>& paths, const LoadOptions& options) {
+  Loader loader(options);
+  std::set<std::string> seen;  // a file named twice (directly and via its directory) is read once
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    const fs::file_status status = fs::status(path, ec);
+    if (ec || !fs::exists(status)) {
+      loader.add(file_error(path, 0, "cannot read: no such file or directory"));
+      loader.unreadable(path);
+      continue;
+    }
+    std::vector<std::string> files;
+    if (fs::is_directory(status)) {
+      if (!list_directory(path, files)) {
+        loader.add(file_error(path, 0, "cannot list every file of this directory"));
+        loader.unreadable(path);
+      }
+    } else {
+      files.push_back(path);
+    }
+    for (const std::string& file : files) {
+      const std::string canonical = fs::weakly_canonical(file, ec).string();
+      if (!seen.insert(ec ? file : canonical).second) continue;
+      loader.load_file(file);
+    }
+  }
+  return std::move(loader).finish();
+}
+
+LoadResult load_string(const std::string& yaml, const std::string& file_name, const LoadOptions& options) {
+  Loader loader(options);
+  loader.load_text(yaml, file_name);
+  return std::move(loader).finish();
+}
+
+}  // namespace torii::config

@@ -1,0 +1,30 @@
+// YAML -> typed resources, one function per kind. The loader has already read
+// the envelope (apiVersion, kind, metadata) into `out.meta`; these read the
+// rest. Type errors are reported through the Field's reader; values are not
+// validated here (validate.h does that on the typed result).
+#pragma once
+
+#include <vector>
+
+#include "config/resources.h"
+#include "config/yaml_fields.h"
+
+namespace torii::config {
+
+void read_gateway(const Field& spec, Gateway& out);
+void read_virtual_service(const Field& spec, VirtualService& out);
+void read_destination_rule(const Field& spec, DestinationRule& out);
+void read_service_entry(const Field& spec, ServiceEntry& out);
+void read_workload_entry(const Field& spec, WorkloadEntry& out);
+
+// Kubernetes kinds keep data outside `spec`, so these take the document root.
+void read_service(const Field& root, Service& out);
+void read_pod(const Field& root, Pod& out);
+void read_endpoint_slice(const Field& root, EndpointSlice& out);
+// core/v1 Endpoints: one EndpointSlice per subset, sharing `meta`.
+std::vector<EndpointSlice> read_endpoints(const Field& root, const ObjectMeta& meta);
+
+// Shared by VirtualService matches and anything else using Istio StringMatch.
+std::optional<StringMatch> read_string_match(const Field& f);
+
+}  // namespace torii::config

@@ -1,0 +1,104 @@
+#include "config/typed_object.h"
+
+#include <algorithm>
+#include <map>
+
+namespace torii::config {
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+}  // namespace
+
+const ObjectMeta& meta_of(const TypedObject& object) {
+  return std::visit([](const auto& o) -> const ObjectMeta& { return o.meta; }, object);
+}
+
+ObjectMeta& meta_of(TypedObject& object) {
+  return std::visit([](auto& o) -> ObjectMeta& { return o.meta; }, object);
+}
+
+const char* kind_of(const TypedObject& object) {
+  return std::visit(Overloaded{
+                        [](const Gateway&) { return "Gateway"; },
+                        [](const VirtualService&) { return "VirtualService"; },
+                        [](const DestinationRule&) { return "DestinationRule"; },
+                        [](const ServiceEntry&) { return "ServiceEntry"; },
+                        [](const WorkloadEntry&) { return "WorkloadEntry"; },
+                        [](const Service&) { return "Service"; },
+                        [](const Pod&) { return "Pod"; },
+                        [](const EndpointSlice&) { return "EndpointSlice"; },
+                        [](const Endpoints&) { return "Endpoints"; },
+                        [](const Namespace&) { return "Namespace"; },
+                    },
+                    object);
+}
+
+ObjectKey key_of(const TypedObject& object) {
+  const ObjectMeta& meta = meta_of(object);
+  return ObjectKey{kind_of(object), meta.namespace_, meta.name};
+}
+
+void add_to(ResourceSet& set, TypedObject object) {
+  std::visit(Overloaded{
+                 [&](Gateway&& o) { set.gateways.push_back(std::move(o)); },
+                 [&](VirtualService&& o) { set.virtual_services.push_back(std::move(o)); },
+                 [&](DestinationRule&& o) { set.destination_rules.push_back(std::move(o)); },
+                 [&](ServiceEntry&& o) { set.service_entries.push_back(std::move(o)); },
+                 [&](WorkloadEntry&& o) { set.workload_entries.push_back(std::move(o)); },
+                 [&](Service&& o) { set.services.push_back(std::move(o)); },
+                 [&](Pod&& o) { set.pods.push_back(std::move(o)); },
+                 [&](EndpointSlice&& o) { set.endpoint_slices.push_back(std::move(o)); },
+                 [&](Endpoints&& o) {
+                   for (EndpointSlice& slice : o.slices) {
+                     slice.meta.load_order = o.meta.load_order;  // the Store may move the object
+                     set.endpoint_slices.push_back(std::move(slice));
+                   }
+                 },
+                 [&](Namespace&& o) { set.namespaces.push_back(std::move(o)); },
+             },
+             std::move(object));
+}
+
+std::vector<TypedObject> objects_of(ResourceSet set) {
+  std::vector<TypedObject> out;
+  auto take = [&out](auto& vec) {
+    for (auto& o : vec) out.emplace_back(std::move(o));
+  };
+  take(set.gateways);
+  take(set.virtual_services);
+  take(set.destination_rules);
+  take(set.service_entries);
+  take(set.workload_entries);
+  take(set.services);
+  take(set.pods);
+  take(set.namespaces);
+  std::map<std::pair<std::string, std::string>, size_t> endpoints;  // (ns, name) -> index in out
+  for (EndpointSlice& slice : set.endpoint_slices) {
+    if (!slice.from_endpoints) {
+      out.emplace_back(std::move(slice));
+      continue;
+    }
+    const auto id = std::make_pair(slice.meta.namespace_, slice.meta.name);
+    auto it = endpoints.find(id);
+    if (it == endpoints.end()) {
+      Endpoints e;
+      e.meta = slice.meta;
+      e.meta.labels.erase("kubernetes.io/service-name");  // added by the conversion
+      it = endpoints.emplace(id, out.size()).first;
+      out.emplace_back(std::move(e));
+    }
+    std::get<Endpoints>(out[it->second]).slices.push_back(std::move(slice));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const TypedObject& a, const TypedObject& b) {
+    return meta_of(a).load_order < meta_of(b).load_order;
+  });
+  return out;
+}
+
+}  // namespace torii::config

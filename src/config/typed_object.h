@@ -1,0 +1,35 @@
+// One object of any kind Torii reads, for the code that handles objects
+// without caring about their kind: duplicate detection in the loader and the
+// last-good bookkeeping of the Store.
+#pragma once
+
+#include <variant>
+#include <vector>
+
+#include "config/loader.h"
+#include "config/resources.h"
+
+namespace torii::config {
+
+// A core/v1 Endpoints object, kept whole: it is one object to the Store even
+// though the ResourceSet sees it as one EndpointSlice per subset.
+struct Endpoints {
+  ObjectMeta meta;
+  std::vector<EndpointSlice> slices;
+};
+
+using TypedObject = std::variant<Gateway, VirtualService, DestinationRule, ServiceEntry, WorkloadEntry,
+                                 Service, Pod, EndpointSlice, Endpoints, Namespace>;
+
+const ObjectMeta& meta_of(const TypedObject& object);
+ObjectMeta& meta_of(TypedObject& object);
+const char* kind_of(const TypedObject& object);
+ObjectKey key_of(const TypedObject& object);
+
+// Appends to the vector of its kind (an Endpoints adds its slices).
+void add_to(ResourceSet& set, TypedObject object);
+// The inverse of add_to: every object of `set`, Endpoints slices regrouped,
+// sorted by load order.
+std::vector<TypedObject> objects_of(ResourceSet set);
+
+}  // namespace torii::config

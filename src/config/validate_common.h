@@ -1,0 +1,56 @@
+// Pieces shared by the validate_*.cc files: a collector that turns messages
+// into Diagnostics for one object, and checks used by several kinds.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/diagnostic.h"
+#include "config/field_lines.h"
+#include "config/resources.h"
+
+namespace torii::config {
+
+class Report {
+ public:
+  Report(std::string kind, const ObjectMeta& meta, const FieldLines& lines)
+      : kind_(std::move(kind)), meta_(meta), lines_(lines) {}
+
+  void error(std::string_view field, std::string message);
+  void warning(std::string_view field, std::string message);
+  // For the `check_*` helpers of names.h: "" means valid.
+  void error_unless_empty(std::string_view field, std::string message) {
+    if (!message.empty()) error(field, std::move(message));
+  }
+  bool has_errors() const { return config::has_errors(diagnostics_); }
+  Diagnostics take() { return std::move(diagnostics_); }
+
+ private:
+  void add(Diagnostic::Severity severity, std::string_view field, std::string message);
+
+  std::string kind_;
+  const ObjectMeta& meta_;
+  const FieldLines& lines_;
+  Diagnostics diagnostics_;
+};
+
+// "spec.http" + 2 -> "spec.http[2]".
+std::string at(std::string_view field, size_t index);
+// "spec.http[0].match[0].headers" + "x-user" -> "...headers[x-user]" (as the loader records map entries).
+std::string entry(std::string_view field, std::string_view key);
+
+// Protocols a Gateway server may declare (case-insensitive; the loader upper-cases).
+bool is_gateway_protocol(std::string_view protocol);
+// Protocols Istio's protocol.Parse knows (ServiceEntry ports; "" = sniffing is checked by callers).
+bool is_known_protocol(std::string_view protocol);
+bool is_http_protocol(std::string_view protocol);
+bool is_tls_protocol(std::string_view protocol);
+bool is_tcp_protocol(std::string_view protocol);
+
+// exportTo rules; `~` is accepted only for ServiceEntry.
+void check_export_to(Report& report, std::string_view field, const std::string& namespace_,
+                     const std::vector<std::string>& export_to, bool is_service_entry);
+void check_labels(Report& report, std::string_view field, const Labels& labels);
+
+}  // namespace torii::config
