@@ -31,11 +31,19 @@ struct HeaderMatcher {
   // withoutHeaders with a value form: a missing header counts as "" (Envoy's
   // treat_missing_header_as_empty), so it satisfies the inverted matcher.
   bool treat_missing_as_empty = false;
+  // Envoy HeaderUtility::matchHeaders semantics: repeated headers are matched
+  // as their ','-joined value; ":method", ":authority" and ":scheme" come from
+  // the RequestView fields. Allocates only when the header is repeated.
+  bool matches(const RequestView& request) const;
 };
 
 struct QueryParamMatcher {
   std::string name;
   StringMatcher value;
+  // `query` is the raw query string (after '?'). The first occurrence of the
+  // key counts (Envoy); `?key` without '=' has the empty value. No
+  // percent-decoding.
+  bool matches(std::string_view query) const;
 };
 
 struct RouteMatch {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -27,8 +28,8 @@ struct RequestView {
 };
 
 struct WeightedCluster {
-  std::string name;                                  // outbound|port|subset|host
-  const upstream::ClusterInfo* cluster = nullptr;    // nullptr => 503 NC at request time
+  std::string name;                                // outbound|port|subset|host
+  const upstream::ClusterInfo* cluster = nullptr;  // nullptr => 503 NC at request time
   uint32_t weight = 1;
 };
 
@@ -53,6 +54,14 @@ struct Route {
 struct VirtualHost {
   std::string domain;  // lower-case: "a.com", "*.a.com" or "*"
   std::vector<Route> routes;
+  // Gateway server `tls.httpsRedirect` (Envoy `require_tls: ALL`, §4.6): a
+  // request not considered TLS (its x-forwarded-proto as the connection
+  // manager set it, i.e. "https" only from a TLS connection or a trusted hop)
+  // gets a 301 with empty body and `location: https://<Host as received><path
+  // with query>`, before any route is matched, even in a vhost without
+  // routes. match() ignores it so `torii explain` can still show where the
+  // HTTPS request would go.
+  bool require_tls = false;
   const Route* match(const RequestView& request) const;
 };
 
@@ -73,12 +82,27 @@ class RouteTable {
   const Route* route(const RequestView& request) const;
 
   const std::vector<std::unique_ptr<VirtualHost>>& virtual_hosts() const { return virtual_hosts_; }
+  // The virtual host with exactly this (lower-case) domain, or nullptr.
+  const VirtualHost* find_domain(std::string_view domain) const;
 
  private:
+  // Transparent hashing so lookups take a string_view (no std::string per request).
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using DomainIndex = std::unordered_map<std::string, const VirtualHost*, StringHash, std::equal_to<>>;
+
   std::vector<std::unique_ptr<VirtualHost>> virtual_hosts_;
-  std::unordered_map<std::string, const VirtualHost*> exact_;
-  // (suffix including the leading '.', vhost) sorted by suffix length, longest first
-  std::vector<std::pair<std::string, const VirtualHost*>> suffixes_;
+  // Every domain, filled by add_virtual_host (mutable: the table is still being built).
+  std::unordered_map<std::string, VirtualHost*, StringHash, std::equal_to<>> by_domain_;
+  DomainIndex exact_;
+  // `*.a.com` domains keyed by their suffix ".a.com": the lookup walks the
+  // host's dots left to right, so the first hit is the longest suffix.
+  DomainIndex dot_suffixes_;
+  // Any other `*xyz` form (Envoy allows them, Istio validation does not),
+  // keyed by "xyz", longest first. Normally empty.
+  std::vector<std::pair<std::string, const VirtualHost*>> other_suffixes_;
   const VirtualHost* star_ = nullptr;
 };
 

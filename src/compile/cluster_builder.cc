@@ -1,0 +1,106 @@
+#include "compile/cluster_builder.h"
+
+#include <algorithm>
+
+#include "compile/labels.h"
+#include "compile/name_resolution.h"
+
+namespace torii::compile {
+
+std::string cluster_name(uint32_t port, std::string_view subset, std::string_view host) {
+  std::string name = "outbound|";
+  name += std::to_string(port);
+  name += '|';
+  name += subset;
+  name += '|';
+  name += host;
+  return name;
+}
+
+ClusterBuilder::ClusterBuilder(const ServiceRegistry& registry, const DestinationRuleIndex& destination_rules,
+                               EndpointDiscovery& endpoints, const GatewayIdentity& identity,
+                               Snapshot& snapshot)
+    : registry_(registry),
+      destination_rules_(destination_rules),
+      endpoints_(endpoints),
+      identity_(identity),
+      snapshot_(snapshot) {}
+
+ClusterBuilder::Resolution ClusterBuilder::resolve(const config::Destination& destination,
+                                                   std::string_view vs_namespace, uint32_t server_port) {
+  std::string host = resolve_short_name(destination.host, vs_namespace, identity_.domain_suffix);
+  const ServiceInfo* service = registry_.lookup(host, vs_namespace);
+
+  // GetDestinationCluster: explicit port; else the only port of the service;
+  // else the gateway server port (a multi-port service then usually has no
+  // such port => 503 NC, Appendix B.9).
+  uint32_t port = server_port;
+  if (destination.port.number != 0) {
+    port = destination.port.number;
+  } else if (service != nullptr && service->ports.size() == 1) {
+    port = service->ports.front().number;
+  }
+
+  Resolution out;
+  out.cluster.name = cluster_name(port, destination.subset, service != nullptr ? service->hostname : host);
+  if (const upstream::ClusterInfo* existing = snapshot_.find_cluster(out.cluster.name)) {
+    out.cluster.cluster = existing;
+    return out;
+  }
+
+  if (service == nullptr) {
+    out.missing_reason =
+        "no Service or ServiceEntry visible to namespace " + identity_.namespace_ + " has host " + host;
+    return out;
+  }
+  const ServicePortInfo* service_port = service->find_port(port);
+  if (service_port == nullptr) {
+    out.missing_reason =
+        service->describe() + " has no port " + std::to_string(port) +
+        (destination.port.number == 0 ? " (no destination port given, so the gateway port is used)" : "");
+    return out;
+  }
+  const config::Subset* subset = nullptr;
+  if (!destination.subset.empty()) {
+    const AppliedDestinationRule* rule = destination_rules_.lookup(service->hostname, service->namespace_);
+    subset = rule != nullptr ? rule->find_subset(destination.subset) : nullptr;
+    if (subset == nullptr) {
+      out.missing_reason = "subset " + destination.subset + " is not defined by any DestinationRule for " +
+                           service->hostname + " that applies to this gateway";
+      return out;
+    }
+  }
+  out.cluster.cluster = create(out.cluster.name, *service, *service_port, subset);
+  return out;
+}
+
+const upstream::ClusterInfo* ClusterBuilder::create(const std::string& name, const ServiceInfo& service,
+                                                    const ServicePortInfo& port,
+                                                    const config::Subset* subset) {
+  auto key = std::make_pair(&service, port.number);
+  auto cached = endpoint_cache_.find(key);
+  if (cached == endpoint_cache_.end())
+    cached = endpoint_cache_.emplace(key, endpoints_.endpoints(service, port)).first;
+
+  auto cluster = std::make_unique<upstream::ClusterInfo>();
+  cluster->name = name;
+  cluster->service_host = service.hostname;
+  cluster->port = port.number;
+  cluster->index = snapshot_.clusters.size();
+  if (subset != nullptr) {
+    cluster->subset = subset->name;
+    // A subset holds the endpoints whose labels include all its labels; a
+    // subset without labels holds them all (§5.1).
+    for (const upstream::Endpoint& endpoint : cached->second) {
+      if (labels_subset(subset->labels, endpoint.labels)) cluster->endpoints.push_back(endpoint);
+    }
+  } else {
+    cluster->endpoints = cached->second;
+  }
+  const upstream::ClusterInfo* raw = cluster.get();
+  snapshot_.clusters.push_back(std::move(cluster));
+  snapshot_.clusters_by_name.emplace(name, raw);
+  return raw;
+}
+
+}  // namespace torii::compile

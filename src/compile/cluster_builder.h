@@ -1,0 +1,63 @@
+// Resolves route destinations to clusters `outbound|<port>|<subset>|<host>`
+// (ISTIO_SEMANTICS §3.5, §5.1, §0.8), creating only the clusters some route
+// references (per-gateway scoping: a gateway never carries the whole mesh).
+//
+// A destination whose cluster cannot exist (unknown host, port the service
+// does not have, subset no applicable DestinationRule defines) still gets a
+// route, with a null cluster: istiod sends route tables with
+// validate_clusters=false, so such requests fail with 503 NC at request time
+// instead of the whole configuration being rejected.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "compile/compiler.h"
+#include "compile/destination_rule_lookup.h"
+#include "compile/endpoint_discovery.h"
+#include "compile/service_registry.h"
+#include "compile/snapshot.h"
+#include "config/resources.h"
+#include "router/route_table.h"
+
+namespace torii::compile {
+
+class ClusterBuilder {
+ public:
+  // Clusters are added to `snapshot` (clusters, clusters_by_name), which must
+  // outlive the routes that point at them.
+  ClusterBuilder(const ServiceRegistry& registry, const DestinationRuleIndex& destination_rules,
+                 EndpointDiscovery& endpoints, const GatewayIdentity& identity, Snapshot& snapshot);
+  ClusterBuilder(const ClusterBuilder&) = delete;
+  ClusterBuilder& operator=(const ClusterBuilder&) = delete;
+
+  struct Resolution {
+    router::WeightedCluster cluster;  // weight left at 1
+    std::string missing_reason;       // why cluster.cluster is null; empty otherwise
+  };
+
+  // `server_port` is the Gateway port.number the route is built for: the
+  // fallback port when the destination has none and the service has several.
+  Resolution resolve(const config::Destination& destination, std::string_view vs_namespace,
+                     uint32_t server_port);
+
+ private:
+  const upstream::ClusterInfo* create(const std::string& name, const ServiceInfo& service,
+                                      const ServicePortInfo& port, const config::Subset* subset);
+
+  const ServiceRegistry& registry_;
+  const DestinationRuleIndex& destination_rules_;
+  EndpointDiscovery& endpoints_;
+  const GatewayIdentity& identity_;
+  Snapshot& snapshot_;
+  // Endpoints of a (service, port), shared by its subset clusters.
+  std::map<std::pair<const ServiceInfo*, uint32_t>, std::vector<upstream::Endpoint>> endpoint_cache_;
+};
+
+// "outbound|<port>|<subset>|<host>"
+std::string cluster_name(uint32_t port, std::string_view subset, std::string_view host);
+
+}  // namespace torii::compile

@@ -1,0 +1,69 @@
+// compile(): resources in, Snapshot out (ISTIO_SEMANTICS §0, Appendix A).
+//
+//   select Gateways by labels -> merge servers per (bind, port)
+//   -> per listener: attach VSs per Gateway, intersect hosts, translate rules
+//   -> clusters created on demand for the destinations routes reference.
+//
+// Every step is a pure function of the resources and the identity, so two
+// compiles of the same input give the same snapshot (except `version`, which
+// the publisher sets).
+#include "compile/compiler.h"
+
+#include "compile/cluster_builder.h"
+#include "compile/destination_rule_lookup.h"
+#include "compile/diagnostic_sink.h"
+#include "compile/endpoint_discovery.h"
+#include "compile/gateway_merge.h"
+#include "compile/route_table_builder.h"
+#include "compile/service_registry.h"
+#include "compile/vs_ordering.h"
+
+namespace torii::compile {
+
+namespace {
+
+ServerInfo server_info(const MergedServer& merged) {
+  ServerInfo info;
+  info.gateway = merged.gateway_name;
+  info.port_name = merged.server->port.name;
+  info.protocol = merged.server->port.protocol;
+  info.hosts = merged.hosts;
+  info.https_redirect = merged.server->tls && merged.server->tls->https_redirect;
+  return info;
+}
+
+}  // namespace
+
+CompileResult compile(const config::ResourceSet& resources, const GatewayIdentity& identity) {
+  DiagnosticSink diagnostics;
+  auto snapshot = std::make_shared<Snapshot>();
+
+  std::vector<const config::Gateway*> gateways = select_gateways(resources, identity);
+  std::vector<MergedListener> listeners = merge_gateways(gateways, identity, diagnostics);
+
+  const VirtualServiceIndex virtual_services(resources.virtual_services, identity.namespace_);
+  const ServiceRegistry registry(resources, identity);
+  const DestinationRuleIndex destination_rules(resources.destination_rules, identity, diagnostics);
+  EndpointDiscovery endpoints(resources, diagnostics);
+  ClusterBuilder clusters(registry, destination_rules, endpoints, identity, *snapshot);
+
+  for (const MergedListener& merged : listeners) {
+    Listener listener;
+    listener.name = merged.name;
+    listener.bind = merged.bind;
+    listener.gateway_port = merged.gateway_port;
+    listener.listen_port = merged.listen_port;
+    listener.protocol = "HTTP";
+    for (const MergedServer& server : merged.servers) listener.servers.push_back(server_info(server));
+    listener.routes = build_route_table(merged, virtual_services, identity, clusters, diagnostics);
+    snapshot->listeners.push_back(std::move(listener));
+  }
+
+  CompileResult result;
+  result.diagnostics = diagnostics.take();
+  snapshot->diagnostics = result.diagnostics;
+  result.snapshot = std::move(snapshot);
+  return result;
+}
+
+}  // namespace torii::compile

@@ -1,0 +1,62 @@
+// The endpoints of one service port (ISTIO_SEMANTICS §6), before subset
+// filtering.
+//
+// Kubernetes Service: ready endpoints of its EndpointSlices (port picked by
+// the slice port name == service port name), labelled with their Pod's
+// labels; when the Service has a selector but no EndpointSlice exists (plain
+// manifests without a controller), ready Pods matching the selector stand in;
+// plus WorkloadEntries of the Service's namespace matching the selector.
+// ServiceEntry: `endpoints[]` and workloadSelector-selected WorkloadEntries
+// and Pods; DNS resolution is a later issue, so for DNS/DNS_ROUND_ROBIN only
+// endpoints already written as IPs are used (with a notice).
+//
+// Every address must be an IP literal; others are skipped with a diagnostic.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "compile/diagnostic_sink.h"
+#include "compile/service_registry.h"
+#include "config/resources.h"
+#include "upstream/cluster_info.h"
+
+namespace torii::compile {
+
+class EndpointDiscovery {
+ public:
+  EndpointDiscovery(const config::ResourceSet& resources, DiagnosticSink& diagnostics);
+  EndpointDiscovery(const EndpointDiscovery&) = delete;
+  EndpointDiscovery& operator=(const EndpointDiscovery&) = delete;
+
+  // Reports diagnostics, hence not const; call once per (service, port).
+  std::vector<upstream::Endpoint> endpoints(const ServiceInfo& service, const ServicePortInfo& port);
+
+ private:
+  using NsName = std::pair<std::string, std::string>;
+
+  void add_k8s_service(const config::Service& service, const ServicePortInfo& port,
+                       std::vector<upstream::Endpoint>& out);
+  void add_service_entry(const config::ServiceEntry& entry, const ServicePortInfo& port,
+                         std::vector<upstream::Endpoint>& out);
+  void add_selected_workload_entries(const std::string& ns, const config::Labels& selector,
+                                     const ServicePortInfo& port, std::vector<upstream::Endpoint>& out);
+  void add_selected_pods(const std::string& ns, const config::Labels& selector, const ServicePortInfo& port,
+                         std::vector<upstream::Endpoint>& out);
+  const config::Pod* pod_for(const config::EndpointSlice& slice,
+                             const config::EndpointSlice::Endpoint& endpoint,
+                             const std::string& address) const;
+
+  DiagnosticSink& diagnostics_;
+  std::map<NsName, const config::Pod*> pods_by_name_;
+  std::map<std::string, const config::Pod*> pods_by_ip_;
+  // Selection candidates per namespace (Services and ServiceEntries only
+  // select in their own namespace), in resource order.
+  std::map<std::string, std::vector<const config::Pod*>> pods_by_namespace_;
+  std::map<std::string, std::vector<const config::WorkloadEntry*>> workload_entries_by_namespace_;
+  std::map<NsName, std::vector<const config::EndpointSlice*>> slices_by_service_;
+};
+
+}  // namespace torii::compile

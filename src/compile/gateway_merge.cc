@@ -1,0 +1,104 @@
+#include "compile/gateway_merge.h"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "compile/creation_order.h"
+#include "compile/host_name.h"
+#include "compile/labels.h"
+
+namespace torii::compile {
+
+namespace {
+
+constexpr std::string_view kKind = "Gateway";
+
+std::string server_field(size_t index) { return "spec.servers[" + std::to_string(index) + "]"; }
+
+// Who first claimed a (bind, listen port).
+struct PortOwner {
+  bool plaintext_http = false;
+  std::string protocol;
+  std::string gateway_name;
+};
+
+}  // namespace
+
+bool is_plaintext_http(std::string_view protocol) {
+  std::string p = host::to_lower(protocol);
+  return p == "http" || p == "http2" || p == "grpc" || p == "grpc-web";
+}
+
+std::vector<const config::Gateway*> select_gateways(const config::ResourceSet& resources,
+                                                    const GatewayIdentity& identity) {
+  std::vector<const config::Gateway*> selected;
+  for (const config::Gateway& gateway : resources.gateways) {
+    // An empty selector applies to every gateway workload.
+    if (labels_subset(gateway.selector, identity.labels)) selected.push_back(&gateway);
+  }
+  std::stable_sort(selected.begin(), selected.end(), [](const config::Gateway* a, const config::Gateway* b) {
+    return created_before(a->meta, b->meta);
+  });
+  return selected;
+}
+
+std::vector<MergedListener> merge_gateways(const std::vector<const config::Gateway*>& gateways,
+                                           const GatewayIdentity& identity, DiagnosticSink& diagnostics) {
+  using Key = std::pair<uint32_t, std::string>;  // (listen port, bind): sorts listeners by port
+  std::map<Key, PortOwner> owners;
+  std::map<Key, MergedListener> listeners;
+
+  for (const config::Gateway* gateway : gateways) {
+    std::string gateway_name = gateway->meta.namespace_ + "/" + gateway->meta.name;
+    for (size_t i = 0; i < gateway->servers.size(); ++i) {
+      const config::Server& server = gateway->servers[i];
+      uint32_t listen_port = server.port.number;
+      if (auto it = identity.port_map.find(server.port.number); it != identity.port_map.end()) {
+        listen_port = it->second;
+      }
+      std::string bind = server.bind.empty() ? identity.bind : server.bind;
+      Key key{listen_port, bind};
+      bool http = is_plaintext_http(server.port.protocol);
+      std::string where = bind + ":" + std::to_string(listen_port);
+
+      auto owner = owners.find(key);
+      if (owner != owners.end() && owner->second.plaintext_http != http) {
+        diagnostics.warning(kKind, gateway->meta, server_field(i),
+                            "protocol " + server.port.protocol + " conflicts with the " +
+                                owner->second.protocol + " server of Gateway " + owner->second.gateway_name +
+                                " already on " + where +
+                                "; server skipped (plaintext HTTP cannot share a port with other protocols)",
+                            &server.source);
+        continue;
+      }
+      if (owner == owners.end()) {
+        owners.emplace(key, PortOwner{http, server.port.protocol, gateway_name});
+      }
+      if (!http) {
+        diagnostics.warning(kKind, gateway->meta, server_field(i),
+                            "protocol " + server.port.protocol + " is not supported yet; server skipped",
+                            &server.source);
+        continue;
+      }
+
+      MergedListener& listener = listeners[key];
+      if (listener.servers.empty()) {
+        listener.name = bind + "_" + std::to_string(listen_port);
+        listener.bind = bind;
+        listener.listen_port = listen_port;
+        listener.gateway_port = server.port.number;
+      }
+      listener.servers.push_back(
+          MergedServer{gateway, gateway_name, &server, i,
+                       host::sanitize_server_hosts(server.hosts, gateway->meta.namespace_)});
+    }
+  }
+
+  std::vector<MergedListener> out;
+  out.reserve(listeners.size());
+  for (auto& [key, listener] : listeners) out.push_back(std::move(listener));
+  return out;
+}
+
+}  // namespace torii::compile

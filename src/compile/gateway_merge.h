@@ -1,0 +1,53 @@
+// Gateway selection and server merging (istiod mergeGateways, model/gateway.go;
+// ISTIO_SEMANTICS §0.1, §0.2, §2.2).
+//
+// Every Gateway whose selector is a subset of this process's labels applies,
+// from any namespace. Their servers are grouped by (bind, listen port); the
+// plaintext HTTP-family servers of one group share one route table. The first
+// server on a (bind, port) decides its protocol family (oldest Gateway first);
+// a later server of another family there is dropped (canMergeProtocols).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "compile/compiler.h"
+#include "compile/diagnostic_sink.h"
+#include "config/resources.h"
+
+namespace torii::compile {
+
+struct MergedServer {
+  const config::Gateway* gateway = nullptr;
+  std::string gateway_name;  // namespace/name, as VirtualServices reference it
+  const config::Server* server = nullptr;
+  size_t server_index = 0;         // in gateway->servers, for diagnostics
+  std::vector<std::string> hosts;  // sanitised: `./h` -> `ns/h`, `*/h` -> `h`
+};
+
+struct MergedListener {
+  std::string name;  // "<bind>_<listen port>"
+  std::string bind;
+  uint32_t listen_port = 0;
+  // Gateway port.number of the first server. Servers whose gateway ports map
+  // to the same listen port share the listener but keep their own number for
+  // `match.port` (server->port.number).
+  uint32_t gateway_port = 0;
+  std::vector<MergedServer> servers;  // plaintext HTTP-family only, merge order
+};
+
+// True for HTTP, HTTP2, GRPC, GRPC-WEB (case-insensitive).
+bool is_plaintext_http(std::string_view protocol);
+
+// The Gateways that configure this process, oldest first.
+std::vector<const config::Gateway*> select_gateways(const config::ResourceSet& resources,
+                                                    const GatewayIdentity& identity);
+
+// Listeners sorted by (listen port, bind). Servers this issue does not serve
+// (HTTPS, TLS, TCP, ...) and servers that lose a protocol conflict are dropped
+// with a warning naming `spec.servers[i]`.
+std::vector<MergedListener> merge_gateways(const std::vector<const config::Gateway*>& gateways,
+                                           const GatewayIdentity& identity, DiagnosticSink& diagnostics);
+
+}  // namespace torii::compile

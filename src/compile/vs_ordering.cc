@@ -1,0 +1,79 @@
+#include "compile/vs_ordering.h"
+
+#include <algorithm>
+
+#include "compile/creation_order.h"
+#include "compile/name_resolution.h"
+
+namespace torii::compile {
+
+namespace {
+
+enum class Bucket { Private = 0, Exported = 1, Public = 2, Hidden = 3 };
+
+// Mirrors the three istiod indexes (privateByNamespaceAndGateway,
+// exportedToNamespaceByGateway, publicByGateway) as seen from `proxy_ns`.
+Bucket bucket_for(const config::VirtualService& vs, const std::string& proxy_ns) {
+  const auto& export_to = vs.export_to;
+  // Empty exportTo => mesh default defaultVirtualServiceExportTo = `*`.
+  if (export_to.empty()) return Bucket::Public;
+  auto has = [&](std::string_view e) {
+    return std::find(export_to.begin(), export_to.end(), e) != export_to.end();
+  };
+  if (has("*")) return Bucket::Public;
+  if (has("~")) return Bucket::Hidden;
+  if (vs.meta.namespace_ == proxy_ns && (has(".") || has(proxy_ns))) return Bucket::Private;
+  if (has(proxy_ns)) return Bucket::Exported;
+  return Bucket::Hidden;
+}
+
+}  // namespace
+
+std::vector<std::string> attachment_gateways(const config::VirtualService& vs) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& ref) {
+    std::string resolved = resolve_gateway_name(ref, vs.meta.namespace_);
+    if (std::find(out.begin(), out.end(), resolved) == out.end()) out.push_back(std::move(resolved));
+  };
+  if (vs.gateways.empty()) return {std::string(kMeshGateway)};
+  for (const std::string& g : vs.gateways) add(g);
+  for (const config::HTTPRoute& rule : vs.http) {
+    for (const config::HTTPMatchRequest& match : rule.match) {
+      for (const std::string& g : match.gateways) add(g);
+    }
+  }
+  return out;
+}
+
+VirtualServiceIndex::VirtualServiceIndex(const std::vector<config::VirtualService>& virtual_services,
+                                         const std::string& proxy_namespace) {
+  struct Candidate {
+    Bucket bucket;
+    const config::VirtualService* vs;
+  };
+  std::vector<Candidate> candidates;
+  for (const config::VirtualService& vs : virtual_services) {
+    // A VS without hosts is a delegate: only reachable through `delegate`.
+    if (vs.hosts.empty()) continue;
+    Bucket bucket = bucket_for(vs, proxy_namespace);
+    if (bucket != Bucket::Hidden) candidates.push_back({bucket, &vs});
+  }
+  std::stable_sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+    if (a.bucket != b.bucket) return a.bucket < b.bucket;
+    return created_before(a.vs->meta, b.vs->meta);
+  });
+  for (const Candidate& c : candidates) {
+    for (const std::string& gateway : attachment_gateways(*c.vs)) {
+      if (gateway == kMeshGateway) continue;
+      by_gateway_[gateway].push_back(c.vs);
+    }
+  }
+}
+
+const std::vector<const config::VirtualService*>& VirtualServiceIndex::for_gateway(
+    const std::string& gateway) const {
+  auto it = by_gateway_.find(gateway);
+  return it == by_gateway_.end() ? none_ : it->second;
+}
+
+}  // namespace torii::compile

@@ -1,0 +1,143 @@
+#include "router/route_match.h"
+
+#include "router/route_table.h"
+
+namespace torii::router {
+
+namespace {
+
+char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
+
+bool equals_ignore_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  }
+  return true;
+}
+
+// Finds the value Envoy's header matchers see for `name`. Pseudo-headers come
+// from the RequestView; a repeated header is joined with ',' into `scratch`
+// (the only case that allocates).
+bool find_header(const RequestView& request, std::string_view name, std::string_view* value,
+                 std::string* scratch) {
+  if (!name.empty() && name.front() == ':') {
+    std::string_view pseudo;
+    if (name == ":method") {
+      pseudo = request.method;
+    } else if (name == ":authority") {
+      pseudo = request.authority;
+    } else if (name == ":scheme") {
+      pseudo = request.scheme;
+    } else {
+      // Istio only generates these three (header names with ':' fail validation).
+      return false;
+    }
+    *value = pseudo;
+    // Every HTTP request carries these; an empty view means the codec had none.
+    return !pseudo.empty();
+  }
+  if (request.headers == nullptr) return false;
+  bool found = false;
+  bool joined = false;
+  for (const http::HeaderMap::Entry& entry : request.headers->entries()) {
+    if (entry.name != name) continue;
+    if (!found) {
+      *value = entry.value;
+      found = true;
+      continue;
+    }
+    if (!joined) {
+      scratch->assign(*value);
+      joined = true;
+    }
+    scratch->push_back(',');
+    scratch->append(entry.value);
+  }
+  if (joined) *value = *scratch;
+  return found;
+}
+
+// Envoy splits the query on '&' and takes the first occurrence of a key; a
+// parameter without '=' has the empty value.
+bool find_query_param(std::string_view query, std::string_view name, std::string_view* value) {
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view param = query.substr(0, amp);
+    size_t eq = param.find('=');
+    std::string_view key = param.substr(0, eq);
+    if (!key.empty() && key == name) {
+      *value = eq == std::string_view::npos ? std::string_view() : param.substr(eq + 1);
+      return true;
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
+}  // namespace
+
+bool StringMatcher::matches(std::string_view input) const {
+  switch (kind) {
+    case Kind::Exact:
+      return ignore_case ? equals_ignore_case(input, value) : input == value;
+    case Kind::Prefix:
+      if (input.size() < value.size()) return false;
+      return ignore_case ? equals_ignore_case(input.substr(0, value.size()), value)
+                         : input.starts_with(value);
+    case Kind::Regex:
+      // RE2 full match: Istio regexes must match the whole value.
+      return regex != nullptr && re2::RE2::FullMatch(input, *regex);
+    case Kind::Presence:
+      return true;
+  }
+  return false;
+}
+
+bool HeaderMatcher::matches(const RequestView& request) const {
+  std::string scratch;
+  std::string_view header_value;
+  bool present = find_header(request, name, &header_value, &scratch);
+  if (!present) {
+    // Envoy: a missing header satisfies only an inverted presence matcher,
+    // unless it is to be treated as "" (withoutHeaders with a value form).
+    if (!treat_missing_as_empty) return invert && value.kind == StringMatcher::Kind::Presence;
+    header_value = {};
+  }
+  return value.matches(header_value) != invert;
+}
+
+bool QueryParamMatcher::matches(std::string_view query) const {
+  std::string_view param_value;
+  if (!find_query_param(query, name, &param_value)) return false;
+  return value.matches(param_value);
+}
+
+bool RouteMatch::matches(const RequestView& request) const {
+  if (!path.matches(request.path)) return false;
+  for (const HeaderMatcher& header : headers) {
+    if (!header.matches(request)) return false;
+  }
+  for (const QueryParamMatcher& param : query_params) {
+    if (!param.matches(request.query)) return false;
+  }
+  return true;
+}
+
+bool RouteMatch::is_catch_all() const {
+  if (!headers.empty() || !query_params.empty()) return false;
+  switch (path.kind) {
+    case StringMatcher::Kind::Prefix:
+      return path.value == "/" || path.value.empty();
+    case StringMatcher::Kind::Regex:
+      return path.value == ".*";
+    case StringMatcher::Kind::Presence:
+      return true;
+    case StringMatcher::Kind::Exact:
+      return false;
+  }
+  return false;
+}
+
+}  // namespace torii::router
