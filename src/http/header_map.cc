@@ -40,7 +40,13 @@ bool has_token(std::string_view list, std::string_view token) {
 }
 
 void HeaderMap::add(std::string_view name, std::string_view value) {
-  entries_.push_back(Entry{to_lower(name), std::string(value)});
+  // A request has ~10-20 fields: one allocation up front instead of the
+  // vector doubling its way there.
+  if (entries_.empty()) entries_.reserve(16);
+  Entry& e = entries_.emplace_back();
+  e.name.assign(name);
+  for (char& c : e.name) c = lower(c);
+  e.value.assign(value);
 }
 
 void HeaderMap::set(std::string_view name, std::string_view value) {
@@ -71,7 +77,8 @@ size_t HeaderMap::remove(std::string_view name) {
 size_t HeaderMap::remove_prefix(std::string_view prefix) {
   size_t before = entries_.size();
   std::erase_if(entries_, [&](const Entry& e) {
-    return e.name.size() >= prefix.size() && iequals(std::string_view(e.name).substr(0, prefix.size()), prefix);
+    return e.name.size() >= prefix.size() &&
+           iequals(std::string_view(e.name).substr(0, prefix.size()), prefix);
   });
   return before - entries_.size();
 }

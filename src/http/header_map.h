@@ -30,6 +30,11 @@ class HeaderMap {
   size_t remove(std::string_view name);
   // Removes every field whose name starts with `prefix` (lower-case).
   size_t remove_prefix(std::string_view prefix);
+  // Removes every field for which `pred(entry)` is true, in one pass.
+  template <typename Pred>
+  size_t remove_if(Pred pred) {
+    return std::erase_if(entries_, pred);
+  }
 
   // First value of that name, or nullptr.
   const std::string* get(std::string_view name) const;

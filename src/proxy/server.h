@@ -22,7 +22,7 @@ namespace torii::proxy {
 // said otherwise) and a command-line setting.
 struct ServerOptions {
   int workers = 1;
-  bool accept_http10 = true;                  // Istio answers 426; see README
+  bool accept_http10 = true;                       // Istio answers 426; see README
   uint32_t max_request_headers_bytes = 60 * 1024;  // Envoy: 60 KiB -> 431
   uint32_t max_request_headers_count = 100;        // Envoy: 100 -> 431
   uint32_t max_response_headers_bytes = 60 * 1024;
@@ -64,8 +64,15 @@ class Server {
   std::vector<const WorkerStats*> worker_stats() const;
   const ServerOptions& options() const { return options_; }
 
+  // The port a published listener is bound to (differs from the configured
+  // one only when that is 0: tests bind an ephemeral port). 0 if unknown.
+  // Control thread only.
+  uint16_t listener_port(const std::string& name) const;
+
  private:
   ServerOptions options_;
+  bool started_ = false;
+  bool stopped_ = false;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> ready_{false};
   struct ListenerSet;

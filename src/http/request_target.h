@@ -1,0 +1,23 @@
+// Splits an HTTP/1 request-target (RFC 9112 3.2) into the parts routing needs.
+#pragma once
+
+#include <string_view>
+
+namespace torii::http {
+
+struct RequestTarget {
+  enum class Form { Origin, Absolute, Asterisk, Authority };
+  Form form = Form::Origin;
+  std::string_view scheme;     // absolute-form only ("http", "https")
+  std::string_view authority;  // absolute-form and authority-form only
+  std::string_view path;       // without the query; "/" for an absolute-form with no path
+  std::string_view query;      // after '?', without it
+  // path + ('?' query): what goes on the upstream request line. For the
+  // absolute-form "http://h?q" it starts with '?': prefix "/" on the wire.
+  std::string_view path_and_query;
+};
+
+// Views point into `target`. false => not a valid request-target (400).
+bool parse_request_target(std::string_view target, RequestTarget& out);
+
+}  // namespace torii::http

@@ -1,0 +1,225 @@
+#include "net/buffer.h"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace torii::net {
+
+namespace {
+
+// Per-thread cache of free slices. Bounded so a burst (say a 64 MiB
+// response buffered for a slow client) does not pin memory afterwards.
+class SlicePool {
+ public:
+  static constexpr size_t kMaxCached = 256;  // 4 MiB per thread
+  ~SlicePool() {
+    for (char* p : free_) delete[] p;
+  }
+  char* get() {
+    if (free_.empty()) return new char[Buffer::kSliceSize];
+    char* p = free_.back();
+    free_.pop_back();
+    return p;
+  }
+  void put(char* p) {
+    if (free_.size() < kMaxCached) {
+      free_.push_back(p);
+    } else {
+      delete[] p;
+    }
+  }
+
+ private:
+  std::vector<char*> free_;
+};
+
+SlicePool& pool() {
+  thread_local SlicePool p;
+  return p;
+}
+
+constexpr size_t kMaxIov = 64;
+// A read into a tail with less room than this would be a wasted syscall;
+// start a fresh slice instead.
+constexpr size_t kMinTailForRead = 1024;
+
+}  // namespace
+
+Buffer::~Buffer() { clear(); }
+
+Buffer::Buffer(Buffer&& other) noexcept
+    : slices_(std::move(other.slices_)), head_(other.head_), size_(other.size_) {
+  other.slices_.clear();
+  other.head_ = 0;
+  other.size_ = 0;
+}
+
+Buffer& Buffer::operator=(Buffer&& other) noexcept {
+  if (this != &other) {
+    clear();
+    slices_ = std::move(other.slices_);
+    head_ = other.head_;
+    size_ = other.size_;
+    other.slices_.clear();
+    other.head_ = 0;
+    other.size_ = 0;
+  }
+  return *this;
+}
+
+void Buffer::push_slice(Slice s) {
+  // Reclaim the consumed prefix before the vector would grow.
+  if (head_ > 0 && slices_.size() == slices_.capacity()) {
+    slices_.erase(slices_.begin(), slices_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
+  slices_.push_back(s);
+}
+
+void Buffer::pop_front_slice() {
+  pool().put(slices_[head_].data);
+  ++head_;
+  if (head_ == slices_.size()) {
+    slices_.clear();
+    head_ = 0;
+  }
+}
+
+void Buffer::append(const void* data, size_t n) {
+  const char* p = static_cast<const char*>(data);
+  size_ += n;
+  while (n > 0) {
+    Slice* t = tail();
+    if (t == nullptr || t->writable() == 0) {
+      push_slice(Slice{pool().get(), 0, 0});
+      t = &slices_.back();
+    }
+    size_t k = std::min(n, t->writable());
+    std::memcpy(t->data + t->end, p, k);
+    t->end += static_cast<uint32_t>(k);
+    p += k;
+    n -= k;
+  }
+}
+
+void Buffer::move_from(Buffer& other) {
+  if (other.empty()) return;
+  // Small tails are copied so tiny writes do not leave a trail of mostly
+  // empty slices behind.
+  if (other.size_ < 512) {
+    for (size_t i = other.head_; i < other.slices_.size(); ++i) {
+      append(other.slices_[i].data + other.slices_[i].begin, other.slices_[i].readable());
+    }
+    other.clear();
+    return;
+  }
+  for (size_t i = other.head_; i < other.slices_.size(); ++i) push_slice(other.slices_[i]);
+  size_ += other.size_;
+  other.slices_.clear();
+  other.head_ = 0;
+  other.size_ = 0;
+}
+
+void Buffer::drain(size_t n) {
+  n = std::min(n, size_);
+  size_ -= n;
+  while (n > 0) {
+    Slice& s = slices_[head_];
+    size_t k = std::min(n, s.readable());
+    s.begin += static_cast<uint32_t>(k);
+    n -= k;
+    if (s.readable() == 0) pop_front_slice();
+  }
+  // Keep one emptied slice? No: an idle connection should hold no memory.
+  if (size_ == 0) clear();
+}
+
+void Buffer::clear() {
+  for (size_t i = head_; i < slices_.size(); ++i) pool().put(slices_[i].data);
+  slices_.clear();
+  head_ = 0;
+  size_ = 0;
+}
+
+std::string_view Buffer::front() const {
+  if (size_ == 0) return {};
+  const Slice& s = slices_[head_];
+  return {s.data + s.begin, s.readable()};
+}
+
+size_t Buffer::peek(iovec* iov, size_t max) const {
+  size_t n = 0;
+  for (size_t i = head_; i < slices_.size() && n < max; ++i) {
+    if (slices_[i].readable() == 0) continue;
+    iov[n].iov_base = slices_[i].data + slices_[i].begin;
+    iov[n].iov_len = slices_[i].readable();
+    ++n;
+  }
+  return n;
+}
+
+std::string Buffer::to_string() const {
+  std::string out;
+  out.reserve(size_);
+  for (size_t i = head_; i < slices_.size(); ++i)
+    out.append(slices_[i].data + slices_[i].begin, slices_[i].readable());
+  return out;
+}
+
+ssize_t Buffer::read_from(int fd, size_t max_bytes) {
+  iovec iov[8];
+  char* fresh[8];
+  size_t niov = 0;
+  size_t nfresh = 0;
+  size_t room = 0;
+  Slice* t = tail();
+  if (t != nullptr && t->writable() >= kMinTailForRead) {
+    iov[niov++] = {t->data + t->end, t->writable()};
+    room += t->writable();
+  }
+  while (room < max_bytes && niov < 8) {
+    char* p = pool().get();
+    fresh[nfresh++] = p;
+    iov[niov++] = {p, kSliceSize};
+    room += kSliceSize;
+  }
+  ssize_t n;
+  do {
+    n = ::readv(fd, iov, static_cast<int>(niov));
+  } while (n < 0 && errno == EINTR);
+  size_t left = n > 0 ? static_cast<size_t>(n) : 0;
+  size_ += left;
+  size_t next_fresh = 0;
+  if (t != nullptr && t->writable() >= kMinTailForRead) {
+    size_t k = std::min(left, t->writable());
+    t->end += static_cast<uint32_t>(k);
+    left -= k;
+  }
+  while (left > 0) {
+    size_t k = std::min(left, kSliceSize);
+    push_slice(Slice{fresh[next_fresh++], 0, static_cast<uint32_t>(k)});
+    left -= k;
+  }
+  int saved = errno;
+  for (size_t i = next_fresh; i < nfresh; ++i) pool().put(fresh[i]);
+  errno = saved;
+  return n;
+}
+
+ssize_t Buffer::write_to(int fd) {
+  iovec iov[kMaxIov];
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = peek(iov, kMaxIov);
+  ssize_t n;
+  do {
+    n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  if (n > 0) drain(static_cast<size_t>(n));
+  return n;
+}
+
+}  // namespace torii::net

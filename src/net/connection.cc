@@ -1,0 +1,239 @@
+#include "net/connection.h"
+
+#include <cerrno>
+
+#include "net/socket_ops.h"
+
+namespace torii::net {
+
+namespace {
+// One readv of up to 64 KiB; up to 4 per readiness event so one busy socket
+// cannot starve the others on this loop.
+constexpr size_t kReadSize = 64 * 1024;
+constexpr int kReadsPerEvent = 4;
+// How long a closing connection waits for the peer to close after our FIN.
+constexpr uint64_t kLingerTimeoutMs = 2000;
+constexpr uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+constexpr uint32_t kRegisteredEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+}  // namespace
+
+const char* to_string(CloseReason reason) {
+  switch (reason) {
+    case CloseReason::ConnectFailed:
+      return "connect failed";
+    case CloseReason::ConnectTimeout:
+      return "connect timeout";
+    case CloseReason::Reset:
+      return "reset";
+    case CloseReason::LocalClose:
+      return "local close";
+  }
+  return "?";
+}
+
+Connection::Connection(EventLoop& loop, ConnectionCallbacks& callbacks)
+    : loop_(loop), callbacks_(&callbacks), timer_(loop, [this] { on_timer(); }) {}
+
+Connection::Connection(EventLoop& loop, UniqueFd fd, ConnectionCallbacks& callbacks)
+    : loop_(loop), callbacks_(&callbacks), timer_(loop, [this] { on_timer(); }) {
+  set_tcp_nodelay(fd.get());
+  watch_ = IoWatch(loop, std::move(fd), kRegisteredEvents, *this);
+  state_ = State::Open;
+}
+
+bool Connection::connect(const sockaddr* addr, socklen_t len, uint32_t timeout_ms, int& error_no) {
+  UniqueFd fd = connect_tcp(addr, len, error_no);
+  if (!fd.valid()) return false;
+  watch_ = IoWatch(loop_, std::move(fd), kRegisteredEvents, *this);
+  state_ = State::Connecting;
+  timer_.arm(timeout_ms);
+  return true;
+}
+
+void Connection::on_io(uint32_t events) {
+  if (state_ == State::Closed) return;
+  if (pending_error_ != 0) {
+    fail(CloseReason::Reset, pending_error_);
+    return;
+  }
+  if (state_ == State::Connecting) {
+    if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) handle_connect_result();
+    if (state_ != State::Open) return;
+  }
+  if (events & kReadEvents) {
+    handle_read(events);
+    if (state_ == State::Closed) return;
+  }
+  if (events & EPOLLOUT) handle_write();
+}
+
+void Connection::handle_connect_result() {
+  int err = socket_error(watch_.fd());
+  if (err != 0) {
+    fail(CloseReason::ConnectFailed, err);
+    return;
+  }
+  timer_.cancel();
+  state_ = State::Open;
+  callbacks_->on_connected();
+  // Output queued while connecting goes out with the EPOLLOUT handling that follows.
+}
+
+void Connection::schedule_read() {
+  redeliver_ = true;
+  watch_.activate(EPOLLIN);
+}
+
+void Connection::set_read_enabled(bool enabled) {
+  if (enabled == read_enabled_) return;
+  read_enabled_ = enabled;
+  if (enabled) schedule_read();
+}
+
+void Connection::handle_read(uint32_t events) {
+  if (state_ == State::Closing || state_ == State::Lingering) {
+    discard_input_until_eof();
+    return;
+  }
+  if (!read_enabled_) {
+    deferred_read_events_ |= events & kReadEvents;
+    if (events & EPOLLERR) fail(CloseReason::Reset, socket_error(watch_.fd()));
+    return;
+  }
+  events |= std::exchange(deferred_read_events_, 0);
+  if (std::exchange(redeliver_, false) && !input_.empty()) {
+    callbacks_->on_data(input_);
+    if (state_ != State::Open || !read_enabled_) return;
+  }
+  if (peer_closed_) return;
+  for (int i = 0; i < kReadsPerEvent; ++i) {
+    ssize_t n = input_.read_from(watch_.fd(), kReadSize);
+    if (n > 0) {
+      callbacks_->on_data(input_);
+      if (state_ != State::Open) return;
+      if (!read_enabled_) {
+        // More may be waiting in the socket; look again when re-enabled.
+        deferred_read_events_ |= EPOLLIN | (events & EPOLLRDHUP);
+        return;
+      }
+      // A short read emptied the socket; edge-triggered epoll reports the
+      // next arrival. With RDHUP pending, read on to see the EOF.
+      if (static_cast<size_t>(n) < kReadSize && !(events & (EPOLLRDHUP | EPOLLHUP))) return;
+      continue;
+    }
+    if (n == 0) {
+      peer_closed_ = true;
+      callbacks_->on_eof();
+      return;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+    fail(CloseReason::Reset, errno);
+    return;
+  }
+  watch_.activate(EPOLLIN | (events & EPOLLRDHUP));  // read budget used up
+}
+
+void Connection::discard_input_until_eof() {
+  char sink[16 * 1024];
+  for (;;) {
+    ssize_t n = ::read(watch_.fd(), sink, sizeof(sink));
+    if (n > 0) continue;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    // EOF or error: the peer is gone.
+    peer_closed_ = true;
+    if (state_ == State::Lingering) {
+      close();
+      callbacks_->on_close(CloseReason::LocalClose, 0);
+    }
+    return;
+  }
+}
+
+int Connection::write_pending() {
+  while (!output_.empty()) {
+    ssize_t n = output_.write_to(watch_.fd());
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      return errno;
+    }
+  }
+  if (output_.size() > high_watermark_) above_high_ = true;
+  if (output_.empty() && state_ == State::Closing) start_linger();
+  return 0;
+}
+
+void Connection::flush() {
+  // Noted even while connecting, so the drain notification follows once
+  // the queued bytes go out.
+  if (output_.size() > high_watermark_) above_high_ = true;
+  if (state_ != State::Open && state_ != State::Closing) return;
+  int err = write_pending();
+  if (err != 0) {
+    // Report from the loop, not from inside the owner's call.
+    pending_error_ = err;
+    watch_.activate(EPOLLERR);
+    return;
+  }
+  if (above_high_ && output_.size() <= high_watermark_ / 2) watch_.activate(EPOLLOUT);
+}
+
+void Connection::handle_write() {
+  if (state_ != State::Open && state_ != State::Closing) return;
+  int err = write_pending();
+  if (err != 0) {
+    fail(CloseReason::Reset, err);
+    return;
+  }
+  if (above_high_ && output_.size() <= high_watermark_ / 2) {
+    above_high_ = false;
+    callbacks_->on_output_drained();
+  }
+}
+
+void Connection::close_after_flush() {
+  if (state_ == State::Connecting) {
+    close();
+    return;
+  }
+  if (state_ != State::Open) return;
+  state_ = State::Closing;
+  input_.clear();
+  if (output_.empty()) {
+    start_linger();
+  } else {
+    flush();
+  }
+}
+
+void Connection::start_linger() {
+  ::shutdown(watch_.fd(), SHUT_WR);
+  state_ = State::Lingering;
+  timer_.arm(kLingerTimeoutMs);
+  // Look for the peer's EOF (it may already be there) from the loop.
+  watch_.activate(EPOLLIN);
+}
+
+void Connection::close() {
+  timer_.cancel();
+  watch_.reset();
+  state_ = State::Closed;
+  input_.clear();
+  output_.clear();
+}
+
+void Connection::fail(CloseReason reason, int error_no) {
+  close();
+  callbacks_->on_close(reason, error_no);
+}
+
+void Connection::on_timer() {
+  if (state_ == State::Connecting) {
+    fail(CloseReason::ConnectTimeout, ETIMEDOUT);
+  } else if (state_ == State::Lingering) {
+    close();
+    callbacks_->on_close(CloseReason::LocalClose, 0);
+  }
+}
+
+}  // namespace torii::net

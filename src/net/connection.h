@@ -1,0 +1,133 @@
+// A non-blocking TCP connection on one event loop: reads into input(),
+// writes output() with writev (sendmsg, MSG_NOSIGNAL), optionally connects
+// first (with a timeout), and reports to its ConnectionCallbacks.
+//
+// Edge-triggered: the socket is registered once for IN|OUT|RDHUP and never
+// re-armed. Reading stops at a short read (the socket is empty) or when the
+// owner disables reading for back-pressure; re-enabling schedules a read on
+// the next loop iteration.
+//
+// Callbacks are only ever invoked from the event loop (on_io or a timer),
+// never from inside a call the owner makes (flush(), set_read_enabled(),
+// close_after_flush()): an error found while writing is reported on the next
+// iteration. So an owner may call these freely from its own callbacks without
+// re-entering itself. After on_close() the connection is closed and silent.
+//
+// Owned by one object on the loop thread; destroying it closes the socket.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+
+#include "net/buffer.h"
+#include "net/event_loop.h"
+#include "net/timer.h"
+#include "net/unique_fd.h"
+
+namespace torii::net {
+
+enum class CloseReason {
+  ConnectFailed,  // refused, unreachable, ...
+  ConnectTimeout,
+  Reset,       // read/write error (ECONNRESET, EPIPE, ...)
+  LocalClose,  // close_after_flush() finished
+};
+const char* to_string(CloseReason reason);
+
+class ConnectionCallbacks {
+ public:
+  virtual void on_connected() {}
+  // input() holds new bytes (or bytes left over when reading resumed);
+  // consume what you can, leave the rest.
+  virtual void on_data(Buffer& input) = 0;
+  // The peer shut down its sending side; every byte before it was delivered.
+  // The connection stays open for writing.
+  virtual void on_eof() = 0;
+  // The connection is closed (failure, or close_after_flush done). Last callback.
+  virtual void on_close(CloseReason reason, int error_no) = 0;
+  // output() fell to half the high watermark after having been above it.
+  virtual void on_output_drained() {}
+  virtual ~ConnectionCallbacks() = default;
+};
+
+class Connection final : public IoHandler {
+ public:
+  // A connection that starts unconnected; call connect().
+  Connection(EventLoop& loop, ConnectionCallbacks& callbacks);
+  // An accepted (or otherwise connected) socket.
+  Connection(EventLoop& loop, UniqueFd fd, ConnectionCallbacks& callbacks);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Starts a non-blocking connect. false => failed immediately (no callback),
+  // error_no says why. Otherwise on_connected() or on_close(Connect*) follows.
+  // Output appended before the connect completes is sent once it does.
+  bool connect(const sockaddr* addr, socklen_t len, uint32_t timeout_ms, int& error_no);
+
+  void set_callbacks(ConnectionCallbacks& callbacks) { callbacks_ = &callbacks; }
+  Buffer& input() { return input_; }
+  Buffer& output() { return output_; }
+
+  // Writes as much of output() as the socket takes now; the rest is written
+  // when the socket becomes writable.
+  void flush();
+  // Bytes above which the owner should stop producing output (it checks
+  // above_high_watermark() after flush); on_output_drained() tells it when
+  // output() is back at half of it.
+  void set_high_watermark(size_t bytes) { high_watermark_ = bytes; }
+  bool above_high_watermark() const { return output_.size() > high_watermark_; }
+
+  void set_read_enabled(bool enabled);
+  bool read_enabled() const { return read_enabled_; }
+  // On the next iteration: hands bytes already in input() to on_data()
+  // again (e.g. a pipelined request the owner left there) and reads on.
+  void schedule_read();
+
+  // Sends what is queued, shuts down the write side, waits (bounded) for the
+  // peer to close, then closes and reports on_close(LocalClose). Reading
+  // after this point discards data, so the peer's unread bytes do not turn
+  // the close into a reset that could destroy the response in flight.
+  void close_after_flush();
+  // Closes now, silently (no callback).
+  void close();
+
+  bool is_open() const { return state_ != State::Closed; }
+  // Everything sent and our FIN out; only waiting for the peer to close.
+  bool lingering() const { return state_ == State::Lingering; }
+  bool connecting() const { return state_ == State::Connecting; }
+  bool peer_closed() const { return peer_closed_; }
+  int fd() const { return watch_.fd(); }
+
+  void on_io(uint32_t events) override;
+
+ private:
+  enum class State { Connecting, Open, Closing, Lingering, Closed };
+
+  void handle_connect_result();
+  void handle_read(uint32_t events);
+  void handle_write();
+  void discard_input_until_eof();
+  // Writes until done or EAGAIN; returns 0 or the errno of a write error.
+  int write_pending();
+  void start_linger();
+  void fail(CloseReason reason, int error_no);
+  void on_timer();
+
+  EventLoop& loop_;
+  ConnectionCallbacks* callbacks_;
+  IoWatch watch_;
+  Timer timer_;  // connect timeout, then lingering-close timeout
+  Buffer input_;
+  Buffer output_;
+  State state_ = State::Closed;
+  bool read_enabled_ = true;
+  bool peer_closed_ = false;
+  bool above_high_ = false;
+  bool redeliver_ = false;             // schedule_read(): offer input() again
+  uint32_t deferred_read_events_ = 0;  // readiness seen while reading was disabled
+  int pending_error_ = 0;              // write error waiting to be reported
+  size_t high_watermark_ = 1024 * 1024;
+};
+
+}  // namespace torii::net

@@ -1,0 +1,270 @@
+#include "proxy/active_stream.h"
+
+#include <string>
+
+#include "http/header_map.h"
+#include "http/http1_serializer.h"
+#include "proxy/downstream_connection.h"
+#include "proxy/header_mutation.h"
+#include "proxy/request_id.h"
+#include "proxy/upstream_request.h"
+#include "proxy/worker.h"
+#include "router/route_table.h"
+
+namespace torii::proxy {
+
+namespace {
+
+// Upgrade tokens that are not refused: h2c (curl --http2 on cleartext) is
+// ignored as Envoy does, the request proceeds as HTTP/1.1; websocket is
+// allowed by Istio on every route (forwarded without the upgrade for now).
+bool upgrade_allowed(const http::HeaderMap& headers) {
+  const std::string* upgrade = headers.get("upgrade");
+  if (upgrade == nullptr) return true;
+  return http::has_token(*upgrade, "websocket") || http::has_token(*upgrade, "h2c");
+}
+
+}  // namespace
+
+ActiveStream::ActiveStream(DownstreamConnection& downstream, Worker& worker, http::RequestHead& head)
+    : downstream_(downstream), worker_(worker), snapshot_(worker.snapshot()), head_(std::move(head)) {
+  WorkerStats::inc(worker_.mutable_stats().downstream_rq_active);
+}
+
+ActiveStream::~ActiveStream() {
+  if (upstream_) upstream_->abort();
+  WorkerStats::dec(worker_.mutable_stats().downstream_rq_active);
+}
+
+void ActiveStream::start() {
+  head_request_ = head_.method == "HEAD";
+  if (const std::string* expect = head_.headers.get("expect"))
+    expect_continue_ = http::iequals(*expect, "100-continue");
+  route();
+}
+
+void ActiveStream::route() {
+  WorkerStats& stats = worker_.mutable_stats();
+  const ServerOptions& options = worker_.options();
+
+  if (head_.http10() && !options.accept_http10) {
+    downstream_.close_after_response();
+    send_local_reply(LocalReply{426, {}, {}});
+    return;
+  }
+  if (!http::parse_request_target(head_.target, target_)) {
+    downstream_.close_after_response();
+    send_local_reply(LocalReply{400, kBadRequest, {}});
+    return;
+  }
+  // CONNECT and protocol switches other than websocket are not served
+  // (Envoy: 403 upgrade_failed, istio/istio#53239).
+  if (head_.method == "CONNECT" || target_.form == http::RequestTarget::Form::Authority ||
+      (head_.upgrade && !upgrade_allowed(head_.headers))) {
+    downstream_.close_after_response();
+    send_local_reply(LocalReply{403, {}, {}});
+    return;
+  }
+  bool absolute = target_.form == http::RequestTarget::Form::Absolute;
+  if (!absolute && !head_.http10() && !head_.headers.has("host")) {
+    // RFC 9112 3.2: a 1.1 request without Host is malformed.
+    downstream_.close_after_response();
+    send_local_reply(LocalReply{400, kBadRequest, {}});
+    return;
+  }
+
+  // Envoy's connection manager edits the headers before the router runs, so
+  // route header matchers see the edge view (x-envoy-* stripped, XFF, ...).
+  char request_id[36];
+  EdgeRequestInfo edge;
+  edge.peer_ip = downstream_.peer_ip();
+  edge.request_id = make_request_id(worker_.clusters().random(), request_id);
+  edge.absolute_authority = absolute ? target_.authority : std::string_view();
+  edge.chunked_body = head_.chunked;
+  mutate_edge_request_headers(head_.headers, edge);
+
+  const std::string* host = head_.headers.get("host");
+  router::RequestView view;
+  view.method = head_.method;
+  view.path = target_.path;
+  view.query = target_.query;
+  view.authority = host != nullptr ? std::string_view(*host) : std::string_view();
+  view.scheme = "http";
+  view.headers = &head_.headers;
+
+  const compile::Listener* listener =
+      snapshot_ ? snapshot_->find_listener(downstream_.listener_name()) : nullptr;
+  const router::VirtualHost* vhost =
+      listener != nullptr && listener->routes ? listener->routes->find_virtual_host(view.authority) : nullptr;
+  if (vhost == nullptr) {
+    WorkerStats::inc(stats.no_route);
+    send_local_reply(LocalReply{404, {}, {}});
+    return;
+  }
+  // The path with query as received ("http://h?q" needs its "/" back).
+  std::string_view path_and_query = target_.path_and_query;
+  if (path_and_query.starts_with('?')) {
+    upstream_target_ = "/" + std::string(path_and_query);
+    path_and_query = upstream_target_;
+  }
+  if (vhost->require_tls) {
+    std::string location = "https://" + std::string(view.authority) + std::string(path_and_query);
+    send_local_reply(LocalReply{301, {}, location});
+    return;
+  }
+  const router::Route* route = vhost->match(view);
+  if (route == nullptr) {
+    WorkerStats::inc(stats.no_route);
+    send_local_reply(LocalReply{404, {}, {}});
+    return;
+  }
+  const router::WeightedCluster& chosen = route->action.pick(worker_.clusters().random().next());
+  if (chosen.cluster == nullptr) {
+    WorkerStats::inc(stats.no_cluster);
+    send_local_reply(LocalReply{503, {}, {}});
+    return;
+  }
+  if (chosen.cluster->endpoints.empty()) {
+    WorkerStats::inc(stats.no_healthy_upstream);
+    send_local_reply(LocalReply{503, kNoHealthyUpstream, {}});
+    return;
+  }
+  UpstreamRequestHead upstream_head;
+  upstream_head.method = head_.method;
+  upstream_head.path_and_query = path_and_query;
+  upstream_head.headers = &head_.headers;
+  upstream_head.has_body = head_.has_body();
+  upstream_head.chunked = head_.chunked;
+  upstream_ = std::make_unique<UpstreamRequest>(*this, worker_, *chosen.cluster, upstream_head);
+  upstream_->start();
+}
+
+void ActiveStream::send_local_reply(const LocalReply& reply) {
+  local_reply_ = true;
+  release_upstream();
+  // A request body we will not read leaves the connection out of sync.
+  if (!downstream_.request_complete() && head_.has_body()) downstream_.close_after_response();
+  bool close = downstream_.closing_after_response();
+  LocalReplyContext context;
+  context.server = worker_.options().server_header;
+  context.date = worker_.date().now();
+  context.close_connection = close;
+  context.keep_alive_http10 = head_.http10() && !close;
+  context.head_request = head_request_;
+  write_local_reply(downstream_.output(), reply, context);
+  worker_.mutable_stats().count_response(reply.status);
+  response_started_ = true;
+  response_complete_ = true;
+  downstream_.flush();
+  downstream_.on_response_complete();
+}
+
+void ActiveStream::on_request_body(std::string_view data) {
+  if (upstream_ && !local_reply_) upstream_->send_body(data);
+}
+
+void ActiveStream::on_request_complete() {
+  if (upstream_ && !local_reply_) upstream_->end_request();
+}
+
+void ActiveStream::on_downstream_reset() { release_upstream(); }
+
+void ActiveStream::on_downstream_drained() {
+  if (upstream_) upstream_->pause_reading(false);
+}
+
+void ActiveStream::set_upstream_blocked(bool blocked) { downstream_.set_upstream_blocked(blocked); }
+
+void ActiveStream::on_upstream_informational(http::ResponseHead& head) {
+  // Relay 100 Continue to a client that asked for it; other 1xx (103) are dropped.
+  if (head.status != 100 || !expect_continue_ || head_.http10() || response_started_) return;
+  downstream_.output().append("HTTP/1.1 100 Continue\r\n\r\n");
+  downstream_.flush();
+}
+
+void ActiveStream::on_upstream_headers(http::ResponseHead& head, uint64_t service_time_ms) {
+  if (response_started_) return;
+  response_started_ = true;
+  int status = head.status;
+  bool no_body = head_request_ || status == 204 || status == 304;
+  bool length_framed = head.has_content_length && !head.chunked;
+  bool close = downstream_.closing_after_response();
+  if (!no_body && !length_framed) {
+    // Chunked or close-delimited upstream body: chunk it for HTTP/1.1
+    // clients; an HTTP/1.0 client gets it delimited by our close.
+    if (head_.http10()) {
+      close = true;
+      downstream_.close_after_response();
+    } else {
+      rechunk_response_ = true;
+    }
+  }
+  ResponseInfo info;
+  info.server = worker_.options().server_header;
+  info.date = worker_.date().now();
+  info.upstream_service_time_ms = static_cast<int64_t>(service_time_ms);
+  info.chunked = rechunk_response_;
+  info.close_connection = close;
+  info.keep_alive_http10 = head_.http10() && !close;
+  mutate_response_headers(head.headers, info);
+  http::write_response_head(downstream_.output(), status, head.headers);
+  worker_.mutable_stats().count_response(status);
+  // No flush: the body in the same upstream read joins the head (one write).
+}
+
+void ActiveStream::on_upstream_body(std::string_view data) {
+  if (rechunk_response_) {
+    http::write_chunk(downstream_.output(), data);
+  } else {
+    downstream_.output().append(data);
+  }
+  // Only a full buffer is written early (and may stop the upstream).
+  if (downstream_.output().size() > worker_.options().buffer_limit_bytes) flush_downstream();
+}
+
+void ActiveStream::flush_downstream() {
+  downstream_.flush();
+  if (downstream_.output_above_limit() && upstream_) upstream_->pause_reading(true);
+}
+
+void ActiveStream::flush_upstream() {
+  if (upstream_ && !local_reply_) upstream_->flush();
+}
+
+void ActiveStream::on_upstream_complete() {
+  if (rechunk_response_) http::write_last_chunk(downstream_.output());
+  response_complete_ = true;
+  release_upstream();
+  downstream_.flush();
+  downstream_.on_response_complete();
+}
+
+void ActiveStream::on_upstream_failure(UpstreamFailure failure) {
+  release_upstream();
+  if (response_started_) {
+    // Headers are out; the status cannot change. Close so the client sees
+    // a truncated response rather than a wrong one.
+    downstream_.reset();
+    return;
+  }
+  switch (failure) {
+    case UpstreamFailure::ConnectionFailure:
+      send_local_reply(LocalReply{503, kConnectionFailure, {}});
+      break;
+    case UpstreamFailure::ConnectionTermination:
+      send_local_reply(LocalReply{503, kConnectionTermination, {}});
+      break;
+    case UpstreamFailure::ProtocolError:
+      send_local_reply(LocalReply{502, kProtocolError, {}});
+      break;
+  }
+}
+
+void ActiveStream::release_upstream() {
+  if (!upstream_) return;
+  upstream_->abort();  // no-op if it already finished
+  // Its callbacks may be on the stack: free it at the end of the iteration.
+  worker_.loop().defer_delete(std::move(upstream_));
+}
+
+}  // namespace torii::proxy

@@ -1,0 +1,253 @@
+#include "proxy/downstream_connection.h"
+
+#include "proxy/active_stream.h"
+#include "proxy/worker.h"
+
+namespace torii::proxy {
+
+DownstreamConnection::DownstreamConnection(Worker& worker, net::UniqueFd fd, std::string peer_ip,
+                                           std::string listener_name)
+    : worker_(worker),
+      connection_(worker.loop(), std::move(fd), *this),
+      parser_(*this, http::ParseLimits{worker.options().max_request_headers_bytes,
+                                       worker.options().max_request_headers_count}),
+      peer_ip_(std::move(peer_ip)),
+      listener_name_(std::move(listener_name)),
+      idle_timer_(worker.loop(), [this] { on_idle_timeout(); }),
+      headers_timer_(worker.loop(), [this] { on_request_headers_timeout(); }) {
+  connection_.set_high_watermark(worker.options().buffer_limit_bytes);
+  if (worker.options().downstream_idle_timeout_ms != 0)
+    idle_timer_.arm(worker.options().downstream_idle_timeout_ms);
+}
+
+DownstreamConnection::~DownstreamConnection() = default;
+
+// ---- reading and parsing ----
+
+void DownstreamConnection::on_data(net::Buffer& input) {
+  if (finished_ || closing_) {
+    input.clear();
+    return;
+  }
+  if (awaiting_response_) {
+    // Pipelined bytes wait, parsed later; bound how much we read ahead.
+    if (input.size() > worker_.options().buffer_limit_bytes) {
+      pipeline_blocked_ = true;
+      update_read_enabled();
+    }
+    return;
+  }
+  process_input(input);
+}
+
+void DownstreamConnection::process_input(net::Buffer& input) {
+  uint32_t headers_timeout = worker_.options().request_headers_timeout_ms;
+  if (headers_timeout != 0 && !stream_ && !headers_timer_.armed() && !input.empty())
+    headers_timer_.arm(headers_timeout);
+
+  in_feed_ = true;
+  while (!input.empty() && !awaiting_response_ && !closing_ && !finished_) {
+    http::FeedResult r = parser_.feed(input.front());
+    input.drain(r.consumed);
+    if (r.status == http::FeedResult::Status::Error) {
+      in_feed_ = false;
+      on_parse_error();
+      return;
+    }
+    if (r.status == http::FeedResult::Status::MessageComplete) {
+      awaiting_response_ = true;
+      request_complete_ = true;
+      if (stream_) stream_->on_request_complete();
+    }
+  }
+  in_feed_ = false;
+  if (stream_) stream_->flush_upstream();
+  if (peer_eof_ && !stream_ && !closing_ && input.empty()) {
+    // The client half-closed and what it sent is used up: nothing more can come.
+    close_gracefully();
+    return;
+  }
+  if (awaiting_response_ && input.size() > worker_.options().buffer_limit_bytes) {
+    pipeline_blocked_ = true;
+    update_read_enabled();
+  }
+  maybe_finish_stream();
+}
+
+void DownstreamConnection::on_request_head(http::RequestHead& head) {
+  headers_timer_.cancel();
+  idle_timer_.cancel();
+  WorkerStats& stats = worker_.mutable_stats();
+  WorkerStats::inc(stats.downstream_rq_total);
+  if (head.http10()) WorkerStats::inc(stats.downstream_rq_http1_0);
+  request_complete_ = false;
+  response_complete_ = false;
+  if (!head.keep_alive || worker_.draining()) close_after_response_ = true;
+  stream_ = std::make_unique<ActiveStream>(*this, worker_, head);
+  stream_->start();
+}
+
+void DownstreamConnection::on_request_body(std::string_view data) {
+  if (stream_) stream_->on_request_body(data);
+}
+
+void DownstreamConnection::on_parse_error() {
+  WorkerStats& stats = worker_.mutable_stats();
+  bool too_large = parser_.error() == http::ParseError::HeadersTooLarge;
+  WorkerStats::inc(too_large ? stats.downstream_rq_too_large_headers : stats.downstream_cx_protocol_error);
+  if (stream_ && stream_->response_started()) {
+    if (response_complete_) {
+      // Answered already (say a 404 while the body was still coming): send
+      // that answer, then close.
+      close_after_response_ = true;
+      finish_stream();
+    } else {
+      close_now();  // cannot answer twice; the client sees the connection drop
+    }
+    return;
+  }
+  if (stream_) {
+    stream_->on_downstream_reset();
+    worker_.loop().defer_delete(std::move(stream_));
+  }
+  reply_and_close(too_large ? LocalReply{431, {}, {}} : LocalReply{400, kBadRequest, {}});
+}
+
+void DownstreamConnection::reply_and_close(const LocalReply& reply) {
+  LocalReplyContext context;
+  context.server = worker_.options().server_header;
+  context.date = worker_.date().now();
+  context.close_connection = true;
+  write_local_reply(connection_.output(), reply, context);
+  worker_.mutable_stats().count_response(reply.status);
+  close_gracefully();
+}
+
+// ---- finishing a request ----
+
+void DownstreamConnection::on_response_complete() {
+  response_complete_ = true;
+  maybe_finish_stream();
+}
+
+void DownstreamConnection::maybe_finish_stream() {
+  // Inside feed() the request may be about to complete in the same call;
+  // process_input() comes back here once feed() returns.
+  if (in_feed_ || !stream_ || !response_complete_) return;
+  // Answered before the request ended: the rest of it cannot be skipped
+  // reliably, so this connection carries no further requests.
+  if (!request_complete_) close_after_response_ = true;
+  finish_stream();
+}
+
+void DownstreamConnection::finish_stream() {
+  worker_.loop().defer_delete(std::move(stream_));
+  request_complete_ = false;
+  response_complete_ = false;
+  upstream_blocked_ = false;
+  connection_.flush();
+  if (close_after_response_ || worker_.draining() || (peer_eof_ && connection_.input().empty())) {
+    close_gracefully();
+    return;
+  }
+  if (worker_.options().downstream_idle_timeout_ms != 0)
+    idle_timer_.arm(worker_.options().downstream_idle_timeout_ms);
+  if (connection_.above_high_watermark()) {
+    waiting_for_drain_ = true;  // resume once the client has read some
+    return;
+  }
+  resume_parsing();
+}
+
+void DownstreamConnection::resume_parsing() {
+  waiting_for_drain_ = false;
+  awaiting_response_ = false;
+  parser_.resume();
+  pipeline_blocked_ = false;
+  update_read_enabled();
+  // A pipelined request may already be buffered: parse it next iteration.
+  if (!connection_.input().empty()) connection_.schedule_read();
+}
+
+void DownstreamConnection::reset() { close_now(); }
+
+void DownstreamConnection::close_now() {
+  if (finished_) return;
+  finished_ = true;
+  connection_.close();
+  if (stream_) {
+    stream_->on_downstream_reset();
+    worker_.loop().defer_delete(std::move(stream_));
+  }
+  worker_.remove_connection(*this);
+}
+
+void DownstreamConnection::start_drain() {
+  if (!stream_ && !parser_.in_message() && connection_.output().empty()) {
+    // Idle keep-alive connection: nothing in flight, nothing owed.
+    close_now();
+  } else if (!stream_) {
+    close_gracefully();
+  } else {
+    close_after_response_ = true;
+  }
+}
+
+void DownstreamConnection::close_gracefully() {
+  closing_ = true;
+  connection_.close_after_flush();
+}
+
+// ---- connection events ----
+
+void DownstreamConnection::on_eof() {
+  peer_eof_ = true;
+  if (stream_) {
+    if (!request_complete_) {
+      // The client gave up in the middle of its request.
+      WorkerStats::inc(worker_.mutable_stats().downstream_rq_rx_reset);
+      close_now();
+    }
+    // Otherwise answer it (a half-closed client may still read), then close.
+    return;
+  }
+  // Pipelined requests still buffered get their answers first.
+  if (waiting_for_drain_ && !connection_.input().empty()) return;
+  close_gracefully();  // send what is owed (if anything), then close
+}
+
+void DownstreamConnection::on_close(net::CloseReason reason, int /*error_no*/) {
+  if (finished_) return;
+  if (stream_ && reason != net::CloseReason::LocalClose) {
+    WorkerStats::inc(worker_.mutable_stats().downstream_rq_rx_reset);
+  }
+  close_now();
+}
+
+void DownstreamConnection::on_output_drained() {
+  if (stream_) {
+    stream_->on_downstream_drained();
+  } else if (waiting_for_drain_) {
+    resume_parsing();
+  }
+}
+
+void DownstreamConnection::set_upstream_blocked(bool blocked) {
+  upstream_blocked_ = blocked;
+  update_read_enabled();
+}
+
+void DownstreamConnection::update_read_enabled() {
+  connection_.set_read_enabled(!upstream_blocked_ && !pipeline_blocked_);
+}
+
+void DownstreamConnection::on_idle_timeout() {
+  // Envoy's idle_timeout: no stream active for that long.
+  if (!stream_) close_now();
+}
+
+void DownstreamConnection::on_request_headers_timeout() {
+  if (!stream_ && !closing_) reply_and_close(LocalReply{408, kRequestHeaderTimeout, {}});
+}
+
+}  // namespace torii::proxy

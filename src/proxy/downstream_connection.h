@@ -1,0 +1,103 @@
+// The HTTP/1 connection manager of one client connection: parses requests,
+// runs one ActiveStream at a time (pipelined requests wait, parsed but
+// unanswered, until the previous response is written, so answers stay in
+// order), applies keep-alive / close rules, timeouts and back-pressure.
+//
+// Owned by its Worker (which destroys it, deferred, after it reports
+// itself finished). Worker thread only.
+#pragma once
+
+#include <list>
+#include <memory>
+#include <string>
+
+#include "http/http1_parser.h"
+#include "net/connection.h"
+#include "net/event_loop.h"
+#include "net/timer.h"
+#include "proxy/local_reply.h"
+
+namespace torii::proxy {
+
+class ActiveStream;
+class Worker;
+
+class DownstreamConnection final : public net::ConnectionCallbacks,
+                                   public http::RequestCallbacks,
+                                   public net::Deferrable {
+ public:
+  DownstreamConnection(Worker& worker, net::UniqueFd fd, std::string peer_ip, std::string listener_name);
+  ~DownstreamConnection() override;
+
+  std::list<std::unique_ptr<DownstreamConnection>>::iterator position;  // in the worker's list
+
+  const std::string& peer_ip() const { return peer_ip_; }
+  const std::string& listener_name() const { return listener_name_; }
+
+  // ---- for the active stream ----
+  net::Buffer& output() { return connection_.output(); }
+  void flush() { connection_.flush(); }
+  bool output_above_limit() const { return connection_.above_high_watermark(); }
+  // The response will be followed by a close (client asked, HTTP/1.0, drain, error).
+  bool closing_after_response() const { return close_after_response_; }
+  void close_after_response() { close_after_response_ = true; }
+  bool request_complete() const { return request_complete_; }
+  // The stream wrote the last byte of its response into output().
+  void on_response_complete();
+  // The response cannot be finished (upstream died mid-body): drop the connection.
+  void reset();
+  // Upstream back-pressure on the request body.
+  void set_upstream_blocked(bool blocked);
+  // Worker drain: close now if idle, else after the current response.
+  void start_drain();
+  // Done with HTTP: response sent, waiting only for the client's FIN.
+  bool lingering() const { return connection_.lingering(); }
+
+  // net::ConnectionCallbacks
+  void on_data(net::Buffer& input) override;
+  void on_eof() override;
+  void on_close(net::CloseReason reason, int error_no) override;
+  void on_output_drained() override;
+
+  // http::RequestCallbacks
+  void on_request_head(http::RequestHead& head) override;
+  void on_request_body(std::string_view data) override;
+
+ private:
+  void process_input(net::Buffer& input);
+  void on_parse_error();
+  void maybe_finish_stream();
+  void finish_stream();
+  void resume_parsing();
+  // Abrupt: drops anything unsent. For resets and idle connections.
+  void close_now();
+  // Sends what is queued, then closes (no further requests are read).
+  void close_gracefully();
+  void update_read_enabled();
+  void reply_and_close(const LocalReply& reply);
+  void on_idle_timeout();
+  void on_request_headers_timeout();
+
+  Worker& worker_;
+  net::Connection connection_;
+  http::RequestParser parser_;
+  std::string peer_ip_;
+  std::string listener_name_;
+  std::unique_ptr<ActiveStream> stream_;
+  net::Timer idle_timer_;
+  net::Timer headers_timer_;
+
+  bool in_feed_ = false;            // inside parser_.feed(): do not resume or finish
+  bool awaiting_response_ = false;  // parser paused after a complete request
+  bool request_complete_ = false;
+  bool response_complete_ = false;
+  bool close_after_response_ = false;
+  bool peer_eof_ = false;
+  bool closing_ = false;            // close_after_flush() called: no more requests
+  bool finished_ = false;           // handed back to the worker
+  bool upstream_blocked_ = false;   // request body: upstream buffer full
+  bool pipeline_blocked_ = false;   // too many read-ahead bytes while a response is pending
+  bool waiting_for_drain_ = false;  // next request waits for output to drain
+};
+
+}  // namespace torii::proxy

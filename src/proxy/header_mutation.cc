@@ -1,0 +1,94 @@
+#include "proxy/header_mutation.h"
+
+#include <charconv>
+#include <string>
+#include <vector>
+
+namespace torii::proxy {
+
+namespace {
+
+constexpr std::string_view kHopByHop[] = {
+    "connection", "keep-alive", "proxy-connection", "transfer-encoding",
+    "te",         "upgrade",    "trailer",          "http2-settings",
+};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+void strip_hop_by_hop(http::HeaderMap& headers) {
+  // Fields named by Connection go too; collect first (removal invalidates views).
+  std::vector<std::string> named;
+  for (const auto& e : headers.entries()) {
+    if (e.name != "connection") continue;
+    std::string_view list = e.value;
+    while (!list.empty()) {
+      size_t comma = list.find(',');
+      std::string_view token = trim(list.substr(0, comma));
+      // Never let a client strip the fields routing and forwarding depend on;
+      // the usual tokens (close, keep-alive, upgrade) are handled below.
+      if (!token.empty() && !http::iequals(token, "host") && !http::iequals(token, "content-length") &&
+          !http::iequals(token, "close") && !http::iequals(token, "keep-alive") &&
+          !http::iequals(token, "upgrade")) {
+        named.push_back(http::to_lower(token));
+      }
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+  }
+  for (const std::string& name : named) headers.remove(name);
+  // One pass over the fields (names are stored lower-case).
+  headers.remove_if([](const http::HeaderMap::Entry& e) {
+    for (std::string_view name : kHopByHop) {
+      if (e.name == name) return true;
+    }
+    return false;
+  });
+}
+
+void mutate_edge_request_headers(http::HeaderMap& headers, const EdgeRequestInfo& info) {
+  strip_hop_by_hop(headers);
+  // Edge request: no client may steer the gateway with x-envoy-* controls.
+  headers.remove_prefix("x-envoy-");
+
+  bool had_xff = false;
+  std::string xff = headers.get_joined("x-forwarded-for", &had_xff);
+  if (had_xff && !xff.empty()) {
+    xff.append(kXffDelimiter);
+    xff.append(info.peer_ip);
+    headers.set("x-forwarded-for", xff);
+  } else {
+    headers.set("x-forwarded-for", info.peer_ip);
+  }
+  headers.set("x-forwarded-proto", info.scheme);
+  headers.set("x-request-id", info.request_id);
+  headers.set("x-envoy-external-address", info.peer_ip);
+  headers.set("x-envoy-attempt-count", "1");
+  if (!info.absolute_authority.empty()) headers.set("host", info.absolute_authority);
+  if (info.chunked_body) headers.set("transfer-encoding", "chunked");
+}
+
+void mutate_response_headers(http::HeaderMap& headers, const ResponseInfo& info) {
+  strip_hop_by_hop(headers);
+  headers.set("server", info.server);
+  headers.set("date", info.date);
+  if (info.upstream_service_time_ms >= 0) {
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), info.upstream_service_time_ms);
+    (void)ec;
+    headers.set("x-envoy-upstream-service-time", std::string_view(digits, static_cast<size_t>(end - digits)));
+  }
+  if (info.chunked) headers.set("transfer-encoding", "chunked");
+  if (info.close_connection) {
+    headers.set("connection", "close");
+  } else if (info.keep_alive_http10) {
+    headers.set("connection", "keep-alive");
+  }
+}
+
+}  // namespace torii::proxy

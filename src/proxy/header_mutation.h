@@ -1,0 +1,50 @@
+// What the gateway changes in request and response headers on the way
+// through (ISTIO_SEMANTICS.md §4.2, §4.3), as pure functions over a
+// HeaderMap so they are testable without sockets.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "http/header_map.h"
+
+namespace torii::proxy {
+
+// Envoy's Utility::appendXff joins with "," (no space): "a,b".
+inline constexpr std::string_view kXffDelimiter = ",";
+
+// Removes the hop-by-hop fields of RFC 9110 7.6.1 plus the legacy ones
+// (keep-alive, proxy-connection, http2-settings) and every field the
+// Connection header names. Framing (transfer-encoding) is re-done by the
+// caller.
+void strip_hop_by_hop(http::HeaderMap& headers);
+
+struct EdgeRequestInfo {
+  std::string_view peer_ip;
+  std::string_view scheme = "http";     // x-forwarded-proto
+  std::string_view request_id;          // fresh UUID
+  std::string_view absolute_authority;  // non-empty for an absolute-form target: becomes Host
+  bool chunked_body = false;            // body re-framed as chunked upstream
+};
+
+// The request an edge gateway sends upstream (§4.3): hop-by-hop removed,
+// client `x-envoy-*` removed, XFF appended, x-forwarded-proto,
+// x-request-id (replaced), x-envoy-external-address, x-envoy-attempt-count
+// (Istio sets include_request_attempt_count), Host kept (or taken from an
+// absolute-form target), transfer-encoding for a chunked body.
+void mutate_edge_request_headers(http::HeaderMap& headers, const EdgeRequestInfo& info);
+
+struct ResponseInfo {
+  std::string_view server;
+  std::string_view date;
+  int64_t upstream_service_time_ms = -1;  // < 0: local reply, no header
+  bool chunked = false;                   // body re-framed as chunked downstream
+  bool close_connection = false;
+  bool keep_alive_http10 = false;
+};
+
+// The response sent downstream: hop-by-hop removed, `server` overwritten,
+// `date` set, x-envoy-upstream-service-time, framing and connection fields.
+void mutate_response_headers(http::HeaderMap& headers, const ResponseInfo& info);
+
+}  // namespace torii::proxy

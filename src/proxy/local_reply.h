@@ -1,0 +1,40 @@
+// Responses the gateway makes up itself (Envoy "local replies"): 404 NR,
+// 503 NC/UH/UF/UC, 502 UPE, 400, 426, 431, 301 https redirect. Status codes
+// and bodies follow ISTIO_SEMANTICS.md §8 exactly; every one carries
+// `server` and `date`, and one with a body `content-type: text/plain`.
+#pragma once
+
+#include <string_view>
+
+#include "net/buffer.h"
+
+namespace torii::proxy {
+
+// Bodies clients and dashboards key on (§8).
+inline constexpr std::string_view kNoHealthyUpstream = "no healthy upstream";
+inline constexpr std::string_view kConnectionFailure =
+    "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
+inline constexpr std::string_view kConnectionTermination =
+    "upstream connect error or disconnect/reset before headers. reset reason: connection termination";
+inline constexpr std::string_view kProtocolError =
+    "upstream connect error or disconnect/reset before headers. reset reason: protocol error";
+inline constexpr std::string_view kBadRequest = "Bad Request";
+inline constexpr std::string_view kRequestHeaderTimeout = "request header timeout";
+
+struct LocalReply {
+  int status = 0;
+  std::string_view body;
+  std::string_view location;  // set => `location` header (redirects)
+};
+
+struct LocalReplyContext {
+  std::string_view server;
+  std::string_view date;
+  bool close_connection = false;   // adds `connection: close`
+  bool keep_alive_http10 = false;  // adds `connection: keep-alive`
+  bool head_request = false;       // headers only, no body bytes
+};
+
+void write_local_reply(net::Buffer& out, const LocalReply& reply, const LocalReplyContext& context);
+
+}  // namespace torii::proxy

@@ -1,0 +1,218 @@
+#include "proxy/upstream_request.h"
+
+#include "http/http1_serializer.h"
+#include "proxy/active_stream.h"
+#include "proxy/worker.h"
+
+namespace torii::proxy {
+
+UpstreamRequest::UpstreamRequest(ActiveStream& stream, Worker& worker, const upstream::ClusterInfo& cluster,
+                                 UpstreamRequestHead head)
+    : stream_(stream),
+      worker_(worker),
+      cluster_(cluster),
+      head_(head),
+      parser_(*this, http::ParseLimits{worker.options().max_response_headers_bytes,
+                                       worker.options().max_request_headers_count}) {
+  parser_.expect_response_to(head_.method == "HEAD");
+}
+
+UpstreamRequest::~UpstreamRequest() {
+  finish_endpoint();
+  if (connection_) connection_->connection().close();
+}
+
+void UpstreamRequest::start() {
+  WorkerStats& stats = worker_.mutable_stats();
+  WorkerStats::inc(stats.upstream_rq_total);
+  upstream::ClusterState& state = worker_.clusters().cluster(cluster_);
+  upstream::EndpointSet endpoints = state.endpoints(cluster_);
+  size_t chosen = state.load_balancer().pick(endpoints, worker_.clusters().random());
+  endpoint_state_ = endpoints.states[chosen];
+  endpoint_ = &cluster_.endpoints[chosen];
+  ++endpoint_state_->active_requests;
+  counted_active_ = true;
+  start_ms_ = worker_.loop().now_ms();
+  connect_and_send(/*allow_reuse=*/true);
+}
+
+void UpstreamRequest::connect_and_send(bool allow_reuse) {
+  WorkerStats& stats = worker_.mutable_stats();
+  upstream::ConnectionPool& pool = worker_.clusters().pool();
+  if (allow_reuse) connection_ = pool.take_idle(*endpoint_state_, *this);
+  reused_connection_ = connection_ != nullptr;
+  if (reused_connection_) {
+    WorkerStats::inc(stats.upstream_cx_reused);
+  } else {
+    WorkerStats::inc(stats.upstream_cx_total);
+    int error_no = 0;
+    connection_ = pool.connect(*endpoint_state_, *endpoint_, cluster_.connect_timeout_ms, *this, error_no);
+    if (!connection_) {
+      WorkerStats::inc(stats.upstream_cx_connect_fail);
+      fail(UpstreamFailure::ConnectionFailure);
+      return;
+    }
+  }
+  connection_->connection().set_high_watermark(worker_.options().buffer_limit_bytes);
+  send_head();
+}
+
+void UpstreamRequest::send_head() {
+  // Queued, not written: the stream flushes once the downstream bytes at
+  // hand (head and any body) are processed, so they leave in one write.
+  http::write_request_head(connection_->connection().output(), head_.method, head_.path_and_query,
+                           *head_.headers);
+}
+
+void UpstreamRequest::flush() {
+  if (done_ || !connection_) return;
+  net::Connection& c = connection_->connection();
+  c.flush();
+  if (c.above_high_watermark()) stream_.set_upstream_blocked(true);
+}
+
+void UpstreamRequest::send_body(std::string_view data) {
+  if (done_ || !connection_ || data.empty()) return;
+  net::Connection& c = connection_->connection();
+  if (head_.chunked) {
+    http::write_chunk(c.output(), data);
+  } else {
+    c.output().append(data);
+  }
+  if (c.output().size() > worker_.options().buffer_limit_bytes) flush();
+}
+
+void UpstreamRequest::end_request() {
+  request_sent_ = true;
+  if (done_ || !connection_) return;
+  net::Connection& c = connection_->connection();
+  if (head_.chunked) http::write_last_chunk(c.output());
+  flush();
+}
+
+void UpstreamRequest::pause_reading(bool paused) {
+  if (connection_) connection_->connection().set_read_enabled(!paused);
+}
+
+void UpstreamRequest::abort() {
+  if (done_) return;
+  done_ = true;
+  drop_connection();
+  finish_endpoint();
+}
+
+void UpstreamRequest::on_connected() {}
+
+void UpstreamRequest::on_data(net::Buffer& input) {
+  if (done_) {
+    input.clear();
+    return;
+  }
+  response_bytes_ = true;
+  while (!input.empty() && !done_) {
+    http::FeedResult r = parser_.feed(input.front());
+    input.drain(r.consumed);
+    if (r.status == http::FeedResult::Status::Error) {
+      fail(UpstreamFailure::ProtocolError);
+      return;
+    }
+    if (r.status == http::FeedResult::Status::MessageComplete) {
+      on_response_complete();
+      return;
+    }
+  }
+  if (!done_) stream_.flush_downstream();
+}
+
+void UpstreamRequest::on_eof() {
+  if (done_) return;
+  http::FeedResult r = parser_.finish();
+  if (r.status == http::FeedResult::Status::MessageComplete) {
+    on_response_complete();
+    return;
+  }
+  if (!response_headers_ && retry_on_fresh_connection()) return;
+  if (!response_headers_) WorkerStats::inc(worker_.mutable_stats().upstream_rq_reset_before_response);
+  fail(UpstreamFailure::ConnectionTermination);
+}
+
+void UpstreamRequest::on_close(net::CloseReason reason, int /*error_no*/) {
+  if (done_) return;
+  WorkerStats& stats = worker_.mutable_stats();
+  switch (reason) {
+    case net::CloseReason::ConnectTimeout:
+      WorkerStats::inc(stats.upstream_cx_connect_timeout);
+      [[fallthrough]];
+    case net::CloseReason::ConnectFailed:
+      WorkerStats::inc(stats.upstream_cx_connect_fail);
+      fail(UpstreamFailure::ConnectionFailure);
+      return;
+    case net::CloseReason::Reset:
+    case net::CloseReason::LocalClose:
+      if (!response_headers_ && retry_on_fresh_connection()) return;
+      if (!response_headers_) WorkerStats::inc(stats.upstream_rq_reset_before_response);
+      fail(UpstreamFailure::ConnectionTermination);
+      return;
+  }
+}
+
+void UpstreamRequest::on_output_drained() { stream_.set_upstream_blocked(false); }
+
+void UpstreamRequest::on_informational(http::ResponseHead& head) { stream_.on_upstream_informational(head); }
+
+void UpstreamRequest::on_response_head(http::ResponseHead& head) {
+  response_headers_ = true;
+  stream_.on_upstream_headers(head, worker_.loop().now_ms() - start_ms_);
+}
+
+void UpstreamRequest::on_response_body(std::string_view data) { stream_.on_upstream_body(data); }
+
+void UpstreamRequest::on_response_complete() {
+  done_ = true;
+  WorkerStats::inc(worker_.mutable_stats().upstream_rq_completed);
+  connection_->count_request_served();
+  net::Connection& c = connection_->connection();
+  // Reusable only after a clean, complete exchange: the whole request went
+  // out, the upstream wants keep-alive and sent nothing beyond the response.
+  bool reusable = parser_.keep_alive() && request_sent_ && c.is_open() && !c.peer_closed() &&
+                  c.input().empty() && c.output().empty();
+  finish_endpoint();
+  if (reusable) {
+    c.set_read_enabled(true);
+    worker_.clusters().pool().release(std::move(connection_));
+  } else {
+    drop_connection();
+  }
+  stream_.on_upstream_complete();
+}
+
+void UpstreamRequest::fail(UpstreamFailure failure) {
+  done_ = true;
+  drop_connection();
+  finish_endpoint();
+  stream_.on_upstream_failure(failure);
+}
+
+bool UpstreamRequest::retry_on_fresh_connection() {
+  if (retried_ || !reused_connection_ || response_bytes_ || head_.has_body) return false;
+  retried_ = true;
+  drop_connection();
+  connect_and_send(/*allow_reuse=*/false);
+  flush();  // not inside a downstream read: nobody else will
+  return true;
+}
+
+void UpstreamRequest::drop_connection() {
+  if (!connection_) return;
+  connection_->connection().close();
+  // We may be inside this connection's own callback: free it later.
+  worker_.loop().defer_delete(std::move(connection_));
+}
+
+void UpstreamRequest::finish_endpoint() {
+  if (!counted_active_) return;
+  counted_active_ = false;
+  --endpoint_state_->active_requests;
+}
+
+}  // namespace torii::proxy

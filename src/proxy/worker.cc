@@ -1,0 +1,152 @@
+#include "proxy/worker.h"
+
+#include <chrono>
+#include <random>
+
+#include "net/socket_ops.h"
+#include "proxy/downstream_connection.h"
+
+namespace torii::proxy {
+
+// One listening socket of this worker (its own SO_REUSEPORT socket).
+class Worker::ListenerSlot final : public net::AcceptHandler {
+ public:
+  ListenerSlot(Worker& worker, std::string name, net::UniqueFd fd)
+      : worker_(worker), name_(std::move(name)), listener_(worker.loop_, std::move(fd), *this) {}
+  const std::string& name() const { return name_; }
+  void on_accept(net::UniqueFd fd, const sockaddr_storage& peer) override {
+    worker_.accept(std::move(fd), peer, name_);
+  }
+
+ private:
+  Worker& worker_;
+  std::string name_;
+  net::TcpListener listener_;
+};
+
+namespace {
+constexpr uint64_t kDrainCheckIntervalMs = 20;
+
+uint64_t seed_for(int index) {
+  std::random_device device;
+  uint64_t seed = (static_cast<uint64_t>(device()) << 32) ^ device();
+  return seed ^ static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+         (static_cast<uint64_t>(index) << 48);
+}
+}  // namespace
+
+Worker::Worker(int index, const ServerOptions& options)
+    : index_(index),
+      options_(options),
+      clusters_(loop_, options.upstream_idle_timeout_ms, seed_for(index), &stats_.upstream_cx_active),
+      drain_timer_(loop_, [this] { loop_.stop(); }),
+      drain_check_timer_(loop_, [this] { maybe_finish_drain(); }) {}
+
+Worker::~Worker() {
+  join();
+  // Normally done on the worker thread when run() returns; this covers a
+  // worker that never started.
+  connections_.clear();
+  listeners_.clear();
+  loop_.flush_deferred_deletes();
+}
+
+void Worker::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::run() {
+  loop_.run();
+  // Tear down on this thread, while everything these objects touch exists.
+  connections_.clear();
+  listeners_.clear();
+  loop_.flush_deferred_deletes();
+  snapshot_.reset();
+}
+
+void Worker::post_update(compile::SnapshotPtr snapshot, std::vector<ListenerHandoff> added,
+                         std::vector<std::string> removed) {
+  struct Update {
+    compile::SnapshotPtr snapshot;
+    std::vector<ListenerHandoff> added;
+    std::vector<std::string> removed;
+  };
+  // std::function needs a copyable closure; the file descriptors are not.
+  auto update = std::make_shared<Update>(Update{std::move(snapshot), std::move(added), std::move(removed)});
+  loop_.post([this, update] { apply_update(std::move(update->snapshot), update->added, update->removed); });
+}
+
+void Worker::apply_update(compile::SnapshotPtr snapshot, std::vector<ListenerHandoff>& added,
+                          const std::vector<std::string>& removed) {
+  for (const std::string& name : removed) {
+    std::erase_if(listeners_, [&](const auto& slot) { return slot->name() == name; });
+  }
+  if (!draining_) {
+    for (ListenerHandoff& h : added)
+      listeners_.push_back(std::make_unique<ListenerSlot>(*this, h.name, std::move(h.fd)));
+  }
+  // Rebind per-cluster state before any request can see the new snapshot.
+  clusters_.on_snapshot(snapshot->clusters);
+  // Streams copy snapshot_ once per request. Through a per-worker holder
+  // (aliasing constructor) those copies count references on this worker's
+  // own control block instead of one shared by every core.
+  auto holder = std::make_shared<const compile::SnapshotPtr>(std::move(snapshot));
+  snapshot_ = compile::SnapshotPtr(holder, holder->get());
+}
+
+void Worker::post_drain() {
+  loop_.post([this] { start_drain(); });
+}
+
+void Worker::start_drain() {
+  if (draining_) return;
+  draining_ = true;
+  listeners_.clear();
+  // start_drain() may remove the connection from the list: iterate a copy.
+  std::vector<DownstreamConnection*> open;
+  for (auto& connection : connections_) open.push_back(connection.get());
+  for (DownstreamConnection* connection : open) connection->start_drain();
+  if (options_.drain_timeout_ms == 0) {
+    loop_.stop();
+    return;
+  }
+  drain_timer_.arm(options_.drain_timeout_ms);
+  maybe_finish_drain();
+}
+
+void Worker::maybe_finish_drain() {
+  if (!draining_) return;
+  // Connections that only wait for the client's FIN do not hold the drain up.
+  bool busy = false;
+  for (const auto& connection : connections_) busy = busy || !connection->lingering();
+  if (!busy) {
+    loop_.stop();
+  } else {
+    drain_check_timer_.arm(kDrainCheckIntervalMs);
+  }
+}
+
+void Worker::accept(net::UniqueFd fd, const sockaddr_storage& peer, const std::string& listener_name) {
+  if (draining_) return;
+  WorkerStats::inc(stats_.downstream_cx_total);
+  WorkerStats::inc(stats_.downstream_cx_active);
+  auto connection =
+      std::make_unique<DownstreamConnection>(*this, std::move(fd), net::ip_to_string(peer), listener_name);
+  connections_.push_front(std::move(connection));
+  connections_.front()->position = connections_.begin();
+}
+
+void Worker::remove_connection(DownstreamConnection& connection) {
+  WorkerStats::dec(stats_.downstream_cx_active);
+  auto it = connection.position;
+  loop_.defer_delete(std::move(*it));
+  connections_.erase(it);
+  // The full scan waits for the drain-check timer; this is the cheap case.
+  if (draining_ && connections_.empty()) loop_.stop();
+}
+
+}  // namespace torii::proxy

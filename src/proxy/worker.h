@@ -1,0 +1,97 @@
+// One data-plane thread: its event loop, its own SO_REUSEPORT listening
+// sockets, its downstream connections, its upstream clusters/pools, its
+// stats, and its current snapshot.
+//
+// The control thread talks to a worker only through post()ed closures
+// (apply_update, start_drain); everything else runs on the worker's thread.
+// Owned by the Server.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "compile/snapshot.h"
+#include "net/event_loop.h"
+#include "net/tcp_listener.h"
+#include "net/timer.h"
+#include "net/unique_fd.h"
+#include "proxy/date_cache.h"
+#include "proxy/server.h"
+#include "proxy/stats.h"
+#include "upstream/cluster_manager.h"
+
+namespace torii::proxy {
+
+class DownstreamConnection;
+
+// A listener socket handed from the control thread to one worker.
+struct ListenerHandoff {
+  std::string name;
+  net::UniqueFd fd;
+};
+
+class Worker {
+ public:
+  Worker(int index, const ServerOptions& options);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  void start();
+  void join();
+  bool started() const { return thread_.joinable(); }
+
+  // Control thread: queue a snapshot swap plus listener changes, applied
+  // together so a new listener never serves with an older snapshot.
+  void post_update(compile::SnapshotPtr snapshot, std::vector<ListenerHandoff> added,
+                   std::vector<std::string> removed);
+  // Control thread: stop accepting, finish in-flight requests for up to
+  // drain_timeout_ms, then make the thread exit.
+  void post_drain();
+
+  const WorkerStats& stats() const { return stats_; }
+
+  // ---- worker thread only ----
+  net::EventLoop& loop() { return loop_; }
+  WorkerStats& mutable_stats() { return stats_; }
+  const ServerOptions& options() const { return options_; }
+  const compile::SnapshotPtr& snapshot() const { return snapshot_; }
+  upstream::ClusterManager& clusters() { return clusters_; }
+  DateCache& date() { return date_; }
+  bool draining() const { return draining_; }
+  // A downstream connection is finished: destroy it at the end of the iteration.
+  void remove_connection(DownstreamConnection& connection);
+
+ private:
+  class ListenerSlot;
+  friend class ListenerSlot;
+
+  void run();
+  void apply_update(compile::SnapshotPtr snapshot, std::vector<ListenerHandoff>& added,
+                    const std::vector<std::string>& removed);
+  void start_drain();
+  void accept(net::UniqueFd fd, const sockaddr_storage& peer, const std::string& listener_name);
+  void maybe_finish_drain();
+
+  // Declaration order is destruction order reversed: the loop outlives
+  // everything that registers with it; pools outlive connections.
+  const int index_;
+  const ServerOptions& options_;
+  net::EventLoop loop_;
+  WorkerStats stats_;
+  DateCache date_;
+  upstream::ClusterManager clusters_;
+  compile::SnapshotPtr snapshot_;
+  std::vector<std::unique_ptr<ListenerSlot>> listeners_;
+  std::list<std::unique_ptr<DownstreamConnection>> connections_;
+  net::Timer drain_timer_;        // drain_timeout_ms: stop regardless
+  net::Timer drain_check_timer_;  // stop early once nothing is in flight
+  bool draining_ = false;
+  std::thread thread_;
+};
+
+}  // namespace torii::proxy

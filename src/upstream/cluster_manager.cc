@@ -1,0 +1,54 @@
+#include "upstream/cluster_manager.h"
+
+#include <unordered_set>
+
+namespace torii::upstream {
+
+ClusterManager::ClusterManager(net::EventLoop& loop, uint32_t idle_timeout_ms, uint64_t random_seed,
+                               std::atomic<uint64_t>* cx_active)
+    : pool_(loop, idle_timeout_ms, cx_active), random_(random_seed) {}
+
+ClusterManager::~ClusterManager() {
+  // Idle connections first: their destructors report to the pool and their
+  // endpoint states, which must still exist.
+  for (auto& [name, state] : by_name_) state->close_all_idle(pool_);
+  pool_.loop().flush_deferred_deletes();
+}
+
+void ClusterManager::on_snapshot(const std::vector<std::unique_ptr<ClusterInfo>>& clusters) {
+  // Every bound pointer may refer to a snapshot that is about to be freed
+  // (and whose memory a later snapshot may reuse): forget them all first.
+  for (auto& [name, state] : by_name_) state->unbind();
+  by_index_.assign(clusters.size(), nullptr);
+  for (const auto& info : clusters) {
+    auto it = by_name_.find(info->name);
+    if (it == by_name_.end())
+      it = by_name_.emplace(info->name, std::make_unique<ClusterState>(info->name)).first;
+    it->second->bind(*info);
+    if (info->index < by_index_.size()) by_index_[info->index] = it->second.get();
+  }
+  std::unordered_set<const ClusterState*> current(by_index_.begin(), by_index_.end());
+  for (auto it = by_name_.begin(); it != by_name_.end();) {
+    ClusterState& state = *it->second;
+    bool present = current.count(&state) != 0;
+    if (!present) state.close_all_idle(pool_);
+    state.collect_garbage(pool_);
+    if (!present && state.unused()) {
+      it = by_name_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+ClusterState& ClusterManager::cluster(const ClusterInfo& info) {
+  if (info.index < by_index_.size()) {
+    ClusterState* state = by_index_[info.index];
+    if (state != nullptr && state->bound_to(&info)) return *state;
+  }
+  auto it = by_name_.find(std::string_view(info.name));
+  if (it == by_name_.end()) it = by_name_.emplace(info.name, std::make_unique<ClusterState>(info.name)).first;
+  return *it->second;  // endpoints() rebinds to `info` on use
+}
+
+}  // namespace torii::upstream

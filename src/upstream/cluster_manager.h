@@ -1,0 +1,57 @@
+// A worker's view of all upstream clusters: the per-cluster state
+// (ClusterState, keyed by name so it survives reloads), the connection pool
+// and the worker's random source.
+//
+// The fast path for a request on the current snapshot is one vector index
+// and one pointer compare (ClusterInfo::index); a request still running on
+// an older snapshot takes a by-name lookup.
+//
+// Owned by one worker; loop thread only.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "net/event_loop.h"
+#include "upstream/cluster_info.h"
+#include "upstream/cluster_state.h"
+#include "upstream/connection_pool.h"
+#include "upstream/fast_random.h"
+
+namespace torii::upstream {
+
+class ClusterManager {
+ public:
+  ClusterManager(net::EventLoop& loop, uint32_t idle_timeout_ms, uint64_t random_seed,
+                 std::atomic<uint64_t>* cx_active = nullptr);
+  ~ClusterManager();
+  ClusterManager(const ClusterManager&) = delete;
+  ClusterManager& operator=(const ClusterManager&) = delete;
+
+  // Call when the worker switches to a new snapshot, before any request
+  // uses it: binds state to the new clusters and drops what is gone.
+  void on_snapshot(const std::vector<std::unique_ptr<ClusterInfo>>& clusters);
+
+  ClusterState& cluster(const ClusterInfo& info);
+  ConnectionPool& pool() { return pool_; }
+  FastRandom& random() { return random_; }
+  size_t cluster_state_count() const { return by_name_.size(); }
+
+ private:
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
+  ConnectionPool pool_;  // declared first: connections reach it when they close
+  FastRandom random_;
+  std::unordered_map<std::string, std::unique_ptr<ClusterState>, StringHash, std::equal_to<>> by_name_;
+  std::vector<ClusterState*> by_index_;  // current snapshot's ClusterInfo::index -> state
+};
+
+}  // namespace torii::upstream

@@ -1,0 +1,37 @@
+// Per-worker mutable state of one endpoint (address:port) of one cluster:
+// requests in flight (for least-request balancing) and pooled connections.
+// Keyed by endpoint address so it survives a snapshot swap that keeps the
+// endpoint.
+//
+// Owned by its ClusterState; loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace torii::upstream {
+
+class UpstreamConnection;
+
+struct EndpointState {
+  EndpointState();
+  ~EndpointState();
+  EndpointState(const EndpointState&) = delete;
+  EndpointState& operator=(const EndpointState&) = delete;
+
+  std::string key;  // "address:port"
+  uint32_t active_requests = 0;
+  uint32_t open_connections = 0;  // idle + in use + connecting
+  // Idle keep-alive connections; the most recently used is at the back
+  // (LIFO: a warm connection is least likely to have been closed by the
+  // upstream's own idle timeout).
+  std::vector<std::unique_ptr<UpstreamConnection>> idle;
+
+  bool unused() const { return active_requests == 0 && open_connections == 0; }
+};
+
+std::string endpoint_key(const std::string& address, uint16_t port);
+
+}  // namespace torii::upstream

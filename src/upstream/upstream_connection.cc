@@ -1,0 +1,43 @@
+#include "upstream/upstream_connection.h"
+
+#include "upstream/connection_pool.h"
+#include "upstream/endpoint_state.h"
+
+namespace torii::upstream {
+
+UpstreamConnection::UpstreamConnection(net::EventLoop& loop, ConnectionPool& pool, EndpointState& endpoint)
+    : pool_(pool), endpoint_(endpoint), connection_(loop, *this), idle_timer_(loop, [this] { lost(); }) {
+  ++endpoint_.open_connections;
+  pool_.on_connection_opened();
+}
+
+UpstreamConnection::~UpstreamConnection() {
+  --endpoint_.open_connections;
+  pool_.on_connection_closed();
+}
+
+void UpstreamConnection::park(uint32_t idle_timeout_ms) {
+  connection_.set_callbacks(*this);
+  if (idle_timeout_ms != 0) idle_timer_.arm(idle_timeout_ms);
+}
+
+void UpstreamConnection::unpark(net::ConnectionCallbacks& user) {
+  idle_timer_.cancel();
+  connection_.set_callbacks(user);
+}
+
+// An idle HTTP/1 connection has nothing to say; bytes, EOF or an error all
+// mean the upstream is closing it (or misbehaving). Never reuse it.
+void UpstreamConnection::on_data(net::Buffer& input) {
+  input.clear();
+  lost();
+}
+void UpstreamConnection::on_eof() { lost(); }
+void UpstreamConnection::on_close(net::CloseReason, int) { lost(); }
+
+void UpstreamConnection::lost() {
+  connection_.close();
+  pool_.drop_idle(*this);
+}
+
+}  // namespace torii::upstream

@@ -1,0 +1,94 @@
+#include "net/buffer.h"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+
+namespace torii::net {
+namespace {
+
+std::string pattern(size_t n) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i * 7) % 26);
+  return s;
+}
+
+TEST(BufferTest, AppendDrainAcrossSlices) {
+  Buffer b;
+  std::string data = pattern(Buffer::kSliceSize * 3 + 123);
+  b.append(data);
+  EXPECT_EQ(b.size(), data.size());
+  EXPECT_EQ(b.to_string(), data);
+  b.drain(Buffer::kSliceSize + 5);
+  EXPECT_EQ(b.to_string(), data.substr(Buffer::kSliceSize + 5));
+  EXPECT_EQ(b.front(), std::string_view(data).substr(Buffer::kSliceSize + 5, Buffer::kSliceSize - 5));
+  b.drain(b.size());
+  EXPECT_TRUE(b.empty());
+  EXPECT_TRUE(b.front().empty());
+}
+
+TEST(BufferTest, MoveFromHandsOverBytesInOrder) {
+  Buffer a;
+  Buffer b;
+  a.append("head-");
+  std::string big = pattern(40000);
+  b.append(big);
+  a.move_from(b);
+  EXPECT_TRUE(b.empty());
+  EXPECT_EQ(a.to_string(), "head-" + big);
+  Buffer small;
+  small.append("tail");
+  a.move_from(small);
+  EXPECT_EQ(a.to_string(), "head-" + big + "tail");
+}
+
+TEST(BufferTest, ManySmallAppendsAndDrains) {
+  Buffer b;
+  std::string expect;
+  for (int i = 0; i < 5000; ++i) {
+    std::string piece = std::to_string(i) + ",";
+    b.append(piece);
+    expect += piece;
+    if (i % 7 == 0) {
+      b.drain(3);
+      expect.erase(0, 3);
+    }
+  }
+  EXPECT_EQ(b.to_string(), expect);
+}
+
+TEST(BufferTest, ReadFromAndWriteToSocketPair) {
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
+  std::string data = pattern(100000);
+  Buffer out;
+  out.append(data);
+  Buffer in;
+  std::string received;
+  while (!out.empty() || received.size() < data.size()) {
+    if (!out.empty()) out.write_to(fds[0]);
+    ssize_t n = in.read_from(fds[1], 64 * 1024);
+    if (n > 0) {
+      received += in.to_string();
+      in.drain(in.size());
+    }
+  }
+  EXPECT_EQ(received, data);
+  ::close(fds[0]);
+  EXPECT_EQ(in.read_from(fds[1], 1024), 0);  // EOF
+  ::close(fds[1]);
+}
+
+TEST(BufferTest, PeekListsRegions) {
+  Buffer b;
+  b.append(pattern(Buffer::kSliceSize + 10));
+  iovec iov[4];
+  size_t n = b.peek(iov, 4);
+  ASSERT_EQ(n, 2u);
+  EXPECT_EQ(iov[0].iov_len + iov[1].iov_len, Buffer::kSliceSize + 10);
+}
+
+}  // namespace
+}  // namespace torii::net

@@ -1,0 +1,139 @@
+#include "net/connection.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "net/socket_ops.h"
+#include "net/tcp_listener.h"
+
+namespace torii::net {
+namespace {
+
+// Echo server on the loop + a client connection, all on one thread.
+struct EchoServer : AcceptHandler, ConnectionCallbacks {
+  EventLoop& loop;
+  std::unique_ptr<Connection> conn;
+  bool eof = false;
+  explicit EchoServer(EventLoop& l) : loop(l) {}
+  void on_accept(UniqueFd fd, const sockaddr_storage&) override {
+    conn = std::make_unique<Connection>(loop, std::move(fd), *this);
+  }
+  void on_data(Buffer& in) override {
+    conn->output().move_from(in);
+    conn->flush();
+  }
+  void on_eof() override {
+    eof = true;
+    conn->close_after_flush();
+  }
+  void on_close(CloseReason, int) override {}
+};
+
+struct Client : ConnectionCallbacks {
+  EventLoop& loop;
+  Connection conn;
+  std::string received;
+  size_t expect = 0;
+  bool connected = false;
+  bool closed = false;
+  CloseReason reason = CloseReason::LocalClose;
+  explicit Client(EventLoop& l) : loop(l), conn(l, *this) {}
+  void on_connected() override { connected = true; }
+  void on_data(Buffer& in) override {
+    received += in.to_string();
+    in.drain(in.size());
+    if (expect != 0 && received.size() >= expect) conn.close_after_flush();
+  }
+  void on_eof() override {}
+  void on_close(CloseReason r, int) override {
+    closed = true;
+    reason = r;
+    loop.stop();
+  }
+};
+
+TEST(ConnectionTest, EchoRoundTripAndGracefulClose) {
+  EventLoop loop;
+  std::string error;
+  UniqueFd lfd = listen_tcp("127.0.0.1", 0, false, 16, error);
+  ASSERT_TRUE(lfd.valid()) << error;
+  uint16_t port = local_port(lfd.get());
+  EchoServer server(loop);
+  TcpListener listener(loop, std::move(lfd), server);
+
+  Client client(loop);
+  sockaddr_storage addr;
+  socklen_t len;
+  ASSERT_TRUE(make_sockaddr("127.0.0.1", port, addr, len));
+  int err = 0;
+  ASSERT_TRUE(client.conn.connect(reinterpret_cast<sockaddr*>(&addr), len, 1000, err));
+  std::string payload(300000, 'x');
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>('a' + i % 26);
+  client.conn.output().append(payload);  // queued before the connect completes
+  client.expect = payload.size();
+  Timer guard(loop, [&] { loop.stop(); });
+  guard.arm(5000);
+  loop.run();
+  EXPECT_TRUE(client.connected);
+  EXPECT_TRUE(client.closed);
+  EXPECT_EQ(client.reason, CloseReason::LocalClose);
+  EXPECT_EQ(client.received, payload);
+}
+
+TEST(ConnectionTest, ConnectRefusedReportsConnectFailed) {
+  EventLoop loop;
+  // Grab a free port, then close it so nothing listens there.
+  std::string error;
+  uint16_t port;
+  {
+    UniqueFd lfd = listen_tcp("127.0.0.1", 0, false, 1, error);
+    port = local_port(lfd.get());
+  }
+  Client client(loop);
+  sockaddr_storage addr;
+  socklen_t len;
+  ASSERT_TRUE(make_sockaddr("127.0.0.1", port, addr, len));
+  int err = 0;
+  bool started = client.conn.connect(reinterpret_cast<sockaddr*>(&addr), len, 1000, err);
+  if (!started) {
+    EXPECT_EQ(err, ECONNREFUSED);
+    return;
+  }
+  Timer guard(loop, [&] { loop.stop(); });
+  guard.arm(2000);
+  loop.run();
+  EXPECT_TRUE(client.closed);
+  EXPECT_EQ(client.reason, CloseReason::ConnectFailed);
+}
+
+TEST(ConnectionTest, ConnectTimeout) {
+  EventLoop loop;
+  // A listener with a full accept queue drops further SYNs, so a connect
+  // to it hangs: fill the backlog (0 => one slot) with connections nobody accepts.
+  std::string error;
+  UniqueFd lfd = listen_tcp("127.0.0.1", 0, false, 0, error);
+  ASSERT_TRUE(lfd.valid()) << error;
+  sockaddr_storage addr;
+  socklen_t len;
+  ASSERT_TRUE(make_sockaddr("127.0.0.1", local_port(lfd.get()), addr, len));
+  std::vector<UniqueFd> fillers;
+  for (int i = 0; i < 3; ++i) {
+    int e = 0;
+    fillers.push_back(connect_tcp(reinterpret_cast<sockaddr*>(&addr), len, e));
+  }
+  usleep(50 * 1000);
+  Client client(loop);
+  int err = 0;
+  ASSERT_TRUE(client.conn.connect(reinterpret_cast<sockaddr*>(&addr), len, 50, err));
+  Timer guard(loop, [&] { loop.stop(); });
+  guard.arm(3000);
+  loop.run();
+  ASSERT_TRUE(client.closed);
+  EXPECT_EQ(client.reason, CloseReason::ConnectTimeout);
+}
+
+}  // namespace
+}  // namespace torii::net
