@@ -1,0 +1,190 @@
+#!/usr/bin/python3
+"""A small threaded HTTP/1.1 echo upstream for Torii's end-to-end tests.
+
+Runs as its own process (so the tests' client threads and this server do not
+share one GIL) and answers every method on every path with a JSON document:
+
+    {"name": <--name>, "method": ..., "path": ..., "http_version": ...,
+     "headers": [[name, value], ...], "body_length": N, "body_crc32": C,
+     "chunked": bool, "server_port": P}
+
+Request bodies (Content-Length or chunked) are read in 64 KiB pieces and only
+counted and CRC'd, never held in memory, so a 1 GB upload costs nothing here.
+
+Special paths and query parameters:
+  GET /bytes/<n>            streams n bytes (64 KiB writes) with Content-Length;
+                            add ?chunked=1 for Transfer-Encoding: chunked
+  ?sleep_ms=<ms>            wait before answering (after reading the body)
+  ?read_delay_ms=<ms>       wait before reading the request body (to exercise
+                            the proxy's back-pressure on uploads)
+  ?status=<code>            answer with that status (body still the JSON)
+
+Usage: echo_server.py --name NAME --host 127.0.0.N --port P
+Prints "READY <host> <port>" on stdout once it is listening.
+"""
+
+import argparse
+import json
+import sys
+import time
+import zlib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+CHUNK = 64 * 1024
+PATTERN = bytes(range(256)) * (CHUNK // 256)
+
+
+def pattern_crc32(n):
+    """CRC32 of the first n bytes of the repeating 0..255 pattern /bytes/<n> sends."""
+    crc = 0
+    full, rest = divmod(n, len(PATTERN))
+    for _ in range(full):
+        crc = zlib.crc32(PATTERN, crc)
+    return zlib.crc32(PATTERN[:rest], crc)
+
+
+class EchoHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive by default
+    disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stalls
+    server_version = "echo"
+    sys_version = ""
+
+    def log_message(self, fmt, *args):  # quiet: the tests read the JSON, not logs
+        pass
+
+    # One handler for every method.
+    def do_ANY(self):
+        url = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        read_delay = int(query.get("read_delay_ms", "0"))
+        if read_delay:
+            time.sleep(read_delay / 1000.0)
+        length, crc, chunked = self._consume_body()
+        if length is None:
+            return  # malformed body; connection closed
+        sleep_ms = int(query.get("sleep_ms", "0"))
+        if sleep_ms:
+            time.sleep(sleep_ms / 1000.0)
+
+        if self.command == "GET" and url.path.startswith("/bytes/"):
+            return self._send_bytes(int(url.path[len("/bytes/"):]), query.get("chunked") == "1")
+
+        status = int(query.get("status", "200"))
+        doc = {
+            "name": self.server.echo_name,
+            "method": self.command,
+            "path": self.path,
+            "http_version": self.request_version,
+            "headers": [[k, v] for k, v in self.headers.items()],
+            "body_length": length,
+            "body_crc32": crc,
+            "chunked": chunked,
+            "server_port": self.server.server_address[1],
+        }
+        body = (json.dumps(doc) + "\n").encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Echo-Name", self.server.echo_name)
+        if self.command == "HEAD":
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            return
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = do_ANY
+
+    def _consume_body(self):
+        """Reads and discards the request body; returns (length, crc32, chunked)."""
+        te = self.headers.get("Transfer-Encoding", "")
+        crc = 0
+        total = 0
+        if "chunked" in te.lower():
+            while True:
+                line = self.rfile.readline(1024)
+                if not line:
+                    self.close_connection = True
+                    return None, None, True
+                size = int(line.split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    # trailers until the empty line
+                    while True:
+                        t = self.rfile.readline(65536)
+                        if t in (b"\r\n", b"\n", b""):
+                            break
+                    return total, crc, True
+                left = size
+                while left:
+                    data = self.rfile.read(min(left, CHUNK))
+                    if not data:
+                        self.close_connection = True
+                        return None, None, True
+                    crc = zlib.crc32(data, crc)
+                    total += len(data)
+                    left -= len(data)
+                self.rfile.readline(16)  # CRLF after the chunk
+        cl = self.headers.get("Content-Length")
+        if cl is None:
+            return 0, 0, False
+        left = int(cl)
+        while left:
+            data = self.rfile.read(min(left, CHUNK))
+            if not data:
+                self.close_connection = True
+                return None, None, False
+            crc = zlib.crc32(data, crc)
+            total += len(data)
+            left -= len(data)
+        return total, crc, False
+
+    def _send_bytes(self, n, chunked):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("X-Echo-Name", self.server.echo_name)
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(n))
+        self.end_headers()
+        left = n
+        try:
+            while left:
+                piece = PATTERN if left >= len(PATTERN) else PATTERN[:left]
+                if chunked:
+                    self.wfile.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
+                else:
+                    self.wfile.write(piece)
+                left -= len(piece)
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+
+class EchoServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 1024  # 200 concurrent clients must not hit a backlog of 5
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--name", required=True)
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    args = ap.parse_args()
+    server = EchoServer((args.host, args.port), EchoHandler)
+    server.echo_name = args.name
+    host, port = server.server_address[:2]
+    print("READY %s %d" % (host, port), flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,188 @@
+"""Self-test of the e2e harness itself, against httpbin and the echo server directly
+(no Torii involved), so a broken fixture shows up as such and not as a Torii bug."""
+
+import os
+import signal
+import subprocess
+import threading
+import time
+import zlib
+
+import pytest
+import requests
+
+import echo_server
+import harness
+from harness import RawConn, http_request
+
+
+@pytest.fixture(scope="module")
+def echo(module_upstreams):
+    return module_upstreams.echo("self", host="127.0.0.11")
+
+
+def test_echo_reports_request(echo):
+    r = requests.post(echo.url + "/a/b?x=1", data=b"hello", headers={"X-Test": "yes"}, timeout=10)
+    assert r.status_code == 200
+    assert r.headers["X-Echo-Name"] == "self"
+    doc = r.json()
+    assert doc["name"] == "self" and doc["method"] == "POST" and doc["path"] == "/a/b?x=1"
+    assert doc["body_length"] == 5 and doc["body_crc32"] == zlib.crc32(b"hello")
+    assert harness.header_dict(doc)["x-test"] == "yes"
+    assert requests.get(echo.url + "/?status=503", timeout=10).status_code == 503
+
+
+def test_echo_chunked_upload_and_downloads(echo):
+    data = [os.urandom(100000) for _ in range(5)]
+    r = requests.put(echo.url + "/up", data=iter(data), timeout=30)
+    doc = r.json()
+    whole = b"".join(data)
+    assert doc["chunked"] is True and doc["body_length"] == len(whole) and doc["body_crc32"] == zlib.crc32(whole)
+
+    n = 3 * 1024 * 1024 + 17
+    for q in ("", "?chunked=1"):
+        r = requests.get(echo.url + "/bytes/%d%s" % (n, q), stream=True, timeout=30)
+        got = b"".join(r.iter_content(65536))
+        assert len(got) == n
+        assert zlib.crc32(got) == echo_server.pattern_crc32(n)
+        assert ("transfer-encoding" in r.headers) == bool(q)
+
+
+def test_echo_expect_100_continue_and_pipelining(echo):
+    with RawConn(echo.port, host=echo.host) as c:
+        c.send(b"PUT /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n")
+        c.sock.settimeout(5)
+        assert c.sock.recv(100).startswith(b"HTTP/1.1 100")
+        c.send(b"abc")
+        assert c.read_response().json()["body_length"] == 3
+        paths = ["/p%d" % i for i in range(5)]
+        c.send(b"".join(http_request("GET", p) for p in paths))
+        assert [c.read_response().json()["path"] for _ in paths] == paths
+        c.send(http_request("HEAD", "/h") + http_request("GET", "/after"))
+        assert c.read_response(head_request=True).body == b""
+        assert c.read_response().json()["path"] == "/after"
+
+
+def test_echo_serves_many_connections_at_once(echo):
+    errors = []
+
+    def client(i):
+        try:
+            with requests.Session() as s:
+                for j in range(3):
+                    assert s.get(echo.url + "/c/%d/%d?sleep_ms=200" % (i, j), timeout=30).status_code == 200
+        except Exception as e:  # noqa: BLE001
+            errors.append(repr(e))
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(100)]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors[:3]
+    assert time.monotonic() - start < 10
+
+
+def test_httpbin_directly(httpbin):
+    assert requests.get(httpbin.url + "/status/418", timeout=10).status_code == 418
+    start = time.monotonic()
+    assert requests.get(httpbin.url + "/delay/1", timeout=10).status_code == 200
+    assert time.monotonic() - start >= 1.0
+    h = requests.get(httpbin.url + "/headers?show_env=1", headers={"X-Forwarded-For": "1.2.3.4"}, timeout=10).json()
+    assert h["headers"]["X-Forwarded-For"] == "1.2.3.4"
+
+
+def test_httpbin_concurrent_delays(httpbin):
+    """16 concurrent /delay/1 (2 workers x 8 threads) finish together."""
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(
+        requests.get(httpbin.url + "/delay/1", timeout=30).status_code)) for _ in range(16)]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert results == [200] * 16
+    assert time.monotonic() - start < 4
+
+
+def test_httpbin_on_another_loopback_address(upstreams):
+    up = upstreams.httpbin(host="127.0.0.12", workers=1, threads=2)
+    assert requests.get(up.url + "/status/200", timeout=10).status_code == 200
+
+
+def alive(pid):
+    """Running (a zombie waiting for init to reap it is dead)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_cleanup_kills_the_process_group(tmp_path):
+    up = harness.start_httpbin(tmp_path, workers=2, threads=1)
+    children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(up.proc.pid)],
+                              capture_output=True, text=True).stdout.split()
+    assert len(children) == 2
+    up.proc.cleanup()
+    time.sleep(0.5)
+    for pid in children:
+        assert not alive(int(pid)), "gunicorn worker %s survived cleanup()" % pid
+    assert harness.port_is_free(up.port)
+
+
+def test_terminate_returns_exit_code(tmp_path):
+    p = harness.Proc("sleep", ["/bin/sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.05; done"],
+                     tmp_path / "sleep.log")
+    time.sleep(0.2)
+    assert p.terminate(5) == 0
+    p.cleanup()
+    p = harness.Proc("stubborn", ["/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.05; done"],
+                     tmp_path / "stubborn.log")
+    time.sleep(0.2)
+    assert p.terminate(0.5) is None  # had to be killed
+    assert p.poll() == -signal.SIGKILL
+    p.cleanup()
+
+
+def test_write_atomic_never_exposes_partial_files(tmp_path):
+    path = tmp_path / "vs.yaml"
+    big_a, big_b = "a" * 2_000_000, "b" * 2_000_000
+    harness.write_atomic(path, big_a)
+    stop = threading.Event()
+    seen = set()
+
+    def reader():
+        while not stop.is_set():
+            text = path.read_text()
+            seen.add((len(text), text[:1], text[-1:]))
+    t = threading.Thread(target=reader)
+    t.start()
+    for i in range(20):
+        harness.write_atomic(path, big_b if i % 2 == 0 else big_a)
+    stop.set()
+    t.join()
+    assert seen <= {(2_000_000, "a", "a"), (2_000_000, "b", "b")}
+    assert [p.name for p in tmp_path.iterdir()] == ["vs.yaml"]  # no temp files left
+
+
+def test_poll_until_reports_elapsed():
+    start = time.monotonic()
+    value, elapsed = harness.poll_until(lambda: time.monotonic() - start > 0.2 and "done", 2)
+    assert value == "done" and 0.2 <= elapsed < 1.0
+    value, elapsed = harness.poll_until(lambda: False, 0.1)
+    assert not value and elapsed >= 0.1
+
+
+def test_rss_sampler_sees_growth(tmp_path):
+    p = harness.Proc("grow", [harness.PYTHON, "-c",
+                              "import time; time.sleep(0.3); b = bytearray(64 << 20); b[::4096] = b'x' * len(b[::4096]);"
+                              " time.sleep(1)"], tmp_path / "grow.log")
+    try:
+        time.sleep(0.1)
+        with harness.RssSampler(p.pid) as rss:
+            time.sleep(0.9)
+        assert rss.growth > 50 * harness.MiB
+    finally:
+        p.cleanup()

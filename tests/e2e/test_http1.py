@@ -1,0 +1,209 @@
+"""HTTP/1.x protocol behaviour on the downstream side (ISTIO_SEMANTICS.md §4.1, §8).
+
+Raw sockets, so exactly what goes on the wire is under the test's control:
+keep-alive, pipelining, HTTP/1.0, HEAD, header limits (60 KiB / 100 headers
+=> 431), garbage (=> 400), chunked request bodies.
+
+Note on HTTP/1.0: Istio answers 426 by default (§4.1, App. B 29); Torii serves
+it by default and offers --reject-http10 for Istio's behaviour (README).
+"""
+
+import zlib
+
+import pytest
+
+import harness
+from harness import RawConn, http_request
+
+
+@pytest.fixture(scope="module")
+def echo(module_upstreams):
+    return module_upstreams.echo("h1", host="127.0.0.9")
+
+
+VS = """\
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata:
+  name: echo
+spec:
+  hosts: ["*"]
+  gateways: [gw]
+  http:
+  - match: [{uri: {prefix: /e}}]
+    route:
+    - destination: {host: echo, port: {number: 80}}
+"""
+
+
+@pytest.fixture
+def gw(echo, torii):
+    return torii({"gw.yaml": harness.gateway("gw"), "echo.yaml": harness.backend(echo, "echo"), "vs.yaml": VS})
+
+
+def conn(gw):
+    return RawConn(gw.listen_port)
+
+
+def test_keep_alive(gw):
+    """Several requests on one HTTP/1.1 connection, each answered, connection left open."""
+    with conn(gw) as c:
+        for i in range(5):
+            c.send(http_request("GET", "/e/%d" % i))
+            r = c.read_response()
+            assert r.status == 200
+            assert r.json()["path"] == "/e/%d" % i
+            assert (r.header("connection") or "").lower() != "close"
+        assert not c.closed_by_peer(timeout=0.5)
+
+
+def test_pipelined_requests_answered_in_order(gw):
+    """Requests sent back to back before any response are answered in order (RFC 9112 §9.3.2)."""
+    paths = ["/e/p%d" % i for i in range(10)]
+    with conn(gw) as c:
+        c.send(b"".join(http_request("GET", p) for p in paths))
+        got = [c.read_response().json()["path"] for _ in paths]
+    assert got == paths
+
+
+def test_pipelined_with_bodies_and_local_replies(gw):
+    """Pipelining across proxied requests with bodies and local 404s keeps the order."""
+    reqs = [("POST", "/e/a", b"x" * 1000), ("GET", "/missing", b""), ("POST", "/e/b", b"y" * 70000),
+            ("GET", "/e/c", b"")]
+    with conn(gw) as c:
+        c.send(b"".join(http_request(m, p, body=b) for m, p, b in reqs))
+        for m, p, b in reqs:
+            r = c.read_response()
+            if p == "/missing":
+                assert r.status == 404 and r.body == b""
+            else:
+                assert r.status == 200
+                doc = r.json()
+                assert doc["path"] == p and doc["body_length"] == len(b)
+
+
+def test_http10_request_is_served(gw):
+    """HTTP/1.0 without keep-alive: served, then the connection is closed."""
+    with conn(gw) as c:
+        c.send(http_request("GET", "/e/old", version="HTTP/1.0"))
+        r = c.read_response()
+        assert r.status == 200
+        assert r.json()["path"] == "/e/old"
+        assert r.header("server") == "istio-envoy"
+        assert c.closed_by_peer(timeout=10)
+
+
+def test_http10_rejected_with_426_when_asked(echo, torii):
+    """--reject-http10 gives Istio's default behaviour: 426 Upgrade Required (§4.1, §8, App. B 29)."""
+    t = torii({"gw.yaml": harness.gateway("gw"), "echo.yaml": harness.backend(echo, "echo"), "vs.yaml": VS},
+              extra_args=["--reject-http10"])
+    with conn(t) as c:
+        c.send(http_request("GET", "/e/old", version="HTTP/1.0"))
+        r = c.read_response()
+        assert r.status == 426
+        assert r.header("server") == "istio-envoy"
+    with conn(t) as c:
+        c.send(http_request("GET", "/e/new"))
+        assert c.read_response().status == 200
+
+
+def test_head_has_no_body(gw):
+    """HEAD: headers only; the next response on the connection starts right after them."""
+    with conn(gw) as c:
+        c.send(http_request("HEAD", "/e/head") + http_request("GET", "/e/after"))
+        r = c.read_response(head_request=True)
+        assert r.status == 200
+        assert r.body == b""
+        r2 = c.read_response()  # would fail to parse if HEAD had carried a body
+        assert r2.status == 200 and r2.json()["path"] == "/e/after"
+
+
+def test_request_headers_over_60kib_get_431(gw):
+    """§4.1/§8: request headers larger than 60 KiB => 431 (downstream_rq_too_large_headers)."""
+    with conn(gw) as c:
+        c.send(http_request("GET", "/e/big", headers=[("X-Big", "a" * (61 * 1024))]))
+        r = c.read_response()
+        assert r.status == 431
+        assert r.header("server") == "istio-envoy"
+
+
+def test_request_headers_split_over_many_lines_over_60kib_get_431(gw):
+    """The 60 KiB limit is on all headers together, not per line."""
+    headers = [("X-Part-%d" % i, "b" * 4000) for i in range(16)]  # 16 x ~4 KiB = 64 KiB
+    with conn(gw) as c:
+        c.send(http_request("GET", "/e/big", headers=headers))
+        assert c.read_response().status == 431
+
+
+def test_request_headers_under_the_limit_pass(gw):
+    """40 KiB of headers is within Envoy's 60 KiB default."""
+    with conn(gw) as c:
+        c.send(http_request("GET", "/e/ok", headers=[("X-Big", "c" * (40 * 1024))]))
+        r = c.read_response()
+        assert r.status == 200
+        assert len(harness.header_dict(r.json())["x-big"]) == 40 * 1024
+
+
+def test_more_than_100_headers_get_431(gw):
+    """Envoy's default max_request_headers_count is 100 => 431."""
+    headers = [("X-H%d" % i, "v") for i in range(120)]
+    with conn(gw) as c:
+        c.send(http_request("GET", "/e/many", headers=headers))
+        assert c.read_response().status == 431
+
+
+@pytest.mark.parametrize("garbage", [
+    b"GARBAGE\r\n\r\n",
+    b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64,  # a TLS ClientHello on the plaintext port
+    b"GET /e/x HTTP/1.1\r\nHost: a\r\nBad Header Name: x\r\n\r\n",
+    b"GET /e/x HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n",
+    b"GET /e/x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+], ids=["garbage", "tls-hello", "space-in-header-name", "bad-content-length", "cl-and-te"])
+def test_garbage_gets_400(gw, garbage):
+    """§8 DPE: a malformed request gets 400 and the connection is closed; the gateway lives on."""
+    with conn(gw) as c:
+        c.send(garbage)
+        try:
+            r = c.read_response()
+        except (EOFError, ConnectionResetError):
+            pytest.fail("connection closed without a 400 response")
+        assert r.status == 400
+        assert c.closed_by_peer(timeout=10)
+    with conn(gw) as c:
+        c.send(http_request("GET", "/e/still-alive"))
+        assert c.read_response().status == 200
+
+
+def test_chunked_request_body(gw):
+    """A chunked request body (several chunks, chunk extension, trailer) reaches the upstream whole."""
+    parts = [b"hello ", b"chunked " * 1000, b"world", b"z" * 100000]
+    body = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in parts)
+    body = body.replace(b"5\r\nworld", b"5;ext=1\r\nworld", 1)
+    body += b"0\r\nX-Trailer: t\r\n\r\n"
+    head = (b"POST /e/chunked HTTP/1.1\r\nHost: example.com\r\nTransfer-Encoding: chunked\r\n"
+            b"Content-Type: application/octet-stream\r\n\r\n")
+    whole = b"".join(parts)
+    with conn(gw) as c:
+        # dribble it out in small writes to exercise partial parsing
+        data = head + body
+        for i in range(0, len(data), 997):
+            c.send(data[i:i + 997])
+        r = c.read_response()
+        assert r.status == 200
+        doc = r.json()
+        assert doc["body_length"] == len(whole)
+        assert doc["body_crc32"] == zlib.crc32(whole)
+        # the connection is still usable
+        c.send(http_request("GET", "/e/next"))
+        assert c.read_response().json()["path"] == "/e/next"
+
+
+def test_response_header_names_lower_cased(gw):
+    """§4.1: HTTP/1 header names are lower-cased (the upstream sends X-Echo-Name, Content-Type)."""
+    with conn(gw) as c:
+        c.send(http_request("GET", "/e/case"))
+        r = c.read_response()
+    names = [k for k, _ in r.headers]
+    assert "x-echo-name" in names and "content-type" in names, names
+    assert all(k == k.lower() for k in names), names
+
