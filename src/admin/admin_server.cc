@@ -16,12 +16,18 @@ namespace {
 
 const char* reason(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Unknown";
   }
 }
 
@@ -69,7 +75,8 @@ std::string query_param(const std::string& query, const std::string& key) {
     if (end == std::string::npos) end = query.size();
     std::string item = query.substr(start, end - start);
     size_t eq = item.find('=');
-    if (url_decode(item.substr(0, eq)) == key) return eq == std::string::npos ? "" : url_decode(item.substr(eq + 1));
+    if (url_decode(item.substr(0, eq)) == key)
+      return eq == std::string::npos ? "" : url_decode(item.substr(eq + 1));
     start = end + 1;
   }
   return "";
@@ -161,7 +168,8 @@ void AdminServer::serve_one(int fd) {
   size_t line_end = head.find("\r\n");
   size_t sp1 = head.find(' ');
   size_t sp2 = sp1 == std::string::npos ? std::string::npos : head.find(' ', sp1 + 1);
-  if (line_end == std::string::npos || sp1 == std::string::npos || sp2 == std::string::npos || sp2 > line_end) {
+  if (line_end == std::string::npos || sp1 == std::string::npos || sp2 == std::string::npos ||
+      sp2 > line_end) {
     response = {400, "text/plain", "bad request\n"};
   } else {
     AdminRequest request;

@@ -8,10 +8,14 @@ namespace {
 
 const char* kind_name(router::StringMatcher::Kind kind) {
   switch (kind) {
-    case router::StringMatcher::Kind::Exact: return "exact";
-    case router::StringMatcher::Kind::Prefix: return "prefix";
-    case router::StringMatcher::Kind::Regex: return "regex";
-    case router::StringMatcher::Kind::Presence: return "present";
+    case router::StringMatcher::Kind::Exact:
+      return "exact";
+    case router::StringMatcher::Kind::Prefix:
+      return "prefix";
+    case router::StringMatcher::Kind::Regex:
+      return "regex";
+    case router::StringMatcher::Kind::Presence:
+      return "present";
   }
   return "?";
 }
@@ -36,7 +40,9 @@ json route_json(const router::Route& r) {
   for (const auto& wc : r.action.clusters) {
     clusters.push_back({{"name", wc.name}, {"weight", wc.weight}, {"exists", wc.cluster != nullptr}});
   }
-  json j = {{"virtual_service", r.virtual_service}, {"rule", r.rule_index}, {"match", match},
+  json j = {{"virtual_service", r.virtual_service},
+            {"rule", r.rule_index},
+            {"match", match},
             {"clusters", clusters}};
   if (r.match_index >= 0) j["match_index"] = r.match_index;
   if (!r.name.empty()) j["name"] = r.name;

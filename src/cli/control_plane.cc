@@ -50,8 +50,8 @@ void ControlPlane::reload() {
   state_.set(std::move(state));
 
   auto ms = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
-  log_info("config version " + std::to_string(version_) + " serving: " +
-           std::to_string(snapshot->listeners.size()) + " listener(s), " +
+  log_info("config version " + std::to_string(version_) +
+           " serving: " + std::to_string(snapshot->listeners.size()) + " listener(s), " +
            std::to_string(snapshot->clusters.size()) + " cluster(s), compiled in " +
            std::to_string(ms.count() / 1000.0) + " ms");
 }

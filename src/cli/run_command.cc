@@ -67,7 +67,8 @@ int run_command(const Options& options) {
     pollfd fds[2] = {{sig_fd, POLLIN, 0}, {watcher ? watcher->fd() : -1, POLLIN, 0}};
     int timeout = -1;
     if (reload_pending) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(reload_at - std::chrono::steady_clock::now());
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(reload_at - std::chrono::steady_clock::now());
       timeout = left.count() < 0 ? 0 : static_cast<int>(left.count());
     }
     int n = poll(fds, 2, timeout);

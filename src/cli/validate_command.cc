@@ -19,7 +19,8 @@ int validate_command(const Options& options) {
   size_t objects = 0;
   for (const auto& o : c.store.objects) objects += o.in_force ? 1 : 0;
   const auto& snap = *c.compiled.snapshot;
-  std::fprintf(stderr, "%zu object(s) accepted, %zu error(s), %zu warning(s); %zu listener(s), %zu cluster(s)\n",
+  std::fprintf(stderr,
+               "%zu object(s) accepted, %zu error(s), %zu warning(s); %zu listener(s), %zu cluster(s)\n",
                objects, errors, warnings, snap.listeners.size(), snap.clusters.size());
   return errors > 0 ? 1 : 0;
 }

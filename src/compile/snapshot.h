@@ -21,7 +21,7 @@ namespace torii::compile {
 struct ServerInfo {
   std::string gateway;  // namespace/name
   std::string port_name;
-  std::string protocol;  // HTTP, HTTPS, ...
+  std::string protocol;            // HTTP, HTTPS, ...
   std::vector<std::string> hosts;  // as normalised (ns/host)
   bool https_redirect = false;
 };

@@ -14,30 +14,30 @@
 namespace torii::proxy {
 
 // Envoy's names where Envoy has one (http.<prefix>.downstream_rq_2xx, ...).
-#define TORII_WORKER_COUNTERS(X)                                                         \
-  X(downstream_cx_total)                                                                 \
-  X(downstream_cx_active)                                                                \
-  X(downstream_rq_total)                                                                 \
-  X(downstream_rq_active)                                                                \
-  X(downstream_rq_1xx)                                                                   \
-  X(downstream_rq_2xx)                                                                   \
-  X(downstream_rq_3xx)                                                                   \
-  X(downstream_rq_4xx)                                                                   \
-  X(downstream_rq_5xx)                                                                   \
-  X(downstream_rq_http1_0)                                                               \
-  X(downstream_rq_rx_reset)                                                              \
-  X(downstream_cx_protocol_error)                                                        \
-  X(downstream_rq_too_large_headers)                                                     \
-  X(no_route)                                                                            \
-  X(no_cluster)                                                                          \
-  X(no_healthy_upstream)                                                                 \
-  X(upstream_rq_total)                                                                   \
-  X(upstream_rq_completed)                                                               \
-  X(upstream_cx_total)                                                                   \
-  X(upstream_cx_active)                                                                  \
-  X(upstream_cx_connect_fail)                                                            \
-  X(upstream_cx_connect_timeout)                                                         \
-  X(upstream_rq_reset_before_response)                                                   \
+#define TORII_WORKER_COUNTERS(X)       \
+  X(downstream_cx_total)               \
+  X(downstream_cx_active)              \
+  X(downstream_rq_total)               \
+  X(downstream_rq_active)              \
+  X(downstream_rq_1xx)                 \
+  X(downstream_rq_2xx)                 \
+  X(downstream_rq_3xx)                 \
+  X(downstream_rq_4xx)                 \
+  X(downstream_rq_5xx)                 \
+  X(downstream_rq_http1_0)             \
+  X(downstream_rq_rx_reset)            \
+  X(downstream_cx_protocol_error)      \
+  X(downstream_rq_too_large_headers)   \
+  X(no_route)                          \
+  X(no_cluster)                        \
+  X(no_healthy_upstream)               \
+  X(upstream_rq_total)                 \
+  X(upstream_rq_completed)             \
+  X(upstream_cx_total)                 \
+  X(upstream_cx_active)                \
+  X(upstream_cx_connect_fail)          \
+  X(upstream_cx_connect_timeout)       \
+  X(upstream_rq_reset_before_response) \
   X(upstream_cx_reused)
 
 struct WorkerStats {

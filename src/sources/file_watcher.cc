@@ -11,8 +11,8 @@ namespace torii::sources {
 namespace fs = std::filesystem;
 
 namespace {
-constexpr uint32_t kDirMask = IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO |
-                              IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF;
+constexpr uint32_t kDirMask = IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM |
+                              IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF;
 
 bool is_under_recursive(const std::unordered_set<std::string>& roots, const std::string& dir) {
   for (const std::string& root : roots) {

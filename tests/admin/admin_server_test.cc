@@ -27,7 +27,8 @@ std::string get(uint16_t port, const std::string& request) {
 
 TEST(AdminServerTest, ServesHandlerResponsesWithPathAndQuery) {
   AdminServer server("127.0.0.1", 0, [](const AdminRequest& r) {
-    return AdminResponse{r.path == "/ready" ? 200 : 404, "text/plain", r.method + " " + r.path + " " + r.query};
+    return AdminResponse{r.path == "/ready" ? 200 : 404, "text/plain",
+                         r.method + " " + r.path + " " + r.query};
   });
   std::string error;
   ASSERT_TRUE(server.start(error)) << error;

@@ -33,10 +33,28 @@ TEST(OptionsTest, DefaultsMatchTheContract) {
 TEST(OptionsTest, ParsesEveryFlag) {
   Options o;
   std::string error;
-  ASSERT_TRUE(parse({"--config", "a", "--config=b", "--namespace", "gw", "--labels", "istio=egressgateway,app=x",
-                     "--default-namespace", "bookinfo", "--port-map", "80=8080,443=8443", "--bind", "127.0.0.1",
-                     "--admin", "127.0.0.1:0", "--workers", "3", "--domain-suffix", "example.local",
-                     "--reject-http10", "--max-request-headers-kb", "8"},
+  ASSERT_TRUE(parse({"--config",
+                     "a",
+                     "--config=b",
+                     "--namespace",
+                     "gw",
+                     "--labels",
+                     "istio=egressgateway,app=x",
+                     "--default-namespace",
+                     "bookinfo",
+                     "--port-map",
+                     "80=8080,443=8443",
+                     "--bind",
+                     "127.0.0.1",
+                     "--admin",
+                     "127.0.0.1:0",
+                     "--workers",
+                     "3",
+                     "--domain-suffix",
+                     "example.local",
+                     "--reject-http10",
+                     "--max-request-headers-kb",
+                     "8"},
                     o, error))
       << error;
   EXPECT_EQ(o.config_paths, (std::vector<std::string>{"a", "b"}));
