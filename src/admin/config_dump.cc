@@ -89,12 +89,10 @@ json snapshot_to_json(const compile::Snapshot& snapshot) {
   for (const auto& c : snapshot.clusters) {
     json endpoints = json::array();
     for (const auto& e : c->endpoints) {
-      endpoints.push_back({{"address", e.address},
-                           {"port", e.port},
-                           {"labels", e.labels},
-                           {"weight", e.weight},
-                           {"locality", e.locality},
-                           {"origin", e.origin}});
+      json endpoint = {{"address", e.address}, {"port", e.port},         {"labels", e.labels},
+                       {"weight", e.weight},   {"locality", e.locality}, {"origin", e.origin}};
+      if (!e.hostname.empty()) endpoint["hostname"] = e.hostname;
+      endpoints.push_back(std::move(endpoint));
     }
     clusters.push_back({{"name", c->name},
                         {"service_host", c->service_host},
@@ -104,6 +102,24 @@ json snapshot_to_json(const compile::Snapshot& snapshot) {
                         {"endpoints", endpoints}});
   }
   return {{"version", snapshot.version}, {"listeners", listeners}, {"clusters", clusters}};
+}
+
+json dns_to_json(const dns::ResolvedNames& names) {
+  json out = json::object();
+  for (const auto& [name, s] : names) {
+    const char* status = !s.resolved_once                                      ? "pending"
+                         : s.last_status == dns::Resolution::Status::kOk       ? "ok"
+                         : s.last_status == dns::Resolution::Status::kNotFound ? "not_found"
+                                                                               : "failed";
+    json j = {{"addresses", s.addresses},
+              {"status", status},
+              {"stale", s.stale},
+              {"ttl_s", s.ttl_s},
+              {"consecutive_failures", s.consecutive_failures}};
+    if (!s.last_error.empty() && s.last_status != dns::Resolution::Status::kOk) j["error"] = s.last_error;
+    out[name] = j;
+  }
+  return out;
 }
 
 json config_dump(const ConfigState& state) {
@@ -139,6 +155,7 @@ json config_dump(const ConfigState& state) {
   if (state.snapshot) {
     out["snapshot"] = snapshot_to_json(*state.snapshot);
   }
+  if (state.dns) out["dns"] = dns_to_json(*state.dns);
   return out;
 }
 

@@ -11,5 +11,6 @@ namespace torii::admin {
 
 nlohmann::json config_dump(const ConfigState& state);
 nlohmann::json snapshot_to_json(const compile::Snapshot& snapshot);
+nlohmann::json dns_to_json(const dns::ResolvedNames& names);
 
 }  // namespace torii::admin

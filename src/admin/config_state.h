@@ -12,6 +12,7 @@
 #include "compile/snapshot.h"
 #include "config/diagnostic.h"
 #include "config/store.h"
+#include "dns/name_cache.h"
 
 namespace torii::admin {
 
@@ -22,6 +23,9 @@ struct ConfigState {
   std::vector<std::string> listener_errors;   // listeners that could not be bound
   uint64_t reloads = 0;                       // successful snapshot publications
   std::string last_reload;                    // RFC 3339 UTC time of the last publication
+  // What the DNS names of DNS ServiceEntries resolved to when this snapshot
+  // was compiled; null when no name is needed.
+  std::shared_ptr<const dns::ResolvedNames> dns;
 };
 
 class ConfigStateHolder {

@@ -1,10 +1,26 @@
 #include "cli/control_plane.h"
 
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <chrono>
 
 #include "cli/log.h"
 
 namespace torii::cli {
+
+namespace {
+
+compile::DnsAnswers answers_from(const dns::ResolvedNames& names) {
+  compile::DnsAnswers out;
+  for (const auto& [name, state] : names) {
+    if (!state.addresses.empty()) out.emplace(name, state.addresses);
+  }
+  return out;
+}
+
+}  // namespace
 
 Compiled load_and_compile(const Options& options, config::Store& store) {
   Compiled out;
@@ -14,14 +30,79 @@ Compiled load_and_compile(const Options& options, config::Store& store) {
 }
 
 ControlPlane::ControlPlane(const Options& options, proxy::Server& server, admin::ConfigStateHolder& state)
-    : options_(options), server_(server), state_(state) {}
+    : options_(options),
+      server_(server),
+      state_(state),
+      dns_event_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+
+ControlPlane::~ControlPlane() = default;
 
 void ControlPlane::reload() {
-  auto started = std::chrono::steady_clock::now();
-  Compiled c = load_and_compile(options_, store_);
+  in_force_ = store_.apply(config::load_paths(options_.config_paths, options_.load));
+  compile_and_publish("config");
+}
 
-  config::Diagnostics all = c.store.diagnostics;
-  all.insert(all.end(), c.compiled.diagnostics.begin(), c.compiled.diagnostics.end());
+void ControlPlane::on_dns_change() {
+  uint64_t count = 0;
+  if (::read(dns_event_.get(), &count, sizeof count) != sizeof count) return;
+  compile_and_publish("DNS");
+}
+
+bool ControlPlane::all_answered(const std::set<std::string>& names,
+                                const std::shared_ptr<const dns::ResolvedNames>& answers) {
+  for (const auto& name : names) {
+    if (!answers) return false;
+    auto it = answers->find(name);
+    if (it == answers->end() || !it->second.resolved_once) return false;
+  }
+  return true;
+}
+
+compile::CompileResult ControlPlane::compile_with_dns(std::shared_ptr<const dns::ResolvedNames>& names) {
+  names = dns_ ? dns_->current() : nullptr;
+  compile::CompileResult compiled = compile::compile(in_force_.resources, options_.identity,
+                                                     names ? answers_from(*names) : compile::DnsAnswers{});
+  if (compiled.dns_names.empty() && !dns_) return compiled;
+
+  if (!dns_) {
+    dns_ = std::make_unique<dns::DnsService>(options_.dns, options_.dns_refresh, [fd = dns_event_.get()] {
+      const uint64_t one = 1;
+      ssize_t ignored = ::write(fd, &one, sizeof one);
+      (void)ignored;
+    });
+    if (!dns_->init_error().empty()) log_error("DNS: " + dns_->init_error());
+  }
+  dns_->set_names(compiled.dns_names);
+  if (all_answered(compiled.dns_names, names)) return compiled;
+
+  // New names: wait a little for their first answers, as Envoy warms a DNS
+  // cluster before using it, rather than publish clusters without endpoints.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kFirstAnswerWaitMs);
+  for (;;) {
+    names = dns_->current();
+    if (all_answered(compiled.dns_names, names)) break;
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
+            .count();
+    if (left <= 0) break;
+    pollfd p{dns_event_.get(), POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left)) > 0) {
+      uint64_t count = 0;
+      ssize_t ignored = ::read(dns_event_.get(), &count, sizeof count);
+      (void)ignored;
+    }
+  }
+  return compile::compile(in_force_.resources, options_.identity,
+                          names ? answers_from(*names) : compile::DnsAnswers{});
+}
+
+void ControlPlane::compile_and_publish(const char* why) {
+  auto started = std::chrono::steady_clock::now();
+  std::shared_ptr<const dns::ResolvedNames> names;
+  compile::CompileResult compiled = compile_with_dns(names);
+
+  config::Diagnostics all = in_force_.diagnostics;
+  all.insert(all.end(), compiled.diagnostics.begin(), compiled.diagnostics.end());
   std::set<std::string> now;
   for (const auto& d : all) {
     std::string line = d.format();
@@ -35,25 +116,26 @@ void ControlPlane::reload() {
   }
   logged_ = std::move(now);
 
-  c.compiled.snapshot->version = ++version_;
-  compile::SnapshotPtr snapshot = c.compiled.snapshot;
+  compiled.snapshot->version = ++version_;
+  compile::SnapshotPtr snapshot = compiled.snapshot;
   std::vector<std::string> listener_errors = server_.publish(snapshot);
   for (const auto& e : listener_errors) log_error(e);
 
   admin::ConfigState state;
   state.snapshot = snapshot;
-  state.objects = std::move(c.store.objects);
+  state.objects = in_force_.objects;
   state.diagnostics = std::move(all);
   state.listener_errors = std::move(listener_errors);
   state.reloads = version_;
   state.last_reload = utc_now_rfc3339();
+  state.dns = names;
   state_.set(std::move(state));
 
-  auto ms = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
-  log_info("config version " + std::to_string(version_) +
-           " serving: " + std::to_string(snapshot->listeners.size()) + " listener(s), " +
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+  log_info("config version " + std::to_string(version_) + " serving (" + why +
+           "): " + std::to_string(snapshot->listeners.size()) + " listener(s), " +
            std::to_string(snapshot->clusters.size()) + " cluster(s), compiled in " +
-           std::to_string(ms.count() / 1000.0) + " ms");
+           std::to_string(us.count() / 1000.0) + " ms");
 }
 
 }  // namespace torii::cli

@@ -1,14 +1,20 @@
 // The control thread's work: read every config file, keep the last good
 // version of each object (Store), compile a Snapshot and hand it to the data
 // plane. Bad objects are reported and skipped; everything else keeps serving.
+// Host names of DNS ServiceEntries are resolved by a DnsService; when an
+// answer changes, the objects in force are compiled again (files are not
+// re-read).
 #pragma once
 
+#include <memory>
 #include <set>
 #include <string>
 
 #include "admin/config_state.h"
 #include "cli/options.h"
 #include "config/store.h"
+#include "dns/dns_service.h"
+#include "net/unique_fd.h"
 #include "proxy/server.h"
 
 namespace torii::cli {
@@ -16,22 +22,38 @@ namespace torii::cli {
 class ControlPlane {
  public:
   ControlPlane(const Options& options, proxy::Server& server, admin::ConfigStateHolder& state);
+  ~ControlPlane();
 
   // Loads, validates, compiles and publishes. Logs problems it has not logged
   // before (so an unchanged bad file is not reported on every reload).
   void reload();
 
+  // Readable when DNS answers changed; then call on_dns_change() (control thread).
+  int dns_event_fd() const { return dns_event_.get(); }
+  void on_dns_change();
+
  private:
+  // How long a compile waits for the first answer of a new DNS name.
+  static constexpr int kFirstAnswerWaitMs = 2000;
+
+  void compile_and_publish(const char* why);
+  compile::CompileResult compile_with_dns(std::shared_ptr<const dns::ResolvedNames>& names);
+  static bool all_answered(const std::set<std::string>& names,
+                           const std::shared_ptr<const dns::ResolvedNames>& answers);
+
   const Options& options_;
   proxy::Server& server_;
   admin::ConfigStateHolder& state_;
   config::Store store_;
+  config::Store::Result in_force_;  // of the last reload
   uint64_t version_ = 0;
-  std::set<std::string> logged_;  // formatted diagnostics already logged
+  std::set<std::string> logged_;          // formatted diagnostics already logged
+  net::UniqueFd dns_event_;               // eventfd written by the DNS thread
+  std::unique_ptr<dns::DnsService> dns_;  // started when a name needs resolving
 };
 
-// Loads and compiles without serving; what `torii validate` and the first
-// reload share.
+// Loads and compiles without serving; what `torii validate` shares with
+// reload(). DNS names stay unresolved here (their endpoints are empty).
 struct Compiled {
   config::Store::Result store;
   compile::CompileResult compiled;

@@ -1,5 +1,6 @@
 #include "cli/options.h"
 
+#include <algorithm>
 #include <charconv>
 #include <thread>
 
@@ -97,6 +98,12 @@ HTTP behaviour and limits (Envoy's defaults unless noted):
   --idle-timeout-s N           downstream idle connection timeout (default: 3600)
   --upstream-idle-timeout-s N  idle upstream keep-alive connection timeout (default: 3600)
   --drain-timeout-s N          on SIGTERM, how long in-flight requests may take (default: 5)
+
+DNS (ServiceEntry resolution DNS / DNS_ROUND_ROBIN):
+  --dns-server ADDR[:PORT][,...]  name servers (default: those of /etc/resolv.conf)
+  --dns-refresh-rate-s N       refresh when an answer has no TTL (default: 60, Istio's dnsRefreshRate)
+  --dns-min-ttl-s N            floor under a record's TTL (default: 1)
+  --dns-grace-s N              keep the last addresses of a name that stops resolving (default: 300)
 )";
 }
 
@@ -181,6 +188,20 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
     } else if (flag == "--drain-timeout-s") {
       if (!uint_flag(3600, n)) return false;
       o.server.drain_timeout_ms = static_cast<uint32_t>(n * 1000);
+    } else if (flag == "--dns-server") {
+      if (!need_value()) return false;
+      for (const std::string& server : split(value, ',')) {
+        if (!server.empty()) o.dns.servers.push_back(server);
+      }
+    } else if (flag == "--dns-refresh-rate-s") {
+      if (!uint_flag(86400, n)) return false;
+      o.dns_refresh.default_refresh_ms = static_cast<uint32_t>(std::max<uint64_t>(n, 1) * 1000);
+    } else if (flag == "--dns-min-ttl-s") {
+      if (!uint_flag(86400, n)) return false;
+      o.dns_refresh.min_refresh_ms = static_cast<uint32_t>(n * 1000);
+    } else if (flag == "--dns-grace-s") {
+      if (!uint_flag(86400 * 7, n)) return false;
+      o.dns_refresh.grace_ms = static_cast<uint32_t>(n * 1000);
     } else {
       error = "unknown option '" + flag + "'";
       return false;

@@ -8,6 +8,8 @@
 
 #include "compile/compiler.h"
 #include "config/loader.h"
+#include "dns/name_cache.h"
+#include "dns/resolver.h"
 #include "proxy/server.h"
 
 namespace torii::cli {
@@ -18,8 +20,10 @@ struct Options {
   compile::GatewayIdentity identity;      // --namespace --labels --port-map --bind --domain-suffix
   proxy::ServerOptions server;            // --workers and the limits
   std::string admin_address = "127.0.0.1";
-  uint16_t admin_port = 15000;  // --admin ADDR:PORT; port 0 disables
-  bool watch = true;            // --no-watch disables the file watcher
+  uint16_t admin_port = 15000;     // --admin ADDR:PORT; port 0 disables
+  bool watch = true;               // --no-watch disables the file watcher
+  dns::ResolverOptions dns;        // --dns-server
+  dns::RefreshPolicy dns_refresh;  // --dns-refresh-rate-s --dns-min-ttl-s --dns-grace-s
 };
 
 // Parses argv[first..] into `options`; on error returns false with `error` set.

@@ -64,19 +64,21 @@ int run_command(const Options& options) {
   bool reload_pending = false;
   auto reload_at = std::chrono::steady_clock::now();
   for (;;) {
-    pollfd fds[2] = {{sig_fd, POLLIN, 0}, {watcher ? watcher->fd() : -1, POLLIN, 0}};
+    pollfd fds[3] = {
+        {sig_fd, POLLIN, 0}, {watcher ? watcher->fd() : -1, POLLIN, 0}, {control.dns_event_fd(), POLLIN, 0}};
     int timeout = -1;
     if (reload_pending) {
       auto left =
           std::chrono::duration_cast<std::chrono::milliseconds>(reload_at - std::chrono::steady_clock::now());
       timeout = left.count() < 0 ? 0 : static_cast<int>(left.count());
     }
-    int n = poll(fds, 2, timeout);
+    int n = poll(fds, 3, timeout);
     if (n < 0 && errno != EINTR) break;
     if (n > 0 && (fds[1].revents & POLLIN) && watcher->consume_events()) {
       reload_pending = true;
       reload_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(kReloadDebounceMs);
     }
+    if (n > 0 && (fds[2].revents & POLLIN)) control.on_dns_change();
     if (n > 0 && (fds[0].revents & POLLIN)) {
       signalfd_siginfo info{};
       if (read(sig_fd, &info, sizeof(info)) == sizeof(info)) {

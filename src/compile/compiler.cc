@@ -34,7 +34,8 @@ ServerInfo server_info(const MergedServer& merged) {
 
 }  // namespace
 
-CompileResult compile(const config::ResourceSet& resources, const GatewayIdentity& identity) {
+CompileResult compile(const config::ResourceSet& resources, const GatewayIdentity& identity,
+                      const DnsAnswers& dns) {
   DiagnosticSink diagnostics;
   auto snapshot = std::make_shared<Snapshot>();
 
@@ -44,7 +45,7 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
   const VirtualServiceIndex virtual_services(resources.virtual_services, identity.namespace_);
   const ServiceRegistry registry(resources, identity);
   const DestinationRuleIndex destination_rules(resources.destination_rules, identity, diagnostics);
-  EndpointDiscovery endpoints(resources, diagnostics);
+  EndpointDiscovery endpoints(resources, diagnostics, dns);
   ClusterBuilder clusters(registry, destination_rules, endpoints, identity, *snapshot);
 
   for (const MergedListener& merged : listeners) {
@@ -60,6 +61,7 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
   }
 
   CompileResult result;
+  result.dns_names = endpoints.dns_names();
   result.diagnostics = diagnostics.take();
   snapshot->diagnostics = result.diagnostics;
   result.snapshot = std::move(snapshot);

@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "compile/snapshot.h"
 #include "config/resources.h"
@@ -23,11 +25,21 @@ struct GatewayIdentity {
   std::string bind = "0.0.0.0";  // default bind address when a server has no `bind`
 };
 
+// What the control plane's DNS last resolved each host name to (IPv4 text).
+// The compiler stays pure: it reads these answers and says which names it
+// needs (CompileResult::dns_names); the caller resolves them and compiles
+// again when an answer changes.
+using DnsAnswers = std::map<std::string, std::vector<std::string>, std::less<>>;
+
 struct CompileResult {
   std::shared_ptr<Snapshot> snapshot;  // never null
   config::Diagnostics diagnostics;     // also copied into snapshot->diagnostics
+  // Host names that endpoints of DNS / DNS_ROUND_ROBIN ServiceEntries used by
+  // this snapshot's clusters resolve through.
+  std::set<std::string> dns_names;
 };
 
-CompileResult compile(const config::ResourceSet& resources, const GatewayIdentity& identity);
+CompileResult compile(const config::ResourceSet& resources, const GatewayIdentity& identity,
+                      const DnsAnswers& dns = {});
 
 }  // namespace torii::compile

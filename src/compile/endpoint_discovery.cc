@@ -60,8 +60,9 @@ uint32_t workload_port(const config::WorkloadEntry& we, const ServicePortInfo& p
 
 }  // namespace
 
-EndpointDiscovery::EndpointDiscovery(const config::ResourceSet& resources, DiagnosticSink& diagnostics)
-    : diagnostics_(diagnostics) {
+EndpointDiscovery::EndpointDiscovery(const config::ResourceSet& resources, DiagnosticSink& diagnostics,
+                                     const DnsAnswers& dns)
+    : diagnostics_(diagnostics), dns_(dns) {
   for (const config::Pod& pod : resources.pods) {
     pods_by_name_.emplace(NsName{pod.meta.namespace_, pod.meta.name}, &pod);
     if (!pod.pod_ip.empty()) pods_by_ip_.emplace(pod.pod_ip, &pod);
@@ -81,7 +82,7 @@ std::vector<upstream::Endpoint> EndpointDiscovery::endpoints(const ServiceInfo& 
   if (service.k8s_service != nullptr) {
     add_k8s_service(*service.k8s_service, port, out);
   } else if (service.service_entry != nullptr) {
-    add_service_entry(*service.service_entry, port, out);
+    add_service_entry(*service.service_entry, service.hostname, port, out);
   }
   return out;
 }
@@ -190,34 +191,52 @@ void EndpointDiscovery::add_selected_workload_entries(const std::string& ns, con
   }
 }
 
-void EndpointDiscovery::add_service_entry(const config::ServiceEntry& entry, const ServicePortInfo& port,
-                                          std::vector<upstream::Endpoint>& out) {
-  std::string resolution = entry.resolution.empty() ? "NONE" : entry.resolution;
-  bool dns = resolution == "DNS" || resolution == "DNS_ROUND_ROBIN";
+void EndpointDiscovery::add_service_entry(const config::ServiceEntry& entry, const std::string& host,
+                                          const ServicePortInfo& port, std::vector<upstream::Endpoint>& out) {
+  const std::string resolution = entry.resolution.empty() ? "NONE" : entry.resolution;
+  const bool dns = resolution == "DNS" || resolution == "DNS_ROUND_ROBIN";
+  const bool logical = resolution == "DNS_ROUND_ROBIN";
 
-  for (size_t i = 0; i < entry.endpoints.size(); ++i) {
+  // LOGICAL_DNS has one host: the first endpoint, or the service host.
+  const size_t endpoint_count =
+      logical ? std::min<size_t>(entry.endpoints.size(), 1) : entry.endpoints.size();
+  for (size_t i = 0; i < endpoint_count; ++i) {
     const config::WorkloadEntry& we = entry.endpoints[i];
     std::string field = "spec.endpoints[" + std::to_string(i) + "].address";
     if (dns && !is_ip_address(we.address)) {
-      diagnostics_.notice("ServiceEntry", entry.meta, field,
-                          "resolution " + resolution + ": endpoint " + we.address +
-                              " needs DNS, which is not supported yet; skipped");
+      add_dns_endpoints(entry, field, we.address, workload_port(we, port), &we, logical, out);
       continue;
     }
     add_endpoint(out, diagnostics_, EndpointSource{"ServiceEntry", &entry.meta, field}, we.address,
                  workload_port(we, port), we.labels, we.locality, we.weight);
   }
   if (dns && entry.endpoints.empty()) {
-    diagnostics_.notice("ServiceEntry", entry.meta, "spec.resolution",
-                        "resolution " + resolution +
-                            " without endpoints resolves the hosts by DNS, which is not supported yet; "
-                            "the cluster has no endpoints");
+    const uint32_t target = port.target_port != 0 ? port.target_port : port.number;
+    add_dns_endpoints(entry, "spec.hosts", host, target, nullptr, logical, out);
   }
 
   // workloadSelector selects WorkloadEntries and Pods of the SE's namespace.
   if (entry.workload_selector) {
     add_selected_workload_entries(entry.meta.namespace_, *entry.workload_selector, port, out);
     add_selected_pods(entry.meta.namespace_, *entry.workload_selector, port, out);
+  }
+}
+
+void EndpointDiscovery::add_dns_endpoints(const config::ServiceEntry& entry, const std::string& field,
+                                          const std::string& name, uint32_t port,
+                                          const config::WorkloadEntry* endpoint, bool logical,
+                                          std::vector<upstream::Endpoint>& out) {
+  const std::string lower = host::to_lower(name);
+  dns_names_.insert(lower);
+  auto answer = dns_.find(lower);
+  if (answer == dns_.end()) return;  // not resolved yet: a snapshot follows the first answer
+  const size_t count = logical ? std::min<size_t>(answer->second.size(), 1) : answer->second.size();
+  for (size_t i = 0; i < count; ++i) {
+    const size_t before = out.size();
+    add_endpoint(out, diagnostics_, EndpointSource{"ServiceEntry", &entry.meta, field}, answer->second[i],
+                 port, endpoint != nullptr ? endpoint->labels : kNoLabels,
+                 endpoint != nullptr ? endpoint->locality : "", endpoint != nullptr ? endpoint->weight : 0);
+    if (out.size() > before) out.back().hostname = lower;
   }
 }
 

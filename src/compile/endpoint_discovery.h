@@ -7,17 +7,23 @@
 // manifests without a controller), ready Pods matching the selector stand in;
 // plus WorkloadEntries of the Service's namespace matching the selector.
 // ServiceEntry: `endpoints[]` and workloadSelector-selected WorkloadEntries
-// and Pods; DNS resolution is a later issue, so for DNS/DNS_ROUND_ROBIN only
-// endpoints already written as IPs are used (with a notice).
+// and Pods. With resolution DNS, every endpoint address that is a name (or,
+// without endpoints, every host) stands for the addresses DNS gave it, one
+// endpoint each (Envoy STRICT_DNS); DNS_ROUND_ROBIN uses only the first
+// endpoint (or host) and one address of it, as one logical host (Envoy
+// LOGICAL_DNS). Names come from the DnsAnswers; the names asked for are
+// collected in dns_names().
 //
-// Every address must be an IP literal; others are skipped with a diagnostic.
+// Other addresses must be IP literals; others are skipped with a diagnostic.
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "compile/compiler.h"
 #include "compile/diagnostic_sink.h"
 #include "compile/service_registry.h"
 #include "config/resources.h"
@@ -27,19 +33,27 @@ namespace torii::compile {
 
 class EndpointDiscovery {
  public:
-  EndpointDiscovery(const config::ResourceSet& resources, DiagnosticSink& diagnostics);
+  EndpointDiscovery(const config::ResourceSet& resources, DiagnosticSink& diagnostics, const DnsAnswers& dns);
   EndpointDiscovery(const EndpointDiscovery&) = delete;
   EndpointDiscovery& operator=(const EndpointDiscovery&) = delete;
 
   // Reports diagnostics, hence not const; call once per (service, port).
   std::vector<upstream::Endpoint> endpoints(const ServiceInfo& service, const ServicePortInfo& port);
 
+  // Every name a DNS ServiceEntry endpoint asked for so far.
+  const std::set<std::string>& dns_names() const { return dns_names_; }
+
  private:
   using NsName = std::pair<std::string, std::string>;
 
   void add_k8s_service(const config::Service& service, const ServicePortInfo& port,
                        std::vector<upstream::Endpoint>& out);
-  void add_service_entry(const config::ServiceEntry& entry, const ServicePortInfo& port,
+  void add_service_entry(const config::ServiceEntry& entry, const std::string& host,
+                         const ServicePortInfo& port, std::vector<upstream::Endpoint>& out);
+  // Endpoints for a DNS name: its answer's addresses (only the first when
+  // `logical`); none, without a diagnostic, while it has no answer yet.
+  void add_dns_endpoints(const config::ServiceEntry& entry, const std::string& field, const std::string& name,
+                         uint32_t port, const config::WorkloadEntry* endpoint, bool logical,
                          std::vector<upstream::Endpoint>& out);
   void add_selected_workload_entries(const std::string& ns, const config::Labels& selector,
                                      const ServicePortInfo& port, std::vector<upstream::Endpoint>& out);
@@ -50,6 +64,8 @@ class EndpointDiscovery {
                              const std::string& address) const;
 
   DiagnosticSink& diagnostics_;
+  const DnsAnswers& dns_;
+  std::set<std::string> dns_names_;
   std::map<NsName, const config::Pod*> pods_by_name_;
   std::map<std::string, const config::Pod*> pods_by_ip_;
   // Selection candidates per namespace (Services and ServiceEntries only

@@ -17,6 +17,7 @@ namespace torii::upstream {
 struct Endpoint {
   std::string address;  // IP as text, for logs and /config_dump
   uint16_t port = 0;
+  std::string hostname;         // the DNS name this address was resolved from; empty if written as an IP
   sockaddr_storage sockaddr{};  // ready for connect()
   socklen_t sockaddr_len = 0;
   std::map<std::string, std::string> labels;

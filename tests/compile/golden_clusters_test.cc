@@ -288,24 +288,53 @@ TEST_F(GoldenClusters, ServiceEntryResolutionNoneIsAnEmptyCluster) {
   EXPECT_TRUE(picked(c).cluster->endpoints.empty());
 }
 
-TEST_F(GoldenClusters, ServiceEntryDnsKeepsOnlyIpEndpointsForNow) {
+TEST_F(GoldenClusters, ServiceEntryDnsEndpointsAreTheirNamesAnswers) {
+  // Envoy STRICT_DNS: every address of every name is an endpoint; IPs stay as written.
   config::Port http{80, "HTTP", "http", 0};
   auto& se = r.service_entry("egress", "dns", {"svc.example.com"}, {http}, "DNS");
   config::WorkloadEntry by_name;
-  by_name.address = "backend.example.com";
+  by_name.address = "Backend.example.com";
+  by_name.ports = {{"http", 8080}};
+  by_name.labels = {{"zone", "a"}};
   config::WorkloadEntry by_ip;
   by_ip.address = "198.51.100.7";
   se.endpoints = {by_name, by_ip};
   r.service_entry("egress", "dns-only", {"other.example.com"}, {http}, "DNS");
   route_to(dest("svc.example.com"), "egress");
   route_to(dest("other.example.com"), "egress");
-  Compiled c(r.set);
-  EXPECT_EQ(addresses(*picked(c, 1).cluster), (std::vector<std::string>{"198.51.100.7:80"}));
-  EXPECT_TRUE(picked(c, 2).cluster->endpoints.empty());
-  EXPECT_TRUE(c.has_diagnostic("notice: ServiceEntry egress/dns: spec.endpoints[0].address"))
-      << c.all_diagnostics();
-  EXPECT_TRUE(c.has_diagnostic("notice: ServiceEntry egress/dns-only: spec.resolution"))
-      << c.all_diagnostics();
+
+  Compiled before(r.set);
+  EXPECT_EQ(before.result.dns_names, (std::set<std::string>{"backend.example.com", "other.example.com"}));
+  EXPECT_EQ(addresses(*picked(before, 1).cluster), (std::vector<std::string>{"198.51.100.7:80"}));
+  EXPECT_TRUE(picked(before, 2).cluster->endpoints.empty());
+  EXPECT_EQ(before.all_diagnostics(), "");
+
+  DnsAnswers dns{{"backend.example.com", {"192.0.2.1", "192.0.2.2"}}, {"other.example.com", {"192.0.2.9"}}};
+  Compiled after(r.set, {}, dns);
+  const auto& eps = picked(after, 1).cluster->endpoints;
+  EXPECT_EQ(addresses(*picked(after, 1).cluster),
+            (std::vector<std::string>{"192.0.2.1:8080", "192.0.2.2:8080", "198.51.100.7:80"}));
+  EXPECT_EQ(eps[0].hostname, "backend.example.com");
+  EXPECT_EQ(eps[0].labels, (Labels{{"zone", "a"}}));
+  EXPECT_EQ(eps[2].hostname, "");
+  // Without endpoints the host itself is resolved, on the service port.
+  EXPECT_EQ(addresses(*picked(after, 2).cluster), (std::vector<std::string>{"192.0.2.9:80"}));
+}
+
+TEST_F(GoldenClusters, ServiceEntryDnsRoundRobinIsOneLogicalHost) {
+  // Envoy LOGICAL_DNS: only the first endpoint, one address of it.
+  config::Port http{80, "HTTP", "http", 0};
+  auto& se = r.service_entry("egress", "rr", {"svc.example.com"}, {http}, "DNS_ROUND_ROBIN");
+  config::WorkloadEntry first;
+  first.address = "a.example.com";
+  config::WorkloadEntry second;
+  second.address = "b.example.com";
+  se.endpoints = {first, second};
+  route_to(dest("svc.example.com"), "egress");
+  DnsAnswers dns{{"a.example.com", {"192.0.2.1", "192.0.2.2"}}, {"b.example.com", {"192.0.2.3"}}};
+  Compiled c(r.set, {}, dns);
+  EXPECT_EQ(c.result.dns_names, (std::set<std::string>{"a.example.com"}));
+  EXPECT_EQ(addresses(*picked(c).cluster), (std::vector<std::string>{"192.0.2.1:80"}));
 }
 
 TEST_F(GoldenClusters, KubernetesServiceWinsOverServiceEntryWithTheSameHost) {

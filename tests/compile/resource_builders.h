@@ -215,8 +215,8 @@ struct Request {
 struct Compiled {
   CompileResult result;
 
-  explicit Compiled(const config::ResourceSet& set, GatewayIdentity identity = {})
-      : result(compile(set, identity)) {}
+  explicit Compiled(const config::ResourceSet& set, GatewayIdentity identity = {}, const DnsAnswers& dns = {})
+      : result(compile(set, identity, dns)) {}
 
   const Snapshot& snapshot() const { return *result.snapshot; }
 

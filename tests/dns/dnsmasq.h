@@ -21,16 +21,29 @@
 
 namespace torii::dns::testing {
 
-inline uint16_t free_udp_port() {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+inline uint16_t bound_port(int type, uint16_t port) {
+  const int fd = ::socket(AF_INET, type, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  a.sin_port = htons(port);
+  uint16_t got = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    got = ntohs(a.sin_port);
+  }
   ::close(fd);
-  return ntohs(a.sin_port);
+  return got;
+}
+
+// A loopback port free for both UDP and TCP (dnsmasq binds both).
+inline uint16_t free_udp_port() {
+  for (int i = 0; i < 100; ++i) {
+    const uint16_t port = bound_port(SOCK_DGRAM, 0);
+    if (port != 0 && bound_port(SOCK_STREAM, port) == port) return port;
+  }
+  return 0;
 }
 
 class Dnsmasq {
