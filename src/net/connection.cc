@@ -41,7 +41,14 @@ Connection::Connection(EventLoop& loop, UniqueFd fd, ConnectionCallbacks& callba
   state_ = State::Open;
 }
 
+void Connection::start_tls(std::unique_ptr<TlsSession> session) {
+  tls_ = std::move(session);
+  // An accepted socket may already hold the ClientHello: look at it from the loop.
+  if (state_ == State::Open) watch_.activate(EPOLLIN);
+}
+
 bool Connection::connect(const sockaddr* addr, socklen_t len, uint32_t timeout_ms, int& error_no) {
+  client_ = true;
   UniqueFd fd = connect_tcp(addr, len, error_no);
   if (!fd.valid()) return false;
   watch_ = IoWatch(loop_, std::move(fd), kRegisteredEvents, *this);
@@ -60,6 +67,10 @@ void Connection::on_io(uint32_t events) {
     if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) handle_connect_result();
     if (state_ != State::Open) return;
   }
+  if (tls_ && !tls_->handshake_done()) {
+    if (!drive_handshake()) return;
+    events |= EPOLLOUT;  // send what was queued during the handshake
+  }
   if (events & kReadEvents) {
     handle_read(events);
     if (state_ == State::Closed) return;
@@ -73,10 +84,32 @@ void Connection::handle_connect_result() {
     fail(CloseReason::ConnectFailed, err);
     return;
   }
-  timer_.cancel();
   state_ = State::Open;
+  if (tls_) return;  // connected once the handshake is done; the timeout covers it too
+  timer_.cancel();
   callbacks_->on_connected();
   // Output queued while connecting goes out with the EPOLLOUT handling that follows.
+}
+
+bool Connection::drive_handshake() {
+  switch (tls_->handshake(watch_.fd())) {
+    case TlsSession::Result::kWantIo:
+      return false;
+    case TlsSession::Result::kFailed:
+      fail(CloseReason::ConnectFailed, EPROTO);
+      return false;
+    case TlsSession::Result::kDone:
+      break;
+  }
+  if (client_) {
+    timer_.cancel();
+    callbacks_->on_connected();
+  }
+  return state_ == State::Open;
+}
+
+ssize_t Connection::read_some(size_t max_bytes) {
+  return tls_ ? tls_->read_into(watch_.fd(), input_, max_bytes) : input_.read_from(watch_.fd(), max_bytes);
 }
 
 void Connection::schedule_read() {
@@ -107,7 +140,7 @@ void Connection::handle_read(uint32_t events) {
   }
   if (peer_closed_) return;
   for (int i = 0; i < kReadsPerEvent; ++i) {
-    ssize_t n = input_.read_from(watch_.fd(), kReadSize);
+    ssize_t n = read_some(kReadSize);
     if (n > 0) {
       callbacks_->on_data(input_);
       if (state_ != State::Open) return;
@@ -151,8 +184,9 @@ void Connection::discard_input_until_eof() {
 }
 
 int Connection::write_pending() {
+  if (tls_ && !tls_->handshake_done()) return 0;  // held until the handshake is done
   while (!output_.empty()) {
-    ssize_t n = output_.write_to(watch_.fd());
+    ssize_t n = tls_ ? tls_->write_from(watch_.fd(), output_) : output_.write_to(watch_.fd());
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       return errno;
@@ -207,6 +241,7 @@ void Connection::close_after_flush() {
 }
 
 void Connection::start_linger() {
+  if (tls_) tls_->shutdown(watch_.fd());  // close_notify before our FIN
   ::shutdown(watch_.fd(), SHUT_WR);
   state_ = State::Lingering;
   timer_.arm(kLingerTimeoutMs);

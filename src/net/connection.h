@@ -13,16 +13,25 @@
 // iteration. So an owner may call these freely from its own callbacks without
 // re-entering itself. After on_close() the connection is closed and silent.
 //
+// TLS: start_tls() puts a TlsSession between the socket and the buffers.
+// A client connection reports on_connected() (and its connect timeout stops)
+// only once the handshake is done, as Envoy's does; a failed handshake is
+// on_close(ConnectFailed, EPROTO) with tls_failure_reason() set. Output
+// queued before that is held, then encrypted.
+//
 // Owned by one object on the loop thread; destroying it closes the socket.
 #pragma once
 
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <memory>
+#include <string>
 
 #include "net/buffer.h"
 #include "net/event_loop.h"
 #include "net/timer.h"
+#include "net/tls.h"
 #include "net/unique_fd.h"
 
 namespace torii::net {
@@ -65,6 +74,12 @@ class Connection final : public IoHandler {
   // Output appended before the connect completes is sent once it does.
   bool connect(const sockaddr* addr, socklen_t len, uint32_t timeout_ms, int& error_no);
 
+  // Before connect() (client) or right after construction (accepted socket).
+  void start_tls(std::unique_ptr<TlsSession> session);
+  const TlsSession* tls() const { return tls_.get(); }
+  // Why the handshake (or a later TLS read/write) failed; empty if it did not.
+  std::string tls_failure_reason() const { return tls_ ? tls_->failure_reason() : std::string(); }
+
   void set_callbacks(ConnectionCallbacks& callbacks) { callbacks_ = &callbacks; }
   Buffer& input() { return input_; }
   Buffer& output() { return output_; }
@@ -105,6 +120,9 @@ class Connection final : public IoHandler {
   enum class State { Connecting, Open, Closing, Lingering, Closed };
 
   void handle_connect_result();
+  // Drives the TLS handshake; true once it is done (and reported).
+  bool drive_handshake();
+  ssize_t read_some(size_t max_bytes);
   void handle_read(uint32_t events);
   void handle_write();
   void discard_input_until_eof();
@@ -128,6 +146,8 @@ class Connection final : public IoHandler {
   uint32_t deferred_read_events_ = 0;  // readiness seen while reading was disabled
   int pending_error_ = 0;              // write error waiting to be reported
   size_t high_watermark_ = 1024 * 1024;
+  std::unique_ptr<TlsSession> tls_;
+  bool client_ = false;  // made by connect(): reports on_connected()
 };
 
 }  // namespace torii::net
