@@ -19,6 +19,12 @@ int context_index() {
   return index;
 }
 
+// Index of the TlsSession* in each SSL's ex_data, for the SNI callback.
+int session_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
 // "certificate verify failed" -> "CERTIFICATE_VERIFY_FAILED", as BoringSSL
 // (and so Envoy) spells reasons.
 std::string upper_reason(const char* reason) {
@@ -177,6 +183,7 @@ std::shared_ptr<const TlsContext> TlsContext::server(const TlsServerConfig& conf
   }
   std::shared_ptr<TlsContext> out(new TlsContext(ctx, false));
   common_setup(ctx);
+  SSL_CTX_set_tlsext_servername_callback(ctx, &TlsSession::on_server_name);
   if (!load_chain_and_key(ctx, config.cert_file, config.key_file, error)) return nullptr;
   if (!config.ca_file.empty()) {
     if (SSL_CTX_load_verify_locations(ctx, config.ca_file.c_str(), nullptr) != 1) {
@@ -214,8 +221,10 @@ std::shared_ptr<const TlsContext> TlsContext::server(const TlsServerConfig& conf
 TlsSession::TlsSession(std::shared_ptr<const TlsContext> context, const std::string& sni)
     : context_(std::move(context)), ssl_(SSL_new(context_->native())) {
   SSL_set_ex_data(ssl_, context_index(), const_cast<TlsContext*>(context_.get()));
+  SSL_set_ex_data(ssl_, session_index(), this);
   if (context_->is_client()) {
     SSL_set_connect_state(ssl_);
+    server_name_ = sni;
     if (!sni.empty()) SSL_set_tlsext_host_name(ssl_, sni.c_str());
   } else {
     SSL_set_accept_state(ssl_);
@@ -223,6 +232,30 @@ TlsSession::TlsSession(std::shared_ptr<const TlsContext> context, const std::str
 }
 
 TlsSession::~TlsSession() { SSL_free(ssl_); }
+
+// OpenSSL (1.1.1+) calls this for every ClientHello, with or without SNI.
+int TlsSession::on_server_name(SSL* ssl, int* alert, void* /*arg*/) {
+  auto* self = static_cast<TlsSession*>(SSL_get_ex_data(ssl, session_index()));
+  if (self == nullptr) return SSL_TLSEXT_ERR_OK;
+  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  self->server_name_ = name == nullptr ? "" : name;
+  if (!self->selector_) return SSL_TLSEXT_ERR_OK;
+  self->selected_ = self->selector_(self->server_name_);
+  if (!self->selected_) {
+    *alert = SSL_AD_UNRECOGNIZED_NAME;
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
+  }
+  if (self->selected_.get() != self->context_.get()) {
+    SSL_CTX* chosen = self->selected_->native();
+    SSL_set_SSL_CTX(ssl, chosen);  // certificate and key
+    // SSL_set_SSL_CTX does not carry verification over: client-certificate
+    // checks (MUTUAL) follow the chosen server's settings.
+    SSL_set_verify(ssl, SSL_CTX_get_verify_mode(chosen), SSL_CTX_get_verify_callback(chosen));
+    SSL_set_client_CA_list(ssl, SSL_dup_CA_list(SSL_CTX_get_client_CA_list(chosen)));
+    SSL_set_ex_data(ssl, context_index(), const_cast<TlsContext*>(self->selected_.get()));
+  }
+  return SSL_TLSEXT_ERR_OK;
+}
 
 TlsSession::Result TlsSession::handshake(int fd) {
   if (done_) return Result::kDone;

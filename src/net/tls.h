@@ -16,8 +16,10 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "net/buffer.h"
@@ -44,6 +46,8 @@ struct TlsServerConfig {
   std::vector<std::string> alpn;
 };
 
+class TlsSession;
+
 class TlsContext {
  public:
   // nullptr with `error` set (file name and OpenSSL's reason) on failure.
@@ -59,6 +63,7 @@ class TlsContext {
   bool verify_peer() const { return verify_; }
 
  private:
+  friend class TlsSession;
   TlsContext(SSL_CTX* ctx, bool client) : ctx_(ctx), client_(client) {}
   SSL_CTX* ctx_;
   bool client_;
@@ -69,6 +74,11 @@ class TlsContext {
 
 class TlsSession {
  public:
+  // Server side: picks the context for the SNI the client sent ("" when it
+  // sent none); nullptr refuses the handshake (unrecognized_name alert), as
+  // Envoy does when no filter chain matches.
+  using SniSelector = std::function<std::shared_ptr<const TlsContext>(std::string_view sni)>;
+
   // `sni` is sent by clients (empty: none).
   TlsSession(std::shared_ptr<const TlsContext> context, const std::string& sni);
   ~TlsSession();
@@ -78,6 +88,10 @@ class TlsSession {
   enum class Result { kDone, kWantIo, kFailed };
   // Drives the handshake on `fd`; kWantIo: call again on the next event.
   Result handshake(int fd);
+  // Server sessions: call before the handshake starts.
+  void set_sni_selector(SniSelector selector) { selector_ = std::move(selector); }
+  // The SNI: sent (client) or received (server, once the handshake started).
+  const std::string& server_name() const { return server_name_; }
   bool handshake_done() const { return done_; }
 
   // Like Buffer::read_from / write_to, over TLS: bytes moved, 0 on EOF
@@ -95,8 +109,14 @@ class TlsSession {
 
  private:
   void record_failure(int ssl_error);
+  static int on_server_name(SSL* ssl, int* alert, void* arg);
+
+  friend class TlsContext;
 
   std::shared_ptr<const TlsContext> context_;
+  SniSelector selector_;
+  std::string server_name_;
+  std::shared_ptr<const TlsContext> selected_;  // keeps the SNI-chosen context alive
   SSL* ssl_ = nullptr;
   bool done_ = false;
   std::string failure_;

@@ -21,12 +21,17 @@ using testing::TestCerts;
 struct TlsEchoServer : AcceptHandler, ConnectionCallbacks {
   EventLoop& loop;
   std::shared_ptr<const TlsContext> context;
+  TlsSession::SniSelector selector;
   std::unique_ptr<Connection> conn;
+  const TlsSession* session = nullptr;
   bool closed = false;
   TlsEchoServer(EventLoop& l, std::shared_ptr<const TlsContext> c) : loop(l), context(std::move(c)) {}
   void on_accept(UniqueFd fd, const sockaddr_storage&) override {
     conn = std::make_unique<Connection>(loop, std::move(fd), *this);
-    conn->start_tls(std::make_unique<TlsSession>(context, ""));
+    auto s = std::make_unique<TlsSession>(context, "");
+    if (selector) s->set_sni_selector(selector);
+    session = s.get();
+    conn->start_tls(std::move(s));
   }
   void on_data(Buffer& in) override {
     conn->output().move_from(in);
@@ -89,12 +94,13 @@ class TlsTest : public ::testing::Test {
   // `payload`, runs the loop until the client closes (or 5 s).
   std::unique_ptr<TlsClient> exchange(std::shared_ptr<const TlsContext> server_ctx,
                                       std::shared_ptr<const TlsContext> client_ctx, const std::string& sni,
-                                      const std::string& payload) {
+                                      const std::string& payload, TlsSession::SniSelector selector = {}) {
     std::string error;
     UniqueFd lfd = listen_tcp("127.0.0.1", 0, false, 16, error);
     EXPECT_TRUE(lfd.valid()) << error;
     const uint16_t port = local_port(lfd.get());
     server = std::make_unique<TlsEchoServer>(loop, std::move(server_ctx));
+    server->selector = std::move(selector);
     listener = std::make_unique<TcpListener>(loop, std::move(lfd), *server);
 
     auto client = std::make_unique<TlsClient>(loop);
@@ -193,6 +199,34 @@ TEST_F(TlsTest, NegotiatesAlpn) {
                     client_context({.ca_file = certs.path("ca.pem"), .alpn = {"h2", "http/1.1"}}), "", "a");
   ASSERT_NE(c->conn.tls(), nullptr);
   EXPECT_EQ(c->conn.tls()->negotiated_alpn(), "http/1.1");
+}
+
+TEST_F(TlsTest, ServerPicksTheCertificateBySni) {
+  std::string error;
+  auto api = server_context();
+  auto other =
+      TlsContext::server({.cert_file = certs.path("other.pem"), .key_file = certs.path("other.key")}, error);
+  ASSERT_NE(other, nullptr) << error;
+  std::vector<std::string> seen;
+  auto selector = [&](std::string_view sni) -> std::shared_ptr<const TlsContext> {
+    seen.emplace_back(sni);
+    if (sni == "other.example.test") return other;
+    if (sni == "api.example.test" || sni.empty()) return api;
+    return nullptr;
+  };
+  auto verify_as = [&](const std::string& san) {
+    return client_context({.ca_file = certs.path("ca.pem"), .subject_alt_names = {san}});
+  };
+  EXPECT_EQ(exchange(api, verify_as("other.example.test"), "other.example.test", "1", selector)->received,
+            "1");
+  EXPECT_EQ(exchange(api, verify_as("api.example.test"), "api.example.test", "2", selector)->received, "2");
+  EXPECT_EQ(exchange(api, verify_as("api.example.test"), "", "3", selector)->received, "3");
+  auto refused = exchange(api, verify_as("api.example.test"), "unknown.example.test", "4", selector);
+  EXPECT_FALSE(refused->connected);
+  EXPECT_NE(refused->conn.tls_failure_reason().find("UNRECOGNIZED_NAME"), std::string::npos)
+      << refused->conn.tls_failure_reason();
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"other.example.test", "api.example.test", "", "unknown.example.test"}));
 }
 
 TEST(TlsContextTest, MissingFilesAreNamedInTheError) {
