@@ -49,6 +49,17 @@ json route_json(const router::Route& r) {
   return j;
 }
 
+json virtual_hosts_json(const router::RouteTable* table) {
+  json vhosts = json::array();
+  if (table == nullptr) return vhosts;
+  for (const auto& vh : table->virtual_hosts()) {
+    json routes = json::array();
+    for (const auto& r : vh->routes) routes.push_back(route_json(r));
+    vhosts.push_back({{"domain", vh->domain}, {"routes", routes}});
+  }
+  return vhosts;
+}
+
 json diagnostics_json(const config::Diagnostics& diagnostics) {
   json out = json::array();
   for (const auto& d : diagnostics) out.push_back(d.format());
@@ -68,22 +79,29 @@ json snapshot_to_json(const compile::Snapshot& snapshot) {
                          {"hosts", s.hosts},
                          {"https_redirect", s.https_redirect}});
     }
-    json vhosts = json::array();
-    if (l.routes) {
-      for (const auto& vh : l.routes->virtual_hosts()) {
-        json routes = json::array();
-        for (const auto& r : vh->routes) routes.push_back(route_json(r));
-        vhosts.push_back({{"domain", vh->domain}, {"routes", routes}});
+    json listener = {{"name", l.name},
+                     {"bind", l.bind},
+                     {"listen_port", l.listen_port},
+                     {"gateway_port", l.gateway_port},
+                     {"protocol", l.protocol},
+                     {"servers", servers}};
+    if (l.tls_chains.empty()) {
+      listener["route_config"] = "http." + std::to_string(l.gateway_port);
+      listener["virtual_hosts"] = virtual_hosts_json(l.routes.get());
+    } else {
+      json chains = json::array();
+      for (const auto& chain : l.tls_chains) {
+        const std::string gateway_name = chain.server.gateway.substr(chain.server.gateway.find('/') + 1);
+        const std::string gateway_ns = chain.server.gateway.substr(0, chain.server.gateway.find('/'));
+        chains.push_back(
+            {{"server_names", chain.server_names},
+             {"route_config", "https." + std::to_string(l.gateway_port) + "." + chain.server.port_name + "." +
+                                  gateway_name + "." + gateway_ns},
+             {"virtual_hosts", virtual_hosts_json(chain.routes.get())}});
       }
+      listener["tls_chains"] = chains;
     }
-    listeners.push_back({{"name", l.name},
-                         {"bind", l.bind},
-                         {"listen_port", l.listen_port},
-                         {"gateway_port", l.gateway_port},
-                         {"protocol", l.protocol},
-                         {"route_config", "http." + std::to_string(l.gateway_port)},
-                         {"servers", servers},
-                         {"virtual_hosts", vhosts}});
+    listeners.push_back(listener);
   }
   json clusters = json::array();
   for (const auto& c : snapshot.clusters) {

@@ -16,6 +16,7 @@
 #include "compile/gateway_merge.h"
 #include "compile/route_table_builder.h"
 #include "compile/service_registry.h"
+#include "compile/tls_server_builder.h"
 #include "compile/vs_ordering.h"
 
 namespace torii::compile {
@@ -56,7 +57,22 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
     listener.listen_port = merged.listen_port;
     listener.protocol = "HTTP";
     for (const MergedServer& server : merged.servers) listener.servers.push_back(server_info(server));
-    listener.routes = build_route_table(merged, virtual_services, identity, clusters, diagnostics);
+    if (merged.tls_terminated) {
+      // One filter chain per server, each with the routes of that server alone.
+      listener.protocol = "HTTPS";
+      for (const MergedServer& server : merged.servers) {
+        auto context = build_server_tls(server, diagnostics);
+        if (!context) continue;
+        MergedListener alone = merged;
+        alone.servers = {server};
+        listener.tls_chains.push_back(
+            TlsChain{sni_names(server), std::move(context),
+                     build_route_table(alone, virtual_services, identity, clusters, diagnostics),
+                     server_info(server)});
+      }
+    } else {
+      listener.routes = build_route_table(merged, virtual_services, identity, clusters, diagnostics);
+    }
     snapshot->listeners.push_back(std::move(listener));
   }
 

@@ -18,16 +18,28 @@ std::string server_field(size_t index) { return "spec.servers[" + std::to_string
 
 // Who first claimed a (bind, listen port).
 struct PortOwner {
-  bool plaintext_http = false;
+  std::string family;  // "http" (plaintext), "terminated-https" or the protocol
   std::string protocol;
   std::string gateway_name;
 };
+
+std::string family_of(const config::Server& server) {
+  if (is_plaintext_http(server.port.protocol)) return "http";
+  if (is_terminated_https(server)) return "terminated-https";
+  return host::to_lower(server.port.protocol);
+}
 
 }  // namespace
 
 bool is_plaintext_http(std::string_view protocol) {
   std::string p = host::to_lower(protocol);
   return p == "http" || p == "http2" || p == "grpc" || p == "grpc-web";
+}
+
+bool is_terminated_https(const config::Server& server) {
+  if (host::to_lower(server.port.protocol) != "https" || !server.tls) return false;
+  const std::string& mode = server.tls->mode;
+  return mode.empty() || mode == "SIMPLE" || mode == "MUTUAL";  // SIMPLE is the default mode
 }
 
 std::vector<const config::Gateway*> select_gateways(const config::ResourceSet& resources,
@@ -59,11 +71,14 @@ std::vector<MergedListener> merge_gateways(const std::vector<const config::Gatew
       }
       std::string bind = server.bind.empty() ? identity.bind : server.bind;
       Key key{listen_port, bind};
-      bool http = is_plaintext_http(server.port.protocol);
+      const std::string family = family_of(server);
+      const bool http = family == "http";
+      const bool https = family == "terminated-https";
       std::string where = bind + ":" + std::to_string(listen_port);
 
       auto owner = owners.find(key);
-      if (owner != owners.end() && owner->second.plaintext_http != http) {
+      if (owner != owners.end() && owner->second.family != family &&
+          (http || owner->second.family == "http")) {
         diagnostics.warning(kKind, gateway->meta, server_field(i),
                             "protocol " + server.port.protocol + " conflicts with the " +
                                 owner->second.protocol + " server of Gateway " + owner->second.gateway_name +
@@ -73,12 +88,13 @@ std::vector<MergedListener> merge_gateways(const std::vector<const config::Gatew
         continue;
       }
       if (owner == owners.end()) {
-        owners.emplace(key, PortOwner{http, server.port.protocol, gateway_name});
+        owners.emplace(key, PortOwner{family, server.port.protocol, gateway_name});
       }
-      if (!http) {
+      if (!http && !https) {
+        std::string what = "protocol " + server.port.protocol;
+        if (server.tls && !server.tls->mode.empty()) what += " with tls.mode " + server.tls->mode;
         diagnostics.warning(kKind, gateway->meta, server_field(i),
-                            "protocol " + server.port.protocol + " is not supported yet; server skipped",
-                            &server.source);
+                            what + " is not supported yet; server skipped", &server.source);
         continue;
       }
 
@@ -88,6 +104,10 @@ std::vector<MergedListener> merge_gateways(const std::vector<const config::Gatew
         listener.bind = bind;
         listener.listen_port = listen_port;
         listener.gateway_port = server.port.number;
+        listener.tls_terminated = https;
+      } else if (listener.tls_terminated != https) {
+        // Other non-HTTP families (TLS passthrough, TCP) were skipped above.
+        continue;
       }
       listener.servers.push_back(
           MergedServer{gateway, gateway_name, &server, i,

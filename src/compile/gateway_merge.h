@@ -34,19 +34,24 @@ struct MergedListener {
   // to the same listen port share the listener but keep their own number for
   // `match.port` (server->port.number).
   uint32_t gateway_port = 0;
-  std::vector<MergedServer> servers;  // plaintext HTTP-family only, merge order
+  std::vector<MergedServer> servers;  // one protocol family, merge order
+  // HTTPS servers with tls mode SIMPLE or MUTUAL: TLS is terminated here and
+  // each server keeps its own route table (Istio's `https.<port>.<name>...`).
+  bool tls_terminated = false;
 };
 
 // True for HTTP, HTTP2, GRPC, GRPC-WEB (case-insensitive).
 bool is_plaintext_http(std::string_view protocol);
+// True for an HTTPS server whose TLS Torii terminates (mode SIMPLE or MUTUAL).
+bool is_terminated_https(const config::Server& server);
 
 // The Gateways that configure this process, oldest first.
 std::vector<const config::Gateway*> select_gateways(const config::ResourceSet& resources,
                                                     const GatewayIdentity& identity);
 
-// Listeners sorted by (listen port, bind). Servers this issue does not serve
-// (HTTPS, TLS, TCP, ...) and servers that lose a protocol conflict are dropped
-// with a warning naming `spec.servers[i]`.
+// Listeners sorted by (listen port, bind). Servers Torii does not serve yet
+// (TLS passthrough, TCP, ISTIO_MUTUAL, ...) and servers that lose a protocol
+// conflict are dropped with a warning naming `spec.servers[i]`.
 std::vector<MergedListener> merge_gateways(const std::vector<const config::Gateway*>& gateways,
                                            const GatewayIdentity& identity, DiagnosticSink& diagnostics);
 

@@ -1,6 +1,38 @@
 #include "compile/snapshot.h"
 
+#include <cctype>
+
 namespace torii::compile {
+
+const TlsChain* Listener::chain_for_sni(std::string_view sni) const {
+  std::string wanted(sni);
+  for (char& c : wanted) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const TlsChain* best = nullptr;
+  size_t best_rank = 0;  // 0 none, 1 catch-all, 2 + suffix length for wildcards, max for exact
+  for (const TlsChain& chain : tls_chains) {
+    if (chain.server_names.empty()) {
+      if (best_rank < 1) {
+        best = &chain;
+        best_rank = 1;
+      }
+      continue;
+    }
+    for (const std::string& pattern : chain.server_names) {
+      size_t rank = 0;
+      if (pattern == wanted) {
+        rank = static_cast<size_t>(-1);
+      } else if (pattern.starts_with("*.") && wanted.size() > pattern.size() - 1 &&
+                 wanted.ends_with(std::string_view(pattern).substr(1))) {
+        rank = 2 + pattern.size();
+      }
+      if (rank > best_rank) {
+        best = &chain;
+        best_rank = rank;
+      }
+    }
+  }
+  return best;
+}
 
 const Listener* Snapshot::find_listener(const std::string& name) const {
   for (const Listener& l : listeners) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/diagnostic.h"
+#include "net/tls.h"
 #include "router/route_table.h"
 #include "upstream/cluster_info.h"
 
@@ -26,6 +27,16 @@ struct ServerInfo {
   bool https_redirect = false;
 };
 
+// One HTTPS server whose TLS this listener terminates (an Envoy filter chain
+// matched by SNI), with its own route table.
+struct TlsChain {
+  // SNI names it serves: "a.com" or "*.a.com"; empty: any name, or none.
+  std::vector<std::string> server_names;
+  std::shared_ptr<const net::TlsContext> context;
+  std::shared_ptr<const router::RouteTable> routes;  // "https.<port>.<server name>.<gateway>"
+  ServerInfo server;
+};
+
 struct Listener {
   std::string name;           // "0.0.0.0_80" (bind_listenport), stable across reloads
   std::string bind;           // address to bind
@@ -33,7 +44,13 @@ struct Listener {
   uint32_t listen_port = 0;   // after --port-map
   std::string protocol;       // HTTP for plaintext HTTP-family servers
   std::vector<ServerInfo> servers;
-  std::shared_ptr<const router::RouteTable> routes;  // "http.<port>"
+  std::shared_ptr<const router::RouteTable> routes;  // "http.<port>"; null for HTTPS
+  // Non-empty: an HTTPS listener. The chain for a connection is picked by SNI.
+  std::vector<TlsChain> tls_chains;
+
+  // Envoy's filter chain match on server names: exact, then the longest
+  // `*.suffix`, then a chain without names. nullptr: no chain takes `sni`.
+  const TlsChain* chain_for_sni(std::string_view sni) const;
 };
 
 struct Snapshot {

@@ -81,6 +81,7 @@ void ActiveStream::route() {
   edge.request_id = make_request_id(worker_.clusters().random(), request_id);
   edge.absolute_authority = absolute ? target_.authority : std::string_view();
   edge.chunked_body = head_.chunked;
+  edge.scheme = downstream_.is_tls() ? "https" : "http";
   mutate_edge_request_headers(head_.headers, edge);
 
   const std::string* host = head_.headers.get("host");
@@ -89,13 +90,20 @@ void ActiveStream::route() {
   view.path = target_.path;
   view.query = target_.query;
   view.authority = host != nullptr ? std::string_view(*host) : std::string_view();
-  view.scheme = "http";
+  view.scheme = downstream_.is_tls() ? "https" : "http";
   view.headers = &head_.headers;
 
   const compile::Listener* listener =
       snapshot_ ? snapshot_->find_listener(downstream_.listener_name()) : nullptr;
-  const router::VirtualHost* vhost =
-      listener != nullptr && listener->routes ? listener->routes->find_virtual_host(view.authority) : nullptr;
+  const router::RouteTable* routes = nullptr;
+  if (listener != nullptr && !listener->tls_chains.empty()) {
+    // HTTPS: the routes of the server the SNI picked (in this snapshot).
+    const compile::TlsChain* chain = listener->chain_for_sni(downstream_.server_name());
+    routes = chain != nullptr ? chain->routes.get() : nullptr;
+  } else if (listener != nullptr) {
+    routes = listener->routes.get();
+  }
+  const router::VirtualHost* vhost = routes != nullptr ? routes->find_virtual_host(view.authority) : nullptr;
   if (vhost == nullptr) {
     WorkerStats::inc(stats.no_route);
     send_local_reply(LocalReply{404, {}, {}});

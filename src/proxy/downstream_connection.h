@@ -33,6 +33,13 @@ class DownstreamConnection final : public net::ConnectionCallbacks,
 
   const std::string& peer_ip() const { return peer_ip_; }
   const std::string& listener_name() const { return listener_name_; }
+  // HTTPS listeners: TLS between the client and us (before any byte is read).
+  void start_tls(std::unique_ptr<net::TlsSession> session) { connection_.start_tls(std::move(session)); }
+  bool is_tls() const { return connection_.tls() != nullptr; }
+  // The SNI the client sent ("" without TLS or SNI): picks the HTTPS server.
+  std::string_view server_name() const {
+    return connection_.tls() ? std::string_view(connection_.tls()->server_name()) : std::string_view();
+  }
 
   // ---- for the active stream ----
   net::Buffer& output() { return connection_.output(); }

@@ -136,6 +136,18 @@ void Worker::accept(net::UniqueFd fd, const sockaddr_storage& peer, const std::s
   WorkerStats::inc(stats_.downstream_cx_active);
   auto connection =
       std::make_unique<DownstreamConnection>(*this, std::move(fd), net::ip_to_string(peer), listener_name);
+  const compile::Listener* listener = snapshot_ ? snapshot_->find_listener(listener_name) : nullptr;
+  if (listener != nullptr && !listener->tls_chains.empty()) {
+    auto session = std::make_unique<net::TlsSession>(listener->tls_chains.front().context, "");
+    // The certificate follows the SNI (Envoy's filter chain match). The
+    // snapshot is captured so the chains outlive a reload during the handshake.
+    session->set_sni_selector(
+        [snapshot = snapshot_, listener](std::string_view sni) -> std::shared_ptr<const net::TlsContext> {
+          const compile::TlsChain* chain = listener->chain_for_sni(sni);
+          return chain == nullptr ? nullptr : chain->context;
+        });
+    connection->start_tls(std::move(session));
+  }
   connections_.push_front(std::move(connection));
   connections_.front()->position = connections_.begin();
 }
