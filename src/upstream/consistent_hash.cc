@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "upstream/endpoint_state.h"
 #include "upstream/hash.h"
@@ -20,20 +21,28 @@ std::shared_ptr<const ConsistentHashTable> ConsistentHashTable::build_ring(
   table->kind_ = Kind::Ring;
   table->endpoint_count_ = endpoints.size();
   if (endpoints.empty()) return table;
-  double total = 0;
-  for (const Endpoint& e : endpoints) total += std::max<uint32_t>(1, e.lb_weight);
-  double min_share = 1.0;
+  // Points per endpoint = its weight (reduced by the weights' gcd) x a
+  // points-per-unit factor rounded up to a power of two, so that the ring
+  // has at least `minimum_ring_size` points. Envoy scales by the exact
+  // ratio instead, which changes every endpoint's point count whenever one
+  // endpoint comes or goes and moves more keys than the 1/N a consistent
+  // hash promises; the power-of-two factor only changes when the total
+  // weight crosses a power of two. The ring is at most twice the minimum.
+  uint64_t g = 0;
   for (const Endpoint& e : endpoints)
-    min_share = std::min(min_share, std::max<uint32_t>(1, e.lb_weight) / total);
-  // Envoy: scale so the least-weighted host gets a whole number of points.
-  const double scale = std::min(std::ceil(min_share * static_cast<double>(minimum_ring_size)) / min_share,
-                                static_cast<double>(kMaxRingSize));
-  double current = 0;
-  double target = 0;
+    g = std::gcd(g, static_cast<uint64_t>(std::max<uint32_t>(1, e.lb_weight)));
+  uint64_t total = 0;
+  for (const Endpoint& e : endpoints) total += std::max<uint32_t>(1, e.lb_weight) / g;
+  uint64_t per_unit = 1;
+  while (per_unit * total < minimum_ring_size) per_unit *= 2;
+  double scale = static_cast<double>(per_unit);
+  if (static_cast<double>(total) * scale > static_cast<double>(kMaxRingSize))
+    scale = static_cast<double>(kMaxRingSize) / static_cast<double>(total);
   for (size_t i = 0; i < endpoints.size(); ++i) {
     const std::string key = endpoint_key(endpoints[i].address, endpoints[i].port) + "_";
-    target += scale * (std::max<uint32_t>(1, endpoints[i].lb_weight) / total);
-    for (uint64_t n = 0; current < target; ++n, current += 1) {
+    uint64_t units = std::max<uint32_t>(1, endpoints[i].lb_weight) / g;
+    uint64_t points = std::max<uint64_t>(1, static_cast<uint64_t>(static_cast<double>(units) * scale));
+    for (uint64_t n = 0; n < points; ++n) {
       table->ring_.push_back(Point{xxhash64(key + std::to_string(n)), static_cast<uint32_t>(i)});
     }
   }

@@ -3,10 +3,9 @@
 //
 // * ring hash (Envoy RING_HASH): each endpoint "ip:port" is hashed
 //   "ip:port_0", "ip:port_1", ... onto a 64-bit ring, as many times as its
-//   share of the weight asks (scaled so the least-weighted endpoint gets
-//   at least ceil(its share x minimumRingSize) points); a key goes to the
-//   first point at or after its hash. Adding or removing one of N
-//   endpoints moves ~1/N of the keys.
+//   weight asks (ring of minimumRingSize..2x points; see build_ring); a key
+//   goes to the first point at or after its hash. Adding or removing one of
+//   N endpoints moves ~1/N of the keys.
 // * maglev (Envoy MAGLEV): Envoy's weighted Maglev permutation table of
 //   `table_size` (prime) entries; lookup is one index. Also ~1/N movement,
 //   with a more even spread than a ring of the same size.
