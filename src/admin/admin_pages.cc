@@ -1,5 +1,6 @@
 #include "admin/admin_pages.h"
 
+#include "admin/clusters_page.h"
 #include "admin/config_dump.h"
 #include "proxy/stats.h"
 
@@ -12,6 +13,7 @@ AdminResponse stats_page(const ConfigState& state, const proxy::Server& server) 
   for (const auto& [name, value] : proxy::sum_stats(server.worker_stats())) {
     body += name + ": " + std::to_string(value) + "\n";
   }
+  body += cluster_stats(server.clusters());
   body += "config_reloads: " + std::to_string(state.reloads) + "\n";
   size_t rejected = 0;
   for (const auto& o : state.objects) rejected += o.latest_rejected || !o.in_force ? 1 : 0;
@@ -41,6 +43,9 @@ AdminServer::Handler make_admin_handler(const ConfigStateHolder& holder, const p
     if (request.path == "/config_dump") {
       return {200, "application/json", config_dump(holder.get()).dump(2) + "\n"};
     }
+    if (request.path == "/clusters") {
+      return clusters_page(holder.get(), server.clusters(), request.query);
+    }
     if (request.path == "/stats") {
       return stats_page(holder.get(), server);
     }
@@ -48,7 +53,8 @@ AdminServer::Handler make_admin_handler(const ConfigStateHolder& holder, const p
       return {200, "text/plain",
               "torii admin\n  /ready        200 once config is loaded and listeners are bound\n"
               "  /config_dump  resources, rejected objects, compiled listeners/routes/clusters (JSON)\n"
-              "  /stats        counters\n"};
+              "  /stats        counters\n"
+              "  /clusters     upstream endpoints: health, ejections, circuit breakers (?format=json)\n"};
     }
     return {404, "text/plain", "no such admin page; see /\n"};
   };

@@ -60,6 +60,58 @@ json virtual_hosts_json(const router::RouteTable* table) {
   return vhosts;
 }
 
+// The effective traffic policy the cluster runs with (after DR lookup,
+// subset/port-level layering and Istio's defaults).
+json traffic_policy_json(const upstream::ClusterInfo& c) {
+  const upstream::ClusterPolicy& p = c.policy;
+  auto limit = [](uint64_t v) -> json { return v >= upstream::kUnlimited ? json("unlimited") : json(v); };
+  json lb = {{"policy", upstream::lb_policy_name(p.lb)}};
+  if (p.lb == upstream::LbPolicy::RingHash) lb["minimum_ring_size"] = p.ring_size;
+  if (p.lb == upstream::LbPolicy::Maglev) lb["table_size"] = p.maglev_table_size;
+  if (p.hash.kind != upstream::HashPolicy::Kind::None) {
+    static const char* kinds[] = {"none", "header", "cookie", "source_ip", "query_parameter"};
+    json h = {{"kind", kinds[static_cast<int>(p.hash.kind)]}, {"name", p.hash.name}};
+    if (p.hash.kind == upstream::HashPolicy::Kind::Cookie) {
+      h["path"] = p.hash.cookie_path;
+      h["ttl_ms"] = p.hash.cookie_ttl_ms;
+    }
+    lb["hash"] = h;
+  }
+  if (p.warmup.duration_ms != 0) {
+    lb["warmup"] = {{"duration_ms", p.warmup.duration_ms},
+                    {"minimum_percent", p.warmup.minimum_percent},
+                    {"aggression", p.warmup.aggression}};
+  }
+  lb["locality_failover"] = p.locality_failover;
+  json cb = {{"max_connections", limit(p.limits.max_connections)},
+             {"max_pending_requests", limit(p.limits.max_pending_requests)},
+             {"max_requests", limit(p.limits.max_requests)},
+             {"max_retries", limit(p.limits.max_retries)}};
+  json conn = {{"connect_timeout_ms", p.connection.connect_timeout_ms},
+               {"max_requests_per_connection", p.connection.max_requests_per_connection},
+               {"idle_timeout_ms", p.connection.idle_timeout_ms},
+               {"max_connection_duration_ms", p.connection.max_connection_duration_ms},
+               {"tcp_keepalive", p.connection.keepalive}};
+  json out = {{"source", p.source.empty() ? json(nullptr) : json(p.source)},
+              {"load_balancer", lb},
+              {"circuit_breakers", cb},
+              {"connection", conn},
+              {"healthy_panic_threshold", p.healthy_panic_threshold}};
+  if (p.outlier.enabled) {
+    out["outlier_detection"] = {{"consecutive_5xx", p.outlier.consecutive_5xx},
+                                {"consecutive_gateway_errors", p.outlier.consecutive_gateway},
+                                {"consecutive_local_origin_failures", p.outlier.consecutive_local_origin},
+                                {"split_external_local_origin_errors", p.outlier.split_local_origin},
+                                {"interval_ms", p.outlier.interval_ms},
+                                {"base_ejection_time_ms", p.outlier.base_ejection_ms},
+                                {"max_ejection_time_ms", p.outlier.max_ejection_ms},
+                                {"max_ejection_percent", p.outlier.max_ejection_percent}};
+  } else {
+    out["outlier_detection"] = nullptr;
+  }
+  return out;
+}
+
 json diagnostics_json(const config::Diagnostics& diagnostics) {
   json out = json::array();
   for (const auto& d : diagnostics) out.push_back(d.format());
@@ -107,8 +159,9 @@ json snapshot_to_json(const compile::Snapshot& snapshot) {
   for (const auto& c : snapshot.clusters) {
     json endpoints = json::array();
     for (const auto& e : c->endpoints) {
-      json endpoint = {{"address", e.address}, {"port", e.port},         {"labels", e.labels},
-                       {"weight", e.weight},   {"locality", e.locality}, {"origin", e.origin}};
+      json endpoint = {{"address", e.address},   {"port", e.port},           {"labels", e.labels},
+                       {"weight", e.weight},     {"lb_weight", e.lb_weight}, {"priority", e.priority},
+                       {"locality", e.locality}, {"origin", e.origin}};
       if (!e.hostname.empty()) endpoint["hostname"] = e.hostname;
       endpoints.push_back(std::move(endpoint));
     }
@@ -117,6 +170,7 @@ json snapshot_to_json(const compile::Snapshot& snapshot) {
                         {"port", c->port},
                         {"subset", c->subset},
                         {"connect_timeout_ms", c->connect_timeout_ms},
+                        {"traffic_policy", traffic_policy_json(*c)},
                         {"endpoints", endpoints}});
   }
   return {{"version", snapshot.version}, {"listeners", listeners}, {"clusters", clusters}};

@@ -83,6 +83,8 @@ Who this gateway is:
   --labels k=v[,k=v]        the gateway's labels, matched by Gateway.spec.selector
                             (default: istio=ingressgateway)
   --domain-suffix S         cluster domain suffix (default: cluster.local)
+  --locality R[/Z[/S]]      the gateway's region/zone/subzone, for DestinationRule
+                            locality load balancing (default: none)
 
 Listening:
   --port-map GW=PORT[,...]  bind Gateway port GW on PORT (default: the Gateway port as-is)
@@ -166,6 +168,14 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
     } else if (flag == "--domain-suffix") {
       if (!need_value()) return false;
       o.identity.domain_suffix = value;
+    } else if (flag == "--locality") {
+      if (!need_value()) return false;
+      if (value.empty() || std::count(value.begin(), value.end(), '/') > 2 ||
+          value.find('*') != std::string::npos) {
+        error = "--locality: expected region[/zone[/subzone]], got '" + value + "'";
+        return false;
+      }
+      o.identity.locality = value;
     } else if (flag == "--no-watch") {
       o.watch = false;
     } else if (flag == "--reject-http10") {

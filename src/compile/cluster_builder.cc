@@ -3,7 +3,10 @@
 #include <algorithm>
 
 #include "compile/labels.h"
+#include "compile/locality_lb.h"
 #include "compile/name_resolution.h"
+#include "compile/traffic_policy_resolution.h"
+#include "upstream/consistent_hash.h"
 
 namespace torii::compile {
 
@@ -19,12 +22,13 @@ std::string cluster_name(uint32_t port, std::string_view subset, std::string_vie
 
 ClusterBuilder::ClusterBuilder(const ServiceRegistry& registry, const DestinationRuleIndex& destination_rules,
                                EndpointDiscovery& endpoints, const GatewayIdentity& identity,
-                               Snapshot& snapshot)
+                               Snapshot& snapshot, DiagnosticSink* diagnostics)
     : registry_(registry),
       destination_rules_(destination_rules),
       endpoints_(endpoints),
       identity_(identity),
-      snapshot_(snapshot) {}
+      snapshot_(snapshot),
+      diagnostics_(diagnostics) {}
 
 ClusterBuilder::Resolution ClusterBuilder::resolve(const config::Destination& destination,
                                                    std::string_view vs_namespace, uint32_t server_port) {
@@ -61,8 +65,8 @@ ClusterBuilder::Resolution ClusterBuilder::resolve(const config::Destination& de
     return out;
   }
   const config::Subset* subset = nullptr;
+  const AppliedDestinationRule* rule = destination_rules_.lookup(service->hostname, service->namespace_);
   if (!destination.subset.empty()) {
-    const AppliedDestinationRule* rule = destination_rules_.lookup(service->hostname, service->namespace_);
     subset = rule != nullptr ? rule->find_subset(destination.subset) : nullptr;
     if (subset == nullptr) {
       out.missing_reason = "subset " + destination.subset + " is not defined by any DestinationRule for " +
@@ -70,12 +74,13 @@ ClusterBuilder::Resolution ClusterBuilder::resolve(const config::Destination& de
       return out;
     }
   }
-  out.cluster.cluster = create(out.cluster.name, *service, *service_port, subset);
+  out.cluster.cluster = create(out.cluster.name, *service, *service_port, rule, subset);
   return out;
 }
 
 const upstream::ClusterInfo* ClusterBuilder::create(const std::string& name, const ServiceInfo& service,
                                                     const ServicePortInfo& port,
+                                                    const AppliedDestinationRule* rule,
                                                     const config::Subset* subset) {
   auto key = std::make_pair(&service, port.number);
   auto cached = endpoint_cache_.find(key);
@@ -97,10 +102,49 @@ const upstream::ClusterInfo* ClusterBuilder::create(const std::string& name, con
   } else {
     cluster->endpoints = cached->second;
   }
+  apply_traffic_policy(*cluster, rule, subset);
   const upstream::ClusterInfo* raw = cluster.get();
   snapshot_.clusters.push_back(std::move(cluster));
   snapshot_.clusters_by_name.emplace(name, raw);
   return raw;
+}
+
+void ClusterBuilder::apply_traffic_policy(upstream::ClusterInfo& cluster, const AppliedDestinationRule* rule,
+                                          const config::Subset* subset) {
+  const config::TrafficPolicy* top = rule != nullptr ? rule->traffic_policy : nullptr;
+  const config::TrafficPolicy* sub =
+      subset != nullptr && subset->traffic_policy ? &*subset->traffic_policy : nullptr;
+  std::optional<config::TrafficPolicy> merged = merge_traffic_policy(top, sub, cluster.port);
+  const config::DestinationRule* source_rule = nullptr;
+  if (rule != nullptr)
+    source_rule = rule->traffic_policy_rule != nullptr ? rule->traffic_policy_rule : rule->rules.front();
+  cluster.policy = compile_cluster_policy(merged ? &*merged : nullptr, diagnostics_, source_rule);
+  cluster.connect_timeout_ms = cluster.policy.connection.connect_timeout_ms;
+  if (merged && source_rule != nullptr) {
+    cluster.policy.source = "DestinationRule " + source_rule->meta.namespace_ + "/" + source_rule->meta.name;
+    if (sub != nullptr) cluster.policy.source += " subset " + subset->name;
+  }
+
+  const config::LocalityLbSetting* locality = nullptr;
+  if (merged && merged->load_balancer && merged->load_balancer->locality_lb_setting)
+    locality = &*merged->load_balancer->locality_lb_setting;
+  LocalityOutcome outcome =
+      apply_locality_lb(cluster.endpoints, locality, cluster.policy.outlier.enabled, identity_);
+  cluster.policy.locality_failover = outcome.failover;
+  if (outcome.removed != 0 && diagnostics_ != nullptr && source_rule != nullptr) {
+    diagnostics_->notice("DestinationRule", source_rule->meta,
+                         "spec.trafficPolicy.loadBalancer.localityLbSetting",
+                         cluster.name + ": " + std::to_string(outcome.removed) +
+                             " endpoint(s) in localities no distribute rule names get no traffic");
+  }
+
+  if (cluster.policy.lb == upstream::LbPolicy::RingHash) {
+    cluster.hash_table =
+        upstream::ConsistentHashTable::build_ring(cluster.endpoints, cluster.policy.ring_size);
+  } else if (cluster.policy.lb == upstream::LbPolicy::Maglev) {
+    cluster.hash_table =
+        upstream::ConsistentHashTable::build_maglev(cluster.endpoints, cluster.policy.maglev_table_size);
+  }
 }
 
 }  // namespace torii::compile

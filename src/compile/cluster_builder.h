@@ -29,8 +29,10 @@ class ClusterBuilder {
  public:
   // Clusters are added to `snapshot` (clusters, clusters_by_name), which must
   // outlive the routes that point at them.
+  // `diagnostics` (optional) receives notes about traffic policies.
   ClusterBuilder(const ServiceRegistry& registry, const DestinationRuleIndex& destination_rules,
-                 EndpointDiscovery& endpoints, const GatewayIdentity& identity, Snapshot& snapshot);
+                 EndpointDiscovery& endpoints, const GatewayIdentity& identity, Snapshot& snapshot,
+                 DiagnosticSink* diagnostics = nullptr);
   ClusterBuilder(const ClusterBuilder&) = delete;
   ClusterBuilder& operator=(const ClusterBuilder&) = delete;
 
@@ -46,13 +48,19 @@ class ClusterBuilder {
 
  private:
   const upstream::ClusterInfo* create(const std::string& name, const ServiceInfo& service,
-                                      const ServicePortInfo& port, const config::Subset* subset);
+                                      const ServicePortInfo& port, const AppliedDestinationRule* rule,
+                                      const config::Subset* subset);
+  // The cluster's effective traffic policy (traffic_policy_resolution.h),
+  // locality priorities/weights and consistent-hash table.
+  void apply_traffic_policy(upstream::ClusterInfo& cluster, const AppliedDestinationRule* rule,
+                            const config::Subset* subset);
 
   const ServiceRegistry& registry_;
   const DestinationRuleIndex& destination_rules_;
   EndpointDiscovery& endpoints_;
   const GatewayIdentity& identity_;
   Snapshot& snapshot_;
+  DiagnosticSink* diagnostics_;
   // Endpoints of a (service, port), shared by its subset clusters.
   std::map<std::pair<const ServiceInfo*, uint32_t>, std::vector<upstream::Endpoint>> endpoint_cache_;
 };

@@ -47,7 +47,7 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
   const ServiceRegistry registry(resources, identity);
   const DestinationRuleIndex destination_rules(resources.destination_rules, identity, diagnostics);
   EndpointDiscovery endpoints(resources, diagnostics, dns);
-  ClusterBuilder clusters(registry, destination_rules, endpoints, identity, *snapshot);
+  ClusterBuilder clusters(registry, destination_rules, endpoints, identity, *snapshot, &diagnostics);
 
   for (const MergedListener& merged : listeners) {
     Listener listener;

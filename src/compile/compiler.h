@@ -23,6 +23,10 @@ struct GatewayIdentity {
   // Gateway port.number -> port to bind (Istio binds the Service targetPort).
   std::map<uint32_t, uint32_t> port_map;
   std::string bind = "0.0.0.0";  // default bind address when a server has no `bind`
+  // The gateway's own locality "region/zone/subzone" (--locality): what
+  // locality load balancing compares endpoint localities with. Empty =
+  // unknown, and locality failover / distribute do not apply.
+  std::string locality;
 };
 
 // What the control plane's DNS last resolved each host name to (IPv4 text).

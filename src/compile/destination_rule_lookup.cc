@@ -44,10 +44,20 @@ DestinationRuleIndex::DestinationRuleIndex(const std::vector<config::Destination
       return host::iequals(a.host, host) && normalised(a.export_to) == export_to;
     });
     if (merged == applied.end()) {
-      applied.push_back(AppliedDestinationRule{host, rule->meta.namespace_, rule->export_to, {}, {}});
+      applied.push_back(
+          AppliedDestinationRule{host, rule->meta.namespace_, rule->export_to, {}, {}, nullptr, nullptr});
       merged = applied.end() - 1;
     }
     merged->rules.push_back(rule);
+    if (merged->traffic_policy == nullptr && rule->traffic_policy) {
+      merged->traffic_policy = &*rule->traffic_policy;
+      merged->traffic_policy_rule = rule;
+    } else if (rule->traffic_policy && merged->rules.size() > 1) {
+      diagnostics.warning(
+          kKind, rule->meta, "spec.trafficPolicy",
+          "an older DestinationRule for " + host +
+              " in this namespace already sets a top-level trafficPolicy; this one is ignored");
+    }
     for (size_t i = 0; i < rule->subsets.size(); ++i) {
       const config::Subset& subset = rule->subsets[i];
       if (merged->find_subset(subset.name) != nullptr) {

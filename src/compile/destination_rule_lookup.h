@@ -34,6 +34,10 @@ struct AppliedDestinationRule {
   std::vector<std::string> export_to;                 // as written by the first DR
   std::vector<const config::DestinationRule*> rules;  // merged, oldest first
   std::vector<config::Subset> subsets;                // first definition of each name
+  // The top-level trafficPolicy in force: the oldest merged DR's, or the
+  // first later one that has one (istiod mergeDestinationRule). Null: none.
+  const config::TrafficPolicy* traffic_policy = nullptr;
+  const config::DestinationRule* traffic_policy_rule = nullptr;
 
   const config::Subset* find_subset(std::string_view name) const;
 };

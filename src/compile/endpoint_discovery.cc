@@ -4,6 +4,7 @@
 
 #include "compile/host_name.h"
 #include "compile/labels.h"
+#include "compile/locality_lb.h"
 #include "compile/name_resolution.h"
 
 namespace torii::compile {
@@ -39,6 +40,7 @@ void add_endpoint(std::vector<upstream::Endpoint>& out, DiagnosticSink& diagnost
   endpoint.labels = labels;
   endpoint.locality = std::move(locality);
   endpoint.weight = weight == 0 ? 1 : weight;
+  endpoint.lb_weight = endpoint.weight;
   endpoint.origin = origin(source.kind, *source.meta);
   if (!upstream::resolve_numeric(endpoint)) {
     diagnostics.warning(source.kind, *source.meta, source.field,
@@ -145,8 +147,11 @@ void EndpointDiscovery::add_k8s_service(const config::Service& service, const Se
           const config::Pod* pod = pod_for(*slice, endpoint, address);
           EndpointSource source{kind, &slice->meta,
                                 "endpoints[" + std::to_string(i) + "].addresses[" + std::to_string(j) + "]"};
+          // Locality: the slice's zone, refined by the Pod's topology labels.
+          std::string locality = pod ? locality_from_labels(pod->meta.labels) : std::string();
+          if (locality.empty() && !endpoint.zone.empty()) locality = "/" + endpoint.zone;
           add_endpoint(out, diagnostics_, source, address, slice_port->port,
-                       pod ? pod->meta.labels : kNoLabels, "", 1);
+                       pod ? pod->meta.labels : kNoLabels, locality, 1);
         }
       }
     }
@@ -174,7 +179,7 @@ void EndpointDiscovery::add_selected_pods(const std::string& ns, const config::L
       target = it->second;
     }
     add_endpoint(out, diagnostics_, EndpointSource{"Pod", &pod.meta, "status.podIP"}, pod.pod_ip, target,
-                 pod.meta.labels, "", 1);
+                 pod.meta.labels, locality_from_labels(pod.meta.labels), 1);
   }
 }
 

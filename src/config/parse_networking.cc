@@ -65,10 +65,12 @@ void read_destination_rule(const Field& spec, DestinationRule& out) {
     if (f.expect_map()) {
       subset.name = f["name"].string();
       subset.labels = f["labels"].string_map();
+      subset.traffic_policy = read_traffic_policy(f["trafficPolicy"]);
     }
     out.subsets.push_back(std::move(subset));
   }
   out.export_to = spec["exportTo"].strings();
+  out.traffic_policy = read_traffic_policy(spec["trafficPolicy"]);
 }
 
 void read_service_entry(const Field& spec, ServiceEntry& out) {

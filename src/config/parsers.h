@@ -27,4 +27,7 @@ std::vector<EndpointSlice> read_endpoints(const Field& root, const ObjectMeta& m
 // Shared by VirtualService matches and anything else using Istio StringMatch.
 std::optional<StringMatch> read_string_match(const Field& f);
 
+// DestinationRule trafficPolicy (top level and subsets); nullopt when absent.
+std::optional<TrafficPolicy> read_traffic_policy(const Field& f);
+
 }  // namespace torii::config

@@ -17,6 +17,8 @@
 #include <variant>
 #include <vector>
 
+#include "config/traffic_policy.h"
+
 namespace torii::config {
 
 using Labels = std::map<std::string, std::string>;
@@ -186,6 +188,7 @@ struct Gateway {
 struct Subset {
   std::string name;
   Labels labels;
+  std::optional<TrafficPolicy> traffic_policy;
 };
 
 struct DestinationRule {
@@ -193,7 +196,7 @@ struct DestinationRule {
   std::string host;
   std::vector<Subset> subsets;
   std::vector<std::string> export_to;
-  // trafficPolicy: the traffic-policy issue; kept out of the core model.
+  std::optional<TrafficPolicy> traffic_policy;  // config/traffic_policy.h
 };
 
 // Also the element type of ServiceEntry.endpoints.

@@ -52,5 +52,7 @@ bool is_tcp_protocol(std::string_view protocol);
 void check_export_to(Report& report, std::string_view field, const std::string& namespace_,
                      const std::vector<std::string>& export_to, bool is_service_entry);
 void check_labels(Report& report, std::string_view field, const Labels& labels);
+// DestinationRule trafficPolicy (top level or subset); validate_traffic_policy.cc.
+void check_traffic_policy(Report& report, const std::string& field, const TrafficPolicy& policy);
 
 }  // namespace torii::config

@@ -85,7 +85,9 @@ Diagnostics validate(const DestinationRule& dr, const FieldLines& lines) {
       r.error(field + ".name", "subset name is invalid: " + subset.name);
     }
     check_labels(r, field + ".labels", subset.labels);
+    if (subset.traffic_policy) check_traffic_policy(r, field + ".trafficPolicy", *subset.traffic_policy);
   }
+  if (dr.traffic_policy) check_traffic_policy(r, "spec.trafficPolicy", *dr.traffic_policy);
   check_export_to(r, "spec.exportTo", dr.meta.namespace_, dr.export_to, false);
   return r.take();
 }

@@ -143,6 +143,7 @@ void ActiveStream::route() {
   upstream_head.headers = &head_.headers;
   upstream_head.has_body = head_.has_body();
   upstream_head.chunked = head_.chunked;
+  upstream_head.peer_ip = downstream_.peer_ip();
   upstream_ = std::make_unique<UpstreamRequest>(*this, worker_, *chosen.cluster, upstream_head);
   upstream_->start();
 }
@@ -264,6 +265,13 @@ void ActiveStream::on_upstream_failure(UpstreamFailure failure) {
       break;
     case UpstreamFailure::ProtocolError:
       send_local_reply(LocalReply{502, kProtocolError, {}});
+      break;
+    case UpstreamFailure::Overflow:
+      send_local_reply(LocalReply{503, kOverflow, {}, /*overloaded=*/true});
+      break;
+    case UpstreamFailure::NoHealthyUpstream:
+      WorkerStats::inc(worker_.mutable_stats().no_healthy_upstream);
+      send_local_reply(LocalReply{503, kNoHealthyUpstream, {}});
       break;
   }
 }

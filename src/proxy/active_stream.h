@@ -27,6 +27,8 @@ enum class UpstreamFailure {
   ConnectionFailure,      // connect refused / failed / timed out  -> 503 UF
   ConnectionTermination,  // closed or reset before response headers -> 503 UC
   ProtocolError,          // unparseable response -> 502 UPE
+  Overflow,               // circuit breaker (DestinationRule connectionPool) -> 503 UO + x-envoy-overloaded
+  NoHealthyUpstream,      // every endpoint ejected by outlier detection -> 503 UH
 };
 
 class ActiveStream final : public net::Deferrable {

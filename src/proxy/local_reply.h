@@ -18,6 +18,8 @@ inline constexpr std::string_view kConnectionTermination =
     "upstream connect error or disconnect/reset before headers. reset reason: connection termination";
 inline constexpr std::string_view kProtocolError =
     "upstream connect error or disconnect/reset before headers. reset reason: protocol error";
+inline constexpr std::string_view kOverflow =
+    "upstream connect error or disconnect/reset before headers. reset reason: overflow";
 inline constexpr std::string_view kBadRequest = "Bad Request";
 inline constexpr std::string_view kRequestHeaderTimeout = "request header timeout";
 
@@ -25,6 +27,7 @@ struct LocalReply {
   int status = 0;
   std::string_view body;
   std::string_view location;  // set => `location` header (redirects)
+  bool overloaded = false;    // circuit-breaker overflow: `x-envoy-overloaded: true`
 };
 
 struct LocalReplyContext {

@@ -25,7 +25,8 @@ struct Server::ListenerSet {
 Server::Server(ServerOptions options)
     : options_(std::move(options)), listeners_(std::make_unique<ListenerSet>()) {
   int count = options_.workers < 1 ? 1 : options_.workers;
-  for (int i = 0; i < count; ++i) workers_.push_back(std::make_unique<Worker>(i, options_));
+  for (int i = 0; i < count; ++i)
+    workers_.push_back(std::make_unique<Worker>(i, options_, &cluster_registry_));
 }
 
 Server::~Server() { drain_and_stop(); }

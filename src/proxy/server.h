@@ -15,6 +15,7 @@
 
 #include "compile/snapshot.h"
 #include "proxy/stats.h"
+#include "upstream/shared_cluster_state.h"
 
 namespace torii::proxy {
 
@@ -62,6 +63,9 @@ class Server {
   void drain_and_stop();
 
   std::vector<const WorkerStats*> worker_stats() const;
+  // Per-cluster state shared by all workers (circuit breakers, outlier
+  // detection, cluster.<name>.* counters), for /stats and /clusters.
+  const upstream::SharedClusterRegistry& clusters() const { return cluster_registry_; }
   const ServerOptions& options() const { return options_; }
 
   // The port a published listener is bound to (differs from the configured
@@ -71,6 +75,7 @@ class Server {
 
  private:
   ServerOptions options_;
+  upstream::SharedClusterRegistry cluster_registry_;  // outlives the workers
   bool started_ = false;
   bool stopped_ = false;
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -3,8 +3,19 @@
 #include "http/http1_serializer.h"
 #include "proxy/active_stream.h"
 #include "proxy/worker.h"
+#include "upstream/request_hash.h"
+#include "upstream/shared_cluster_state.h"
 
 namespace torii::proxy {
+
+namespace {
+// Per-cluster counter (cluster.<name>.<stat> on /stats), beside the worker's own.
+void cluster_inc(const upstream::EndpointState* endpoint,
+                 std::atomic<uint64_t> upstream::ClusterStats::*stat) {
+  if (endpoint != nullptr && endpoint->cluster != nullptr)
+    upstream::ClusterStats::inc(endpoint->cluster->stats().*stat);
+}
+}  // namespace
 
 UpstreamRequest::UpstreamRequest(ActiveStream& stream, Worker& worker, const upstream::ClusterInfo& cluster,
                                  UpstreamRequestHead head)
@@ -26,10 +37,27 @@ void UpstreamRequest::start() {
   WorkerStats& stats = worker_.mutable_stats();
   WorkerStats::inc(stats.upstream_rq_total);
   upstream::ClusterState& state = worker_.clusters().cluster(cluster_);
-  upstream::EndpointSet endpoints = state.endpoints(cluster_);
-  size_t chosen = state.load_balancer().pick(endpoints, worker_.clusters().random());
-  endpoint_state_ = endpoints.states[chosen];
-  endpoint_ = &cluster_.endpoints[chosen];
+  // DestinationRule traffic policy: hash key, circuit breaker, health, balancer.
+  std::optional<uint64_t> hash;
+  if (cluster_.policy.hash.kind != upstream::HashPolicy::Kind::None) {
+    std::string nonce = std::to_string(worker_.clusters().random().next());
+    hash = upstream::request_hash(
+        cluster_.policy.hash,
+        upstream::RequestHashInput{head_.headers, head_.path_and_query, head_.peer_ip, nonce}, &set_cookie_);
+  }
+  switch (
+      cluster_request_.start(state, cluster_, hash, worker_.clusters().random(), worker_.loop().now_ms())) {
+    case upstream::ClusterRequest::Admission::Ok:
+      break;
+    case upstream::ClusterRequest::Admission::Overflow:
+      fail(UpstreamFailure::Overflow);
+      return;
+    case upstream::ClusterRequest::Admission::NoHealthyUpstream:
+      fail(UpstreamFailure::NoHealthyUpstream);
+      return;
+  }
+  endpoint_state_ = &cluster_request_.endpoint_state();
+  endpoint_ = &cluster_.endpoints[cluster_request_.endpoint_index()];
   ++endpoint_state_->active_requests;
   counted_active_ = true;
   start_ms_ = worker_.loop().now_ms();
@@ -45,10 +73,18 @@ void UpstreamRequest::connect_and_send(bool allow_reuse) {
     WorkerStats::inc(stats.upstream_cx_reused);
   } else {
     WorkerStats::inc(stats.upstream_cx_total);
-    int error_no = 0;
-    connection_ = pool.connect(*endpoint_state_, *endpoint_, cluster_.connect_timeout_ms, *this, error_no);
+    upstream::ConnectionPool::ConnectResult r = pool.connect(*endpoint_state_, cluster_, *endpoint_, *this);
+    using Status = upstream::ConnectionPool::ConnectResult::Status;
+    if (r.status == Status::PendingOverflow || r.status == Status::ConnectionOverflow) {
+      fail(UpstreamFailure::Overflow);
+      return;
+    }
+    connection_ = std::move(r.connection);
     if (!connection_) {
       WorkerStats::inc(stats.upstream_cx_connect_fail);
+      cluster_inc(endpoint_state_, &upstream::ClusterStats::upstream_cx_connect_fail);
+      cluster_request_.report_connection(upstream::OutlierDetector::Result::ConnectFailed,
+                                         worker_.loop().now_ms());
       fail(UpstreamFailure::ConnectionFailure);
       return;
     }
@@ -101,7 +137,11 @@ void UpstreamRequest::abort() {
   finish_endpoint();
 }
 
-void UpstreamRequest::on_connected() {}
+void UpstreamRequest::on_connected() {
+  if (connection_) connection_->on_connected();  // no longer pending (circuit breaker)
+  cluster_request_.report_connection(upstream::OutlierDetector::Result::ConnectSuccess,
+                                     worker_.loop().now_ms());
+}
 
 void UpstreamRequest::on_data(net::Buffer& input) {
   if (done_) {
@@ -132,7 +172,11 @@ void UpstreamRequest::on_eof() {
     return;
   }
   if (!response_headers_ && retry_on_fresh_connection()) return;
-  if (!response_headers_) WorkerStats::inc(worker_.mutable_stats().upstream_rq_reset_before_response);
+  if (!response_headers_) {
+    WorkerStats::inc(worker_.mutable_stats().upstream_rq_reset_before_response);
+    cluster_request_.report_connection(upstream::OutlierDetector::Result::ConnectFailed,
+                                       worker_.loop().now_ms());
+  }
   fail(UpstreamFailure::ConnectionTermination);
 }
 
@@ -142,15 +186,25 @@ void UpstreamRequest::on_close(net::CloseReason reason, int /*error_no*/) {
   switch (reason) {
     case net::CloseReason::ConnectTimeout:
       WorkerStats::inc(stats.upstream_cx_connect_timeout);
+      cluster_inc(endpoint_state_, &upstream::ClusterStats::upstream_cx_connect_timeout);
       [[fallthrough]];
     case net::CloseReason::ConnectFailed:
       WorkerStats::inc(stats.upstream_cx_connect_fail);
+      cluster_inc(endpoint_state_, &upstream::ClusterStats::upstream_cx_connect_fail);
+      cluster_request_.report_connection(reason == net::CloseReason::ConnectTimeout
+                                             ? upstream::OutlierDetector::Result::Timeout
+                                             : upstream::OutlierDetector::Result::ConnectFailed,
+                                         worker_.loop().now_ms());
       fail(UpstreamFailure::ConnectionFailure);
       return;
     case net::CloseReason::Reset:
     case net::CloseReason::LocalClose:
       if (!response_headers_ && retry_on_fresh_connection()) return;
-      if (!response_headers_) WorkerStats::inc(stats.upstream_rq_reset_before_response);
+      if (!response_headers_) {
+        WorkerStats::inc(stats.upstream_rq_reset_before_response);
+        cluster_request_.report_connection(upstream::OutlierDetector::Result::ConnectFailed,
+                                           worker_.loop().now_ms());
+      }
       fail(UpstreamFailure::ConnectionTermination);
       return;
   }
@@ -162,6 +216,8 @@ void UpstreamRequest::on_informational(http::ResponseHead& head) { stream_.on_up
 
 void UpstreamRequest::on_response_head(http::ResponseHead& head) {
   response_headers_ = true;
+  cluster_request_.report_status(head.status, worker_.loop().now_ms());
+  if (!set_cookie_.empty()) head.headers.add("set-cookie", set_cookie_);
   stream_.on_upstream_headers(head, worker_.loop().now_ms() - start_ms_);
 }
 
@@ -179,7 +235,7 @@ void UpstreamRequest::on_response_complete() {
   finish_endpoint();
   if (reusable) {
     c.set_read_enabled(true);
-    worker_.clusters().pool().release(std::move(connection_));
+    worker_.clusters().pool().release(std::move(connection_), cluster_);
   } else {
     drop_connection();
   }
@@ -210,6 +266,7 @@ void UpstreamRequest::drop_connection() {
 }
 
 void UpstreamRequest::finish_endpoint() {
+  cluster_request_.finish();
   if (!counted_active_) return;
   counted_active_ = false;
   --endpoint_state_->active_requests;

@@ -26,6 +26,7 @@
 #include "net/event_loop.h"
 #include "proxy/active_stream.h"
 #include "upstream/cluster_info.h"
+#include "upstream/cluster_request.h"
 #include "upstream/endpoint_state.h"
 #include "upstream/upstream_connection.h"
 
@@ -38,7 +39,8 @@ struct UpstreamRequestHead {
   std::string_view path_and_query;           // origin-form target
   const http::HeaderMap* headers = nullptr;  // already mutated for upstream
   bool has_body = false;
-  bool chunked = false;  // body framed as chunks upstream
+  bool chunked = false;      // body framed as chunks upstream
+  std::string_view peer_ip;  // downstream client (consistent hash on source IP)
 };
 
 class UpstreamRequest final : public net::ConnectionCallbacks,
@@ -94,6 +96,9 @@ class UpstreamRequest final : public net::ConnectionCallbacks,
   const upstream::ClusterInfo& cluster_;
   UpstreamRequestHead head_;
   http::ResponseParser parser_;
+  // Traffic policy side (src/upstream): admission, endpoint choice, outlier reports.
+  upstream::ClusterRequest cluster_request_;
+  std::string set_cookie_;  // generated consistent-hash cookie for the response
   upstream::EndpointState* endpoint_state_ = nullptr;
   const upstream::Endpoint* endpoint_ = nullptr;
   std::unique_ptr<upstream::UpstreamConnection> connection_;

@@ -35,10 +35,11 @@ uint64_t seed_for(int index) {
 }
 }  // namespace
 
-Worker::Worker(int index, const ServerOptions& options)
+Worker::Worker(int index, const ServerOptions& options, upstream::SharedClusterRegistry* clusters)
     : index_(index),
       options_(options),
-      clusters_(loop_, options.upstream_idle_timeout_ms, seed_for(index), &stats_.upstream_cx_active),
+      clusters_(loop_, options.upstream_idle_timeout_ms, seed_for(index), &stats_.upstream_cx_active,
+                clusters),
       drain_timer_(loop_, [this] { loop_.stop(); }),
       drain_check_timer_(loop_, [this] { maybe_finish_drain(); }) {}
 

@@ -36,7 +36,8 @@ struct ListenerHandoff {
 
 class Worker {
  public:
-  Worker(int index, const ServerOptions& options);
+  // `clusters`: the process-wide per-cluster state (null: private, tests).
+  Worker(int index, const ServerOptions& options, upstream::SharedClusterRegistry* clusters = nullptr);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;

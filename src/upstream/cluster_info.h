@@ -9,8 +9,11 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "upstream/cluster_policy.h"
 
 namespace torii::upstream {
 
@@ -22,11 +25,18 @@ struct Endpoint {
   socklen_t sockaddr_len = 0;
   std::map<std::string, std::string> labels;
   std::string locality;
-  uint32_t weight = 1;
+  uint32_t weight = 1;  // as configured
+  // Weight the load balancers use: `weight`, rescaled by locality
+  // `distribute` rules when they apply.
+  uint32_t lb_weight = 1;
+  // Failover priority (0 = most preferred); see compile/locality_lb.h.
+  uint32_t priority = 0;
   // Where this endpoint came from: "EndpointSlice ns/name", "WorkloadEntry ns/name",
   // "ServiceEntry ns/name".
   std::string origin;
 };
+
+class ConsistentHashTable;
 
 struct ClusterInfo {
   std::string name;          // outbound|8000|v1|httpbin.default.svc.cluster.local
@@ -34,7 +44,12 @@ struct ClusterInfo {
   uint32_t port = 0;         // service port
   std::string subset;        // empty for the whole service
   std::vector<Endpoint> endpoints;
-  uint32_t connect_timeout_ms = 10000;  // mesh connectTimeout default
+  uint32_t connect_timeout_ms = 10000;  // mesh connectTimeout default (== policy.connection)
+  ClusterPolicy policy;
+  // Ring (RING_HASH) or table (MAGLEV) over `endpoints`, built once at
+  // compile time so every worker and every reload that keeps the endpoints
+  // maps a key to the same endpoint. Null for other policies.
+  std::shared_ptr<const ConsistentHashTable> hash_table;
   // Dense index of this cluster within its snapshot, so per-worker state can
   // live in a plain vector indexed by it.
   size_t index = 0;

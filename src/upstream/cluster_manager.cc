@@ -5,8 +5,11 @@
 namespace torii::upstream {
 
 ClusterManager::ClusterManager(net::EventLoop& loop, uint32_t idle_timeout_ms, uint64_t random_seed,
-                               std::atomic<uint64_t>* cx_active)
-    : pool_(loop, idle_timeout_ms, cx_active), random_(random_seed) {}
+                               std::atomic<uint64_t>* cx_active, SharedClusterRegistry* registry)
+    : own_registry_(registry == nullptr ? std::make_unique<SharedClusterRegistry>() : nullptr),
+      registry_(registry != nullptr ? registry : own_registry_.get()),
+      pool_(loop, idle_timeout_ms, cx_active),
+      random_(random_seed) {}
 
 ClusterManager::~ClusterManager() {
   // Idle connections first: their destructors report to the pool and their
@@ -22,8 +25,10 @@ void ClusterManager::on_snapshot(const std::vector<std::unique_ptr<ClusterInfo>>
   by_index_.assign(clusters.size(), nullptr);
   for (const auto& info : clusters) {
     auto it = by_name_.find(info->name);
-    if (it == by_name_.end())
-      it = by_name_.emplace(info->name, std::make_unique<ClusterState>(info->name)).first;
+    if (it == by_name_.end()) {
+      auto state = std::make_unique<ClusterState>(info->name, registry_->get(info->name, monotonic_ms()));
+      it = by_name_.emplace(info->name, std::move(state)).first;
+    }
     it->second->bind(*info);
     if (info->index < by_index_.size()) by_index_[info->index] = it->second.get();
   }
@@ -47,7 +52,10 @@ ClusterState& ClusterManager::cluster(const ClusterInfo& info) {
     if (state != nullptr && state->bound_to(&info)) return *state;
   }
   auto it = by_name_.find(std::string_view(info.name));
-  if (it == by_name_.end()) it = by_name_.emplace(info.name, std::make_unique<ClusterState>(info.name)).first;
+  if (it == by_name_.end()) {
+    auto state = std::make_unique<ClusterState>(info.name, registry_->get(info.name, monotonic_ms()));
+    it = by_name_.emplace(info.name, std::move(state)).first;
+  }
   return *it->second;  // endpoints() rebinds to `info` on use
 }
 

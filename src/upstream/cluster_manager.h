@@ -22,13 +22,16 @@
 #include "upstream/cluster_state.h"
 #include "upstream/connection_pool.h"
 #include "upstream/fast_random.h"
+#include "upstream/shared_cluster_state.h"
 
 namespace torii::upstream {
 
 class ClusterManager {
  public:
+  // `registry`: where the process-wide per-cluster state lives (shared by
+  // all workers); null => a private one (tests).
   ClusterManager(net::EventLoop& loop, uint32_t idle_timeout_ms, uint64_t random_seed,
-                 std::atomic<uint64_t>* cx_active = nullptr);
+                 std::atomic<uint64_t>* cx_active = nullptr, SharedClusterRegistry* registry = nullptr);
   ~ClusterManager();
   ClusterManager(const ClusterManager&) = delete;
   ClusterManager& operator=(const ClusterManager&) = delete;
@@ -48,7 +51,9 @@ class ClusterManager {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
 
-  ConnectionPool pool_;  // declared first: connections reach it when they close
+  std::unique_ptr<SharedClusterRegistry> own_registry_;
+  SharedClusterRegistry* registry_;
+  ConnectionPool pool_;  // declared before the states: connections reach it when they close
   FastRandom random_;
   std::unordered_map<std::string, std::unique_ptr<ClusterState>, StringHash, std::equal_to<>> by_name_;
   std::vector<ClusterState*> by_index_;  // current snapshot's ClusterInfo::index -> state

@@ -36,8 +36,28 @@ class ConnectionPool {
   std::unique_ptr<UpstreamConnection> connect(EndpointState& endpoint, const Endpoint& address,
                                               uint32_t timeout_ms, net::ConnectionCallbacks& user,
                                               int& error_no);
+  // A new connection for a request to `cluster`, within its circuit
+  // breakers (ISTIO_SEMANTICS §5.5): the request counts as pending
+  // (http1MaxPendingRequests) until the connection is up, and the
+  // connection counts against tcp.maxConnections until it closes. Applies
+  // the cluster's connect timeout and TCP keepalive.
+  //
+  // Torii keeps no queue of requests waiting for a connection: when either
+  // limit is reached the answer is Overflow at once (Envoy would first queue
+  // up to http1MaxPendingRequests requests for a connection to free up).
+  struct ConnectResult {
+    enum class Status { Ok, PendingOverflow, ConnectionOverflow, Failed };
+    Status status = Status::Failed;
+    std::unique_ptr<UpstreamConnection> connection;
+    int error_no = 0;
+  };
+  ConnectResult connect(EndpointState& endpoint, const ClusterInfo& cluster, const Endpoint& address,
+                        net::ConnectionCallbacks& user);
   // Parks a connection whose last exchange completed cleanly and may be reused.
   void release(std::unique_ptr<UpstreamConnection> connection);
+  // Same, unless the cluster's policy retires it (maxRequestsPerConnection,
+  // maxConnectionDuration): then it is closed. Idle timeout from the policy.
+  void release(std::unique_ptr<UpstreamConnection> connection, const ClusterInfo& cluster);
   // Closes every idle connection of an endpoint (endpoint removed, drain).
   void close_idle(EndpointState& endpoint);
 

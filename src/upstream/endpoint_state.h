@@ -11,8 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "upstream/shared_endpoint_state.h"
+
 namespace torii::upstream {
 
+class SharedClusterState;
 class UpstreamConnection;
 
 struct EndpointState {
@@ -22,6 +25,11 @@ struct EndpointState {
   EndpointState& operator=(const EndpointState&) = delete;
 
   std::string key;  // "address:port"
+  // The process-wide side of this endpoint (outlier state, counts) and its
+  // cluster's shared state (circuit breakers, stats). Set by ClusterState;
+  // the cluster outlives its endpoint states.
+  std::shared_ptr<SharedEndpointState> shared;
+  SharedClusterState* cluster = nullptr;
   uint32_t active_requests = 0;
   uint32_t open_connections = 0;  // idle + in use + connecting
   // Idle keep-alive connections; the most recently used is at the back

@@ -1,4 +1,4 @@
-// LEAST_REQUEST, Istio's default: power of two choices. Two endpoints are
+// LEAST_REQUEST, Istio's default: power of two choices. Two candidates are
 // drawn (by weight) and the one with fewer requests in flight on this worker,
 // relative to its weight, wins; a tie keeps the first draw, so with no load
 // the traffic split follows the weights exactly. Envoy does the same for

@@ -29,6 +29,16 @@ class UpstreamConnection final : public net::ConnectionCallbacks, public net::De
   // Requests completed on this connection so far (0 => fresh).
   uint32_t requests_served() const { return requests_served_; }
   void count_request_served() { ++requests_served_; }
+  uint64_t created_ms() const { return created_ms_; }
+
+  // Circuit-breaker slots this connection holds (ConnectionPool::connect
+  // took them); released when it connects (pending) or is destroyed (both).
+  void hold_slots(bool connection_slot, bool pending_slot) {
+    holds_cx_slot_ = connection_slot;
+    holds_pending_slot_ = pending_slot;
+  }
+  // The user saw on_connected(): the request is no longer pending.
+  void on_connected();
 
   // Pool side: park / unpark.
   void park(uint32_t idle_timeout_ms);
@@ -47,6 +57,9 @@ class UpstreamConnection final : public net::ConnectionCallbacks, public net::De
   net::Connection connection_;
   net::Timer idle_timer_;
   uint32_t requests_served_ = 0;
+  uint64_t created_ms_ = 0;
+  bool holds_cx_slot_ = false;
+  bool holds_pending_slot_ = false;
 };
 
 }  // namespace torii::upstream

@@ -92,3 +92,23 @@ TEST(OptionsTest, RejectsBadValuesWithTheFlagNamed) {
 
 }  // namespace
 }  // namespace torii::cli
+
+namespace torii::cli {
+namespace {
+
+TEST(OptionsTest, Locality) {
+  Options o;
+  std::string error;
+  ASSERT_TRUE(parse({"--config", "a", "--locality", "us-east1/us-east1-b/rack1"}, o, error)) << error;
+  EXPECT_EQ(o.identity.locality, "us-east1/us-east1-b/rack1");
+  Options defaults;
+  ASSERT_TRUE(parse({"--config", "a"}, defaults, error));
+  EXPECT_EQ(defaults.identity.locality, "");
+  Options bad;
+  EXPECT_FALSE(parse({"--config", "a", "--locality", "a/b/c/d"}, bad, error));
+  EXPECT_NE(error.find("--locality"), std::string::npos);
+  EXPECT_FALSE(parse({"--config", "a", "--locality", "us/*"}, bad, error));
+}
+
+}  // namespace
+}  // namespace torii::cli

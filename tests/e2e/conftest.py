@@ -55,8 +55,8 @@ class _Starter:
         self.workdir = workdir
         self.upstreams = []
 
-    def echo(self, name, host="127.0.0.1", port=None):
-        up = harness.start_echo(self.workdir, name, host=host, port=port)
+    def echo(self, name, host="127.0.0.1", port=None, extra_args=()):
+        up = harness.start_echo(self.workdir, name, host=host, port=port, extra_args=extra_args)
         self.upstreams.append(up)
         return up
 

@@ -19,6 +19,14 @@ Special paths and query parameters:
                             the proxy's back-pressure on uploads)
   ?status=<code>            answer with that status (body still the JSON)
 
+Per-instance behaviour (traffic-policy tests: load balancing, circuit
+breaking, outlier detection):
+  --status CODE / --delay-ms MS   default status / delay of every answer
+  GET /__control/stats      {"requests", "active", "max_active"} of this instance
+                            (control requests are not counted)
+  GET /__control/reset      zeroes the counters
+  GET /__control/set?status=CODE&delay_ms=MS   changes the defaults at runtime
+
 Usage: echo_server.py --name NAME --host 127.0.0.N --port P
 Prints "READY <host> <port>" on stdout once it is listening.
 """
@@ -26,6 +34,7 @@ Prints "READY <host> <port>" on stdout once it is listening.
 import argparse
 import json
 import sys
+import threading
 import time
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -57,20 +66,53 @@ class EchoHandler(BaseHTTPRequestHandler):
     def do_ANY(self):
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        if url.path.startswith("/__control/"):
+            return self._control(url.path, query)
+        srv = self.server
+        with srv.lock:
+            srv.requests += 1
+            srv.active += 1
+            srv.max_active = max(srv.max_active, srv.active)
+        try:
+            return self._answer(url, query)
+        finally:
+            with srv.lock:
+                srv.active -= 1
+
+    def _control(self, path, query):
+        srv = self.server
+        with srv.lock:
+            if path == "/__control/reset":
+                srv.requests = srv.max_active = 0
+            elif path == "/__control/set":
+                if "status" in query:
+                    srv.default_status = int(query["status"])
+                if "delay_ms" in query:
+                    srv.default_delay_ms = int(query["delay_ms"])
+            doc = {"requests": srv.requests, "active": srv.active, "max_active": srv.max_active,
+                   "status": srv.default_status, "delay_ms": srv.default_delay_ms}
+        body = (json.dumps(doc) + "\n").encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _answer(self, url, query):
         read_delay = int(query.get("read_delay_ms", "0"))
         if read_delay:
             time.sleep(read_delay / 1000.0)
         length, crc, chunked = self._consume_body()
         if length is None:
             return  # malformed body; connection closed
-        sleep_ms = int(query.get("sleep_ms", "0"))
+        sleep_ms = int(query.get("sleep_ms", str(self.server.default_delay_ms)))
         if sleep_ms:
             time.sleep(sleep_ms / 1000.0)
 
         if self.command == "GET" and url.path.startswith("/bytes/"):
             return self._send_bytes(int(url.path[len("/bytes/"):]), query.get("chunked") == "1")
 
-        status = int(query.get("status", "200"))
+        status = int(query.get("status", str(self.server.default_status)))
         doc = {
             "name": self.server.echo_name,
             "method": self.command,
@@ -174,9 +216,15 @@ def main():
     ap.add_argument("--name", required=True)
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--status", type=int, default=200)
+    ap.add_argument("--delay-ms", type=int, default=0)
     args = ap.parse_args()
     server = EchoServer((args.host, args.port), EchoHandler)
     server.echo_name = args.name
+    server.lock = threading.Lock()
+    server.requests = server.active = server.max_active = 0
+    server.default_status = args.status
+    server.default_delay_ms = args.delay_ms
     host, port = server.server_address[:2]
     print("READY %s %d" % (host, port), flush=True)
     try:

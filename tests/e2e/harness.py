@@ -295,10 +295,11 @@ def start_httpbin(workdir, host="127.0.0.1", port=None, workers=2, threads=8):
     raise RuntimeError("httpbin did not start on %s:%d:\n%s" % (host, port, proc.log_tail()))
 
 
-def start_echo(workdir, name, host="127.0.0.1", port=None):
-    """echo_server.py on host:port (a free port when None)."""
+def start_echo(workdir, name, host="127.0.0.1", port=None, extra_args=()):
+    """echo_server.py on host:port (a free port when None); extra_args e.g. ("--status", "503")."""
     port = port or free_port(host)
     argv = [PYTHON, "-u", str(HERE / "echo_server.py"), "--name", name, "--host", host, "--port", str(port)]
+    argv += list(extra_args)
     log = Path(workdir) / ("echo-%s-%s-%d.log" % (name, host, port))
     proc = Proc("echo-" + name, argv, log)
     if not wait_for_port(host, port, UPSTREAM_START_TIMEOUT, proc):

@@ -15,6 +15,7 @@ ClusterInfo make_cluster(std::vector<uint32_t> weights) {
     e.address = "10.0.0." + std::to_string(i + 1);
     e.port = 80;
     e.weight = weights[i];
+    e.lb_weight = weights[i];
     resolve_numeric(e);
     info.endpoints.push_back(e);
   }

@@ -1,0 +1,148 @@
+#include "admin/clusters_page.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "admin/admin_server.h"
+#include "upstream/endpoint_state.h"
+
+namespace torii::admin {
+
+namespace {
+
+using nlohmann::json;
+using Resource = upstream::ClusterCircuitBreaker::Resource;
+
+uint64_t get(const std::atomic<uint64_t>& v) { return v.load(std::memory_order_relaxed); }
+
+std::string limit_text(uint64_t v) { return std::to_string(v); }
+
+}  // namespace
+
+std::string cluster_stats(const upstream::SharedClusterRegistry& registry) {
+  auto states = registry.all();
+  std::sort(states.begin(), states.end(), [](const auto& a, const auto& b) { return a->name() < b->name(); });
+  std::string out;
+  for (const auto& c : states) {
+    const std::string prefix = "cluster." + c->name() + ".";
+    const upstream::ClusterStats& s = c->stats();
+#define TORII_CLUSTER_STAT_LINE(name) out += prefix + #name + ": " + std::to_string(get(s.name)) + "\n";
+    TORII_CLUSTER_COUNTERS(TORII_CLUSTER_STAT_LINE)
+    TORII_CLUSTER_GAUGES(TORII_CLUSTER_STAT_LINE)
+#undef TORII_CLUSTER_STAT_LINE
+    const auto& o = c->outlier_detector().stats();
+#define TORII_OUTLIER_STAT_LINE(name) \
+  out += prefix + "outlier_detection." #name ": " + std::to_string(get(o.name)) + "\n";
+    TORII_OUTLIER_STAT_LINE(ejections_active)
+    TORII_OUTLIER_STAT_LINE(ejections_total)
+    TORII_OUTLIER_STAT_LINE(ejections_overflow)
+    TORII_OUTLIER_STAT_LINE(ejections_enforced_total)
+    TORII_OUTLIER_STAT_LINE(ejections_detected_consecutive_5xx)
+    TORII_OUTLIER_STAT_LINE(ejections_enforced_consecutive_5xx)
+    TORII_OUTLIER_STAT_LINE(ejections_detected_consecutive_gateway_failure)
+    TORII_OUTLIER_STAT_LINE(ejections_enforced_consecutive_gateway_failure)
+    TORII_OUTLIER_STAT_LINE(ejections_detected_consecutive_local_origin_failure)
+    TORII_OUTLIER_STAT_LINE(ejections_enforced_consecutive_local_origin_failure)
+#undef TORII_OUTLIER_STAT_LINE
+    const upstream::ClusterCircuitBreaker& cb = c->circuit_breaker();
+    out += prefix +
+           "circuit_breakers.default.cx_active: " + std::to_string(cb.active(Resource::Connections)) + "\n";
+    out += prefix + "circuit_breakers.default.rq_pending_active: " +
+           std::to_string(cb.active(Resource::PendingRequests)) + "\n";
+    out += prefix + "circuit_breakers.default.rq_active: " + std::to_string(cb.active(Resource::Requests)) +
+           "\n";
+    out += prefix +
+           "circuit_breakers.default.rq_retry_active: " + std::to_string(cb.active(Resource::Retries)) + "\n";
+  }
+  return out;
+}
+
+AdminResponse clusters_page(const ConfigState& state, const upstream::SharedClusterRegistry& registry,
+                            const std::string& query) {
+  const bool as_json = query_param(query, "format") == "json";
+  const uint64_t now = upstream::monotonic_ms();
+  json clusters = json::array();
+  std::string text;
+  if (state.snapshot) {
+    for (const auto& info : state.snapshot->clusters) {
+      auto shared = registry.find(info->name);
+      const upstream::ClusterPolicy& p = info->policy;
+      if (shared) shared->maybe_sweep(p.outlier, now);  // show returns that are due even without traffic
+      const std::string& n = info->name;
+      json cj = {{"name", n},
+                 {"lb_policy", upstream::lb_policy_name(p.lb)},
+                 {"outlier_detection", p.outlier.enabled},
+                 {"healthy_panic_threshold", p.healthy_panic_threshold}};
+      json limits = {{"max_connections", p.limits.max_connections},
+                     {"max_pending_requests", p.limits.max_pending_requests},
+                     {"max_requests", p.limits.max_requests},
+                     {"max_retries", p.limits.max_retries}};
+      cj["circuit_breakers"] = limits;
+      text += n + "::default_priority::max_connections::" + limit_text(p.limits.max_connections) + "\n";
+      text +=
+          n + "::default_priority::max_pending_requests::" + limit_text(p.limits.max_pending_requests) + "\n";
+      text += n + "::default_priority::max_requests::" + limit_text(p.limits.max_requests) + "\n";
+      text += n + "::default_priority::max_retries::" + limit_text(p.limits.max_retries) + "\n";
+      if (shared) {
+        const auto& cb = shared->circuit_breaker();
+        cj["active"] = {{"connections", cb.active(Resource::Connections)},
+                        {"pending_requests", cb.active(Resource::PendingRequests)},
+                        {"requests", cb.active(Resource::Requests)},
+                        {"retries", cb.active(Resource::Retries)}};
+        cj["ejections_active"] = get(shared->outlier_detector().stats().ejections_active);
+      }
+      json endpoints = json::array();
+      for (const upstream::Endpoint& e : info->endpoints) {
+        const std::string key = upstream::endpoint_key(e.address, e.port);
+        auto es = shared ? shared->find_endpoint(key) : nullptr;
+        bool ejected = es && es->ejected.load(std::memory_order_relaxed);
+        uint64_t left_ms = 0;
+        uint64_t times = 0;
+        if (es) {
+          std::lock_guard<std::mutex> lock(shared->outlier_detector().mutex());
+          times = es->times_ejected;
+          if (ejected) {
+            uint64_t until =
+                es->ejected_at_ms + shared->outlier_detector().ejection_duration_ms(*es, p.outlier);
+            left_ms = until > now ? until - now : 0;
+          }
+        }
+        const std::string flags = ejected ? "/failed_outlier_check" : "healthy";
+        const uint64_t rq_active = es ? get(es->rq_active) : 0;
+        const uint64_t cx_active = es ? get(es->cx_active) : 0;
+        const uint64_t rq_total = es ? get(es->rq_total) : 0;
+        const uint64_t rq_error = es ? get(es->rq_error) : 0;
+        const std::string line = n + "::" + key + "::";
+        text += line + "cx_active::" + std::to_string(cx_active) + "\n";
+        text += line + "rq_active::" + std::to_string(rq_active) + "\n";
+        text += line + "rq_total::" + std::to_string(rq_total) + "\n";
+        text += line + "rq_error::" + std::to_string(rq_error) + "\n";
+        text += line + "health_flags::" + flags + "\n";
+        text += line + "weight::" + std::to_string(e.lb_weight) + "\n";
+        text += line + "priority::" + std::to_string(e.priority) + "\n";
+        text += line + "locality::" + e.locality + "\n";
+        if (ejected) text += line + "ejection_time_left_ms::" + std::to_string(left_ms) + "\n";
+        endpoints.push_back({{"address", key},
+                             {"health", ejected ? "ejected" : "healthy"},
+                             {"health_flags", flags},
+                             {"ejection_time_left_ms", left_ms},
+                             {"times_ejected", times},
+                             {"consecutive_5xx", es ? es->consecutive_5xx.load() : 0u},
+                             {"rq_active", rq_active},
+                             {"rq_total", rq_total},
+                             {"rq_error", rq_error},
+                             {"cx_active", cx_active},
+                             {"weight", e.weight},
+                             {"lb_weight", e.lb_weight},
+                             {"priority", e.priority},
+                             {"locality", e.locality}});
+      }
+      cj["endpoints"] = endpoints;
+      clusters.push_back(cj);
+    }
+  }
+  if (as_json) return {200, "application/json", json{{"clusters", clusters}}.dump(2) + "\n"};
+  return {200, "text/plain", text};
+}
+
+}  // namespace torii::admin

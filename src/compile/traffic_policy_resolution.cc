@@ -1,0 +1,178 @@
+#include "compile/traffic_policy_resolution.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace torii::compile {
+
+namespace {
+
+constexpr std::string_view kKind = "DestinationRule";
+
+// getPortLevelTrafficPolicy: the first entry for `port` replaces the four groups.
+config::TrafficPolicy port_level(const config::TrafficPolicy& policy, uint32_t port) {
+  config::TrafficPolicy out = policy;
+  for (const config::PortTrafficPolicy& p : policy.port_level_settings) {
+    if (p.port != port) continue;
+    out.load_balancer = p.load_balancer;
+    out.connection_pool = p.connection_pool;
+    out.outlier_detection = p.outlier_detection;
+    out.tls = p.tls;
+    break;
+  }
+  return out;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+void apply_load_balancer(const config::LoadBalancerSettings& lb, upstream::ClusterPolicy& out,
+                         DiagnosticSink* diagnostics, const config::DestinationRule* rule) {
+  if (lb.simple == "ROUND_ROBIN") {
+    out.lb = upstream::LbPolicy::RoundRobin;
+  } else if (lb.simple == "RANDOM") {
+    out.lb = upstream::LbPolicy::Random;
+  } else if (lb.simple == "PASSTHROUGH") {
+    out.lb = upstream::LbPolicy::Passthrough;
+    if (diagnostics != nullptr && rule != nullptr) {
+      diagnostics->notice(
+          kKind, rule->meta, "spec.trafficPolicy.loadBalancer.simple",
+          "PASSTHROUGH forwards to the connection's original destination, which at a gateway is "
+          "the gateway itself; Torii balances randomly over the service's endpoints instead");
+    }
+  } else {
+    out.lb = upstream::LbPolicy::LeastRequest;  // LEAST_REQUEST, LEAST_CONN, UNSPECIFIED, unset
+  }
+  if (const auto& ch = lb.consistent_hash) {
+    upstream::HashPolicy& h = out.hash;
+    if (!ch->http_header_name.empty()) {
+      h.kind = upstream::HashPolicy::Kind::Header;
+      h.name = lower(ch->http_header_name);
+    } else if (ch->http_cookie) {
+      h.kind = upstream::HashPolicy::Kind::Cookie;
+      h.name = ch->http_cookie->name;
+      h.cookie_path = ch->http_cookie->path;
+      h.cookie_ttl_ms = ch->http_cookie->ttl_ms;
+      h.cookie_attributes = ch->http_cookie->attributes;
+    } else if (ch->use_source_ip) {
+      h.kind = upstream::HashPolicy::Kind::SourceIp;
+    } else if (!ch->http_query_parameter_name.empty()) {
+      h.kind = upstream::HashPolicy::Kind::QueryParameter;
+      h.name = ch->http_query_parameter_name;
+    }
+    // ApplyRingHashLoadBalancer: maglev, ring hash, or (neither) ring hash with
+    // the deprecated minimumRingSize or Envoy's 1024.
+    if (ch->maglev) {
+      out.lb = upstream::LbPolicy::Maglev;
+      if (ch->maglev_table_size != 0) out.maglev_table_size = ch->maglev_table_size;
+    } else {
+      out.lb = upstream::LbPolicy::RingHash;
+      if (ch->ring_hash && ch->ring_hash_minimum_ring_size != 0) {
+        out.ring_size = ch->ring_hash_minimum_ring_size;
+      } else if (!ch->ring_hash && ch->minimum_ring_size != 0) {
+        out.ring_size = ch->minimum_ring_size;
+      }
+    }
+  }
+  // Slow start: Envoy supports it on ROUND_ROBIN and LEAST_REQUEST only.
+  if (lb.warmup_duration_ms > 0 &&
+      (out.lb == upstream::LbPolicy::RoundRobin || out.lb == upstream::LbPolicy::LeastRequest)) {
+    out.warmup.duration_ms = static_cast<uint64_t>(lb.warmup_duration_ms);
+    out.warmup.minimum_percent = lb.warmup_minimum_percent;
+    out.warmup.aggression = lb.warmup_aggression;
+  }
+}
+
+void apply_connection_pool(const config::ConnectionPoolSettings& cp, upstream::ClusterPolicy& out) {
+  // Zero means "not set" for the integer fields (istio/api: "0 means unset").
+  auto limit = [](uint32_t v) { return v == 0 ? upstream::kUnlimited : static_cast<uint64_t>(v); };
+  if (const auto& t = cp.tcp) {
+    out.limits.max_connections = limit(t->max_connections);
+    if (t->connect_timeout_ms > 0)
+      out.connection.connect_timeout_ms = static_cast<uint32_t>(t->connect_timeout_ms);
+    if (t->max_connection_duration_ms > 0)
+      out.connection.max_connection_duration_ms = t->max_connection_duration_ms;
+    // tcp.idleTimeout is also the HTTP idle timeout when http.idleTimeout is unset.
+    if (t->idle_timeout_ms >= 0) out.connection.idle_timeout_ms = t->idle_timeout_ms;
+    if (t->tcp_keepalive) {
+      out.connection.keepalive = true;
+      out.connection.keepalive_probes = t->tcp_keepalive->probes;
+      if (t->tcp_keepalive->time_ms > 0)
+        out.connection.keepalive_time_s =
+            static_cast<uint32_t>(std::max<int64_t>(1, t->tcp_keepalive->time_ms / 1000));
+      if (t->tcp_keepalive->interval_ms > 0)
+        out.connection.keepalive_interval_s =
+            static_cast<uint32_t>(std::max<int64_t>(1, t->tcp_keepalive->interval_ms / 1000));
+    }
+  }
+  if (const auto& h = cp.http) {
+    out.limits.max_pending_requests = limit(h->http1_max_pending_requests);
+    out.limits.max_requests = limit(h->http2_max_requests);
+    out.limits.max_retries = limit(h->max_retries);
+    out.connection.max_requests_per_connection = h->max_requests_per_connection;
+    if (h->idle_timeout_ms >= 0) out.connection.idle_timeout_ms = h->idle_timeout_ms;
+  }
+}
+
+void apply_outlier_detection(const config::OutlierDetection& od, upstream::ClusterPolicy& out) {
+  upstream::OutlierPolicy& o = out.outlier;
+  o.enabled = true;
+  // consecutiveErrors (deprecated) only listens to gateway errors.
+  if (od.consecutive_errors && *od.consecutive_errors > 0) {
+    o.consecutive_5xx = 0;
+    o.consecutive_gateway = *od.consecutive_errors;
+  }
+  if (od.consecutive_5xx_errors) o.consecutive_5xx = *od.consecutive_5xx_errors;
+  if (od.consecutive_gateway_errors) o.consecutive_gateway = *od.consecutive_gateway_errors;
+  if (od.interval_ms > 0) o.interval_ms = static_cast<uint64_t>(od.interval_ms);
+  if (od.base_ejection_time_ms > 0) o.base_ejection_ms = static_cast<uint64_t>(od.base_ejection_time_ms);
+  if (od.max_ejection_percent > 0) o.max_ejection_percent = static_cast<uint32_t>(od.max_ejection_percent);
+  if (od.split_external_local_origin_errors) {
+    o.split_local_origin = true;
+    // Envoy's default when split is on and the count is not given: 5.
+    o.consecutive_local_origin = od.consecutive_local_origin_failures.value_or(5);
+  }
+  // Istio always sets the panic threshold when the block is present: 0% by default.
+  out.healthy_panic_threshold = static_cast<uint32_t>(std::clamp(od.min_health_percent, 0, 100));
+}
+
+}  // namespace
+
+std::optional<config::TrafficPolicy> merge_traffic_policy(const config::TrafficPolicy* top,
+                                                          const config::TrafficPolicy* subset,
+                                                          uint32_t port) {
+  std::optional<config::TrafficPolicy> original;
+  if (top != nullptr) original = port_level(*top, port);
+  if (subset == nullptr) return original;
+  config::TrafficPolicy sub = port_level(*subset, port);
+  if (!original) return sub;
+  config::TrafficPolicy merged = *original;
+  if (sub.connection_pool) merged.connection_pool = sub.connection_pool;
+  if (sub.outlier_detection) merged.outlier_detection = sub.outlier_detection;
+  if (sub.load_balancer) merged.load_balancer = sub.load_balancer;
+  if (sub.tls) merged.tls = sub.tls;
+  if (sub.has_tunnel) merged.has_tunnel = true;
+  if (sub.has_proxy_protocol) merged.has_proxy_protocol = true;
+  return merged;
+}
+
+upstream::ClusterPolicy compile_cluster_policy(const config::TrafficPolicy* merged,
+                                               DiagnosticSink* diagnostics,
+                                               const config::DestinationRule* rule) {
+  upstream::ClusterPolicy out;
+  if (merged == nullptr) return out;
+  if (merged->load_balancer) apply_load_balancer(*merged->load_balancer, out, diagnostics, rule);
+  if (merged->connection_pool) apply_connection_pool(*merged->connection_pool, out);
+  if (merged->outlier_detection) apply_outlier_detection(*merged->outlier_detection, out);
+  if (merged->tls && diagnostics != nullptr && rule != nullptr && merged->tls->mode != "DISABLE" &&
+      !merged->tls->mode.empty()) {
+    diagnostics->notice(kKind, rule->meta, "spec.trafficPolicy.tls",
+                        "upstream TLS origination (mode " + merged->tls->mode +
+                            ") is not implemented yet; connections to this destination are plaintext");
+  }
+  return out;
+}
+
+}  // namespace torii::compile

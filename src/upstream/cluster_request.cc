@@ -1,0 +1,65 @@
+#include "upstream/cluster_request.h"
+
+namespace torii::upstream {
+
+ClusterRequest::Admission ClusterRequest::start(ClusterState& state, const ClusterInfo& info,
+                                                std::optional<uint64_t> hash, FastRandom& random,
+                                                uint64_t now_ms) {
+  finish();
+  info_ = &info;
+  shared_ = &state.shared();
+  ClusterStats& stats = shared_->stats();
+  ClusterStats::inc(stats.upstream_rq_total);
+  if (!shared_->circuit_breaker().try_acquire(ClusterCircuitBreaker::Resource::Requests,
+                                              info.policy.limits.max_requests)) {
+    // Envoy counts max_requests overflow under the pending-overflow counter too.
+    ClusterStats::inc(stats.upstream_rq_pending_overflow);
+    return Admission::Overflow;
+  }
+  holds_slot_ = true;
+  ClusterState::Choice choice = state.choose(info, hash, random, now_ms);
+  if (choice.status != ClusterState::Choice::Status::Ok) {
+    ClusterStats::inc(stats.upstream_cx_none_healthy);
+    finish();
+    return Admission::NoHealthyUpstream;
+  }
+  if (choice.panic) ClusterStats::inc(stats.lb_healthy_panic);
+  index_ = choice.index;
+  endpoint_ = &state.endpoint_state(choice.index);
+  ClusterStats::inc(stats.upstream_rq_active);
+  endpoint_->shared->rq_active.fetch_add(1, std::memory_order_relaxed);
+  endpoint_->shared->rq_total.fetch_add(1, std::memory_order_relaxed);
+  counted_active_ = true;
+  return Admission::Ok;
+}
+
+void ClusterRequest::report_status(int status, uint64_t now_ms) {
+  if (shared_ == nullptr || endpoint_ == nullptr) return;
+  shared_->stats().count_response(status);
+  if (status >= 500) endpoint_->shared->rq_error.fetch_add(1, std::memory_order_relaxed);
+  shared_->outlier_detector().put_http_status(*endpoint_->shared, status, info_->policy.outlier,
+                                              info_->endpoints.size(), now_ms);
+}
+
+void ClusterRequest::report_connection(OutlierDetector::Result result, uint64_t now_ms) {
+  if (shared_ == nullptr || endpoint_ == nullptr) return;
+  if (result != OutlierDetector::Result::ConnectSuccess)
+    endpoint_->shared->rq_error.fetch_add(1, std::memory_order_relaxed);
+  shared_->outlier_detector().put_result(*endpoint_->shared, result, info_->policy.outlier,
+                                         info_->endpoints.size(), now_ms);
+}
+
+void ClusterRequest::finish() {
+  if (counted_active_) {
+    counted_active_ = false;
+    ClusterStats::dec(shared_->stats().upstream_rq_active);
+    ClusterStats::inc(shared_->stats().upstream_rq_completed);
+    endpoint_->shared->rq_active.fetch_sub(1, std::memory_order_relaxed);
+  }
+  if (holds_slot_) {
+    holds_slot_ = false;
+    shared_->circuit_breaker().release(ClusterCircuitBreaker::Resource::Requests);
+  }
+}
+
+}  // namespace torii::upstream

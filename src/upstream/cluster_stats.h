@@ -1,0 +1,60 @@
+// Per-cluster counters with Envoy's names (cluster.<name>.<stat> on /stats).
+// Shared by all workers of the process, like Envoy's cluster stats: relaxed
+// atomic adds, no locks. Gauges go up and down; counters only up.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace torii::upstream {
+
+#define TORII_CLUSTER_COUNTERS(X)      \
+  X(upstream_rq_total)                 \
+  X(upstream_rq_completed)             \
+  X(upstream_rq_2xx)                   \
+  X(upstream_rq_3xx)                   \
+  X(upstream_rq_4xx)                   \
+  X(upstream_rq_5xx)                   \
+  X(upstream_rq_pending_total)         \
+  X(upstream_rq_pending_overflow)      \
+  X(upstream_rq_pending_failure_eject) \
+  X(upstream_rq_retry)                 \
+  X(upstream_rq_retry_overflow)        \
+  X(upstream_rq_retry_success)         \
+  X(upstream_rq_timeout)               \
+  X(upstream_rq_per_try_timeout)       \
+  X(upstream_cx_total)                 \
+  X(upstream_cx_overflow)              \
+  X(upstream_cx_connect_fail)          \
+  X(upstream_cx_connect_timeout)       \
+  X(upstream_cx_max_requests)          \
+  X(upstream_cx_max_duration_reached)  \
+  X(upstream_cx_none_healthy)          \
+  X(lb_healthy_panic)
+
+#define TORII_CLUSTER_GAUGES(X) \
+  X(upstream_rq_active)         \
+  X(upstream_rq_pending_active) \
+  X(upstream_cx_active)
+
+struct ClusterStats {
+#define TORII_DECLARE_CLUSTER_STAT(name) std::atomic<uint64_t> name{0};
+  TORII_CLUSTER_COUNTERS(TORII_DECLARE_CLUSTER_STAT)
+  TORII_CLUSTER_GAUGES(TORII_DECLARE_CLUSTER_STAT)
+#undef TORII_DECLARE_CLUSTER_STAT
+
+  static void inc(std::atomic<uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
+  static void dec(std::atomic<uint64_t>& c) { c.fetch_sub(1, std::memory_order_relaxed); }
+  void count_response(int status) {
+    if (status >= 200 && status < 300)
+      inc(upstream_rq_2xx);
+    else if (status >= 300 && status < 400)
+      inc(upstream_rq_3xx);
+    else if (status >= 400 && status < 500)
+      inc(upstream_rq_4xx);
+    else if (status >= 500 && status < 600)
+      inc(upstream_rq_5xx);
+  }
+};
+
+}  // namespace torii::upstream
