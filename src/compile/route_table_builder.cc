@@ -57,7 +57,8 @@ std::shared_ptr<const router::RouteTable> build_route_table(const MergedListener
                                                             const VirtualServiceIndex& virtual_services,
                                                             const GatewayIdentity& identity,
                                                             ClusterBuilder& clusters,
-                                                            DiagnosticSink& diagnostics) {
+                                                            DiagnosticSink& diagnostics,
+                                                            const DelegationResult* delegation) {
   PendingTable pending;
   // A VS's routes depend only on (VS, Gateway port, Gateway): translate once.
   std::map<std::tuple<const config::VirtualService*, uint32_t, std::string>, std::vector<router::Route>>
@@ -80,6 +81,8 @@ std::shared_ptr<const router::RouteTable> build_route_table(const MergedListener
       auto it = translated.find(key);
       if (it == translated.end()) {
         RouteTranslationContext context{identity, server.gateway_name, server_port, clusters, diagnostics};
+        context.tls = server.server->port.protocol == "HTTPS";
+        context.origins = delegation != nullptr ? &delegation->origins : nullptr;
         it = translated.emplace(key, translate_virtual_service(*vs, context)).first;
       }
       for (const std::string& h : hosts) {

@@ -408,7 +408,7 @@ TEST_F(GoldenRouting, InvalidRegexDropsOnlyThatRoute) {
   EXPECT_TRUE(config::has_errors(c.result.diagnostics));
 }
 
-TEST_F(GoldenRouting, UnsupportedActionsAreSkippedButStillTruncate) {
+TEST_F(GoldenRouting, RedirectRuleWithoutMatchEndsTheVirtualService) {
   config::HTTPRoute redirect = rule({}, {});
   redirect.redirect = config::HTTPRedirect{};
   redirect.redirect->uri = "/new";
@@ -416,8 +416,7 @@ TEST_F(GoldenRouting, UnsupportedActionsAreSkippedButStillTruncate) {
      {rule({uri(prefix("/x"))}, {dest("other")}), redirect, rule({uri(prefix("/y"))}, {dest("other")})});
   Compiled c(r.set);
   EXPECT_EQ(c.cluster(Request("a.com", "/x")), kOther);
-  EXPECT_EQ(c.cluster(Request("a.com", "/y")), "404");  // after a match-less rule: dropped as istiod does
-  EXPECT_TRUE(c.has_diagnostic("spec.http[1].redirect: not supported yet")) << c.all_diagnostics();
+  EXPECT_EQ(c.cluster(Request("a.com", "/y")), "redirect");  // the rule after a match-less rule is dropped
 }
 
 TEST_F(GoldenRouting, RouteNamesCombineRuleAndMatchNames) {
