@@ -39,9 +39,10 @@ class PendingTable {
 // listener admitting the same host). Envoy would only ever use the first copy,
 // so later copies are dropped.
 void drop_duplicate_routes(std::vector<router::Route>& routes) {
-  std::set<std::tuple<std::string, int, int>> seen;
+  std::set<std::tuple<std::string, int, int, int>> seen;
   std::erase_if(routes, [&](const router::Route& r) {
-    return !seen.emplace(r.virtual_service, r.rule_index, r.match_index).second;
+    // Rules merged from one delegate share the root's rule index.
+    return !seen.emplace(r.virtual_service, r.rule_index, r.delegate_rule_index, r.match_index).second;
   });
 }
 
