@@ -1,6 +1,7 @@
 #include "admin/admin_pages.h"
 
 #include "admin/config_dump.h"
+#include "admin/explain_page.h"
 #include "proxy/stats.h"
 
 namespace torii::admin {
@@ -41,6 +42,9 @@ AdminServer::Handler make_admin_handler(const ConfigStateHolder& holder, const p
     if (request.path == "/config_dump") {
       return {200, "application/json", config_dump(holder.get()).dump(2) + "\n"};
     }
+    if (request.path == "/explain") {
+      return explain_page(holder.get(), request);
+    }
     if (request.path == "/stats") {
       return stats_page(holder.get(), server);
     }
@@ -48,7 +52,9 @@ AdminServer::Handler make_admin_handler(const ConfigStateHolder& holder, const p
       return {200, "text/plain",
               "torii admin\n  /ready        200 once config is loaded and listeners are bound\n"
               "  /config_dump  resources, rejected objects, compiled listeners/routes/clusters (JSON)\n"
-              "  /stats        counters\n"};
+              "  /stats        counters\n"
+              "  /explain      ?method=GET&url=http://host/path&header=Name:value[&format=text]:\n"
+              "                where that request would go with the config in force (JSON)\n"};
     }
     return {404, "text/plain", "no such admin page; see /\n"};
   };

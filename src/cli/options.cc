@@ -71,6 +71,8 @@ std::string usage() {
   return R"(usage:
   torii run --config PATH [--config PATH ...] [options]
   torii validate --config PATH [--config PATH ...] [options]
+  torii explain --config PATH [options] [--json] METHOD URL [-H 'Name: value' ...]
+                            where would this request go, and why (nothing is sent)
 
 Configuration:
   --config PATH             file or directory of multi-document YAML (repeatable)
@@ -100,7 +102,8 @@ HTTP behaviour and limits (Envoy's defaults unless noted):
 )";
 }
 
-bool parse_options(int argc, char** argv, int first, Options& o, std::string& error) {
+bool parse_options(int argc, char** argv, int first, Options& o, std::string& error,
+                   std::vector<std::string>* positional) {
   unsigned cores = std::thread::hardware_concurrency();
   o.server.workers = cores == 0 ? 1 : static_cast<int>(cores);
   for (int i = first; i < argc; ++i) {
@@ -181,6 +184,8 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
     } else if (flag == "--drain-timeout-s") {
       if (!uint_flag(3600, n)) return false;
       o.server.drain_timeout_ms = static_cast<uint32_t>(n * 1000);
+    } else if (positional != nullptr && !flag.starts_with("-")) {
+      positional->push_back(flag);
     } else {
       error = "unknown option '" + flag + "'";
       return false;
