@@ -228,6 +228,26 @@ TEST_F(GoldenActions, RemoveRunsBeforeSetAndAdd) {
   EXPECT_EQ(decide(c, Request("a.com", "/").header("x-a", "old")).request_header("x-a"), "new");
 }
 
+TEST_F(GoldenActions, HeaderOpsNeverChangeMessageFraming) {
+  config::HTTPRoute rule = testing::rule({}, {dest("httpbin")});
+  rule.headers =
+      headers({{"content-length", "0"}}, {{"transfer-encoding", "chunked"}}, {}, {}, {}, {"content-length"});
+  vs({rule});
+  Compiled c(r.set);
+  const router::Route* route = c.route(Request("a.com", "/"));
+  ASSERT_NE(route, nullptr);
+  http::HeaderMap request;
+  request.add("content-length", "5");
+  std::string target;
+  router::apply_request_actions(*route, route->action.pick(0), request, "/", target);
+  EXPECT_EQ(request.get_joined("content-length"), "5");
+  EXPECT_FALSE(request.has("transfer-encoding"));
+  http::HeaderMap response;
+  response.add("content-length", "12");
+  router::apply_response_actions(*route, &route->action.pick(0), response);
+  EXPECT_EQ(response.get_joined("content-length"), "12");
+}
+
 TEST_F(GoldenActions, AuthorityInHeadersIsAHostRewriteAndHostOpsAreDropped) {
   config::HTTPRoute rule = testing::rule({}, {dest("httpbin")});
   rule.headers = headers({{":authority", "set.example"}}, {{"host", "add.example"}}, {"host", ":path"});
