@@ -2,6 +2,7 @@
 
 #include "admin/clusters_page.h"
 #include "admin/config_dump.h"
+#include "admin/explain_page.h"
 #include "proxy/stats.h"
 
 namespace torii::admin {
@@ -46,6 +47,9 @@ AdminServer::Handler make_admin_handler(const ConfigStateHolder& holder, const p
     if (request.path == "/clusters") {
       return clusters_page(holder.get(), server.clusters(), request.query);
     }
+    if (request.path == "/explain") {
+      return explain_page(holder.get(), request);
+    }
     if (request.path == "/stats") {
       return stats_page(holder.get(), server);
     }
@@ -54,7 +58,9 @@ AdminServer::Handler make_admin_handler(const ConfigStateHolder& holder, const p
               "torii admin\n  /ready        200 once config is loaded and listeners are bound\n"
               "  /config_dump  resources, rejected objects, compiled listeners/routes/clusters (JSON)\n"
               "  /stats        counters\n"
-              "  /clusters     upstream endpoints: health, ejections, circuit breakers (?format=json)\n"};
+              "  /clusters     upstream endpoints: health, ejections, circuit breakers (?format=json)\n"
+              "  /explain      ?method=GET&url=http://host/path&header=Name:value[&format=text]:\n"
+              "                where that request would go with the config in force (JSON)\n"};
     }
     return {404, "text/plain", "no such admin page; see /\n"};
   };

@@ -46,6 +46,28 @@ json route_json(const router::Route& r) {
             {"clusters", clusters}};
   if (r.match_index >= 0) j["match_index"] = r.match_index;
   if (!r.name.empty()) j["name"] = r.name;
+  if (!r.delegate.empty()) {
+    j["delegate"] = r.delegate;
+    j["delegate_rule"] = r.delegate_rule_index;
+  }
+  if (r.redirect) {
+    j["redirect"] = {{"status", r.redirect->status},
+                     {"scheme", r.redirect->scheme},
+                     {"host", r.redirect->host},
+                     {"port", r.redirect->port},
+                     {"path", r.redirect->path}};
+    if (r.redirect->prefix_rewrite) j["redirect"]["prefix_rewrite"] = r.redirect->path_prefix;
+  }
+  if (r.direct_response) {
+    j["direct_response"] = {{"status", r.direct_response->status},
+                            {"body_bytes", r.direct_response->body.size()}};
+  }
+  if (r.action.path_rewrite.kind != router::PathRewrite::Kind::None) {
+    j["path_rewrite"] = {
+        {"kind", r.action.path_rewrite.kind == router::PathRewrite::Kind::Prefix ? "prefix" : "regex"},
+        {"replacement", r.action.path_rewrite.replacement}};
+  }
+  if (!r.action.headers.host_rewrite.empty()) j["host_rewrite"] = r.action.headers.host_rewrite;
   return j;
 }
 

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   std::string command = argv[1];
+  if (command == "explain") return explain_command(argc, argv, 2);
   if (command != "run" && command != "validate") {
     std::fprintf(stderr, "torii: unknown command '%s'\n\n%s", command.c_str(), usage().c_str());
     return 2;

@@ -11,4 +11,10 @@ int run_command(const Options& options);
 // `file:line: Kind namespace/name: field.path: message`; exit 1 on errors.
 int validate_command(const Options& options);
 
+// `torii explain [--json] METHOD URL [-H 'Name: value' ...]` plus the run
+// options: loads and compiles like validate, then prints which listener,
+// server, virtual host and route the request would take and what would
+// happen to it (explain/explain.h). argv[first..] are the arguments.
+int explain_command(int argc, char** argv, int first);
+
 }  // namespace torii::cli

@@ -72,6 +72,8 @@ std::string usage() {
   return R"(usage:
   torii run --config PATH [--config PATH ...] [options]
   torii validate --config PATH [--config PATH ...] [options]
+  torii explain --config PATH [options] [--json] METHOD URL [-H 'Name: value' ...]
+                            where would this request go, and why (nothing is sent)
 
 Configuration:
   --config PATH             file or directory of multi-document YAML (repeatable)
@@ -109,7 +111,8 @@ DNS (ServiceEntry resolution DNS / DNS_ROUND_ROBIN):
 )";
 }
 
-bool parse_options(int argc, char** argv, int first, Options& o, std::string& error) {
+bool parse_options(int argc, char** argv, int first, Options& o, std::string& error,
+                   std::vector<std::string>* positional) {
   unsigned cores = std::thread::hardware_concurrency();
   o.server.workers = cores == 0 ? 1 : static_cast<int>(cores);
   for (int i = first; i < argc; ++i) {
@@ -212,6 +215,8 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
     } else if (flag == "--dns-grace-s") {
       if (!uint_flag(86400 * 7, n)) return false;
       o.dns_refresh.grace_ms = static_cast<uint32_t>(n * 1000);
+    } else if (positional != nullptr && !flag.starts_with("-")) {
+      positional->push_back(flag);
     } else {
       error = "unknown option '" + flag + "'";
       return false;

@@ -1,4 +1,4 @@
-// Command-line options of `torii run` / `torii validate` (a contract other
+// Command-line options of `torii run` / `torii validate` / `torii explain` (a contract other
 // issues and the acceptance checks rely on: keep the flag names).
 #pragma once
 
@@ -27,7 +27,10 @@ struct Options {
 };
 
 // Parses argv[first..] into `options`; on error returns false with `error` set.
-bool parse_options(int argc, char** argv, int first, Options& options, std::string& error);
+// With `positional`, arguments that are not flags are collected there (the
+// METHOD and URL of `torii explain`) instead of being errors.
+bool parse_options(int argc, char** argv, int first, Options& options, std::string& error,
+                   std::vector<std::string>* positional = nullptr);
 
 // The help text, listing every flag with its default.
 std::string usage();

@@ -10,6 +10,7 @@
 #include "compile/compiler.h"
 
 #include "compile/cluster_builder.h"
+#include "compile/delegation.h"
 #include "compile/destination_rule_lookup.h"
 #include "compile/diagnostic_sink.h"
 #include "compile/endpoint_discovery.h"
@@ -43,7 +44,11 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
   std::vector<const config::Gateway*> gateways = select_gateways(resources, identity);
   std::vector<MergedListener> listeners = merge_gateways(gateways, identity, diagnostics);
 
-  const VirtualServiceIndex virtual_services(resources.virtual_services, identity.namespace_);
+  // Delegates are merged into their roots first, as istiod does when it
+  // builds its VirtualService index.
+  const DelegationResult delegation =
+      merge_delegates(resources.virtual_services, identity.domain_suffix, diagnostics);
+  const VirtualServiceIndex virtual_services(delegation.virtual_services, identity.namespace_);
   const ServiceRegistry registry(resources, identity);
   const DestinationRuleIndex destination_rules(resources.destination_rules, identity, diagnostics);
   EndpointDiscovery endpoints(resources, diagnostics, dns);
@@ -67,11 +72,12 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
         alone.servers = {server};
         listener.tls_chains.push_back(
             TlsChain{sni_names(server), std::move(context),
-                     build_route_table(alone, virtual_services, identity, clusters, diagnostics),
+                     build_route_table(alone, virtual_services, identity, clusters, diagnostics, &delegation),
                      server_info(server)});
       }
     } else {
-      listener.routes = build_route_table(merged, virtual_services, identity, clusters, diagnostics);
+      listener.routes =
+          build_route_table(merged, virtual_services, identity, clusters, diagnostics, &delegation);
     }
     snapshot->listeners.push_back(std::move(listener));
   }

@@ -39,9 +39,10 @@ class PendingTable {
 // listener admitting the same host). Envoy would only ever use the first copy,
 // so later copies are dropped.
 void drop_duplicate_routes(std::vector<router::Route>& routes) {
-  std::set<std::tuple<std::string, int, int>> seen;
+  std::set<std::tuple<std::string, int, int, int>> seen;
   std::erase_if(routes, [&](const router::Route& r) {
-    return !seen.emplace(r.virtual_service, r.rule_index, r.match_index).second;
+    // Rules merged from one delegate share the root's rule index.
+    return !seen.emplace(r.virtual_service, r.rule_index, r.delegate_rule_index, r.match_index).second;
   });
 }
 
@@ -57,7 +58,8 @@ std::shared_ptr<const router::RouteTable> build_route_table(const MergedListener
                                                             const VirtualServiceIndex& virtual_services,
                                                             const GatewayIdentity& identity,
                                                             ClusterBuilder& clusters,
-                                                            DiagnosticSink& diagnostics) {
+                                                            DiagnosticSink& diagnostics,
+                                                            const DelegationResult* delegation) {
   PendingTable pending;
   // A VS's routes depend only on (VS, Gateway port, Gateway): translate once.
   std::map<std::tuple<const config::VirtualService*, uint32_t, std::string>, std::vector<router::Route>>
@@ -80,6 +82,8 @@ std::shared_ptr<const router::RouteTable> build_route_table(const MergedListener
       auto it = translated.find(key);
       if (it == translated.end()) {
         RouteTranslationContext context{identity, server.gateway_name, server_port, clusters, diagnostics};
+        context.tls = server.server->port.protocol == "HTTPS";
+        context.origins = delegation != nullptr ? &delegation->origins : nullptr;
         it = translated.emplace(key, translate_virtual_service(*vs, context)).first;
       }
       for (const std::string& h : hosts) {

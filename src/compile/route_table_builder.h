@@ -18,6 +18,7 @@
 
 #include "compile/cluster_builder.h"
 #include "compile/compiler.h"
+#include "compile/delegation.h"
 #include "compile/diagnostic_sink.h"
 #include "compile/gateway_merge.h"
 #include "compile/vs_ordering.h"
@@ -29,6 +30,7 @@ std::shared_ptr<const router::RouteTable> build_route_table(const MergedListener
                                                             const VirtualServiceIndex& virtual_services,
                                                             const GatewayIdentity& identity,
                                                             ClusterBuilder& clusters,
-                                                            DiagnosticSink& diagnostics);
+                                                            DiagnosticSink& diagnostics,
+                                                            const DelegationResult* delegation = nullptr);
 
 }  // namespace torii::compile

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "compile/action_translation.h"
 #include "compile/labels.h"
 #include "compile/match_translation.h"
 #include "compile/name_resolution.h"
@@ -41,35 +42,36 @@ void warn_ignored_fields(const config::HTTPRoute& rule, const config::VirtualSer
   auto warn = [&](const std::string& sub_field) {
     diagnostics.warning(kKind, vs.meta, field + "." + sub_field, "not supported yet; ignored", &rule.source);
   };
-  if (rule.rewrite) warn("rewrite");
   if (rule.timeout_ms > 0) warn("timeout");  // 0 = disabled, which is what happens anyway
   if (rule.retries) warn("retries");
-  if (rule.headers) warn("headers");
   if (rule.has_fault) warn("fault");
-  for (size_t i = 0; i < rule.route.size(); ++i) {
-    if (rule.route[i].headers) warn("route[" + std::to_string(i) + "].headers");
-  }
 }
 
-// The weighted clusters of a `route` action, or nullopt (with an error) when
-// the rule cannot be routed.
-std::optional<router::RouteAction> translate_action(const config::HTTPRoute& rule,
-                                                    const config::VirtualService& vs,
-                                                    const std::string& field,
-                                                    const RouteTranslationContext& context) {
+// The weighted clusters of a `route` action with their header operations,
+// or nullopt (with an error) when the rule cannot be routed.
+std::optional<router::RouteAction> translate_destinations(const config::HTTPRoute& rule,
+                                                          const config::VirtualService& vs,
+                                                          const std::string& field,
+                                                          const RouteTranslationContext& context) {
   if (rule.route.empty()) {
     context.diagnostics.error(kKind, vs.meta, field + ".route", "rule has no destination; rule dropped",
                               &rule.source);
     return std::nullopt;
   }
   router::RouteAction action;
+  action.headers = translate_rule_headers(rule);
+  std::optional<router::PathRewrite> rewrite = translate_rewrite(rule, vs, field, context.diagnostics);
+  if (!rewrite) return std::nullopt;
+  action.path_rewrite = std::move(*rewrite);
+
+  const bool single = rule.route.size() == 1;
   for (size_t i = 0; i < rule.route.size(); ++i) {
     const config::HTTPRouteDestination& destination = rule.route[i];
     // Weights are relative (no sum-to-100 rule since istio/istio#39544). A
     // single destination gets everything whatever its weight; with several,
     // weight-0 destinations get nothing and are left out.
     uint32_t weight = 1;
-    if (rule.route.size() > 1) {
+    if (!single) {
       if (destination.weight <= 0) continue;
       weight = static_cast<uint32_t>(destination.weight);
     }
@@ -82,6 +84,21 @@ std::optional<router::RouteAction> translate_action(const config::HTTPRoute& rul
                                   &rule.source);
     }
     resolved.cluster.weight = weight;
+    if (destination.headers) {
+      router::HeaderMutations ops = translate_headers(*destination.headers);
+      if (single) {
+        // istiod processDestination: one Envoy header list, the rule's
+        // operations then the destination's (so a destination `set` beats a
+        // rule `add`); the destination's authority only if the rule has none.
+        action.headers.request.append(ops.request);
+        action.headers.response.append(ops.response);
+        if (action.headers.host_rewrite.empty()) action.headers.host_rewrite = ops.host_rewrite;
+      } else {
+        // istiod processWeightedDestination: per weighted cluster; Envoy
+        // applies it before the route's own operations.
+        resolved.cluster.headers = std::move(ops);
+      }
+    }
     action.total_weight += weight;
     action.clusters.push_back(std::move(resolved.cluster));
   }
@@ -93,6 +110,32 @@ std::optional<router::RouteAction> translate_action(const config::HTTPRoute& rul
   return action;
 }
 
+// The route template of a rule (everything but the match), or nullopt when
+// the rule cannot be served.
+std::optional<router::Route> translate_rule(const config::HTTPRoute& rule, const config::VirtualService& vs,
+                                            const std::string& field,
+                                            const RouteTranslationContext& context) {
+  router::Route route;
+  if (rule.redirect) {
+    std::optional<router::RedirectAction> redirect =
+        translate_redirect(rule, vs, field, context.server_port, context.tls, context.diagnostics);
+    if (!redirect) return std::nullopt;
+    route.redirect = std::make_shared<const router::RedirectAction>(std::move(*redirect));
+    route.action.headers = translate_rule_headers(rule);
+    return route;
+  }
+  if (rule.direct_response) {
+    route.direct_response = std::make_shared<const router::DirectResponseAction>(
+        translate_direct_response(*rule.direct_response));
+    route.action.headers = translate_rule_headers(rule);
+    return route;
+  }
+  std::optional<router::RouteAction> action = translate_destinations(rule, vs, field, context);
+  if (!action) return std::nullopt;
+  route.action = std::move(*action);
+  return route;
+}
+
 }  // namespace
 
 std::vector<router::Route> translate_virtual_service(const config::VirtualService& vs,
@@ -102,24 +145,24 @@ std::vector<router::Route> translate_virtual_service(const config::VirtualServic
 
   for (size_t r = 0; r < vs.http.size(); ++r) {
     const config::HTTPRoute& rule = vs.http[r];
-    const std::string rule_field = "spec.http[" + std::to_string(r) + "]";
-
-    // Actions of other issues: the rule is not served, but it still counts
-    // for the catch-all truncation below, so adding support later does not
-    // change which rules of the VS are reachable.
-    const char* unsupported = rule.redirect          ? "redirect"
-                              : rule.direct_response ? "directResponse"
-                              : rule.delegate        ? "delegate"
-                                                     : nullptr;
-    if (unsupported != nullptr) {
-      context.diagnostics.warning(kKind, vs.meta, rule_field + "." + unsupported,
-                                  "not supported yet; rule skipped", &rule.source);
-    } else {
-      warn_ignored_fields(rule, vs, rule_field, context.diagnostics);
+    const RuleOrigin* origin = nullptr;
+    if (context.origins != nullptr) {
+      auto it = context.origins->find(&rule);
+      if (it != context.origins->end()) origin = &it->second;
     }
+    // Diagnostics name the rule as written: the root's, or the delegate's.
+    std::string rule_field = "spec.http[" + std::to_string(origin ? origin->root_rule_index : r) + "]";
+    if (origin != nullptr && !origin->delegate.empty()) {
+      rule_field += " (delegate " + origin->delegate + " spec.http[" +
+                    std::to_string(origin->delegate_rule_index) + "])";
+    }
+    // A root rule whose delegate could not be merged (compile/delegation.h
+    // reported why): istiod drops it before translation.
+    if (rule.delegate) continue;
+    warn_ignored_fields(rule, vs, rule_field, context.diagnostics);
 
     // All match blocks of a rule share its action; built on first use.
-    std::optional<router::RouteAction> action;
+    std::optional<router::Route> route_template;
     bool action_built = false;
 
     // A rule without match is a catch-all: nothing after it is reachable.
@@ -133,18 +176,23 @@ std::vector<router::Route> translate_virtual_service(const config::VirtualServic
       std::optional<router::RouteMatch> route_match = translate_match(match, vs, field, context.diagnostics);
       if (!route_match) continue;
       bool is_catch_all = route_match->is_catch_all();
-      if (unsupported == nullptr && !action_built) {
-        action = translate_action(rule, vs, rule_field, context);
+      if (!action_built) {
+        route_template = translate_rule(rule, vs, rule_field, context);
         action_built = true;
       }
-      if (action) {
-        router::Route route;
+      // A rule that cannot be served (no destination, unsupported redirect
+      // code) still counts for the catch-all truncation below, as in istiod.
+      if (route_template) {
+        router::Route route = *route_template;
         route.match = std::move(*route_match);
-        route.action = *action;
         route.virtual_service = vs_name;
-        route.rule_index = static_cast<int>(r);
+        route.rule_index = origin ? origin->root_rule_index : static_cast<int>(r);
         route.match_index = match == nullptr ? -1 : static_cast<int>(m);
         route.name = route_name(rule, match);
+        if (origin != nullptr) {
+          route.delegate = origin->delegate;
+          route.delegate_rule_index = origin->delegate_rule_index;
+        }
         routes.push_back(std::move(route));
       }
       if (is_catch_all) {

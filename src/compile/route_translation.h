@@ -9,6 +9,9 @@
 // sourceNamespace do not fit this gateway process, is skipped. Translation of
 // the VS stops after a catch-all route or a rule without match: later rules
 // of that VS are unreachable in Envoy, and istiod drops them.
+//
+// Actions: weighted destinations with their header operations, rewrite,
+// redirect and directResponse (compile/action_translation.h).
 #pragma once
 
 #include <cstdint>
@@ -17,6 +20,7 @@
 
 #include "compile/cluster_builder.h"
 #include "compile/compiler.h"
+#include "compile/delegation.h"
 #include "compile/diagnostic_sink.h"
 #include "config/resources.h"
 #include "router/route_table.h"
@@ -29,6 +33,9 @@ struct RouteTranslationContext {
   uint32_t server_port;        // the server's Gateway port.number
   ClusterBuilder& clusters;
   DiagnosticSink& diagnostics;
+  bool tls = false;  // the server terminates TLS (redirect port defaults)
+  // Origins of rules merged from delegates (compile/delegation.h); may be null.
+  const std::unordered_map<const config::HTTPRoute*, RuleOrigin>* origins = nullptr;
 };
 
 std::vector<router::Route> translate_virtual_service(const config::VirtualService& vs,

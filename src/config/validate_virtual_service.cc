@@ -101,6 +101,9 @@ void check_header_operations(Report& r, const std::string& field, const HeaderOp
       r.error(f, "invalid header " + quote(name) + ": cannot set Host header");
     } else if (name.starts_with(":")) {
       r.error(f, "invalid header " + quote(name) + ": header cannot have \":\" prefix");
+    } else {
+      // istiod ValidateHTTPHeaderOperationName: ^[-_A-Za-z0-9]+$
+      check_header_name(r, f, name);
     }
   };
   for (const auto& [name, value] : ops.set) {

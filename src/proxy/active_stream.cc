@@ -7,8 +7,10 @@
 #include "proxy/downstream_connection.h"
 #include "proxy/header_mutation.h"
 #include "proxy/request_id.h"
+#include "proxy/route_reply.h"
 #include "proxy/upstream_request.h"
 #include "proxy/worker.h"
+#include "router/request_actions.h"
 #include "router/route_table.h"
 
 namespace torii::proxy {
@@ -126,7 +128,20 @@ void ActiveStream::route() {
     send_local_reply(LocalReply{404, {}, {}});
     return;
   }
+  route_ = route;
+  if (route->redirect || route->direct_response) {
+    // VirtualService redirect / directResponse: answered by the gateway.
+    const std::string* proto = head_.headers.get("x-forwarded-proto");
+    RouteReplyRequest request{view.scheme, view.authority, proto != nullptr ? *proto : view.scheme,
+                              path_and_query};
+    LocalReply reply;
+    std::string location;
+    route_reply(*route, request, reply, location);
+    send_local_reply(reply);
+    return;
+  }
   const router::WeightedCluster& chosen = route->action.pick(worker_.clusters().random().next());
+  chosen_ = &chosen;
   if (chosen.cluster == nullptr) {
     WorkerStats::inc(stats.no_cluster);
     send_local_reply(LocalReply{503, {}, {}});
@@ -136,6 +151,12 @@ void ActiveStream::route() {
     WorkerStats::inc(stats.no_healthy_upstream);
     send_local_reply(LocalReply{503, kNoHealthyUpstream, {}});
     return;
+  }
+  // Route header operations and rewrites (Envoy finalizeRequestHeaders).
+  std::string rewritten;
+  if (router::apply_request_actions(*route, chosen, head_.headers, path_and_query, rewritten)) {
+    upstream_target_ = std::move(rewritten);
+    path_and_query = upstream_target_;
   }
   UpstreamRequestHead upstream_head;
   upstream_head.method = head_.method;
@@ -160,6 +181,8 @@ void ActiveStream::send_local_reply(const LocalReply& reply) {
   context.close_connection = close;
   context.keep_alive_http10 = head_.http10() && !close;
   context.head_request = head_request_;
+  context.route = route_;
+  context.cluster = chosen_;
   write_local_reply(downstream_.output(), reply, context);
   worker_.mutable_stats().count_response(reply.status);
   response_started_ = true;
@@ -215,6 +238,7 @@ void ActiveStream::on_upstream_headers(http::ResponseHead& head, uint64_t servic
   info.chunked = rechunk_response_;
   info.close_connection = close;
   info.keep_alive_http10 = head_.http10() && !close;
+  if (route_ != nullptr) router::apply_response_actions(*route_, chosen_, head.headers);
   mutate_response_headers(head.headers, info);
   http::write_response_head(downstream_.output(), status, head.headers);
   worker_.mutable_stats().count_response(status);

@@ -16,6 +16,7 @@
 #include "http/request_target.h"
 #include "net/event_loop.h"
 #include "proxy/local_reply.h"
+#include "router/route_table.h"
 
 namespace torii::proxy {
 
@@ -75,6 +76,10 @@ class ActiveStream final : public net::Deferrable {
   http::RequestTarget target_;   // views into head_.target
   std::string upstream_target_;  // origin-form target for the upstream request line
   std::unique_ptr<UpstreamRequest> upstream_;
+  // The matched route and destination (their response header operations
+  // apply to the response); point into snapshot_.
+  const router::Route* route_ = nullptr;
+  const router::WeightedCluster* chosen_ = nullptr;
 
   bool head_request_ = false;
   bool expect_continue_ = false;

@@ -4,6 +4,7 @@
 
 #include "http/header_map.h"
 #include "http/http1_serializer.h"
+#include "router/request_actions.h"
 
 namespace torii::proxy {
 
@@ -15,6 +16,12 @@ void write_local_reply(net::Buffer& out, const LocalReply& reply, const LocalRep
   if (!reply.body.empty()) headers.add("content-type", "text/plain");
   headers.add("date", context.date);
   headers.add("server", context.server);
+  if (context.route != nullptr) {
+    router::apply_response_actions(*context.route, context.cluster, headers);
+    // Framing and the server header stay the gateway's.
+    headers.set("content-length", std::to_string(reply.body.size()));
+    headers.set("server", context.server);
+  }
   if (context.close_connection) {
     headers.add("connection", "close");
   } else if (context.keep_alive_http10) {

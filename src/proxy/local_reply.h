@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "net/buffer.h"
+#include "router/route_table.h"
 
 namespace torii::proxy {
 
@@ -36,6 +37,11 @@ struct LocalReplyContext {
   bool close_connection = false;   // adds `connection: close`
   bool keep_alive_http10 = false;  // adds `connection: keep-alive`
   bool head_request = false;       // headers only, no body bytes
+  // The matched route, if any: its response header operations apply to the
+  // replies the router makes for it (redirect, direct response, 503 ...),
+  // as Envoy's router applies finalizeResponseHeaders to its local replies.
+  const router::Route* route = nullptr;
+  const router::WeightedCluster* cluster = nullptr;
 };
 
 void write_local_reply(net::Buffer& out, const LocalReply& reply, const LocalReplyContext& context);

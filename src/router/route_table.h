@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "http/header_map.h"
+#include "router/route_action.h"
 #include "router/route_match.h"
 #include "upstream/cluster_info.h"
 
@@ -31,11 +32,18 @@ struct WeightedCluster {
   std::string name;                                // outbound|port|subset|host
   const upstream::ClusterInfo* cluster = nullptr;  // nullptr => 503 NC at request time
   uint32_t weight = 1;
+  // Destination-level `headers` (§3.11). Empty for a single destination:
+  // istiod folds those into the rule's list (RouteAction::headers).
+  HeaderMutations headers;
 };
 
 struct RouteAction {
   std::vector<WeightedCluster> clusters;  // never empty for a route action
   uint64_t total_weight = 0;
+  // Rule-level header operations and host rewrite, applied after the chosen
+  // destination's (Envoy WeightedClusterEntry::finalizeRequestHeaders).
+  HeaderMutations headers;
+  PathRewrite path_rewrite;  // rewrite.uri / rewrite.uriRegexRewrite
   // Picks a cluster by relative weight; `random` is any uniformly random value.
   const WeightedCluster& pick(uint64_t random) const;
 };
@@ -43,12 +51,18 @@ struct RouteAction {
 // One Envoy route: one match block of one VirtualService rule.
 struct Route {
   RouteMatch match;
-  RouteAction action;
+  RouteAction action;  // no clusters when redirect or direct_response is set
+  std::shared_ptr<const RedirectAction> redirect;
+  std::shared_ptr<const DirectResponseAction> direct_response;
   // For /config_dump, logs and `torii explain`.
   std::string virtual_service;  // namespace/name
   int rule_index = 0;           // index in spec.http
   int match_index = -1;         // index in match[]; -1 for a rule without match
   std::string name;             // rule name (and ".match name"), may be empty
+  // A rule merged in from a delegate VirtualService (§3.12): the delegate
+  // (namespace/name) and its rule index; rule_index is then the root's rule.
+  std::string delegate;
+  int delegate_rule_index = -1;
 };
 
 struct VirtualHost {

@@ -189,18 +189,19 @@ TEST(Compiler, DiagnosticsAreReportedOnce) {
   // itself appears once, one about each (different) cluster once per cluster.
   Resources r;
   r.gateway("istio-system", "gw", {server(80, {"*"}), server(81, {"*"})});
-  config::HTTPRoute with_rewrite = rule({}, {dest("missing")});
-  with_rewrite.rewrite = config::HTTPRewrite{"/v2", "", std::nullopt};
-  r.virtual_service("default", "vs", {"a.com"}, {"istio-system/gw"}, {with_rewrite});
+  config::HTTPMatchRequest literal_method;  // warned about: matched as a literal header
+  literal_method.headers["method"] = exact("GET");
+  r.virtual_service("default", "vs", {"a.com"}, {"istio-system/gw"},
+                    {rule({literal_method}, {dest("missing")})});
   Compiled c(r.set);
   EXPECT_EQ(c.snapshot().listeners.size(), 2u);
-  int rewrite = 0;
+  int header_key = 0;
   int destination = 0;
   for (const auto& d : c.result.diagnostics) {
-    rewrite += d.field == "spec.http[0].rewrite";
+    header_key += d.field == "spec.http[0].match[0].headers.method";
     destination += d.field == "spec.http[0].route[0].destination";
   }
-  EXPECT_EQ(rewrite, 1);
+  EXPECT_EQ(header_key, 1);
   EXPECT_EQ(destination, 2);  // outbound|80||missing... and outbound|81||missing...
 }
 

@@ -386,6 +386,31 @@ TEST_F(GoldenRouting, MatchGatewaysOverrideSourceLabels) {
   EXPECT_EQ(c.cluster(Request("a.com", "/wrong-ns")), kHttpbin);
 }
 
+TEST_F(GoldenRouting, SourceLabelsAndNamespaceAreThisGatewaysOwn) {
+  // --labels / --namespace: the identity the config-time conditions compare with.
+  Resources r2;
+  r2.gateway("egress", "egress-gw", {server(80, {"*"})}, {{"istio", "egressgateway"}});
+  r2.service("default", "httpbin", {service_port("http", 8000, 80)}, Labels{{"app", "httpbin"}});
+  r2.service("default", "other", {service_port("http", 8000, 80)}, Labels{{"app", "other"}});
+  config::HTTPMatchRequest egress = uri(prefix("/e"));
+  egress.source_labels = {{"istio", "egressgateway"}};
+  egress.source_namespace = "egress";
+  config::HTTPMatchRequest ingress = uri(prefix("/i"));
+  ingress.source_labels = {{"istio", "ingressgateway"}};
+  r2.virtual_service(
+      "default", "vs", {"a.com"}, {"egress/egress-gw"},
+      {rule({egress}, {dest("other")}), rule({ingress}, {dest("other")}), rule({}, {dest("httpbin")})});
+  GatewayIdentity identity;
+  identity.namespace_ = "egress";
+  identity.labels = {{"istio", "egressgateway"}, {"app", "egress"}};
+  Compiled c(r2.set, identity);
+  EXPECT_EQ(c.cluster(Request("a.com", "/e")), kOther);
+  EXPECT_EQ(c.cluster(Request("a.com", "/i")), kHttpbin);
+  identity.namespace_ = "elsewhere";  // sourceNamespace no longer fits
+  Compiled moved(r2.set, identity);
+  EXPECT_EQ(moved.cluster(Request("a.com", "/e")), kHttpbin);
+}
+
 TEST_F(GoldenRouting, VirtualServiceAttachedOnlyThroughMatchGateways) {
   // Top-level gateways name another gateway; a match lists ours: the VS
   // attaches, and only blocks that apply here (and rules without match) count.
@@ -408,7 +433,7 @@ TEST_F(GoldenRouting, InvalidRegexDropsOnlyThatRoute) {
   EXPECT_TRUE(config::has_errors(c.result.diagnostics));
 }
 
-TEST_F(GoldenRouting, UnsupportedActionsAreSkippedButStillTruncate) {
+TEST_F(GoldenRouting, RedirectRuleWithoutMatchEndsTheVirtualService) {
   config::HTTPRoute redirect = rule({}, {});
   redirect.redirect = config::HTTPRedirect{};
   redirect.redirect->uri = "/new";
@@ -416,8 +441,7 @@ TEST_F(GoldenRouting, UnsupportedActionsAreSkippedButStillTruncate) {
      {rule({uri(prefix("/x"))}, {dest("other")}), redirect, rule({uri(prefix("/y"))}, {dest("other")})});
   Compiled c(r.set);
   EXPECT_EQ(c.cluster(Request("a.com", "/x")), kOther);
-  EXPECT_EQ(c.cluster(Request("a.com", "/y")), "404");  // after a match-less rule: dropped as istiod does
-  EXPECT_TRUE(c.has_diagnostic("spec.http[1].redirect: not supported yet")) << c.all_diagnostics();
+  EXPECT_EQ(c.cluster(Request("a.com", "/y")), "redirect");  // the rule after a match-less rule is dropped
 }
 
 TEST_F(GoldenRouting, RouteNamesCombineRuleAndMatchNames) {

@@ -235,7 +235,10 @@ struct Compiled {
   std::string cluster(const Request& request, uint64_t random = 0,
                       const std::string& listener_name = "0.0.0.0_80") const {
     const router::Route* r = route(request, listener_name);
-    return r == nullptr ? "404" : r->action.pick(random).name;
+    if (r == nullptr) return "404";
+    if (r->redirect) return "redirect";
+    if (r->direct_response) return "direct_response";
+    return r->action.pick(random).name;
   }
 
   bool has_diagnostic(const std::string& needle) const {

@@ -315,6 +315,16 @@ TEST(ValidateVirtualServiceTest, HeaderOperations) {
   EXPECT_TRUE(
       has_error(http("- route: [{destination: {host: a}, headers: {response: {remove: [\":status\"]}}}]\n"),
                 "spec.http[0].route[0].headers.response.remove[0]", "header cannot have \":\" prefix"));
+  EXPECT_TRUE(has_error(rule("headers: {request: {add: {\"x a\": v}}}\n"),
+                        "spec.http[0].headers.request.add[x a]",
+                        "header name x a is not a valid header name"));
+  EXPECT_TRUE(has_error(rule("headers: {response: {remove: [\"x/y\"]}}\n"),
+                        "spec.http[0].headers.response.remove[0]",
+                        "header name x/y is not a valid header name"));
+  EXPECT_TRUE(
+      has_error(http("- route: [{destination: {host: a}, headers: {request: {set: {\"x@y\": v}}}}]\n"),
+                "spec.http[0].route[0].headers.request.set[x@y]", "is not a valid header name"));
+  EXPECT_TRUE(no_errors(rule("headers: {request: {set: {X-Ok_1: v, host: b.com}, remove: [x-gone]}}\n")));
 }
 
 TEST(ValidateVirtualServiceTest, Retries) {

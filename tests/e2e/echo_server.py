@@ -4,7 +4,7 @@
 Runs as its own process (so the tests' client threads and this server do not
 share one GIL) and answers every method on every path with a JSON document:
 
-    {"name": <--name>, "method": ..., "path": ..., "http_version": ...,
+    {"name": <--name>, "method": ..., "path": ..., "request_line": ..., "http_version": ...,
      "headers": [[name, value], ...], "body_length": N, "body_crc32": C,
      "chunked": bool, "server_port": P}
 
@@ -117,6 +117,9 @@ class EchoHandler(BaseHTTPRequestHandler):
             "name": self.server.echo_name,
             "method": self.command,
             "path": self.path,
+            # http.server turns a leading "//" of the path into "/"; the raw
+            # request line shows what was really sent.
+            "request_line": self.requestline,
             "http_version": self.request_version,
             "headers": [[k, v] for k, v in self.headers.items()],
             "body_length": length,

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import requests
 
 import harness
 
@@ -181,3 +182,17 @@ def test_relative_certificate_paths_are_read_from_the_manifest_directory(pki, ec
     port = harness.free_port()
     t = torii(config_paths=[config], port_map={80: harness.free_port(), 443: port})
     assert curl(port, "api.example.test", "/e/x", pki)[:2] == (0, "200")
+
+
+def test_explain_follows_the_sni_to_the_servers_routes(https_gw, pki):
+    t = https_gw()
+
+    def explain(url):
+        r = requests.get(t.admin + "/explain", params={"method": "GET", "url": url}, timeout=5)
+        assert r.status_code == 200, r.text
+        return r.json()
+    e = explain("https://other.example.test:443/e/x")
+    assert e["result"]["reason"].startswith("forwarded upstream"), e["result"]
+    assert e["listener"]["route_config"] == "https.443.https-other.gw.istio-system"
+    assert explain("https://other.example.test:443/x")["result"]["status"] == 404
+    assert "handshake would be refused" in explain("https://nobody.example.test:443/x")["result"]["reason"]
