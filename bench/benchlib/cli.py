@@ -36,7 +36,8 @@ def parse_args(argv):
     p.add_argument("--rate-clients", type=int, default=50, help="latency: h2load connections sharing --rate")
     p.add_argument("--idle-connections", type=int, default=1000, help="idle: keep-alive connections held")
     p.add_argument("--scale-objects", type=int, default=10000, help="scale: N hosts / routes / services")
-    p.add_argument("--changes", type=int, default=100, help="scale and reload: config changes")
+    p.add_argument("--scale-changes", type=int, default=100, help="scale: config changes timed")
+    p.add_argument("--reload-changes", type=int, default=100, help="reload: config changes under load")
     p.add_argument("--reload-interval", type=float, default=0.3, help="reload: seconds between changes")
     p.add_argument("--reload-rate", type=int, default=1000, help="reload: h2load request rate (req/s)")
     p.add_argument("--max-others", type=float, default=10.0,

@@ -4,7 +4,7 @@ For each proxy in turn: h2load --h1 at a fixed rate (its connections are kept
 alive) plus KeepAliveLoad (50 keep-alive HTTP/1.1 connections, each sending a
 request every 100 ms, so they sit idle between requests as real clients' pooled
 connections do: that is where reloads bite). Meanwhile the config changes
-`--changes` times, `--reload-interval` s apart (see servers.py for how each
+`--reload-changes` times, `--reload-interval` s apart (see servers.py for how each
 proxy is reloaded and what changes). Afterwards the harness checks the last
 change is in force (nginx/HAProxy: the response header x-bench-reload; Torii:
 its route in /config_dump), so a proxy that ignored the reloads cannot look
@@ -30,7 +30,7 @@ def run_part(run, proxies):
     if run.quick:
         changes, interval, ka_conns, rate, h2_clients = 5, 0.2, 10, 200, 5
     else:
-        changes, interval, ka_conns, rate, h2_clients = a.changes, a.reload_interval, 50, a.reload_rate, 10
+        changes, interval, ka_conns, rate, h2_clients = a.reload_changes, a.reload_interval, 50, a.reload_rate, 10
     per_client = max(1, rate // h2_clients)
     seconds = int(changes * interval + 3)
     out = {"params": {"changes": changes, "interval_s": interval, "keepalive_connections": ka_conns,

@@ -26,7 +26,7 @@ from .run import summarize_runs
 def run_part(run, _proxies):
     a = run.args
     n = 200 if run.quick else a.scale_objects
-    changes = 5 if run.quick else a.changes
+    changes = 5 if run.quick else a.scale_changes
     rounds, duration = (1, 1) if run.quick else (a.rounds, a.duration)
     run.start_upstream()
     cases = {}

@@ -139,7 +139,7 @@ daemon off;
 pid {t}/{p}.pid;
 error_log {logs}/{p}-error.log warn;
 worker_rlimit_nofile 20000;
-events {{ worker_connections 16384; }}
+events {{ worker_connections 4096; }}
 http {{
   access_log off;
   keepalive_requests 100000000;
