@@ -12,6 +12,9 @@ packages=(
   # real upstreams and clients for end-to-end tests and the example
   python3 python3-pytest python3-requests python3-httpbin gunicorn curl
   procps iproute2 dnsmasq-base
+  # bench/compare's upstream and load generators, for its smoke test
+  # (tests/e2e/test_bench_smoke.py); bench/compare installs haproxy itself
+  nginx-light wrk nghttp2-client
 )
 
 missing=()
@@ -24,5 +27,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # RUNLEVEL=1: do not start the system services of what is installed (nginx on :80)
+  $SUDO env RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi

@@ -1,0 +1,169 @@
+"""Load generators: wrk (closed loop, max throughput) and h2load --h1 (open
+loop at a fixed rate, per-request latencies from its --log-file).
+
+Both run pinned on the load CPU, as children of the harness (so their CPU
+counts as part of the run, not as a disturbance).
+"""
+
+import math
+import os
+import re
+import subprocess
+
+from . import procs
+
+_UNIT_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def _ms(text):
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", text)
+    return float(m.group(1)) * _UNIT_MS[m.group(2)] if m else float("nan")
+
+
+def parse_wrk(text):
+    d = {}
+    m = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    d["rps"] = float(m.group(1)) if m else 0.0
+    m = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m),", text)
+    d["requests"] = int(m.group(1)) if m else 0
+    d["seconds"] = float(m.group(2)) * {"ms": 1e-3, "s": 1.0, "m": 60.0}[m.group(3)] if m else float("nan")
+    for pct in ("50", "99"):
+        m = re.search(r"^\s+%s(?:\.000)?%%\s+(\S+)" % pct, text, re.M)
+        d["p" + pct + "_ms"] = _ms(m.group(1)) if m else float("nan")
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    non2xx = int(m.group(1)) if m else 0
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    d["errors"] = non2xx + (sum(map(int, m.groups())) if m else 0)
+    return d
+
+
+def run_wrk(run, wrk, port, seconds, connections, raw_path, server=None, host=None, path="/", threads=1):
+    """One wrk run; with `server`, also its CPU ticks over the run and the
+    disturbance. Returns the parsed figures (see parse_wrk) plus cpu/disturbance."""
+    argv = [wrk, "-t%d" % threads, "-c%d" % connections, "-d%ss" % _secs(seconds), "--timeout", "5s", "--latency"]
+    if host:
+        argv += ["-H", "Host: " + host]
+    argv.append("http://127.0.0.1:%d%s" % (port, path))
+    dist = procs.Disturbance()
+    before = server.cpu_ticks() if server else 0
+    dist.start()
+    r = _run_bounded(argv, seconds, run.load_cpus)
+    disturbance = dist.stop()
+    after = server.cpu_ticks() if server else 0
+    with open(raw_path, "w") as f:
+        f.write(" ".join(argv) + "\n" + r.stdout + r.stderr)
+        f.write("cpu_ticks %d clk_tck %d\n" % (after - before, procs.CLK_TCK))
+        f.write("disturbance %r\n" % disturbance)
+    d = parse_wrk(r.stdout)
+    if r.returncode != 0 or d["requests"] == 0:
+        d["errors"] = d.get("errors", 0) + 1
+        d["wrk_failed"] = (r.stderr or r.stdout).strip()[-300:]
+    cpu_s = (after - before) / procs.CLK_TCK
+    d["cpu_us_per_req"] = cpu_s * 1e6 / d["requests"] if d["requests"] else float("nan")
+    d["cpu_pct"] = 100.0 * cpu_s / d["seconds"] if d["seconds"] == d["seconds"] and d["seconds"] else float("nan")
+    d["disturbance"] = disturbance
+    d["raw"] = os.path.relpath(raw_path, run.out)
+    return d
+
+
+def _run_bounded(argv, seconds, cpus):
+    """Runs a load generator; one that overruns its duration by 30 s is killed
+    and its run counted as failed (rather than hanging the harness)."""
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, preexec_fn=_pin(cpus), timeout=seconds + 30)
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+        return subprocess.CompletedProcess(argv, 124, out, "killed: still running 30 s after its duration\n")
+
+
+def _secs(seconds):
+    return "%d" % max(1, round(seconds))
+
+
+def _pin(cpus):
+    def setup():
+        if cpus is not None:
+            os.sched_setaffinity(0, cpus)
+    return setup
+
+
+def percentile(sorted_values, q):
+    if not sorted_values:
+        return float("nan")
+    k = (len(sorted_values) - 1) * q / 100.0
+    lo, hi = math.floor(k), math.ceil(k)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
+
+
+def parse_h2load(text):
+    d = {}
+    m = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, "
+                  r"(\d+) errored, (\d+) timeout", text)
+    if m:
+        total, started, done, ok, failed, errored, timeout = map(int, m.groups())
+        d.update(total=total, started=started, done=done, succeeded=ok, failed=failed, errored=errored,
+                 timeout=timeout)
+    m = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", text)
+    if m:
+        d["non2xx"] = sum(map(int, m.groups()[1:]))
+    m = re.search(r"finished in ([\d.]+)s, ([\d.]+) req/s", text)
+    if m:
+        d["seconds"], d["rps"] = float(m.group(1)), float(m.group(2))
+    d["errors"] = d.get("failed", 0) + d.get("non2xx", 0) if "total" in d else 1
+    return d
+
+
+def h2load_argv(h2load, port, seconds, clients, rps_per_client, path="/", host="bench.example", log_file=None):
+    argv = [h2load, "--h1", "-c%d" % clients, "-t1", "--rps=%d" % rps_per_client, "-D%d" % max(1, round(seconds)),
+            "-H", ":authority: " + host]  # h2load's way to set Host (a "host:" header would be a second one)
+    if log_file:
+        argv.append("--log-file=" + log_file)
+    return argv + ["http://127.0.0.1:%d%s" % (port, path)]
+
+
+def latencies_ms(log_file):
+    """Sorted latencies (ms) of the 2xx requests in an h2load --log-file."""
+    lat = []
+    try:
+        with open(log_file) as f:
+            for line in f:
+                cols = line.split("\t")
+                if len(cols) >= 3 and cols[1].strip().isdigit() and 200 <= int(cols[1]) < 300:
+                    lat.append(int(cols[2]) / 1000.0)
+    except OSError:
+        pass
+    lat.sort()
+    return lat
+
+
+def run_h2load(run, h2load, port, seconds, clients, rps_per_client, raw_path, server=None, path="/",
+               host="bench.example"):
+    """h2load --h1 at a fixed rate (clients x rps_per_client requests/s) for
+    `seconds`; latency percentiles from the per-request log (time from sending
+    the request to the end of the response)."""
+    log_file = raw_path + ".requests.tsv"
+    argv = h2load_argv(h2load, port, seconds, clients, rps_per_client, path, host, log_file)
+    dist = procs.Disturbance()
+    before = server.cpu_ticks() if server else 0
+    dist.start()
+    r = _run_bounded(argv, seconds, run.load_cpus)
+    disturbance = dist.stop()
+    after = server.cpu_ticks() if server else 0
+    with open(raw_path, "w") as f:
+        f.write(" ".join(argv) + "\n" + r.stdout + r.stderr)
+        f.write("disturbance %r\n" % disturbance)
+    d = parse_h2load(r.stdout)
+    if r.returncode != 0:
+        d["errors"] = d.get("errors", 0) + 1
+        d["h2load_failed"] = (r.stderr or r.stdout).strip()[-300:]
+    lat = latencies_ms(log_file)
+    d["samples"] = len(lat)
+    d["p50_ms"] = percentile(lat, 50)
+    d["p99_ms"] = percentile(lat, 99)
+    d["p999_ms"] = percentile(lat, 99.9)
+    d["max_ms"] = lat[-1] if lat else float("nan")
+    cpu_s = (after - before) / procs.CLK_TCK
+    d["cpu_pct"] = 100.0 * cpu_s / d["seconds"] if d.get("seconds") else float("nan")
+    d["disturbance"] = disturbance
+    d["raw"] = os.path.relpath(raw_path, run.out)
+    return d

@@ -1,0 +1,111 @@
+"""One harness run: its output directory, its processes, its parameters,
+pinning, the shared upstream, and starting the proxies it compares."""
+
+import os
+import statistics
+import sys
+import time
+
+from . import procs, servers
+
+
+class Run:
+    def __init__(self, args, tools):
+        self.args = args
+        self.tools = tools
+        self.quick = args.quick
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        self.stamp = stamp
+        self.out = os.path.join(os.path.abspath(args.results), stamp)
+        n = 1
+        while os.path.exists(self.out):
+            n += 1
+            self.out = os.path.join(os.path.abspath(args.results), "%s-%d" % (stamp, n))
+        self.raw, self.logs, self.conf, self.tmp = (os.path.join(self.out, d) for d in ("raw", "logs", "conf", "tmp"))
+        for d in (self.raw, self.logs, self.conf, self.tmp):
+            os.makedirs(d)
+        self.procs = procs.Processes()
+        self.upstream_port = args.upstream_port
+        ncpu = os.cpu_count() or 1
+        if ncpu >= 2 and not args.no_pin:
+            self.proxy_cpus, self.load_cpus = {args.proxy_cpu}, {args.load_cpu}
+        else:
+            self.proxy_cpus = self.load_cpus = None
+            self.log("not pinning (%d CPU%s%s): numbers will be noisier"
+                     % (ncpu, "" if ncpu == 1 else "s", ", --no-pin" if args.no_pin else ""))
+        procs.pin_self(self.load_cpus)
+        self.results = {}  # part -> its figures (summary.json)
+        self.upstream = None
+
+    def log(self, msg):
+        print("[compare] " + msg, file=sys.stderr, flush=True)
+
+    def raw_path(self, name):
+        return os.path.join(self.raw, name)
+
+    def start_upstream(self):
+        if self.upstream is None:
+            if not servers.wait_http(self.upstream_port, 0.2) and _port_busy(self.upstream_port):
+                raise SystemExit("bench/compare: 127.0.0.1:%d is in use; pick another with --upstream-port"
+                                 % self.upstream_port)
+            self.upstream = servers.Upstream(self, self.load_cpus, self.upstream_port, self.tools["nginx"])
+            self.upstream.start()
+            self.log("upstream nginx on 127.0.0.1:%d (pid %d)" % (self.upstream_port, self.upstream.proc.pid))
+        return self.upstream
+
+    def start_proxy(self, name, **torii_kwargs):
+        """Starts one proxy (Torii first when all are wanted: if it does not
+        work, say so before spending minutes on the others)."""
+        self.start_upstream()
+        if name == "torii":
+            s = servers.Torii(self, self.proxy_cpus, self.args.torii, **torii_kwargs)
+        elif name == "nginx":
+            s = servers.Nginx(self, self.proxy_cpus, self.tools["nginx"])
+        elif name == "haproxy":
+            s = servers.Haproxy(self, self.proxy_cpus, self.tools["haproxy"])
+        else:
+            raise ValueError(name)
+        s.start()
+        if name == "torii":
+            s.check_serves()
+        self.log("%s on 127.0.0.1:%d (pid %d) serves the upstream's body" % (s.name, s.port, s.proc.pid))
+        return s
+
+    def kept(self, runs):
+        """Runs not disturbed by other processes (others' CPU <= --max-others)."""
+        return [r for r in runs if r["disturbance"]["others_cpu_pct"] <= self.args.max_others]
+
+    def rounds_order(self, names, r):
+        n = len(names)
+        return [names[(i + r) % n] for i in range(n)]
+
+    def close(self):
+        self.procs.stop_all()
+
+
+def _port_busy(port):
+    import socket
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def median_of(runs, key, kept_only_from=None):
+    xs = [r[key] for r in runs if r.get(key) == r.get(key)]
+    return statistics.median(xs) if xs else float("nan")
+
+
+def summarize_runs(run, runs, keys):
+    """Medians over the undisturbed runs; over all runs (flagged) when every run was disturbed."""
+    kept = run.kept(runs)
+    use = kept if kept else runs
+    s = {k: median_of(use, k) for k in keys}
+    s["runs"] = len(runs)
+    s["kept"] = len(kept)
+    s["disturbed"] = not kept and bool(runs)
+    s["errors"] = sum(r.get("errors", 0) for r in runs)
+    return s

@@ -1,0 +1,377 @@
+"""The upstream and the three proxies, each with ONE worker and equivalent config.
+
+Every proxy does the edge work an Istio ingress gateway does: keeps upstream
+connections alive, sets X-Forwarded-For, X-Forwarded-Proto and a request id
+(Torii does this by default, like Envoy; nginx and HAProxy are configured to).
+
+reload(i) makes a real config change (nginx, HAProxy: response header
+`x-bench-reload: <i>`; Torii: a route for /bench-reload-<i>/, see
+torii_virtualservice) and applies it the way each proxy is reloaded in
+production; applied(i) checks it is in force:
+- Torii: the VirtualService file is rewritten (temp file + rename); Torii's
+  inotify watch reloads it.
+- nginx: `nginx -s reload` (new workers; old ones finish and close idle
+  keep-alive connections).
+- HAProxy 2.6: master-worker mode (-W) and SIGUSR2 to the master, which is how
+  Debian's systemd unit reloads it: the master re-executes and starts a new
+  worker with -sf <old worker pids> (soft stop of the old worker).
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+from . import procs
+
+BODY = "hello from the bench upstream"
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # bench/
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(port, path="/", host="bench.example", timeout=2.0):
+    """(status, headers dict lower-case, body) of one HTTP/1.1 request on a new connection."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, host)).encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return status, headers, body.decode("latin-1")
+
+
+def wait_http(port, timeout, path="/", host="bench.example", proc=None, want=200):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            if http_get(port, path, host)[0] == want:
+                return True
+        except (OSError, ValueError, IndexError):
+            pass
+        time.sleep(0.05)
+    return False
+
+
+def wait_http_header(port, name, value, timeout):
+    """True once a response on a new connection carries header `name: value`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if http_get(port)[1].get(name) == value:
+                return True
+        except (OSError, ValueError, IndexError):
+            pass
+        time.sleep(0.05)
+    return False
+
+
+def write_atomic(path, text):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.rename(tmp, path)
+
+
+def _tail(path, n=15):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-n:])
+    except OSError:
+        return ""
+
+
+class Server:
+    name = "?"
+
+    def __init__(self, run, cpus):
+        self.run = run  # benchlib.run.Run: paths, processes, log
+        self.cpus = cpus
+        self.proc = None
+        self.port = None
+
+    def pids(self):
+        return procs.descendants(self.proc.pid)
+
+    def cpu_ticks(self):
+        return procs.cpu_ticks(self.pids())
+
+    def rss_kib(self):
+        return procs.rss_kib(self.pids())
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def check_serves(self, path="/", host="bench.example"):
+        if not wait_http(self.port, 10, path, host, self.proc):
+            raise SystemExit("bench/compare: %s does not answer 200 on 127.0.0.1:%d%s (log: %s)\n%s"
+                             % (self.name, self.port, path, self.log_path, _tail(self.log_path)))
+        status, _, body = http_get(self.port, path, host)
+        if body.strip() != BODY:
+            raise SystemExit("bench/compare: %s returned an unexpected body: %r" % (self.name, body))
+
+    def stop(self):
+        if self.proc is not None:
+            self.run.procs.stop(self.proc)
+
+
+def _nginx_common(run, prefix):
+    t = run.tmp
+    return """worker_processes 1;
+daemon off;
+pid {t}/{p}.pid;
+error_log {logs}/{p}-error.log warn;
+worker_rlimit_nofile 20000;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  keepalive_requests 100000000;
+  keepalive_timeout 300s;
+  client_body_temp_path {t}/{p}-body;
+  proxy_temp_path {t}/{p}-proxy;
+  fastcgi_temp_path {t}/{p}-fastcgi;
+  uwsgi_temp_path {t}/{p}-uwsgi;
+  scgi_temp_path {t}/{p}-scgi;
+""".format(t=t, p=prefix, logs=run.logs)
+
+
+class Upstream(Server):
+    """nginx returning a 30-byte body, keep-alive; pinned with the load side."""
+    name = "upstream"
+
+    def __init__(self, run, cpus, port, nginx):
+        super().__init__(run, cpus)
+        self.port = port
+        self.nginx = nginx
+
+    def start(self):
+        conf = os.path.join(self.run.conf, "upstream-nginx.conf")
+        with open(conf, "w") as f:
+            f.write(_nginx_common(self.run, "upstream") + """  server {
+    listen 127.0.0.1:%d backlog=4096;
+    default_type text/plain;
+    location / { return 200 "%s\\n"; }
+  }
+}
+""" % (self.port, BODY))
+        self.log_path = os.path.join(self.run.logs, "upstream.log")
+        self.proc = self.run.procs.start([self.nginx, "-p", self.run.tmp, "-e", os.path.join(self.run.logs, "upstream-error.log"),
+                                          "-c", conf], self.log_path, self.cpus)
+        self.check_serves()
+
+
+class Torii(Server):
+    name = "torii"
+
+    def __init__(self, run, cpus, binary, config_dir=None, name="torii", extra_args=()):
+        super().__init__(run, cpus)
+        self.binary = binary
+        self.name = name
+        self.config_dir = config_dir
+        self.extra_args = list(extra_args)
+
+    def start(self, ready_timeout=10.0):
+        if not (os.path.isfile(self.binary) and os.access(self.binary, os.X_OK)):
+            raise SystemExit("bench/compare: torii: no executable at %s (build it, or leave torii out with --only)"
+                             % self.binary)
+        if self.config_dir is None:
+            self.config_dir = os.path.join(self.run.conf, self.name)
+            os.makedirs(self.config_dir, exist_ok=True)
+            for f in sorted(os.listdir(os.path.join(HERE, "config"))):
+                if f.endswith(".yaml"):
+                    shutil.copy(os.path.join(HERE, "config", f), self.config_dir)
+        up = os.path.join(self.config_dir, "upstream.yaml")
+        if os.path.exists(up):
+            text = open(up).read().replace("18090", str(self.run.upstream_port))
+            open(up, "w").write(text)
+        self.port = free_port()
+        self.admin_port = free_port()
+        self.log_path = os.path.join(self.run.logs, self.name + ".log")
+        argv = [self.binary, "run", "--config", self.config_dir, "--workers", "1", "--bind", "127.0.0.1",
+                "--port-map", "80=%d" % self.port, "--admin", "127.0.0.1:%d" % self.admin_port] + self.extra_args
+        self.started_at = time.monotonic()
+        self.proc = self.run.procs.start(argv, self.log_path, self.cpus)
+        deadline = time.monotonic() + ready_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit("bench/compare: torii (%s) exited with code %d:\n%s"
+                                 % (self.binary, self.proc.returncode, _tail(self.log_path)))
+            try:
+                if http_get(self.admin_port, "/ready")[0] == 200:
+                    self.ready_seconds = time.monotonic() - self.started_at
+                    return
+            except (OSError, ValueError, IndexError):
+                pass
+            time.sleep(0.05)
+        raise SystemExit("bench/compare: torii (%s) not ready after %.0f s:\n%s"
+                         % (self.binary, ready_timeout, _tail(self.log_path)))
+
+    def stats(self):
+        _, _, body = http_get(self.admin_port, "/stats")
+        out = {}
+        for line in body.splitlines():
+            k, _, v = line.partition(":")
+            try:
+                out[k.strip()] = int(v)
+            except ValueError:
+                pass
+        return out
+
+    def reload(self, i):
+        write_atomic(os.path.join(self.config_dir, "virtualservice.yaml"), torii_virtualservice(i))
+
+    def applied(self, i, timeout=10.0):
+        """True once the route change `i` is in force (admin /config_dump)."""
+        needle = '"/bench-reload-%d/"' % i
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if needle in http_get(self.admin_port, "/config_dump", timeout=10)[2]:
+                    return True
+            except (OSError, ValueError, IndexError):
+                pass
+            time.sleep(0.1)
+        return False
+
+
+def torii_virtualservice(i=None):
+    """bench/config/virtualservice.yaml; with i, a first route for the prefix
+    /bench-reload-<i>/ (to the same upstream) before the catch-all one, so
+    each change is a real routing change. (A response-header change, as for
+    nginx and HAProxy, would be closer, but VirtualService `headers` is not
+    supported by Torii yet.)"""
+    text = open(os.path.join(HERE, "config", "virtualservice.yaml")).read()
+    if i is None:
+        return text
+    return text.replace("""  http:
+""", """  http:
+  - match:
+    - uri:
+        prefix: /bench-reload-%d/
+    route:
+    - destination:
+        host: upstream
+        port:
+          number: 80
+""" % i, 1)
+
+
+class Nginx(Server):
+    name = "nginx"
+
+    def __init__(self, run, cpus, nginx):
+        super().__init__(run, cpus)
+        self.nginx = nginx
+
+    def write_conf(self, i=None):
+        extra = '      add_header x-bench-reload "%d";\n' % i if i is not None else ""
+        with open(self.conf, "w") as f:
+            f.write(_nginx_common(self.run, "nginx") + """  upstream up {
+    server 127.0.0.1:%d;
+    keepalive 128;
+    keepalive_requests 100000000;
+    keepalive_timeout 300s;
+  }
+  server {
+    listen 127.0.0.1:%d backlog=4096;
+    location / {
+      proxy_pass http://up;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      # the edge work an Istio gateway does too
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Request-Id $request_id;
+%s    }
+  }
+}
+""" % (self.run.upstream_port, self.port, extra))
+
+    def start(self):
+        self.port = free_port()
+        self.conf = os.path.join(self.run.conf, "nginx.conf")
+        self.write_conf()
+        self.log_path = os.path.join(self.run.logs, "nginx.log")
+        self.argv = [self.nginx, "-p", self.run.tmp, "-e", os.path.join(self.run.logs, "nginx-error.log"), "-c", self.conf]
+        self.proc = self.run.procs.start(self.argv, self.log_path, self.cpus)
+        self.check_serves()
+
+    def reload(self, i):
+        self.write_conf(i)
+        subprocess.run(self.argv + ["-s", "reload"], check=True, capture_output=True, timeout=10)
+
+    def applied(self, i, timeout=10.0):
+        return wait_http_header(self.port, "x-bench-reload", str(i), timeout)
+
+
+class Haproxy(Server):
+    name = "haproxy"
+
+    def __init__(self, run, cpus, haproxy):
+        super().__init__(run, cpus)
+        self.haproxy = haproxy
+
+    def write_conf(self, i=None):
+        extra = "  http-response set-header x-bench-reload %d\n" % i if i is not None else ""
+        with open(self.conf, "w") as f:
+            f.write("""global
+  nbthread 1
+  maxconn 8000
+
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 300s
+  timeout server 300s
+  timeout http-keep-alive 300s
+  option http-keep-alive
+  http-reuse always
+
+frontend fe
+  bind 127.0.0.1:%d
+  # the edge work an Istio gateway does too
+  option forwardfor
+  http-request set-header X-Forwarded-Proto http
+  unique-id-format %%{+X}o%%ci:%%cp_%%fi:%%fp_%%Ts_%%rt:%%pid
+  unique-id-header X-Request-Id
+%s  default_backend be
+
+backend be
+  server up 127.0.0.1:%d
+""" % (self.port, extra, self.run.upstream_port))
+
+    def start(self):
+        self.port = free_port()
+        self.conf = os.path.join(self.run.conf, "haproxy.cfg")
+        self.write_conf()
+        check = subprocess.run([self.haproxy, "-c", "-q", "-f", self.conf], capture_output=True, text=True)
+        if check.returncode != 0:
+            raise SystemExit("bench/compare: haproxy config check failed: " + check.stdout + check.stderr)
+        self.log_path = os.path.join(self.run.logs, "haproxy.log")
+        # -W: master-worker (the master stays, reloads on SIGUSR2); -db: stay in the foreground
+        self.proc = self.run.procs.start([self.haproxy, "-W", "-db", "-f", self.conf], self.log_path, self.cpus)
+        self.check_serves()
+
+    def reload(self, i):
+        self.write_conf(i)
+        os.kill(self.proc.pid, signal.SIGUSR2)
+
+    def applied(self, i, timeout=10.0):
+        return wait_http_header(self.port, "x-bench-reload", str(i), timeout)

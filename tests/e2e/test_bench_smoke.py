@@ -1,0 +1,166 @@
+"""Smoke test of the issue-6 benchmark harness (bench/compare), so it does not rot.
+
+Runs `bench/compare --quick --only torii --no-install` (every part: throughput,
+latency, idle, scale, reload, with tiny durations and sizes) against the real
+Torii binary, a real nginx upstream, wrk and h2load, and checks that the
+output is well-formed: every section and row is there, numbers are numbers,
+the runs served traffic. It never checks a timing value: on a shared 2-core
+CI machine those mean nothing.
+
+nginx, wrk and h2load come from scripts/install-deps.sh (Debian packages), so
+this runs in CI; it skips, naming what is missing, only on a machine without
+them (--no-install: a test does not apt-get).
+"""
+
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+from harness import SOURCE_DIR, TORII_BIN
+
+COMPARE = SOURCE_DIR / "bench" / "compare"
+NEEDED = {"nginx": "nginx-light", "wrk": "wrk", "h2load": "nghttp2-client"}
+
+
+def _missing():
+    out = []
+    for tool, package in NEEDED.items():
+        if not (shutil.which(tool) or os.access("/usr/sbin/" + tool, os.X_OK)):
+            out.append("%s (Debian %s)" % (tool, package))
+    return out
+
+
+@pytest.fixture(scope="module")
+def quick_run():
+    missing = _missing()
+    if missing:
+        pytest.skip("bench/compare needs " + ", ".join(missing) + ": run scripts/install-deps.sh")
+    results = tempfile.mkdtemp(prefix="torii-bench-smoke-")
+    try:
+        # a free upstream port: 18090 may be taken by a bench someone is running
+        import socket
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        r = subprocess.run([sys.executable, str(COMPARE), "--quick", "--only", "torii", "--no-install",
+                            "--torii", TORII_BIN, "--results", results, "--upstream-port", str(port)],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, "bench/compare failed (%d):\n%s\n%s" % (r.returncode, r.stdout[-3000:],
+                                                                         r.stderr[-3000:])
+        (out,) = [os.path.join(results, d) for d in os.listdir(results)]
+        yield {"dir": out, "stdout": r.stdout, "summary": open(os.path.join(out, "summary.txt")).read(),
+               "json": json.load(open(os.path.join(out, "summary.json")))}
+    finally:
+        shutil.rmtree(results, ignore_errors=True)
+
+
+def _sections(text):
+    sections, name = {}, None
+    for line in text.splitlines():
+        m = re.match(r"^== (\w+) ==$", line)
+        if m:
+            name = m.group(1)
+            sections[name] = []
+        elif name and line.strip():
+            sections[name].append(line)
+    return sections
+
+
+def _row(lines, first):
+    rows = [l for l in lines if l.split() and l.split()[0] == first]
+    assert len(rows) == 1, "expected one row %r in:\n%s" % (first, "\n".join(lines))
+    return rows[0].split()
+
+
+NUM = re.compile(r"^-?\d+(\.\d+)?\*?$")
+
+
+def _numbers(fields):
+    for f in fields:
+        assert NUM.match(f), "not a number: %r in %r" % (f, fields)
+
+
+def test_prints_the_summary_it_writes(quick_run):
+    assert quick_run["stdout"] == quick_run["summary"]
+    for f in ("env.txt", "summary.json", "raw", "conf", "logs"):
+        assert os.path.exists(os.path.join(quick_run["dir"], f)), f
+
+
+def test_every_section_is_there(quick_run):
+    s = _sections(quick_run["summary"])
+    assert list(s) == ["overview", "throughput", "latency", "idle", "scale", "reload", "disturbance"]
+    assert "quick=True" in quick_run["summary"] and "torii=" in quick_run["summary"]
+
+
+def test_overview_row(quick_run):
+    lines = _sections(quick_run["summary"])["overview"]
+    assert lines[0].split()[0] == "proxy"
+    _numbers(_row(lines, "torii")[1:])
+
+
+def test_throughput_row(quick_run):
+    fields = _row(_sections(quick_run["summary"])["throughput"], "torii")
+    # torii req/s (min..max) CPU-us/req CPU% p50 p99 errors kept/runs
+    assert re.match(r"^\(\d+\.\.\d+\)$", fields[2])
+    _numbers(fields[1:2] + fields[3:8])
+    assert re.match(r"^\d+/1$", fields[8])
+    runs = quick_run["json"]["results"]["throughput"]["proxies"]["torii"]["all_runs"]
+    assert runs[0]["requests"] > 0 and runs[0]["errors"] == 0
+    assert {"others_cpu_pct", "steal_pct", "top_others"} <= set(runs[0]["disturbance"])
+
+
+def test_latency_rows(quick_run):
+    lines = _sections(quick_run["summary"])["latency"]
+    direct, torii = _row(lines, "direct"), _row(lines, "torii")
+    _numbers(direct[1:4] + direct[6:8])
+    _numbers(torii[1:8])
+    t = quick_run["json"]["results"]["latency"]["targets"]["torii"]
+    assert t["all_runs"][0]["samples"] > 0 and t["errors"] == 0
+
+
+def test_idle_row(quick_run):
+    fields = _row(_sections(quick_run["summary"])["idle"], "torii")
+    _numbers(fields[1:])
+    d = quick_run["json"]["results"]["idle"]["proxies"]["torii"]
+    assert d["opened"] == 100 and d["still_open"] == 100 and d["failures"] == 0
+
+
+def test_scale_rows(quick_run):
+    lines = _sections(quick_run["summary"])["scale"]
+    for case in ("one", "hosts", "routes"):
+        # case objects clusters ready-s RSS-MiB req/s CPU-us/req p99-ms vs-one kept/runs
+        fields = _row(lines, case)
+        _numbers(fields[1:8])
+        assert re.match(r"^\d+/1$", fields[9])
+    assert _row(lines, "one")[8] == "-"
+    _numbers(_row(lines, "hosts")[8:9] + _row(lines, "routes")[8:9])
+    change = [l for l in lines if l.startswith("config change to serving")]
+    assert len(change) == 1
+    scale = quick_run["json"]["results"]["scale"]
+    assert scale["cases"]["hosts"]["clusters"] == 200  # one cluster per service: all loaded
+    c = scale["change"]
+    assert c["served"] == c["changes"] == 5 and c["failures"] == 0
+    assert c["snapshots"] >= 5
+    assert all(not math.isnan(x) for x in (c["p50_ms"], c["p99_ms"]))
+
+
+def test_reload_row(quick_run):
+    fields = _row(_sections(quick_run["summary"])["reload"], "torii")
+    assert NUM.match(fields[1])
+    d = quick_run["json"]["results"]["reload"]["proxies"]["torii"]
+    assert d["last_change_served"] and d["alive"]
+    assert d["keepalive"]["sent"] > 0 and d["h2load"]["total"] > 0
+    assert isinstance(d["errors"], int)
+
+
+def test_disturbance_section(quick_run):
+    lines = _sections(quick_run["summary"])["disturbance"]
+    assert lines[0].startswith("threshold:")
+    assert lines[1] in ("no run was disturbed",) or lines[1].startswith("disturbed runs")
