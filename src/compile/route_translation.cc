@@ -6,6 +6,7 @@
 #include "compile/labels.h"
 #include "compile/match_translation.h"
 #include "compile/name_resolution.h"
+#include "compile/policy_translation.h"
 
 namespace torii::compile {
 
@@ -42,10 +43,7 @@ void warn_ignored_fields(const config::HTTPRoute& rule, const config::VirtualSer
     diagnostics.warning(kKind, vs.meta, field + "." + sub_field, "not supported yet; ignored", &rule.source);
   };
   if (rule.rewrite) warn("rewrite");
-  if (rule.timeout_ms > 0) warn("timeout");  // 0 = disabled, which is what happens anyway
-  if (rule.retries) warn("retries");
   if (rule.headers) warn("headers");
-  if (rule.has_fault) warn("fault");
   for (size_t i = 0; i < rule.route.size(); ++i) {
     if (rule.route[i].headers) warn("route[" + std::to_string(i) + "].headers");
   }
@@ -90,6 +88,7 @@ std::optional<router::RouteAction> translate_action(const config::HTTPRoute& rul
                               &rule.source);
     return std::nullopt;
   }
+  action.policies = translate_policies(rule, vs, field, context);
   return action;
 }
 

@@ -13,6 +13,7 @@
 
 #include "http/header_map.h"
 #include "router/route_match.h"
+#include "router/route_policies.h"
 #include "upstream/cluster_info.h"
 
 namespace torii::router {
@@ -36,6 +37,7 @@ struct WeightedCluster {
 struct RouteAction {
   std::vector<WeightedCluster> clusters;  // never empty for a route action
   uint64_t total_weight = 0;
+  RoutePolicies policies;  // timeout, retries, fault, mirrors, CORS
   // Picks a cluster by relative weight; `random` is any uniformly random value.
   const WeightedCluster& pick(uint64_t random) const;
 };
