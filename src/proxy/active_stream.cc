@@ -7,24 +7,11 @@
 #include "proxy/downstream_connection.h"
 #include "proxy/header_mutation.h"
 #include "proxy/request_id.h"
-#include "proxy/upstream_request.h"
+#include "proxy/router_request.h"
 #include "proxy/worker.h"
 #include "router/route_table.h"
 
 namespace torii::proxy {
-
-namespace {
-
-// Upgrade tokens that are not refused: h2c (curl --http2 on cleartext) is
-// ignored as Envoy does, the request proceeds as HTTP/1.1; websocket is
-// allowed by Istio on every route (forwarded without the upgrade for now).
-bool upgrade_allowed(const http::HeaderMap& headers) {
-  const std::string* upgrade = headers.get("upgrade");
-  if (upgrade == nullptr) return true;
-  return http::has_token(*upgrade, "websocket") || http::has_token(*upgrade, "h2c");
-}
-
-}  // namespace
 
 ActiveStream::ActiveStream(DownstreamConnection& downstream, Worker& worker, http::RequestHead& head)
     : downstream_(downstream), worker_(worker), snapshot_(worker.snapshot()), head_(std::move(head)) {
@@ -57,13 +44,20 @@ void ActiveStream::route() {
     send_local_reply(LocalReply{400, kBadRequest, {}});
     return;
   }
-  // CONNECT and protocol switches other than websocket are not served
-  // (Envoy: 403 upgrade_failed, istio/istio#53239).
-  if (head_.method == "CONNECT" || target_.form == http::RequestTarget::Form::Authority ||
-      (head_.upgrade && !upgrade_allowed(head_.headers))) {
+  // CONNECT is not served (Envoy: 403 upgrade_failed). Upgrade tokens:
+  // websocket is tunnelled on every route (Istio allows it everywhere);
+  // any other token (h2c, TLS/1.2, ...) is ignored -- Upgrade/Connection are
+  // hop-by-hop and stripped, and the request is proxied as plain HTTP/1.1 --
+  // where Envoy answers 403 (istio/istio#53239, ISTIO_SEMANTICS §10 #22).
+  if (head_.method == "CONNECT" || target_.form == http::RequestTarget::Form::Authority) {
     downstream_.close_after_response();
     send_local_reply(LocalReply{403, {}, {}});
     return;
+  }
+  if (head_.upgrade) {
+    const std::string* upgrade = head_.headers.get("upgrade");
+    websocket_ = upgrade != nullptr && http::has_token(*upgrade, "websocket");
+    if (websocket_) upgrade_ = *upgrade;
   }
   bool absolute = target_.form == http::RequestTarget::Form::Absolute;
   if (!absolute && !head_.http10() && !head_.headers.has("host")) {
@@ -82,6 +76,10 @@ void ActiveStream::route() {
   edge.absolute_authority = absolute ? target_.authority : std::string_view();
   edge.chunked_body = head_.chunked;
   mutate_edge_request_headers(head_.headers, edge);
+  if (websocket_) {
+    head_.headers.set("connection", "upgrade");
+    head_.headers.set("upgrade", upgrade_);
+  }
 
   const std::string* host = head_.headers.get("host");
   router::RequestView view;
@@ -118,7 +116,14 @@ void ActiveStream::route() {
     send_local_reply(LocalReply{404, {}, {}});
     return;
   }
-  const router::WeightedCluster& chosen = route->action.pick(worker_.clusters().random().next());
+  route_ = route;
+  path_and_query_ = path_and_query;
+  run_route_policies();
+}
+
+void ActiveStream::forward_to_upstream() {
+  WorkerStats& stats = worker_.mutable_stats();
+  const router::WeightedCluster& chosen = route_->action.pick(worker_.clusters().random().next());
   if (chosen.cluster == nullptr) {
     WorkerStats::inc(stats.no_cluster);
     send_local_reply(LocalReply{503, {}, {}});
@@ -129,13 +134,18 @@ void ActiveStream::route() {
     send_local_reply(LocalReply{503, kNoHealthyUpstream, {}});
     return;
   }
-  UpstreamRequestHead upstream_head;
-  upstream_head.method = head_.method;
-  upstream_head.path_and_query = path_and_query;
-  upstream_head.headers = &head_.headers;
-  upstream_head.has_body = head_.has_body();
-  upstream_head.chunked = head_.chunked;
-  upstream_ = std::make_unique<UpstreamRequest>(*this, worker_, *chosen.cluster, upstream_head);
+  RouterRequest::Params params;
+  params.snapshot = snapshot_;
+  params.policies = &route_->action.policies;
+  params.cluster = chosen.cluster;
+  params.headers = &head_.headers;
+  params.head.method = head_.method;
+  params.head.path_and_query = path_and_query_;
+  params.head.headers = &head_.headers;
+  params.head.has_body = head_.has_body();
+  params.head.chunked = head_.chunked;
+  params.head.upgrade = websocket_;
+  upstream_ = std::make_unique<RouterRequest>(*this, worker_, std::move(params));
   upstream_->start();
 }
 
@@ -160,14 +170,23 @@ void ActiveStream::send_local_reply(const LocalReply& reply) {
 }
 
 void ActiveStream::on_request_body(std::string_view data) {
-  if (upstream_ && !local_reply_) upstream_->send_body(data);
+  if (upstream_ && !local_reply_) {
+    upstream_->send_body(data);
+  } else if (holding_) {
+    held_body_.append(data);
+    if (held_body_.size() > worker_.options().buffer_limit_bytes) downstream_.set_upstream_blocked(true);
+  }
 }
 
 void ActiveStream::on_request_complete() {
   if (upstream_ && !local_reply_) upstream_->end_request();
 }
 
-void ActiveStream::on_downstream_reset() { release_upstream(); }
+void ActiveStream::on_downstream_reset() {
+  if (fault_timer_) fault_timer_->cancel();
+  holding_ = false;
+  release_upstream();
+}
 
 void ActiveStream::on_downstream_drained() {
   if (upstream_) upstream_->pause_reading(false);
@@ -185,6 +204,10 @@ void ActiveStream::on_upstream_informational(http::ResponseHead& head) {
 void ActiveStream::on_upstream_headers(http::ResponseHead& head, uint64_t service_time_ms) {
   if (response_started_) return;
   response_started_ = true;
+  if (head.status == 101) {
+    write_switching_protocols(head, service_time_ms);
+    return;
+  }
   int status = head.status;
   bool no_body = head_request_ || status == 204 || status == 304;
   bool length_framed = head.has_content_length && !head.chunked;
@@ -207,6 +230,10 @@ void ActiveStream::on_upstream_headers(http::ResponseHead& head, uint64_t servic
   info.close_connection = close;
   info.keep_alive_http10 = head_.http10() && !close;
   mutate_response_headers(head.headers, info);
+  if (cors_response_) {
+    if (const std::string* origin = head_.headers.get("origin"))
+      router::add_cors_response_headers(*route_->action.policies.cors, *origin, head.headers);
+  }
   http::write_response_head(downstream_.output(), status, head.headers);
   worker_.mutable_stats().count_response(status);
   // No flush: the body in the same upstream read joins the head (one write).
@@ -256,6 +283,9 @@ void ActiveStream::on_upstream_failure(UpstreamFailure failure) {
       break;
     case UpstreamFailure::ProtocolError:
       send_local_reply(LocalReply{502, kProtocolError, {}});
+      break;
+    case UpstreamFailure::Timeout:
+      send_local_reply(LocalReply{504, kUpstreamRequestTimeout, {}});
       break;
   }
 }

@@ -10,6 +10,9 @@ namespace torii::proxy {
 void write_local_reply(net::Buffer& out, const LocalReply& reply, const LocalReplyContext& context) {
   http::HeaderMap headers;
   if (!reply.location.empty()) headers.add("location", reply.location);
+  if (reply.headers != nullptr) {
+    for (const http::HeaderMap::Entry& e : reply.headers->entries()) headers.add(e.name, e.value);
+  }
   headers.add("content-length", std::to_string(reply.body.size()));
   if (!reply.body.empty()) headers.add("content-type", "text/plain");
   headers.add("date", context.date);

@@ -6,6 +6,7 @@
 
 #include <string_view>
 
+#include "http/header_map.h"
 #include "net/buffer.h"
 
 namespace torii::proxy {
@@ -25,6 +26,8 @@ struct LocalReply {
   int status = 0;
   std::string_view body;
   std::string_view location;  // set => `location` header (redirects)
+  // More response headers (CORS preflight answers, gRPC fault aborts).
+  const http::HeaderMap* headers = nullptr;
 };
 
 struct LocalReplyContext {

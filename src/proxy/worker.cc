@@ -5,6 +5,7 @@
 
 #include "net/socket_ops.h"
 #include "proxy/downstream_connection.h"
+#include "proxy/shadow_request.h"
 
 namespace torii::proxy {
 
@@ -39,6 +40,7 @@ Worker::Worker(int index, const ServerOptions& options)
     : index_(index),
       options_(options),
       clusters_(loop_, options.upstream_idle_timeout_ms, seed_for(index), &stats_.upstream_cx_active),
+      shadows_(std::make_unique<ShadowRequests>(*this)),
       drain_timer_(loop_, [this] { loop_.stop(); }),
       drain_check_timer_(loop_, [this] { maybe_finish_drain(); }) {}
 
@@ -47,6 +49,7 @@ Worker::~Worker() {
   // Normally done on the worker thread when run() returns; this covers a
   // worker that never started.
   connections_.clear();
+  shadows_->clear();
   listeners_.clear();
   loop_.flush_deferred_deletes();
 }
@@ -63,6 +66,7 @@ void Worker::run() {
   loop_.run();
   // Tear down on this thread, while everything these objects touch exists.
   connections_.clear();
+  shadows_->clear();
   listeners_.clear();
   loop_.flush_deferred_deletes();
   snapshot_.reset();
