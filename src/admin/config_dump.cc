@@ -1,5 +1,7 @@
 #include "admin/config_dump.h"
 
+#include "admin/route_policies_json.h"
+
 namespace torii::admin {
 
 using nlohmann::json;
@@ -46,6 +48,7 @@ json route_json(const router::Route& r) {
             {"clusters", clusters}};
   if (r.match_index >= 0) j["match_index"] = r.match_index;
   if (!r.name.empty()) j["name"] = r.name;
+  j["policies"] = route_policies_json(r.action.policies);
   return j;
 }
 

@@ -457,3 +457,22 @@ def test_invalid_policies_rejected_with_field_paths(torii, echoes, tmp_path):
                    "spec.http[0].corsPolicy.allowOrigins[0]: '' is not a valid match type for CORS allow origins",
                    "spec.http[0].corsPolicy.allowMethods[0]: \"FETCH\" is not a supported HTTP method"):
         assert needle in text, text
+
+
+def test_config_dump_shows_route_policies(torii, echoes):
+    """/config_dump lists each route's policies: timeout, retries, fault, mirrors, CORS."""
+    t = start(torii, echoes, "timeout: 2s\nretries: {attempts: 3, retryOn: \"5xx,409\", perTryTimeout: 500ms}\n"
+                             "fault: {delay: {fixedDelay: 1s, percentage: {value: 0.5}}}\n"
+                             "mirror: {host: mirror}\nmirrorPercentage: {value: 25}\n" + CORS)
+    routes = harness.find_in_json(t.config_dump(), lambda o: isinstance(o, dict) and "policies" in o)
+    assert routes, t.config_dump()
+    p = routes[0]["policies"]
+    assert p["timeout_ms"] == 2000
+    assert p["retries"]["num_retries"] == 3
+    assert p["retries"]["retry_on"] == "5xx,retriable-status-codes"
+    assert p["retries"]["retriable_status_codes"] == [409]
+    assert p["retries"]["per_try_timeout_ms"] == 500
+    assert p["fault"]["delay"] == {"fixed_delay_ms": 1000, "percentage": 0.5}
+    assert p["mirrors"] == [{"cluster": "outbound|80||mirror.default.svc.cluster.local", "exists": True,
+                             "percentage": 25.0}]
+    assert p["cors"]["max_age"] == "86400"
