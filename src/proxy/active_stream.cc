@@ -161,7 +161,16 @@ void ActiveStream::send_local_reply(const LocalReply& reply) {
   context.close_connection = close;
   context.keep_alive_http10 = head_.http10() && !close;
   context.head_request = head_request_;
-  write_local_reply(downstream_.output(), reply, context);
+  // The router's own answers (503, 504) pass the CORS filter on their way
+  // out, as in Envoy; fault aborts and preflights come before it.
+  LocalReply out = reply;
+  http::HeaderMap cors_headers;
+  const std::string* origin = cors_response_ ? head_.headers.get("origin") : nullptr;
+  if (origin != nullptr && reply.headers == nullptr) {
+    router::add_cors_response_headers(*route_->action.policies.cors, *origin, cors_headers);
+    out.headers = &cors_headers;
+  }
+  write_local_reply(downstream_.output(), out, context);
   worker_.mutable_stats().count_response(reply.status);
   response_started_ = true;
   response_complete_ = true;

@@ -437,6 +437,15 @@ def test_cors_actual_request_headers(torii, echoes):
     assert "access-control-allow-origin" not in r.headers
 
 
+def test_cors_headers_on_the_routers_own_answers(torii, echoes):
+    """A 504 from the router passes the CORS filter too (Envoy), so the browser sees the 504."""
+    t = start(torii, echoes, CORS + "timeout: 200ms\nretries: {attempts: 0}")
+    r = t.get("/c?sleep_ms=2000", headers={"Origin": "https://a.com"})
+    assert r.status_code == 504
+    assert r.headers["access-control-allow-origin"] == "https://a.com"
+    assert r.headers["access-control-expose-headers"] == "x-exposed"
+
+
 # ---------------------------------------------------------------------------- validation
 
 
