@@ -49,6 +49,9 @@ void ActiveStream::run_route_policies() {
 void ActiveStream::end_fault_delay() {
   if (!holding_) return;
   holding_ = false;
+  // Reading resumes before the held body is handed on, so the upstream's
+  // own back-pressure (set while sending it) is the one that stays.
+  downstream_.set_upstream_blocked(false);
   if (fault_abort_) {
     send_fault_abort();
     return;
@@ -63,7 +66,6 @@ void ActiveStream::end_fault_delay() {
     }
   }
   std::string().swap(held_body_);
-  downstream_.set_upstream_blocked(false);
 }
 
 void ActiveStream::send_fault_abort() {

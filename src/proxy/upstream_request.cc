@@ -142,8 +142,10 @@ void UpstreamRequest::on_data(net::Buffer& input) {
   }
   if (tunnel_ && !done_) {
     while (!input.empty() && !done_) {
-      stream_.on_upstream_body(input.front());
-      input.drain(input.front().size());
+      std::string_view piece = input.front();
+      const size_t n = piece.size();
+      stream_.on_upstream_body(piece);
+      input.drain(n);
     }
   }
   if (!done_) stream_.flush_downstream();

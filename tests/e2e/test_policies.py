@@ -266,6 +266,19 @@ def test_fault_delay_is_timed(torii, echoes):
     assert t.stat("fault_delays_injected") == 3
 
 
+def test_fault_delay_holds_a_large_body_with_back_pressure(torii, echoes):
+    """A body larger than the buffer limit waits out the delay (reading paused) and arrives intact."""
+    t = start(torii, echoes, "fault: {delay: {fixedDelay: 300ms, percentage: {value: 100}}}",
+              extra_args=["--buffer-limit-kb", "64"])
+    body = bytes(range(256)) * 4096  # 1 MiB
+    began = time.monotonic()
+    r = t.request("POST", "/held", data=body)
+    assert r.status_code == 200
+    assert time.monotonic() - began >= 0.3
+    assert r.json()["body_length"] == len(body)
+    assert r.json()["body_crc32"] == zlib.crc32(body)
+
+
 def test_fault_abort_http(torii, echoes):
     """abort httpStatus 418 at 100%: `fault filter abort`, the upstream never sees the request."""
     main, _ = echoes
