@@ -108,6 +108,16 @@ DNS (ServiceEntry resolution DNS / DNS_ROUND_ROBIN):
   --dns-refresh-rate-s N       refresh when an answer has no TTL (default: 60, Istio's dnsRefreshRate)
   --dns-min-ttl-s N            floor under a record's TTL (default: 1)
   --dns-grace-s N              keep the last addresses of a name that stops resolving (default: 300)
+
+Route policies:
+  --no-retry-non-idempotent    retry requests with a non-idempotent method (anything but GET, HEAD,
+                               OPTIONS, TRACE, PUT, DELETE) only after a connect failure, never after
+                               a response, reset or timeout (default: retried as Istio does)
+  --tunnel-idle-timeout-s N    close an idle websocket tunnel after N s; 0 = never (default: 3600)
+  --max-mirror-requests N      mirrored requests in flight per worker before mirrors are dropped
+                               (default: 1024)
+  --no-mirror-host-suffix      send mirrored requests with the original Host (Istio >= 1.28's
+                               DISABLE_SHADOW_HOST_SUFFIX); default: Envoy's "<host>-shadow"
 )";
 }
 
@@ -201,6 +211,16 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
     } else if (flag == "--drain-timeout-s") {
       if (!uint_flag(3600, n)) return false;
       o.server.drain_timeout_ms = static_cast<uint32_t>(n * 1000);
+    } else if (flag == "--no-retry-non-idempotent") {
+      o.server.retry_non_idempotent = false;
+    } else if (flag == "--tunnel-idle-timeout-s") {
+      if (!uint_flag(86400 * 7, n)) return false;
+      o.server.tunnel_idle_timeout_ms = static_cast<uint32_t>(n * 1000);
+    } else if (flag == "--max-mirror-requests") {
+      if (!uint_flag(1000000, n)) return false;
+      o.server.max_mirror_requests = static_cast<uint32_t>(n);
+    } else if (flag == "--no-mirror-host-suffix") {
+      o.server.mirror_host_suffix = false;
     } else if (flag == "--dns-server") {
       if (!need_value()) return false;
       for (const std::string& server : split(value, ',')) {

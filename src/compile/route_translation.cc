@@ -7,6 +7,7 @@
 #include "compile/labels.h"
 #include "compile/match_translation.h"
 #include "compile/name_resolution.h"
+#include "compile/policy_translation.h"
 
 namespace torii::compile {
 
@@ -33,18 +34,6 @@ std::string route_name(const config::HTTPRoute& rule, const config::HTTPMatchReq
   if (match == nullptr || match->name.empty()) return rule.name;
   if (rule.name.empty()) return match->name;
   return rule.name + "." + match->name;
-}
-
-// Fields of a rule that other issues implement. Reported once per rule so a
-// user knows the route is served without them.
-void warn_ignored_fields(const config::HTTPRoute& rule, const config::VirtualService& vs,
-                         const std::string& field, DiagnosticSink& diagnostics) {
-  auto warn = [&](const std::string& sub_field) {
-    diagnostics.warning(kKind, vs.meta, field + "." + sub_field, "not supported yet; ignored", &rule.source);
-  };
-  if (rule.timeout_ms > 0) warn("timeout");  // 0 = disabled, which is what happens anyway
-  if (rule.retries) warn("retries");
-  if (rule.has_fault) warn("fault");
 }
 
 // The weighted clusters of a `route` action with their header operations,
@@ -107,6 +96,7 @@ std::optional<router::RouteAction> translate_destinations(const config::HTTPRout
                               &rule.source);
     return std::nullopt;
   }
+  action.policies = translate_policies(rule, vs, field, context);
   return action;
 }
 
@@ -159,8 +149,6 @@ std::vector<router::Route> translate_virtual_service(const config::VirtualServic
     // A root rule whose delegate could not be merged (compile/delegation.h
     // reported why): istiod drops it before translation.
     if (rule.delegate) continue;
-    warn_ignored_fields(rule, vs, rule_field, context.diagnostics);
-
     // All match blocks of a rule share its action; built on first use.
     std::optional<router::Route> route_template;
     bool action_built = false;

@@ -191,6 +191,7 @@ HTTPRoute read_http_route(const Field& f) {
   r.retries = read_retries(f["retries"]);
   r.headers = read_headers(f["headers"]);
   r.has_fault = f["fault"].present();
+  read_route_policies(f, r);
   return r;
 }
 

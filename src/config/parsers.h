@@ -24,6 +24,10 @@ void read_endpoint_slice(const Field& root, EndpointSlice& out);
 // core/v1 Endpoints: one EndpointSlice per subset, sharing `meta`.
 std::vector<EndpointSlice> read_endpoints(const Field& root, const ObjectMeta& meta);
 
+// The policy fields of one VirtualService HTTP rule (parse_route_policies.cc);
+// call after the core fields (it completes `out.retries`).
+void read_route_policies(const Field& rule, HTTPRoute& out);
+
 // Shared by VirtualService matches and anything else using Istio StringMatch.
 std::optional<StringMatch> read_string_match(const Field& f);
 

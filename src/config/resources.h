@@ -127,6 +127,58 @@ struct HTTPRetry {
   int64_t per_try_timeout_ms = -1;
   std::string retry_on;
   std::optional<bool> retry_remote_localities;
+  std::optional<bool> retry_ignore_previous_hosts;
+  int64_t backoff_ms = -1;  // base interval; -1 = Envoy's 25 ms
+};
+
+// ---- Route policies (fault, mirror, CORS): issue 3, second half ----
+
+// Istio Percent: {value: double}, 0..100.
+struct Percent {
+  double value = 0;
+};
+
+struct HTTPFaultInjection {
+  struct Delay {
+    int64_t fixed_delay_ms = -1;
+    bool exponential_delay = false;  // rejected by validation, as by istiod
+    std::optional<Percent> percentage;
+    int32_t percent = 0;  // deprecated integer form; used when percentage is absent
+  };
+  struct Abort {
+    std::optional<int32_t> http_status;
+    std::optional<std::string> grpc_status;  // code name, e.g. "UNAVAILABLE"
+    bool http2_error = false;                // rejected by validation
+    std::optional<Percent> percentage;       // absent => 0%
+  };
+  std::optional<Delay> delay;
+  std::optional<Abort> abort;
+};
+
+struct HTTPMirrorPolicy {
+  std::optional<Destination> destination;
+  std::optional<Percent> percentage;  // absent => 100%
+};
+
+struct CorsPolicy {
+  std::vector<StringMatch> allow_origins;
+  std::vector<std::string> allow_origin;  // deprecated: exact matches, used when allow_origins is empty
+  std::vector<std::string> allow_methods;
+  std::vector<std::string> allow_headers;
+  std::vector<std::string> expose_headers;
+  int64_t max_age_ms = -1;
+  std::optional<bool> allow_credentials;
+  std::string unmatched_preflights;  // "" / UNSPECIFIED / FORWARD (default) / IGNORE
+};
+
+// The policy fields of one HTTP rule, read by parse_route_policies.cc.
+struct HTTPRoutePolicies {
+  std::optional<HTTPFaultInjection> fault;
+  std::optional<Destination> mirror;
+  std::optional<Percent> mirror_percentage;
+  std::optional<int32_t> mirror_percent;  // deprecated integer form
+  std::vector<HTTPMirrorPolicy> mirrors;
+  std::optional<CorsPolicy> cors_policy;
 };
 
 struct HTTPRoute {
@@ -140,7 +192,8 @@ struct HTTPRoute {
   int64_t timeout_ms = -1;
   std::optional<HTTPRetry> retries;
   std::optional<Headers> headers;
-  bool has_fault = false;  // fault injection: a later issue; recorded so validation can check conflicts
+  bool has_fault = false;      // fault injection: a later issue; recorded so validation can check conflicts
+  HTTPRoutePolicies policies;  // fault, mirror(s), corsPolicy
   SourceRef source;
 };
 

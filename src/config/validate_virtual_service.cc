@@ -9,6 +9,7 @@
 #include "config/names.h"
 #include "config/validate.h"
 #include "config/validate_common.h"
+#include "config/validate_route_policies.h"
 
 namespace torii::config {
 namespace {
@@ -380,6 +381,7 @@ void check_http_route(Report& r, const std::string& field, const HTTPRoute& rout
   if (route.redirect) check_redirect(r, field + ".redirect", route);
   if (route.direct_response) check_direct_response(r, field + ".directResponse", *route.direct_response);
   if (route.retries) check_retries(r, field + ".retries", *route.retries);
+  check_route_policies(r, field, route);
   if (route.rewrite) check_rewrite(r, field + ".rewrite", *route.rewrite);
   check_authority_rewrite(r, field, route);
   check_destinations(r, field + ".route", route.route);

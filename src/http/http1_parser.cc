@@ -55,8 +55,15 @@ FeedResult Http1Parser::feed(std::string_view data) {
     const char* pos = llhttp_get_error_pos(&parser_);
     size_t consumed = pos != nullptr ? static_cast<size_t>(pos - begin) : data.size();
     if (err == HPE_PAUSED_UPGRADE) {
-      // We never switch protocols (an Upgrade request is forwarded as a
-      // plain request, CONNECT is refused), so keep parsing HTTP.
+      if (stop_on_upgrade()) {
+        // A 101 we accepted: what follows is the tunnelled protocol.
+        message_done_ = false;
+        paused_ = true;
+        return {consumed, FeedResult::Status::MessageComplete};
+      }
+      // Requests: an Upgrade request is answered as HTTP until the upstream
+      // grants the switch (the connection then stops parsing), CONNECT is
+      // refused; so keep parsing HTTP.
       llhttp_resume_after_upgrade(&parser_);
       if (message_done_) {
         message_done_ = false;
@@ -201,6 +208,7 @@ void ResponseParser::begin_message() {
   head_.clear();
   head_.status = 0;
   informational_ = false;
+  switched_ = false;
 }
 
 int ResponseParser::head_complete() {
@@ -208,8 +216,11 @@ int ResponseParser::head_complete() {
   // llhttp accepts any 3-digit-or-shorter number; HTTP status codes are 100-999.
   if (head_.status < 100 || head_.status > 999) return fail(ParseError::Malformed);
   if (head_.status == 101) {
-    // We never ask for a protocol switch, so an upstream must not grant one.
-    return fail(ParseError::Malformed);
+    // Only a switch we asked for (websocket) may be granted.
+    if (!accept_upgrade_) return fail(ParseError::Malformed);
+    switched_ = true;
+    callbacks_.on_response_head(head_);
+    return 1;  // no body: the rest is the new protocol
   }
   if (head_.status >= 100 && head_.status < 200) {
     informational_ = true;

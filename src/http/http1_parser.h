@@ -88,6 +88,9 @@ class Http1Parser {
   virtual void body(std::string_view data) = 0;
   // false => keep parsing the next message without pausing (1xx responses).
   virtual bool pause_after_message() { return true; }
+  // true => after an upgrade the rest of the bytes are another protocol:
+  // feed() stops there instead of parsing on as HTTP.
+  virtual bool stop_on_upgrade() const { return false; }
 
   llhttp_t parser_;
   ParseError error_ = ParseError::None;
@@ -141,6 +144,13 @@ class ResponseParser final : public Http1Parser {
   // Call before each response: a response to HEAD has no body whatever its
   // headers say.
   void expect_response_to(bool head_request) { head_request_ = head_request; }
+  // The request asked for a protocol switch (websocket): a 101 response is
+  // then reported through on_response_head and ends HTTP on this
+  // connection; feed() returns MessageComplete with the bytes after the
+  // head left unconsumed, and switched_protocols() is true. Without this a
+  // 101 is a protocol error.
+  void accept_switching_protocols(bool accept) { accept_upgrade_ = accept; }
+  bool switched_protocols() const { return switched_; }
   // The upstream closed its side: completes a close-delimited body, or
   // reports an Error if the response was cut short.
   FeedResult finish();
@@ -155,8 +165,12 @@ class ResponseParser final : public Http1Parser {
 
   ResponseCallbacks& callbacks_;
   ResponseHead head_;
+  bool stop_on_upgrade() const override { return switched_; }
+
   bool head_request_ = false;
   bool informational_ = false;
+  bool accept_upgrade_ = false;
+  bool switched_ = false;
 };
 
 // Fuzzing entry point: feeds arbitrary bytes through a RequestParser (and a

@@ -8,25 +8,13 @@
 #include "proxy/header_mutation.h"
 #include "proxy/request_id.h"
 #include "proxy/route_reply.h"
+#include "proxy/router_request.h"
 #include "proxy/upstream_request.h"
 #include "proxy/worker.h"
 #include "router/request_actions.h"
 #include "router/route_table.h"
 
 namespace torii::proxy {
-
-namespace {
-
-// Upgrade tokens that are not refused: h2c (curl --http2 on cleartext) is
-// ignored as Envoy does, the request proceeds as HTTP/1.1; websocket is
-// allowed by Istio on every route (forwarded without the upgrade for now).
-bool upgrade_allowed(const http::HeaderMap& headers) {
-  const std::string* upgrade = headers.get("upgrade");
-  if (upgrade == nullptr) return true;
-  return http::has_token(*upgrade, "websocket") || http::has_token(*upgrade, "h2c");
-}
-
-}  // namespace
 
 ActiveStream::ActiveStream(DownstreamConnection& downstream, Worker& worker, http::RequestHead& head)
     : downstream_(downstream), worker_(worker), snapshot_(worker.snapshot()), head_(std::move(head)) {
@@ -59,13 +47,20 @@ void ActiveStream::route() {
     send_local_reply(LocalReply{400, kBadRequest, {}});
     return;
   }
-  // CONNECT and protocol switches other than websocket are not served
-  // (Envoy: 403 upgrade_failed, istio/istio#53239).
-  if (head_.method == "CONNECT" || target_.form == http::RequestTarget::Form::Authority ||
-      (head_.upgrade && !upgrade_allowed(head_.headers))) {
+  // CONNECT is not served (Envoy: 403 upgrade_failed). Upgrade tokens:
+  // websocket is tunnelled on every route (Istio allows it everywhere);
+  // any other token (h2c, TLS/1.2, ...) is ignored -- Upgrade/Connection are
+  // hop-by-hop and stripped, and the request is proxied as plain HTTP/1.1 --
+  // where Envoy answers 403 (istio/istio#53239, ISTIO_SEMANTICS §10 #22).
+  if (head_.method == "CONNECT" || target_.form == http::RequestTarget::Form::Authority) {
     downstream_.close_after_response();
     send_local_reply(LocalReply{403, {}, {}});
     return;
+  }
+  if (head_.upgrade) {
+    const std::string* upgrade = head_.headers.get("upgrade");
+    websocket_ = upgrade != nullptr && http::has_token(*upgrade, "websocket");
+    if (websocket_) upgrade_ = *upgrade;
   }
   bool absolute = target_.form == http::RequestTarget::Form::Absolute;
   if (!absolute && !head_.http10() && !head_.headers.has("host")) {
@@ -85,6 +80,10 @@ void ActiveStream::route() {
   edge.chunked_body = head_.chunked;
   edge.scheme = downstream_.is_tls() ? "https" : "http";
   mutate_edge_request_headers(head_.headers, edge);
+  if (websocket_) {
+    head_.headers.set("connection", "upgrade");
+    head_.headers.set("upgrade", upgrade_);
+  }
 
   const std::string* host = head_.headers.get("host");
   router::RequestView view;
@@ -129,18 +128,27 @@ void ActiveStream::route() {
     return;
   }
   route_ = route;
-  if (route->redirect || route->direct_response) {
-    // VirtualService redirect / directResponse: answered by the gateway.
+  path_and_query_ = path_and_query;
+  run_route_policies();
+}
+
+void ActiveStream::forward_to_upstream() {
+  WorkerStats& stats = worker_.mutable_stats();
+  if (route_->redirect || route_->direct_response) {
+    // VirtualService redirect / directResponse: router actions answered by
+    // the gateway, after fault and CORS as in Envoy's filter chain.
+    const std::string_view scheme = downstream_.is_tls() ? "https" : "http";
+    const std::string* host = head_.headers.get("host");
     const std::string* proto = head_.headers.get("x-forwarded-proto");
-    RouteReplyRequest request{view.scheme, view.authority, proto != nullptr ? *proto : view.scheme,
-                              path_and_query};
+    RouteReplyRequest request{scheme, host != nullptr ? std::string_view(*host) : std::string_view(),
+                              proto != nullptr ? std::string_view(*proto) : scheme, path_and_query_};
     LocalReply reply;
     std::string location;
-    route_reply(*route, request, reply, location);
+    route_reply(*route_, request, reply, location);
     send_local_reply(reply);
     return;
   }
-  const router::WeightedCluster& chosen = route->action.pick(worker_.clusters().random().next());
+  const router::WeightedCluster& chosen = route_->action.pick(worker_.clusters().random().next());
   chosen_ = &chosen;
   if (chosen.cluster == nullptr) {
     WorkerStats::inc(stats.no_cluster);
@@ -154,18 +162,23 @@ void ActiveStream::route() {
   }
   // Route header operations and rewrites (Envoy finalizeRequestHeaders).
   std::string rewritten;
-  if (router::apply_request_actions(*route, chosen, head_.headers, path_and_query, rewritten)) {
+  if (router::apply_request_actions(*route_, chosen, head_.headers, path_and_query_, rewritten)) {
     upstream_target_ = std::move(rewritten);
-    path_and_query = upstream_target_;
+    path_and_query_ = upstream_target_;
   }
-  UpstreamRequestHead upstream_head;
-  upstream_head.method = head_.method;
-  upstream_head.path_and_query = path_and_query;
-  upstream_head.headers = &head_.headers;
-  upstream_head.has_body = head_.has_body();
-  upstream_head.chunked = head_.chunked;
-  upstream_head.peer_ip = downstream_.peer_ip();
-  upstream_ = std::make_unique<UpstreamRequest>(*this, worker_, *chosen.cluster, upstream_head);
+  RouterRequest::Params params;
+  params.snapshot = snapshot_;
+  params.policies = &route_->action.policies;
+  params.cluster = chosen.cluster;
+  params.headers = &head_.headers;
+  params.head.method = head_.method;
+  params.head.path_and_query = path_and_query_;
+  params.head.headers = &head_.headers;
+  params.head.has_body = head_.has_body();
+  params.head.chunked = head_.chunked;
+  params.head.upgrade = websocket_;
+  params.head.peer_ip = downstream_.peer_ip();
+  upstream_ = std::make_unique<RouterRequest>(*this, worker_, std::move(params));
   upstream_->start();
 }
 
@@ -183,7 +196,16 @@ void ActiveStream::send_local_reply(const LocalReply& reply) {
   context.head_request = head_request_;
   context.route = route_;
   context.cluster = chosen_;
-  write_local_reply(downstream_.output(), reply, context);
+  // The router's own answers (503, 504) pass the CORS filter on their way
+  // out, as in Envoy; fault aborts and preflights come before it.
+  LocalReply out = reply;
+  http::HeaderMap cors_headers;
+  const std::string* origin = cors_response_ ? head_.headers.get("origin") : nullptr;
+  if (origin != nullptr && reply.headers == nullptr) {
+    router::add_cors_response_headers(*route_->action.policies.cors, *origin, cors_headers);
+    out.headers = &cors_headers;
+  }
+  write_local_reply(downstream_.output(), out, context);
   worker_.mutable_stats().count_response(reply.status);
   response_started_ = true;
   response_complete_ = true;
@@ -192,14 +214,23 @@ void ActiveStream::send_local_reply(const LocalReply& reply) {
 }
 
 void ActiveStream::on_request_body(std::string_view data) {
-  if (upstream_ && !local_reply_) upstream_->send_body(data);
+  if (upstream_ && !local_reply_) {
+    upstream_->send_body(data);
+  } else if (holding_) {
+    held_body_.append(data);
+    if (held_body_.size() > worker_.options().buffer_limit_bytes) downstream_.set_upstream_blocked(true);
+  }
 }
 
 void ActiveStream::on_request_complete() {
   if (upstream_ && !local_reply_) upstream_->end_request();
 }
 
-void ActiveStream::on_downstream_reset() { release_upstream(); }
+void ActiveStream::on_downstream_reset() {
+  if (fault_timer_) fault_timer_->cancel();
+  holding_ = false;
+  release_upstream();
+}
 
 void ActiveStream::on_downstream_drained() {
   if (upstream_) upstream_->pause_reading(false);
@@ -217,6 +248,10 @@ void ActiveStream::on_upstream_informational(http::ResponseHead& head) {
 void ActiveStream::on_upstream_headers(http::ResponseHead& head, uint64_t service_time_ms) {
   if (response_started_) return;
   response_started_ = true;
+  if (head.status == 101) {
+    write_switching_protocols(head, service_time_ms);
+    return;
+  }
   int status = head.status;
   bool no_body = head_request_ || status == 204 || status == 304;
   bool length_framed = head.has_content_length && !head.chunked;
@@ -240,6 +275,10 @@ void ActiveStream::on_upstream_headers(http::ResponseHead& head, uint64_t servic
   info.keep_alive_http10 = head_.http10() && !close;
   if (route_ != nullptr) router::apply_response_actions(*route_, chosen_, head.headers);
   mutate_response_headers(head.headers, info);
+  if (cors_response_) {
+    if (const std::string* origin = head_.headers.get("origin"))
+      router::add_cors_response_headers(*route_->action.policies.cors, *origin, head.headers);
+  }
   http::write_response_head(downstream_.output(), status, head.headers);
   worker_.mutable_stats().count_response(status);
   // No flush: the body in the same upstream read joins the head (one write).
@@ -291,11 +330,14 @@ void ActiveStream::on_upstream_failure(UpstreamFailure failure) {
       send_local_reply(LocalReply{502, kProtocolError, {}});
       break;
     case UpstreamFailure::Overflow:
-      send_local_reply(LocalReply{503, kOverflow, {}, /*overloaded=*/true});
+      send_local_reply(LocalReply{503, kOverflow, {}, nullptr, /*overloaded=*/true});
       break;
     case UpstreamFailure::NoHealthyUpstream:
       WorkerStats::inc(worker_.mutable_stats().no_healthy_upstream);
       send_local_reply(LocalReply{503, kNoHealthyUpstream, {}});
+      break;
+    case UpstreamFailure::Timeout:
+      send_local_reply(LocalReply{504, kUpstreamRequestTimeout, {}});
       break;
   }
 }

@@ -15,24 +15,18 @@
 #include "http/message_head.h"
 #include "http/request_target.h"
 #include "net/event_loop.h"
+#include "net/timer.h"
 #include "proxy/local_reply.h"
+#include "proxy/upstream_callbacks.h"
 #include "router/route_table.h"
 
 namespace torii::proxy {
 
 class DownstreamConnection;
-class UpstreamRequest;
+class RouterRequest;
 class Worker;
 
-enum class UpstreamFailure {
-  ConnectionFailure,      // connect refused / failed / timed out  -> 503 UF
-  ConnectionTermination,  // closed or reset before response headers -> 503 UC
-  ProtocolError,          // unparseable response -> 502 UPE
-  Overflow,               // circuit breaker (DestinationRule connectionPool) -> 503 UO + x-envoy-overloaded
-  NoHealthyUpstream,      // every endpoint ejected by outlier detection -> 503 UH
-};
-
-class ActiveStream final : public net::Deferrable {
+class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
  public:
   // Takes the parsed head (moves its fields out).
   ActiveStream(DownstreamConnection& downstream, Worker& worker, http::RequestHead& head);
@@ -51,21 +45,33 @@ class ActiveStream final : public net::Deferrable {
   void flush_upstream();
 
   bool response_started() const { return response_started_; }
+  // WebSocket tunnel: the client closed its side.
+  void on_downstream_tunnel_eof();
 
-  // ---- from UpstreamRequest ----
-  void on_upstream_informational(http::ResponseHead& head);
-  void on_upstream_headers(http::ResponseHead& head, uint64_t service_time_ms);
-  void on_upstream_body(std::string_view data);
-  void on_upstream_complete();
+  // ---- from the RouterRequest ----
+  void on_upstream_informational(http::ResponseHead& head) override;
+  void on_upstream_headers(http::ResponseHead& head, uint64_t service_time_ms) override;
+  void on_upstream_body(std::string_view data) override;
+  void on_upstream_complete() override;
   // Sends what the response callbacks queued downstream; called once per
   // batch of upstream input, so a head and its body leave in one write.
-  void flush_downstream();
+  void flush_downstream() override;
   // Failure before response headers (=> local reply), or after (=> reset).
-  void on_upstream_failure(UpstreamFailure failure);
-  void set_upstream_blocked(bool blocked);
+  void on_upstream_failure(UpstreamFailure failure) override;
+  void set_upstream_blocked(bool blocked) override;
 
  private:
   void route();
+  // ---- route policies (active_stream_policies.cc) ----
+  // After the route matched: fault (delay/abort), then CORS, then upstream,
+  // in the order of the gateway's HTTP filter chain.
+  void run_route_policies();
+  void end_fault_delay();
+  void after_fault();
+  void send_fault_abort();
+  // Picks the cluster and starts the RouterRequest (or answers 503).
+  void forward_to_upstream();
+  void write_switching_protocols(http::ResponseHead& head, uint64_t service_time_ms);
   void send_local_reply(const LocalReply& reply);
   void release_upstream();
 
@@ -73,13 +79,24 @@ class ActiveStream final : public net::Deferrable {
   Worker& worker_;
   compile::SnapshotPtr snapshot_;  // what this request routes with, for its whole life
   http::RequestHead head_;
-  http::RequestTarget target_;   // views into head_.target
-  std::string upstream_target_;  // origin-form target for the upstream request line
-  std::unique_ptr<UpstreamRequest> upstream_;
+  http::RequestTarget target_;       // views into head_.target
+  std::string upstream_target_;      // origin-form target for the upstream request line
+  std::string_view path_and_query_;  // what the upstream request line carries
+  std::unique_ptr<RouterRequest> upstream_;
   // The matched route and destination (their response header operations
   // apply to the response); point into snapshot_.
   const router::Route* route_ = nullptr;
   const router::WeightedCluster* chosen_ = nullptr;
+
+  // Fault delay: the request waits; its body is held (back-pressure beyond
+  // the buffer limit) until the delay ends.
+  std::unique_ptr<net::Timer> fault_timer_;
+  std::string held_body_;
+  std::string upgrade_;  // the client's Upgrade value (websocket)
+  bool holding_ = false;
+  bool fault_abort_ = false;    // abort once the delay ends
+  bool cors_response_ = false;  // add access-control-* to the response
+  bool websocket_ = false;      // Upgrade: websocket, tunnelled if granted
 
   bool head_request_ = false;
   bool expect_continue_ = false;

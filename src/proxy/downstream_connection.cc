@@ -29,6 +29,16 @@ void DownstreamConnection::on_data(net::Buffer& input) {
     input.clear();
     return;
   }
+  if (tunnel_) {
+    while (!input.empty() && stream_) {
+      std::string_view piece = input.front();
+      stream_->on_request_body(piece);
+      input.drain(piece.size());
+    }
+    if (stream_) stream_->flush_upstream();
+    input.clear();
+    return;
+  }
   if (awaiting_response_) {
     // Pipelined bytes wait, parsed later; bound how much we read ahead.
     if (input.size() > worker_.options().buffer_limit_bytes) {
@@ -202,6 +212,10 @@ void DownstreamConnection::close_gracefully() {
 
 void DownstreamConnection::on_eof() {
   peer_eof_ = true;
+  if (tunnel_) {
+    if (stream_) stream_->on_downstream_tunnel_eof();
+    return;
+  }
   if (stream_) {
     if (!request_complete_) {
       // The client gave up in the middle of its request.
@@ -235,6 +249,16 @@ void DownstreamConnection::on_output_drained() {
 void DownstreamConnection::set_upstream_blocked(bool blocked) {
   upstream_blocked_ = blocked;
   update_read_enabled();
+}
+
+void DownstreamConnection::start_tunnel() {
+  tunnel_ = true;
+  close_after_response_ = true;
+  idle_timer_.cancel();
+  pipeline_blocked_ = false;
+  update_read_enabled();
+  // Bytes the client sent after its upgrade request are already buffered.
+  if (!connection_.input().empty()) connection_.schedule_read();
 }
 
 void DownstreamConnection::update_read_enabled() {

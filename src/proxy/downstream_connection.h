@@ -55,6 +55,10 @@ class DownstreamConnection final : public net::ConnectionCallbacks,
   void reset();
   // Upstream back-pressure on the request body.
   void set_upstream_blocked(bool blocked);
+  // The upstream granted a websocket upgrade: from now on every byte the
+  // client sends goes to the stream unparsed, and the connection closes when
+  // the stream ends.
+  void start_tunnel();
   // Worker drain: close now if idle, else after the current response.
   void start_drain();
   // Done with HTTP: response sent, waiting only for the client's FIN.
@@ -105,6 +109,7 @@ class DownstreamConnection final : public net::ConnectionCallbacks,
   bool upstream_blocked_ = false;   // request body: upstream buffer full
   bool pipeline_blocked_ = false;   // too many read-ahead bytes while a response is pending
   bool waiting_for_drain_ = false;  // next request waits for output to drain
+  bool tunnel_ = false;             // upgraded: bytes pass through unparsed
 };
 
 }  // namespace torii::proxy

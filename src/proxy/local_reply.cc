@@ -12,6 +12,9 @@ void write_local_reply(net::Buffer& out, const LocalReply& reply, const LocalRep
   http::HeaderMap headers;
   if (!reply.location.empty()) headers.add("location", reply.location);
   if (reply.overloaded) headers.add("x-envoy-overloaded", "true");
+  if (reply.headers != nullptr) {
+    for (const http::HeaderMap::Entry& e : reply.headers->entries()) headers.add(e.name, e.value);
+  }
   headers.add("content-length", std::to_string(reply.body.size()));
   if (!reply.body.empty()) headers.add("content-type", "text/plain");
   headers.add("date", context.date);

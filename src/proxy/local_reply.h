@@ -6,6 +6,7 @@
 
 #include <string_view>
 
+#include "http/header_map.h"
 #include "net/buffer.h"
 #include "router/route_table.h"
 
@@ -28,7 +29,9 @@ struct LocalReply {
   int status = 0;
   std::string_view body;
   std::string_view location;  // set => `location` header (redirects)
-  bool overloaded = false;    // circuit-breaker overflow: `x-envoy-overloaded: true`
+  // More response headers (CORS preflight answers, gRPC fault aborts).
+  const http::HeaderMap* headers = nullptr;
+  bool overloaded = false;  // circuit-breaker overflow: `x-envoy-overloaded: true`
 };
 
 struct LocalReplyContext {

@@ -35,6 +35,19 @@ struct ServerOptions {
   uint32_t request_headers_timeout_ms = 0;            // 0 = off (Envoy default)
   uint32_t drain_timeout_ms = 5000;                   // terminationDrainDuration
   std::string server_header = "istio-envoy";
+  // ---- route policies (issue 3) ----
+  // false: requests with a non-idempotent method (RFC 9110 9.2.2: anything
+  // but GET, HEAD, OPTIONS, TRACE, PUT, DELETE) are retried only after a
+  // connect failure (--no-retry-non-idempotent; Istio/Envoy retry them).
+  bool retry_non_idempotent = true;
+  // A websocket tunnel with no byte either way for this long is closed
+  // (Envoy's stream idle timeout is off at Istio gateways; 0 = never).
+  uint32_t tunnel_idle_timeout_ms = 3600 * 1000;
+  // Mirrored requests in flight per worker; beyond it mirrors are dropped.
+  uint32_t max_mirror_requests = 1024;
+  // Mirror Host/authority gets Envoy's "-shadow" suffix (Envoy's default;
+  // Istio >= 1.28 turns it off with DISABLE_SHADOW_HOST_SUFFIX=true).
+  bool mirror_host_suffix = true;
 };
 
 class Worker;

@@ -38,7 +38,24 @@ namespace torii::proxy {
   X(upstream_cx_connect_fail)          \
   X(upstream_cx_connect_timeout)       \
   X(upstream_rq_reset_before_response) \
-  X(upstream_cx_reused)
+  X(upstream_cx_reused)                \
+  X(upstream_rq_retry)                 \
+  X(upstream_rq_retry_success)         \
+  X(upstream_rq_retry_limit_exceeded)  \
+  X(upstream_rq_retry_skipped_method)  \
+  X(retry_or_shadow_abandoned)         \
+  X(upstream_rq_timeout)               \
+  X(upstream_rq_per_try_timeout)       \
+  X(fault_delays_injected)             \
+  X(fault_aborts_injected)             \
+  X(cors_origin_valid)                 \
+  X(cors_origin_invalid)               \
+  X(cors_preflight_answered)           \
+  X(mirror_rq_total)                   \
+  X(mirror_rq_dropped)                 \
+  X(mirror_rq_failed)                  \
+  X(downstream_cx_upgrades_total)      \
+  X(upgrade_tunnel_idle_timeout)
 
 struct WorkerStats {
 #define TORII_DECLARE_COUNTER(name) std::atomic<uint64_t> name{0};

@@ -1,7 +1,8 @@
 #include "proxy/upstream_request.h"
 
+#include <algorithm>
+
 #include "http/http1_serializer.h"
-#include "proxy/active_stream.h"
 #include "proxy/worker.h"
 #include "upstream/request_hash.h"
 #include "upstream/shared_cluster_state.h"
@@ -17,8 +18,8 @@ void cluster_inc(const upstream::EndpointState* endpoint,
 }
 }  // namespace
 
-UpstreamRequest::UpstreamRequest(ActiveStream& stream, Worker& worker, const upstream::ClusterInfo& cluster,
-                                 UpstreamRequestHead head)
+UpstreamRequest::UpstreamRequest(UpstreamCallbacks& stream, Worker& worker,
+                                 const upstream::ClusterInfo& cluster, UpstreamRequestHead head)
     : stream_(stream),
       worker_(worker),
       cluster_(cluster),
@@ -26,6 +27,7 @@ UpstreamRequest::UpstreamRequest(ActiveStream& stream, Worker& worker, const ups
       parser_(*this, http::ParseLimits{worker.options().max_response_headers_bytes,
                                        worker.options().max_request_headers_count}) {
   parser_.expect_response_to(head_.method == "HEAD");
+  parser_.accept_switching_protocols(head_.upgrade);
 }
 
 UpstreamRequest::~UpstreamRequest() {
@@ -33,7 +35,7 @@ UpstreamRequest::~UpstreamRequest() {
   if (connection_) connection_->connection().close();
 }
 
-void UpstreamRequest::start() {
+void UpstreamRequest::start(const std::vector<size_t>* avoid, uint32_t max_picks) {
   WorkerStats& stats = worker_.mutable_stats();
   WorkerStats::inc(stats.upstream_rq_total);
   upstream::ClusterState& state = worker_.clusters().cluster(cluster_);
@@ -45,8 +47,8 @@ void UpstreamRequest::start() {
         cluster_.policy.hash,
         upstream::RequestHashInput{head_.headers, head_.path_and_query, head_.peer_ip, nonce}, &set_cookie_);
   }
-  switch (
-      cluster_request_.start(state, cluster_, hash, worker_.clusters().random(), worker_.loop().now_ms())) {
+  switch (cluster_request_.start(state, cluster_, hash, worker_.clusters().random(), worker_.loop().now_ms(),
+                                 avoid, max_picks)) {
     case upstream::ClusterRequest::Admission::Ok:
       break;
     case upstream::ClusterRequest::Admission::Overflow:
@@ -56,6 +58,7 @@ void UpstreamRequest::start() {
       fail(UpstreamFailure::NoHealthyUpstream);
       return;
   }
+  endpoint_index_ = cluster_request_.endpoint_index();
   endpoint_state_ = &cluster_request_.endpoint_state();
   endpoint_ = &cluster_.endpoints[cluster_request_.endpoint_index()];
   ++endpoint_state_->active_requests;
@@ -130,6 +133,12 @@ void UpstreamRequest::pause_reading(bool paused) {
   if (connection_) connection_->connection().set_read_enabled(!paused);
 }
 
+void UpstreamRequest::close_tunnel() {
+  if (done_ || !connection_ || !tunnel_) return;
+  tunnel_closing_ = true;
+  connection_->connection().close_after_flush();
+}
+
 void UpstreamRequest::abort() {
   if (done_) return;
   done_ = true;
@@ -149,16 +158,29 @@ void UpstreamRequest::on_data(net::Buffer& input) {
     return;
   }
   response_bytes_ = true;
-  while (!input.empty() && !done_) {
+  while (!input.empty() && !done_ && !tunnel_) {
     http::FeedResult r = parser_.feed(input.front());
     input.drain(r.consumed);
+    if (done_) return;  // the driver gave up on this exchange inside a callback
     if (r.status == http::FeedResult::Status::Error) {
       fail(UpstreamFailure::ProtocolError);
       return;
     }
     if (r.status == http::FeedResult::Status::MessageComplete) {
+      if (parser_.switched_protocols()) {
+        tunnel_ = true;  // what follows is the upgraded protocol
+        break;
+      }
       on_response_complete();
       return;
+    }
+  }
+  if (tunnel_ && !done_) {
+    while (!input.empty() && !done_) {
+      std::string_view piece = input.front();
+      const size_t n = piece.size();
+      stream_.on_upstream_body(piece);
+      input.drain(n);
     }
   }
   if (!done_) stream_.flush_downstream();
@@ -166,6 +188,14 @@ void UpstreamRequest::on_data(net::Buffer& input) {
 
 void UpstreamRequest::on_eof() {
   if (done_) return;
+  if (tunnel_) {
+    // The upstream ended the tunnel; the client gets what was sent before.
+    done_ = true;
+    finish_endpoint();
+    drop_connection();
+    stream_.on_upstream_complete();
+    return;
+  }
   http::FeedResult r = parser_.finish();
   if (r.status == http::FeedResult::Status::MessageComplete) {
     on_response_complete();
@@ -199,6 +229,12 @@ void UpstreamRequest::on_close(net::CloseReason reason, int /*error_no*/) {
       return;
     case net::CloseReason::Reset:
     case net::CloseReason::LocalClose:
+      if (tunnel_ && (tunnel_closing_ || reason == net::CloseReason::LocalClose)) {
+        done_ = true;
+        finish_endpoint();
+        stream_.on_upstream_complete();
+        return;
+      }
       if (!response_headers_ && retry_on_fresh_connection()) return;
       if (!response_headers_) {
         WorkerStats::inc(stats.upstream_rq_reset_before_response);
@@ -212,16 +248,22 @@ void UpstreamRequest::on_close(net::CloseReason reason, int /*error_no*/) {
 
 void UpstreamRequest::on_output_drained() { stream_.set_upstream_blocked(false); }
 
-void UpstreamRequest::on_informational(http::ResponseHead& head) { stream_.on_upstream_informational(head); }
+void UpstreamRequest::on_informational(http::ResponseHead& head) {
+  if (!done_) stream_.on_upstream_informational(head);
+}
 
 void UpstreamRequest::on_response_head(http::ResponseHead& head) {
+  if (done_) return;
   response_headers_ = true;
   cluster_request_.report_status(head.status, worker_.loop().now_ms());
   if (!set_cookie_.empty()) head.headers.add("set-cookie", set_cookie_);
   stream_.on_upstream_headers(head, worker_.loop().now_ms() - start_ms_);
 }
 
-void UpstreamRequest::on_response_body(std::string_view data) { stream_.on_upstream_body(data); }
+void UpstreamRequest::on_response_body(std::string_view data) {
+  // The driver may have abandoned this response (a retry) in on_upstream_headers.
+  if (!done_) stream_.on_upstream_body(data);
+}
 
 void UpstreamRequest::on_response_complete() {
   done_ = true;

@@ -12,19 +12,26 @@
 // (Istio's default 2 retries on connect-failure etc.) belongs to the route's
 // retry policy, not the pool.
 //
-// Owned by its ActiveStream; destroyed deferred. Worker thread only.
+// Upgrades: for a websocket request (head.upgrade) a 101 response turns the
+// exchange into a byte tunnel: bytes after the 101 head, and everything the
+// upstream sends later, go to on_upstream_body as they come; send_body()
+// writes raw bytes; the upstream closing ends it (on_upstream_complete).
+//
+// Owned by whoever drives it (RouterRequest, ShadowRequest); destroyed
+// deferred. Worker thread only.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "http/header_map.h"
 #include "http/http1_parser.h"
 #include "net/connection.h"
 #include "net/event_loop.h"
-#include "proxy/active_stream.h"
+#include "proxy/upstream_callbacks.h"
 #include "upstream/cluster_info.h"
 #include "upstream/cluster_request.h"
 #include "upstream/endpoint_state.h"
@@ -40,6 +47,7 @@ struct UpstreamRequestHead {
   const http::HeaderMap* headers = nullptr;  // already mutated for upstream
   bool has_body = false;
   bool chunked = false;      // body framed as chunks upstream
+  bool upgrade = false;      // websocket: a 101 answer switches to a tunnel
   std::string_view peer_ip;  // downstream client (consistent hash on source IP)
 };
 
@@ -47,14 +55,23 @@ class UpstreamRequest final : public net::ConnectionCallbacks,
                               public http::ResponseCallbacks,
                               public net::Deferrable {
  public:
-  UpstreamRequest(ActiveStream& stream, Worker& worker, const upstream::ClusterInfo& cluster,
+  UpstreamRequest(UpstreamCallbacks& callbacks, Worker& worker, const upstream::ClusterInfo& cluster,
                   UpstreamRequestHead head);
   ~UpstreamRequest() override;
 
   // Chooses the endpoint, takes or opens a connection and queues the head
   // (flush() sends it, so a body read in the same batch joins it). May
   // report a failure to the stream before returning (connect refused at once).
-  void start();
+  // Endpoints listed in `avoid` (indices into the cluster's endpoints) are
+  // re-picked up to `max_picks` times in all (Envoy's previous_hosts
+  // predicate with host_selection_retry_max_attempts).
+  void start(const std::vector<size_t>* avoid = nullptr, uint32_t max_picks = 1);
+  // Index of the chosen endpoint in cluster.endpoints (after start()).
+  size_t endpoint_index() const { return endpoint_index_; }
+  bool tunnel() const { return tunnel_; }
+  // Tunnel only: the client finished sending; send what is queued, then
+  // close the upstream connection (which ends the exchange).
+  void close_tunnel();
   // Queues body bytes (re-framed as a chunk for a chunked request); written
   // early only when a full buffer's worth is queued.
   void send_body(std::string_view data);
@@ -91,7 +108,7 @@ class UpstreamRequest final : public net::ConnectionCallbacks,
   void finish_endpoint();
   bool retry_on_fresh_connection();
 
-  ActiveStream& stream_;
+  UpstreamCallbacks& stream_;
   Worker& worker_;
   const upstream::ClusterInfo& cluster_;
   UpstreamRequestHead head_;
@@ -101,6 +118,7 @@ class UpstreamRequest final : public net::ConnectionCallbacks,
   std::string set_cookie_;  // generated consistent-hash cookie for the response
   upstream::EndpointState* endpoint_state_ = nullptr;
   const upstream::Endpoint* endpoint_ = nullptr;
+  size_t endpoint_index_ = 0;
   std::unique_ptr<upstream::UpstreamConnection> connection_;
   uint64_t start_ms_ = 0;
 
@@ -111,6 +129,8 @@ class UpstreamRequest final : public net::ConnectionCallbacks,
   bool request_sent_ = false;      // end_request() done
   bool done_ = false;              // completed, failed or aborted
   bool counted_active_ = false;    // endpoint_state_->active_requests holds us
+  bool tunnel_ = false;            // 101 granted: bytes pass through unparsed
+  bool tunnel_closing_ = false;    // close_tunnel() called
 };
 
 }  // namespace torii::proxy

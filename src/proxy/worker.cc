@@ -5,6 +5,7 @@
 
 #include "net/socket_ops.h"
 #include "proxy/downstream_connection.h"
+#include "proxy/shadow_request.h"
 
 namespace torii::proxy {
 
@@ -40,6 +41,7 @@ Worker::Worker(int index, const ServerOptions& options, upstream::SharedClusterR
       options_(options),
       clusters_(loop_, options.upstream_idle_timeout_ms, seed_for(index), &stats_.upstream_cx_active,
                 clusters),
+      shadows_(std::make_unique<ShadowRequests>(*this)),
       drain_timer_(loop_, [this] { loop_.stop(); }),
       drain_check_timer_(loop_, [this] { maybe_finish_drain(); }) {}
 
@@ -48,6 +50,7 @@ Worker::~Worker() {
   // Normally done on the worker thread when run() returns; this covers a
   // worker that never started.
   connections_.clear();
+  shadows_->clear();
   listeners_.clear();
   loop_.flush_deferred_deletes();
 }
@@ -64,6 +67,7 @@ void Worker::run() {
   loop_.run();
   // Tear down on this thread, while everything these objects touch exists.
   connections_.clear();
+  shadows_->clear();
   listeners_.clear();
   loop_.flush_deferred_deletes();
   snapshot_.reset();

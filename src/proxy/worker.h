@@ -27,6 +27,7 @@
 namespace torii::proxy {
 
 class DownstreamConnection;
+class ShadowRequests;
 
 // A listener socket handed from the control thread to one worker.
 struct ListenerHandoff {
@@ -66,6 +67,8 @@ class Worker {
   bool draining() const { return draining_; }
   // A downstream connection is finished: destroy it at the end of the iteration.
   void remove_connection(DownstreamConnection& connection);
+  // Mirrored requests in flight (they outlive the streams that made them).
+  ShadowRequests& shadows() { return *shadows_; }
 
  private:
   class ListenerSlot;
@@ -89,6 +92,7 @@ class Worker {
   compile::SnapshotPtr snapshot_;
   std::vector<std::unique_ptr<ListenerSlot>> listeners_;
   std::list<std::unique_ptr<DownstreamConnection>> connections_;
+  std::unique_ptr<ShadowRequests> shadows_;
   net::Timer drain_timer_;        // drain_timeout_ms: stop regardless
   net::Timer drain_check_timer_;  // stop early once nothing is in flight
   bool draining_ = false;

@@ -14,6 +14,7 @@
 #include "http/header_map.h"
 #include "router/route_action.h"
 #include "router/route_match.h"
+#include "router/route_policies.h"
 #include "upstream/cluster_info.h"
 
 namespace torii::router {
@@ -44,6 +45,7 @@ struct RouteAction {
   // destination's (Envoy WeightedClusterEntry::finalizeRequestHeaders).
   HeaderMutations headers;
   PathRewrite path_rewrite;  // rewrite.uri / rewrite.uriRegexRewrite
+  RoutePolicies policies;    // timeout, retries, fault, mirrors, CORS
   // Picks a cluster by relative weight; `random` is any uniformly random value.
   const WeightedCluster& pick(uint64_t random) const;
 };

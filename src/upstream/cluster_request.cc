@@ -1,10 +1,13 @@
 #include "upstream/cluster_request.h"
 
+#include <algorithm>
+
 namespace torii::upstream {
 
 ClusterRequest::Admission ClusterRequest::start(ClusterState& state, const ClusterInfo& info,
                                                 std::optional<uint64_t> hash, FastRandom& random,
-                                                uint64_t now_ms) {
+                                                uint64_t now_ms, const std::vector<size_t>* avoid,
+                                                uint32_t max_picks) {
   finish();
   info_ = &info;
   shared_ = &state.shared();
@@ -18,6 +21,14 @@ ClusterRequest::Admission ClusterRequest::start(ClusterState& state, const Clust
   }
   holds_slot_ = true;
   ClusterState::Choice choice = state.choose(info, hash, random, now_ms);
+  if (avoid != nullptr && !avoid->empty() && !hash) {
+    auto tried = [&](size_t i) { return std::find(avoid->begin(), avoid->end(), i) != avoid->end(); };
+    for (uint32_t picks = 1;
+         picks < max_picks && choice.status == ClusterState::Choice::Status::Ok && tried(choice.index);
+         ++picks) {
+      choice = state.choose(info, hash, random, now_ms);
+    }
+  }
   if (choice.status != ClusterState::Choice::Status::Ok) {
     ClusterStats::inc(stats.upstream_cx_none_healthy);
     finish();

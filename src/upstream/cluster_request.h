@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "upstream/cluster_state.h"
 
@@ -28,8 +29,12 @@ class ClusterRequest {
   ClusterRequest(const ClusterRequest&) = delete;
   ClusterRequest& operator=(const ClusterRequest&) = delete;
 
+  // `avoid`: endpoints earlier attempts of this request used (retries);
+  // the choice is made again, up to `max_picks` times in all, while it lands
+  // on one of them (Envoy's previous_hosts retry predicate).
   Admission start(ClusterState& state, const ClusterInfo& info, std::optional<uint64_t> hash,
-                  FastRandom& random, uint64_t now_ms);
+                  FastRandom& random, uint64_t now_ms, const std::vector<size_t>* avoid = nullptr,
+                  uint32_t max_picks = 1);
 
   size_t endpoint_index() const { return index_; }
   EndpointState& endpoint_state() const { return *endpoint_; }

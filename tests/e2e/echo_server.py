@@ -26,13 +26,30 @@ breaking, outlier detection):
                             (control requests are not counted)
   GET /__control/reset      zeroes the counters
   GET /__control/set?status=CODE&delay_ms=MS   changes the defaults at runtime
+For route-policy tests (retries, mirrors, websocket):
+  ?key=<k>&fail_first=<n>   the first n requests carrying key k (counted per
+                            key by this process) get ?fail_status= (default
+                            503) instead of ?status=
+  ?key=<k>&reset_first=<n>  the first n requests with key k: the connection is
+                            closed without a response
+  ?key=<k>&slow_first=<n>   ?sleep_ms= applies only to the first n with key k
+  GET /__log                every request seen so far (method, path, host,
+                            x-envoy-attempt-count, body_length, body_crc32),
+                            not recorded itself; /__log?clear=1 empties it
+  Upgrade: websocket        a websocket handshake (RFC 6455), then every
+                            data frame is echoed back until a close frame
+                            (add ?noupgrade=1 to answer 200 instead)
 
 Usage: echo_server.py --name NAME --host 127.0.0.N --port P
 Prints "READY <host> <port>" on stdout once it is listening.
 """
 
 import argparse
+import base64
+import collections
+import hashlib
 import json
+import struct
 import sys
 import threading
 import time
@@ -68,6 +85,11 @@ class EchoHandler(BaseHTTPRequestHandler):
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         if url.path.startswith("/__control/"):
             return self._control(url.path, query)
+        if url.path == "/__log":
+            return self._send_log(query.get("clear") == "1")
+        if "websocket" in self.headers.get("Upgrade", "").lower() and query.get("noupgrade") != "1":
+            self._record(0, 0)
+            return self._websocket()
         srv = self.server
         with srv.lock:
             srv.requests += 1
@@ -99,15 +121,24 @@ class EchoHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _answer(self, url, query):
+        seen = self.server.count(query.get("key"))
         read_delay = int(query.get("read_delay_ms", "0"))
         if read_delay:
             time.sleep(read_delay / 1000.0)
         length, crc, chunked = self._consume_body()
         if length is None:
             return  # malformed body; connection closed
+        self._record(length, crc)
+        if seen and seen <= int(query.get("reset_first", "0")):
+            self.close_connection = True  # no response at all
+            return
         sleep_ms = int(query.get("sleep_ms", str(self.server.default_delay_ms)))
+        if "slow_first" in query and (not seen or seen > int(query["slow_first"])):
+            sleep_ms = 0
         if sleep_ms:
             time.sleep(sleep_ms / 1000.0)
+        if seen and seen <= int(query.get("fail_first", "0")):
+            query["status"] = query.get("fail_status", "503")
 
         if self.command == "GET" and url.path.startswith("/bytes/"):
             return self._send_bytes(int(url.path[len("/bytes/"):]), query.get("chunked") == "1")
@@ -140,6 +171,58 @@ class EchoHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = do_ANY
+
+    def _record(self, length, crc):
+        self.server.record({
+            "method": self.command,
+            "path": self.path,
+            "host": self.headers.get("Host"),
+            "attempt": self.headers.get("x-envoy-attempt-count"),
+            "body_length": length,
+            "body_crc32": crc,
+        })
+
+    def _send_log(self, clear):
+        body = (json.dumps(self.server.log_entries(clear)) + "\n").encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _websocket(self):
+        """RFC 6455 handshake, then echo data frames until a close frame."""
+        key = self.headers.get("Sec-WebSocket-Key", "")
+        accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
+        self.send_response(101)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", accept.decode())
+        self.end_headers()
+        self.wfile.flush()
+        self.close_connection = True
+        try:
+            while True:
+                head = self.rfile.read(2)
+                if len(head) < 2:
+                    return
+                opcode = head[0] & 0x0F
+                masked = head[1] & 0x80
+                n = head[1] & 0x7F
+                if n == 126:
+                    n = struct.unpack("!H", self.rfile.read(2))[0]
+                elif n == 127:
+                    n = struct.unpack("!Q", self.rfile.read(8))[0]
+                mask = self.rfile.read(4) if masked else b"\0\0\0\0"
+                payload = bytearray(self.rfile.read(n))
+                for i in range(len(payload)):
+                    payload[i] ^= mask[i % 4]
+                self.wfile.write(ws_frame(opcode, bytes(payload)))
+                self.wfile.flush()
+                if opcode == 0x8:  # close: echoed, done
+                    return
+        except (BrokenPipeError, ConnectionResetError):
+            return
 
     def _consume_body(self):
         """Reads and discards the request body; returns (length, crc32, chunked)."""
@@ -208,10 +291,52 @@ class EchoHandler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
+def ws_frame(opcode, payload, mask=None):
+    """One final websocket frame (server frames are unmasked; clients pass a mask)."""
+    head = bytes([0x80 | opcode])
+    bit = 0x80 if mask else 0
+    n = len(payload)
+    if n < 126:
+        head += bytes([bit | n])
+    elif n < 65536:
+        head += bytes([bit | 126]) + struct.pack("!H", n)
+    else:
+        head += bytes([bit | 127]) + struct.pack("!Q", n)
+    if mask:
+        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        head += mask
+    return head + payload
+
+
 class EchoServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 1024  # 200 concurrent clients must not hit a backlog of 5
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self._lock = threading.Lock()
+        self._counts = collections.Counter()
+        self._log = collections.deque(maxlen=100000)
+
+    def count(self, key):
+        """How many requests carried ?key=<key>, this one included (0 without a key)."""
+        if key is None:
+            return 0
+        with self._lock:
+            self._counts[key] += 1
+            return self._counts[key]
+
+    def record(self, entry):
+        with self._lock:
+            self._log.append(entry)
+
+    def log_entries(self, clear):
+        with self._lock:
+            entries = list(self._log)
+            if clear:
+                self._log.clear()
+            return entries
 
 
 def main():

@@ -86,7 +86,9 @@ def test_panic_threshold_sends_to_ejected_endpoints(upstreams, torii):
 
 def test_connect_failures_count_as_errors(upstreams, torii):
     """Without splitExternalLocalOriginErrors a refused connection counts as a 503: an endpoint
-    nobody listens on is ejected after consecutive5xxErrors, the rest keeps serving."""
+    nobody listens on is ejected after consecutive5xxErrors, the rest keeps serving. Istio's
+    default retry policy (connect-failure, 2 retries on another host) hides the failures from
+    the client."""
     good = upstreams.echo("good", host="127.0.0.47")
 
     class Dead:
@@ -94,5 +96,5 @@ def test_connect_failures_count_as_errors(upstreams, torii):
 
     t = torii(manifests([good, Dead], POLICY))
     counts = count(t, 30)
-    assert counts["good"] == 27 and counts[503] == 3, counts
+    assert counts == {"good": 30}, counts
     assert cluster_stat(t, "outlier_detection.ejections_active") == 1

@@ -291,6 +291,33 @@ TEST(ResponseParserTest, SwitchingProtocolsIsAnError) {
       FeedResult::Status::Error);
 }
 
+TEST(ResponseParserTest, AcceptedSwitchingProtocolsStopsAtTheHead) {
+  ResponseSink sink;
+  ResponseParser p(sink, ParseLimits{});
+  p.accept_switching_protocols(true);
+  const std::string head =
+      "HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n";
+  const std::string wire = head + "\x81\x02hi";
+  FeedResult r = p.feed(wire);
+  EXPECT_EQ(r.status, FeedResult::Status::MessageComplete);
+  EXPECT_EQ(r.consumed, head.size());
+  EXPECT_TRUE(p.switched_protocols());
+  EXPECT_EQ(sink.status, 101);
+  EXPECT_EQ(*sink.headers.get("upgrade"), "websocket");
+  EXPECT_EQ(sink.body, "");
+}
+
+TEST(ResponseParserTest, AcceptedUpgradeStillParsesOrdinaryResponses) {
+  ResponseSink sink;
+  ResponseParser p(sink, ParseLimits{});
+  p.accept_switching_protocols(true);
+  EXPECT_EQ(feed_response(p, "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\nno", 1),
+            FeedResult::Status::MessageComplete);
+  EXPECT_FALSE(p.switched_protocols());
+  EXPECT_EQ(sink.status, 404);
+  EXPECT_EQ(sink.body, "no");
+}
+
 TEST(ResponseParserTest, ChunkedBody) {
   ResponseSink sink;
   ResponseParser p(sink, ParseLimits{});

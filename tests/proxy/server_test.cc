@@ -486,15 +486,19 @@ TEST_F(ServerTest, ListenerThatCannotBindIsReportedOthersServe) {
   EXPECT_EQ(get("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n").status, 200);
 }
 
-TEST_F(ServerTest, UnsupportedUpgradeAndConnectAre403) {
+// Where Envoy answers 403 upgrade_failed, unknown Upgrade tokens are ignored
+// (hop-by-hop, stripped) and the request is served as HTTP/1.1. CONNECT is 403.
+TEST_F(ServerTest, UnknownUpgradeIsIgnoredAndConnectIs403) {
   start();
   ClientResponse r =
       get("GET / HTTP/1.1\r\nHost: example.com\r\nConnection: Upgrade\r\nUpgrade: TLS/1.2\r\n\r\n");
-  EXPECT_EQ(r.status, 403);
-  EXPECT_EQ(r.body, "");
+  EXPECT_EQ(r.status, 200);
   r = get("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
   EXPECT_EQ(r.status, 403);
-  EXPECT_TRUE(upstream_.requests().empty());
+  auto requests = upstream_.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].headers.get("upgrade"), nullptr);
+  EXPECT_EQ(requests[0].headers.get("connection"), nullptr);
 }
 
 TEST_F(ServerTest, H2cUpgradeIsIgnoredAndRequestServedAsHttp11) {

@@ -1,0 +1,131 @@
+// The part of ActiveStream that applies a matched route's policies before
+// the router: fault injection, then CORS (the order of Istio's gateway HTTP
+// filter chain: ... fault -> cors -> ... -> router), and the websocket 101.
+#include <charconv>
+
+#include "http/http1_serializer.h"
+#include "proxy/active_stream.h"
+#include "proxy/downstream_connection.h"
+#include "proxy/header_mutation.h"
+#include "proxy/router_request.h"
+#include "proxy/worker.h"
+
+namespace torii::proxy {
+
+namespace {
+
+constexpr std::string_view kFaultAbort = "fault filter abort";
+
+bool is_grpc_request(const http::HeaderMap& headers) {
+  const std::string* type = headers.get("content-type");
+  return type != nullptr && type->starts_with("application/grpc");
+}
+
+}  // namespace
+
+void ActiveStream::run_route_policies() {
+  const router::RoutePolicies& policies = route_->action.policies;
+  if (policies.fault) {
+    const router::FaultPolicy& fault = *policies.fault;
+    upstream::FastRandom& random = worker_.clusters().random();
+    const bool delay = fault.has_delay && router::fraction_hit(fault.delay_per_million, random.next());
+    fault_abort_ = fault.has_abort && router::fraction_hit(fault.abort_per_million, random.next());
+    if (delay) {
+      // The request waits here; its body is held until the delay ends.
+      WorkerStats::inc(worker_.mutable_stats().fault_delays_injected);
+      holding_ = true;
+      fault_timer_ = std::make_unique<net::Timer>(worker_.loop(), [this] { end_fault_delay(); });
+      fault_timer_->arm(fault.delay_ms);
+      return;
+    }
+    if (fault_abort_) {
+      send_fault_abort();
+      return;
+    }
+  }
+  after_fault();
+}
+
+void ActiveStream::end_fault_delay() {
+  if (!holding_) return;
+  holding_ = false;
+  // Reading resumes before the held body is handed on, so the upstream's
+  // own back-pressure (set while sending it) is the one that stays.
+  downstream_.set_upstream_blocked(false);
+  if (fault_abort_) {
+    send_fault_abort();
+    return;
+  }
+  after_fault();
+  if (upstream_ && !local_reply_) {
+    if (!held_body_.empty()) upstream_->send_body(held_body_);
+    if (downstream_.request_complete()) {
+      upstream_->end_request();
+    } else {
+      upstream_->flush();  // from a timer: nobody else flushes
+    }
+  }
+  std::string().swap(held_body_);
+}
+
+void ActiveStream::send_fault_abort() {
+  WorkerStats::inc(worker_.mutable_stats().fault_aborts_injected);
+  const router::FaultPolicy& fault = *route_->action.policies.fault;
+  if (fault.grpc_status && is_grpc_request(head_.headers)) {
+    // Envoy's local reply to a gRPC request: trailers-only, HTTP 200.
+    char code[8];
+    auto [end, ec] = std::to_chars(code, code + sizeof(code), *fault.grpc_status);
+    (void)ec;
+    http::HeaderMap headers;
+    headers.add("content-type", "application/grpc");
+    headers.add("grpc-status", std::string_view(code, static_cast<size_t>(end - code)));
+    headers.add("grpc-message", kFaultAbort);
+    send_local_reply(LocalReply{200, {}, {}, &headers});
+    return;
+  }
+  send_local_reply(LocalReply{fault.http_status, kFaultAbort, {}});
+}
+
+void ActiveStream::after_fault() {
+  const router::RoutePolicies& policies = route_->action.policies;
+  if (policies.cors) {
+    const router::CorsPolicy& cors = *policies.cors;
+    router::CorsDecision decision = router::decide_cors(cors, head_.method, head_.headers);
+    if (decision.kind != router::CorsDecision::Kind::None) {
+      WorkerStats& stats = worker_.mutable_stats();
+      WorkerStats::inc(decision.origin_allowed ? stats.cors_origin_valid : stats.cors_origin_invalid);
+    }
+    if (decision.kind == router::CorsDecision::Kind::Preflight) {
+      WorkerStats::inc(worker_.mutable_stats().cors_preflight_answered);
+      http::HeaderMap headers;
+      router::add_preflight_headers(cors, decision, head_.headers, headers);
+      send_local_reply(LocalReply{200, {}, {}, &headers});
+      return;
+    }
+    cors_response_ = decision.kind == router::CorsDecision::Kind::Forward && decision.origin_allowed;
+  }
+  forward_to_upstream();
+}
+
+void ActiveStream::write_switching_protocols(http::ResponseHead& head, uint64_t service_time_ms) {
+  // The upgrade was granted: relay the 101 with its Upgrade/Connection
+  // (hop-by-hop, so re-added after the usual edits), then bytes both ways.
+  std::string upgrade;
+  if (const std::string* value = head.headers.get("upgrade")) upgrade = *value;
+  ResponseInfo info;
+  info.server = worker_.options().server_header;
+  info.date = worker_.date().now();
+  info.upstream_service_time_ms = static_cast<int64_t>(service_time_ms);
+  mutate_response_headers(head.headers, info);
+  head.headers.set("connection", "upgrade");
+  head.headers.set("upgrade", upgrade.empty() ? std::string_view(upgrade_) : std::string_view(upgrade));
+  http::write_response_head(downstream_.output(), 101, head.headers);
+  worker_.mutable_stats().count_response(101);
+  downstream_.start_tunnel();
+}
+
+void ActiveStream::on_downstream_tunnel_eof() {
+  if (upstream_) upstream_->close_tunnel();
+}
+
+}  // namespace torii::proxy

@@ -1,0 +1,42 @@
+// What an UpstreamRequest reports to whoever drives it: the router layer
+// (RouterRequest, which retries) for client requests, a ShadowRequest for
+// mirrors; the ActiveStream receives the same calls from the RouterRequest.
+// Worker thread only.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "http/message_head.h"
+
+namespace torii::proxy {
+
+enum class UpstreamFailure {
+  ConnectionFailure,      // connect refused / failed / timed out  -> 503 UF
+  ConnectionTermination,  // closed or reset before response headers -> 503 UC
+  ProtocolError,          // unparseable response -> 502 UPE
+  Timeout,                // route timeout or last per-try timeout -> 504 UT
+  Overflow,               // circuit breaker (DestinationRule connectionPool) -> 503 UO + x-envoy-overloaded
+  NoHealthyUpstream,      // every endpoint ejected by outlier detection -> 503 UH
+};
+
+class UpstreamCallbacks {
+ public:
+  // A 1xx other than 101.
+  virtual void on_upstream_informational(http::ResponseHead& head) = 0;
+  // The final response head (or a granted 101 switch).
+  virtual void on_upstream_headers(http::ResponseHead& head, uint64_t service_time_ms) = 0;
+  virtual void on_upstream_body(std::string_view data) = 0;
+  virtual void on_upstream_complete() = 0;
+  // Sends what the response callbacks queued; once per batch of upstream input.
+  virtual void flush_downstream() = 0;
+  // Failure before response headers (=> local reply), or after (=> reset).
+  virtual void on_upstream_failure(UpstreamFailure failure) = 0;
+  // The upstream connection's output is above / back below its limit.
+  virtual void set_upstream_blocked(bool blocked) = 0;
+
+ protected:
+  ~UpstreamCallbacks() = default;
+};
+
+}  // namespace torii::proxy
