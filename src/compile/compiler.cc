@@ -66,7 +66,7 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
       // One filter chain per server, each with the routes of that server alone.
       listener.protocol = "HTTPS";
       for (const MergedServer& server : merged.servers) {
-        auto context = build_server_tls(server, diagnostics);
+        auto context = build_server_tls(server, resources.secrets, identity.namespace_, diagnostics);
         if (!context) continue;
         MergedListener alone = merged;
         alone.servers = {server};

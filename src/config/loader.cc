@@ -37,6 +37,7 @@ enum class Kind {
   Endpoints,
   EndpointSlice,
   Namespace,
+  Secret,
   List,
   Unsupported
 };
@@ -58,6 +59,7 @@ Kind resolve_kind(const std::string& api_version, const std::string& kind) {
     if (kind == "Pod") return Kind::Pod;
     if (kind == "Endpoints") return Kind::Endpoints;
     if (kind == "Namespace") return Kind::Namespace;
+    if (kind == "Secret") return Kind::Secret;
   }
   if (group == "discovery.k8s.io" && version == "v1" && kind == "EndpointSlice") return Kind::EndpointSlice;
   // `kubectl get -o yaml` wraps several objects in a List (or <Kind>List).
@@ -68,7 +70,7 @@ Kind resolve_kind(const std::string& api_version, const std::string& kind) {
 bool is_modelled_kind_name(const std::string& kind) {
   static const std::set<std::string> kNames = {
       "Gateway", "VirtualService", "DestinationRule", "ServiceEntry", "WorkloadEntry", "Service",
-      "Pod",     "Endpoints",      "EndpointSlice",   "Namespace"};
+      "Pod",     "Endpoints",      "EndpointSlice",   "Namespace",    "Secret"};
   return kNames.contains(kind);
 }
 
@@ -362,6 +364,11 @@ std::optional<TypedObject> Loader::read_object(Kind kind, const Field& root, Obj
     }
     case Kind::Namespace:
       return Namespace{.meta = std::move(meta)};
+    case Kind::Secret: {
+      Secret o{.meta = std::move(meta)};
+      read_secret(root, o);
+      return o;
+    }
     case Kind::List:
     case Kind::Unsupported:
       break;

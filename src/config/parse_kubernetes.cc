@@ -4,6 +4,8 @@
 // compiler sees what a cluster would hold.
 #include "config/parsers.h"
 
+#include <yaml-cpp/binary.h>
+
 namespace torii::config {
 namespace {
 
@@ -141,6 +143,19 @@ std::vector<EndpointSlice> read_endpoints(const Field& root, const ObjectMeta& m
     slices.push_back(std::move(slice));
   }
   return slices;
+}
+
+void read_secret(const Field& root, Secret& out) {
+  out.type = root["type"].string();
+  for (const auto& [key, encoded] : root["data"].string_map()) {
+    const std::vector<unsigned char> bytes = YAML::DecodeBase64(encoded);
+    if (bytes.empty() && !encoded.empty()) {
+      root["data"][key].error("invalid base64 data");
+      continue;
+    }
+    out.data[key] = std::string(bytes.begin(), bytes.end());
+  }
+  for (const auto& [key, value] : root["stringData"].string_map()) out.data[key] = value;
 }
 
 }  // namespace torii::config

@@ -339,6 +339,16 @@ struct Namespace {
   ObjectMeta meta;
 };
 
+// core/v1 Secret, for Gateway `credentialName`: kubernetes.io/tls (tls.crt,
+// tls.key, optional ca.crt) or generic (cert, key, cacert). `data` is
+// decoded; `stringData` entries are merged in, as the API server does.
+// Never shown by the admin endpoint.
+struct Secret {
+  ObjectMeta meta;
+  std::string type;
+  std::map<std::string, std::string> data;
+};
+
 // Everything loaded from all sources, after validation. Objects that failed
 // validation are not here (see Store for last-good handling).
 struct ResourceSet {
@@ -351,6 +361,7 @@ struct ResourceSet {
   std::vector<Pod> pods;
   std::vector<EndpointSlice> endpoint_slices;
   std::vector<Namespace> namespaces;
+  std::vector<Secret> secrets;
 };
 
 }  // namespace torii::config

@@ -35,6 +35,7 @@ const char* kind_of(const TypedObject& object) {
                         [](const EndpointSlice&) { return "EndpointSlice"; },
                         [](const Endpoints&) { return "Endpoints"; },
                         [](const Namespace&) { return "Namespace"; },
+                        [](const Secret&) { return "Secret"; },
                     },
                     object);
 }
@@ -61,6 +62,7 @@ void add_to(ResourceSet& set, TypedObject object) {
                    }
                  },
                  [&](Namespace&& o) { set.namespaces.push_back(std::move(o)); },
+                 [&](Secret&& o) { set.secrets.push_back(std::move(o)); },
              },
              std::move(object));
 }
@@ -78,6 +80,7 @@ std::vector<TypedObject> objects_of(ResourceSet set) {
   take(set.services);
   take(set.pods);
   take(set.namespaces);
+  take(set.secrets);
   std::map<std::pair<std::string, std::string>, size_t> endpoints;  // (ns, name) -> index in out
   for (EndpointSlice& slice : set.endpoint_slices) {
     if (!slice.from_endpoints) {

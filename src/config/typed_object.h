@@ -19,7 +19,7 @@ struct Endpoints {
 };
 
 using TypedObject = std::variant<Gateway, VirtualService, DestinationRule, ServiceEntry, WorkloadEntry,
-                                 Service, Pod, EndpointSlice, Endpoints, Namespace>;
+                                 Service, Pod, EndpointSlice, Endpoints, Namespace, Secret>;
 
 const ObjectMeta& meta_of(const TypedObject& object);
 ObjectMeta& meta_of(TypedObject& object);

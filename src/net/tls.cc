@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <sys/uio.h>
@@ -133,6 +134,61 @@ bool load_chain_and_key(SSL_CTX* ctx, const std::string& cert, const std::string
   return true;
 }
 
+// The same from PEM text (a Kubernetes Secret's tls.crt / tls.key).
+bool load_chain_and_key_pem(SSL_CTX* ctx, const std::string& cert, const std::string& key,
+                            std::string& error) {
+  BIO* bio = BIO_new_mem_buf(cert.data(), static_cast<int>(cert.size()));
+  X509* leaf = PEM_read_bio_X509_AUX(bio, nullptr, nullptr, nullptr);
+  bool ok = leaf != nullptr && SSL_CTX_use_certificate(ctx, leaf) == 1;
+  X509_free(leaf);
+  SSL_CTX_clear_chain_certs(ctx);
+  while (ok) {
+    X509* chain = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+    if (chain == nullptr) break;
+    if (SSL_CTX_add0_chain_cert(ctx, chain) != 1) {
+      X509_free(chain);
+      ok = false;
+    }
+  }
+  BIO_free(bio);
+  ERR_clear_error();  // the end of the chain reads as an error
+  if (!ok) {
+    error = openssl_error("cannot load the certificate (tls.crt)");
+    return false;
+  }
+  bio = BIO_new_mem_buf(key.data(), static_cast<int>(key.size()));
+  EVP_PKEY* pkey = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  ok = pkey != nullptr && SSL_CTX_use_PrivateKey(ctx, pkey) == 1;
+  EVP_PKEY_free(pkey);
+  if (!ok || SSL_CTX_check_private_key(ctx) != 1) {
+    error = openssl_error("cannot load the private key (tls.key) or it does not match the certificate");
+    return false;
+  }
+  return true;
+}
+
+bool load_ca_pem(SSL_CTX* ctx, const std::string& pem, std::string& error) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
+  int count = 0;
+  while (X509* ca = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+    X509_STORE_add_cert(store, ca);
+    sk_X509_NAME_push(names, X509_NAME_dup(X509_get_subject_name(ca)));
+    X509_free(ca);
+    ++count;
+  }
+  BIO_free(bio);
+  ERR_clear_error();
+  SSL_CTX_set_client_CA_list(ctx, names);
+  if (count == 0) {
+    error = "no CA certificate in the CA bundle (ca.crt)";
+    return false;
+  }
+  return true;
+}
+
 void common_setup(SSL_CTX* ctx) {
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);  // Envoy's default minimum
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
@@ -184,12 +240,20 @@ std::shared_ptr<const TlsContext> TlsContext::server(const TlsServerConfig& conf
   std::shared_ptr<TlsContext> out(new TlsContext(ctx, false));
   common_setup(ctx);
   SSL_CTX_set_tlsext_servername_callback(ctx, &TlsSession::on_server_name);
-  if (!load_chain_and_key(ctx, config.cert_file, config.key_file, error)) return nullptr;
-  if (!config.ca_file.empty()) {
+  if (!config.cert_pem.empty()) {
+    if (!load_chain_and_key_pem(ctx, config.cert_pem, config.key_pem, error)) return nullptr;
+  } else if (!load_chain_and_key(ctx, config.cert_file, config.key_file, error)) {
+    return nullptr;
+  }
+  if (!config.ca_pem.empty()) {
+    if (!load_ca_pem(ctx, config.ca_pem, error)) return nullptr;
+  } else if (!config.ca_file.empty()) {
     if (SSL_CTX_load_verify_locations(ctx, config.ca_file.c_str(), nullptr) != 1) {
       error = openssl_error("cannot load CA certificates " + config.ca_file);
       return nullptr;
     }
+  }
+  if (!config.ca_pem.empty() || !config.ca_file.empty()) {
     int mode = SSL_VERIFY_PEER;
     if (config.require_client_certificate) mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
     SSL_CTX_set_verify(ctx, mode, nullptr);

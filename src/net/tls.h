@@ -42,6 +42,10 @@ struct TlsServerConfig {
   std::string cert_file;
   std::string key_file;
   std::string ca_file;  // non-empty: verify client certificates
+  // PEM text instead of files (Kubernetes Secrets); used when non-empty.
+  std::string cert_pem;
+  std::string key_pem;
+  std::string ca_pem;
   bool require_client_certificate = false;
   std::vector<std::string> alpn;
 };

@@ -854,3 +854,36 @@ TEST(LoaderEnvelopeTest, TypeErrorsOfUnnamedObjectsAreReported) {
 
 }  // namespace
 }  // namespace torii::config
+
+namespace torii::config {
+namespace {
+
+TEST(LoaderTest, SecretsAreDecodedForCredentialName) {
+  const LoadResult r = load(R"(
+apiVersion: v1
+kind: Secret
+metadata: {name: cred, namespace: istio-system}
+type: kubernetes.io/tls
+data:
+  tls.crt: Q0VSVA==
+  tls.key: S0VZ
+stringData:
+  ca.crt: CA
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: bad}
+data:
+  tls.crt: "@@not base64@@"
+)");
+  ASSERT_EQ(r.resources.secrets.size(), 1u);
+  const Secret& s = r.resources.secrets[0];
+  EXPECT_EQ(s.type, "kubernetes.io/tls");
+  EXPECT_EQ(s.data.at("tls.crt"), "CERT");
+  EXPECT_EQ(s.data.at("tls.key"), "KEY");
+  EXPECT_EQ(s.data.at("ca.crt"), "CA");
+  EXPECT_TRUE(has_error(r, "data.tls.crt", "invalid base64"));
+}
+
+}  // namespace
+}  // namespace torii::config

@@ -196,3 +196,56 @@ def test_explain_follows_the_sni_to_the_servers_routes(https_gw, pki):
     assert e["listener"]["route_config"] == "https.443.https-other.gw.istio-system"
     assert explain("https://other.example.test:443/x")["result"]["status"] == 404
     assert "handshake would be refused" in explain("https://nobody.example.test:443/x")["result"]["reason"]
+
+
+def tls_secret(name, pki, cert, key, extra=None, namespace="istio-system"):
+    import base64
+    data = {"tls.crt": (pki / cert).read_bytes(), "tls.key": (pki / key).read_bytes()}
+    data.update(extra or {})
+    lines = "".join("  %s: %s\n" % (k, base64.b64encode(v).decode()) for k, v in data.items())
+    return ("apiVersion: v1\nkind: Secret\nmetadata: {name: %s, namespace: %s}\n"
+            "type: kubernetes.io/tls\ndata:\n%s" % (name, namespace, lines))
+
+
+def test_credential_name_reads_a_kubernetes_tls_secret(pki, echo, torii):
+    m = manifests(pki, echo)
+    m["gw.yaml"] = m["gw.yaml"].replace(
+        "      mode: SIMPLE\n      serverCertificate: %s\n      privateKey: %s\n" % (pki / "api.pem", pki / "api.key"),
+        "      mode: SIMPLE\n      credentialName: api-cred\n")
+    assert "credentialName: api-cred" in m["gw.yaml"]
+    m["secret.yaml"] = tls_secret("api-cred", pki, "api.pem", "api.key")
+    port = harness.free_port()
+    t = torii(manifests=m, port_map={80: harness.free_port(), 443: port})
+    assert curl(port, "api.example.test", "/e/x", pki)[:2] == (0, "200")
+    # The Secret's data never shows in /config_dump.
+    assert (pki / "api.key").read_text().splitlines()[1] not in json.dumps(t.config_dump())
+
+
+def test_credential_name_mutual_with_a_cacert_secret(pki, echo, torii):
+    m = manifests(pki, echo, api_mode="MUTUAL")
+    m["gw.yaml"] = m["gw.yaml"].replace(
+        "      serverCertificate: %s\n      privateKey: %s\n      caCertificates: %s\n"
+        % (pki / "api.pem", pki / "api.key", pki / "ca.pem"),
+        "      credentialName: api-cred\n")
+    assert "credentialName: api-cred" in m["gw.yaml"]
+    m["secret.yaml"] = harness.yaml_docs(
+        tls_secret("api-cred", pki, "api.pem", "api.key"),
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: api-cred-cacert, namespace: istio-system}\n"
+        "stringData:\n  ca.crt: |\n" + "".join("    " + l + "\n" for l in (pki / "ca.pem").read_text().splitlines()))
+    port = harness.free_port()
+    t = torii(manifests=m, port_map={80: harness.free_port(), 443: port})
+    assert curl(port, "api.example.test", "/e/x", pki)[1] != "200"
+    assert curl(port, "api.example.test", "/e/x", pki,
+                "--cert", str(pki / "client.pem"), "--key", str(pki / "client.key"))[:2] == (0, "200")
+
+
+def test_missing_secret_drops_the_server_with_a_warning(pki, echo, torii):
+    m = manifests(pki, echo)
+    m["gw.yaml"] = m["gw.yaml"].replace(
+        "      serverCertificate: %s\n      privateKey: %s\n" % (pki / "api.pem", pki / "api.key"),
+        "      credentialName: nope\n", 1)
+    port = harness.free_port()
+    t = torii(manifests=m, port_map={80: harness.free_port(), 443: port})
+    diagnostics = "\n".join(t.config_dump()["diagnostics"])
+    assert 'spec.servers[1].tls.credentialName: no Secret "nope"' in diagnostics, diagnostics
+    assert curl(port, "other.example.test", "/e/x", pki)[:2] == (0, "200")
