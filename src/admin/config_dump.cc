@@ -1,6 +1,6 @@
 #include "admin/config_dump.h"
 
-#include "admin/route_policies_json.h"
+#include "explain/route_policies_json.h"
 
 namespace torii::admin {
 
@@ -70,7 +70,7 @@ json route_json(const router::Route& r) {
         {"replacement", r.action.path_rewrite.replacement}};
   }
   if (!r.action.headers.host_rewrite.empty()) j["host_rewrite"] = r.action.headers.host_rewrite;
-  j["policies"] = route_policies_json(r.action.policies);
+  j["policies"] = explain::route_policies_json(r.action.policies);
   return j;
 }
 

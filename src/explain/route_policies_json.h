@@ -6,8 +6,8 @@
 
 #include "router/route_policies.h"
 
-namespace torii::admin {
+namespace torii::explain {
 
 nlohmann::json route_policies_json(const router::RoutePolicies& policies);
 
-}  // namespace torii::admin
+}  // namespace torii::explain

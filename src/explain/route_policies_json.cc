@@ -1,6 +1,6 @@
-#include "admin/route_policies_json.h"
+#include "explain/route_policies_json.h"
 
-namespace torii::admin {
+namespace torii::explain {
 
 using nlohmann::json;
 
@@ -62,4 +62,4 @@ json route_policies_json(const router::RoutePolicies& p) {
   return out;
 }
 
-}  // namespace torii::admin
+}  // namespace torii::explain
