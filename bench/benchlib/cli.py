@@ -43,6 +43,9 @@ def parse_args(argv):
     p.add_argument("--max-others", type=float, default=10.0,
                    help="a run is disturbed when other processes used more than this %% of one core")
     p.add_argument("--upstream-port", type=int, default=18090)
+    p.add_argument("--endpoints", type=int, default=1,
+                   help="upstream endpoints (127.0.0.1..N, one nginx): each proxy balances over them "
+                        "(Torii LEAST_REQUEST, its default; nginx least_conn; HAProxy leastconn)")
     p.add_argument("--proxy-cpu", type=int, default=0)
     p.add_argument("--load-cpu", type=int, default=1)
     p.add_argument("--no-pin", action="store_true", help="do not pin (numbers get noisier)")

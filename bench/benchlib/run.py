@@ -26,6 +26,8 @@ class Run:
             os.makedirs(d)
         self.procs = procs.Processes()
         self.upstream_port = args.upstream_port
+        # The upstream addresses proxies balance over (--endpoints).
+        self.upstream_addresses = ["127.0.0.%d" % (i + 1) for i in range(max(1, args.endpoints))]
         ncpu = os.cpu_count() or 1
         if ncpu >= 2 and not args.no_pin:
             self.proxy_cpus, self.load_cpus = {args.proxy_cpu}, {args.load_cpu}

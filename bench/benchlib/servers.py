@@ -164,13 +164,14 @@ class Upstream(Server):
     def start(self):
         conf = os.path.join(self.run.conf, "upstream-nginx.conf")
         with open(conf, "w") as f:
+            listens = "".join("    listen %s:%d backlog=4096;\n" % (a, self.port)
+                              for a in self.run.upstream_addresses)
             f.write(_nginx_common(self.run, "upstream") + """  server {
-    listen 127.0.0.1:%d backlog=4096;
-    default_type text/plain;
+%s    default_type text/plain;
     location / { return 200 "%s\\n"; }
   }
 }
-""" % (self.port, BODY))
+""" % (listens, BODY))
         self.log_path = os.path.join(self.run.logs, "upstream.log")
         self.proc = self.run.procs.start([self.nginx, "-p", self.run.tmp, "-e", os.path.join(self.run.logs, "upstream-error.log"),
                                           "-c", conf], self.log_path, self.cpus)
@@ -200,6 +201,11 @@ class Torii(Server):
         up = os.path.join(self.config_dir, "upstream.yaml")
         if os.path.exists(up):
             text = open(up).read().replace("18090", str(self.run.upstream_port))
+            # --endpoints: more WorkloadEntries of the same Service.
+            for i, address in enumerate(self.run.upstream_addresses[1:], start=2):
+                text += ("---\napiVersion: networking.istio.io/v1beta1\nkind: WorkloadEntry\n"
+                         "metadata:\n  name: upstream-%d\nspec:\n  address: %s\n  labels:\n    app: upstream\n"
+                         % (i, address))
             open(up, "w").write(text)
         self.port = free_port()
         self.admin_port = free_port()
@@ -283,9 +289,10 @@ class Nginx(Server):
     def write_conf(self, i=None):
         extra = '      add_header x-bench-reload "%d";\n' % i if i is not None else ""
         with open(self.conf, "w") as f:
+            servers = "".join("    server %s:%d;\n" % (a, self.run.upstream_port) for a in self.run.upstream_addresses)
+            balance = "    least_conn;\n" if len(self.run.upstream_addresses) > 1 else ""
             f.write(_nginx_common(self.run, "nginx") + """  upstream up {
-    server 127.0.0.1:%d;
-    keepalive 128;
+%s%s    keepalive 128;
     keepalive_requests 100000000;
     keepalive_timeout 300s;
   }
@@ -302,7 +309,7 @@ class Nginx(Server):
 %s    }
   }
 }
-""" % (self.run.upstream_port, self.port, extra))
+""" % (servers, balance, self.port, extra))
 
     def start(self):
         self.port = free_port()
@@ -354,8 +361,9 @@ frontend fe
 %s  default_backend be
 
 backend be
-  server up 127.0.0.1:%d
-""" % (self.port, extra, self.run.upstream_port))
+%s""" % (self.port, extra, ("  balance leastconn\n" if len(self.run.upstream_addresses) > 1 else "") +
+                  "".join("  server up%d %s:%d\n" % (i, a, self.run.upstream_port)
+                          for i, a in enumerate(self.run.upstream_addresses, start=1))))
 
     def start(self):
         self.port = free_port()

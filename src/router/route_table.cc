@@ -28,6 +28,7 @@ const WeightedCluster& RouteAction::pick(uint64_t random) const {
 }
 
 const Route* VirtualHost::match(const RequestView& request) const {
+  if (index.built()) return index.match(routes, request);
   for (const Route& route : routes) {
     if (route.match.matches(request)) return &route;
   }
@@ -50,6 +51,7 @@ void RouteTable::finalize() {
   other_suffixes_.clear();
   star_ = nullptr;
   for (const auto& vhost : virtual_hosts_) {
+    vhost->index.build(vhost->routes);
     const std::string& domain = vhost->domain;
     if (domain == "*") {
       star_ = vhost.get();

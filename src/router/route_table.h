@@ -13,6 +13,7 @@
 
 #include "http/header_map.h"
 #include "router/route_action.h"
+#include "router/route_index.h"
 #include "router/route_match.h"
 #include "router/route_policies.h"
 #include "upstream/cluster_info.h"
@@ -78,6 +79,8 @@ struct VirtualHost {
   // routes. match() ignores it so `torii explain` can still show where the
   // HTTPS request would go.
   bool require_tls = false;
+  // Built by RouteTable::finalize() for long route lists; same answers as the walk.
+  RouteIndex index;
   const Route* match(const RequestView& request) const;
 };
 
