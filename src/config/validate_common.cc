@@ -88,4 +88,16 @@ void check_labels(Report& report, std::string_view field, const Labels& labels) 
   for (std::string& message : check_labels(labels)) report.error(field, std::move(message));
 }
 
+void check_destination(Report& r, const std::string& field, const Destination& d) {
+  if (d.host == "*") {
+    r.error(field + ".host", "invalid destination host *");
+  } else {
+    r.error_unless_empty(field + ".host", check_wildcard_domain(d.host));
+  }
+  if (!d.subset.empty() && !is_dns1123_label(d.subset)) {
+    r.error(field + ".subset", "subset name is invalid: " + d.subset);
+  }
+  if (d.port.number != 0) r.error_unless_empty(field + ".port.number", check_port(d.port.number));
+}
+
 }  // namespace torii::config

@@ -48,6 +48,9 @@ bool is_http_protocol(std::string_view protocol);
 bool is_tls_protocol(std::string_view protocol);
 bool is_tcp_protocol(std::string_view protocol);
 
+// A route, mirror or delegate destination (istiod validateDestination).
+void check_destination(Report& report, const std::string& field, const Destination& destination);
+
 // exportTo rules; `~` is accepted only for ServiceEntry.
 void check_export_to(Report& report, std::string_view field, const std::string& namespace_,
                      const std::vector<std::string>& export_to, bool is_service_entry);

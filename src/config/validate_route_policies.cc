@@ -62,18 +62,6 @@ void check_header_name(Report& r, const std::string& field, const std::string& n
   }
 }
 
-void check_destination(Report& r, const std::string& field, const Destination& d) {
-  if (d.host == "*") {
-    r.error(field + ".host", "invalid destination host *");
-  } else {
-    r.error_unless_empty(field + ".host", check_wildcard_domain(d.host));
-  }
-  if (!d.subset.empty() && !is_dns1123_label(d.subset)) {
-    r.error(field + ".subset", "subset name is invalid: " + d.subset);
-  }
-  if (d.port.number != 0) r.error_unless_empty(field + ".port.number", check_port(d.port.number));
-}
-
 void check_fault(Report& r, const std::string& field, const HTTPFaultInjection& fault) {
   if (!fault.delay && !fault.abort) r.error(field, "HTTP fault injection must have an abort and/or a delay");
   if (fault.abort) {

@@ -353,17 +353,7 @@ void check_destinations(Report& r, const std::string& field, const std::vector<H
     const HTTPRouteDestination& d = route[i];
     const std::string f = at(field, i);
     check_headers(r, f + ".headers", d.headers);
-    const Destination& dest = d.destination;
-    if (dest.host == "*") {
-      r.error(f + ".destination.host", "invalid destination host *");
-    } else {
-      r.error_unless_empty(f + ".destination.host", check_wildcard_domain(dest.host));
-    }
-    if (!dest.subset.empty() && !is_dns1123_label(dest.subset)) {
-      r.error(f + ".destination.subset", "subset name is invalid: " + dest.subset);
-    }
-    if (dest.port.number != 0)
-      r.error_unless_empty(f + ".destination.port.number", check_port(dest.port.number));
+    check_destination(r, f + ".destination", d.destination);
     if (d.weight < 0) r.error(f + ".weight", "weight " + std::to_string(d.weight) + " < 0");
     total_weight += d.weight;
   }

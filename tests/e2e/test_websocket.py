@@ -62,10 +62,11 @@ def frame(opcode, payload):
     return head + mask + masked
 
 
-class WsClient:
+class WsClient(harness.RawConn):
+    """A websocket client over harness.RawConn's socket and buffer helpers."""
+
     def __init__(self, port, path="/chat", extra_headers=""):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.buf = b""
+        super().__init__(port, timeout=10)
         self.key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall(("GET %s HTTP/1.1\r\nHost: ws.example.com\r\nUpgrade: websocket\r\n"
                            "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s\r\n"
@@ -78,25 +79,6 @@ class WsClient:
             if line:
                 k, v = line.split(":", 1)
                 self.headers[k.strip().lower()] = v.strip()
-
-    def _fill(self):
-        data = self.sock.recv(65536)
-        if not data:
-            raise EOFError("connection closed")
-        self.buf += data
-
-    def _read_until(self, marker):
-        while marker not in self.buf:
-            self._fill()
-        i = self.buf.index(marker) + len(marker)
-        out, self.buf = self.buf[:i], self.buf[i:]
-        return out
-
-    def _read_exact(self, n):
-        while len(self.buf) < n:
-            self._fill()
-        out, self.buf = self.buf[:n], self.buf[n:]
-        return out
 
     def send(self, opcode, payload):
         self.sock.sendall(frame(opcode, payload))
