@@ -122,6 +122,11 @@ json traffic_policy_json(const upstream::ClusterInfo& c) {
               {"circuit_breakers", cb},
               {"connection", conn},
               {"healthy_panic_threshold", p.healthy_panic_threshold}};
+  if (p.tls.enabled) {
+    out["tls"] = {{"mode", p.tls.mode},
+                  {"sni", p.tls.sni.empty() ? json("(the request's host)") : json(p.tls.sni)},
+                  {"usable", p.tls.context != nullptr}};
+  }
   if (p.outlier.enabled) {
     out["outlier_detection"] = {{"consecutive_5xx", p.outlier.consecutive_5xx},
                                 {"consecutive_gateway_errors", p.outlier.consecutive_gateway},

@@ -103,8 +103,14 @@ int verify_callback(int preverify_ok, X509_STORE_CTX* store) {
   if (X509_STORE_CTX_get_error_depth(store) != 0) return 1;
   auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   auto* context = static_cast<const TlsContext*>(SSL_get_ex_data(ssl, context_index()));
-  if (context == nullptr || context->subject_alt_names().empty()) return 1;
-  if (san_matches(X509_STORE_CTX_get_current_cert(store), context->subject_alt_names())) return 1;
+  if (context == nullptr) return 1;
+  std::vector<std::string> wanted = context->subject_alt_names();
+  if (wanted.empty() && context->verify_sni()) {
+    const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    if (sni != nullptr && *sni != '\0') wanted.emplace_back(sni);
+  }
+  if (wanted.empty()) return 1;
+  if (san_matches(X509_STORE_CTX_get_current_cert(store), wanted)) return 1;
   X509_STORE_CTX_set_error(store, X509_V_ERR_HOSTNAME_MISMATCH);
   return 0;
 }
@@ -219,6 +225,7 @@ std::shared_ptr<const TlsContext> TlsContext::client(const TlsClientConfig& conf
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, &verify_callback);
     out->verify_ = true;
     out->sans_ = config.subject_alt_names;
+    out->verify_sni_ = config.verify_sni;
   }
   if (!config.cert_file.empty() && !load_chain_and_key(ctx, config.cert_file, config.key_file, error)) {
     return nullptr;

@@ -34,6 +34,9 @@ struct TlsClientConfig {
   std::string cert_file;
   std::string key_file;                        // with cert_file: MUTUAL
   std::vector<std::string> subject_alt_names;  // any may match; empty: no SAN check
+  // With no subject_alt_names: the certificate must carry the session's SNI
+  // (Istio's auto_san_validation, with auto_sni).
+  bool verify_sni = false;
   bool insecure_skip_verify = false;
   std::vector<std::string> alpn;  // e.g. {"http/1.1"}
 };
@@ -64,6 +67,7 @@ class TlsContext {
   SSL_CTX* native() const { return ctx_; }
   bool is_client() const { return client_; }
   const std::vector<std::string>& subject_alt_names() const { return sans_; }
+  bool verify_sni() const { return verify_sni_; }
   bool verify_peer() const { return verify_; }
 
  private:
@@ -72,6 +76,7 @@ class TlsContext {
   SSL_CTX* ctx_;
   bool client_;
   bool verify_ = false;
+  bool verify_sni_ = false;
   std::vector<std::string> sans_;
   std::unique_ptr<std::string> alpn_storage_;  // the server's ALPN list, for its select callback
 };

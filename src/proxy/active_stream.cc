@@ -321,7 +321,13 @@ void ActiveStream::on_upstream_failure(UpstreamFailure failure) {
   }
   switch (failure) {
     case UpstreamFailure::ConnectionFailure:
-      send_local_reply(LocalReply{503, kConnectionFailure, {}});
+      if (transport_failure_.empty()) {
+        send_local_reply(LocalReply{503, kConnectionFailure, {}});
+      } else {
+        // Envoy: "... reset reason: connection failure, transport failure reason: TLS_error:|...".
+        failure_body_ = std::string(kConnectionFailure) + ", transport failure reason: " + transport_failure_;
+        send_local_reply(LocalReply{503, failure_body_, {}});
+      }
       break;
     case UpstreamFailure::ConnectionTermination:
       send_local_reply(LocalReply{503, kConnectionTermination, {}});

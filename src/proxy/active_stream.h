@@ -59,6 +59,7 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   // Failure before response headers (=> local reply), or after (=> reset).
   void on_upstream_failure(UpstreamFailure failure) override;
   void set_upstream_blocked(bool blocked) override;
+  void on_transport_failure(std::string_view reason) override { transport_failure_ = reason; }
 
  private:
   void route();
@@ -87,6 +88,9 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   // apply to the response); point into snapshot_.
   const router::Route* route_ = nullptr;
   const router::WeightedCluster* chosen_ = nullptr;
+  // The last upstream TLS failure and the 503 body that carries it.
+  std::string transport_failure_;
+  std::string failure_body_;
 
   // Fault delay: the request waits; its body is held (back-pressure beyond
   // the buffer limit) until the delay ends.

@@ -82,6 +82,7 @@ class RouterRequest final : public UpstreamCallbacks, public net::Deferrable {
   void flush_downstream() override;
   void on_upstream_failure(UpstreamFailure failure) override;
   void set_upstream_blocked(bool blocked) override;
+  void on_transport_failure(std::string_view reason) override { downstream_.on_transport_failure(reason); }
 
  private:
   void start_attempt();

@@ -34,6 +34,9 @@ class UpstreamCallbacks {
   virtual void on_upstream_failure(UpstreamFailure failure) = 0;
   // The upstream connection's output is above / back below its limit.
   virtual void set_upstream_blocked(bool blocked) = 0;
+  // Why the TLS handshake to the upstream failed (Envoy's "transport failure
+  // reason"); comes just before on_upstream_failure(ConnectionFailure).
+  virtual void on_transport_failure(std::string_view /*reason*/) {}
 
  protected:
   ~UpstreamCallbacks() = default;

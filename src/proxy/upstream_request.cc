@@ -71,12 +71,19 @@ void UpstreamRequest::connect_and_send(bool allow_reuse) {
   WorkerStats& stats = worker_.mutable_stats();
   upstream::ConnectionPool& pool = worker_.clusters().pool();
   if (allow_reuse) connection_ = pool.take_idle(*endpoint_state_, *this);
+  // TLS origination: a kept-alive connection made for another SNI is not reused.
+  const std::string_view sni = origination_sni();
+  if (connection_ && cluster_.policy.tls.enabled && connection_->connection().tls() != nullptr &&
+      connection_->connection().tls()->server_name() != sni) {
+    connection_.reset();
+  }
   reused_connection_ = connection_ != nullptr;
   if (reused_connection_) {
     WorkerStats::inc(stats.upstream_cx_reused);
   } else {
     WorkerStats::inc(stats.upstream_cx_total);
-    upstream::ConnectionPool::ConnectResult r = pool.connect(*endpoint_state_, cluster_, *endpoint_, *this);
+    upstream::ConnectionPool::ConnectResult r =
+        pool.connect(*endpoint_state_, cluster_, *endpoint_, *this, sni);
     using Status = upstream::ConnectionPool::ConnectResult::Status;
     if (r.status == Status::PendingOverflow || r.status == Status::ConnectionOverflow) {
       fail(UpstreamFailure::Overflow);
@@ -94,6 +101,14 @@ void UpstreamRequest::connect_and_send(bool allow_reuse) {
   }
   connection_->connection().set_high_watermark(worker_.options().buffer_limit_bytes);
   send_head();
+}
+
+std::string_view UpstreamRequest::origination_sni() const {
+  if (!cluster_.policy.tls.enabled) return {};
+  if (!cluster_.policy.tls.sni.empty()) return cluster_.policy.tls.sni;
+  // Istio's auto_sni: the request's Host, without its port.
+  const std::string* host = head_.headers != nullptr ? head_.headers->get("host") : nullptr;
+  return host == nullptr ? std::string_view() : router::strip_port(*host);
 }
 
 void UpstreamRequest::send_head() {
@@ -219,6 +234,9 @@ void UpstreamRequest::on_close(net::CloseReason reason, int /*error_no*/) {
       cluster_inc(endpoint_state_, &upstream::ClusterStats::upstream_cx_connect_timeout);
       [[fallthrough]];
     case net::CloseReason::ConnectFailed:
+      if (connection_ && !connection_->connection().tls_failure_reason().empty()) {
+        stream_.on_transport_failure(connection_->connection().tls_failure_reason());
+      }
       WorkerStats::inc(stats.upstream_cx_connect_fail);
       cluster_inc(endpoint_state_, &upstream::ClusterStats::upstream_cx_connect_fail);
       cluster_request_.report_connection(reason == net::CloseReason::ConnectTimeout

@@ -100,6 +100,8 @@ class UpstreamRequest final : public net::ConnectionCallbacks,
  private:
   void connect_and_send(bool allow_reuse);
   void send_head();
+  // The SNI for TLS origination (empty without it).
+  std::string_view origination_sni() const;
   void on_response_complete();
   // Ends the exchange and tells the stream, which answers locally (before
   // response headers) or resets the downstream (after).

@@ -4,6 +4,10 @@
 // part of ClusterInfo. Workers only read it.
 #pragma once
 
+#include <memory>
+
+#include "net/tls.h"
+
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -75,6 +79,19 @@ struct WarmupPolicy {
   double aggression = 1.0;
 };
 
+// DestinationRule `tls` (SIMPLE / MUTUAL): TLS originated to every endpoint.
+struct UpstreamTls {
+  bool enabled = false;
+  // Null while enabled: the settings could not be loaded (reported at compile
+  // time); connections then fail rather than go out in plaintext.
+  std::shared_ptr<const net::TlsContext> context;
+  // Explicit `sni`; empty: the request's Host (Istio's auto_sni), which is
+  // then also the name the certificate must carry when `subjectAltNames` is
+  // empty (auto_san_validation).
+  std::string sni;
+  std::string mode;  // SIMPLE | MUTUAL, for /config_dump
+};
+
 struct ClusterPolicy {
   LbPolicy lb = LbPolicy::LeastRequest;
   HashPolicy hash;            // for RingHash / Maglev
@@ -92,6 +109,7 @@ struct ClusterPolicy {
   // Which DestinationRule (and subset / port-level entry) this came from, for
   // /config_dump; empty when none applies.
   std::string source;
+  UpstreamTls tls;
 };
 
 }  // namespace torii::upstream

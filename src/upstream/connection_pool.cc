@@ -42,8 +42,8 @@ std::unique_ptr<UpstreamConnection> ConnectionPool::connect(EndpointState& endpo
 }
 
 ConnectionPool::ConnectResult ConnectionPool::connect(EndpointState& endpoint, const ClusterInfo& cluster,
-                                                      const Endpoint& address,
-                                                      net::ConnectionCallbacks& user) {
+                                                      const Endpoint& address, net::ConnectionCallbacks& user,
+                                                      std::string_view sni) {
   ConnectResult result;
   SharedClusterState* shared = endpoint.cluster;
   const CircuitBreakerLimits& limits = cluster.policy.limits;
@@ -67,6 +67,15 @@ ConnectionPool::ConnectResult ConnectionPool::connect(EndpointState& endpoint, c
   auto c = std::make_unique<UpstreamConnection>(loop_, *this, endpoint);
   c->hold_slots(shared != nullptr, shared != nullptr);
   c->connection().set_callbacks(user);
+  if (cluster.policy.tls.enabled) {
+    // Never fall back to plaintext: unusable TLS settings fail the connection.
+    if (!cluster.policy.tls.context) {
+      result.error_no = EPROTO;
+      return result;
+    }
+    c->connection().start_tls(
+        std::make_unique<net::TlsSession>(cluster.policy.tls.context, std::string(sni)));
+  }
   if (!c->connection().connect(reinterpret_cast<const sockaddr*>(&address.sockaddr), address.sockaddr_len,
                                cluster.connect_timeout_ms, result.error_no)) {
     return result;  // `c` gives its slots back as it goes

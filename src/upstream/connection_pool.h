@@ -51,8 +51,9 @@ class ConnectionPool {
     std::unique_ptr<UpstreamConnection> connection;
     int error_no = 0;
   };
+  // `sni`: the name sent when the cluster originates TLS (DestinationRule tls).
   ConnectResult connect(EndpointState& endpoint, const ClusterInfo& cluster, const Endpoint& address,
-                        net::ConnectionCallbacks& user);
+                        net::ConnectionCallbacks& user, std::string_view sni = {});
   // Parks a connection whose last exchange completed cleanly and may be reused.
   void release(std::unique_ptr<UpstreamConnection> connection);
   // Same, unless the cluster's policy retires it (maxRequestsPerConnection,

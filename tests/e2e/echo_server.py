@@ -40,6 +40,9 @@ For route-policy tests (retries, mirrors, websocket):
                             data frame is echoed back until a close frame
                             (add ?noupgrade=1 to answer 200 instead)
 
+TLS (for TLS-origination tests): --tls-cert PEM --tls-key PEM serve HTTPS;
+with --tls-client-ca PEM a client certificate signed by it is required.
+
 Usage: echo_server.py --name NAME --host 127.0.0.N --port P
 Prints "READY <host> <port>" on stdout once it is listening.
 """
@@ -346,8 +349,20 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--status", type=int, default=200)
     ap.add_argument("--delay-ms", type=int, default=0)
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--tls-client-ca")
     args = ap.parse_args()
     server = EchoServer((args.host, args.port), EchoHandler)
+    if args.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        if args.tls_client_ca:
+            ctx.load_verify_locations(args.tls_client_ca)
+            ctx.verify_mode = ssl.CERT_REQUIRED
+        # The handshake runs in accept(); a failed one is dropped there (SSLError is an OSError).
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
     server.echo_name = args.name
     server.lock = threading.Lock()
     server.requests = server.active = server.max_active = 0
