@@ -122,9 +122,18 @@ def alive(pid):
 
 def test_cleanup_kills_the_process_group(tmp_path):
     up = harness.start_httpbin(tmp_path, workers=2, threads=1)
-    children = subprocess.run(["ps", "-o", "pid=", "--ppid", str(up.proc.pid)],
-                              capture_output=True, text=True).stdout.split()
-    assert len(children) == 2
+
+    def children_of(pid):
+        return subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout.split()
+
+    # httpbin answers as soon as one gunicorn worker is up; the second may
+    # still be forking on a busy machine.
+    def two_children():
+        found = children_of(up.proc.pid)
+        return found if len(found) == 2 else None
+
+    children, _ = harness.poll_until(two_children, 10)
+    assert children and len(children) == 2
     up.proc.cleanup()
     time.sleep(0.5)
     for pid in children:
