@@ -68,10 +68,10 @@ EndpointDiscovery::EndpointDiscovery(const config::ResourceSet& resources, Diagn
   for (const config::Pod& pod : resources.pods) {
     pods_by_name_.emplace(NsName{pod.meta.namespace_, pod.meta.name}, &pod);
     if (!pod.pod_ip.empty()) pods_by_ip_.emplace(pod.pod_ip, &pod);
-    pods_by_namespace_[pod.meta.namespace_].push_back(&pod);
+    pods_by_selector_.add(pod.meta.namespace_, pod.meta.labels, &pod);
   }
   for (const config::WorkloadEntry& we : resources.workload_entries) {
-    workload_entries_by_namespace_[we.meta.namespace_].push_back(&we);
+    workload_entries_by_selector_.add(we.meta.namespace_, we.labels, &we);
   }
   for (const config::EndpointSlice& slice : resources.endpoint_slices) {
     slices_by_service_[NsName{slice.meta.namespace_, slice.service_name}].push_back(&slice);
@@ -165,9 +165,9 @@ void EndpointDiscovery::add_k8s_service(const config::Service& service, const Se
 
 void EndpointDiscovery::add_selected_pods(const std::string& ns, const config::Labels& selector,
                                           const ServicePortInfo& port, std::vector<upstream::Endpoint>& out) {
-  auto pods = pods_by_namespace_.find(ns);
-  if (pods == pods_by_namespace_.end()) return;
-  for (const config::Pod* pod_ptr : pods->second) {
+  const std::vector<const config::Pod*>* pods = pods_by_selector_.candidates(ns, selector);
+  if (pods == nullptr) return;
+  for (const config::Pod* pod_ptr : *pods) {
     const config::Pod& pod = *pod_ptr;
     if (!pod.ready || pod.pod_ip.empty()) continue;
     if (!labels_subset(selector, pod.meta.labels)) continue;
@@ -186,9 +186,10 @@ void EndpointDiscovery::add_selected_pods(const std::string& ns, const config::L
 void EndpointDiscovery::add_selected_workload_entries(const std::string& ns, const config::Labels& selector,
                                                       const ServicePortInfo& port,
                                                       std::vector<upstream::Endpoint>& out) {
-  auto entries = workload_entries_by_namespace_.find(ns);
-  if (entries == workload_entries_by_namespace_.end()) return;
-  for (const config::WorkloadEntry* we_ptr : entries->second) {
+  const std::vector<const config::WorkloadEntry*>* entries =
+      workload_entries_by_selector_.candidates(ns, selector);
+  if (entries == nullptr) return;
+  for (const config::WorkloadEntry* we_ptr : *entries) {
     const config::WorkloadEntry& we = *we_ptr;
     if (!labels_subset(selector, we.labels)) continue;
     add_endpoint(out, diagnostics_, EndpointSource{"WorkloadEntry", &we.meta, "spec.address"}, we.address,

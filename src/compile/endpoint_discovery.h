@@ -25,6 +25,7 @@
 
 #include "compile/compiler.h"
 #include "compile/diagnostic_sink.h"
+#include "compile/selection_index.h"
 #include "compile/service_registry.h"
 #include "config/resources.h"
 #include "upstream/cluster_info.h"
@@ -70,8 +71,8 @@ class EndpointDiscovery {
   std::map<std::string, const config::Pod*> pods_by_ip_;
   // Selection candidates per namespace (Services and ServiceEntries only
   // select in their own namespace), in resource order.
-  std::map<std::string, std::vector<const config::Pod*>> pods_by_namespace_;
-  std::map<std::string, std::vector<const config::WorkloadEntry*>> workload_entries_by_namespace_;
+  SelectionIndex<config::Pod> pods_by_selector_;
+  SelectionIndex<config::WorkloadEntry> workload_entries_by_selector_;
   std::map<NsName, std::vector<const config::EndpointSlice*>> slices_by_service_;
 };
 
