@@ -12,7 +12,8 @@ namespace torii::config {
 // The canonical form: the node emitted by YAML::Emitter in flow style with map
 // keys sorted and every scalar double-quoted.
 std::string canonical_yaml(const YAML::Node& node);
-// 16 hex digits (FNV-1a 64 of canonical_yaml).
+// 16 hex digits: FNV-1a 64 over the same canonical view (scalars as text,
+// map keys sorted), walked directly rather than emitted.
 std::string content_hash(const YAML::Node& node);
 
 }  // namespace torii::config
