@@ -1,12 +1,11 @@
 #include "compile/snapshot.h"
 
-#include <cctype>
+#include "http/header_map.h"
 
 namespace torii::compile {
 
 const TlsChain* Listener::chain_for_sni(std::string_view sni) const {
-  std::string wanted(sni);
-  for (char& c : wanted) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // Runs per HTTPS request: compares case-insensitively in place, no copy.
   const TlsChain* best = nullptr;
   size_t best_rank = 0;  // 0 none, 1 catch-all, 2 + suffix length for wildcards, max for exact
   for (const TlsChain& chain : tls_chains) {
@@ -19,10 +18,11 @@ const TlsChain* Listener::chain_for_sni(std::string_view sni) const {
     }
     for (const std::string& pattern : chain.server_names) {
       size_t rank = 0;
-      if (pattern == wanted) {
+      if (http::iequals(pattern, sni)) {
         rank = static_cast<size_t>(-1);
-      } else if (pattern.starts_with("*.") && wanted.size() > pattern.size() - 1 &&
-                 wanted.ends_with(std::string_view(pattern).substr(1))) {
+      } else if (pattern.starts_with("*.") && sni.size() > pattern.size() - 1 &&
+                 http::iequals(std::string_view(pattern).substr(1),
+                               sni.substr(sni.size() - (pattern.size() - 1)))) {
         rank = 2 + pattern.size();
       }
       if (rank > best_rank) {

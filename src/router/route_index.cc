@@ -3,19 +3,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include "http/header_map.h"
 #include "router/route_table.h"
 
 namespace torii::router {
-
-namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-}  // namespace
 
 void RouteIndex::build(const std::vector<Route>& routes) {
   *this = RouteIndex();
@@ -23,7 +14,7 @@ void RouteIndex::build(const std::vector<Route>& routes) {
   for (uint32_t i = 0; i < routes.size(); ++i) {
     const StringMatcher& path = routes[i].match.path;
     Keys& keys = path.ignore_case ? insensitive_ : sensitive_;
-    const std::string key = path.ignore_case ? lower(path.value) : path.value;
+    const std::string key = path.ignore_case ? http::to_lower(path.value) : path.value;
     switch (path.kind) {
       case StringMatcher::Kind::Exact:
         keys.exact[key].push_back(i);
