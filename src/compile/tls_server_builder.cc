@@ -1,19 +1,9 @@
 #include "compile/tls_server_builder.h"
 
-#include <filesystem>
-
 #include "compile/host_name.h"
+#include "compile/manifest_path.h"
 
 namespace torii::compile {
-
-namespace {
-
-std::string resolve_path(const std::string& path, const config::SourceRef& source) {
-  if (path.empty() || path.front() == '/' || source.file.empty()) return path;
-  return (std::filesystem::path(source.file).parent_path() / path).string();
-}
-
-}  // namespace
 
 std::shared_ptr<const net::TlsContext> build_server_tls(const MergedServer& merged,
                                                         const std::vector<config::Secret>& secrets,
@@ -68,9 +58,9 @@ std::shared_ptr<const net::TlsContext> build_server_tls(const MergedServer& merg
       }
     }
   } else {
-    config.cert_file = resolve_path(tls.server_certificate, server.source);
-    config.key_file = resolve_path(tls.private_key, server.source);
-    if (mutual) config.ca_file = resolve_path(tls.ca_certificates, server.source);
+    config.cert_file = manifest_relative_path(tls.server_certificate, server.source);
+    config.key_file = manifest_relative_path(tls.private_key, server.source);
+    if (mutual) config.ca_file = manifest_relative_path(tls.ca_certificates, server.source);
   }
   std::string error;
   auto context = net::TlsContext::server(config, error);

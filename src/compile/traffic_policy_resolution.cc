@@ -1,9 +1,9 @@
 #include "compile/traffic_policy_resolution.h"
 
-#include <filesystem>
-
 #include <algorithm>
 #include <cctype>
+
+#include "compile/manifest_path.h"
 
 namespace torii::compile {
 
@@ -170,10 +170,8 @@ void apply_tls(const config::ClientTLSSettings& tls, upstream::ClusterPolicy& ou
         true);
     return;
   }
-  auto resolve = [&](const std::string& path) {
-    if (path.empty() || path.front() == '/' || rule == nullptr || rule->meta.source.file.empty()) return path;
-    return (std::filesystem::path(rule->meta.source.file).parent_path() / path).string();
-  };
+  const config::SourceRef source = rule != nullptr ? rule->meta.source : config::SourceRef{};
+  auto resolve = [&](const std::string& path) { return manifest_relative_path(path, source); };
   net::TlsClientConfig config;
   config.ca_file = resolve(tls.ca_certificates);
   config.subject_alt_names = tls.subject_alt_names;
