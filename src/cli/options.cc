@@ -1,5 +1,7 @@
 #include "cli/options.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <charconv>
 #include <thread>
@@ -12,6 +14,26 @@ bool parse_uint(const std::string& s, uint64_t max, uint64_t& out) {
   if (s.empty()) return false;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc() && ptr == s.data() + s.size() && out <= max;
+}
+
+// "10.0.0.1", "10.0.0.1:5353", "::1", "[::1]:5353": what c-ares' server list takes.
+bool is_dns_server_address(const std::string& s) {
+  auto ip = [](const std::string& text, int family) {
+    unsigned char buf[sizeof(in6_addr)];
+    return inet_pton(family, text.c_str(), buf) == 1;
+  };
+  auto port_ok = [](const std::string& p) {
+    uint64_t n = 0;
+    return parse_uint(p, 65535, n) && n != 0;
+  };
+  if (s.front() == '[') {
+    const size_t close = s.find(']');
+    if (close == std::string::npos || !ip(s.substr(1, close - 1), AF_INET6)) return false;
+    return close + 1 == s.size() || (s[close + 1] == ':' && port_ok(s.substr(close + 2)));
+  }
+  if (ip(s, AF_INET) || ip(s, AF_INET6)) return true;
+  const size_t colon = s.rfind(':');
+  return colon != std::string::npos && ip(s.substr(0, colon), AF_INET) && port_ok(s.substr(colon + 1));
 }
 
 std::vector<std::string> split(const std::string& s, char sep) {
@@ -224,7 +246,12 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
     } else if (flag == "--dns-server") {
       if (!need_value()) return false;
       for (const std::string& server : split(value, ',')) {
-        if (!server.empty()) o.dns.servers.push_back(server);
+        if (server.empty()) continue;
+        if (!is_dns_server_address(server)) {
+          error = "--dns-server: '" + server + "' is not IP[:PORT] (IPv6 as [IP]:PORT)";
+          return false;
+        }
+        o.dns.servers.push_back(server);
       }
     } else if (flag == "--dns-refresh-rate-s") {
       if (!uint_flag(86400, n)) return false;

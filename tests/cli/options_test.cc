@@ -112,3 +112,22 @@ TEST(OptionsTest, Locality) {
 
 }  // namespace
 }  // namespace torii::cli
+
+namespace torii::cli {
+namespace {
+
+TEST(OptionsTest, DnsServersMustBeAddresses) {
+  Options ok;
+  std::string error;
+  ASSERT_TRUE(parse({"--config", "a", "--dns-server", "127.0.0.1:5353,10.0.0.2,[::1]:53,::1"}, ok, error))
+      << error;
+  EXPECT_EQ(ok.dns.servers, (std::vector<std::string>{"127.0.0.1:5353", "10.0.0.2", "[::1]:53", "::1"}));
+  for (const char* bad : {"dns.example.com", "127.0.0.1:0", "127.0.0.1:99999", "[::1", "1.2.3.4:x"}) {
+    Options o;
+    EXPECT_FALSE(parse({"--config", "a", "--dns-server", bad}, o, error)) << bad;
+    EXPECT_NE(error.find("--dns-server"), std::string::npos) << error;
+  }
+}
+
+}  // namespace
+}  // namespace torii::cli
