@@ -91,7 +91,6 @@ void RouterRequest::start_attempt() {
 void RouterRequest::release_attempt() {
   per_try_timer_.cancel();
   if (!attempt_) return;
-  tried_endpoints_.push_back(attempt_->endpoint_index());
   attempt_->abort();
   // Its callbacks may be on the stack: free it at the end of the iteration.
   worker_.loop().defer_delete(std::move(attempt_));
@@ -214,6 +213,9 @@ bool RouterRequest::maybe_retry(bool retriable, bool connect_failure) {
     }
     holds_retry_slot_ = true;
   }
+  // Remembered only when a retry follows (previous_hosts): a request that
+  // ends normally allocates nothing here.
+  if (attempt_) tried_endpoints_.push_back(attempt_->endpoint_index());
   release_attempt();
   ++retries_;
   WorkerStats::inc(stats.upstream_rq_retry);
