@@ -42,6 +42,11 @@ void HeaderMap::add(std::string_view name, std::string_view value) {
   entries_.push_back(Entry{std::move(lowered), std::string(value)});
 }
 
+void HeaderMap::add_lower(std::string_view lower_name, std::string_view value) {
+  if (entries_.empty()) entries_.reserve(16);
+  entries_.push_back(Entry{std::string(lower_name), std::string(value)});
+}
+
 void HeaderMap::set(std::string_view name, std::string_view value) {
   bool replaced = false;
   auto it = entries_.begin();

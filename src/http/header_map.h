@@ -37,6 +37,9 @@ class HeaderMap {
 
   // Appends a field; `name` is lower-cased.
   void add(std::string_view name, std::string_view value);
+  // add() for a name that is lower-case already (the parser folds it while
+  // checking it is a token).
+  void add_lower(std::string_view lower_name, std::string_view value);
   // Replaces every field of that name with one field (appends if absent).
   void set(std::string_view name, std::string_view value);
   // Removes every field of that name; returns how many were removed.
