@@ -463,3 +463,21 @@ def test_tcp_idle_timeout_closes_both_sides(tcp_echo, torii):
         assert s.recv(100) == b""  # closed by the gateway, not by us
         assert 0.8 <= time.monotonic() - start <= 3.0
     assert t.stat("tcp_idle_timeout") == 1
+
+
+def test_explain_names_the_l4_route(tmp_path, pki):
+    class Up:
+        host, port = "127.0.0.88", 1
+    cfg = tmp_path / "cfg"
+    cfg.mkdir()
+    for name, text in passthrough_manifests(Up, Up).items():
+        (cfg / name).write_text(text)
+    out = subprocess.run([harness.TORII_BIN, "explain", "--config", str(cfg), "--json", "GET",
+                          "https://b.example.test:443/"], capture_output=True, text=True, timeout=30)
+    doc = json.loads(out.stdout)
+    assert doc["listener"]["l4_route"]["virtual_service"] == "default/sni"
+    assert doc["listener"]["l4_route"]["rule"] == "spec.tls[1]"
+    assert "relayed to outbound|443||b.example.test" in doc["result"]["reason"]
+    out = subprocess.run([harness.TORII_BIN, "explain", "--config", str(cfg), "GET", "https://c.example.test:443/"],
+                         capture_output=True, text=True, timeout=30)
+    assert "no filter chain takes SNI \"c.example.test\"" in out.stdout + out.stderr
