@@ -481,3 +481,31 @@ def test_explain_names_the_l4_route(tmp_path, pki):
     out = subprocess.run([harness.TORII_BIN, "explain", "--config", str(cfg), "GET", "https://c.example.test:443/"],
                          capture_output=True, text=True, timeout=30)
     assert "no filter chain takes SNI \"c.example.test\"" in out.stdout + out.stderr
+
+
+def test_outlier_detection_ejects_an_endpoint_that_refuses(tcp_echo, torii):
+    live = tcp_echo("live", "127.0.0.89")
+    dead_port = harness.free_port("127.0.0.90")
+    port = harness.free_port()
+    m = tcp_manifests([(live, 100)], dr="""\
+apiVersion: networking.istio.io/v1beta1
+kind: DestinationRule
+metadata: {name: od}
+spec:
+  host: echo-live.test
+  trafficPolicy:
+    loadBalancer: {simple: ROUND_ROBIN}
+    outlierDetection: {consecutive5xxErrors: 1, interval: 1s, baseEjectionTime: 60s, maxEjectionPercent: 100}
+""")
+    m["se.yaml"] = service_entry("live", "echo-live.test", 9000, [(live.host, live.port), ("127.0.0.90", dead_port)])
+    t = torii(m, port_map={9000: port})
+    results = []
+    for _ in range(12):
+        try:
+            results.append(exchange(port, b"x")[1])
+        except ValueError:
+            results.append(None)  # closed without a reply: the dead endpoint
+    # The refused connect ejects the dead endpoint at once; everything after goes to the live one.
+    assert results.count(None) <= 1, results
+    assert results[-8:] == ["live"] * 8, results
+    assert t.stat("cluster.outbound|9000||echo-live.test.upstream_cx_connect_fail") <= 1
