@@ -192,6 +192,7 @@ json snapshot_to_json(const compile::Snapshot& snapshot) {
           destinations.push_back({{"cluster", c.name}, {"weight", c.weight}});
         chains.push_back({{"kind", route.kind},
                           {"server_names", route.server_names},
+                          {"terminates_tls", route.tls != nullptr},
                           {"virtual_service", route.virtual_service},
                           {"rule_index", route.rule_index},
                           {"match_index", route.match_index},

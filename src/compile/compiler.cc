@@ -67,8 +67,9 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
     if (!merged.l4_servers.empty()) {
       // TCP / TLS passthrough filter chains (compile/l4_route_builder.h).
       listener.l4 = true;
-      listener.protocol = is_tls_passthrough(*merged.l4_servers.front().server) ? "TLS" : "TCP";
-      listener.l4_routes = build_l4_routes(merged, virtual_services, identity, clusters, diagnostics);
+      listener.protocol = is_opaque_tcp(*merged.l4_servers.front().server) ? "TCP" : "TLS";
+      listener.l4_routes =
+          build_l4_routes(merged, virtual_services, identity, clusters, resources.secrets, diagnostics);
       for (const router::L4Route& route : listener.l4_routes)
         listener.inspect_sni = listener.inspect_sni || !route.server_names.empty();
     }

@@ -52,8 +52,14 @@ bool is_opaque_tcp(const config::Server& server) {
   return !server.tls && (p == "tcp" || p == "mongo" || p == "mysql" || p == "redis");
 }
 
+bool is_terminated_tls_tcp(const config::Server& server) {
+  if (host::to_lower(server.port.protocol) != "tls" || !server.tls) return false;
+  const std::string& mode = server.tls->mode;
+  return mode.empty() || mode == "SIMPLE" || mode == "MUTUAL";
+}
+
 bool is_l4_server(const config::Server& server) {
-  return is_tls_passthrough(server) || is_opaque_tcp(server);
+  return is_tls_passthrough(server) || is_opaque_tcp(server) || is_terminated_tls_tcp(server);
 }
 
 std::vector<const config::Gateway*> select_gateways(const config::ResourceSet& resources,

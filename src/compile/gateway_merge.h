@@ -52,7 +52,10 @@ bool is_terminated_https(const config::Server& server);
 bool is_tls_passthrough(const config::Server& server);
 // An opaque TCP server (TCP, MONGO, MYSQL, REDIS; no tls block): tcp routes.
 bool is_opaque_tcp(const config::Server& server);
-// Servers Torii routes at layer 4: TLS passthrough or opaque TCP.
+// A TLS server (protocol TLS, not HTTPS) with mode SIMPLE or MUTUAL: Torii
+// terminates TLS and relays the plaintext by tcp routes.
+bool is_terminated_tls_tcp(const config::Server& server);
+// Servers Torii routes at layer 4: TLS passthrough, TLS-terminated TCP or opaque TCP.
 bool is_l4_server(const config::Server& server);
 
 // The Gateways that configure this process, oldest first.

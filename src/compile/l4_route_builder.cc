@@ -5,6 +5,7 @@
 
 #include "compile/host_name.h"
 #include "compile/name_resolution.h"
+#include "compile/tls_server_builder.h"
 
 namespace torii::compile {
 
@@ -128,7 +129,7 @@ void build_tls_chains(const MergedServer& server, const VirtualServiceIndex& vir
   }
 }
 
-void build_tcp_chain(const MergedServer& server, const VirtualServiceIndex& virtual_services,
+bool build_tcp_chain(const MergedServer& server, const VirtualServiceIndex& virtual_services,
                      const GatewayIdentity& identity, ClusterBuilder& clusters, DiagnosticSink& diagnostics,
                      std::vector<router::L4Route>& out) {
   const uint32_t port = server.server->port.number;
@@ -147,7 +148,7 @@ void build_tcp_chain(const MergedServer& server, const VirtualServiceIndex& virt
                             rule_field + ".match[" + std::to_string(matched) + "]", diagnostics);
       }
       router::L4Route route;
-      if (!translate_destinations(rule, *vs, rule_field, port, clusters, diagnostics, route)) return;
+      if (!translate_destinations(rule, *vs, rule_field, port, clusters, diagnostics, route)) return false;
       route.kind = "tcp";
       route.virtual_service = vs->meta.namespace_ + "/" + vs->meta.name;
       route.rule_index = static_cast<int>(r);
@@ -155,14 +156,15 @@ void build_tcp_chain(const MergedServer& server, const VirtualServiceIndex& virt
       route.gateway = server.gateway_name;
       route.server_port = port;
       out.push_back(std::move(route));
-      return;  // TCP route semantics: the first match wins
+      return true;  // TCP route semantics: the first match wins
     }
   }
   diagnostics.warning("Gateway", server.gateway->meta,
                       "spec.servers[" + std::to_string(server.server_index) + "]",
-                      "no VirtualService tcp route matches this TCP server (port " + std::to_string(port) +
-                          "); its connections are closed",
+                      "no VirtualService tcp route matches this " + server.server->port.protocol +
+                          " server (port " + std::to_string(port) + "); its connections are closed",
                       &server.server->source);
+  return false;
 }
 
 }  // namespace
@@ -170,12 +172,20 @@ void build_tcp_chain(const MergedServer& server, const VirtualServiceIndex& virt
 std::vector<router::L4Route> build_l4_routes(const MergedListener& listener,
                                              const VirtualServiceIndex& virtual_services,
                                              const GatewayIdentity& identity, ClusterBuilder& clusters,
+                                             const std::vector<config::Secret>& secrets,
                                              DiagnosticSink& diagnostics) {
   std::vector<router::L4Route> out;
   std::set<std::string> seen_sni;  // per port, as istiod's tlsHostsByPort
   for (const MergedServer& server : listener.l4_servers) {
     if (is_tls_passthrough(*server.server)) {
       build_tls_chains(server, virtual_services, identity, clusters, diagnostics, seen_sni, out);
+    } else if (is_terminated_tls_tcp(*server.server)) {
+      auto context = build_server_tls(server, secrets, identity.namespace_, diagnostics);
+      if (!context) continue;  // build_server_tls said why
+      if (!build_tcp_chain(server, virtual_services, identity, clusters, diagnostics, out)) continue;
+      out.back().tls = std::move(context);
+      out.back().server_names = sni_names(server);
+      for (std::string& name : out.back().server_names) name = host::to_lower(name);
     } else {
       build_tcp_chain(server, virtual_services, identity, clusters, diagnostics, out);
     }

@@ -13,6 +13,9 @@
 // * TCP server: the first `tcp:` rule (in VS order) with no match or a match
 //   passing the same port / gateways test becomes the one filter chain, with
 //   no SNI condition. None => a warning, and connections are closed.
+// * TLS server with mode SIMPLE / MUTUAL: the same tcp rule choice, in a
+//   chain matched on the server's hosts (as an HTTPS server's SNI names) that
+//   terminates TLS with the server's certificate (compile/tls_server_builder.h).
 //
 // As in istiod for gateways, destinationSubnets, sourceLabels and
 // sourceNamespace of L4 matches are not evaluated; a warning says so.
@@ -32,6 +35,7 @@ namespace torii::compile {
 std::vector<router::L4Route> build_l4_routes(const MergedListener& listener,
                                              const VirtualServiceIndex& virtual_services,
                                              const GatewayIdentity& identity, ClusterBuilder& clusters,
+                                             const std::vector<config::Secret>& secrets,
                                              DiagnosticSink& diagnostics);
 
 }  // namespace torii::compile

@@ -125,6 +125,8 @@ void L4Connection::route(std::string_view sni) {
   const router::L4Route& l4 = *chain.l4;
   const router::WeightedCluster& destination = l4.pick(worker_.clusters().random().next());
   downstream_ = std::make_unique<net::Connection>(worker_.loop(), watch_.release(), null_callbacks());
+  // A TLS server with tcp routes: terminate here, relay the plaintext.
+  if (l4.tls) downstream_->start_tls(std::make_unique<net::TlsSession>(l4.tls, ""));
   TcpTunnelTarget target;
   target.snapshot = snapshot_;
   target.cluster = destination.cluster;

@@ -1,6 +1,7 @@
 // One client connection on a layer-4 listener (Gateway servers with
-// protocol TCP, or TLS with tls.mode PASSTHROUGH): Envoy's listener with a
-// tls_inspector, filter chains matched by server name, and tcp_proxy.
+// protocol TCP, TLS with tls.mode PASSTHROUGH, or TLS with SIMPLE / MUTUAL
+// and tcp routes): Envoy's listener with a tls_inspector, filter chains
+// matched by server name, and tcp_proxy.
 //
 //   1. When some filter chain matches on server names (inspect_sni), the
 //      ClientHello is peeked (recv MSG_PEEK, never consumed) until complete,
@@ -8,7 +9,9 @@
 //      (Listener::filter_chain_for). Not TLS: no SNI, so only chains without
 //      server names match. Without inspect_sni the one TCP chain applies.
 //   2. An L4 route: a destination is picked by weight and a TcpTunnel relays
-//      the bytes (the ClientHello included, untouched) to it. A terminated
+//      the bytes (the ClientHello included, untouched) to it; a route of a
+//      TLS SIMPLE / MUTUAL server first terminates TLS on the downstream
+//      connection and relays the plaintext. A terminated
 //      HTTPS chain on the same port: the socket is handed to the worker's
 //      HTTP side, which does the TLS handshake. No chain: the connection is
 //      closed (Envoy: "no matching filter chain"), counted as

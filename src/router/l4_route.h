@@ -7,10 +7,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "net/tls.h"
 #include "router/route_table.h"
 
 namespace torii::router {
@@ -19,6 +21,9 @@ struct L4Route {
   // Envoy filter_chain_match.server_names: lower-case "a.com" or "*.a.com".
   // Empty: any server name, or none (a `tcp:` route; a `tls:` sniHosts "*").
   std::vector<std::string> server_names;
+  // Non-null: a TLS server with mode SIMPLE / MUTUAL and tcp routes. The
+  // gateway terminates TLS with this context and relays the plaintext.
+  std::shared_ptr<const net::TlsContext> tls;
   std::vector<WeightedCluster> clusters;  // never empty
   uint64_t total_weight = 0;
   // For logs, /config_dump and diagnostics.

@@ -531,3 +531,30 @@ def test_silent_client_is_closed_after_the_inspector_timeout(upstreams, torii, p
             pass  # closed with the peeked bytes unread: the kernel sends a reset
         assert 0.8 <= time.monotonic() - start <= 3.0
     assert t.stat("tls_inspector_timeout") == 1
+
+
+def test_tls_server_with_tcp_routes_terminates_and_relays_plaintext(tcp_echo, torii, pki):
+    up = tcp_echo("plain", "127.0.0.91")
+    port = harness.free_port()
+    m = tcp_manifests([(up, 100)])
+    m["gw.yaml"] = l4_gateway(["{port: {number: 9000, name: tls, protocol: TLS}, hosts: ['gw.example.test'], "
+                               "tls: {mode: SIMPLE, serverCertificate: %s, privateKey: %s}}"
+                               % (pki / "gw.pem", pki / "gw.key")])
+    m["vs.yaml"] = m["vs.yaml"].replace('hosts: ["*"]', "hosts: [gw.example.test]")
+    t = torii(m, port_map={9000: port})
+    ctx = ssl.create_default_context(cafile=str(pki / "ca.pem"))
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname="gw.example.test") as s:
+            # The gateway's own certificate: TLS ends here.
+            assert dict(x[0] for x in s.getpeercert()["subject"])["commonName"] == "gw.example.test"
+            s.sendall(b"HOLD\nsecret bytes")
+            got = b""
+            while len(got) < len(b"HELD plain\nsecret bytes"):
+                chunk = s.recv(65536)
+                assert chunk
+                got += chunk
+    # The upstream saw plaintext.
+    assert got == b"HELD plain\nsecret bytes"
+    chains = [l for l in t.config_dump()["snapshot"]["listeners"] if l.get("l4_filter_chains")][0]
+    assert chains["l4_filter_chains"][0]["terminates_tls"] is True
+    assert chains["l4_filter_chains"][0]["server_names"] == ["gw.example.test"]
