@@ -558,3 +558,22 @@ def test_tls_server_with_tcp_routes_terminates_and_relays_plaintext(tcp_echo, to
     chains = [l for l in t.config_dump()["snapshot"]["listeners"] if l.get("l4_filter_chains")][0]
     assert chains["l4_filter_chains"][0]["terminates_tls"] is True
     assert chains["l4_filter_chains"][0]["server_names"] == ["gw.example.test"]
+
+
+def test_sigterm_with_an_open_tunnel_exits_after_the_drain_timeout(tcp_echo, torii):
+    up = tcp_echo("drain", "127.0.0.92")
+    port = harness.free_port()
+    t = torii(tcp_manifests([(up, 100)]), port_map={9000: port}, extra_args=["--drain-timeout-s", "1"])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"HOLD\n")
+        assert s.recv(100) == b"HELD drain\n"
+        start = time.monotonic()
+        rc = t.stop()
+        # Tunnels run on through the drain period (as Envoy's tcp_proxy), then the process exits cleanly.
+        assert rc == 0
+        assert 0.8 <= time.monotonic() - start <= 5.0
+        s.settimeout(5)
+        try:
+            assert s.recv(100) == b""
+        except ConnectionResetError:
+            pass
