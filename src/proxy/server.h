@@ -48,6 +48,13 @@ struct ServerOptions {
   // Mirror Host/authority gets Envoy's "-shadow" suffix (Envoy's default;
   // Istio >= 1.28 turns it off with DISABLE_SHADOW_HOST_SUFFIX=true).
   bool mirror_host_suffix = true;
+  // ---- layer 4 (issue 5) ----
+  // A TCP / TLS-passthrough / CONNECT tunnel with no byte either way for
+  // this long is closed (Envoy tcp_proxy idle_timeout default: 1 h; 0 = never).
+  uint32_t tcp_idle_timeout_ms = 3600 * 1000;
+  // How long a TLS listener waits for the ClientHello it routes by (Envoy's
+  // listener_filters_timeout default: 15 s); then the connection is closed.
+  uint32_t tls_inspector_timeout_ms = 15 * 1000;
 };
 
 class Worker;
