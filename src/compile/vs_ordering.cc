@@ -64,7 +64,9 @@ VirtualServiceIndex::VirtualServiceIndex(const std::vector<config::VirtualServic
   });
   for (const Candidate& c : candidates) {
     for (const std::string& gateway : attachment_gateways(*c.vs)) {
-      if (gateway == kMeshGateway) continue;
+      // `mesh` is kept too: forward-proxy listeners stand in for the sidecar
+      // (compile/forward_proxy_builder.h). No Gateway is named "mesh" (Gateway
+      // names here are "ns/name"), so gateway listeners never see these.
       by_gateway_[gateway].push_back(c.vs);
     }
   }

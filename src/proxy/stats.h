@@ -55,7 +55,10 @@ namespace torii::proxy {
   X(mirror_rq_dropped)                 \
   X(mirror_rq_failed)                  \
   X(downstream_cx_upgrades_total)      \
-  X(upgrade_tunnel_idle_timeout)
+  X(upgrade_tunnel_idle_timeout)       \
+  X(forward_proxy_denied)              \
+  X(forward_proxy_blackhole)           \
+  X(dns_resolution_failure)
 
 struct WorkerStats {
 #define TORII_DECLARE_COUNTER(name) std::atomic<uint64_t> name{0};

@@ -1,0 +1,204 @@
+"""Forward-proxy mode (--forward-proxy-port) and the outbound traffic policy.
+
+Apps without a sidecar point HTTP_PROXY at a Gateway port; Torii then routes
+their absolute-form requests (GET http://host[:port]/path) as the app's
+sidecar would: the target must be a ServiceEntry/Service host (exact or
+`*.suffix`) with that port, else 403; VirtualServices bound to `mesh` route
+it; --outbound-traffic-policy decides what a route to a host nobody knows
+gets (ALLOW_ANY: passthrough by DNS; REGISTRY_ONLY: 502 BlackHoleCluster).
+Names are served by a real dnsmasq (tests/e2e/test_dns.py's helper).
+ISTIO_SEMANTICS.md §6.1, §7 (outboundTrafficPolicy), §10 #16; docs/forward_proxy.md.
+"""
+import os
+import subprocess
+
+import pytest
+
+import harness
+from test_dns import DNSMASQ, Dnsmasq
+
+
+@pytest.fixture
+def dns(tmp_path):
+    if not os.path.exists(DNSMASQ):
+        pytest.fail("dnsmasq is not installed (scripts/install-deps.sh installs dnsmasq-base)")
+    d = Dnsmasq(tmp_path / "dns")
+    yield d
+    d.close()
+
+
+def service_entry(name, hosts, port, resolution="STATIC", endpoints=(), target_port=None):
+    """A ServiceEntry with one HTTP port; endpoints: [(address, endpoint port)]."""
+    eps = ""
+    if endpoints:
+        eps = "  endpoints:\n" + "".join("  - {address: %s, ports: {http: %d}}\n" % e for e in endpoints)
+    tp = ", targetPort: %d" % target_port if target_port else ""
+    return ("apiVersion: networking.istio.io/v1beta1\nkind: ServiceEntry\nmetadata: {name: %s}\nspec:\n"
+            "  hosts: [%s]\n  location: MESH_EXTERNAL\n  resolution: %s\n"
+            "  ports: [{number: %d, name: http, protocol: HTTP%s}]\n%s"
+            % (name, ", ".join('"%s"' % h for h in hosts), resolution, port, tp, eps))
+
+
+def curl_x(t, url, *extra):
+    """curl through the forward proxy: (status, body)."""
+    out = subprocess.run(["curl", "-sS", "-x", "http://127.0.0.1:%d" % t.listen_port, "--max-time", "20",
+                          "-o", "-", "-w", "\n%{http_code}", *extra, url],
+                         capture_output=True, text=True, timeout=30)
+    body, _, code = out.stdout.rpartition("\n")
+    return int(code or 0), body
+
+
+def fp_torii(torii, manifests, *args):
+    return torii(manifests=dict(manifests, **{"gw.yaml": harness.gateway("fp", hosts=["*"])}),
+                 extra_args=("--forward-proxy-port", "80") + args)
+
+
+def test_allowed_host_is_proxied_unlisted_host_gets_403(upstreams, torii):
+    a = upstreams.echo("a", host="127.0.0.41")
+    t = fp_torii(torii, {"se.yaml": service_entry("api", ["api.example.test"], 80,
+                                                  endpoints=[("127.0.0.41", a.port)])})
+    status, body = curl_x(t, "http://api.example.test/hello?x=1")
+    assert status == 200, body
+    doc = harness.json.loads(body)
+    assert doc["name"] == "a"
+    # The upstream gets origin-form and the target's authority as Host.
+    assert doc["request_line"].startswith("GET /hello?x=1 HTTP/1.1"), doc["request_line"]
+    assert harness.header_dict(doc)["host"] == "api.example.test"
+
+    # Not in the registry, or not on a port its ServiceEntry declares: refused.
+    assert curl_x(t, "http://other.example.test/")[0] == 403
+    assert curl_x(t, "http://api.example.test:8080/")[0] == 403
+    assert curl_x(t, "http://127.0.0.41:%d/" % a.port)[0] == 403  # an address is no loophole
+    assert t.stat("forward_proxy_denied") == 3
+    # Explicit port 80 is the same target.
+    assert curl_x(t, "http://api.example.test:80/")[0] == 200
+    # Origin-form requests on the same port are ordinary gateway traffic
+    # (Host routing; no VirtualService for the gw here => 404).
+    assert t.get("/", headers={"Host": "api.example.test"}).status_code == 404
+
+
+def test_absolute_form_without_forward_proxy_mode_is_host_routing(upstreams, torii):
+    """A normal ingress gateway routes absolute-form by the URI's authority as Host (Envoy); no 403."""
+    a = upstreams.echo("a", host="127.0.0.42")
+    vs = """\
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata: {name: api}
+spec:
+  hosts: [api.example.test]
+  gateways: [gw]
+  http:
+  - route:
+    - destination: {host: api.example.test}
+"""
+    t = torii(manifests={"gw.yaml": harness.gateway("gw"), "vs.yaml": vs,
+                         "se.yaml": service_entry("api", ["api.example.test"], 80,
+                                                  endpoints=[("127.0.0.42", a.port)])})
+    assert curl_x(t, "http://api.example.test/")[0] == 200
+    assert curl_x(t, "http://other.example.test/")[0] == 404
+
+
+def test_virtual_service_bound_to_mesh_routes_forward_proxy_traffic(upstreams, torii):
+    """VirtualServices bound to `mesh` are what the app's sidecar would apply: they route here."""
+    a = upstreams.echo("a", host="127.0.0.43")
+    b = upstreams.echo("b", host="127.0.0.44")
+    vs = """\
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata: {name: api}
+spec:
+  hosts: [api.example.test]
+  http:
+  - match: [{uri: {prefix: /b}}]
+    route:
+    - destination: {host: b.example.test}
+  - route:
+    - destination: {host: api.example.test}
+"""
+    t = fp_torii(torii, {"vs.yaml": vs,
+                         "se.yaml": harness.yaml_docs(
+                             service_entry("api", ["api.example.test"], 80, endpoints=[("127.0.0.43", a.port)]),
+                             service_entry("b", ["b.example.test"], 80, endpoints=[("127.0.0.44", b.port)]))})
+    assert harness.json.loads(curl_x(t, "http://api.example.test/a")[1])["name"] == "a"
+    assert harness.json.loads(curl_x(t, "http://api.example.test/b")[1])["name"] == "b"
+
+
+def test_wildcard_service_entry_is_a_dynamic_forward_proxy(dns, upstreams, torii):
+    """`*.wild.example.test` with resolution NONE: each requested name is resolved by DNS per request."""
+    one = upstreams.echo("one", host="127.0.0.45")
+    two = upstreams.echo("two", host="127.0.0.46", port=one.port)
+    dns.set("one.wild.example.test", "127.0.0.45")
+    dns.set("two.wild.example.test", "127.0.0.46")
+    t = fp_torii(torii, {"se.yaml": service_entry("wild", ["*.wild.example.test"], one.port, resolution="NONE")},
+                 "--dns-server", dns.server)
+    for name, who in (("one", "one"), ("two", "two"), ("one", "one")):
+        status, body = curl_x(t, "http://%s.wild.example.test:%d/" % (name, one.port))
+        assert status == 200, body
+        assert harness.json.loads(body)["name"] == who
+    # A deeper name is covered too (Istio/Envoy wildcard semantics) but does not resolve.
+    status, body = curl_x(t, "http://nope.wild.example.test:%d/" % one.port)
+    assert (status, body) == (503, "DNS resolution failure")
+    # The suffix itself is not covered by its wildcard.
+    assert curl_x(t, "http://wild.example.test:%d/" % one.port)[0] == 403
+    # Record changes are followed after the TTL (1 s, --dns-min-ttl-s 1).
+    dns.set("one.wild.example.test", "127.0.0.46")
+    ok, _ = harness.poll_until(
+        lambda: harness.json.loads(curl_x(t, "http://one.wild.example.test:%d/" % one.port)[1])["name"] == "two", 5,
+        interval=0.2)
+    assert ok
+
+
+def passthrough_manifests(api, legacy_port):
+    vs = """\
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata: {name: api}
+spec:
+  hosts: [api.example.test]
+  http:
+  - route:
+    - destination: {host: legacy.example.test, port: {number: %d}}
+""" % legacy_port
+    return {"vs.yaml": vs, "se.yaml": service_entry("api", ["api.example.test"], 80,
+                                                    endpoints=[("127.0.0.47", api.port)])}
+
+
+def test_allow_any_passes_unknown_destinations_through(dns, upstreams, torii):
+    api = upstreams.echo("api", host="127.0.0.47")
+    legacy = upstreams.echo("legacy", host="127.0.0.48")
+    dns.set("legacy.example.test", "127.0.0.48")
+    t = fp_torii(torii, passthrough_manifests(api, legacy.port), "--dns-server", dns.server)
+    status, body = curl_x(t, "http://api.example.test/x")
+    assert status == 200, body
+    doc = harness.json.loads(body)
+    assert doc["name"] == "legacy"
+    assert harness.header_dict(doc)["host"] == "api.example.test"
+    dump = t.config_dump()
+    routes = dump["snapshot"]["listeners"][0]["forward_proxy"]["80"][0]["routes"]
+    assert routes[0]["clusters"][0]["via"] == "PassthroughCluster"
+    assert routes[0]["clusters"][0]["resolved_per_request"] == "legacy.example.test"
+
+
+def test_registry_only_blocks_unknown_destinations_with_502(dns, upstreams, torii):
+    api = upstreams.echo("api", host="127.0.0.47")
+    legacy = upstreams.echo("legacy", host="127.0.0.48")
+    dns.set("legacy.example.test", "127.0.0.48")
+    t = fp_torii(torii, passthrough_manifests(api, legacy.port), "--dns-server", dns.server,
+                 "--outbound-traffic-policy", "REGISTRY_ONLY")
+    status, body = curl_x(t, "http://api.example.test/x")
+    assert (status, body) == (502, "")
+    control = harness.json.loads(
+        harness.requests.get("http://127.0.0.48:%d/__control/stats" % legacy.port, timeout=5).text)
+    assert control["requests"] == 0, control
+    assert t.stat("forward_proxy_blackhole") == 1
+    # Registry hosts are unaffected.
+    t.write("vs.yaml", "")
+    ok, _ = harness.poll_until(lambda: curl_x(t, "http://api.example.test/x")[0] == 200, 5, interval=0.1)
+    assert ok
+
+
+def test_bad_outbound_traffic_policy_is_rejected():
+    out = subprocess.run([harness.TORII_BIN, "run", "--config", "/nonexistent", "--outbound-traffic-policy", "ANY"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode != 0
+    assert "--outbound-traffic-policy: expected ALLOW_ANY or REGISTRY_ONLY, got 'ANY'" in out.stderr
