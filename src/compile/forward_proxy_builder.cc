@@ -91,7 +91,7 @@ std::shared_ptr<const router::ForwardProxyTable> build_forward_proxy_table(
     const DelegationResult* delegation, Snapshot& snapshot) {
   auto out = std::make_shared<router::ForwardProxyTable>();
   const std::string mesh(kMeshGateway);
-  const std::vector<const config::VirtualService*>& mesh_services = virtual_services.for_gateway(mesh);
+  const std::vector<const config::VirtualService*>& mesh_services = virtual_services.for_mesh();
   std::map<std::pair<const config::VirtualService*, uint32_t>, std::vector<router::Route>> translated;
   std::set<std::pair<uint32_t, std::string>> done;  // (port, lower-case host): the first service wins
 

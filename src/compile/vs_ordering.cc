@@ -64,9 +64,11 @@ VirtualServiceIndex::VirtualServiceIndex(const std::vector<config::VirtualServic
   });
   for (const Candidate& c : candidates) {
     for (const std::string& gateway : attachment_gateways(*c.vs)) {
-      // `mesh` is kept too: forward-proxy listeners stand in for the sidecar
-      // (compile/forward_proxy_builder.h). No Gateway is named "mesh" (Gateway
-      // names here are "ns/name"), so gateway listeners never see these.
+      if (gateway == kMeshGateway) {
+        // Forward-proxy listeners stand in for the sidecar (compile/forward_proxy_builder.h).
+        mesh_.push_back(c.vs);
+        continue;
+      }
       by_gateway_[gateway].push_back(c.vs);
     }
   }
