@@ -135,6 +135,20 @@ def test_wildcard_service_entry_is_a_dynamic_forward_proxy(dns, upstreams, torii
         status, body = curl_x(t, "http://%s.wild.example.test:%d/" % (name, one.port))
         assert status == 200, body
         assert harness.json.loads(body)["name"] == who
+    # A request body waits (held) while the name resolves, then streams on.
+    dns.set("body.wild.example.test", "127.0.0.45")
+    body = "x" * 300000
+    ok, _ = harness.poll_until(lambda: curl_x(t, "http://body.wild.example.test:%d/" % one.port)[0] == 200, 5,
+                               interval=0.1)
+    assert ok
+    t.write("se.yaml", service_entry("wild", ["*.wild.example.test"], one.port, resolution="NONE") + "\n# v2\n")
+    payload = t.workdir / "payload"
+    payload.write_text(body)
+    # After the reload the cached answer belongs to the old cluster: the name is resolved again.
+    harness.poll_until(lambda: t.config_dump().get("snapshot", {}).get("version", 0) >= 2, 3)
+    status, out = curl_x(t, "http://one.wild.example.test:%d/post" % one.port, "--data-binary", "@%s" % payload)
+    assert status == 200, out
+    assert harness.json.loads(out)["body_length"] == len(body)
     # A deeper name is covered too (Istio/Envoy wildcard semantics) but does not resolve.
     status, body = curl_x(t, "http://nope.wild.example.test:%d/" % one.port)
     assert (status, body) == (503, "DNS resolution failure")
