@@ -115,7 +115,10 @@ std::shared_ptr<const router::ForwardProxyTable> build_forward_proxy_table(
         routes.insert(routes.end(), it->second.begin(), it->second.end());
       }
       // istiod: a service with a VirtualService gets only its routes.
-      if (routes.empty()) routes.push_back(default_route(service, port.number, clusters));
+      router::Route own = default_route(service, port.number, clusters);
+      router::WeightedCluster tunnel = own.action.clusters.front();
+      apply_outbound_policy(tunnel, registry, identity, snapshot);
+      if (routes.empty()) routes.push_back(std::move(own));
       std::stable_partition(routes.begin(), routes.end(),
                             [](const router::Route& r) { return !r.match.is_catch_all(); });
       for (router::Route& route : routes) {
@@ -124,6 +127,7 @@ std::shared_ptr<const router::ForwardProxyTable> build_forward_proxy_table(
       }
       router::VirtualHost& vhost = out->table_for_port(port.number).add_virtual_host(domain);
       vhost.routes = std::move(routes);
+      out->set_connect_target(vhost, std::move(tunnel));
     }
   }
   out->finalize();

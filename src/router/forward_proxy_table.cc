@@ -14,6 +14,15 @@ void ForwardProxyTable::finalize() {
   for (auto& [port, table] : by_port_) table->finalize();
 }
 
+void ForwardProxyTable::set_connect_target(const VirtualHost& vhost, WeightedCluster target) {
+  connect_targets_[&vhost] = std::move(target);
+}
+
+const WeightedCluster* ForwardProxyTable::connect_target(const VirtualHost& vhost) const {
+  auto it = connect_targets_.find(&vhost);
+  return it == connect_targets_.end() ? nullptr : &it->second;
+}
+
 bool split_authority(std::string_view authority, uint32_t default_port, std::string_view& host,
                      uint32_t& port) {
   host = authority;

@@ -34,8 +34,15 @@ class ForwardProxyTable {
 
   const std::map<uint32_t, std::shared_ptr<RouteTable>>& tables() const { return by_port_; }
 
+  // Where a CONNECT tunnel to a virtual host's registry host goes: the
+  // host's own cluster outbound|port||host, as its default route would
+  // (VirtualService http rules do not apply to an opaque tunnel).
+  void set_connect_target(const VirtualHost& vhost, WeightedCluster target);
+  const WeightedCluster* connect_target(const VirtualHost& vhost) const;
+
  private:
   std::map<uint32_t, std::shared_ptr<RouteTable>> by_port_;
+  std::map<const VirtualHost*, WeightedCluster> connect_targets_;
 };
 
 // Splits "host[:port]" / "[v6]:port". port = default_port when absent;

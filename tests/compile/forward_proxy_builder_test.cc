@@ -165,6 +165,27 @@ TEST_F(ForwardProxy, UnknownDestinationFollowsTheOutboundTrafficPolicy) {
   EXPECT_EQ(registry_only.snapshot().find_cluster("PassthroughCluster"), nullptr);
 }
 
+TEST_F(ForwardProxy, ConnectTargetIsTheHostsOwnCluster) {
+  static_entry("api", {"api.example.com"}, {443});
+  static_entry("wild", {"*.example.org"}, {443}, "NONE");
+  r.virtual_service("default", "vs", {"api.example.com"}, {}, {rule({}, {dest("elsewhere.example.net")})});
+  Compiled c(r.set, identity);
+  const auto* fp = c.listener()->forward_proxy.get();
+  const router::VirtualHost* api = fp->find("api.example.com:443", 443);
+  ASSERT_NE(api, nullptr);
+  const router::WeightedCluster* target = fp->connect_target(*api);
+  ASSERT_NE(target, nullptr);
+  EXPECT_EQ(target->name, "outbound|443||api.example.com");
+  ASSERT_NE(target->cluster, nullptr);
+  EXPECT_FALSE(target->dynamic_host);
+  const router::VirtualHost* wild = fp->find("www.example.org:443", 443);
+  ASSERT_NE(wild, nullptr);
+  target = fp->connect_target(*wild);
+  ASSERT_NE(target, nullptr);
+  EXPECT_TRUE(target->dynamic_host);
+  EXPECT_EQ(target->dynamic_name, "");  // the CONNECT authority's host
+}
+
 TEST_F(ForwardProxy, MissingSubsetStaysNoCluster) {
   static_entry("api", {"api.example.com"}, {80});
   r.virtual_service("default", "vs", {"api.example.com"}, {},
