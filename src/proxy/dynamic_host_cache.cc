@@ -31,13 +31,11 @@ void DynamicHostCache::lookup(const upstream::ClusterInfo& compiled, std::string
     order_.push_back(key);
   }
   Entry& entry = it->second;
-  const uint64_t now = upstream::monotonic_ms();
-  if (entry.cluster && entry.compiled == &compiled && now < entry.expires_ms) {
-    callback(entry.cluster, {});
+  if (!entry.addresses.empty() && upstream::monotonic_ms() < entry.expires_ms) {
+    callback(cluster_for(entry, compiled), {});
     return;
   }
-  entry.compiled = &compiled;
-  entry.waiters.push_back(Waiter{std::move(alive), std::move(callback)});
+  entry.waiters.push_back(Waiter{std::move(alive), &compiled, std::move(callback)});
   if (entry.resolving) return;
   entry.resolving = true;
   if (!resolver_) resolver_ = std::make_unique<dns::Resolver>(loop_, options_.resolver);
@@ -55,31 +53,51 @@ void DynamicHostCache::on_answer(const std::string& key, const dns::Resolution& 
   entry.resolving = false;
   std::vector<Waiter> waiters = std::move(entry.waiters);
   entry.waiters.clear();
+  const bool ok = resolution.status == dns::Resolution::Status::kOk;
   std::string error;
-  if (resolution.status == dns::Resolution::Status::kOk) {
-    entry.cluster = build(entry, resolution.addresses);
+  if (ok) {
+    entry.addresses = resolution.addresses;
+    entry.cluster.reset();
+    entry.compiled = nullptr;
     uint64_t ttl_ms = resolution.ttl_s == 0 ? options_.default_ttl_ms : uint64_t{resolution.ttl_s} * 1000;
     entry.expires_ms = upstream::monotonic_ms() + std::max<uint64_t>(ttl_ms, options_.min_ttl_ms);
   } else {
-    entry.cluster.reset();  // failures are not cached
     error = resolution.error.empty() ? "no address" : resolution.error;
-  }
-  std::shared_ptr<const upstream::ClusterInfo> cluster = entry.cluster;
-  if (!cluster) {
+    // Failures are not cached.
     order_.remove(key);
     entries_.erase(it);
   }
   for (Waiter& waiter : waiters) {
-    if (waiter.alive.expired()) continue;
-    waiter.callback(cluster, error);
+    if (waiter.alive.expired()) continue;  // its caller (and maybe its snapshot) is gone
+    if (!ok) {
+      waiter.callback(nullptr, error);
+      continue;
+    }
+    // A callback may have started other lookups (evictions): find it again.
+    auto current = entries_.find(key);
+    if (current == entries_.end()) {
+      waiter.callback(nullptr, "evicted");
+      continue;
+    }
+    std::shared_ptr<const upstream::ClusterInfo> cluster = cluster_for(current->second, *waiter.compiled);
+    waiter.callback(std::move(cluster), {});
   }
 }
 
-std::shared_ptr<const upstream::ClusterInfo> DynamicHostCache::build(
-    const Entry& entry, const std::vector<std::string>& addresses) {
-  upstream::ClusterInfo* info = new upstream::ClusterInfo(*entry.compiled);
+const std::shared_ptr<const upstream::ClusterInfo>& DynamicHostCache::cluster_for(
+    Entry& entry, const upstream::ClusterInfo& compiled) {
+  if (!entry.cluster || entry.compiled != &compiled) {
+    entry.cluster = build(entry, compiled);
+    entry.compiled = &compiled;
+  }
+  return entry.cluster;
+}
+
+std::shared_ptr<const upstream::ClusterInfo> DynamicHostCache::build(const Entry& entry,
+                                                                     const upstream::ClusterInfo& compiled) {
+  upstream::ClusterInfo* info = new upstream::ClusterInfo(compiled);
   info->endpoints.clear();
-  for (const std::string& address : addresses) {
+  for (const std::string& address : entry.addresses) {
     upstream::Endpoint endpoint;
     endpoint.address = address;
     endpoint.port = static_cast<uint16_t>(entry.port);

@@ -64,21 +64,29 @@ class DynamicHostCache {
  private:
   struct Waiter {
     std::weak_ptr<void> alive;
+    // Valid while `alive` is: the caller's snapshot holds it.
+    const upstream::ClusterInfo* compiled = nullptr;
     Callback callback;
   };
   struct Entry {
     std::string host;
     uint32_t port = 0;
-    const upstream::ClusterInfo* compiled = nullptr;
-    std::shared_ptr<const upstream::ClusterInfo> cluster;  // null while resolving
+    std::vector<std::string> addresses;  // the last good answer; empty: none yet
     uint64_t expires_ms = 0;
+    // The last ClusterInfo built from `addresses`, and the compiled cluster
+    // it copies (compared, never dereferenced: it may be gone).
+    std::shared_ptr<const upstream::ClusterInfo> cluster;
+    const upstream::ClusterInfo* compiled = nullptr;
     bool resolving = false;
     std::vector<Waiter> waiters;
   };
 
   void on_answer(const std::string& key, const dns::Resolution& resolution);
+  // The entry's ClusterInfo for `compiled` (alive now), built if needed.
+  const std::shared_ptr<const upstream::ClusterInfo>& cluster_for(Entry& entry,
+                                                                  const upstream::ClusterInfo& compiled);
   std::shared_ptr<const upstream::ClusterInfo> build(const Entry& entry,
-                                                     const std::vector<std::string>& addresses);
+                                                     const upstream::ClusterInfo& compiled);
   void evict_one();
 
   net::EventLoop& loop_;
