@@ -197,6 +197,26 @@ json snapshot_to_json(const compile::Snapshot& snapshot) {
         by_port[std::to_string(port)] = virtual_hosts_json(table.get());
       listener["forward_proxy"] = by_port;
     }
+    if (l.l4) {
+      // TCP / TLS passthrough filter chains (tcp_proxy), in match order.
+      json chains = json::array();
+      for (const auto& route : l.l4_routes) {
+        json destinations = json::array();
+        for (const auto& c : route.clusters)
+          destinations.push_back({{"cluster", c.name}, {"weight", c.weight}});
+        chains.push_back({{"kind", route.kind},
+                          {"server_names", route.server_names},
+                          {"terminates_tls", route.tls != nullptr},
+                          {"virtual_service", route.virtual_service},
+                          {"rule_index", route.rule_index},
+                          {"match_index", route.match_index},
+                          {"gateway", route.gateway},
+                          {"server_port", route.server_port},
+                          {"destinations", destinations}});
+      }
+      listener["l4_filter_chains"] = chains;
+      listener["inspect_sni"] = l.inspect_sni;
+    }
     listeners.push_back(listener);
   }
   json clusters = json::array();

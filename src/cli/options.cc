@@ -152,6 +152,12 @@ Route policies:
                                (default: 1024)
   --no-mirror-host-suffix      send mirrored requests with the original Host (Istio >= 1.28's
                                DISABLE_SHADOW_HOST_SUFFIX); default: Envoy's "<host>-shadow"
+
+TCP and TLS passthrough:
+  --tcp-idle-timeout-s N       close a TCP/TLS-passthrough/CONNECT tunnel with no byte either way
+                               for N s; 0 = never (default: 3600, Envoy tcp_proxy idle_timeout)
+  --tls-inspector-timeout-s N  how long a TLS passthrough listener waits for the ClientHello
+                               (default: 15, Envoy listener_filters_timeout)
 )";
 }
 
@@ -253,6 +259,12 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
     } else if (flag == "--max-mirror-requests") {
       if (!uint_flag(1000000, n)) return false;
       o.server.max_mirror_requests = static_cast<uint32_t>(n);
+    } else if (flag == "--tcp-idle-timeout-s") {
+      if (!uint_flag(86400 * 7, n)) return false;
+      o.server.tcp_idle_timeout_ms = static_cast<uint32_t>(n * 1000);
+    } else if (flag == "--tls-inspector-timeout-s") {
+      if (!uint_flag(3600, n)) return false;
+      o.server.tls_inspector_timeout_ms = static_cast<uint32_t>(std::max<uint64_t>(n, 1) * 1000);
     } else if (flag == "--no-mirror-host-suffix") {
       o.server.mirror_host_suffix = false;
     } else if (flag == "--forward-proxy-port") {

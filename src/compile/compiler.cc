@@ -16,6 +16,7 @@
 #include "compile/endpoint_discovery.h"
 #include "compile/forward_proxy_builder.h"
 #include "compile/gateway_merge.h"
+#include "compile/l4_route_builder.h"
 #include "compile/route_table_builder.h"
 #include "compile/service_registry.h"
 #include "compile/tls_server_builder.h"
@@ -64,7 +65,19 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
     listener.listen_port = merged.listen_port;
     listener.protocol = "HTTP";
     for (const MergedServer& server : merged.servers) listener.servers.push_back(server_info(server));
-    if (merged.tls_terminated) {
+    for (const MergedServer& server : merged.l4_servers) listener.servers.push_back(server_info(server));
+    if (!merged.l4_servers.empty()) {
+      // TCP / TLS passthrough filter chains (compile/l4_route_builder.h).
+      listener.l4 = true;
+      listener.protocol = is_opaque_tcp(*merged.l4_servers.front().server) ? "TCP" : "TLS";
+      listener.l4_routes =
+          build_l4_routes(merged, virtual_services, identity, clusters, resources.secrets, diagnostics);
+      for (const router::L4Route& route : listener.l4_routes)
+        listener.inspect_sni = listener.inspect_sni || !route.server_names.empty();
+    }
+    if (merged.servers.empty()) {
+      // Layer 4 only: no HTTP route table.
+    } else if (merged.tls_terminated) {
       // One filter chain per server, each with the routes of that server alone.
       listener.protocol = "HTTPS";
       for (const MergedServer& server : merged.servers) {
@@ -87,6 +100,8 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
         listener.forward_proxy = forward_proxy;
       }
     }
+    // Terminated HTTPS sharing the port with L4 chains: SNI decides which.
+    if (listener.l4 && !listener.tls_chains.empty()) listener.inspect_sni = true;
     snapshot->listeners.push_back(std::move(listener));
   }
 

@@ -42,6 +42,26 @@ bool is_terminated_https(const config::Server& server) {
   return mode.empty() || mode == "SIMPLE" || mode == "MUTUAL";  // SIMPLE is the default mode
 }
 
+bool is_tls_passthrough(const config::Server& server) {
+  const std::string p = host::to_lower(server.port.protocol);
+  return (p == "tls" || p == "https") && server.tls && server.tls->mode == "PASSTHROUGH";
+}
+
+bool is_opaque_tcp(const config::Server& server) {
+  const std::string p = host::to_lower(server.port.protocol);
+  return !server.tls && (p == "tcp" || p == "mongo" || p == "mysql" || p == "redis");
+}
+
+bool is_terminated_tls_tcp(const config::Server& server) {
+  if (host::to_lower(server.port.protocol) != "tls" || !server.tls) return false;
+  const std::string& mode = server.tls->mode;
+  return mode.empty() || mode == "SIMPLE" || mode == "MUTUAL";
+}
+
+bool is_l4_server(const config::Server& server) {
+  return is_tls_passthrough(server) || is_opaque_tcp(server) || is_terminated_tls_tcp(server);
+}
+
 std::vector<const config::Gateway*> select_gateways(const config::ResourceSet& resources,
                                                     const GatewayIdentity& identity) {
   std::vector<const config::Gateway*> selected;
@@ -90,7 +110,8 @@ std::vector<MergedListener> merge_gateways(const std::vector<const config::Gatew
       if (owner == owners.end()) {
         owners.emplace(key, PortOwner{family, server.port.protocol, gateway_name});
       }
-      if (!http && !https) {
+      const bool l4 = is_l4_server(server);
+      if (!http && !https && !l4) {
         std::string what = "protocol " + server.port.protocol;
         if (server.tls && !server.tls->mode.empty()) what += " with tls.mode " + server.tls->mode;
         diagnostics.warning(kKind, gateway->meta, server_field(i),
@@ -99,19 +120,26 @@ std::vector<MergedListener> merge_gateways(const std::vector<const config::Gatew
       }
 
       MergedListener& listener = listeners[key];
-      if (listener.servers.empty()) {
+      if (listener.servers.empty() && listener.l4_servers.empty()) {
         listener.name = bind + "_" + std::to_string(listen_port);
         listener.bind = bind;
         listener.listen_port = listen_port;
         listener.gateway_port = server.port.number;
         listener.tls_terminated = https;
-      } else if (listener.tls_terminated != https) {
-        // Other non-HTTP families (TLS passthrough, TCP) were skipped above.
+      }
+      MergedServer merged{gateway, gateway_name, &server, i,
+                          host::sanitize_server_hosts(server.hosts, gateway->meta.namespace_)};
+      if (l4) {
+        // Filter chains beside terminated HTTPS ones, chosen by SNI.
+        listener.l4_servers.push_back(std::move(merged));
         continue;
       }
-      listener.servers.push_back(
-          MergedServer{gateway, gateway_name, &server, i,
-                       host::sanitize_server_hosts(server.hosts, gateway->meta.namespace_)});
+      if (listener.servers.empty()) {
+        listener.tls_terminated = https;
+      } else if (listener.tls_terminated != https) {
+        continue;
+      }
+      listener.servers.push_back(std::move(merged));
     }
   }
 

@@ -38,19 +38,32 @@ struct MergedListener {
   // HTTPS servers with tls mode SIMPLE or MUTUAL: TLS is terminated here and
   // each server keeps its own route table (Istio's `https.<port>.<name>...`).
   bool tls_terminated = false;
+  // Layer-4 servers (is_l4_server) on this (bind, port), merge order. They
+  // may share the port with terminated HTTPS servers (picked by SNI), not
+  // with plaintext HTTP ones.
+  std::vector<MergedServer> l4_servers;
 };
 
 // True for HTTP, HTTP2, GRPC, GRPC-WEB (case-insensitive).
 bool is_plaintext_http(std::string_view protocol);
 // True for an HTTPS server whose TLS Torii terminates (mode SIMPLE or MUTUAL).
 bool is_terminated_https(const config::Server& server);
+// A TLS or HTTPS server with tls.mode PASSTHROUGH: routed by SNI, never terminated.
+bool is_tls_passthrough(const config::Server& server);
+// An opaque TCP server (TCP, MONGO, MYSQL, REDIS; no tls block): tcp routes.
+bool is_opaque_tcp(const config::Server& server);
+// A TLS server (protocol TLS, not HTTPS) with mode SIMPLE or MUTUAL: Torii
+// terminates TLS and relays the plaintext by tcp routes.
+bool is_terminated_tls_tcp(const config::Server& server);
+// Servers Torii routes at layer 4: TLS passthrough, TLS-terminated TCP or opaque TCP.
+bool is_l4_server(const config::Server& server);
 
 // The Gateways that configure this process, oldest first.
 std::vector<const config::Gateway*> select_gateways(const config::ResourceSet& resources,
                                                     const GatewayIdentity& identity);
 
 // Listeners sorted by (listen port, bind). Servers Torii does not serve yet
-// (TLS passthrough, TCP, ISTIO_MUTUAL, ...) and servers that lose a protocol
+// (AUTO_PASSTHROUGH, ISTIO_MUTUAL, TLS-terminated TCP, ...) and servers that lose a protocol
 // conflict are dropped with a warning naming `spec.servers[i]`.
 std::vector<MergedListener> merge_gateways(const std::vector<const config::Gateway*>& gateways,
                                            const GatewayIdentity& identity, DiagnosticSink& diagnostics);

@@ -34,6 +34,26 @@ const TlsChain* Listener::chain_for_sni(std::string_view sni) const {
   return best;
 }
 
+Listener::FilterChain Listener::filter_chain_for(std::string_view sni) const {
+  FilterChain best;
+  size_t best_rank = 0;
+  for (const router::L4Route& route : l4_routes) {
+    const size_t rank = router::server_name_rank(route.server_names, sni);
+    if (rank > best_rank) {
+      best = FilterChain{&route, nullptr};
+      best_rank = rank;
+    }
+  }
+  for (const TlsChain& chain : tls_chains) {
+    const size_t rank = router::server_name_rank(chain.server_names, sni);
+    if (rank > best_rank) {
+      best = FilterChain{nullptr, &chain};
+      best_rank = rank;
+    }
+  }
+  return best;
+}
+
 const Listener* Snapshot::find_listener(const std::string& name) const {
   for (const Listener& l : listeners) {
     if (l.name == name) return &l;

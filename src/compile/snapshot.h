@@ -14,6 +14,7 @@
 #include "config/diagnostic.h"
 #include "net/tls.h"
 #include "router/forward_proxy_table.h"
+#include "router/l4_route.h"
 #include "router/route_table.h"
 #include "upstream/cluster_info.h"
 
@@ -56,6 +57,22 @@ struct Listener {
   // Envoy's filter chain match on server names: exact, then the longest
   // `*.suffix`, then a chain without names. nullptr: no chain takes `sni`.
   const TlsChain* chain_for_sni(std::string_view sni) const;
+
+  // ---- layer 4 (TCP servers, TLS PASSTHROUGH servers) ----
+  // The listener has TCP / TLS-passthrough servers: connections are routed
+  // by l4_routes (and, sharing the port, tls_chains) before any HTTP.
+  bool l4 = false;
+  // Some filter chain matches on server names: read the ClientHello first.
+  bool inspect_sni = false;
+  std::vector<router::L4Route> l4_routes;  // filter chains, config order
+  // Envoy's filter chain choice over both kinds by server name (exact, then
+  // longest wildcard, then chains without names; an L4 route wins a tie).
+  // Both null: no chain matches, the connection is closed.
+  struct FilterChain {
+    const router::L4Route* l4 = nullptr;
+    const TlsChain* tls = nullptr;
+  };
+  FilterChain filter_chain_for(std::string_view sni) const;
 };
 
 struct Snapshot {

@@ -42,6 +42,13 @@ std::vector<std::string> attachment_gateways(const config::VirtualService& vs) {
       for (const std::string& g : match.gateways) add(g);
     }
   }
+  for (const auto* routes : {&vs.tls, &vs.tcp}) {
+    for (const config::L4Route& rule : *routes) {
+      for (const config::L4MatchAttributes& match : rule.match) {
+        for (const std::string& g : match.gateways) add(g);
+      }
+    }
+  }
   return out;
 }
 

@@ -195,6 +195,37 @@ HTTPRoute read_http_route(const Field& f) {
   return r;
 }
 
+L4MatchAttributes read_l4_match(const Field& f) {
+  L4MatchAttributes m;
+  m.source = f.source();
+  if (!f.expect_map()) return m;
+  m.destination_subnets = f["destinationSubnets"].strings();
+  m.port = f["port"].uint32();
+  m.source_labels = f["sourceLabels"].string_map();
+  m.gateways = f["gateways"].strings();
+  m.source_namespace = f["sourceNamespace"].string();
+  m.sni_hosts = f["sniHosts"].strings();
+  return m;
+}
+
+L4Route read_l4_route(const Field& f) {
+  L4Route r;
+  r.source = f.source();
+  if (!f.expect_map()) return r;
+  for (const Field& m : f["match"].items()) r.match.push_back(read_l4_match(m));
+  for (const Field& d : f["route"].items()) {
+    RouteDestination rd;
+    if (d.expect_map()) {
+      rd.has_destination = d["destination"].present();
+      rd.destination = read_destination(d["destination"]);
+      rd.weight_set = d["weight"].present();
+      rd.weight = d["weight"].int32();
+    }
+    r.route.push_back(std::move(rd));
+  }
+  return r;
+}
+
 }  // namespace
 
 std::optional<StringMatch> read_string_match(const Field& f) {
@@ -238,6 +269,8 @@ void read_virtual_service(const Field& spec, VirtualService& out) {
   out.has_tls = !spec["tls"].items().empty();
   out.has_tcp = !spec["tcp"].items().empty();
   out.export_to = spec["exportTo"].strings();
+  for (const Field& route : spec["tls"].items()) out.tls.push_back(read_l4_route(route));
+  for (const Field& route : spec["tcp"].items()) out.tcp.push_back(read_l4_route(route));
 }
 
 }  // namespace torii::config

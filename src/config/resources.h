@@ -197,6 +197,34 @@ struct HTTPRoute {
   SourceRef source;
 };
 
+// ---- Layer 4 routes (issue 5): `tcp:` and `tls:` ----
+
+// L4MatchAttributes; TLSMatchAttributes adds sniHosts.
+struct L4MatchAttributes {
+  std::vector<std::string> destination_subnets;
+  uint32_t port = 0;
+  Labels source_labels;
+  std::vector<std::string> gateways;  // as written; resolved by the compiler
+  std::string source_namespace;
+  std::vector<std::string> sni_hosts;  // TLS matches only
+  SourceRef source;
+};
+
+// RouteDestination (no header operations at L4).
+struct RouteDestination {
+  Destination destination;
+  bool has_destination = false;  // `destination` was written
+  int32_t weight = 0;
+  bool weight_set = false;
+};
+
+// TCPRoute and TLSRoute have the same shape (TLS matches carry sniHosts).
+struct L4Route {
+  std::vector<L4MatchAttributes> match;
+  std::vector<RouteDestination> route;
+  SourceRef source;
+};
+
 struct VirtualService {
   ObjectMeta meta;
   std::vector<std::string> hosts;
@@ -205,6 +233,8 @@ struct VirtualService {
   bool has_tls = false;  // tls/tcp routes: later issues; recorded so validation can say so
   bool has_tcp = false;
   std::vector<std::string> export_to;
+  std::vector<L4Route> tls;  // spec.tls (TLSRoute)
+  std::vector<L4Route> tcp;  // spec.tcp (TCPRoute)
 };
 
 struct ServerTLSSettings {

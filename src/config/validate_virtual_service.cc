@@ -9,6 +9,7 @@
 #include "config/names.h"
 #include "config/validate.h"
 #include "config/validate_common.h"
+#include "config/validate_l4_routes.h"
 #include "config/validate_route_policies.h"
 
 namespace torii::config {
@@ -513,9 +514,14 @@ Diagnostics validate(const VirtualService& vs, const FieldLines& lines) {
     r.error("spec", "http, tcp or tls must be provided in virtual service");
   for (size_t i = 0; i < vs.http.size(); ++i)
     check_http_route(r, at("spec.http", i), vs.http[i], is_delegate);
+  check_l4_routes(r, vs);
   check_export_to(r, "spec.exportTo", vs.meta.namespace_, vs.export_to, false);
   warn_unreachable_rules(r, vs.http);
   return r.take();
+}
+
+void check_vs_gateway_names(Report& r, const std::string& field, const std::vector<std::string>& gateways) {
+  check_gateway_names(r, field, gateways);
 }
 
 }  // namespace torii::config

@@ -223,6 +223,36 @@ json explain(const compile::Snapshot& snapshot, const Request& request) {
   }
   l["servers"] = std::move(servers);
 
+  if (listener->l4) {
+    // TCP / TLS passthrough: the URL's host stands for the SNI; a chain
+    // found here relays bytes, HTTP routing does not apply.
+    const compile::Listener::FilterChain chain =
+        listener->filter_chain_for(listener->inspect_sni ? host : "");
+    if (chain.l4 != nullptr) {
+      const router::L4Route& r = *chain.l4;
+      json destinations = json::array();
+      std::string names;
+      for (const auto& c : r.clusters) {
+        destinations.push_back({{"cluster", c.name}, {"weight", c.weight}, {"exists", c.cluster != nullptr}});
+        names += (names.empty() ? "" : ", ") + c.name;
+      }
+      l["l4_route"] = {{"kind", r.kind},
+                       {"virtual_service", r.virtual_service},
+                       {"rule", "spec." + r.kind + "[" + std::to_string(r.rule_index) + "]"},
+                       {"server_names", r.server_names},
+                       {"destinations", destinations}};
+      result(0, "layer 4 (" + r.kind + " route of " + r.virtual_service +
+                    "): the connection's bytes are relayed to " + names + "; HTTP routing does not apply");
+      return out;
+    }
+    if (chain.tls == nullptr) {
+      result(0, std::string("layer 4: no filter chain takes ") +
+                    (listener->inspect_sni ? "SNI \"" + host + "\"" : "this connection") +
+                    ": the connection would be closed");
+      return out;
+    }
+  }
+
   const router::RouteTable* routes = listener->routes.get();
   if (!listener->tls_chains.empty()) {
     // HTTPS: the client's SNI (taken to be the URL's host) picks the server

@@ -194,7 +194,22 @@ int Connection::write_pending() {
   }
   if (output_.size() > high_watermark_) above_high_ = true;
   if (output_.empty() && state_ == State::Closing) start_linger();
+  maybe_shutdown_write();
   return 0;
+}
+
+void Connection::shutdown_write() {
+  if (shutdown_write_ != WriteShutdown::None) return;
+  shutdown_write_ = WriteShutdown::Pending;
+  if (state_ == State::Open) flush();
+}
+
+void Connection::maybe_shutdown_write() {
+  if (shutdown_write_ != WriteShutdown::Pending || state_ != State::Open || !output_.empty()) return;
+  if (tls_ && !tls_->handshake_done()) return;
+  shutdown_write_ = WriteShutdown::Done;
+  if (tls_) tls_->shutdown(watch_.fd());  // close_notify before our FIN
+  ::shutdown(watch_.fd(), SHUT_WR);
 }
 
 void Connection::flush() {

@@ -104,6 +104,12 @@ class Connection final : public IoHandler {
   // after this point discards data, so the peer's unread bytes do not turn
   // the close into a reset that could destroy the response in flight.
   void close_after_flush();
+  // Half-close: sends what is queued, then shuts down the write side (TLS:
+  // close_notify first) and goes on reading, as a TCP proxy forwards the
+  // peer's FIN. Nothing may be appended to output() afterwards.
+  void shutdown_write();
+  // shutdown_write() was called (the FIN may still wait for queued output).
+  bool write_shutdown() const { return shutdown_write_ != WriteShutdown::None; }
   // Closes now, silently (no callback).
   void close();
 
@@ -129,6 +135,7 @@ class Connection final : public IoHandler {
   // Writes until done or EAGAIN; returns 0 or the errno of a write error.
   int write_pending();
   void start_linger();
+  void maybe_shutdown_write();
   void fail(CloseReason reason, int error_no);
   void on_timer();
 
@@ -142,6 +149,8 @@ class Connection final : public IoHandler {
   bool read_enabled_ = true;
   bool peer_closed_ = false;
   bool above_high_ = false;
+  enum class WriteShutdown { None, Pending, Done };
+  WriteShutdown shutdown_write_ = WriteShutdown::None;
   bool redeliver_ = false;             // schedule_read(): offer input() again
   uint32_t deferred_read_events_ = 0;  // readiness seen while reading was disabled
   int pending_error_ = 0;              // write error waiting to be reported

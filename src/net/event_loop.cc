@@ -41,6 +41,16 @@ void IoWatch::activate(uint32_t events) {
   if (token_ != 0) loop_->activate(token_, events);
 }
 
+UniqueFd IoWatch::release() {
+  if (token_ != 0) {
+    // The fd stays open, so epoll would keep it: remove it explicitly.
+    epoll_ctl(loop_->epoll_fd_.get(), EPOLL_CTL_DEL, fd_.get(), nullptr);
+    loop_->unregister(token_);
+    token_ = 0;
+  }
+  return std::move(fd_);
+}
+
 void IoWatch::set_events(uint32_t events) {
   if (token_ != 0) loop_->modify(fd_.get(), token_, events);
 }

@@ -65,6 +65,9 @@ class IoWatch {
   // Changes the epoll interest set (EPOLL_CTL_MOD); rarely needed.
   void set_events(uint32_t events);
   void reset();
+  // Unregisters (EPOLL_CTL_DEL) and hands the still-open fd back, e.g. to
+  // pass an accepted socket on to another owner after peeking at it.
+  UniqueFd release();
 
  private:
   EventLoop* loop_ = nullptr;

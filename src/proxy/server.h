@@ -53,6 +53,13 @@ struct ServerOptions {
   // Per-request DNS for forward-proxy routes (proxy/dynamic_host_cache.h):
   // --dns-server, --dns-min-ttl-s, --dns-refresh-rate-s, --forward-proxy-max-hosts.
   DynamicHostOptions dynamic_hosts;
+  // ---- layer 4 (issue 5) ----
+  // A TCP / TLS-passthrough / CONNECT tunnel with no byte either way for
+  // this long is closed (Envoy tcp_proxy idle_timeout default: 1 h; 0 = never).
+  uint32_t tcp_idle_timeout_ms = 3600 * 1000;
+  // How long a TLS listener waits for the ClientHello it routes by (Envoy's
+  // listener_filters_timeout default: 15 s); then the connection is closed.
+  uint32_t tls_inspector_timeout_ms = 15 * 1000;
 };
 
 class Worker;

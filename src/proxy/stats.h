@@ -58,7 +58,15 @@ namespace torii::proxy {
   X(upgrade_tunnel_idle_timeout)       \
   X(forward_proxy_denied)              \
   X(forward_proxy_blackhole)           \
-  X(dns_resolution_failure)
+  X(dns_resolution_failure)            \
+  X(tcp_downstream_cx_total)           \
+  X(tcp_downstream_cx_no_route)        \
+  X(tcp_idle_timeout)                  \
+  X(tcp_flow_paused_reading)           \
+  X(tcp_flow_resumed_reading)          \
+  X(tls_inspector_hello_too_large)     \
+  X(tls_inspector_tls_not_found)       \
+  X(tls_inspector_timeout)
 
 struct WorkerStats {
 #define TORII_DECLARE_COUNTER(name) std::atomic<uint64_t> name{0};

@@ -5,6 +5,7 @@
 
 #include "net/socket_ops.h"
 #include "proxy/downstream_connection.h"
+#include "proxy/l4_connection.h"
 #include "proxy/shadow_request.h"
 
 namespace torii::proxy {
@@ -49,6 +50,7 @@ Worker::~Worker() {
   join();
   // Normally done on the worker thread when run() returns; this covers a
   // worker that never started.
+  l4_connections_.clear();
   connections_.clear();
   shadows_->clear();
   listeners_.clear();
@@ -66,6 +68,7 @@ void Worker::join() {
 void Worker::run() {
   loop_.run();
   // Tear down on this thread, while everything these objects touch exists.
+  l4_connections_.clear();
   connections_.clear();
   shadows_->clear();
   listeners_.clear();
@@ -126,7 +129,8 @@ void Worker::start_drain() {
 void Worker::maybe_finish_drain() {
   if (!draining_) return;
   // Connections that only wait for the client's FIN do not hold the drain up.
-  bool busy = false;
+  // Tunnels (L4) run on until the drain timeout, as Envoy's tcp_proxy does.
+  bool busy = !l4_connections_.empty();
   for (const auto& connection : connections_) busy = busy || !connection->lingering();
   if (!busy) {
     loop_.stop();
@@ -139,8 +143,21 @@ void Worker::accept(net::UniqueFd fd, const sockaddr_storage& peer, const std::s
   if (draining_) return;
   WorkerStats::inc(stats_.downstream_cx_total);
   WorkerStats::inc(stats_.downstream_cx_active);
+  const compile::Listener* l4 = snapshot_ ? snapshot_->find_listener(listener_name) : nullptr;
+  if (l4 != nullptr && l4->l4) {
+    auto connection = std::make_unique<L4Connection>(*this, std::move(fd), net::ip_to_string(peer),
+                                                     listener_name, snapshot_, *l4);
+    l4_connections_.push_front(std::move(connection));
+    l4_connections_.front()->position = l4_connections_.begin();
+    l4_connections_.front()->start();
+    return;
+  }
+  start_http(std::move(fd), net::ip_to_string(peer), listener_name);
+}
+
+void Worker::start_http(net::UniqueFd fd, std::string peer_ip, const std::string& listener_name) {
   auto connection =
-      std::make_unique<DownstreamConnection>(*this, std::move(fd), net::ip_to_string(peer), listener_name);
+      std::make_unique<DownstreamConnection>(*this, std::move(fd), std::move(peer_ip), listener_name);
   const compile::Listener* listener = snapshot_ ? snapshot_->find_listener(listener_name) : nullptr;
   if (listener != nullptr && !listener->tls_chains.empty()) {
     auto session = std::make_unique<net::TlsSession>(listener->tls_chains.front().context, "");
@@ -157,13 +174,21 @@ void Worker::accept(net::UniqueFd fd, const sockaddr_storage& peer, const std::s
   connections_.front()->position = connections_.begin();
 }
 
+void Worker::remove_l4_connection(L4Connection& connection, bool handed_over) {
+  if (!handed_over) WorkerStats::dec(stats_.downstream_cx_active);
+  auto it = connection.position;
+  loop_.defer_delete(std::move(*it));
+  l4_connections_.erase(it);
+  if (draining_ && connections_.empty() && l4_connections_.empty()) loop_.stop();
+}
+
 void Worker::remove_connection(DownstreamConnection& connection) {
   WorkerStats::dec(stats_.downstream_cx_active);
   auto it = connection.position;
   loop_.defer_delete(std::move(*it));
   connections_.erase(it);
   // The full scan waits for the drain-check timer; this is the cheap case.
-  if (draining_ && connections_.empty()) loop_.stop();
+  if (draining_ && connections_.empty() && l4_connections_.empty()) loop_.stop();
 }
 
 DynamicHostCache& Worker::dynamic_hosts() {

@@ -27,6 +27,7 @@
 namespace torii::proxy {
 
 class DownstreamConnection;
+class L4Connection;
 class ShadowRequests;
 
 // A listener socket handed from the control thread to one worker.
@@ -69,6 +70,11 @@ class Worker {
   bool draining() const { return draining_; }
   // A downstream connection is finished: destroy it at the end of the iteration.
   void remove_connection(DownstreamConnection& connection);
+  // Layer 4 (proxy/l4_connection.h): an L4 connection is finished, or
+  // (`handed_over`) its socket went to start_http(), which counts it on.
+  void remove_l4_connection(L4Connection& connection, bool handed_over);
+  // Serves an accepted socket as HTTP (HTTPS when the listener terminates TLS).
+  void start_http(net::UniqueFd fd, std::string peer_ip, const std::string& listener_name);
   // Mirrored requests in flight (they outlive the streams that made them).
   ShadowRequests& shadows() { return *shadows_; }
 
@@ -95,6 +101,7 @@ class Worker {
   compile::SnapshotPtr snapshot_;
   std::vector<std::unique_ptr<ListenerSlot>> listeners_;
   std::list<std::unique_ptr<DownstreamConnection>> connections_;
+  std::list<std::unique_ptr<L4Connection>> l4_connections_;
   std::unique_ptr<ShadowRequests> shadows_;
   net::Timer drain_timer_;        // drain_timeout_ms: stop regardless
   net::Timer drain_check_timer_;  // stop early once nothing is in flight

@@ -30,7 +30,9 @@ namespace torii::upstream {
   X(upstream_cx_max_requests)          \
   X(upstream_cx_max_duration_reached)  \
   X(upstream_cx_none_healthy)          \
-  X(lb_healthy_panic)
+  X(lb_healthy_panic)                  \
+  X(upstream_cx_rx_bytes_total)        \
+  X(upstream_cx_tx_bytes_total)
 
 #define TORII_CLUSTER_GAUGES(X) \
   X(upstream_rq_active)         \

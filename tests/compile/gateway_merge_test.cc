@@ -60,22 +60,25 @@ TEST(MergeGateways, PortMapAndBind) {
   EXPECT_EQ(listeners[2].gateway_port, 8081u);
 }
 
-TEST(MergeGateways, NonHttpServersAreSkippedWithAWarning) {
+TEST(MergeGateways, UnsupportedServersAreSkippedWithAWarning) {
+  // HTTPS without a tls block is not servable; TCP is a layer-4 listener.
   Resources r;
   r.gateway("istio-system", "gw",
             {server(80, {"*"}), server(443, {"*"}, "HTTPS"), server(3306, {"*"}, "TCP")});
   DiagnosticSink diagnostics;
   GatewayIdentity identity;
   auto listeners = merge_gateways(select_gateways(r.set, identity), identity, diagnostics);
-  ASSERT_EQ(listeners.size(), 1u);
-  ASSERT_EQ(diagnostics.diagnostics().size(), 2u);
+  ASSERT_EQ(listeners.size(), 2u);
+  EXPECT_EQ(listeners[1].name, "0.0.0.0_3306");
+  EXPECT_TRUE(listeners[1].servers.empty());
+  EXPECT_EQ(listeners[1].l4_servers.size(), 1u);
+  ASSERT_EQ(diagnostics.diagnostics().size(), 1u);
   const auto& d = diagnostics.diagnostics()[0];
   EXPECT_EQ(d.severity, config::Diagnostic::Severity::Warning);
   EXPECT_EQ(d.kind, "Gateway");
   EXPECT_EQ(d.name, "gw");
   EXPECT_EQ(d.field, "spec.servers[1]");
   EXPECT_NE(d.message.find("HTTPS is not supported yet"), std::string::npos);
-  EXPECT_EQ(diagnostics.diagnostics()[1].field, "spec.servers[2]");
 }
 
 TEST(MergeGateways, FirstServerOnAPortDecidesTheProtocolFamily) {
@@ -87,9 +90,13 @@ TEST(MergeGateways, FirstServerOnAPortDecidesTheProtocolFamily) {
   DiagnosticSink diagnostics;
   GatewayIdentity identity;
   auto listeners = merge_gateways(select_gateways(r.set, identity), identity, diagnostics);
-  ASSERT_EQ(listeners.size(), 1u);
+  ASSERT_EQ(listeners.size(), 2u);
   EXPECT_EQ(listeners[0].name, "0.0.0.0_80");
   ASSERT_EQ(listeners[0].servers.size(), 1u);
+  EXPECT_EQ(listeners[1].name, "0.0.0.0_90");
+  EXPECT_TRUE(listeners[1].servers.empty());
+  ASSERT_EQ(listeners[1].l4_servers.size(), 1u);
+  EXPECT_EQ(listeners[1].l4_servers[0].gateway_name, "istio-system/old");
   int conflicts = 0;
   for (const auto& d : diagnostics.diagnostics()) {
     if (d.message.find("conflicts with") != std::string::npos) {

@@ -83,6 +83,52 @@ TEST(ConnectionTest, EchoRoundTripAndGracefulClose) {
   EXPECT_EQ(client.received, payload);
 }
 
+// shutdown_write(): the queued bytes go out, then our FIN; we keep reading,
+// so the peer's answer to the FIN still arrives (a TCP proxy's half-close).
+TEST(ConnectionTest, ShutdownWriteSendsFinAndKeepsReading) {
+  struct FinAnswering : EchoServer {
+    using EchoServer::EchoServer;
+    void on_eof() override {
+      eof = true;
+      conn->output().append("bye");
+      conn->close_after_flush();
+    }
+  };
+  struct HalfClosingClient : Client {
+    using Client::Client;
+    bool got_eof = false;
+    void on_eof() override {
+      got_eof = true;
+      conn.close();
+      loop.stop();
+    }
+  };
+  EventLoop loop;
+  std::string error;
+  UniqueFd lfd = listen_tcp("127.0.0.1", 0, false, 16, error);
+  ASSERT_TRUE(lfd.valid()) << error;
+  uint16_t port = local_port(lfd.get());
+  FinAnswering server(loop);
+  TcpListener listener(loop, std::move(lfd), server);
+
+  HalfClosingClient client(loop);
+  sockaddr_storage addr;
+  socklen_t len;
+  ASSERT_TRUE(make_sockaddr("127.0.0.1", port, addr, len));
+  int err = 0;
+  ASSERT_TRUE(client.conn.connect(reinterpret_cast<sockaddr*>(&addr), len, 1000, err));
+  client.conn.output().append("hello");
+  client.conn.shutdown_write();  // still connecting: the FIN waits for the bytes
+  EXPECT_TRUE(client.conn.write_shutdown());
+  Timer guard(loop, [&] { loop.stop(); });
+  guard.arm(5000);
+  loop.run();
+  EXPECT_TRUE(server.eof);
+  EXPECT_TRUE(client.got_eof);
+  EXPECT_FALSE(client.closed);  // no error: the connection stayed usable for reading
+  EXPECT_EQ(client.received, "hellobye");
+}
+
 TEST(ConnectionTest, ConnectRefusedReportsConnectFailed) {
   EventLoop loop;
   // Grab a free port, then close it so nothing listens there.
