@@ -53,6 +53,13 @@ void ActiveStream::route() {
   // hop-by-hop and stripped, and the request is proxied as plain HTTP/1.1 --
   // where Envoy answers 403 (istio/istio#53239, ISTIO_SEMANTICS §10 #22).
   if (head_.method == "CONNECT" || target_.form == http::RequestTarget::Form::Authority) {
+    // A forward-proxy listener tunnels CONNECT to allowed hosts (docs/forward_proxy.md).
+    const compile::Listener* proxy =
+        snapshot_ ? snapshot_->find_listener(downstream_.listener_name()) : nullptr;
+    if (head_.method == "CONNECT" && proxy != nullptr && proxy->forward_proxy != nullptr) {
+      connect_through_forward_proxy(*proxy->forward_proxy);
+      return;
+    }
     downstream_.close_after_response();
     send_local_reply(LocalReply{403, {}, {}});
     return;

@@ -18,6 +18,7 @@
 #include "net/timer.h"
 #include "proxy/local_reply.h"
 #include "proxy/upstream_callbacks.h"
+#include "router/forward_proxy_table.h"
 #include "router/route_table.h"
 
 namespace torii::proxy {
@@ -77,6 +78,9 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   // (active_stream_dynamic.cc).
   void resolve_dynamic_host(const router::WeightedCluster& chosen);
   void on_dynamic_host(std::shared_ptr<const upstream::ClusterInfo> cluster);
+  // CONNECT on a forward-proxy listener (active_stream_connect.cc).
+  void connect_through_forward_proxy(const router::ForwardProxyTable& table);
+  void start_connect(const upstream::ClusterInfo* cluster, std::shared_ptr<const upstream::ClusterInfo> keep);
   void write_switching_protocols(http::ResponseHead& head, uint64_t service_time_ms);
   void send_local_reply(const LocalReply& reply);
   void release_upstream();

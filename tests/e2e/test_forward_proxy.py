@@ -216,3 +216,85 @@ def test_bad_outbound_traffic_policy_is_rejected():
                          capture_output=True, text=True, timeout=30)
     assert out.returncode != 0
     assert "--outbound-traffic-policy: expected ALLOW_ANY or REGISTRY_ONLY, got 'ANY'" in out.stderr
+
+
+# --------------------------------------------------------------------------------------
+# CONNECT (HTTPS_PROXY): tunnels to allowed hosts, TLS end to end between client and upstream
+
+
+NEWKEY = ["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    d = tmp_path_factory.mktemp("pki")
+
+    def run(cmd):
+        subprocess.run(cmd, cwd=d, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    run(NEWKEY + ["-x509", "-days", "2", "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=ca"])
+    (d / "srv.ext").write_text("subjectAltName=DNS:secure.example.test,DNS:one.tls.example.test\n")
+    run(NEWKEY + ["-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=secure"])
+    run(["openssl", "x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+         "-days", "2", "-out", "srv.pem", "-extfile", "srv.ext"])
+    return d
+
+
+def curl_connect(t, url, pki, *extra):
+    """curl -x through CONNECT: (CONNECT status, final status, body, stderr)."""
+    out = subprocess.run(["curl", "-sS", "-x", "http://127.0.0.1:%d" % t.listen_port, "--max-time", "20",
+                          "--cacert", str(pki / "ca.pem"), "-o", "-", "-w", "\n%{http_connect} %{http_code}",
+                          *extra, url], capture_output=True, text=True, timeout=30)
+    body, _, codes = out.stdout.rpartition("\n")
+    connect, _, final = codes.partition(" ")
+    return int(connect or 0), int(final or 0), body, out.stderr
+
+
+def test_connect_tunnels_tls_to_an_allowed_host(upstreams, torii, pki):
+    tls = upstreams.echo("tls", host="127.0.0.61",
+                         extra_args=["--tls-cert", str(pki / "srv.pem"), "--tls-key", str(pki / "srv.key")])
+    closed_port = harness.free_port("127.0.0.62")
+    t = fp_torii(torii, {"se.yaml": harness.yaml_docs(
+        service_entry("secure", ["secure.example.test"], tls.port, endpoints=[("127.0.0.61", tls.port)]),
+        service_entry("down", ["down.example.test"], 443, endpoints=[("127.0.0.62", closed_port)]))})
+    # Allowed: 200 to CONNECT, then the client's own TLS to the upstream (its
+    # certificate, verified by curl against the test CA) and HTTP inside.
+    connect, status, body, err = curl_connect(t, "https://secure.example.test:%d/inside?x=1" % tls.port, pki)
+    assert (connect, status) == (200, 200), err
+    doc = harness.json.loads(body)
+    assert doc["name"] == "tls" and doc["request_line"].startswith("GET /inside?x=1 HTTP/1.1")
+    # 10 MiB through the tunnel, both ways.
+    payload = t.workdir / "payload"
+    payload.write_bytes(os.urandom(10 * 1024 * 1024))
+    connect, status, body, err = curl_connect(t, "https://secure.example.test:%d/post" % tls.port, pki,
+                                              "--data-binary", "@%s" % payload)
+    assert status == 200, err
+    assert harness.json.loads(body)["body_length"] == 10 * 1024 * 1024
+    # Not allowed (host, or port): 403, nothing tunnelled.
+    assert curl_connect(t, "https://other.example.test:%d/" % tls.port, pki)[0] == 403
+    assert curl_connect(t, "https://secure.example.test:9/", pki)[0] == 403
+    # Allowed but the upstream refuses: 503.
+    connect, status, body, err = curl_connect(t, "https://down.example.test/", pki)
+    assert connect == 503, err
+    # The cluster saw the tunnels.
+    assert t.stat("cluster.outbound|%d||secure.example.test.upstream_cx_total" % tls.port) >= 2
+
+
+def test_connect_to_a_wildcard_host_resolves_the_name(dns, upstreams, torii, pki):
+    tls = upstreams.echo("tls", host="127.0.0.63",
+                         extra_args=["--tls-cert", str(pki / "srv.pem"), "--tls-key", str(pki / "srv.key")])
+    dns.set("one.tls.example.test", "127.0.0.63")
+    t = fp_torii(torii, {"se.yaml": service_entry("wild", ["*.tls.example.test"], tls.port, resolution="NONE")},
+                 "--dns-server", dns.server)
+    connect, status, body, err = curl_connect(t, "https://one.tls.example.test:%d/" % tls.port, pki)
+    assert (connect, status) == (200, 200), err
+    assert harness.json.loads(body)["name"] == "tls"
+    connect, _, body, _ = curl_connect(t, "https://nope.tls.example.test:%d/" % tls.port, pki)
+    assert connect == 503
+
+
+def test_connect_is_refused_on_ordinary_gateways(upstreams, torii, pki):
+    t = torii(manifests={"gw.yaml": harness.gateway("gw"),
+                         "se.yaml": service_entry("secure", ["secure.example.test"], 443,
+                                                  endpoints=[("127.0.0.64", 443)])})
+    assert curl_connect(t, "https://secure.example.test/", pki)[0] == 403
