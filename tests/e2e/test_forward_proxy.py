@@ -9,10 +9,13 @@ gets (ALLOW_ANY: passthrough by DNS; REGISTRY_ONLY: 502 BlackHoleCluster).
 Names are served by a real dnsmasq (tests/e2e/test_dns.py's helper).
 ISTIO_SEMANTICS.md §6.1, §7 (outboundTrafficPolicy), §10 #16; docs/forward_proxy.md.
 """
+import concurrent.futures
 import os
 import subprocess
+import time
 
 import pytest
+import urllib3
 
 import harness
 from test_dns import DNSMASQ, Dnsmasq
@@ -298,3 +301,36 @@ def test_connect_is_refused_on_ordinary_gateways(upstreams, torii, pki):
                          "se.yaml": service_entry("secure", ["secure.example.test"], 443,
                                                   endpoints=[("127.0.0.64", 443)])})
     assert curl_connect(t, "https://secure.example.test/", pki)[0] == 403
+
+
+def test_connect_honours_the_hosts_circuit_breaker(upstreams, torii, pki):
+    """DestinationRule tcp.maxConnections 1 on the target host: while one tunnel is open, the
+    next CONNECT gets 503 with x-envoy-overloaded at once."""
+    tls = upstreams.echo("tls", host="127.0.0.65",
+                         extra_args=["--tls-cert", str(pki / "srv.pem"), "--tls-key", str(pki / "srv.key")])
+    dr = """\
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: secure}
+spec:
+  host: secure.example.test
+  trafficPolicy:
+    connectionPool: {tcp: {maxConnections: 1}}
+"""
+    t = fp_torii(torii, {"dr.yaml": dr, "se.yaml": service_entry(
+        "secure", ["secure.example.test"], tls.port, endpoints=[("127.0.0.65", tls.port)])})
+    url = "https://secure.example.test:%d" % tls.port
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(curl_connect, t, url + "/slow?sleep_ms=1500", pki)
+        urllib3.disable_warnings()  # the control endpoint is reached by IP, which the certificate does not name
+        ok, _ = harness.poll_until(
+            lambda: harness.json.loads(harness.requests.get(
+                "https://127.0.0.65:%d/__control/stats" % tls.port, verify=False, timeout=5).text)["active"] == 1, 5)
+        assert ok
+        started = time.monotonic()
+        out = subprocess.run(["curl", "-sS", "-v", "-x", "http://127.0.0.1:%d" % t.listen_port, "--max-time", "10",
+                              "--cacert", str(pki / "ca.pem"), url + "/"], capture_output=True, text=True, timeout=20)
+        assert time.monotonic() - started < 1.0
+        assert "< HTTP/1.1 503" in out.stderr, out.stderr
+        assert "x-envoy-overloaded: true" in out.stderr, out.stderr
+        assert slow.result()[:2] == (200, 200)
