@@ -136,7 +136,8 @@ Forward proxy and outbound traffic (apps without a sidecar; docs/forward_proxy.m
                                act as forward proxies (HTTP_PROXY): absolute-form requests
                                (GET http://host[:port]/path) go to `host` as the app's sidecar
                                would send them, if a ServiceEntry or Service has that host (exact
-                               or *.suffix) and port; others get 403 (default: none)
+                               or *.suffix) and port; others get 403; CONNECT host:port is
+                               tunnelled to allowed hosts (default: none)
   --outbound-traffic-policy M  ALLOW_ANY or REGISTRY_ONLY (Istio meshConfig.outboundTrafficPolicy;
                                default ALLOW_ANY): what forward-proxy routes to a host no Service
                                or ServiceEntry has get: ALLOW_ANY passes them through to that host
