@@ -40,7 +40,14 @@ json route_json(const router::Route& r) {
   }
   json clusters = json::array();
   for (const auto& wc : r.action.clusters) {
-    clusters.push_back({{"name", wc.name}, {"weight", wc.weight}, {"exists", wc.cluster != nullptr}});
+    json c = {{"name", wc.name}, {"weight", wc.weight}, {"exists", wc.cluster != nullptr}};
+    // Forward-proxy routes (compile/forward_proxy_builder.h).
+    if (wc.blackhole) c["blackhole"] = true;  // REGISTRY_ONLY: 502
+    if (wc.dynamic_host) {
+      c["via"] = wc.cluster != nullptr ? wc.cluster->name : "";
+      c["resolved_per_request"] = wc.dynamic_name.empty() ? "(the request's host)" : wc.dynamic_name;
+    }
+    clusters.push_back(std::move(c));
   }
   json j = {{"virtual_service", r.virtual_service},
             {"rule", r.rule_index},
@@ -182,6 +189,13 @@ json snapshot_to_json(const compile::Snapshot& snapshot) {
              {"virtual_hosts", virtual_hosts_json(chain.routes.get())}});
       }
       listener["tls_chains"] = chains;
+    }
+    if (l.forward_proxy) {
+      // Forward-proxy mode: per target port, the hosts allowed and their routes.
+      json by_port = json::object();
+      for (const auto& [port, table] : l.forward_proxy->tables())
+        by_port[std::to_string(port)] = virtual_hosts_json(table.get());
+      listener["forward_proxy"] = by_port;
     }
     if (l.l4) {
       // TCP / TLS passthrough filter chains (tcp_proxy), in match order.

@@ -131,6 +131,19 @@ DNS (ServiceEntry resolution DNS / DNS_ROUND_ROBIN):
   --dns-min-ttl-s N            floor under a record's TTL (default: 1)
   --dns-grace-s N              keep the last addresses of a name that stops resolving (default: 300)
 
+Forward proxy and outbound traffic (apps without a sidecar; docs/forward_proxy.md):
+  --forward-proxy-port GW[,GW...]  the plaintext HTTP servers on these Gateway port numbers also
+                               act as forward proxies (HTTP_PROXY): absolute-form requests
+                               (GET http://host[:port]/path) go to `host` as the app's sidecar
+                               would send them, if a ServiceEntry or Service has that host (exact
+                               or *.suffix) and port; others get 403; CONNECT host:port is
+                               tunnelled to allowed hosts (default: none)
+  --outbound-traffic-policy M  ALLOW_ANY or REGISTRY_ONLY (Istio meshConfig.outboundTrafficPolicy;
+                               default ALLOW_ANY): what forward-proxy routes to a host no Service
+                               or ServiceEntry has get: ALLOW_ANY passes them through to that host
+                               (resolved by DNS), REGISTRY_ONLY answers 502 (BlackHoleCluster)
+  --forward-proxy-max-hosts N  names kept in each worker's per-request DNS cache (default: 1024)
+
 Route policies:
   --no-retry-non-idempotent    retry requests with a non-idempotent method (anything but GET, HEAD,
                                OPTIONS, TRACE, PUT, DELETE) only after a connect failure, never after
@@ -255,6 +268,26 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
       o.server.tls_inspector_timeout_ms = static_cast<uint32_t>(std::max<uint64_t>(n, 1) * 1000);
     } else if (flag == "--no-mirror-host-suffix") {
       o.server.mirror_host_suffix = false;
+    } else if (flag == "--forward-proxy-port") {
+      if (!need_value()) return false;
+      for (const std::string& port : split(value, ',')) {
+        uint64_t number = 0;
+        if (!parse_uint(port, 65535, number) || number == 0) {
+          error = "--forward-proxy-port: expected Gateway port numbers 1..65535, got '" + port + "'";
+          return false;
+        }
+        o.identity.forward_proxy_ports.insert(static_cast<uint32_t>(number));
+      }
+    } else if (flag == "--outbound-traffic-policy") {
+      if (!need_value()) return false;
+      if (value != "ALLOW_ANY" && value != "REGISTRY_ONLY") {
+        error = "--outbound-traffic-policy: expected ALLOW_ANY or REGISTRY_ONLY, got '" + value + "'";
+        return false;
+      }
+      o.identity.outbound_registry_only = value == "REGISTRY_ONLY";
+    } else if (flag == "--forward-proxy-max-hosts") {
+      if (!uint_flag(1000000, n)) return false;
+      o.server.dynamic_hosts.max_hosts = static_cast<uint32_t>(std::max<uint64_t>(n, 1));
     } else if (flag == "--dns-server") {
       if (!need_value()) return false;
       for (const std::string& server : split(value, ',')) {
@@ -285,6 +318,11 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
     error = "at least one --config PATH is required";
     return false;
   }
+  // Per-request DNS (forward proxy) uses the same servers and TTL rules as
+  // ServiceEntry resolution.
+  o.server.dynamic_hosts.resolver = o.dns;
+  o.server.dynamic_hosts.min_ttl_ms = o.dns_refresh.min_refresh_ms;
+  o.server.dynamic_hosts.default_ttl_ms = o.dns_refresh.default_refresh_ms;
   return true;
 }
 

@@ -14,6 +14,7 @@
 #include "compile/destination_rule_lookup.h"
 #include "compile/diagnostic_sink.h"
 #include "compile/endpoint_discovery.h"
+#include "compile/forward_proxy_builder.h"
 #include "compile/gateway_merge.h"
 #include "compile/l4_route_builder.h"
 #include "compile/route_table_builder.h"
@@ -55,6 +56,7 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
   EndpointDiscovery endpoints(resources, diagnostics, dns);
   ClusterBuilder clusters(registry, destination_rules, endpoints, identity, *snapshot, &diagnostics);
 
+  std::shared_ptr<const router::ForwardProxyTable> forward_proxy;  // one for every forward-proxy listener
   for (const MergedListener& merged : listeners) {
     Listener listener;
     listener.name = merged.name;
@@ -91,6 +93,12 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
     } else {
       listener.routes =
           build_route_table(merged, virtual_services, identity, clusters, diagnostics, &delegation);
+      if (identity.forward_proxy_ports.contains(merged.gateway_port)) {
+        if (!forward_proxy)
+          forward_proxy = build_forward_proxy_table(registry, virtual_services, identity, clusters,
+                                                    diagnostics, &delegation, *snapshot);
+        listener.forward_proxy = forward_proxy;
+      }
     }
     // Terminated HTTPS sharing the port with L4 chains: SNI decides which.
     if (listener.l4 && !listener.tls_chains.empty()) listener.inspect_sni = true;

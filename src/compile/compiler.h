@@ -27,6 +27,13 @@ struct GatewayIdentity {
   // locality load balancing compares endpoint localities with. Empty =
   // unknown, and locality failover / distribute do not apply.
   std::string locality;
+  // Gateway port numbers whose plaintext HTTP servers also act as forward
+  // proxies (--forward-proxy-port): absolute-form requests there are routed
+  // by their target as the app's sidecar would (compile/forward_proxy_builder.h).
+  std::set<uint32_t> forward_proxy_ports;
+  // meshConfig.outboundTrafficPolicy.mode (--outbound-traffic-policy):
+  // REGISTRY_ONLY when true, else ALLOW_ANY (Istio's default).
+  bool outbound_registry_only = false;
 };
 
 // What the control plane's DNS last resolved each host name to (IPv4 text).

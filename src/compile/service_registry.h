@@ -48,6 +48,8 @@ class ServiceRegistry {
   // Service wins; among ServiceEntries one in the VirtualService's namespace
   // is preferred, then the oldest (gw.go buildNameToServiceMapForHTTPRoutes).
   const ServiceInfo* lookup(std::string_view hostname, std::string_view vs_namespace) const;
+  // Every visible service: K8s Services first, then ServiceEntry hosts, oldest first.
+  const std::vector<ServiceInfo>& services() const { return services_; }
 
  private:
   std::vector<ServiceInfo> services_;  // filled once in the constructor; pointers stay valid

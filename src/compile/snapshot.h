@@ -13,6 +13,7 @@
 
 #include "config/diagnostic.h"
 #include "net/tls.h"
+#include "router/forward_proxy_table.h"
 #include "router/l4_route.h"
 #include "router/route_table.h"
 #include "upstream/cluster_info.h"
@@ -48,6 +49,10 @@ struct Listener {
   std::shared_ptr<const router::RouteTable> routes;  // "http.<port>"; null for HTTPS
   // Non-empty: an HTTPS listener. The chain for a connection is picked by SNI.
   std::vector<TlsChain> tls_chains;
+  // Non-null on a forward-proxy listener (--forward-proxy-port): where
+  // absolute-form requests go, by target host and port. Origin-form requests
+  // there still use `routes`, as on any gateway listener.
+  std::shared_ptr<const router::ForwardProxyTable> forward_proxy;
 
   // Envoy's filter chain match on server names: exact, then the longest
   // `*.suffix`, then a chain without names. nullptr: no chain takes `sni`.

@@ -86,7 +86,11 @@ VirtualServiceIndex::VirtualServiceIndex(const std::vector<const config::Virtual
   });
   for (const Candidate& c : candidates) {
     for (const std::string& gateway : attachment_gateways(*c.vs)) {
-      if (gateway == kMeshGateway) continue;
+      if (gateway == kMeshGateway) {
+        // Forward-proxy listeners stand in for the sidecar (compile/forward_proxy_builder.h).
+        mesh_.push_back(c.vs);
+        continue;
+      }
       by_gateway_[gateway].push_back(c.vs);
     }
   }

@@ -30,10 +30,14 @@ class VirtualServiceIndex {
 
   // Attached VSs of gateway "ns/name" in route order; empty if none.
   const std::vector<const config::VirtualService*>& for_gateway(const std::string& gateway) const;
+  // VSs bound to `mesh` (the sidecars), same order; only forward-proxy
+  // listeners use them (compile/forward_proxy_builder.h).
+  const std::vector<const config::VirtualService*>& for_mesh() const { return mesh_; }
 
  private:
   std::unordered_map<std::string, std::vector<const config::VirtualService*>> by_gateway_;
   std::vector<const config::VirtualService*> none_;
+  std::vector<const config::VirtualService*> mesh_;
 };
 
 }  // namespace torii::compile

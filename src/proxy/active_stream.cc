@@ -53,6 +53,13 @@ void ActiveStream::route() {
   // hop-by-hop and stripped, and the request is proxied as plain HTTP/1.1 --
   // where Envoy answers 403 (istio/istio#53239, ISTIO_SEMANTICS §10 #22).
   if (head_.method == "CONNECT" || target_.form == http::RequestTarget::Form::Authority) {
+    // A forward-proxy listener tunnels CONNECT to allowed hosts (docs/forward_proxy.md).
+    const compile::Listener* proxy =
+        snapshot_ ? snapshot_->find_listener(downstream_.listener_name()) : nullptr;
+    if (head_.method == "CONNECT" && proxy != nullptr && proxy->forward_proxy != nullptr) {
+      connect_through_forward_proxy(*proxy->forward_proxy);
+      return;
+    }
     downstream_.close_after_response();
     send_local_reply(LocalReply{403, {}, {}});
     return;
@@ -104,7 +111,19 @@ void ActiveStream::route() {
   } else if (listener != nullptr) {
     routes = listener->routes.get();
   }
-  const router::VirtualHost* vhost = routes != nullptr ? routes->find_virtual_host(view.authority) : nullptr;
+  const router::VirtualHost* vhost = nullptr;
+  if (absolute && listener != nullptr && listener->forward_proxy != nullptr) {
+    // Forward-proxy mode (compile/forward_proxy_builder.h): the target must
+    // be a registry host declaring the target port, else the proxy refuses.
+    vhost = listener->forward_proxy->find(target_.authority, target_.scheme == "https" ? 443 : 80);
+    if (vhost == nullptr) {
+      WorkerStats::inc(stats.forward_proxy_denied);
+      send_local_reply(LocalReply{403, {}, {}});
+      return;
+    }
+  } else {
+    vhost = routes != nullptr ? routes->find_virtual_host(view.authority) : nullptr;
+  }
   if (vhost == nullptr) {
     WorkerStats::inc(stats.no_route);
     send_local_reply(LocalReply{404, {}, {}});
@@ -150,12 +169,28 @@ void ActiveStream::forward_to_upstream() {
   }
   const router::WeightedCluster& chosen = route_->action.pick(worker_.clusters().random().next());
   chosen_ = &chosen;
+  if (chosen.blackhole) {
+    // Istio's block_all route under REGISTRY_ONLY: a direct 502, nothing sent.
+    WorkerStats::inc(stats.forward_proxy_blackhole);
+    send_local_reply(LocalReply{502, {}, {}});
+    return;
+  }
   if (chosen.cluster == nullptr) {
     WorkerStats::inc(stats.no_cluster);
     send_local_reply(LocalReply{503, {}, {}});
     return;
   }
-  if (chosen.cluster->endpoints.empty()) {
+  if (chosen.dynamic_host) {
+    resolve_dynamic_host(chosen);
+    return;
+  }
+  start_router_request(chosen.cluster);
+}
+
+void ActiveStream::start_router_request(const upstream::ClusterInfo* cluster) {
+  WorkerStats& stats = worker_.mutable_stats();
+  const router::WeightedCluster& chosen = *chosen_;
+  if (cluster->endpoints.empty()) {
     WorkerStats::inc(stats.no_healthy_upstream);
     send_local_reply(LocalReply{503, kNoHealthyUpstream, {}});
     return;
@@ -169,7 +204,7 @@ void ActiveStream::forward_to_upstream() {
   RouterRequest::Params params;
   params.snapshot = snapshot_;
   params.policies = &route_->action.policies;
-  params.cluster = chosen.cluster;
+  params.cluster = cluster;
   params.headers = &head_.headers;
   params.head.method = head_.method;
   params.head.path_and_query = path_and_query_;
@@ -228,6 +263,7 @@ void ActiveStream::on_request_complete() {
 
 void ActiveStream::on_downstream_reset() {
   if (fault_timer_) fault_timer_->cancel();
+  dns_token_.reset();
   holding_ = false;
   release_upstream();
 }

@@ -18,6 +18,7 @@
 #include "net/timer.h"
 #include "proxy/local_reply.h"
 #include "proxy/upstream_callbacks.h"
+#include "router/forward_proxy_table.h"
 #include "router/route_table.h"
 
 namespace torii::proxy {
@@ -72,6 +73,14 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   void send_fault_abort();
   // Picks the cluster and starts the RouterRequest (or answers 503).
   void forward_to_upstream();
+  void start_router_request(const upstream::ClusterInfo* cluster);
+  // Forward-proxy routes whose endpoints are resolved per request
+  // (active_stream_dynamic.cc).
+  void resolve_dynamic_host(const router::WeightedCluster& chosen);
+  void on_dynamic_host(std::shared_ptr<const upstream::ClusterInfo> cluster);
+  // CONNECT on a forward-proxy listener (active_stream_connect.cc).
+  void connect_through_forward_proxy(const router::ForwardProxyTable& table);
+  void start_connect(const upstream::ClusterInfo* cluster, std::shared_ptr<const upstream::ClusterInfo> keep);
   void write_switching_protocols(http::ResponseHead& head, uint64_t service_time_ms);
   void send_local_reply(const LocalReply& reply);
   void release_upstream();
@@ -89,6 +98,8 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   const router::Route* route_ = nullptr;
   const router::WeightedCluster* chosen_ = nullptr;
   // The last upstream TLS failure and the 503 body that carries it.
+  std::shared_ptr<const upstream::ClusterInfo> dynamic_cluster_;  // resolved per request; kept while in use
+  std::shared_ptr<void> dns_token_;                               // dropped => pending DNS answer ignored
   std::string transport_failure_;
   std::string failure_body_;
 

@@ -1,5 +1,7 @@
 #include "proxy/downstream_connection.h"
 
+#include "proxy/connect_tunnel.h"
+
 #include "proxy/active_stream.h"
 #include "proxy/worker.h"
 
@@ -71,6 +73,10 @@ void DownstreamConnection::process_input(net::Buffer& input) {
     }
   }
   in_feed_ = false;
+  if (connect_ && !connect_started_) {
+    begin_connect();
+    return;
+  }
   if (stream_) stream_->flush_upstream();
   if (peer_eof_ && !stream_ && !closing_ && input.empty()) {
     // The client half-closed and what it sent is used up: nothing more can come.
@@ -192,7 +198,34 @@ void DownstreamConnection::close_now() {
   worker_.remove_connection(*this);
 }
 
+void DownstreamConnection::start_connect(TcpTunnelTarget target,
+                                         std::shared_ptr<const upstream::ClusterInfo> keep) {
+  if (finished_ || connect_) return;
+  connect_ =
+      std::make_unique<ConnectTunnel>(worker_, connection_, std::move(target), std::move(keep), [this] {
+        // The tunnel is over (it closed the connection): hand back to the worker.
+        finished_ = true;
+        worker_.remove_connection(*this);
+      });
+  // Inside the parser (the CONNECT head was just parsed): process_input()
+  // starts it once feed() returned; later (a DNS answer): now.
+  if (!in_feed_) begin_connect();
+}
+
+void DownstreamConnection::begin_connect() {
+  connect_started_ = true;
+  headers_timer_.cancel();
+  idle_timer_.cancel();
+  tunnel_ = true;
+  close_after_response_ = true;
+  if (stream_) worker_.loop().defer_delete(std::move(stream_));
+  // Bytes after the CONNECT head are still in connection_.input(): the
+  // tunnel sends them on once the upstream is up.
+  connect_->start();
+}
+
 void DownstreamConnection::start_drain() {
+  if (connect_started_) return;  // a tunnel: ends by itself or at the drain deadline
   if (!stream_ && !parser_.in_message() && connection_.output().empty()) {
     // Idle keep-alive connection: nothing in flight, nothing owed.
     close_now();

@@ -16,10 +16,12 @@
 #include "net/event_loop.h"
 #include "net/timer.h"
 #include "proxy/local_reply.h"
+#include "proxy/tcp_tunnel.h"
 
 namespace torii::proxy {
 
 class ActiveStream;
+class ConnectTunnel;
 class Worker;
 
 class DownstreamConnection final : public net::ConnectionCallbacks,
@@ -59,6 +61,10 @@ class DownstreamConnection final : public net::ConnectionCallbacks,
   // client sends goes to the stream unparsed, and the connection closes when
   // the stream ends.
   void start_tunnel();
+  // A CONNECT a forward-proxy listener accepted: once the request head is
+  // parsed, the connection becomes a byte tunnel (proxy/connect_tunnel.h)
+  // and the stream is done. `keep` holds a per-request cluster alive.
+  void start_connect(TcpTunnelTarget target, std::shared_ptr<const upstream::ClusterInfo> keep);
   // Worker drain: close now if idle, else after the current response.
   void start_drain();
   // Done with HTTP: response sent, waiting only for the client's FIN.
@@ -88,6 +94,7 @@ class DownstreamConnection final : public net::ConnectionCallbacks,
   void reply_and_close(const LocalReply& reply);
   void on_idle_timeout();
   void on_request_headers_timeout();
+  void begin_connect();
 
   Worker& worker_;
   net::Connection connection_;
@@ -110,6 +117,9 @@ class DownstreamConnection final : public net::ConnectionCallbacks,
   bool pipeline_blocked_ = false;   // too many read-ahead bytes while a response is pending
   bool waiting_for_drain_ = false;  // next request waits for output to drain
   bool tunnel_ = false;             // upgraded: bytes pass through unparsed
+  bool connect_started_ = false;    // connect_ owns the connection's callbacks
+  // CONNECT tunnel; declared last so it goes before connection_ (it borrows it).
+  std::unique_ptr<ConnectTunnel> connect_;
 };
 
 }  // namespace torii::proxy

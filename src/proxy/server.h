@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "compile/snapshot.h"
+#include "proxy/dynamic_host_cache.h"
 #include "proxy/stats.h"
 #include "upstream/shared_cluster_state.h"
 
@@ -48,6 +49,10 @@ struct ServerOptions {
   // Mirror Host/authority gets Envoy's "-shadow" suffix (Envoy's default;
   // Istio >= 1.28 turns it off with DISABLE_SHADOW_HOST_SUFFIX=true).
   bool mirror_host_suffix = true;
+  // ---- forward proxy / outbound (issue 5) ----
+  // Per-request DNS for forward-proxy routes (proxy/dynamic_host_cache.h):
+  // --dns-server, --dns-min-ttl-s, --dns-refresh-rate-s, --forward-proxy-max-hosts.
+  DynamicHostOptions dynamic_hosts;
   // ---- layer 4 (issue 5) ----
   // A TCP / TLS-passthrough / CONNECT tunnel with no byte either way for
   // this long is closed (Envoy tcp_proxy idle_timeout default: 1 h; 0 = never).

@@ -56,6 +56,9 @@ namespace torii::proxy {
   X(mirror_rq_failed)                  \
   X(downstream_cx_upgrades_total)      \
   X(upgrade_tunnel_idle_timeout)       \
+  X(forward_proxy_denied)              \
+  X(forward_proxy_blackhole)           \
+  X(dns_resolution_failure)            \
   X(tcp_downstream_cx_total)           \
   X(tcp_downstream_cx_no_route)        \
   X(tcp_idle_timeout)                  \

@@ -191,4 +191,10 @@ void Worker::remove_connection(DownstreamConnection& connection) {
   if (draining_ && connections_.empty() && l4_connections_.empty()) loop_.stop();
 }
 
+DynamicHostCache& Worker::dynamic_hosts() {
+  if (!dynamic_hosts_)
+    dynamic_hosts_ = std::make_unique<DynamicHostCache>(loop_, clusters_, options_.dynamic_hosts);
+  return *dynamic_hosts_;
+}
+
 }  // namespace torii::proxy

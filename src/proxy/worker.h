@@ -64,6 +64,8 @@ class Worker {
   const ServerOptions& options() const { return options_; }
   const compile::SnapshotPtr& snapshot() const { return snapshot_; }
   upstream::ClusterManager& clusters() { return clusters_; }
+  // Per-request DNS for forward-proxy routes; created on first use.
+  DynamicHostCache& dynamic_hosts();
   DateCache& date() { return date_; }
   bool draining() const { return draining_; }
   // A downstream connection is finished: destroy it at the end of the iteration.
@@ -95,6 +97,7 @@ class Worker {
   WorkerStats stats_;
   DateCache date_;
   upstream::ClusterManager clusters_;
+  std::unique_ptr<DynamicHostCache> dynamic_hosts_;  // before clusters_ goes: it unbinds their state
   compile::SnapshotPtr snapshot_;
   std::vector<std::unique_ptr<ListenerSlot>> listeners_;
   std::list<std::unique_ptr<DownstreamConnection>> connections_;

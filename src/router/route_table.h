@@ -37,6 +37,17 @@ struct WeightedCluster {
   // Destination-level `headers` (§3.11). Empty for a single destination:
   // istiod folds those into the rule's list (RouteAction::headers).
   HeaderMutations headers;
+  // Forward-proxy routes only (compile/forward_proxy_builder.h). `blackhole`:
+  // Istio's BlackHoleCluster under REGISTRY_ONLY, a 502 with no upstream.
+  // `dynamic_host`: the endpoints are not compiled but resolved per request
+  // (c-ares on the worker) from `dynamic_name`, or from the request's own
+  // host when that is empty -- the sidecar's original-destination clusters
+  // (PassthroughCluster under ALLOW_ANY, ServiceEntry resolution NONE) and
+  // the dynamic forward proxy for wildcard ServiceEntry hosts; `cluster`
+  // then supplies the name, port and traffic policy.
+  bool blackhole = false;
+  bool dynamic_host = false;
+  std::string dynamic_name;
 };
 
 struct RouteAction {
