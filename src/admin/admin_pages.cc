@@ -14,7 +14,7 @@ AdminResponse stats_page(const ConfigState& state, const proxy::Server& server) 
   for (const auto& [name, value] : proxy::sum_stats(server.worker_stats())) {
     body += name + ": " + std::to_string(value) + "\n";
   }
-  body += cluster_stats(server.clusters());
+  body += cluster_stats(server.clusters(), state.snapshot.get());
   body += "config_reloads: " + std::to_string(state.reloads) + "\n";
   size_t rejected = 0;
   for (const auto& o : state.objects) rejected += o.latest_rejected || !o.in_force ? 1 : 0;

@@ -1,6 +1,8 @@
 #include "admin/clusters_page.h"
 
 #include <algorithm>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "admin/admin_server.h"
@@ -19,12 +21,20 @@ std::string limit_text(uint64_t v) { return std::to_string(v); }
 
 }  // namespace
 
-std::string cluster_stats(const upstream::SharedClusterRegistry& registry) {
-  auto states = registry.all();
-  std::sort(states.begin(), states.end(), [](const auto& a, const auto& b) { return a->name() < b->name(); });
+std::string cluster_stats(const upstream::SharedClusterRegistry& registry,
+                          const compile::Snapshot* snapshot) {
+  // Live state exists once a worker used the cluster; the snapshot's other
+  // clusters are listed with zeros, as Envoy lists every cluster's stats.
+  std::map<std::string, std::shared_ptr<const upstream::SharedClusterState>> by_name;
+  for (auto& state : registry.all()) by_name.emplace(state->name(), std::move(state));
+  if (snapshot != nullptr) {
+    for (const auto& info : snapshot->clusters) by_name.emplace(info->name, nullptr);
+  }
+  static const upstream::SharedClusterState kUnused("", 0);
   std::string out;
-  for (const auto& c : states) {
-    const std::string prefix = "cluster." + c->name() + ".";
+  for (const auto& [name, state] : by_name) {
+    const upstream::SharedClusterState* c = state ? state.get() : &kUnused;
+    const std::string prefix = "cluster." + name + ".";
     const upstream::ClusterStats& s = c->stats();
 #define TORII_CLUSTER_STAT_LINE(name) out += prefix + #name + ": " + std::to_string(get(s.name)) + "\n";
     TORII_CLUSTER_COUNTERS(TORII_CLUSTER_STAT_LINE)

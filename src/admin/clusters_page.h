@@ -20,7 +20,9 @@
 
 namespace torii::admin {
 
-std::string cluster_stats(const upstream::SharedClusterRegistry& registry);
+// Every cluster with live state, and every cluster of `snapshot` (zeros when
+// no worker used it yet); sorted by name.
+std::string cluster_stats(const upstream::SharedClusterRegistry& registry, const compile::Snapshot* snapshot);
 AdminResponse clusters_page(const ConfigState& state, const upstream::SharedClusterRegistry& registry,
                             const std::string& query);
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -44,9 +45,12 @@ class ControlPlane {
   const Options& options_;
   proxy::Server& server_;
   admin::ConfigStateHolder& state_;
+  config::LoadCache load_cache_;  // documents of the last load, reused when unchanged
   config::Store store_;
-  config::Store::Result in_force_;  // of the last reload
+  config::Store::Result in_force_;                // of the last reload (resources moved out)
+  std::optional<config::ResourceSet> resources_;  // what to compile; dropped after each compile
   uint64_t version_ = 0;
+  std::string read_note_;                 // how the files were read, for the "serving" log line
   std::set<std::string> logged_;          // formatted diagnostics already logged
   net::UniqueFd dns_event_;               // eventfd written by the DNS thread
   std::unique_ptr<dns::DnsService> dns_;  // started when a name needs resolving

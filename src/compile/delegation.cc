@@ -173,17 +173,14 @@ DelegationResult merge_delegates(const std::vector<config::VirtualService>& virt
     if (vs.hosts.empty()) delegates[{vs.meta.namespace_, vs.meta.name}] = &vs;
   }
 
-  // Origins are recorded by index first: addresses are final only once the
-  // vector stops growing.
-  std::vector<std::pair<size_t, std::vector<RuleOrigin>>> pending;
   result.virtual_services.reserve(virtual_services.size());
   for (const config::VirtualService& vs : virtual_services) {
     if (!is_root(vs)) {
-      result.virtual_services.push_back(vs);
+      result.virtual_services.push_back(&vs);
       continue;
     }
-    config::VirtualService merged = vs;
-    merged.http.clear();
+    config::VirtualService& merged = result.merged.emplace_back(vs);
+    merged.http.clear();  // merged below
     std::vector<RuleOrigin> origins;
     for (size_t r = 0; r < vs.http.size(); ++r) {
       const config::HTTPRoute& root = vs.http[r];
@@ -231,12 +228,8 @@ DelegationResult merge_delegates(const std::vector<config::VirtualService>& virt
         origins.push_back({static_cast<int>(r), delegate_name, static_cast<int>(d)});
       }
     }
-    pending.emplace_back(result.virtual_services.size(), std::move(origins));
-    result.virtual_services.push_back(std::move(merged));
-  }
-  for (auto& [index, origins] : pending) {
-    const config::VirtualService& vs = result.virtual_services[index];
-    for (size_t i = 0; i < vs.http.size(); ++i) result.origins[&vs.http[i]] = std::move(origins[i]);
+    for (size_t i = 0; i < merged.http.size(); ++i) result.origins[&merged.http[i]] = std::move(origins[i]);
+    result.virtual_services.push_back(&merged);
   }
   return result;
 }

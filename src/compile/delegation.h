@@ -15,6 +15,7 @@
 // Runs before VS attachment, on the whole set, exactly where istiod runs it.
 #pragma once
 
+#include <deque>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -33,10 +34,12 @@ struct RuleOrigin {
 };
 
 struct DelegationResult {
-  // Every VS with its rules merged (roots) or as given (others, delegates).
-  std::vector<config::VirtualService> virtual_services;
-  // Origins of the rules of root VSs, keyed by the merged rule's address in
-  // `virtual_services` (stable: the vector is not modified afterwards).
+  // Every VS with its rules merged (roots: in `merged`) or as given (others,
+  // delegates: the input's own objects, not copies; with 10,000 VSs a copy
+  // of each was a tenth of the compile's memory).
+  std::vector<const config::VirtualService*> virtual_services;
+  std::deque<config::VirtualService> merged;  // deque: addresses stay stable
+  // Origins of the rules of root VSs, keyed by the merged rule's address.
   std::unordered_map<const config::HTTPRoute*, RuleOrigin> origins;
 };
 

@@ -52,18 +52,33 @@ std::vector<std::string> attachment_gateways(const config::VirtualService& vs) {
   return out;
 }
 
+namespace {
+
+std::vector<const config::VirtualService*> addresses_of(const std::vector<config::VirtualService>& all) {
+  std::vector<const config::VirtualService*> out;
+  out.reserve(all.size());
+  for (const config::VirtualService& vs : all) out.push_back(&vs);
+  return out;
+}
+
+}  // namespace
+
 VirtualServiceIndex::VirtualServiceIndex(const std::vector<config::VirtualService>& virtual_services,
+                                         const std::string& proxy_namespace)
+    : VirtualServiceIndex(addresses_of(virtual_services), proxy_namespace) {}
+
+VirtualServiceIndex::VirtualServiceIndex(const std::vector<const config::VirtualService*>& virtual_services,
                                          const std::string& proxy_namespace) {
   struct Candidate {
     Bucket bucket;
     const config::VirtualService* vs;
   };
   std::vector<Candidate> candidates;
-  for (const config::VirtualService& vs : virtual_services) {
+  for (const config::VirtualService* vs : virtual_services) {
     // A VS without hosts is a delegate: only reachable through `delegate`.
-    if (vs.hosts.empty()) continue;
-    Bucket bucket = bucket_for(vs, proxy_namespace);
-    if (bucket != Bucket::Hidden) candidates.push_back({bucket, &vs});
+    if (vs->hosts.empty()) continue;
+    Bucket bucket = bucket_for(*vs, proxy_namespace);
+    if (bucket != Bucket::Hidden) candidates.push_back({bucket, vs});
   }
   std::stable_sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
     if (a.bucket != b.bucket) return a.bucket < b.bucket;

@@ -23,6 +23,8 @@ std::vector<std::string> attachment_gateways(const config::VirtualService& vs);
 
 class VirtualServiceIndex {
  public:
+  VirtualServiceIndex(const std::vector<const config::VirtualService*>& virtual_services,
+                      const std::string& proxy_namespace);
   VirtualServiceIndex(const std::vector<config::VirtualService>& virtual_services,
                       const std::string& proxy_namespace);
 

@@ -121,9 +121,34 @@ Diagnostics validate_object(const TypedObject& object, const FieldLines& lines) 
       object);
 }
 
+}  // namespace
+
+struct LoadCache::Document {
+  struct Object {
+    LoadedObject object;
+    SharedObject typed;
+  };
+  bool ok = true;             // false: the rest of its file was not read
+  bool unidentified = false;  // held an object without kind or name
+  std::vector<Object> objects;
+  Diagnostics diagnostics;
+  std::vector<std::string> skipped;  // skip() notices, one per object skipped
+};
+
+LoadCache::LoadCache() = default;
+LoadCache::~LoadCache() = default;
+LoadCache::LoadCache(LoadCache&&) noexcept = default;
+LoadCache& LoadCache::operator=(LoadCache&&) noexcept = default;
+
 class Loader {
  public:
-  explicit Loader(const LoadOptions& options) : options_(options) {}
+  Loader(const LoadOptions& options, LoadCache* cache) : options_(options), cache_(cache) {
+    if (cache_) {
+      previous_ = std::move(cache_->documents_);
+      cache_->documents_.clear();
+      cache_->stats_ = {};
+    }
+  }
 
   void load_file(const std::string& file);
   void load_text(const std::string& text, const std::string& file);
@@ -132,20 +157,24 @@ class Loader {
   LoadResult finish() &&;
 
  private:
-  struct Parsed {
-    LoadedObject object;
-    TypedObject typed;
-  };
+  using Parsed = LoadCache::Document::Object;
 
   // False when the rest of the file cannot be trusted.
   bool load_document(const DocumentText& doc, const std::string& file);
+  bool parse_document(const DocumentText& doc, const std::string& file);
+  // Replays what parsing `doc` gave last time.
+  bool reuse_document(const LoadCache::Document& cached, const std::string& file);
   void load_object(const YAML::Node& node, const std::string& file, int line_offset);
   void read_envelope(DocumentReader& reader, const YAML::Node& node, int line_offset);
   void skip(const std::string& api_version, const std::string& kind);
+  void skip_what(const std::string& what);  // counts one skipped object under its notice
   // Reads one object of a modelled kind; Diagnostics go to `reader`.
   std::optional<TypedObject> read_object(Kind kind, const Field& root, ObjectMeta meta);
 
   const LoadOptions& options_;
+  LoadCache* cache_;
+  std::unordered_map<std::string, std::shared_ptr<const LoadCache::Document>> previous_;
+  std::vector<std::string> document_skips_;  // skip() calls of the document being parsed
   int64_t next_order_ = 0;
   std::vector<Parsed> parsed_;
   Diagnostics diagnostics_;
@@ -176,6 +205,49 @@ void Loader::load_text(const std::string& text, const std::string& file) {
 }
 
 bool Loader::load_document(const DocumentText& doc, const std::string& file) {
+  if (!cache_) return parse_document(doc, file);
+  std::string key = file;
+  key += '\0';
+  key += std::to_string(doc.first_line);
+  key += '\0';
+  key += doc.text;
+  if (auto it = previous_.find(key); it != previous_.end()) {
+    ++cache_->stats_.reused;
+    const bool ok = reuse_document(*it->second, file);
+    cache_->documents_.emplace(std::move(key), it->second);
+    return ok;
+  }
+  ++cache_->stats_.parsed;
+  const size_t parsed_before = parsed_.size();
+  const size_t diagnostics_before = diagnostics_.size();
+  document_skips_.clear();
+  unidentified_ = false;
+  auto cached = std::make_shared<LoadCache::Document>();
+  cached->ok = parse_document(doc, file);
+  cached->unidentified = unidentified_;
+  cached->objects.assign(parsed_.begin() + static_cast<std::ptrdiff_t>(parsed_before), parsed_.end());
+  cached->diagnostics.assign(diagnostics_.begin() + static_cast<std::ptrdiff_t>(diagnostics_before),
+                             diagnostics_.end());
+  cached->skipped = std::move(document_skips_);
+  document_skips_.clear();
+  const bool ok = cached->ok;
+  cache_->documents_.emplace(std::move(key), std::move(cached));
+  return ok;
+}
+
+bool Loader::reuse_document(const LoadCache::Document& cached, const std::string& file) {
+  for (const Parsed& p : cached.objects) {
+    Parsed copy = p;
+    copy.object.load_order = next_order_++;
+    parsed_.push_back(std::move(copy));
+  }
+  diagnostics_.insert(diagnostics_.end(), cached.diagnostics.begin(), cached.diagnostics.end());
+  for (const std::string& what : cached.skipped) skip_what(what);
+  if (cached.unidentified) unreadable(file);
+  return cached.ok;
+}
+
+bool Loader::parse_document(const DocumentText& doc, const std::string& file) {
   std::optional<YAML::Node> node;
   try {
     node.emplace(YAML::Load(doc.text));
@@ -206,8 +278,13 @@ bool Loader::load_document(const DocumentText& doc, const std::string& file) {
 }
 
 void Loader::skip(const std::string& api_version, const std::string& kind) {
-  const std::string what =
+  std::string what =
       is_modelled_kind_name(kind) ? "kind " + kind + " with apiVersion " + api_version : "kind " + kind;
+  if (cache_) document_skips_.push_back(what);
+  skip_what(what);
+}
+
+void Loader::skip_what(const std::string& what) {
   auto it = std::find_if(skipped_.begin(), skipped_.end(), [&](const auto& s) { return s.first == what; });
   if (it == skipped_.end()) {
     skipped_.emplace_back(what, 1);
@@ -308,7 +385,7 @@ void Loader::read_envelope(DocumentReader& reader, const YAML::Node& node, int l
     add(std::move(d));
   }
   loaded.valid = loaded.errors.empty();
-  parsed_.push_back(Parsed{std::move(loaded), std::move(*typed)});
+  parsed_.push_back(Parsed{std::move(loaded), std::make_shared<const TypedObject>(std::move(*typed))});
 }
 
 std::optional<TypedObject> Loader::read_object(Kind kind, const Field& root, ObjectMeta meta) {
@@ -401,7 +478,7 @@ LoadResult Loader::finish() && {
                   format_source(p.object.source) + "); the later definition is used";
       diagnostics_.push_back(std::move(d));
     }
-    if (p.object.valid) add_to(result.resources, std::move(p.typed));
+    result.typed.push_back(p.object.valid ? std::move(p.typed) : nullptr);
     result.objects.push_back(std::move(p.object));
   }
   for (const auto& [what, count] : skipped_) {
@@ -417,6 +494,8 @@ LoadResult Loader::finish() && {
                                 result.unreadable_paths.end());
   return result;
 }
+
+namespace {
 
 bool has_config_extension(const fs::path& path) {
   const std::string ext = path.extension().string();
@@ -452,8 +531,19 @@ std::string ObjectKey::str() const {
   return kind + " " + (namespace_.empty() ? name : namespace_ + "/" + name);
 }
 
-LoadResult load_paths(const std::vector<std::string>& paths, const LoadOptions& options) {
-  Loader loader(options);
+ResourceSet LoadResult::resources() const {
+  ResourceSet set;
+  for (size_t i = 0; i < objects.size(); ++i) {
+    if (!typed[i]) continue;
+    TypedObject copy = *typed[i];
+    meta_of(copy).load_order = objects[i].load_order;
+    add_to(set, std::move(copy));
+  }
+  return set;
+}
+
+LoadResult load_paths(const std::vector<std::string>& paths, const LoadOptions& options, LoadCache* cache) {
+  Loader loader(options, cache);
   std::set<std::string> seen;  // a file named twice (directly and via its directory) is read once
   for (const std::string& path : paths) {
     std::error_code ec;
@@ -482,7 +572,7 @@ LoadResult load_paths(const std::vector<std::string>& paths, const LoadOptions& 
 }
 
 LoadResult load_string(const std::string& yaml, const std::string& file_name, const LoadOptions& options) {
-  Loader loader(options);
+  Loader loader(options, nullptr);
   loader.load_text(yaml, file_name);
   return std::move(loader).finish();
 }

@@ -17,18 +17,6 @@ bool is_under_any(const std::string& file, const std::vector<std::string>& paths
   return std::any_of(paths.begin(), paths.end(), [&](const std::string& p) { return is_under(file, p); });
 }
 
-// An Endpoints object with no subsets has no slices, so nothing of it reached
-// the ResourceSet; it still exists (and replaces an older version that had some).
-std::optional<TypedObject> empty_object(const LoadedObject& loaded) {
-  if (loaded.key.kind != "Endpoints") return std::nullopt;
-  Endpoints e;
-  e.meta.name = loaded.key.name;
-  e.meta.namespace_ = loaded.key.namespace_;
-  e.meta.source = loaded.source;
-  e.meta.load_order = loaded.load_order;
-  return e;
-}
-
 Diagnostic about(const ObjectKey& key, const SourceRef& source, Diagnostic::Severity severity,
                  std::string message) {
   Diagnostic d;
@@ -47,16 +35,11 @@ Store::Result Store::apply(LoadResult loaded) {
   Result result;
   Diagnostics notes;
 
-  std::map<ObjectKey, TypedObject> typed;
-  for (TypedObject& object : objects_of(std::move(loaded.resources))) {
-    const ObjectKey key = key_of(object);
-    typed.insert_or_assign(key, std::move(object));
-  }
-
   std::map<ObjectKey, Entry> next;
   std::map<ObjectKey, ObjectStatus> statuses;
   // In load order, so of two objects with one key the later wins.
-  for (const LoadedObject& loaded_object : loaded.objects) {
+  for (size_t i = 0; i < loaded.objects.size(); ++i) {
+    const LoadedObject& loaded_object = loaded.objects[i];
     const ObjectKey& key = loaded_object.key;
     ObjectStatus status;
     status.key = key;
@@ -64,16 +47,9 @@ Store::Result Store::apply(LoadResult loaded) {
     const auto previous = in_force_.find(key);
     next.erase(key);
 
-    std::optional<TypedObject> object;
-    if (loaded_object.valid) {
-      if (auto it = typed.find(key); it != typed.end()) {
-        object = it->second;
-      } else {
-        object = empty_object(loaded_object);
-      }
-    }
+    SharedObject object = loaded_object.valid ? std::move(loaded.typed[i]) : nullptr;
     if (object) {
-      Entry entry{std::move(*object), loaded_object.content_hash, 1};
+      Entry entry{std::move(object), loaded_object.content_hash, 1, loaded_object.load_order};
       if (previous != in_force_.end()) {
         const bool changed = previous->second.content_hash != loaded_object.content_hash;
         entry.generation = previous->second.generation + (changed ? 1 : 0);
@@ -89,7 +65,7 @@ Store::Result Store::apply(LoadResult loaded) {
         Entry entry = previous->second;
         // Ordered where its document is now, so it sorts consistently with
         // everything loaded this time.
-        meta_of(entry.object).load_order = loaded_object.load_order;
+        entry.load_order = loaded_object.load_order;
         status.generation = entry.generation;
         status.in_force = true;
         notes.push_back(about(key, loaded_object.source, Diagnostic::Severity::Warning,
@@ -105,7 +81,7 @@ Store::Result Store::apply(LoadResult loaded) {
   // in which case it may well still be there.
   for (const auto& [key, entry] : in_force_) {
     if (statuses.contains(key)) continue;
-    const SourceRef& source = meta_of(entry.object).source;
+    const SourceRef& source = meta_of(*entry.object).source;
     if (!is_under_any(source.file, loaded.unreadable_paths)) continue;
     ObjectStatus status;
     status.key = key;
@@ -128,18 +104,27 @@ Store::Result Store::apply(LoadResult loaded) {
   }
 
   in_force_ = std::move(next);
-
-  std::vector<const std::pair<const ObjectKey, Entry>*> ordered;
-  for (const auto& kv : in_force_) ordered.push_back(&kv);
-  std::stable_sort(ordered.begin(), ordered.end(), [](const auto* a, const auto* b) {
-    return meta_of(a->second.object).load_order < meta_of(b->second.object).load_order;
-  });
-  for (const auto* kv : ordered) add_to(result.resources, kv->second.object);
+  result.resources = resources();
 
   for (auto& [key, status] : statuses) result.objects.push_back(std::move(status));
   result.diagnostics = std::move(loaded.diagnostics);
   result.diagnostics.insert(result.diagnostics.end(), notes.begin(), notes.end());
   return result;
+}
+
+ResourceSet Store::resources() const {
+  std::vector<const Entry*> ordered;
+  ordered.reserve(in_force_.size());
+  for (const auto& [key, entry] : in_force_) ordered.push_back(&entry);
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const Entry* a, const Entry* b) { return a->load_order < b->load_order; });
+  ResourceSet set;
+  for (const Entry* entry : ordered) {
+    TypedObject copy = *entry->object;
+    meta_of(copy).load_order = entry->load_order;
+    add_to(set, std::move(copy));
+  }
+  return set;
 }
 
 }  // namespace torii::config

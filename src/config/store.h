@@ -38,12 +38,18 @@ class Store {
 
   Result apply(LoadResult loaded);
 
+  // The objects in force as a ResourceSet (copies, in load order), as the
+  // last apply() returned it.
+  ResourceSet resources() const;
+
  private:
   // The version of one object that is in force.
+  // The object is shared with the load (and its cache), never copied here.
   struct Entry {
-    TypedObject object;
+    SharedObject object;
     std::string content_hash;
     int64_t generation = 0;
+    int64_t load_order = 0;  // where its document is now (the object's own may be stale)
   };
 
   std::map<ObjectKey, Entry> in_force_;

@@ -3,10 +3,11 @@
 // last-good bookkeeping of the Store.
 #pragma once
 
+#include <memory>
 #include <variant>
 #include <vector>
 
-#include "config/loader.h"
+#include "config/object_key.h"
 #include "config/resources.h"
 
 namespace torii::config {
@@ -20,6 +21,10 @@ struct Endpoints {
 
 using TypedObject = std::variant<Gateway, VirtualService, DestinationRule, ServiceEntry, WorkloadEntry,
                                  Service, Pod, EndpointSlice, Endpoints, Namespace, Secret>;
+
+// A parsed object is never changed once read: the load cache, the Store and
+// the loader's result share it instead of copying it.
+using SharedObject = std::shared_ptr<const TypedObject>;
 
 const ObjectMeta& meta_of(const TypedObject& object);
 ObjectMeta& meta_of(TypedObject& object);

@@ -5,7 +5,7 @@
 namespace torii::http {
 
 namespace {
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+char lower(char c) { return ascii_lower(c); }
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -13,14 +13,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 }  // namespace
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 std::string to_lower(std::string_view s) {
   std::string out(s);
@@ -43,17 +35,23 @@ void HeaderMap::add(std::string_view name, std::string_view value) {
   // A request has ~10-20 fields: one allocation up front instead of the
   // vector doubling its way there.
   if (entries_.empty()) entries_.reserve(16);
-  Entry& e = entries_.emplace_back();
-  e.name.assign(name);
-  for (char& c : e.name) c = lower(c);
-  e.value.assign(value);
+  // Constructed, not assigned: string::assign goes through the general
+  // replace path, measurably slower for these short strings.
+  std::string lowered(name);
+  for (char& c : lowered) c = lower(c);
+  entries_.push_back(Entry{std::move(lowered), std::string(value)});
+}
+
+void HeaderMap::add_lower(std::string_view lower_name, std::string_view value) {
+  if (entries_.empty()) entries_.reserve(16);
+  entries_.push_back(Entry{std::string(lower_name), std::string(value)});
 }
 
 void HeaderMap::set(std::string_view name, std::string_view value) {
   bool replaced = false;
   auto it = entries_.begin();
   while (it != entries_.end()) {
-    if (iequals(it->name, name)) {
+    if (name_is(it->name, name)) {
       if (!replaced) {
         it->value.assign(value);
         replaced = true;
@@ -70,7 +68,7 @@ void HeaderMap::set(std::string_view name, std::string_view value) {
 
 size_t HeaderMap::remove(std::string_view name) {
   size_t before = entries_.size();
-  std::erase_if(entries_, [&](const Entry& e) { return iequals(e.name, name); });
+  std::erase_if(entries_, [&](const Entry& e) { return name_is(e.name, name); });
   return before - entries_.size();
 }
 
@@ -85,7 +83,7 @@ size_t HeaderMap::remove_prefix(std::string_view prefix) {
 
 const std::string* HeaderMap::get(std::string_view name) const {
   for (const Entry& e : entries_) {
-    if (iequals(e.name, name)) return &e.value;
+    if (name_is(e.name, name)) return &e.value;
   }
   return nullptr;
 }
@@ -94,7 +92,7 @@ std::string HeaderMap::get_joined(std::string_view name, bool* found) const {
   std::string out;
   bool any = false;
   for (const Entry& e : entries_) {
-    if (!iequals(e.name, name)) continue;
+    if (!name_is(e.name, name)) continue;
     if (any) out += ',';
     out += e.value;
     any = true;

@@ -15,6 +15,19 @@
 
 namespace torii::http {
 
+inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+// ASCII case-insensitive equality, for header names and tokens. Inline: the
+// header map calls it for every field on every lookup (callgrind: 4.5% of a
+// proxied request's instructions when it was out of line).
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  }
+  return true;
+}
+
 class HeaderMap {
  public:
   struct Entry {
@@ -24,6 +37,9 @@ class HeaderMap {
 
   // Appends a field; `name` is lower-cased.
   void add(std::string_view name, std::string_view value);
+  // add() for a name that is lower-case already (the parser folds it while
+  // checking it is a token).
+  void add_lower(std::string_view lower_name, std::string_view value);
   // Replaces every field of that name with one field (appends if absent).
   void set(std::string_view name, std::string_view value);
   // Removes every field of that name; returns how many were removed.
@@ -50,11 +66,18 @@ class HeaderMap {
   size_t byte_size() const;
 
  private:
+  // `stored` is lower-case already; only `name` needs folding.
+  static bool name_is(const std::string& stored, std::string_view name) {
+    if (stored.size() != name.size()) return false;
+    for (size_t i = 0; i < name.size(); ++i) {
+      if (stored[i] != ascii_lower(name[i])) return false;
+    }
+    return true;
+  }
+
   std::vector<Entry> entries_;
 };
 
-// ASCII case-insensitive equality, for header names and tokens.
-bool iequals(std::string_view a, std::string_view b);
 std::string to_lower(std::string_view s);
 // True if the comma-separated header value contains `token` (case-insensitive).
 bool has_token(std::string_view list, std::string_view token);

@@ -1,5 +1,7 @@
 #include "http/http1_parser.h"
 
+#include <array>
+
 namespace torii::http {
 
 namespace {
@@ -8,14 +10,23 @@ std::string_view trim_trailing_ows(std::string_view s) {
   return s;
 }
 
-// RFC 9110 §5.6.2 tchar.
-bool is_token(std::string_view name) {
+// RFC 9110 §5.6.2 tchar, as a table: this runs for every header byte.
+constexpr std::array<bool, 256> kTchar = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<size_t>(c)] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<size_t>(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<size_t>(c)] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
+// Checks that `name` is a token and lower-cases it in place (the header map
+// stores names lower-case), in one pass.
+bool lower_token(std::string& name) {
   if (name.empty()) return false;
-  for (unsigned char c : name) {
-    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    if (!alnum && std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) == std::string_view::npos) {
-      return false;
-    }
+  for (char& c : name) {
+    if (!kTchar[static_cast<unsigned char>(c)]) return false;
+    c = ascii_lower(c);
   }
   return true;
 }
@@ -141,8 +152,8 @@ int Http1Parser::on_header_value_complete(llhttp_t* p) {
   if (headers.size() >= s.limits_.max_header_count) return s.fail(ParseError::HeadersTooLarge);
   // llhttp 8 lets some non-token bytes (e.g. spaces) into a field name; Envoy
   // answers such a request with 400, so the name is checked here.
-  if (!is_token(s.field_)) return s.fail(ParseError::Malformed);
-  headers.add(s.field_, trim_trailing_ows(s.value_));
+  if (!lower_token(s.field_)) return s.fail(ParseError::Malformed);
+  headers.add_lower(s.field_, trim_trailing_ows(s.value_));
   s.field_.clear();
   s.value_.clear();
   return 0;

@@ -8,10 +8,27 @@ namespace torii::proxy {
 
 namespace {
 
-constexpr std::string_view kHopByHop[] = {
-    "connection", "keep-alive", "proxy-connection", "transfer-encoding",
-    "te",         "upgrade",    "trailer",          "http2-settings",
-};
+// connection, keep-alive, proxy-connection, transfer-encoding, te, upgrade,
+// trailer, http2-settings; `name` is lower-case. Dispatched on length: this
+// runs for every field of every request and response.
+bool is_hop_by_hop(std::string_view name) {
+  switch (name.size()) {
+    case 2:
+      return name == "te";
+    case 7:
+      return name == "upgrade" || name == "trailer";
+    case 10:
+      return name == "connection" || name == "keep-alive";
+    case 14:
+      return name == "http2-settings";
+    case 16:
+      return name == "proxy-connection";
+    case 17:
+      return name == "transfer-encoding";
+    default:
+      return false;
+  }
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -43,12 +60,7 @@ void strip_hop_by_hop(http::HeaderMap& headers) {
   }
   for (const std::string& name : named) headers.remove(name);
   // One pass over the fields (names are stored lower-case).
-  headers.remove_if([](const http::HeaderMap::Entry& e) {
-    for (std::string_view name : kHopByHop) {
-      if (e.name == name) return true;
-    }
-    return false;
-  });
+  headers.remove_if([](const http::HeaderMap::Entry& e) { return is_hop_by_hop(e.name); });
 }
 
 void mutate_edge_request_headers(http::HeaderMap& headers, const EdgeRequestInfo& info) {
@@ -67,8 +79,9 @@ void mutate_edge_request_headers(http::HeaderMap& headers, const EdgeRequestInfo
   }
   headers.set("x-forwarded-proto", info.scheme);
   headers.set("x-request-id", info.request_id);
-  headers.set("x-envoy-external-address", info.peer_ip);
-  headers.set("x-envoy-attempt-count", "1");
+  // x-envoy-* were all removed above: add, no need to look for them.
+  headers.add("x-envoy-external-address", info.peer_ip);
+  headers.add("x-envoy-attempt-count", "1");
   if (!info.absolute_authority.empty()) headers.set("host", info.absolute_authority);
   if (info.chunked_body) headers.set("transfer-encoding", "chunked");
 }

@@ -22,17 +22,21 @@ void ClusterManager::on_snapshot(const std::vector<std::unique_ptr<ClusterInfo>>
   // Every bound pointer may refer to a snapshot that is about to be freed
   // (and whose memory a later snapshot may reuse): forget them all first.
   for (auto& [name, state] : by_name_) state->unbind();
-  by_index_.assign(clusters.size(), nullptr);
+  by_index_.assign(clusters.size(), Slot{});
+  // Only clusters this worker has used get state (cluster() creates it on
+  // first use): with 10,000 clusters, eager state was ~3 KiB per cluster
+  // per worker, for clusters most workers never send a request to.
+  std::unordered_set<const ClusterState*> current;
   for (const auto& info : clusters) {
+    if (info->index >= by_index_.size()) continue;
+    Slot& slot = by_index_[info->index];
+    slot.info = info.get();
     auto it = by_name_.find(info->name);
-    if (it == by_name_.end()) {
-      auto state = std::make_unique<ClusterState>(info->name, registry_->get(info->name, monotonic_ms()));
-      it = by_name_.emplace(info->name, std::move(state)).first;
-    }
+    if (it == by_name_.end()) continue;
     it->second->bind(*info);
-    if (info->index < by_index_.size()) by_index_[info->index] = it->second.get();
+    slot.state = it->second.get();
+    current.insert(slot.state);
   }
-  std::unordered_set<const ClusterState*> current(by_index_.begin(), by_index_.end());
   for (auto it = by_name_.begin(); it != by_name_.end();) {
     ClusterState& state = *it->second;
     bool present = current.count(&state) != 0;
@@ -47,15 +51,17 @@ void ClusterManager::on_snapshot(const std::vector<std::unique_ptr<ClusterInfo>>
 }
 
 ClusterState& ClusterManager::cluster(const ClusterInfo& info) {
-  if (info.index < by_index_.size()) {
-    ClusterState* state = by_index_[info.index];
-    if (state != nullptr && state->bound_to(&info)) return *state;
-  }
+  Slot* slot =
+      info.index < by_index_.size() && by_index_[info.index].info == &info ? &by_index_[info.index] : nullptr;
+  if (slot != nullptr && slot->state != nullptr && slot->state->bound_to(&info)) return *slot->state;
   auto it = by_name_.find(std::string_view(info.name));
   if (it == by_name_.end()) {
     auto state = std::make_unique<ClusterState>(info.name, registry_->get(info.name, monotonic_ms()));
     it = by_name_.emplace(info.name, std::move(state)).first;
   }
+  // A request on an older snapshot finds the state by name; only the
+  // current snapshot's clusters are cached by index.
+  if (slot != nullptr) slot->state = it->second.get();
   return *it->second;  // endpoints() rebinds to `info` on use
 }
 

@@ -56,7 +56,13 @@ class ClusterManager {
   ConnectionPool pool_;  // declared before the states: connections reach it when they close
   FastRandom random_;
   std::unordered_map<std::string, std::unique_ptr<ClusterState>, StringHash, std::equal_to<>> by_name_;
-  std::vector<ClusterState*> by_index_;  // current snapshot's ClusterInfo::index -> state
+  // Current snapshot's ClusterInfo::index -> that cluster and its state
+  // (null until this worker first uses it).
+  struct Slot {
+    const ClusterInfo* info = nullptr;
+    ClusterState* state = nullptr;
+  };
+  std::vector<Slot> by_index_;
 };
 
 }  // namespace torii::upstream

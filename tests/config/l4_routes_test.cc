@@ -30,7 +30,7 @@ tcp:
   route: [{destination: {host: db.example.test, port: {number: 5432}}}]
 )");
   ASSERT_TRUE(no_errors(r));
-  const VirtualService& v = r.resources.virtual_services.at(0);
+  const VirtualService v = r.resources().virtual_services.at(0);
   EXPECT_TRUE(v.has_tls);
   EXPECT_TRUE(v.has_tcp);
   ASSERT_EQ(v.tls.size(), 1u);

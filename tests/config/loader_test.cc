@@ -26,8 +26,8 @@ TEST(LoaderTest, HttpbinExample) {
       load_paths({kTestData + "/httpbin.yaml"}, LoadOptions{.default_namespace = "bookinfo"});
   ASSERT_TRUE(no_errors(r));
 
-  ASSERT_EQ(r.resources.services.size(), 1u);
-  const Service& svc = r.resources.services[0];
+  ASSERT_EQ(r.resources().services.size(), 1u);
+  const Service svc = r.resources().services[0];
   EXPECT_EQ(svc.meta.name, "httpbin");
   EXPECT_EQ(svc.meta.namespace_, "bookinfo");
   EXPECT_EQ(svc.meta.labels.at("service"), "httpbin");
@@ -40,8 +40,8 @@ TEST(LoaderTest, HttpbinExample) {
   EXPECT_EQ(svc.ports[0].protocol, "TCP");
   EXPECT_EQ(svc.type, "ClusterIP");
 
-  ASSERT_EQ(r.resources.gateways.size(), 1u);
-  const Gateway& gw = r.resources.gateways[0];
+  ASSERT_EQ(r.resources().gateways.size(), 1u);
+  const Gateway gw = r.resources().gateways[0];
   EXPECT_EQ(gw.meta.name, "httpbin-gateway");
   EXPECT_EQ(gw.selector.at("istio"), "ingressgateway");
   ASSERT_EQ(gw.servers.size(), 1u);
@@ -49,8 +49,8 @@ TEST(LoaderTest, HttpbinExample) {
   EXPECT_EQ(gw.servers[0].port.protocol, "HTTP");
   EXPECT_EQ(gw.servers[0].hosts, (std::vector<std::string>{"httpbin.s1.whuanle.cn", "*"}));
 
-  ASSERT_EQ(r.resources.virtual_services.size(), 1u);
-  const VirtualService& vs = r.resources.virtual_services[0];
+  ASSERT_EQ(r.resources().virtual_services.size(), 1u);
+  const VirtualService vs = r.resources().virtual_services[0];
   EXPECT_EQ(vs.hosts, std::vector<std::string>{"*"});
   EXPECT_EQ(vs.gateways, std::vector<std::string>{"httpbin-gateway"});
   ASSERT_EQ(vs.http.size(), 1u);
@@ -60,8 +60,8 @@ TEST(LoaderTest, HttpbinExample) {
   EXPECT_EQ(vs.http[0].route[0].destination.host, "httpbin");
   EXPECT_EQ(vs.http[0].route[0].destination.port.number, 8000u);
 
-  ASSERT_EQ(r.resources.destination_rules.size(), 1u);
-  EXPECT_EQ(r.resources.destination_rules[0].subsets[0].labels.at("version"), "v1");
+  ASSERT_EQ(r.resources().destination_rules.size(), 1u);
+  EXPECT_EQ(r.resources().destination_rules[0].subsets[0].labels.at("version"), "v1");
 
   // ServiceAccount and Deployment: one notice each.
   int notices = 0;
@@ -79,17 +79,17 @@ TEST(LoaderTest, HttpbinExample) {
 TEST(LoaderTest, SourceLinesAndLoadOrder) {
   const LoadResult r = load_paths({kTestData + "/httpbin.yaml"}, LoadOptions{});
   ASSERT_TRUE(no_errors(r));
-  const Service& svc = r.resources.services[0];
+  const Service svc = r.resources().services[0];
   EXPECT_EQ(svc.meta.source.file, kTestData + "/httpbin.yaml");
   EXPECT_EQ(svc.meta.source.line, 8);  // its `apiVersion:` line
-  const VirtualService& vs = r.resources.virtual_services[0];
+  const VirtualService vs = r.resources().virtual_services[0];
   EXPECT_EQ(vs.meta.source.line, 63);
   EXPECT_EQ(vs.http[0].source.line, 73);
   EXPECT_EQ(vs.http[0].match[1].source.line, 76);
-  EXPECT_EQ(r.resources.gateways[0].servers[0].source.line, 55);
-  EXPECT_LT(svc.meta.load_order, r.resources.gateways[0].meta.load_order);
-  EXPECT_LT(r.resources.gateways[0].meta.load_order, vs.meta.load_order);
-  EXPECT_LT(vs.meta.load_order, r.resources.destination_rules[0].meta.load_order);
+  EXPECT_EQ(r.resources().gateways[0].servers[0].source.line, 55);
+  EXPECT_LT(svc.meta.load_order, r.resources().gateways[0].meta.load_order);
+  EXPECT_LT(r.resources().gateways[0].meta.load_order, vs.meta.load_order);
+  EXPECT_LT(vs.meta.load_order, r.resources().destination_rules[0].meta.load_order);
 }
 
 TEST(LoaderTest, ApiVersionsOfNetworkingAreTheSameSchema) {
@@ -97,7 +97,7 @@ TEST(LoaderTest, ApiVersionsOfNetworkingAreTheSameSchema) {
     const LoadResult r = load(
         testing::object(std::string("networking.istio.io/") + version, "DestinationRule", "host: reviews\n"));
     ASSERT_TRUE(no_errors(r)) << version;
-    ASSERT_EQ(r.resources.destination_rules.size(), 1u) << version;
+    ASSERT_EQ(r.resources().destination_rules.size(), 1u) << version;
   }
 }
 
@@ -112,7 +112,7 @@ apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {name: r}
 )");
-  EXPECT_TRUE(r.resources.gateways.empty());
+  EXPECT_TRUE(r.resources().gateways.empty());
   EXPECT_TRUE(r.objects.empty());
   ASSERT_EQ(r.diagnostics.size(), 2u);
   EXPECT_EQ(r.diagnostics[0].message,
@@ -148,8 +148,8 @@ TEST(LoaderTest, EmptyDocumentsAndCommentsAreIgnored) {
       load("---\n# just a comment\n---\n\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n---\n");
   ASSERT_TRUE(no_errors(r));
   EXPECT_TRUE(r.diagnostics.empty()) << testing::dump(r.diagnostics);
-  ASSERT_EQ(r.resources.namespaces.size(), 1u);
-  EXPECT_EQ(r.resources.namespaces[0].meta.source.line, 6);
+  ASSERT_EQ(r.resources().namespaces.size(), 1u);
+  EXPECT_EQ(r.resources().namespaces[0].meta.source.line, 6);
 }
 
 TEST(LoaderTest, DefaultNamespaceAppliesExceptToNamespaces) {
@@ -170,10 +170,10 @@ metadata: {name: other, labels: {team: x}}
 )",
                                    "t.yaml", LoadOptions{.default_namespace = "prod"});
   ASSERT_TRUE(no_errors(r));
-  EXPECT_EQ(r.resources.destination_rules[0].meta.namespace_, "prod");
-  EXPECT_EQ(r.resources.destination_rules[1].meta.namespace_, "other");
-  EXPECT_EQ(r.resources.namespaces[0].meta.namespace_, "");
-  EXPECT_EQ(r.resources.namespaces[0].meta.labels.at("team"), "x");
+  EXPECT_EQ(r.resources().destination_rules[0].meta.namespace_, "prod");
+  EXPECT_EQ(r.resources().destination_rules[1].meta.namespace_, "other");
+  EXPECT_EQ(r.resources().namespaces[0].meta.namespace_, "");
+  EXPECT_EQ(r.resources().namespaces[0].meta.labels.at("team"), "x");
   EXPECT_EQ(r.objects[2].key.str(), "Namespace other");
   EXPECT_EQ(r.objects[0].key.str(), "DestinationRule prod/a");
 }
@@ -190,7 +190,7 @@ metadata:
 spec: {host: a}
 )");
   ASSERT_TRUE(no_errors(r));
-  const ObjectMeta& meta = r.resources.destination_rules[0].meta;
+  const ObjectMeta meta = r.resources().destination_rules[0].meta;
   EXPECT_EQ(meta.labels.at("app"), "a");
   EXPECT_EQ(meta.annotations.at("note"), "hello");
   EXPECT_EQ(meta.creation_timestamp, "2024-01-02T03:04:05Z");
@@ -235,11 +235,11 @@ items:
     spec: {host: a}
 )");
   ASSERT_TRUE(no_errors(r));
-  ASSERT_EQ(r.resources.services.size(), 1u);
-  ASSERT_EQ(r.resources.destination_rules.size(), 1u);
-  EXPECT_EQ(r.resources.services[0].meta.source.line, 5);
-  EXPECT_EQ(r.resources.destination_rules[0].meta.source.line, 15);
-  EXPECT_LT(r.resources.services[0].meta.load_order, r.resources.destination_rules[0].meta.load_order);
+  ASSERT_EQ(r.resources().services.size(), 1u);
+  ASSERT_EQ(r.resources().destination_rules.size(), 1u);
+  EXPECT_EQ(r.resources().services[0].meta.source.line, 5);
+  EXPECT_EQ(r.resources().destination_rules[0].meta.source.line, 15);
+  EXPECT_LT(r.resources().services[0].meta.load_order, r.resources().destination_rules[0].meta.load_order);
   // Each item hashes on its own.
   EXPECT_NE(r.objects[0].content_hash, r.objects[1].content_hash);
 }
@@ -258,7 +258,7 @@ items:
     http: [{route: [{destination: {host: a}}]}]
 )");
   ASSERT_TRUE(no_errors(r));
-  EXPECT_EQ(r.resources.virtual_services.size(), 1u);
+  EXPECT_EQ(r.resources().virtual_services.size(), 1u);
 }
 
 TEST(LoaderTest, ServiceFields) {
@@ -295,8 +295,8 @@ spec:
   externalName: example.com
 )");
   ASSERT_TRUE(no_errors(r));
-  ASSERT_EQ(r.resources.services.size(), 4u);
-  const Service& web = r.resources.services[0];
+  ASSERT_EQ(r.resources().services.size(), 4u);
+  const Service web = r.resources().services[0];
   EXPECT_EQ(web.type, "NodePort");
   EXPECT_EQ(web.cluster_ip, "10.0.0.10");
   EXPECT_FALSE(web.selector.has_value());
@@ -306,10 +306,10 @@ spec:
   EXPECT_EQ(web.ports[0].target_port_name, "web");
   EXPECT_EQ(web.ports[1].target_port, 9091u);
   EXPECT_EQ(web.ports[2].target_port, 7000u);  // defaults to port, as the API server does
-  EXPECT_FALSE(r.resources.services[1].selector.has_value());
-  ASSERT_TRUE(r.resources.services[2].selector.has_value());
-  EXPECT_TRUE(r.resources.services[2].selector->empty());
-  EXPECT_EQ(r.resources.services[3].external_name, "example.com");
+  EXPECT_FALSE(r.resources().services[1].selector.has_value());
+  ASSERT_TRUE(r.resources().services[2].selector.has_value());
+  EXPECT_TRUE(r.resources().services[2].selector->empty());
+  EXPECT_EQ(r.resources().services[3].external_name, "example.com");
 }
 
 TEST(LoaderTest, PodFields) {
@@ -339,15 +339,15 @@ status:
   podIPs: [{ip: 10.1.2.4}]
 )");
   ASSERT_TRUE(no_errors(r));
-  ASSERT_EQ(r.resources.pods.size(), 2u);
-  const Pod& p = r.resources.pods[0];
+  ASSERT_EQ(r.resources().pods.size(), 2u);
+  const Pod p = r.resources().pods[0];
   EXPECT_EQ(p.meta.labels.at("version"), "v2");
   EXPECT_EQ(p.pod_ip, "10.1.2.3");
   EXPECT_FALSE(p.ready);
   EXPECT_EQ(p.node_name, "node-a");
   EXPECT_EQ(p.container_ports, (std::map<std::string, uint32_t>{{"http", 8080}, {"metrics", 15090}}));
-  EXPECT_EQ(r.resources.pods[1].pod_ip, "10.1.2.4");
-  EXPECT_TRUE(r.resources.pods[1].ready);  // no Ready condition: ready
+  EXPECT_EQ(r.resources().pods[1].pod_ip, "10.1.2.4");
+  EXPECT_TRUE(r.resources().pods[1].ready);  // no Ready condition: ready
 }
 
 TEST(LoaderTest, EndpointsBecomeOneSlicePerSubset) {
@@ -371,8 +371,8 @@ subsets:
   ASSERT_TRUE(no_errors(r));
   ASSERT_EQ(r.objects.size(), 1u);
   EXPECT_EQ(r.objects[0].key.str(), "Endpoints shop/web");
-  ASSERT_EQ(r.resources.endpoint_slices.size(), 2u);
-  const EndpointSlice& s = r.resources.endpoint_slices[0];
+  ASSERT_EQ(r.resources().endpoint_slices.size(), 2u);
+  const EndpointSlice s = r.resources().endpoint_slices[0];
   EXPECT_TRUE(s.from_endpoints);
   EXPECT_EQ(s.service_name, "web");
   EXPECT_EQ(s.meta.name, "web");
@@ -389,7 +389,7 @@ subsets:
   ASSERT_EQ(s.ports.size(), 1u);
   EXPECT_EQ(s.ports[0].name, "http");
   EXPECT_EQ(s.ports[0].port, 8080u);
-  EXPECT_EQ(r.resources.endpoint_slices[1].ports[0].name, "admin");
+  EXPECT_EQ(r.resources().endpoint_slices[1].ports[0].name, "admin");
 }
 
 TEST(LoaderTest, EndpointSliceFields) {
@@ -413,8 +413,8 @@ ports:
 - {name: http, port: 8080, protocol: TCP}
 )");
   ASSERT_TRUE(no_errors(r));
-  ASSERT_EQ(r.resources.endpoint_slices.size(), 1u);
-  const EndpointSlice& s = r.resources.endpoint_slices[0];
+  ASSERT_EQ(r.resources().endpoint_slices.size(), 1u);
+  const EndpointSlice s = r.resources().endpoint_slices[0];
   EXPECT_FALSE(s.from_endpoints);
   EXPECT_EQ(s.service_name, "web");
   ASSERT_EQ(s.endpoints.size(), 3u);
@@ -433,7 +433,7 @@ TEST(LoaderTest, EndpointSliceWithoutServiceLabelWarns) {
       load("apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: s}\nendpoints: []\n");
   ASSERT_TRUE(no_errors(r));
   EXPECT_TRUE(has_warning(r, "metadata.labels", "no kubernetes.io/service-name label"));
-  EXPECT_EQ(r.resources.endpoint_slices.size(), 1u);
+  EXPECT_EQ(r.resources().endpoint_slices.size(), 1u);
 }
 
 TEST(LoaderTest, WorkloadEntryFields) {
@@ -447,7 +447,7 @@ weight: 3
 serviceAccount: legacy-sa
 )"));
   ASSERT_TRUE(no_errors(r));
-  const WorkloadEntry& we = r.resources.workload_entries[0];
+  const WorkloadEntry we = r.resources().workload_entries[0];
   EXPECT_EQ(we.address, "10.9.8.7");
   EXPECT_EQ(we.ports.at("http"), 8080u);
   EXPECT_EQ(we.labels.at("app"), "legacy");
@@ -475,7 +475,7 @@ exportTo: ["."]
 subjectAltNames: [spiffe://x]
 )"));
   ASSERT_TRUE(no_errors(r));
-  const ServiceEntry& se = r.resources.service_entries[0];
+  const ServiceEntry se = r.resources().service_entries[0];
   EXPECT_EQ(se.hosts, std::vector<std::string>{"api.example.com"});
   EXPECT_EQ(se.addresses, std::vector<std::string>{"240.0.0.1"});
   EXPECT_EQ(se.ports[0].protocol, "TLS");
@@ -499,7 +499,7 @@ ports: [{number: 80, protocol: HTTP, name: http}]
 workloadSelector: {labels: {app: x}}
 )"));
   ASSERT_TRUE(no_errors(r));
-  const ServiceEntry& se = r.resources.service_entries[0];
+  const ServiceEntry se = r.resources().service_entries[0];
   EXPECT_EQ(se.location, "MESH_EXTERNAL");
   EXPECT_EQ(se.resolution, "NONE");
   ASSERT_TRUE(se.workload_selector.has_value());
@@ -528,7 +528,7 @@ servers:
 )",
                                             "gw"));
   ASSERT_TRUE(no_errors(r));
-  const Gateway& gw = r.resources.gateways[0];
+  const Gateway gw = r.resources().gateways[0];
   const Server& s = gw.servers[0];
   EXPECT_EQ(s.port.protocol, "HTTPS");
   EXPECT_EQ(s.bind, "10.0.0.1");
@@ -556,8 +556,8 @@ metadata: {name: a}
 spec: {host: second}
 )");
   ASSERT_TRUE(no_errors(r));
-  ASSERT_EQ(r.resources.destination_rules.size(), 1u);
-  EXPECT_EQ(r.resources.destination_rules[0].host, "second");
+  ASSERT_EQ(r.resources().destination_rules.size(), 1u);
+  EXPECT_EQ(r.resources().destination_rules[0].host, "second");
   ASSERT_EQ(r.objects.size(), 1u);
   EXPECT_EQ(r.objects[0].source.line, 7);
   ASSERT_TRUE(has_warning(r, "", "defined more than once (at test.yaml:2 and test.yaml:7)"));
@@ -599,8 +599,8 @@ apiVersion: v1
 kind: Namespace
 metadata: {name: after}
 )");
-  ASSERT_EQ(r.resources.namespaces.size(), 1u);
-  EXPECT_EQ(r.resources.namespaces[0].meta.name, "before");
+  ASSERT_EQ(r.resources().namespaces.size(), 1u);
+  EXPECT_EQ(r.resources().namespaces[0].meta.name, "before");
   ASSERT_EQ(r.diagnostics.size(), 1u) << testing::dump(r.diagnostics);
   const Diagnostic& d = r.diagnostics[0];
   EXPECT_EQ(d.severity, Diagnostic::Severity::Error);
@@ -624,7 +624,7 @@ TEST(LoaderTest, YamlSyntaxErrorInOneFileOthersStillLoad) {
 
   const LoadResult r = load_paths({dir.string()}, LoadOptions{});
   std::vector<std::string> names;
-  for (const Namespace& ns : r.resources.namespaces) names.push_back(ns.meta.name);
+  for (const Namespace& ns : r.resources().namespaces) names.push_back(ns.meta.name);
   // Sorted by path: a.yaml (broken), c.json, sub/b.yml. Hidden dirs and other extensions skipped.
   EXPECT_EQ(names, (std::vector<std::string>{"c", "b"}));
   ASSERT_EQ(r.diagnostics.size(), 1u) << testing::dump(r.diagnostics);
@@ -634,8 +634,8 @@ TEST(LoaderTest, YamlSyntaxErrorInOneFileOthersStillLoad) {
 
   // A file named directly is read whatever its extension; the same file twice is read once.
   const LoadResult again = load_paths({(dir / "sub" / "b.yml").string(), dir.string()}, LoadOptions{});
-  EXPECT_EQ(again.resources.namespaces.size(), 2u);
-  EXPECT_EQ(again.resources.namespaces[0].meta.name, "b");
+  EXPECT_EQ(again.resources().namespaces.size(), 2u);
+  EXPECT_EQ(again.resources().namespaces[0].meta.name, "b");
   fs::remove_all(dir);
 }
 
@@ -662,7 +662,7 @@ spec:
 )");
   ASSERT_EQ(r.objects.size(), 1u);
   EXPECT_FALSE(r.objects[0].valid);
-  EXPECT_TRUE(r.resources.virtual_services.empty());
+  EXPECT_TRUE(r.resources().virtual_services.empty());
   ASSERT_TRUE(has_error(r, "spec.http[0].route[0].destination.port.number", "expected an integer"));
   const Diagnostic& d = r.objects[0].errors.at(0);
   EXPECT_EQ(d.source.line, 12);
@@ -734,8 +734,8 @@ spec:
   EXPECT_EQ(r.objects[0].errors[0].name, "bad.name");
   EXPECT_TRUE(r.objects[1].valid);
   EXPECT_TRUE(r.objects[1].errors.empty());
-  ASSERT_EQ(r.resources.gateways.size(), 1u);
-  EXPECT_EQ(r.resources.gateways[0].meta.name, "good");
+  ASSERT_EQ(r.resources().gateways.size(), 1u);
+  EXPECT_EQ(r.resources().gateways[0].meta.name, "good");
 }
 
 TEST(LoaderTest, WarningsDoNotInvalidate) {
@@ -748,7 +748,7 @@ http: [{route: [{destination: {host: a}}]}]
   EXPECT_TRUE(has_warning(r, "spec.gateways[0]", "legacy gatewayName format"));
   EXPECT_TRUE(r.objects[0].valid);
   EXPECT_TRUE(r.objects[0].errors.empty());
-  EXPECT_EQ(r.resources.virtual_services.size(), 1u);
+  EXPECT_EQ(r.resources().virtual_services.size(), 1u);
 }
 
 TEST(LoaderTest, ContentHashIgnoresFormatting) {
@@ -876,8 +876,8 @@ metadata: {name: bad}
 data:
   tls.crt: "@@not base64@@"
 )");
-  ASSERT_EQ(r.resources.secrets.size(), 1u);
-  const Secret& s = r.resources.secrets[0];
+  ASSERT_EQ(r.resources().secrets.size(), 1u);
+  const Secret s = r.resources().secrets[0];
   EXPECT_EQ(s.type, "kubernetes.io/tls");
   EXPECT_EQ(s.data.at("tls.crt"), "CERT");
   EXPECT_EQ(s.data.at("tls.key"), "KEY");

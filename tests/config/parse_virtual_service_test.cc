@@ -11,10 +11,10 @@ using testing::has_warning;
 using testing::load_istio;
 using testing::no_errors;
 
-const VirtualService& only_vs(const LoadResult& r) {
-  EXPECT_EQ(r.resources.virtual_services.size(), 1u) << testing::dump(r.diagnostics);
+VirtualService only_vs(const LoadResult& r) {
+  EXPECT_EQ(r.resources().virtual_services.size(), 1u) << testing::dump(r.diagnostics);
   static const VirtualService kEmpty;
-  return r.resources.virtual_services.empty() ? kEmpty : r.resources.virtual_services[0];
+  return r.resources().virtual_services.empty() ? kEmpty : r.resources().virtual_services[0];
 }
 
 TEST(ParseVirtualServiceTest, MatchFields) {
@@ -130,7 +130,7 @@ http:
     response: {remove: [server]}
 )");
   ASSERT_TRUE(no_errors(r));
-  const HTTPRoute& route = only_vs(r).http[0];
+  const HTTPRoute route = only_vs(r).http[0];
   ASSERT_EQ(route.route.size(), 3u);
   const HTTPRouteDestination& d = route.route[0];
   EXPECT_EQ(d.destination.host, "a");
@@ -157,13 +157,13 @@ http:
 - redirect: {prefixRewrite: /v2, derivePort: from_request_port}
 )");
   ASSERT_TRUE(no_errors(r));
-  const HTTPRedirect& a = *only_vs(r).http[0].redirect;
+  const HTTPRedirect a = *only_vs(r).http[0].redirect;
   EXPECT_EQ(a.uri, "/new");
   EXPECT_EQ(a.authority, "b.example.com");
   EXPECT_EQ(a.scheme, "https");
   EXPECT_EQ(a.port, 8443u);
   EXPECT_EQ(a.redirect_code, 308u);
-  const HTTPRedirect& b = *only_vs(r).http[1].redirect;
+  const HTTPRedirect b = *only_vs(r).http[1].redirect;
   EXPECT_EQ(b.prefix_rewrite, "/v2");
   EXPECT_EQ(b.derive_port, "FROM_REQUEST_PORT");
   EXPECT_EQ(b.redirect_code, 0u);

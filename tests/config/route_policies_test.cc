@@ -21,13 +21,13 @@ LoadResult rule(std::string_view extra) {
                              "vs");
 }
 
-const HTTPRoute& only_rule(const LoadResult& r) {
+HTTPRoute only_rule(const LoadResult& r) {
   static const HTTPRoute kEmpty;
-  if (r.resources.virtual_services.size() != 1 || r.resources.virtual_services[0].http.empty()) {
+  if (r.resources().virtual_services.size() != 1 || r.resources().virtual_services[0].http.empty()) {
     ADD_FAILURE() << testing::dump(r.diagnostics);
     return kEmpty;
   }
-  return r.resources.virtual_services[0].http[0];
+  return r.resources().virtual_services[0].http[0];
 }
 
 TEST(RoutePoliciesParseTest, AllFieldsRead) {
@@ -84,7 +84,7 @@ corsPolicy: {allowOrigin: ["https://old.com"]}
 fault: {delay: {fixedDelay: 1s, percent: 20}}
 )");
   ASSERT_TRUE(no_errors(r));
-  const HTTPRoutePolicies& p = only_rule(r).policies;
+  const HTTPRoutePolicies p = only_rule(r).policies;
   ASSERT_EQ(p.mirrors.size(), 2u);
   EXPECT_FALSE(p.mirrors[0].percentage);
   EXPECT_DOUBLE_EQ(p.mirrors[1].percentage->value, 5);

@@ -45,8 +45,8 @@ subsets:
   trafficPolicy: {loadBalancer: {simple: random}}
 )");
   ASSERT_TRUE(no_errors(r));
-  ASSERT_EQ(r.resources.destination_rules.size(), 1u);
-  const DestinationRule& d = r.resources.destination_rules[0];
+  ASSERT_EQ(r.resources().destination_rules.size(), 1u);
+  const DestinationRule d = r.resources().destination_rules[0];
   ASSERT_TRUE(d.traffic_policy);
   const TrafficPolicy& p = *d.traffic_policy;
   ASSERT_TRUE(p.load_balancer && p.load_balancer->consistent_hash);

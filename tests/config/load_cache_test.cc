@@ -1,0 +1,136 @@
+// LoadCache: a reload parses only the documents that changed, and what it
+// gives is exactly what a load without the cache gives.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "config/loader.h"
+#include "config/store.h"
+#include "test_util.h"
+
+namespace torii::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string vs(std::string_view name, std::string_view host) {
+  return "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: " + std::string(name) +
+         "}\nspec:\n  hosts: [" + std::string(host) + "]\n  http:\n  - route: [{destination: {host: b}}]\n";
+}
+
+class LoadCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("torii_load_cache_" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  void write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name) << text; }
+  LoadResult load_cached() { return load_paths({dir_.string()}, LoadOptions{}, &cache_); }
+  LoadResult load_plain() { return load_paths({dir_.string()}, LoadOptions{}); }
+
+  static std::vector<std::string> formatted(const Diagnostics& diagnostics) {
+    std::vector<std::string> out;
+    for (const Diagnostic& d : diagnostics) out.push_back(d.format());
+    return out;
+  }
+  // What a load says, in a comparable form: keys, validity, order, diagnostics.
+  static std::vector<std::string> summary(const LoadResult& r) {
+    std::vector<std::string> out = formatted(r.diagnostics);
+    for (size_t i = 0; i < r.objects.size(); ++i) {
+      const LoadedObject& o = r.objects[i];
+      out.push_back(o.key.str() + " at " + o.source.file + ":" + std::to_string(o.source.line) + " order " +
+                    std::to_string(o.load_order) + (o.valid ? " valid" : " invalid") + " hash " +
+                    o.content_hash + (r.typed[i] ? " typed" : ""));
+    }
+    for (const VirtualService& v : r.resources().virtual_services) {
+      out.push_back("vs " + v.meta.name + " order " + std::to_string(v.meta.load_order));
+    }
+    return out;
+  }
+
+  fs::path dir_;
+  LoadCache cache_;
+};
+
+TEST_F(LoadCacheTest, UnchangedDocumentsAreNotParsedAgain) {
+  write("a.yaml", vs("one", "one.example.com") + "---\n" + vs("two", "two.example.com"));
+  write("b.yaml", vs("three", "three.example.com"));
+  const LoadResult first = load_cached();
+  EXPECT_EQ(cache_.stats().parsed, 3u);
+  EXPECT_EQ(cache_.stats().reused, 0u);
+
+  const LoadResult second = load_cached();
+  EXPECT_EQ(cache_.stats().parsed, 0u);
+  EXPECT_EQ(cache_.stats().reused, 3u);
+  EXPECT_EQ(summary(second), summary(first));
+  // Shared, not copied.
+  EXPECT_EQ(second.typed[0].get(), first.typed[0].get());
+}
+
+TEST_F(LoadCacheTest, ChangedDocumentIsParsedAndOrderStaysRight) {
+  write("b.yaml", vs("two", "two.example.com") + "---\n" + vs("three", "three.example.com"));
+  load_cached();
+  // A new file sorting first shifts the load order of everything after it.
+  write("a.yaml", vs("one", "one.example.com"));
+  write("b.yaml", vs("two", "changed.example.com") + "---\n" + vs("three", "three.example.com"));
+  const LoadResult r = load_cached();
+  EXPECT_EQ(cache_.stats().parsed, 2u);
+  EXPECT_EQ(cache_.stats().reused, 1u);
+  EXPECT_EQ(summary(r), summary(load_plain()));
+  const ResourceSet set = r.resources();
+  ASSERT_EQ(set.virtual_services.size(), 3u);
+  EXPECT_EQ(set.virtual_services[1].hosts[0], "changed.example.com");
+  EXPECT_LT(set.virtual_services[1].meta.load_order, set.virtual_services[2].meta.load_order);
+}
+
+TEST_F(LoadCacheTest, DiagnosticsSkipsAndBrokenFilesAreReplayed) {
+  write("a.yaml", vs("bad", "bad host with spaces"));
+  write("b.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n---\napiVersion: v1\nkind: ConfigMap\n"
+        "metadata: {name: y}\n");
+  write("c.yaml", vs("ok", "ok.example.com") + "---\nkind: [unclosed\n---\n" + vs("never", "n.example.com"));
+  write("d.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {}\n");
+  const LoadResult first = load_cached();
+  ASSERT_FALSE(first.unreadable_paths.empty());
+  ASSERT_TRUE(testing::has_error(first, "spec.hosts[0]", ""));
+  const LoadResult second = load_cached();
+  EXPECT_EQ(cache_.stats().parsed, 0u);
+  EXPECT_EQ(summary(second), summary(first));
+  EXPECT_EQ(second.unreadable_paths, first.unreadable_paths);
+  EXPECT_EQ(summary(second), summary(load_plain()));
+}
+
+TEST_F(LoadCacheTest, MovedDocumentIsParsedAgainForItsLines) {
+  write("a.yaml", vs("one", "one.example.com"));
+  load_cached();
+  write("a.yaml", "# a comment now comes first\n" + vs("one", "one.example.com"));
+  const LoadResult r = load_cached();
+  EXPECT_EQ(cache_.stats().parsed, 1u);
+  ASSERT_EQ(r.objects.size(), 1u);
+  EXPECT_EQ(r.objects[0].source.line, 2);
+}
+
+TEST_F(LoadCacheTest, StoreKeepsLastGoodVersionAcrossCachedLoads) {
+  Store store;
+  write("a.yaml", vs("one", "one.example.com"));
+  store.apply(load_cached());
+  write("a.yaml", vs("one", "bad host"));
+  const Store::Result rejected = store.apply(load_cached());
+  ASSERT_EQ(rejected.resources.virtual_services.size(), 1u);
+  EXPECT_EQ(rejected.resources.virtual_services[0].hosts[0], "one.example.com");
+  // The same bad file again comes from the cache and is still rejected.
+  const Store::Result again = store.apply(load_cached());
+  EXPECT_EQ(cache_.stats().reused, 1u);
+  ASSERT_EQ(again.resources.virtual_services.size(), 1u);
+  EXPECT_EQ(again.resources.virtual_services[0].hosts[0], "one.example.com");
+  ASSERT_EQ(again.objects.size(), 1u);
+  EXPECT_TRUE(again.objects[0].latest_rejected);
+}
+
+}  // namespace
+}  // namespace torii::config
