@@ -44,7 +44,11 @@ bool is_terminated_https(const config::Server& server) {
 
 bool is_tls_passthrough(const config::Server& server) {
   const std::string p = host::to_lower(server.port.protocol);
-  return (p == "tls" || p == "https") && server.tls && server.tls->mode == "PASSTHROUGH";
+  if (!server.tls) return false;
+  const std::string& mode = server.tls->mode;
+  // An unset mode is the API's default, PASSTHROUGH (an HTTPS server without
+  // a mode is taken as SIMPLE by is_terminated_https, see there).
+  return (p == "tls" && (mode.empty() || mode == "PASSTHROUGH")) || (p == "https" && mode == "PASSTHROUGH");
 }
 
 bool is_opaque_tcp(const config::Server& server) {
@@ -54,8 +58,7 @@ bool is_opaque_tcp(const config::Server& server) {
 
 bool is_terminated_tls_tcp(const config::Server& server) {
   if (host::to_lower(server.port.protocol) != "tls" || !server.tls) return false;
-  const std::string& mode = server.tls->mode;
-  return mode.empty() || mode == "SIMPLE" || mode == "MUTUAL";
+  return server.tls->mode == "SIMPLE" || server.tls->mode == "MUTUAL";
 }
 
 bool is_l4_server(const config::Server& server) {

@@ -32,11 +32,19 @@
 //      FlushWrite close). No byte either way for idle_timeout_ms
 //      (--tcp-idle-timeout-s, Envoy tcp_proxy idle_timeout, 1 h) closes both.
 //   5. Callbacks::on_tunnel_closed() is the last call: the downstream
-//      connection is closed (or closing, lingering on its own), the upstream
-//      connection released. The owner then destroys the tunnel (deferred:
-//      the call may come from inside a connection callback).
+//      connection is closed, the upstream connection released. The owner
+//      then destroys the tunnel (deferred: the call may come from inside a
+//      connection callback).
 //
 // abort() ends it at once, silently (owner teardown, worker drain end).
+//
+// For a CONNECT owner (an HTTP connection manager handing its connection
+// over): stop your own timers and parsing before start(), and leave the
+// connection's callbacks alone until on_tunnel_closed(). The downstream
+// connection may carry TLS (an HTTPS listener); the tunnel sees plaintext.
+// Map TunnelFailure to your reply (Envoy answers CONNECT failures with 503).
+// Counters: tcp_idle_timeout, tcp_flow_*; per cluster upstream_cx_* and
+// upstream_cx_rx/tx_bytes_total, as for L4 routes.
 //
 // Worker thread only. One allocation per tunnel for the upstream connection;
 // bytes move between the connections' buffers by slice hand-over.

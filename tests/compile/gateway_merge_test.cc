@@ -107,6 +107,44 @@ TEST(MergeGateways, FirstServerOnAPortDecidesTheProtocolFamily) {
   EXPECT_EQ(conflicts, 2);
 }
 
+TEST(MergeGateways, LayerFourServerKinds) {
+  auto with_mode = [](config::Server s, std::string mode) {
+    s.tls = config::ServerTLSSettings{};
+    s.tls->mode = std::move(mode);
+    return s;
+  };
+  // TLS without a mode is the API's default, PASSTHROUGH.
+  EXPECT_TRUE(is_tls_passthrough(with_mode(server(443, {"*"}, "TLS"), "")));
+  EXPECT_TRUE(is_tls_passthrough(with_mode(server(443, {"*"}, "HTTPS"), "PASSTHROUGH")));
+  EXPECT_FALSE(is_tls_passthrough(with_mode(server(443, {"*"}, "HTTPS"), "SIMPLE")));
+  EXPECT_TRUE(is_terminated_tls_tcp(with_mode(server(443, {"*"}, "TLS"), "MUTUAL")));
+  EXPECT_FALSE(is_terminated_tls_tcp(with_mode(server(443, {"*"}, "HTTPS"), "SIMPLE")));
+  EXPECT_TRUE(is_opaque_tcp(server(3306, {"*"}, "MYSQL")));
+  EXPECT_FALSE(is_l4_server(with_mode(server(443, {"*"}, "TLS"), "AUTO_PASSTHROUGH")));
+  EXPECT_FALSE(is_l4_server(with_mode(server(443, {"*"}, "TLS"), "ISTIO_MUTUAL")));
+}
+
+TEST(MergeGateways, PassthroughSharesAPortWithTerminatedHttps) {
+  config::Server https = server(443, {"a.example.test"}, "HTTPS");
+  https.tls = config::ServerTLSSettings{};
+  https.tls->mode = "SIMPLE";
+  config::Server pass = server(443, {"b.example.test"}, "TLS", "tls");
+  pass.tls = config::ServerTLSSettings{};
+  pass.tls->mode = "PASSTHROUGH";
+  Resources r;
+  r.gateway("istio-system", "gw", {https, pass, server(443, {"*"}, "HTTP", "plain")});
+  DiagnosticSink diagnostics;
+  GatewayIdentity identity;
+  auto listeners = merge_gateways(select_gateways(r.set, identity), identity, diagnostics);
+  ASSERT_EQ(listeners.size(), 1u);
+  EXPECT_TRUE(listeners[0].tls_terminated);
+  EXPECT_EQ(listeners[0].servers.size(), 1u);
+  EXPECT_EQ(listeners[0].l4_servers.size(), 1u);
+  // Plaintext HTTP cannot join them.
+  ASSERT_EQ(diagnostics.diagnostics().size(), 1u);
+  EXPECT_NE(diagnostics.diagnostics()[0].message.find("conflicts with"), std::string::npos);
+}
+
 TEST(MergeGateways, ProtocolsAreCaseInsensitive) {
   EXPECT_TRUE(is_plaintext_http("http"));
   EXPECT_TRUE(is_plaintext_http("GRPC-WEB"));

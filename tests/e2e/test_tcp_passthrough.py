@@ -577,3 +577,45 @@ def test_sigterm_with_an_open_tunnel_exits_after_the_drain_timeout(tcp_echo, tor
             assert s.recv(100) == b""
         except ConnectionResetError:
             pass
+
+
+def test_back_pressure_when_the_client_stops_reading(tcp_echo, torii):
+    """The client writes 64 MiB but reads nothing for a while: the echo comes back faster than it
+    is read, so the gateway must stop reading the upstream (and, the upstream then blocking, the
+    client) instead of buffering; once the client reads, every byte arrives. (The kernel's socket
+    buffers on the four legs hold a few tens of MiB on their own; the gateway holds at most its
+    buffer limit per direction.)"""
+    up = tcp_echo("bp", "127.0.0.94")
+    port = harness.free_port()
+    t = torii(tcp_manifests([(up, 100)]), port_map={9000: port})
+    exchange(port)  # warm up
+    total = 64 * MiB
+    chunk = b"q" * 65536
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        sent = [0]
+
+        def writer():
+            while sent[0] < total:
+                s.sendall(chunk)
+                sent[0] += len(chunk)
+            s.shutdown(socket.SHUT_WR)
+
+        with harness.RssSampler(t.pid) as rss:
+            th = threading.Thread(target=writer, daemon=True)
+            th.start()
+            time.sleep(1.5)  # not reading: everything stalls at the buffer limits
+            stalled_at = sent[0]
+            time.sleep(0.5)
+            assert sent[0] == stalled_at < total, "the writer was not held back (%d bytes sent)" % sent[0]
+            assert t.stat("tcp_flow_paused_reading") >= 1
+            received = 0
+            while True:
+                data = s.recv(1 << 20)
+                if not data:
+                    break
+                received += len(data)
+            th.join(30)
+    assert received == total + len(b"\nBYE bp %d\n" % total)
+    assert rss.growth < 20 * MiB, "RSS grew by %d bytes" % rss.growth
+    assert t.stat("tcp_flow_resumed_reading") >= 1
