@@ -40,7 +40,7 @@ void ActiveStream::connect_through_forward_proxy(const router::ForwardProxyTable
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   dns_token_ = std::make_shared<int>(0);
   worker_.dynamic_hosts().lookup(
-      *target->cluster, host, target->cluster->port, dns_token_,
+      *target->cluster, snapshot_->version, host, target->cluster->port, dns_token_,
       [this](std::shared_ptr<const upstream::ClusterInfo> cluster, std::string_view) {
         dns_token_.reset();
         if (!cluster) {

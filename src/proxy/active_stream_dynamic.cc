@@ -34,7 +34,7 @@ void ActiveStream::resolve_dynamic_host(const router::WeightedCluster& chosen) {
   // buffer limit) until the name resolves.
   holding_ = true;
   dns_token_ = std::make_shared<int>(0);
-  worker_.dynamic_hosts().lookup(*chosen.cluster, host, port, dns_token_,
+  worker_.dynamic_hosts().lookup(*chosen.cluster, snapshot_->version, host, port, dns_token_,
                                  [this](std::shared_ptr<const upstream::ClusterInfo> cluster,
                                         std::string_view) { on_dynamic_host(std::move(cluster)); });
 }

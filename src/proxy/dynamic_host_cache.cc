@@ -15,8 +15,9 @@ DynamicHostCache::~DynamicHostCache() {
   resolver_.reset();  // pending answers are dropped
 }
 
-void DynamicHostCache::lookup(const upstream::ClusterInfo& compiled, std::string_view host, uint32_t port,
-                              std::weak_ptr<void> alive, Callback callback) {
+void DynamicHostCache::lookup(const upstream::ClusterInfo& compiled, uint64_t snapshot_version,
+                              std::string_view host, uint32_t port, std::weak_ptr<void> alive,
+                              Callback callback) {
   std::string key = compiled.name;
   key += '|';
   key += host;
@@ -32,10 +33,10 @@ void DynamicHostCache::lookup(const upstream::ClusterInfo& compiled, std::string
   }
   Entry& entry = it->second;
   if (!entry.addresses.empty() && upstream::monotonic_ms() < entry.expires_ms) {
-    callback(cluster_for(entry, compiled), {});
+    callback(cluster_for(entry, compiled, snapshot_version), {});
     return;
   }
-  entry.waiters.push_back(Waiter{std::move(alive), &compiled, std::move(callback)});
+  entry.waiters.push_back(Waiter{std::move(alive), &compiled, snapshot_version, std::move(callback)});
   if (entry.resolving) return;
   entry.resolving = true;
   if (!resolver_) resolver_ = std::make_unique<dns::Resolver>(loop_, options_.resolver);
@@ -79,16 +80,18 @@ void DynamicHostCache::on_answer(const std::string& key, const dns::Resolution& 
       waiter.callback(nullptr, "evicted");
       continue;
     }
-    std::shared_ptr<const upstream::ClusterInfo> cluster = cluster_for(current->second, *waiter.compiled);
+    std::shared_ptr<const upstream::ClusterInfo> cluster =
+        cluster_for(current->second, *waiter.compiled, waiter.snapshot_version);
     waiter.callback(std::move(cluster), {});
   }
 }
 
 const std::shared_ptr<const upstream::ClusterInfo>& DynamicHostCache::cluster_for(
-    Entry& entry, const upstream::ClusterInfo& compiled) {
-  if (!entry.cluster || entry.compiled != &compiled) {
+    Entry& entry, const upstream::ClusterInfo& compiled, uint64_t snapshot_version) {
+  if (!entry.cluster || entry.compiled != &compiled || entry.snapshot_version != snapshot_version) {
     entry.cluster = build(entry, compiled);
     entry.compiled = &compiled;
+    entry.snapshot_version = snapshot_version;
   }
   return entry.cluster;
 }

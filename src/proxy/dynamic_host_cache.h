@@ -56,8 +56,11 @@ class DynamicHostCache {
   // keeps it). The callback runs later on the loop, never inside lookup(),
   // unless the answer is cached (then it runs at once). Drop `alive` to
   // cancel: a callback whose token expired is not called.
-  void lookup(const upstream::ClusterInfo& compiled, std::string_view host, uint32_t port,
-              std::weak_ptr<void> alive, Callback callback);
+  // `snapshot_version` is the version of the snapshot holding `compiled`:
+  // with its address it names that compiled cluster uniquely (an address
+  // alone may be reused by a later snapshot's cluster).
+  void lookup(const upstream::ClusterInfo& compiled, uint64_t snapshot_version, std::string_view host,
+              uint32_t port, std::weak_ptr<void> alive, Callback callback);
 
   size_t size() const { return entries_.size(); }
 
@@ -66,6 +69,7 @@ class DynamicHostCache {
     std::weak_ptr<void> alive;
     // Valid while `alive` is: the caller's snapshot holds it.
     const upstream::ClusterInfo* compiled = nullptr;
+    uint64_t snapshot_version = 0;
     Callback callback;
   };
   struct Entry {
@@ -77,6 +81,7 @@ class DynamicHostCache {
     // it copies (compared, never dereferenced: it may be gone).
     std::shared_ptr<const upstream::ClusterInfo> cluster;
     const upstream::ClusterInfo* compiled = nullptr;
+    uint64_t snapshot_version = 0;
     bool resolving = false;
     std::vector<Waiter> waiters;
   };
@@ -84,7 +89,8 @@ class DynamicHostCache {
   void on_answer(const std::string& key, const dns::Resolution& resolution);
   // The entry's ClusterInfo for `compiled` (alive now), built if needed.
   const std::shared_ptr<const upstream::ClusterInfo>& cluster_for(Entry& entry,
-                                                                  const upstream::ClusterInfo& compiled);
+                                                                  const upstream::ClusterInfo& compiled,
+                                                                  uint64_t snapshot_version);
   std::shared_ptr<const upstream::ClusterInfo> build(const Entry& entry,
                                                      const upstream::ClusterInfo& compiled);
   void evict_one();

@@ -30,7 +30,7 @@ struct Fixture {
     bool done = false;
     std::shared_ptr<const upstream::ClusterInfo> out;
     auto token = std::make_shared<int>(0);
-    cache->lookup(compiled, host, 8080, token,
+    cache->lookup(compiled, snapshot_version, host, 8080, token,
                   [&](std::shared_ptr<const upstream::ClusterInfo> c, std::string_view) {
                     out = std::move(c);
                     done = true;
@@ -55,6 +55,7 @@ struct Fixture {
   upstream::ClusterManager clusters;
   std::unique_ptr<DynamicHostCache> cache;
   upstream::ClusterInfo compiled;
+  uint64_t snapshot_version = 1;
 };
 
 TEST(DynamicHostCacheTest, ResolvesIntoTheCompiledClusterAndCaches) {
@@ -73,6 +74,21 @@ TEST(DynamicHostCacheTest, ResolvesIntoTheCompiledClusterAndCaches) {
   auto again = f.lookup("a.example.test", &synchronous);
   EXPECT_TRUE(synchronous);
   EXPECT_EQ(again, cluster);
+}
+
+TEST(DynamicHostCacheTest, ANewSnapshotsClusterAtTheSameAddressIsNotMistakenForTheOld) {
+  Fixture f;
+  f.dns.set("a.example.test", {"127.0.0.7"});
+  auto first = f.lookup_resolved("a.example.test");
+  ASSERT_NE(first, nullptr);
+  // A reload compiled a new cluster that happens to live where the old one
+  // did (here: the same object, changed), with another policy.
+  f.compiled.policy.limits.max_requests = 9;
+  f.snapshot_version = 2;
+  auto second = f.lookup("a.example.test");
+  ASSERT_NE(second, nullptr);
+  EXPECT_NE(second, first);
+  EXPECT_EQ(second->policy.limits.max_requests, 9u);
 }
 
 TEST(DynamicHostCacheTest, FailuresAreNotCached) {
@@ -95,7 +111,7 @@ TEST(DynamicHostCacheTest, CancelledCallersAreNotCalled) {
                              .servers = {f.dns.server()}, .query_timeout_ms = 200, .tries = 1}});
   int calls = 0;
   auto token = std::make_shared<int>(0);
-  f.cache->lookup(f.compiled, "a.example.test", 8080, token,
+  f.cache->lookup(f.compiled, 1, "a.example.test", 8080, token,
                   [&](std::shared_ptr<const upstream::ClusterInfo>, std::string_view) { ++calls; });
   token.reset();
   EXPECT_NE(f.lookup("a.example.test"), nullptr);  // the same query answers both
