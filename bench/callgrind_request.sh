@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Instructions per proxied request, counted by callgrind: repeatable on a
+# shared or noisy machine where CPU-time figures are not. Use it to compare
+# two builds of a request-path change; bench/compare gives the figures to
+# publish.
+#
+#   bench/callgrind_request.sh [TORII_BIN] [REQUESTS]
+#
+# Starts an nginx upstream (30-byte body) and Torii on bench/config under
+# valgrind, sends REQUESTS (default 20000) with h2load over HTTP/1.1 on 10
+# connections, then does the same with 0 requests, and prints
+# (total - startup) / REQUESTS. Needs valgrind, nginx and h2load
+# (nghttp2-client).
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+bin="${1:-$root/build/torii}"
+requests="${2:-20000}"
+up_port=18190
+gw_port=18191
+admin_port=18192
+
+work="$(mktemp -d)"
+cleanup() {
+  [[ -f "$work/nginx.pid" ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+mkdir -p "$work/logs" "$work/config"
+cat >"$work/nginx.conf" <<EOF
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/logs/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  keepalive_requests 100000000;
+  server { listen 127.0.0.1:$up_port; location / { return 200 "0123456789012345678901234567\n"; } }
+}
+EOF
+nginx -p "$work" -c "$work/nginx.conf"
+cp "$root"/bench/config/*.yaml "$work/config/"
+sed -i "s/18090/$up_port/" "$work/config/upstream.yaml"
+
+# Prints the instructions callgrind counted for one run with $1 requests.
+count() {
+  local n="$1" out="$work/callgrind.$1"
+  valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" run --config "$work/config" \
+    --port-map "80=$gw_port" --admin "127.0.0.1:$admin_port" --workers 1 --no-watch \
+    >"$work/logs/torii.$n.log" 2>&1 &
+  local pid=$!
+  for _ in $(seq 1 100); do
+    curl -s -o /dev/null -f "http://127.0.0.1:$gw_port/" && break
+    sleep 0.3
+  done
+  if [[ "$n" != 0 ]]; then
+    h2load --h1 -n "$n" -c 10 "http://127.0.0.1:$gw_port/" | grep -E '^requests:' >&2
+  fi
+  kill -TERM "$pid"
+  wait "$pid" || true
+  callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }'
+}
+
+total="$(count "$requests")"
+startup="$(count 0)"
+echo "instructions: total $total, startup $startup (plus one probe request each)"
+echo "per request: $(( (total - startup) / requests ))"
