@@ -118,7 +118,7 @@ void ClusterBuilder::apply_traffic_policy(upstream::ClusterInfo& cluster, const 
   const config::DestinationRule* source_rule = nullptr;
   if (rule != nullptr)
     source_rule = rule->traffic_policy_rule != nullptr ? rule->traffic_policy_rule : rule->rules.front();
-  cluster.policy = compile_cluster_policy(merged ? &*merged : nullptr, diagnostics_, source_rule);
+  cluster.policy = compile_cluster_policy(merged ? &*merged : nullptr, diagnostics_, source_rule, secrets_);
   cluster.connect_timeout_ms = cluster.policy.connection.connect_timeout_ms;
   if (merged && source_rule != nullptr) {
     cluster.policy.source = "DestinationRule " + source_rule->meta.namespace_ + "/" + source_rule->meta.name;

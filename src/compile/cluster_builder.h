@@ -25,6 +25,8 @@
 
 namespace torii::compile {
 
+class SecretLookup;
+
 class ClusterBuilder {
  public:
   // Clusters are added to `snapshot` (clusters, clusters_by_name), which must
@@ -46,6 +48,9 @@ class ClusterBuilder {
   Resolution resolve(const config::Destination& destination, std::string_view vs_namespace,
                      uint32_t server_port);
 
+  // Secrets for DestinationRule `tls.credentialName` (must outlive this).
+  void set_secrets(const SecretLookup* secrets) { secrets_ = secrets; }
+
  private:
   const upstream::ClusterInfo* create(const std::string& name, const ServiceInfo& service,
                                       const ServicePortInfo& port, const AppliedDestinationRule* rule,
@@ -61,6 +66,7 @@ class ClusterBuilder {
   const GatewayIdentity& identity_;
   Snapshot& snapshot_;
   DiagnosticSink* diagnostics_;
+  const SecretLookup* secrets_ = nullptr;
   // Endpoints of a (service, port), shared by its subset clusters.
   std::map<std::pair<const ServiceInfo*, uint32_t>, std::vector<upstream::Endpoint>> endpoint_cache_;
 };

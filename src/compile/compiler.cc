@@ -18,6 +18,7 @@
 #include "compile/gateway_merge.h"
 #include "compile/l4_route_builder.h"
 #include "compile/route_table_builder.h"
+#include "compile/secret_lookup.h"
 #include "compile/service_registry.h"
 #include "compile/tls_server_builder.h"
 #include "compile/vs_ordering.h"
@@ -55,6 +56,8 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
   const DestinationRuleIndex destination_rules(resources.destination_rules, identity, diagnostics);
   EndpointDiscovery endpoints(resources, diagnostics, dns);
   ClusterBuilder clusters(registry, destination_rules, endpoints, identity, *snapshot, &diagnostics);
+  const SecretLookup secrets(resources.secrets, identity.namespace_);
+  clusters.set_secrets(&secrets);
 
   std::shared_ptr<const router::ForwardProxyTable> forward_proxy;  // one for every forward-proxy listener
   for (const MergedListener& merged : listeners) {

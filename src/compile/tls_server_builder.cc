@@ -2,6 +2,7 @@
 
 #include "compile/host_name.h"
 #include "compile/manifest_path.h"
+#include "compile/secret_lookup.h"
 
 namespace torii::compile {
 
@@ -22,35 +23,22 @@ std::shared_ptr<const net::TlsContext> build_server_tls(const MergedServer& merg
   config.require_client_certificate = mutual;
   config.alpn = {"http/1.1"};
   if (!tls.credential_name.empty()) {
-    auto find = [&](const std::string& name) -> const config::Secret* {
-      for (const std::string& ns : {gateway_namespace, merged.gateway->meta.namespace_}) {
-        for (const config::Secret& s : secrets) {
-          if (s.meta.name == name && s.meta.namespace_ == ns) return &s;
-        }
-      }
-      return nullptr;
-    };
-    auto value = [](const config::Secret& s, const char* a, const char* b) -> std::string {
-      if (auto it = s.data.find(a); it != s.data.end()) return it->second;
-      if (auto it = s.data.find(b); it != s.data.end()) return it->second;
-      return "";
-    };
-    const config::Secret* secret = find(tls.credential_name);
+    const SecretLookup lookup(secrets, gateway_namespace);
+    const std::string& also = merged.gateway->meta.namespace_;
+    const config::Secret* secret = lookup.find(tls.credential_name, also);
     if (secret == nullptr) {
       warn(".credentialName", "no Secret \"" + tls.credential_name + "\" in namespace " + gateway_namespace);
       return nullptr;
     }
-    config.cert_pem = value(*secret, "tls.crt", "cert");
-    config.key_pem = value(*secret, "tls.key", "key");
+    config.cert_pem = SecretLookup::value(*secret, "tls.crt", "cert");
+    config.key_pem = SecretLookup::value(*secret, "tls.key", "key");
     if (config.cert_pem.empty() || config.key_pem.empty()) {
       warn(".credentialName", "Secret " + secret->meta.namespace_ + "/" + secret->meta.name +
                                   " has no tls.crt and tls.key (or cert and key)");
       return nullptr;
     }
     if (mutual) {
-      config.ca_pem = value(*secret, "ca.crt", "cacert");
-      const config::Secret* ca = find(tls.credential_name + "-cacert");
-      if (config.ca_pem.empty() && ca != nullptr) config.ca_pem = value(*ca, "ca.crt", "cacert");
+      config.ca_pem = lookup.ca_of(*secret, tls.credential_name, also);
       if (config.ca_pem.empty()) {
         warn(".credentialName", "MUTUAL needs a CA: ca.crt (or cacert) in Secret " + tls.credential_name +
                                     " or in Secret " + tls.credential_name + "-cacert");

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "compile/manifest_path.h"
+#include "compile/secret_lookup.h"
 
 namespace torii::compile {
 
@@ -143,7 +144,8 @@ void apply_outlier_detection(const config::OutlierDetection& od, upstream::Clust
 // DestinationRule `tls`: TLS origination (Envoy UpstreamTlsContext as Istio
 // fills it). A relative file path is taken from the DR's manifest directory.
 void apply_tls(const config::ClientTLSSettings& tls, upstream::ClusterPolicy& out,
-               DiagnosticSink* diagnostics, const config::DestinationRule* rule) {
+               DiagnosticSink* diagnostics, const config::DestinationRule* rule,
+               const SecretLookup* secrets) {
   auto note = [&](const std::string& message, bool warning) {
     if (diagnostics == nullptr || rule == nullptr) return;
     if (warning) {
@@ -163,25 +165,56 @@ void apply_tls(const config::ClientTLSSettings& tls, upstream::ClusterPolicy& ou
   out.tls.enabled = true;
   out.tls.mode = tls.mode;
   out.tls.sni = tls.sni;
-  if (!tls.credential_name.empty()) {
-    note(
-        "credentialName is not supported for DestinationRule tls yet; use clientCertificate, privateKey "
-        "and caCertificates files; connections to this destination fail",
-        true);
-    return;
-  }
   const config::SourceRef source = rule != nullptr ? rule->meta.source : config::SourceRef{};
   auto resolve = [&](const std::string& path) { return manifest_relative_path(path, source); };
   net::TlsClientConfig config;
-  config.ca_file = resolve(tls.ca_certificates);
+  if (!tls.credential_name.empty()) {
+    // Istio: at a gateway, the Secret comes from the gateway's namespace; it
+    // holds the client certificate and key (MUTUAL) and the CA that verifies
+    // the server (ca.crt/cacert, or a Secret <name>-cacert).
+    const config::Secret* secret = secrets != nullptr ? secrets->find(tls.credential_name) : nullptr;
+    if (secret != nullptr) {
+      config.ca_pem = secrets->ca_of(*secret, tls.credential_name);
+    } else if (const config::Secret* ca = secrets != nullptr && tls.mode == "SIMPLE"
+                                              ? secrets->find(tls.credential_name + "-cacert")
+                                              : nullptr) {
+      config.ca_pem = SecretLookup::value(*ca, "ca.crt", "cacert");  // SIMPLE needs only the CA
+    }
+    if (secret == nullptr && config.ca_pem.empty()) {
+      note("credentialName: no Secret \"" + tls.credential_name + "\"" +
+               (tls.mode == "SIMPLE" ? " (or \"" + tls.credential_name + "-cacert\")" : std::string()) +
+               " in namespace " +
+               (secrets != nullptr ? secrets->gateway_namespace() : std::string("(none)")) +
+               "; connections to this destination fail",
+           true);
+      return;
+    }
+    if (tls.mode == "MUTUAL") {
+      config.cert_pem = SecretLookup::value(*secret, "tls.crt", "cert");
+      config.key_pem = SecretLookup::value(*secret, "tls.key", "key");
+      if (config.cert_pem.empty() || config.key_pem.empty()) {
+        note("credentialName: Secret " + secret->meta.namespace_ + "/" + secret->meta.name +
+                 " has no tls.crt and tls.key (or cert and key); connections to this destination fail",
+             true);
+        return;
+      }
+    }
+  } else {
+    config.ca_file = resolve(tls.ca_certificates);
+  }
   config.subject_alt_names = tls.subject_alt_names;
   config.insecure_skip_verify = tls.insecure_skip_verify;
   config.verify_sni = tls.sni.empty();  // auto_sni + auto_san_validation
   config.alpn = {"http/1.1"};
-  if (tls.mode == "MUTUAL") {
+  if (tls.mode == "MUTUAL" && tls.credential_name.empty()) {
     config.cert_file = resolve(tls.client_certificate);
     config.key_file = resolve(tls.private_key);
   }
+  std::string identity = tls.mode + '\n' + tls.sni + '\n' + config.ca_file + '\n' + config.cert_file + '\n' +
+                         config.key_file + '\n' + config.ca_pem + '\n' + config.cert_pem + '\n' +
+                         config.key_pem + '\n' + (config.insecure_skip_verify ? "skip" : "verify");
+  for (const std::string& san : config.subject_alt_names) identity += '\n' + san;
+  out.tls.fingerprint = std::hash<std::string>{}(identity);
   std::string error;
   out.tls.context = net::TlsContext::client(config, error);
   if (!out.tls.context) note(error + "; connections to this destination fail", true);
@@ -209,13 +242,14 @@ std::optional<config::TrafficPolicy> merge_traffic_policy(const config::TrafficP
 
 upstream::ClusterPolicy compile_cluster_policy(const config::TrafficPolicy* merged,
                                                DiagnosticSink* diagnostics,
-                                               const config::DestinationRule* rule) {
+                                               const config::DestinationRule* rule,
+                                               const SecretLookup* secrets) {
   upstream::ClusterPolicy out;
   if (merged == nullptr) return out;
   if (merged->load_balancer) apply_load_balancer(*merged->load_balancer, out, diagnostics, rule);
   if (merged->connection_pool) apply_connection_pool(*merged->connection_pool, out);
   if (merged->outlier_detection) apply_outlier_detection(*merged->outlier_detection, out);
-  if (merged->tls) apply_tls(*merged->tls, out, diagnostics, rule);
+  if (merged->tls) apply_tls(*merged->tls, out, diagnostics, rule, secrets);
   return out;
 }
 

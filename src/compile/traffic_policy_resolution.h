@@ -25,6 +25,8 @@
 
 namespace torii::compile {
 
+class SecretLookup;
+
 // Steps 1-3: the merged policy (nullopt when neither level has one).
 std::optional<config::TrafficPolicy> merge_traffic_policy(const config::TrafficPolicy* top,
                                                           const config::TrafficPolicy* subset, uint32_t port);
@@ -32,8 +34,10 @@ std::optional<config::TrafficPolicy> merge_traffic_policy(const config::TrafficP
 // Step 4: Istio's translation of a merged policy into what the data plane
 // enforces. `diagnostics`/`rule` (optional) receive notes about settings
 // Torii accepts but treats differently (PASSTHROUGH, tls, ...).
+// `secrets` (optional) resolves `tls.credentialName`.
 upstream::ClusterPolicy compile_cluster_policy(const config::TrafficPolicy* merged,
                                                DiagnosticSink* diagnostics = nullptr,
-                                               const config::DestinationRule* rule = nullptr);
+                                               const config::DestinationRule* rule = nullptr,
+                                               const SecretLookup* secrets = nullptr);
 
 }  // namespace torii::compile

@@ -214,9 +214,13 @@ std::shared_ptr<const TlsContext> TlsContext::client(const TlsClientConfig& conf
   std::shared_ptr<TlsContext> out(new TlsContext(ctx, true));
   common_setup(ctx);
   if (!config.insecure_skip_verify) {
-    const bool loaded = config.ca_file.empty()
-                            ? SSL_CTX_set_default_verify_paths(ctx) == 1
-                            : SSL_CTX_load_verify_locations(ctx, config.ca_file.c_str(), nullptr) == 1;
+    if (!config.ca_pem.empty()) {
+      if (!load_ca_pem(ctx, config.ca_pem, error)) return nullptr;
+    }
+    const bool loaded =
+        !config.ca_pem.empty() ||
+        (config.ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx) == 1
+                                : SSL_CTX_load_verify_locations(ctx, config.ca_file.c_str(), nullptr) == 1);
     if (!loaded) {
       error = openssl_error("cannot load CA certificates " +
                             (config.ca_file.empty() ? std::string("(system store)") : config.ca_file));
@@ -227,7 +231,10 @@ std::shared_ptr<const TlsContext> TlsContext::client(const TlsClientConfig& conf
     out->sans_ = config.subject_alt_names;
     out->verify_sni_ = config.verify_sni;
   }
-  if (!config.cert_file.empty() && !load_chain_and_key(ctx, config.cert_file, config.key_file, error)) {
+  if (!config.cert_pem.empty()) {
+    if (!load_chain_and_key_pem(ctx, config.cert_pem, config.key_pem, error)) return nullptr;
+  } else if (!config.cert_file.empty() &&
+             !load_chain_and_key(ctx, config.cert_file, config.key_file, error)) {
     return nullptr;
   }
   if (!config.alpn.empty()) {

@@ -32,7 +32,12 @@ namespace torii::net {
 struct TlsClientConfig {
   std::string ca_file;  // PEM bundle; empty: the system store
   std::string cert_file;
-  std::string key_file;                        // with cert_file: MUTUAL
+  std::string key_file;  // with cert_file: MUTUAL
+  // PEM text instead of files (a Kubernetes Secret named by the
+  // DestinationRule's credentialName); used when non-empty.
+  std::string ca_pem;
+  std::string cert_pem;
+  std::string key_pem;
   std::vector<std::string> subject_alt_names;  // any may match; empty: no SAN check
   // With no subject_alt_names: the certificate must carry the session's SNI
   // (Istio's auto_san_validation, with auto_sni).

@@ -33,6 +33,10 @@ void ClusterManager::on_snapshot(const std::vector<std::unique_ptr<ClusterInfo>>
     slot.info = info.get();
     auto it = by_name_.find(info->name);
     if (it == by_name_.end()) continue;
+    // New TLS origination settings: idle connections made with the old ones
+    // must not carry the next request.
+    const uint64_t tls = info->policy.tls.enabled ? info->policy.tls.fingerprint : 0;
+    if (tls != it->second->tls_fingerprint()) it->second->close_all_idle(pool_);
     it->second->bind(*info);
     slot.state = it->second.get();
     current.insert(slot.state);

@@ -90,6 +90,10 @@ struct UpstreamTls {
   // empty (auto_san_validation).
   std::string sni;
   std::string mode;  // SIMPLE | MUTUAL, for /config_dump
+  // Identifies the settings the context was built from (files, PEM text,
+  // SANs, sni): a reload that changes them retires the idle connections made
+  // with the old ones; an unchanged policy keeps them.
+  uint64_t fingerprint = 0;
 };
 
 struct ClusterPolicy {

@@ -76,6 +76,7 @@ EndpointSet ClusterState::view(const ClusterInfo& info, const Level& level) cons
 void ClusterState::bind(const ClusterInfo& info, uint64_t now_ms) {
   if (now_ms == 0) now_ms = monotonic_ms();
   bound_info_ = &info;
+  tls_fingerprint_ = info.policy.tls.enabled ? info.policy.tls.fingerprint : 0;
   bound_.clear();
   for (const Endpoint& e : info.endpoints) {
     std::string key = endpoint_key(e.address, e.port);

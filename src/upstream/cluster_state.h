@@ -62,6 +62,8 @@ class ClusterState {
   EndpointState& endpoint_state(size_t index) { return *bound_[index]; }
 
   bool bound_to(const ClusterInfo* info) const { return bound_info_ == info; }
+  // The TLS origination settings last bound (UpstreamTls::fingerprint).
+  uint64_t tls_fingerprint() const { return tls_fingerprint_; }
   void bind(const ClusterInfo& info, uint64_t now_ms = 0);
   // Forget the bound ClusterInfo (its snapshot may be freed).
   void unbind();
@@ -94,6 +96,7 @@ class ClusterState {
   std::vector<EndpointState*> bound_;  // bound_[i] <-> bound_info_->endpoints[i]
 
   std::vector<Level> levels_;  // usable priority levels, most preferred first
+  uint64_t tls_fingerprint_ = 0;
   bool panic_ = false;
   uint64_t generation_ = 0;
   uint64_t seen_epoch_ = UINT64_MAX;

@@ -148,3 +148,48 @@ def test_mutual_presents_the_client_certificate(upstreams, torii, pki):
                                  % (pki / "ca.pem", pki / "client.pem", pki / "client.key"))["dr.yaml"])
     ok, _ = harness.poll_until(lambda: get(t).status_code == 200, harness.RELOAD_DEADLINE)
     assert ok
+
+
+def secret_yaml(name, namespace, data):
+    """A Secret as kubectl would store it (base64 `data`)."""
+    import base64
+    lines = "".join("  %s: %s\n" % (k, base64.b64encode(v.encode()).decode()) for k, v in data.items())
+    return ("apiVersion: v1\nkind: Secret\nmetadata: {name: %s, namespace: %s}\ntype: Opaque\ndata:\n%s"
+            % (name, namespace, lines))
+
+
+def test_mutual_origination_from_a_credential_name_secret(upstreams, torii, pki):
+    """Istio's egress TLS origination task: DR `credentialName` names a Secret in the gateway's
+    namespace holding the client certificate, its key and the CA that verifies the server."""
+    up = tls_upstream(upstreams, pki, "127.0.0.66", mutual=True)
+    files = manifests(up, "mode: MUTUAL\ncredentialName: client-credential")
+    files["secret.yaml"] = secret_yaml("client-credential", "istio-system", {
+        "tls.crt": (pki / "client.pem").read_text(), "tls.key": (pki / "client.key").read_text(),
+        "ca.crt": (pki / "ca.pem").read_text()})
+    t = torii(files)
+    r = get(t)
+    assert r.status_code == 200, r.text
+    # The Secret is read from the gateway's namespace only: moved elsewhere, it is not found,
+    # and the connection made with the old certificate is not reused either.
+    t.write("secret.yaml", files["secret.yaml"].replace("namespace: istio-system", "namespace: default"))
+    ok, _ = harness.poll_until(lambda: get(t).status_code == 503, harness.RELOAD_DEADLINE)
+    assert ok
+    before = upstream_requests(up, pki)
+    assert get(t).status_code == 503
+    assert upstream_requests(up, pki) == before  # nothing reached the upstream
+    warnings = [d for d in t.config_dump()["diagnostics"] if "client-credential" in str(d)]
+    assert warnings, t.config_dump()["diagnostics"]
+
+
+def test_simple_origination_with_a_cacert_secret(upstreams, torii, pki):
+    """SIMPLE needs only the CA: a Secret <name>-cacert is enough; the wrong CA is a 503."""
+    up = tls_upstream(upstreams, pki, "127.0.0.67")
+    files = manifests(up, "mode: SIMPLE\ncredentialName: api-credential")
+    files["secret.yaml"] = secret_yaml("api-credential-cacert", "istio-system",
+                                       {"cacert": (pki / "other-ca.pem").read_text()})
+    t = torii(files)
+    assert get(t).status_code == 503
+    t.write("secret.yaml", secret_yaml("api-credential-cacert", "istio-system",
+                                       {"cacert": (pki / "ca.pem").read_text()}))
+    ok, _ = harness.poll_until(lambda: get(t).status_code == 200, harness.RELOAD_DEADLINE)
+    assert ok

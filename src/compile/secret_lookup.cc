@@ -1,0 +1,31 @@
+#include "compile/secret_lookup.h"
+
+namespace torii::compile {
+
+const config::Secret* SecretLookup::find(const std::string& name, const std::string& also_namespace) const {
+  for (const std::string* ns : {&gateway_namespace_, &also_namespace}) {
+    if (ns->empty()) continue;
+    for (const config::Secret& s : secrets_) {
+      if (s.meta.name == name && s.meta.namespace_ == *ns) return &s;
+    }
+  }
+  return nullptr;
+}
+
+std::string SecretLookup::value(const config::Secret& secret, const char* a, const char* b) {
+  if (auto it = secret.data.find(a); it != secret.data.end()) return it->second;
+  if (auto it = secret.data.find(b); it != secret.data.end()) return it->second;
+  return "";
+}
+
+std::string SecretLookup::ca_of(const config::Secret& secret, const std::string& name,
+                                const std::string& also_namespace) const {
+  std::string ca = value(secret, "ca.crt", "cacert");
+  if (!ca.empty()) return ca;
+  if (const config::Secret* separate = find(name + "-cacert", also_namespace)) {
+    ca = value(*separate, "ca.crt", "cacert");
+  }
+  return ca;
+}
+
+}  // namespace torii::compile
