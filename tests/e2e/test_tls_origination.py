@@ -31,6 +31,9 @@ def pki(tmp_path_factory):
         _run(NEWKEY + ["-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name], d)
         _run(["openssl", "x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
               "-CAcreateserial", "-days", "2", "-out", name + ".pem", "-extfile", name + ".ext"], d)
+    # The api certificate again, expired yesterday (notAfter in the past).
+    _run(["openssl", "x509", "-req", "-in", "api.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+          "-CAcreateserial", "-days", "-1", "-out", "api-expired.pem", "-extfile", "api.ext"], d)
     return d
 
 
@@ -117,6 +120,17 @@ def test_untrusted_ca_is_503(upstreams, torii, pki):
     t = torii(manifests(up, "mode: SIMPLE\ncaCertificates: %s" % (pki / "other-ca.pem")))
     r = get(t)
     assert r.status_code == 503 and "CERTIFICATE_VERIFY_FAILED" in r.text, r.text
+
+
+def test_expired_certificate_is_503(upstreams, torii, pki):
+    """Right CA, right SAN, but expired: the handshake fails, the request is never sent."""
+    up = upstreams.echo("tls", host="127.0.0.68", extra_args=[
+        "--tls-cert", str(pki / "api-expired.pem"), "--tls-key", str(pki / "api.key")])
+    t = torii(manifests(up, "mode: SIMPLE\ncaCertificates: %s" % (pki / "ca.pem")))
+    r = get(t)
+    assert r.status_code == 503, r.text
+    assert "TLS_error:" in r.text and "CERTIFICATE_VERIFY_FAILED" in r.text, r.text
+    assert "expired" in r.text, r.text
 
 
 def test_host_that_the_certificate_does_not_name_is_503(upstreams, torii, pki):
