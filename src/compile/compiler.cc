@@ -9,6 +9,8 @@
 // the publisher sets).
 #include "compile/compiler.h"
 
+#include <algorithm>
+
 #include "compile/cluster_builder.h"
 #include "compile/delegation.h"
 #include "compile/destination_rule_lookup.h"
@@ -106,6 +108,18 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
     // Terminated HTTPS sharing the port with L4 chains: SNI decides which.
     if (listener.l4 && !listener.tls_chains.empty()) listener.inspect_sni = true;
     snapshot->listeners.push_back(std::move(listener));
+  }
+  // A --forward-proxy-port that no plaintext HTTP server serves does nothing:
+  // say so, rather than let HTTP_PROXY clients meet a 404 or a closed port.
+  for (uint32_t port : identity.forward_proxy_ports) {
+    const bool served =
+        std::any_of(snapshot->listeners.begin(), snapshot->listeners.end(),
+                    [&](const Listener& l) { return l.gateway_port == port && l.forward_proxy; });
+    if (!served) {
+      diagnostics.warning("", config::ObjectMeta{}, "--forward-proxy-port",
+                          "no plaintext HTTP server of a selected Gateway is on port " +
+                              std::to_string(port) + "; forward-proxy mode is off there");
+    }
   }
 
   CompileResult result;

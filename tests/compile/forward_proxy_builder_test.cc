@@ -73,6 +73,19 @@ TEST_F(ForwardProxy, OnlyListenersOnForwardProxyPortsGetATable) {
   EXPECT_EQ(fp.cluster(Request("api.example.com", "/")), "404");
 }
 
+TEST_F(ForwardProxy, APortNoHttpServerServesIsAWarning) {
+  identity.forward_proxy_ports = {80, 3128};
+  Compiled c(r.set, identity);
+  int warnings = 0;
+  for (const config::Diagnostic& d : c.result.diagnostics) {
+    if (d.field != "--forward-proxy-port") continue;
+    ++warnings;
+    EXPECT_EQ(d.severity, config::Diagnostic::Severity::Warning);
+    EXPECT_NE(d.message.find("port 3128"), std::string::npos) << d.message;
+  }
+  EXPECT_EQ(warnings, 1);  // port 80 has the Gateway's HTTP server
+}
+
 TEST_F(ForwardProxy, ExactHostAndPort) {
   static_entry("api", {"api.example.com"}, {80, 8080});
   Compiled c(r.set, identity);
