@@ -193,6 +193,15 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
       }
       return true;
     };
+    // For limits where 0 has no meaning: an error, not a silent 1.
+    auto positive_flag = [&](uint64_t max, uint64_t& out) -> bool {
+      if (!need_value()) return false;
+      if (!parse_uint(value, max, out) || out == 0) {
+        error = flag + ": expected a number from 1 to " + std::to_string(max) + ", got '" + value + "'";
+        return false;
+      }
+      return true;
+    };
     uint64_t n = 0;
     if (flag == "--config") {
       if (!need_value()) return false;
@@ -264,8 +273,8 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
       if (!uint_flag(86400 * 7, n)) return false;
       o.server.tcp_idle_timeout_ms = static_cast<uint32_t>(n * 1000);
     } else if (flag == "--tls-inspector-timeout-s") {
-      if (!uint_flag(3600, n)) return false;
-      o.server.tls_inspector_timeout_ms = static_cast<uint32_t>(std::max<uint64_t>(n, 1) * 1000);
+      if (!positive_flag(3600, n)) return false;
+      o.server.tls_inspector_timeout_ms = static_cast<uint32_t>(n * 1000);
     } else if (flag == "--no-mirror-host-suffix") {
       o.server.mirror_host_suffix = false;
     } else if (flag == "--forward-proxy-port") {
@@ -286,8 +295,8 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
       }
       o.identity.outbound_registry_only = value == "REGISTRY_ONLY";
     } else if (flag == "--forward-proxy-max-hosts") {
-      if (!uint_flag(1000000, n)) return false;
-      o.server.dynamic_hosts.max_hosts = static_cast<uint32_t>(std::max<uint64_t>(n, 1));
+      if (!positive_flag(1000000, n)) return false;
+      o.server.dynamic_hosts.max_hosts = static_cast<uint32_t>(n);
     } else if (flag == "--dns-server") {
       if (!need_value()) return false;
       for (const std::string& server : split(value, ',')) {

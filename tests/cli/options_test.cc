@@ -88,6 +88,12 @@ TEST(OptionsTest, RejectsBadValuesWithTheFlagNamed) {
   EXPECT_NE(error.find("--config"), std::string::npos);
   Options o6;
   EXPECT_FALSE(parse({"--config"}, o6, error));
+  // Limits where 0 means nothing are refused, not quietly raised to 1.
+  for (const char* flag : {"--forward-proxy-max-hosts", "--tls-inspector-timeout-s"}) {
+    Options o;
+    EXPECT_FALSE(parse({"--config", "a", flag, "0"}, o, error)) << flag;
+    EXPECT_NE(error.find(std::string(flag) + ": expected a number from 1"), std::string::npos) << error;
+  }
 }
 
 }  // namespace
