@@ -5,7 +5,6 @@
 namespace torii::http {
 
 namespace {
-char lower(char c) { return ascii_lower(c); }
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -16,7 +15,7 @@ std::string_view trim(std::string_view s) {
 
 std::string to_lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = lower(c);
+  for (char& c : out) c = ascii_lower(c);
   return out;
 }
 
@@ -38,7 +37,7 @@ void HeaderMap::add(std::string_view name, std::string_view value) {
   // Constructed, not assigned: string::assign goes through the general
   // replace path, measurably slower for these short strings.
   std::string lowered(name);
-  for (char& c : lowered) c = lower(c);
+  for (char& c : lowered) c = ascii_lower(c);
   entries_.push_back(Entry{std::move(lowered), std::string(value)});
 }
 

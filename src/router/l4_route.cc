@@ -6,17 +6,6 @@
 
 namespace torii::router {
 
-const WeightedCluster& L4Route::pick(uint64_t random) const {
-  assert(!clusters.empty());
-  if (clusters.size() == 1 || total_weight == 0) return clusters.front();
-  uint64_t point = random % total_weight;
-  for (const WeightedCluster& cluster : clusters) {
-    if (point < cluster.weight) return cluster;
-    point -= cluster.weight;
-  }
-  return clusters.back();
-}
-
 size_t server_name_rank(const std::vector<std::string>& names, std::string_view sni) {
   if (names.empty()) return 1;
   size_t best = 0;

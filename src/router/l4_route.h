@@ -35,7 +35,7 @@ struct L4Route {
   uint32_t server_port = 0;     // the server's Gateway port.number
 
   // Picks a destination by relative weight; `random` is any uniformly random value.
-  const WeightedCluster& pick(uint64_t random) const;
+  const WeightedCluster& pick(uint64_t random) const { return pick_weighted(clusters, total_weight, random); }
 };
 
 // How well `names` (filter_chain_match.server_names) match `sni`, as Envoy

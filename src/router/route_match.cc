@@ -6,16 +6,6 @@ namespace torii::router {
 
 namespace {
 
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
-
-bool equals_ignore_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
-
 // Finds the value Envoy's header matchers see for `name`. Pseudo-headers come
 // from the RequestView; a repeated header is joined with ',' into `scratch`
 // (the only case that allocates).
@@ -81,11 +71,10 @@ bool find_query_param(std::string_view query, std::string_view name, std::string
 bool StringMatcher::matches(std::string_view input) const {
   switch (kind) {
     case Kind::Exact:
-      return ignore_case ? equals_ignore_case(input, value) : input == value;
+      return ignore_case ? http::iequals(input, value) : input == value;
     case Kind::Prefix:
       if (input.size() < value.size()) return false;
-      return ignore_case ? equals_ignore_case(input.substr(0, value.size()), value)
-                         : input.starts_with(value);
+      return ignore_case ? http::iequals(input.substr(0, value.size()), value) : input.starts_with(value);
     case Kind::Regex:
       // RE2 full match: Istio regexes must match the whole value.
       return regex != nullptr && re2::RE2::FullMatch(input, *regex);

@@ -8,14 +8,13 @@ namespace torii::router {
 
 namespace {
 
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
-
 // Host names are at most 255 bytes; anything longer is lower-cased on the heap.
 constexpr size_t kHostBuffer = 256;
 
 }  // namespace
 
-const WeightedCluster& RouteAction::pick(uint64_t random) const {
+const WeightedCluster& pick_weighted(const std::vector<WeightedCluster>& clusters, uint64_t total_weight,
+                                     uint64_t random) {
   assert(!clusters.empty());
   if (clusters.size() == 1 || total_weight == 0) return clusters.front();
   // Modulo bias is < total_weight / 2^64: negligible for any realistic weights.
@@ -78,11 +77,11 @@ const VirtualHost* RouteTable::find_virtual_host(std::string_view host) const {
   std::string heap;
   std::string_view lower;
   if (host.size() <= buffer.size()) {
-    std::transform(host.begin(), host.end(), buffer.begin(), ascii_lower);
+    std::transform(host.begin(), host.end(), buffer.begin(), http::ascii_lower);
     lower = std::string_view(buffer.data(), host.size());
   } else {
     heap.resize(host.size());
-    std::transform(host.begin(), host.end(), heap.begin(), ascii_lower);
+    std::transform(host.begin(), host.end(), heap.begin(), http::ascii_lower);
     lower = heap;
   }
 

@@ -50,6 +50,12 @@ struct WeightedCluster {
   std::string dynamic_name;
 };
 
+// Picks one of `clusters` (never empty) by relative weight; `total_weight`
+// is their sum (0: the first), `random` any uniformly random value. Shared by
+// HTTP routes and tcp/tls routes.
+const WeightedCluster& pick_weighted(const std::vector<WeightedCluster>& clusters, uint64_t total_weight,
+                                     uint64_t random);
+
 struct RouteAction {
   std::vector<WeightedCluster> clusters;  // never empty for a route action
   uint64_t total_weight = 0;
@@ -59,7 +65,7 @@ struct RouteAction {
   PathRewrite path_rewrite;  // rewrite.uri / rewrite.uriRegexRewrite
   RoutePolicies policies;    // timeout, retries, fault, mirrors, CORS
   // Picks a cluster by relative weight; `random` is any uniformly random value.
-  const WeightedCluster& pick(uint64_t random) const;
+  const WeightedCluster& pick(uint64_t random) const { return pick_weighted(clusters, total_weight, random); }
 };
 
 // One Envoy route: one match block of one VirtualService rule.
