@@ -2,11 +2,11 @@
 
 #include <algorithm>
 
+#include "http/header_map.h"
+
 namespace torii::compile::host {
 
 namespace {
-
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
 
 bool contains(const Names& names, std::string_view name) {
   return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return iequals(n, name); });
@@ -14,19 +14,9 @@ bool contains(const Names& names, std::string_view name) {
 
 }  // namespace
 
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), ascii_lower);
-  return out;
-}
+std::string to_lower(std::string_view s) { return http::to_lower(s); }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
+bool iequals(std::string_view a, std::string_view b) { return http::iequals(a, b); }
 
 bool iends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && iequals(s.substr(s.size() - suffix.size()), suffix);
