@@ -120,7 +120,7 @@ json destination_json(const router::Route& route, const router::WeightedCluster&
   std::string rewritten;
   bool path_changed =
       router::apply_request_actions(route, cluster, upstream_headers, path_and_query, rewritten);
-  const std::string* host = upstream_headers.get("host");
+  const std::string_view* host = upstream_headers.get("host");
   out["upstream_request"] = {{"method", method},
                              {"target", path_changed ? rewritten : std::string(path_and_query)},
                              {"host", host != nullptr ? *host : ""}};
@@ -166,7 +166,7 @@ json explain(const compile::Snapshot& snapshot, const Request& request) {
   headers.remove_prefix("x-envoy-");
   headers.set("x-forwarded-proto", target.scheme);
   if (!headers.has("host")) headers.set("host", target.authority);
-  const std::string authority = *headers.get("host");
+  const std::string authority(*headers.get("host"));
   std::string path_and_query(target.path_and_query);
   if (path_and_query.empty() || path_and_query.front() != '/')
     path_and_query.insert(path_and_query.begin(), '/');

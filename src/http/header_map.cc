@@ -30,20 +30,26 @@ bool has_token(std::string_view list, std::string_view token) {
   return false;
 }
 
+HeaderMap::HeaderMap(const HeaderMap& other) { *this = other; }
+
+HeaderMap& HeaderMap::operator=(const HeaderMap& other) {
+  if (this == &other) return *this;
+  clear();
+  entries_.reserve(other.entries_.size());
+  for (const Entry& e : other.entries_) add_lower(e.name, e.value);
+  return *this;
+}
+
 void HeaderMap::add(std::string_view name, std::string_view value) {
   // A request has ~10-20 fields: one allocation up front instead of the
   // vector doubling its way there.
   if (entries_.empty()) entries_.reserve(16);
-  // Constructed, not assigned: string::assign goes through the general
-  // replace path, measurably slower for these short strings.
-  std::string lowered(name);
-  for (char& c : lowered) c = ascii_lower(c);
-  entries_.push_back(Entry{std::move(lowered), std::string(value)});
+  entries_.push_back(Entry{bytes_.store_lower(name), bytes_.store(value)});
 }
 
 void HeaderMap::add_lower(std::string_view lower_name, std::string_view value) {
   if (entries_.empty()) entries_.reserve(16);
-  entries_.push_back(Entry{std::string(lower_name), std::string(value)});
+  entries_.push_back(Entry{bytes_.store(lower_name), bytes_.store(value)});
 }
 
 void HeaderMap::set(std::string_view name, std::string_view value) {
@@ -52,7 +58,9 @@ void HeaderMap::set(std::string_view name, std::string_view value) {
   while (it != entries_.end()) {
     if (name_is(it->name, name)) {
       if (!replaced) {
-        it->value.assign(value);
+        // The old bytes stay in the arena until the map is cleared: a few
+        // bytes per replaced field, for one message.
+        it->value = bytes_.store(value);
         replaced = true;
         ++it;
       } else {
@@ -74,13 +82,12 @@ size_t HeaderMap::remove(std::string_view name) {
 size_t HeaderMap::remove_prefix(std::string_view prefix) {
   size_t before = entries_.size();
   std::erase_if(entries_, [&](const Entry& e) {
-    return e.name.size() >= prefix.size() &&
-           iequals(std::string_view(e.name).substr(0, prefix.size()), prefix);
+    return e.name.size() >= prefix.size() && iequals(e.name.substr(0, prefix.size()), prefix);
   });
   return before - entries_.size();
 }
 
-const std::string* HeaderMap::get(std::string_view name) const {
+const std::string_view* HeaderMap::get(std::string_view name) const {
   for (const Entry& e : entries_) {
     if (name_is(e.name, name)) return &e.value;
   }

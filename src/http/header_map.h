@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "http/byte_arena.h"
+
 namespace torii::http {
 
 inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
@@ -30,10 +32,19 @@ inline bool iequals(std::string_view a, std::string_view b) {
 
 class HeaderMap {
  public:
+  // Views into the map's own ByteArena: valid while the map lives and the
+  // field is not removed or replaced.
   struct Entry {
-    std::string name;  // lower-case
-    std::string value;
+    std::string_view name;  // lower-case
+    std::string_view value;
   };
+
+  HeaderMap() = default;
+  HeaderMap(HeaderMap&&) noexcept = default;
+  HeaderMap& operator=(HeaderMap&&) noexcept = default;
+  // Copies re-store the bytes (a mirror, explain): views are per map.
+  HeaderMap(const HeaderMap& other);
+  HeaderMap& operator=(const HeaderMap& other);
 
   // Appends a field; `name` is lower-cased.
   void add(std::string_view name, std::string_view value);
@@ -52,8 +63,8 @@ class HeaderMap {
     return std::erase_if(entries_, pred);
   }
 
-  // First value of that name, or nullptr.
-  const std::string* get(std::string_view name) const;
+  // First value of that name, or nullptr. Valid until the map changes.
+  const std::string_view* get(std::string_view name) const;
   // All values of that name joined by ","; `found` tells presence.
   std::string get_joined(std::string_view name, bool* found = nullptr) const;
   bool has(std::string_view name) const { return get(name) != nullptr; }
@@ -61,13 +72,16 @@ class HeaderMap {
   const std::vector<Entry>& entries() const { return entries_; }
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
-  void clear() { entries_.clear(); }
+  void clear() {
+    entries_.clear();
+    bytes_.clear();
+  }
   // Sum of name and value lengths, for header-size limits.
   size_t byte_size() const;
 
  private:
   // `stored` is lower-case already; only `name` needs folding.
-  static bool name_is(const std::string& stored, std::string_view name) {
+  static bool name_is(std::string_view stored, std::string_view name) {
     if (stored.size() != name.size()) return false;
     for (size_t i = 0; i < name.size(); ++i) {
       if (stored[i] != ascii_lower(name[i])) return false;
@@ -76,6 +90,7 @@ class HeaderMap {
   }
 
   std::vector<Entry> entries_;
+  ByteArena bytes_;
 };
 
 std::string to_lower(std::string_view s);

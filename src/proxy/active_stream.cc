@@ -28,7 +28,7 @@ ActiveStream::~ActiveStream() {
 
 void ActiveStream::start() {
   head_request_ = head_.method == "HEAD";
-  if (const std::string* expect = head_.headers.get("expect"))
+  if (const std::string_view* expect = head_.headers.get("expect"))
     expect_continue_ = http::iequals(*expect, "100-continue");
   route();
 }
@@ -65,7 +65,7 @@ void ActiveStream::route() {
     return;
   }
   if (head_.upgrade) {
-    const std::string* upgrade = head_.headers.get("upgrade");
+    const std::string_view* upgrade = head_.headers.get("upgrade");
     websocket_ = upgrade != nullptr && http::has_token(*upgrade, "websocket");
     if (websocket_) upgrade_ = *upgrade;
   }
@@ -92,7 +92,7 @@ void ActiveStream::route() {
     head_.headers.set("upgrade", upgrade_);
   }
 
-  const std::string* host = head_.headers.get("host");
+  const std::string_view* host = head_.headers.get("host");
   router::RequestView view;
   view.method = head_.method;
   view.path = target_.path;
@@ -157,8 +157,8 @@ void ActiveStream::forward_to_upstream() {
     // VirtualService redirect / directResponse: router actions answered by
     // the gateway, after fault and CORS as in Envoy's filter chain.
     const std::string_view scheme = downstream_.is_tls() ? "https" : "http";
-    const std::string* host = head_.headers.get("host");
-    const std::string* proto = head_.headers.get("x-forwarded-proto");
+    const std::string_view* host = head_.headers.get("host");
+    const std::string_view* proto = head_.headers.get("x-forwarded-proto");
     RouteReplyRequest request{scheme, host != nullptr ? std::string_view(*host) : std::string_view(),
                               proto != nullptr ? std::string_view(*proto) : scheme, path_and_query_};
     LocalReply reply;
@@ -235,7 +235,7 @@ void ActiveStream::send_local_reply(const LocalReply& reply) {
   // out, as in Envoy; fault aborts and preflights come before it.
   LocalReply out = reply;
   http::HeaderMap cors_headers;
-  const std::string* origin = cors_response_ ? head_.headers.get("origin") : nullptr;
+  const std::string_view* origin = cors_response_ ? head_.headers.get("origin") : nullptr;
   if (origin != nullptr && reply.headers == nullptr) {
     router::add_cors_response_headers(*route_->action.policies.cors, *origin, cors_headers);
     out.headers = &cors_headers;
@@ -312,7 +312,7 @@ void ActiveStream::on_upstream_headers(http::ResponseHead& head, uint64_t servic
   if (route_ != nullptr) router::apply_response_actions(*route_, chosen_, head.headers);
   mutate_response_headers(head.headers, info);
   if (cors_response_) {
-    if (const std::string* origin = head_.headers.get("origin"))
+    if (const std::string_view* origin = head_.headers.get("origin"))
       router::add_cors_response_headers(*route_->action.policies.cors, *origin, head.headers);
   }
   http::write_response_head(downstream_.output(), status, head.headers);

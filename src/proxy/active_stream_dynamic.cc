@@ -15,7 +15,7 @@ void ActiveStream::resolve_dynamic_host(const router::WeightedCluster& chosen) {
   // the host the request names; the port: the cluster's.
   std::string_view host = chosen.dynamic_name;
   if (host.empty()) {
-    const std::string* authority = head_.headers.get("host");
+    const std::string_view* authority = head_.headers.get("host");
     uint32_t ignored = 0;
     if (authority == nullptr || !router::split_authority(*authority, 80, host, ignored)) {
       send_local_reply(LocalReply{400, kBadRequest, {}});

@@ -17,7 +17,7 @@ namespace {
 constexpr std::string_view kFaultAbort = "fault filter abort";
 
 bool is_grpc_request(const http::HeaderMap& headers) {
-  const std::string* type = headers.get("content-type");
+  const std::string_view* type = headers.get("content-type");
   return type != nullptr && type->starts_with("application/grpc");
 }
 
@@ -111,7 +111,7 @@ void ActiveStream::write_switching_protocols(http::ResponseHead& head, uint64_t 
   // The upgrade was granted: relay the 101 with its Upgrade/Connection
   // (hop-by-hop, so re-added after the usual edits), then bytes both ways.
   std::string upgrade;
-  if (const std::string* value = head.headers.get("upgrade")) upgrade = *value;
+  if (const std::string_view* value = head.headers.get("upgrade")) upgrade = *value;
   ResponseInfo info;
   info.server = worker_.options().server_header;
   info.date = worker_.date().now();

@@ -32,7 +32,7 @@ class ShadowRequest final : public UpstreamCallbacks, public net::Deferrable {
   std::list<std::unique_ptr<ShadowRequest>>::iterator position;
 
   void start(uint64_t timeout_ms) {
-    if (const std::string* host = headers_.get("host");
+    if (const std::string_view* host = headers_.get("host");
         host != nullptr && worker_.options().mirror_host_suffix)
       headers_.set("host", shadow_host(*host));
     if (timeout_ms != 0) timer_.arm(timeout_ms);

@@ -107,7 +107,7 @@ std::string_view UpstreamRequest::origination_sni() const {
   if (!cluster_.policy.tls.enabled) return {};
   if (!cluster_.policy.tls.sni.empty()) return cluster_.policy.tls.sni;
   // Istio's auto_sni: the request's Host, without its port.
-  const std::string* host = head_.headers != nullptr ? head_.headers->get("host") : nullptr;
+  const std::string_view* host = head_.headers != nullptr ? head_.headers->get("host") : nullptr;
   return host == nullptr ? std::string_view() : router::strip_port(*host);
 }
 

@@ -11,7 +11,7 @@ class FramingGuard {
  public:
   explicit FramingGuard(http::HeaderMap& headers) : headers_(headers) {
     for (size_t i = 0; i < 2; ++i) {
-      const std::string* v = headers.get(kNames[i]);
+      const std::string_view* v = headers.get(kNames[i]);
       present_[i] = v != nullptr;
       if (v != nullptr) values_[i] = *v;
     }

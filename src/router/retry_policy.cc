@@ -119,7 +119,7 @@ bool retry_on_response(const RetryPolicy& policy, int status, const http::Header
   constexpr uint32_t kGrpcBits = kRetryOnGrpcCancelled | kRetryOnGrpcDeadlineExceeded | kRetryOnGrpcInternal |
                                  kRetryOnGrpcResourceExhausted | kRetryOnGrpcUnavailable;
   if (on & kGrpcBits) {
-    const std::string* grpc = headers.get("grpc-status");
+    const std::string_view* grpc = headers.get("grpc-status");
     int code = -1;
     if (grpc != nullptr) {
       auto [end, ec] = std::from_chars(grpc->data(), grpc->data() + grpc->size(), code);

@@ -27,12 +27,12 @@ struct Decision {
   std::string body;
 
   std::string request_header(std::string_view name) const {
-    const std::string* v = request_headers.get(name);
-    return v == nullptr ? "<absent>" : *v;
+    const std::string_view* v = request_headers.get(name);
+    return v == nullptr ? "<absent>" : std::string(*v);
   }
   std::string response_header(std::string_view name) const {
-    const std::string* v = response_headers.get(name);
-    return v == nullptr ? "<absent>" : *v;
+    const std::string_view* v = response_headers.get(name);
+    return v == nullptr ? "<absent>" : std::string(*v);
   }
 };
 

@@ -143,10 +143,10 @@ TEST_F(ServerTest, ProxiedGetCarriesGatewayHeaders) {
   EXPECT_EQ(*h.get("x-envoy-external-address"), "127.0.0.1");
   EXPECT_EQ(*h.get("x-envoy-attempt-count"), "1");
   EXPECT_EQ(*h.get("x-custom"), "kept");
-  const std::string* id = h.get("x-request-id");
+  const std::string_view* id = h.get("x-request-id");
   ASSERT_NE(id, nullptr);
   EXPECT_TRUE(std::regex_match(
-      *id, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")))
+      std::string(*id), std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")))
       << *id;
   EXPECT_EQ(h.get("x-envoy-retry-on"), nullptr);
   EXPECT_EQ(h.get("te"), nullptr);

@@ -21,8 +21,8 @@ struct ClientResponse {
   bool complete = false;
   bool connection_closed = false;  // the proxy closed after (or instead of) this response
   std::string header(std::string_view name) const {
-    const std::string* v = headers.get(name);
-    return v ? *v : std::string();
+    const std::string_view* v = headers.get(name);
+    return v ? std::string(*v) : std::string();
   }
 };
 
