@@ -170,13 +170,34 @@ std::string Buffer::to_string() const {
 }
 
 ssize_t Buffer::read_from(int fd, size_t max_bytes) {
+  Slice* t = tail();
+  const bool use_tail = t != nullptr && t->writable() >= kMinTailForRead;
+  // The common case (an empty buffer, a read of at most one slice) is one
+  // recv() into one fresh slice: cheaper in the kernel than readv(), which
+  // imports an iovec array and goes through the VFS (perf: readv's own
+  // overhead was ~1.5% of a proxied request's CPU).
+  if (!use_tail && max_bytes <= kSliceSize) {
+    char* p = pool().get();
+    ssize_t n;
+    do {
+      n = ::recv(fd, p, kSliceSize, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n > 0) {
+      size_ += static_cast<size_t>(n);
+      push_slice(Slice{p, 0, static_cast<uint32_t>(n)});
+    } else {
+      int saved = errno;
+      pool().put(p);
+      errno = saved;
+    }
+    return n;
+  }
   iovec iov[8];
   char* fresh[8];
   size_t niov = 0;
   size_t nfresh = 0;
   size_t room = 0;
-  Slice* t = tail();
-  if (t != nullptr && t->writable() >= kMinTailForRead) {
+  if (use_tail) {
     iov[niov++] = {t->data + t->end, t->writable()};
     room += t->writable();
   }
@@ -193,7 +214,7 @@ ssize_t Buffer::read_from(int fd, size_t max_bytes) {
   size_t left = n > 0 ? static_cast<size_t>(n) : 0;
   size_ += left;
   size_t next_fresh = 0;
-  if (t != nullptr && t->writable() >= kMinTailForRead) {
+  if (use_tail) {
     size_t k = std::min(left, t->writable());
     t->end += static_cast<uint32_t>(k);
     left -= k;
@@ -216,7 +237,10 @@ ssize_t Buffer::write_to(int fd) {
   msg.msg_iovlen = peek(iov, kMaxIov);
   ssize_t n;
   do {
-    n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    // One region (a response head with a small body, a request head) goes
+    // out with send(): no msghdr or iovec array for the kernel to import.
+    n = msg.msg_iovlen == 1 ? ::send(fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL | MSG_DONTWAIT)
+                            : ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
   } while (n < 0 && errno == EINTR);
   if (n > 0) drain(static_cast<size_t>(n));
   return n;

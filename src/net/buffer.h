@@ -46,10 +46,12 @@ class Buffer {
   size_t peek(iovec* iov, size_t max) const;
   std::string to_string() const;
 
-  // One readv() of up to `max_bytes` appended to the buffer.
+  // One read appended to the buffer, offering at least `max_bytes` of room,
+  // so a result below `max_bytes` means the socket had no more. At most one
+  // slice (an empty buffer) is a recv(); more is a readv().
   // Returns bytes read, 0 on EOF, -1 with errno set (EAGAIN included).
   ssize_t read_from(int fd, size_t max_bytes);
-  // One sendmsg(MSG_NOSIGNAL) of as much as the socket takes; drains what
+  // One send()/sendmsg(MSG_NOSIGNAL) of as much as the socket takes; drains what
   // was written. Returns bytes written or -1 with errno set.
   ssize_t write_to(int fd);
 

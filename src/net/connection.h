@@ -1,5 +1,5 @@
 // A non-blocking TCP connection on one event loop: reads into input(),
-// writes output() with writev (sendmsg, MSG_NOSIGNAL), optionally connects
+// writes output() (send/sendmsg, MSG_NOSIGNAL), optionally connects
 // first (with a timeout), and reports to its ConnectionCallbacks.
 //
 // Edge-triggered: the socket is registered once for IN|OUT|RDHUP and never
@@ -84,8 +84,9 @@ class Connection final : public IoHandler {
   Buffer& input() { return input_; }
   Buffer& output() { return output_; }
 
-  // Writes as much of output() as the socket takes now; the rest is written
-  // when the socket becomes writable.
+  // Writes output() from the loop after the current batch of events (the
+  // same iteration); what the socket does not take then is written when it
+  // becomes writable.
   void flush();
   // Bytes above which the owner should stop producing output (it checks
   // above_high_watermark() after flush); on_output_drained() tells it when
@@ -152,8 +153,8 @@ class Connection final : public IoHandler {
   enum class WriteShutdown { None, Pending, Done };
   WriteShutdown shutdown_write_ = WriteShutdown::None;
   bool redeliver_ = false;             // schedule_read(): offer input() again
+  bool write_scheduled_ = false;       // flush(): a write is activated for this iteration
   uint32_t deferred_read_events_ = 0;  // readiness seen while reading was disabled
-  int pending_error_ = 0;              // write error waiting to be reported
   size_t high_watermark_ = 1024 * 1024;
   std::unique_ptr<TlsSession> tls_;
   bool client_ = false;  // made by connect(): reports on_connected()

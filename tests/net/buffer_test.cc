@@ -81,6 +81,42 @@ TEST(BufferTest, ReadFromAndWriteToSocketPair) {
   ::close(fds[1]);
 }
 
+// Connection relies on this with edge-triggered epoll: a read that returns
+// less than it asked for has emptied the socket. So read_from must offer at
+// least `max_bytes` of room whether it reads into a fresh slice (recv) or
+// into the tail of the last one plus fresh slices (readv).
+TEST(BufferTest, ReadFromShortReadMeansSocketEmpty) {
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
+  int size = 1 << 20;
+  ASSERT_EQ(setsockopt(fds[1], SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)), 0);
+  ASSERT_EQ(setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)), 0);
+  for (size_t already : {size_t{0}, Buffer::kSliceSize - 2000}) {
+    SCOPED_TRACE(already);
+    std::string data = pattern(Buffer::kSliceSize + 100);
+    ASSERT_EQ(::write(fds[0], data.data(), data.size()), static_cast<ssize_t>(data.size()));
+    Buffer in;
+    in.append(pattern(already));  // leaves a tail with room, or none
+    std::string got;
+    for (;;) {
+      ssize_t n = in.read_from(fds[1], Buffer::kSliceSize);
+      if (n < 0) {  // a full read may be followed by one that finds nothing
+        ASSERT_EQ(errno, EAGAIN);
+        break;
+      }
+      ASSERT_GT(n, 0);
+      if (static_cast<size_t>(n) < Buffer::kSliceSize) {
+        EXPECT_EQ(in.read_from(fds[1], Buffer::kSliceSize), -1);
+        EXPECT_EQ(errno, EAGAIN);
+        break;
+      }
+    }
+    EXPECT_EQ(in.to_string(), pattern(already) + data);
+  }
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
 TEST(BufferTest, PeekListsRegions) {
   Buffer b;
   b.append(pattern(Buffer::kSliceSize + 10));
