@@ -66,7 +66,11 @@ void put_chunk(void* p) {
   }
 }
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+// Branch-free so the compiler vectorises store_lower's loop.
+char lower(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return static_cast<char>(u | (static_cast<unsigned char>(u - 'A') < 26 ? 0x20 : 0));
+}
 
 }  // namespace
 

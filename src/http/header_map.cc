@@ -11,7 +11,55 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
 }
+// Bounded: 64 vectors of up to 64 entries (2 KiB each) per thread.
+class EntryVectorPool {
+ public:
+  static constexpr size_t kMaxCached = 64;
+  static constexpr size_t kMaxCapacity = 64;
+  static constexpr size_t kInitialCapacity = 16;  // a request has ~10-20 fields
+  ~EntryVectorPool();
+  void take(std::vector<HeaderMap::Entry>& out) {
+    if (free_.empty()) {
+      out.reserve(kInitialCapacity);
+      return;
+    }
+    out.swap(free_.back());
+    free_.pop_back();
+  }
+  void give(std::vector<HeaderMap::Entry>& v) {
+    if (free_.size() >= kMaxCached || v.capacity() > kMaxCapacity) return;
+    v.clear();
+    free_.emplace_back().swap(v);
+  }
+
+ private:
+  std::vector<std::vector<HeaderMap::Entry>> free_;
+};
+
+// See ByteArena's pool: a map destroyed after this thread's pool (thread
+// exit, statics) just frees its vector.
+thread_local bool entry_pool_gone = false;
+
+EntryVectorPool::~EntryVectorPool() { entry_pool_gone = true; }
+
+EntryVectorPool& entry_pool() {
+  thread_local EntryVectorPool p;
+  return p;
+}
+
 }  // namespace
+
+void HeaderMap::reserve_entries() {
+  if (entry_pool_gone) {
+    entries_.reserve(EntryVectorPool::kInitialCapacity);
+  } else {
+    entry_pool().take(entries_);
+  }
+}
+
+void HeaderMap::recycle_entries() {
+  if (entries_.capacity() != 0 && !entry_pool_gone) entry_pool().give(entries_);
+}
 
 std::string to_lower(std::string_view s) {
   std::string out(s);
@@ -41,14 +89,12 @@ HeaderMap& HeaderMap::operator=(const HeaderMap& other) {
 }
 
 void HeaderMap::add(std::string_view name, std::string_view value) {
-  // A request has ~10-20 fields: one allocation up front instead of the
-  // vector doubling its way there.
-  if (entries_.empty()) entries_.reserve(16);
+  if (entries_.capacity() == 0) reserve_entries();
   entries_.push_back(Entry{bytes_.store_lower(name), bytes_.store(value)});
 }
 
 void HeaderMap::add_lower(std::string_view lower_name, std::string_view value) {
-  if (entries_.empty()) entries_.reserve(16);
+  if (entries_.capacity() == 0) reserve_entries();
   entries_.push_back(Entry{bytes_.store(lower_name), bytes_.store(value)});
 }
 

@@ -40,8 +40,16 @@ class HeaderMap {
   };
 
   HeaderMap() = default;
+  ~HeaderMap() { recycle_entries(); }
   HeaderMap(HeaderMap&&) noexcept = default;
-  HeaderMap& operator=(HeaderMap&&) noexcept = default;
+  HeaderMap& operator=(HeaderMap&& other) noexcept {
+    if (this != &other) {
+      recycle_entries();
+      entries_ = std::move(other.entries_);
+      bytes_ = std::move(other.bytes_);
+    }
+    return *this;
+  }
   // Copies re-store the bytes (a mirror, explain): views are per map.
   HeaderMap(const HeaderMap& other);
   HeaderMap& operator=(const HeaderMap& other);
@@ -88,6 +96,12 @@ class HeaderMap {
     }
     return true;
   }
+
+  // The entry vector comes from, and goes back to, a per-thread free list:
+  // the parser hands every request's map to its stream, so without it each
+  // message would allocate a fresh vector.
+  void reserve_entries();
+  void recycle_entries();
 
   std::vector<Entry> entries_;
   ByteArena bytes_;

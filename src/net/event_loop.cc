@@ -211,12 +211,16 @@ void EventLoop::defer_delete(std::unique_ptr<Deferrable> object) {
 }
 
 void EventLoop::flush_deferred_deletes() {
-  // Destructors may defer more objects; loop until quiet.
+  // Destructors may defer more objects; loop until quiet. The batch's
+  // capacity is kept for the next call, so a steady request flow allocates
+  // nothing here (a nested call from a destructor just finds it taken).
+  std::vector<std::unique_ptr<Deferrable>> batch;
+  batch.swap(spare_batch_);
   while (!deferred_.empty()) {
-    std::vector<std::unique_ptr<Deferrable>> batch;
     batch.swap(deferred_);
     batch.clear();
   }
+  spare_batch_.swap(batch);
 }
 
 }  // namespace torii::net

@@ -121,6 +121,7 @@ class EventLoop {
   std::vector<uint32_t> free_slots_;
   std::vector<std::pair<uint64_t, uint32_t>> activations_;
   std::vector<std::unique_ptr<Deferrable>> deferred_;
+  std::vector<std::unique_ptr<Deferrable>> spare_batch_;  // capacity for flush_deferred_deletes()
   TimerQueue timers_;
   uint64_t now_ms_ = 0;
   std::thread::id thread_id_;
