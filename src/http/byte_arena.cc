@@ -72,6 +72,10 @@ char lower(char c) {
   return static_cast<char>(u | (static_cast<unsigned char>(u - 'A') < 26 ? 0x20 : 0));
 }
 
+// Empty fields get a view of a static "" rather than a null one: callers
+// memcpy/append views, and a null source is undefined even for 0 bytes.
+constexpr std::string_view kEmpty{""};
+
 }  // namespace
 
 char* ByteArena::allocate(size_t n) {
@@ -90,14 +94,14 @@ char* ByteArena::allocate(size_t n) {
 }
 
 std::string_view ByteArena::store(std::string_view s) {
-  if (s.empty()) return {};
+  if (s.empty()) return kEmpty;
   char* p = allocate(s.size());
   std::memcpy(p, s.data(), s.size());
   return {p, s.size()};
 }
 
 std::string_view ByteArena::store_lower(std::string_view s) {
-  if (s.empty()) return {};
+  if (s.empty()) return kEmpty;
   char* p = allocate(s.size());
   for (size_t i = 0; i < s.size(); ++i) p[i] = lower(s[i]);
   return {p, s.size()};

@@ -38,7 +38,8 @@ class ByteArena {
   ByteArena(const ByteArena&) = delete;
   ByteArena& operator=(const ByteArena&) = delete;
 
-  // Copies `s` in and returns a view of the copy (empty input: empty view).
+  // Copies `s` in and returns a view of the copy (empty input: an empty,
+  // non-null view).
   std::string_view store(std::string_view s);
   // Copies `s` in lower-cased (ASCII).
   std::string_view store_lower(std::string_view s);
