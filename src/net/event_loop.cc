@@ -151,12 +151,18 @@ void EventLoop::run() {
       break;
     }
     update_time();
+    // Posted work first (a config snapshot handed to this worker, say): a
+    // request that arrived in the same batch is then served with it, so
+    // once one worker answers with a new config, a request another worker
+    // picks up afterwards cannot still see the old one.
     for (int i = 0; i < n; ++i) {
       if (events[i].data.u64 == kWakeToken) {
         run_posted();
-      } else {
-        dispatch(events[i].data.u64, events[i].events);
+        break;
       }
+    }
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.u64 != kWakeToken) dispatch(events[i].data.u64, events[i].events);
     }
     run_activations();
     timers_.run_expired(now_ms_);

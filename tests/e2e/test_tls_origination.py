@@ -186,13 +186,17 @@ def test_mutual_origination_from_a_credential_name_secret(upstreams, torii, pki)
     # The Secret is read from the gateway's namespace only: moved elsewhere, it is not found,
     # and the connection made with the old certificate is not reused either.
     t.write("secret.yaml", files["secret.yaml"].replace("namespace: istio-system", "namespace: default"))
+    # Wait for the new config itself (its warning), not for a 503: on a loaded machine a
+    # handshake with the Python upstream can time out (503) before the reload is in.
+    def warned():
+        return [d for d in t.config_dump()["diagnostics"] if "client-credential" in str(d)]
+    warnings, _ = harness.poll_until(warned, harness.RELOAD_DEADLINE)
+    assert warnings, t.config_dump()["diagnostics"]
     ok, _ = harness.poll_until(lambda: get(t).status_code == 503, harness.RELOAD_DEADLINE)
     assert ok
     before = upstream_requests(up, pki)
     assert get(t).status_code == 503
     assert upstream_requests(up, pki) == before  # nothing reached the upstream
-    warnings = [d for d in t.config_dump()["diagnostics"] if "client-credential" in str(d)]
-    assert warnings, t.config_dump()["diagnostics"]
 
 
 def test_simple_origination_with_a_cacert_secret(upstreams, torii, pki):

@@ -4,7 +4,9 @@
 #include <sys/eventfd.h>
 
 #include <atomic>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace torii::net {
 namespace {
@@ -85,6 +87,30 @@ TEST(EventLoopTest, FdReadinessReachesHandler) {
   ASSERT_EQ(::write(raw, &one, sizeof(one)), 8);
   loop.run();
   EXPECT_TRUE(handler.fired);
+}
+
+// A worker handed a new config snapshot (post) and a request (fd) in the
+// same batch applies the snapshot first, whatever order epoll reports them.
+TEST(EventLoopTest, PostedWorkRunsBeforeTheBatchsIoEvents) {
+  EventLoop loop;
+  int raw = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  std::vector<std::string> order;
+  struct Handler : IoHandler {
+    EventLoop* loop;
+    std::vector<std::string>* order;
+    void on_io(uint32_t) override {
+      order->push_back("io");
+      loop->stop();
+    }
+  } handler;
+  handler.loop = &loop;
+  handler.order = &order;
+  IoWatch watch(loop, UniqueFd(raw), EPOLLIN, handler);
+  uint64_t one = 1;
+  ASSERT_EQ(::write(raw, &one, sizeof(one)), 8);  // ready first...
+  loop.post([&] { order.push_back("posted"); });  // ...posted second
+  loop.run();
+  EXPECT_EQ(order, (std::vector<std::string>{"posted", "io"}));
 }
 
 struct Tracked : Deferrable {
