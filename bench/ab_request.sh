@@ -22,30 +22,14 @@ up_port=18390
 gw_port=18391
 admin_port=18392
 
-work="$(mktemp -d)"
+upstream_cpus=1
+source "$here/request_fixture.sh"
 pid=""
 cleanup() {
   [[ -n "$pid" ]] && kill "$pid" 2>/dev/null || true
-  [[ -f "$work/nginx.pid" ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
-  rm -rf "$work"
+  cleanup_fixture
 }
 trap cleanup EXIT
-
-mkdir -p "$work/logs" "$work/config"
-cat >"$work/nginx.conf" <<EOF
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/logs/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  keepalive_requests 100000000;
-  server { listen 127.0.0.1:$up_port backlog=4096; location / { return 200 "0123456789012345678901234567\n"; } }
-}
-EOF
-taskset -c 1 nginx -p "$work" -c "$work/nginx.conf"
-cp "$here"/config/*.yaml "$work/config/"
-sed -i "s/18090/$up_port/" "$work/config/upstream.yaml"
 
 # Starts torii $1 on CPU 0 and sets $pid to the process that serves (a
 # wrapper script execs, so its pid is torii's).

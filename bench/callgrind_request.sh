@@ -21,28 +21,8 @@ up_port=18190
 gw_port=18191
 admin_port=18192
 
-work="$(mktemp -d)"
-cleanup() {
-  [[ -f "$work/nginx.pid" ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-mkdir -p "$work/logs" "$work/config"
-cat >"$work/nginx.conf" <<EOF
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/logs/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  keepalive_requests 100000000;
-  server { listen 127.0.0.1:$up_port; location / { return 200 "0123456789012345678901234567\n"; } }
-}
-EOF
-nginx -p "$work" -c "$work/nginx.conf"
-cp "$root"/bench/config/*.yaml "$work/config/"
-sed -i "s/18090/$up_port/" "$work/config/upstream.yaml"
+source "$here/request_fixture.sh"
+trap cleanup_fixture EXIT
 
 # Prints the instructions callgrind counted for one run with $1 requests.
 count() {
