@@ -2,7 +2,8 @@
 
 #include <cstring>
 #include <new>
-#include <vector>
+
+#include "net/thread_cache.h"
 
 namespace torii::http {
 
@@ -17,53 +18,19 @@ namespace {
 
 constexpr size_t kStandardData = ByteArena::kChunkBytes - sizeof(void*) - 2 * sizeof(uint32_t);
 
-// Per-thread cache of standard chunks, bounded so a burst of concurrent
-// requests does not pin memory afterwards (256 x 2 KiB per thread).
-class ChunkPool {
- public:
-  static constexpr size_t kMaxCached = 256;
-  ~ChunkPool();
-  void* get() {
-    if (free_.empty()) return ::operator new(ByteArena::kChunkBytes);
-    void* p = free_.back();
-    free_.pop_back();
-    return p;
-  }
-  void put(void* p) {
-    if (free_.size() < kMaxCached) {
-      free_.push_back(p);
-    } else {
-      ::operator delete(p);
-    }
-  }
-
- private:
-  std::vector<void*> free_;
+struct DeleteChunk {
+  void operator()(void* p) const { ::operator delete(p); }
 };
+// Standard chunks, 256 per thread (512 KiB).
+using ChunkCache = net::ThreadCache<void*, 256, DeleteChunk>;
 
-// Set once this thread's pool is destroyed: a map released later in the
-// thread's exit (or a static one at process exit) frees its chunks directly.
-// A bool needs no destructor, so it is still readable then.
-thread_local bool pool_gone = false;
-
-ChunkPool::~ChunkPool() {
-  for (void* p : free_) ::operator delete(p);
-  pool_gone = true;
+void* get_chunk() {
+  void* p = nullptr;
+  return ChunkCache::take(p) ? p : ::operator new(ByteArena::kChunkBytes);
 }
-
-ChunkPool& pool() {
-  thread_local ChunkPool p;
-  return p;
-}
-
-void* get_chunk() { return pool_gone ? ::operator new(ByteArena::kChunkBytes) : pool().get(); }
 
 void put_chunk(void* p) {
-  if (pool_gone) {
-    ::operator delete(p);
-  } else {
-    pool().put(p);
-  }
+  if (!ChunkCache::give(p)) ::operator delete(p);
 }
 
 // Branch-free so the compiler vectorises store_lower's loop.

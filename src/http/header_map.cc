@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "net/thread_cache.h"
+
 namespace torii::http {
 
 namespace {
@@ -11,54 +13,25 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
 }
-// Bounded: 64 vectors of up to 64 entries (2 KiB each) per thread.
-class EntryVectorPool {
- public:
-  static constexpr size_t kMaxCached = 64;
-  static constexpr size_t kMaxCapacity = 64;
-  static constexpr size_t kInitialCapacity = 16;  // a request has ~10-20 fields
-  ~EntryVectorPool();
-  void take(std::vector<HeaderMap::Entry>& out) {
-    if (free_.empty()) {
-      out.reserve(kInitialCapacity);
-      return;
-    }
-    out.swap(free_.back());
-    free_.pop_back();
-  }
-  void give(std::vector<HeaderMap::Entry>& v) {
-    if (free_.size() >= kMaxCached || v.capacity() > kMaxCapacity) return;
-    v.clear();
-    free_.emplace_back().swap(v);
-  }
-
- private:
-  std::vector<std::vector<HeaderMap::Entry>> free_;
+// A request has ~10-20 fields; vectors that grew past 64 are not kept.
+constexpr size_t kInitialEntries = 16;
+constexpr size_t kMaxCachedEntries = 64;
+struct DropEntries {
+  void operator()(std::vector<HeaderMap::Entry>&) const {}  // its own destructor frees it
 };
-
-// See ByteArena's pool: a map destroyed after this thread's pool (thread
-// exit, statics) just frees its vector.
-thread_local bool entry_pool_gone = false;
-
-EntryVectorPool::~EntryVectorPool() { entry_pool_gone = true; }
-
-EntryVectorPool& entry_pool() {
-  thread_local EntryVectorPool p;
-  return p;
-}
+// 64 vectors per thread (up to 2 KiB each).
+using EntryVectorCache = net::ThreadCache<std::vector<HeaderMap::Entry>, 64, DropEntries>;
 
 }  // namespace
 
 void HeaderMap::reserve_entries() {
-  if (entry_pool_gone) {
-    entries_.reserve(EntryVectorPool::kInitialCapacity);
-  } else {
-    entry_pool().take(entries_);
-  }
+  if (!EntryVectorCache::take(entries_)) entries_.reserve(kInitialEntries);
 }
 
 void HeaderMap::recycle_entries() {
-  if (entries_.capacity() != 0 && !entry_pool_gone) entry_pool().give(entries_);
+  if (entries_.capacity() == 0 || entries_.capacity() > kMaxCachedEntries) return;
+  entries_.clear();
+  EntryVectorCache::give(entries_);
 }
 
 std::string to_lower(std::string_view s) {

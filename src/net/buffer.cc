@@ -6,39 +6,26 @@
 #include <cerrno>
 #include <cstring>
 
+#include "net/thread_cache.h"
+
 namespace torii::net {
 
 namespace {
 
-// Per-thread cache of free slices. Bounded so a burst (say a 64 MiB
-// response buffered for a slow client) does not pin memory afterwards.
-class SlicePool {
- public:
-  static constexpr size_t kMaxCached = 256;  // 4 MiB per thread
-  ~SlicePool() {
-    for (char* p : free_) delete[] p;
-  }
-  char* get() {
-    if (free_.empty()) return new char[Buffer::kSliceSize];
-    char* p = free_.back();
-    free_.pop_back();
-    return p;
-  }
-  void put(char* p) {
-    if (free_.size() < kMaxCached) {
-      free_.push_back(p);
-    } else {
-      delete[] p;
-    }
-  }
-
- private:
-  std::vector<char*> free_;
+struct DeleteSlice {
+  void operator()(char* p) const { delete[] p; }
 };
+// Free slices, 256 per thread (4 MiB): a slow client's 64 MiB burst does not
+// stay pinned afterwards.
+using SliceCache = ThreadCache<char*, 256, DeleteSlice>;
 
-SlicePool& pool() {
-  thread_local SlicePool p;
-  return p;
+char* get_slice() {
+  char* p = nullptr;
+  return SliceCache::take(p) ? p : new char[Buffer::kSliceSize];
+}
+
+void put_slice(char* p) {
+  if (!SliceCache::give(p)) delete[] p;
 }
 
 constexpr size_t kMaxIov = 64;
@@ -80,7 +67,7 @@ void Buffer::push_slice(Slice s) {
 }
 
 void Buffer::pop_front_slice() {
-  pool().put(slices_[head_].data);
+  put_slice(slices_[head_].data);
   ++head_;
   if (head_ == slices_.size()) {
     slices_.clear();
@@ -94,7 +81,7 @@ void Buffer::append(const void* data, size_t n) {
   while (n > 0) {
     Slice* t = tail();
     if (t == nullptr || t->writable() == 0) {
-      push_slice(Slice{pool().get(), 0, 0});
+      push_slice(Slice{get_slice(), 0, 0});
       t = &slices_.back();
     }
     size_t k = std::min(n, t->writable());
@@ -138,7 +125,7 @@ void Buffer::drain(size_t n) {
 }
 
 void Buffer::clear() {
-  for (size_t i = head_; i < slices_.size(); ++i) pool().put(slices_[i].data);
+  for (size_t i = head_; i < slices_.size(); ++i) put_slice(slices_[i].data);
   slices_.clear();
   head_ = 0;
   size_ = 0;
@@ -177,7 +164,7 @@ ssize_t Buffer::read_from(int fd, size_t max_bytes) {
   // imports an iovec array and goes through the VFS (perf: readv's own
   // overhead was ~1.5% of a proxied request's CPU).
   if (!use_tail && max_bytes <= kSliceSize) {
-    char* p = pool().get();
+    char* p = get_slice();
     ssize_t n;
     do {
       n = ::recv(fd, p, kSliceSize, 0);
@@ -187,7 +174,7 @@ ssize_t Buffer::read_from(int fd, size_t max_bytes) {
       push_slice(Slice{p, 0, static_cast<uint32_t>(n)});
     } else {
       int saved = errno;
-      pool().put(p);
+      put_slice(p);
       errno = saved;
     }
     return n;
@@ -202,7 +189,7 @@ ssize_t Buffer::read_from(int fd, size_t max_bytes) {
     room += t->writable();
   }
   while (room < max_bytes && niov < 8) {
-    char* p = pool().get();
+    char* p = get_slice();
     fresh[nfresh++] = p;
     iov[niov++] = {p, kSliceSize};
     room += kSliceSize;
@@ -225,7 +212,7 @@ ssize_t Buffer::read_from(int fd, size_t max_bytes) {
     left -= k;
   }
   int saved = errno;
-  for (size_t i = next_fresh; i < nfresh; ++i) pool().put(fresh[i]);
+  for (size_t i = next_fresh; i < nfresh; ++i) put_slice(fresh[i]);
   errno = saved;
   return n;
 }
