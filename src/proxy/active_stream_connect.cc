@@ -12,6 +12,14 @@ namespace torii::proxy {
 
 void ActiveStream::connect_through_forward_proxy(const router::ForwardProxyTable& table) {
   WorkerStats& stats = worker_.mutable_stats();
+  // RFC 9110 9.3.6: a CONNECT target is host:port; no default port applies.
+  std::string_view connect_host;
+  uint32_t connect_port = 0;
+  if (!router::split_authority(target_.authority, 0, connect_host, connect_port) || connect_port == 0) {
+    downstream_.close_after_response();
+    send_local_reply(LocalReply{400, kBadRequest, {}});
+    return;
+  }
   const router::VirtualHost* vhost = table.find(target_.authority, 443);
   const router::WeightedCluster* target = vhost != nullptr ? table.connect_target(*vhost) : nullptr;
   if (target == nullptr) {
@@ -30,13 +38,8 @@ void ActiveStream::connect_through_forward_proxy(const router::ForwardProxyTable
     start_connect(target->cluster, nullptr);
     return;
   }
-  std::string_view host = target->dynamic_name;
-  uint32_t port = 0;
-  if (host.empty() && !router::split_authority(target_.authority, 443, host, port)) {
-    downstream_.close_after_response();
-    send_local_reply(LocalReply{400, kBadRequest, {}});
-    return;
-  }
+  std::string_view host =
+      target->dynamic_name.empty() ? connect_host : std::string_view(target->dynamic_name);
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   dns_token_ = std::make_shared<int>(0);
   worker_.dynamic_hosts().lookup(

@@ -30,7 +30,7 @@ bool split_authority(std::string_view authority, uint32_t default_port, std::str
   size_t colon = std::string_view::npos;
   if (authority.starts_with('[')) {
     size_t close = authority.find(']');
-    if (close == std::string_view::npos) return false;
+    if (close == std::string_view::npos || close == 1) return false;  // "[" without "]", or "[]"
     host = authority.substr(0, close + 1);
     if (close + 1 < authority.size()) {
       if (authority[close + 1] != ':') return false;

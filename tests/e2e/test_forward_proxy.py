@@ -11,6 +11,7 @@ ISTIO_SEMANTICS.md §6.1, §7 (outboundTrafficPolicy), §10 #16; docs/forward_pr
 """
 import concurrent.futures
 import os
+import socket
 import subprocess
 import time
 
@@ -281,6 +282,21 @@ def test_connect_tunnels_tls_to_an_allowed_host(upstreams, torii, pki):
     assert connect == 503, err
     # The cluster saw the tunnels.
     assert t.stat("cluster.outbound|%d||secure.example.test.upstream_cx_total" % tls.port) >= 2
+
+
+def test_connect_without_a_port_is_a_bad_request(upstreams, torii):
+    """RFC 9110 9.3.6: the CONNECT target is host:port; none is assumed."""
+    t = fp_torii(torii, {"se.yaml": service_entry("secure", ["secure.example.test"], 443,
+                                                  endpoints=[("127.0.0.64", 443)])})
+    for target in ("secure.example.test", "secure.example.test:", "[]:443"):
+        with socket.create_connection(("127.0.0.1", t.listen_port), timeout=10) as s:
+            s.sendall(("CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (target, target)).encode())
+            status_line = s.recv(4096).split(b"\r\n", 1)[0]
+        assert status_line.startswith(b"HTTP/1.1 400"), (target, status_line)
+    # With the port the same host is tunnelled to (a closed port here: 503, not 400).
+    with socket.create_connection(("127.0.0.1", t.listen_port), timeout=10) as s:
+        s.sendall(b"CONNECT secure.example.test:443 HTTP/1.1\r\nHost: secure.example.test:443\r\n\r\n")
+        assert s.recv(4096).startswith(b"HTTP/1.1 503")
 
 
 def test_connect_to_a_wildcard_host_resolves_the_name(dns, upstreams, torii, pki):

@@ -27,6 +27,8 @@ TEST(SplitAuthority, HostAndPort) {
   EXPECT_FALSE(split_authority("a.com:8o", 80, host, port));
   EXPECT_FALSE(split_authority(":80", 80, host, port));
   EXPECT_FALSE(split_authority("[::1", 80, host, port));
+  EXPECT_FALSE(split_authority("[]:443", 80, host, port));
+  EXPECT_FALSE(split_authority("[]", 80, host, port));
 }
 
 TEST(ForwardProxyTable, PortThenHost) {
