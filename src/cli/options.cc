@@ -279,7 +279,12 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
       o.server.mirror_host_suffix = false;
     } else if (flag == "--forward-proxy-port") {
       if (!need_value()) return false;
-      for (const std::string& port : split(value, ',')) {
+      const std::vector<std::string> ports = split(value, ',');
+      if (ports.empty()) {  // "" or ",": split drops empty pieces
+        error = "--forward-proxy-port: expected Gateway port numbers 1..65535, got '" + value + "'";
+        return false;
+      }
+      for (const std::string& port : ports) {
         uint64_t number = 0;
         if (!parse_uint(port, 65535, number) || number == 0) {
           error = "--forward-proxy-port: expected Gateway port numbers 1..65535, got '" + port + "'";

@@ -94,6 +94,12 @@ TEST(OptionsTest, RejectsBadValuesWithTheFlagNamed) {
     EXPECT_FALSE(parse({"--config", "a", flag, "0"}, o, error)) << flag;
     EXPECT_NE(error.find(std::string(flag) + ": expected a number from 1"), std::string::npos) << error;
   }
+  // An empty port list is not "no forward proxy": it is a mistake.
+  for (const char* ports : {"", ",", "8080,0", "80,x"}) {
+    Options o;
+    EXPECT_FALSE(parse({"--config", "a", "--forward-proxy-port", ports}, o, error)) << ports;
+    EXPECT_NE(error.find("--forward-proxy-port: expected Gateway port numbers"), std::string::npos) << error;
+  }
 }
 
 }  // namespace
