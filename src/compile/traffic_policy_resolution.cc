@@ -189,6 +189,15 @@ void apply_tls(const config::ClientTLSSettings& tls, upstream::ClusterPolicy& ou
            true);
       return;
     }
+    if (config.ca_pem.empty() && !tls.insecure_skip_verify) {
+      note("credentialName: Secret " + secret->meta.namespace_ + "/" + secret->meta.name +
+               " has no ca.crt (or cacert) and there is no Secret \"" + tls.credential_name +
+               "-cacert\"; the server is verified against the system's trusted CAs",
+           false);
+    }
+    if (!tls.ca_certificates.empty()) {
+      note("caCertificates is ignored when credentialName is set: the CA comes from the Secret", false);
+    }
     if (tls.mode == "MUTUAL") {
       config.cert_pem = SecretLookup::value(*secret, "tls.crt", "cert");
       config.key_pem = SecretLookup::value(*secret, "tls.key", "key");

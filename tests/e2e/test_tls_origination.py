@@ -211,3 +211,17 @@ def test_simple_origination_with_a_cacert_secret(upstreams, torii, pki):
                                        {"cacert": (pki / "ca.pem").read_text()}))
     ok, _ = harness.poll_until(lambda: get(t).status_code == 200, harness.RELOAD_DEADLINE)
     assert ok
+
+
+def test_credential_name_secret_without_a_ca_says_which_cas_verify(upstreams, torii, pki):
+    """A SIMPLE credentialName Secret with no CA (and no <name>-cacert): the server is checked
+    against the system's CAs, which do not know the test CA (503), and the config says so."""
+    up = tls_upstream(upstreams, pki, "127.0.0.68")
+    files = manifests(up, "mode: SIMPLE\ncredentialName: no-ca\ncaCertificates: %s" % (pki / "ca.pem"))
+    files["secret.yaml"] = secret_yaml("no-ca", "istio-system", {"tls.crt": (pki / "client.pem").read_text(),
+                                                                  "tls.key": (pki / "client.key").read_text()})
+    t = torii(files)
+    assert get(t).status_code == 503
+    notes = " ".join(str(d) for d in t.config_dump()["diagnostics"])
+    assert "system's trusted CAs" in notes, notes
+    assert "caCertificates is ignored when credentialName is set" in notes, notes
