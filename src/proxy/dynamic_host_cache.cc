@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "http/header_map.h"
 #include "upstream/consistent_hash.h"
 
 namespace torii::proxy {
@@ -18,6 +19,10 @@ DynamicHostCache::~DynamicHostCache() {
 void DynamicHostCache::lookup(const upstream::ClusterInfo& compiled, uint64_t snapshot_version,
                               std::string_view host, uint32_t port, std::weak_ptr<void> alive,
                               Callback callback) {
+  // DNS names are case-insensitive: A.example.com and a.example.com share
+  // one entry and one resolution.
+  const std::string lowered = http::to_lower(host);
+  host = lowered;
   std::string key = compiled.name;
   key += '|';
   key += host;

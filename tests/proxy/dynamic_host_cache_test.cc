@@ -74,6 +74,10 @@ TEST(DynamicHostCacheTest, ResolvesIntoTheCompiledClusterAndCaches) {
   auto again = f.lookup("a.example.test", &synchronous);
   EXPECT_TRUE(synchronous);
   EXPECT_EQ(again, cluster);
+  // DNS names ignore case: the same entry, no second resolution.
+  synchronous = false;
+  EXPECT_EQ(f.lookup("A.Example.TEST", &synchronous), cluster);
+  EXPECT_TRUE(synchronous);
 }
 
 TEST(DynamicHostCacheTest, ANewSnapshotsClusterAtTheSameAddressIsNotMistakenForTheOld) {
