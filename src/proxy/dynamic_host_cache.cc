@@ -30,7 +30,12 @@ void DynamicHostCache::lookup(const upstream::ClusterInfo& compiled, uint64_t sn
   key += std::to_string(port);
   auto it = entries_.find(key);
   if (it == entries_.end()) {
-    if (entries_.size() >= std::max<uint32_t>(options_.max_hosts, 1)) evict_one();
+    if (entries_.size() >= std::max<uint32_t>(options_.max_hosts, 1) && !evict_one()) {
+      // Every entry is still resolving: growing past max_hosts would let a
+      // flood of distinct names use unbounded memory (Envoy: DNS cache overflow).
+      callback(nullptr, "dynamic host cache full (every entry is resolving)");
+      return;
+    }
     it = entries_.emplace(key, Entry{}).first;
     it->second.host = std::string(host);
     it->second.port = port;
@@ -130,7 +135,7 @@ std::shared_ptr<const upstream::ClusterInfo> DynamicHostCache::build(const Entry
   });
 }
 
-void DynamicHostCache::evict_one() {
+bool DynamicHostCache::evict_one() {
   for (size_t tries = order_.size(); tries > 0; --tries) {
     std::string key = std::move(order_.front());
     order_.pop_front();
@@ -141,8 +146,9 @@ void DynamicHostCache::evict_one() {
       continue;
     }
     entries_.erase(it);
-    return;
+    return true;
   }
+  return false;
 }
 
 }  // namespace torii::proxy

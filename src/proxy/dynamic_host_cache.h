@@ -54,7 +54,8 @@ class DynamicHostCache {
 
   // `compiled` must stay alive until the callback ran (the caller's snapshot
   // keeps it). The callback runs later on the loop, never inside lookup(),
-  // unless the answer is cached (then it runs at once). Drop `alive` to
+  // unless the answer is cached, or the cache holds max_hosts names all still
+  // resolving (a failure): then it runs at once. Drop `alive` to
   // cancel: a callback whose token expired is not called.
   // `snapshot_version` is the version of the snapshot holding `compiled`:
   // with its address it names that compiled cluster uniquely (an address
@@ -93,7 +94,8 @@ class DynamicHostCache {
                                                                   uint64_t snapshot_version);
   std::shared_ptr<const upstream::ClusterInfo> build(const Entry& entry,
                                                      const upstream::ClusterInfo& compiled);
-  void evict_one();
+  // Drops the oldest entry not being resolved; false if there is none.
+  bool evict_one();
 
   net::EventLoop& loop_;
   upstream::ClusterManager& clusters_;

@@ -131,6 +131,27 @@ TEST(DynamicHostCacheTest, BoundedSize) {
   EXPECT_EQ(f.cache->size(), 2u);
 }
 
+TEST(DynamicHostCacheTest, FullOfPendingNamesRefusesANewOneAtOnce) {
+  Fixture f(1);
+  f.dns.set("a.example.test", {"127.0.0.7"});
+  bool first_done = false;
+  auto token = std::make_shared<int>(0);
+  f.cache->lookup(f.compiled, f.snapshot_version, "a.example.test", 8080, token,
+                  [&](std::shared_ptr<const upstream::ClusterInfo>, std::string_view) { first_done = true; });
+  ASSERT_FALSE(first_done);  // resolving
+  bool refused = false;
+  std::string error;
+  f.cache->lookup(f.compiled, f.snapshot_version, "b.example.test", 8080, token,
+                  [&](std::shared_ptr<const upstream::ClusterInfo> c, std::string_view e) {
+                    refused = c == nullptr;
+                    error = e;
+                  });
+  EXPECT_TRUE(refused);  // at once, not after a resolution
+  EXPECT_NE(error.find("cache full"), std::string::npos) << error;
+  EXPECT_EQ(f.cache->size(), 1u);
+  EXPECT_TRUE(run_until(f.loop, [&] { return first_done; }));
+}
+
 TEST(DynamicHostCacheTest, FreedClusterIsUnboundFromItsWorkerState) {
   Fixture f;
   f.dns.set("a.example.test", {"127.0.0.7"});
