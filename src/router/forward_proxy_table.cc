@@ -25,25 +25,9 @@ const WeightedCluster* ForwardProxyTable::connect_target(const VirtualHost& vhos
 
 bool split_authority(std::string_view authority, uint32_t default_port, std::string_view& host,
                      uint32_t& port) {
-  host = authority;
   port = default_port;
-  size_t colon = std::string_view::npos;
-  if (authority.starts_with('[')) {
-    size_t close = authority.find(']');
-    if (close == std::string_view::npos || close == 1) return false;  // "[" without "]", or "[]"
-    host = authority.substr(0, close + 1);
-    if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') return false;
-      colon = close + 1;
-    }
-  } else {
-    colon = authority.rfind(':');
-    // A second colon: a bare IPv6 address, which carries no port.
-    if (colon != authority.find(':')) colon = std::string_view::npos;
-    if (colon != std::string_view::npos) host = authority.substr(0, colon);
-  }
-  if (colon == std::string_view::npos) return !host.empty();
-  std::string_view digits = authority.substr(colon + 1);
+  std::string_view digits;
+  if (!split_host_port(authority, host, digits) || host == "[]") return false;
   if (digits.empty()) return !host.empty();  // "host:" means the default port (RFC 3986 3.2.3)
   uint32_t value = 0;
   auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);

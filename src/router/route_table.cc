@@ -114,25 +114,36 @@ const Route* RouteTable::route(const RequestView& request) const {
   return vhost == nullptr ? nullptr : vhost->match(request);
 }
 
-std::string_view strip_port(std::string_view host) {
-  size_t port_start = std::string_view::npos;
-  if (!host.empty() && host.front() == '[') {
+bool split_host_port(std::string_view authority, std::string_view& host, std::string_view& port) {
+  host = authority;
+  port = {};
+  if (authority.starts_with('[')) {
     // "[v6]" or "[v6]:port"
-    size_t close = host.find(']');
-    if (close == std::string_view::npos) return host;
-    if (close + 1 < host.size() && host[close + 1] == ':') port_start = close + 1;
-  } else {
-    size_t colon = host.rfind(':');
-    // A second colon means a bare IPv6 address, which has no port.
-    if (colon != std::string_view::npos && host.find(':') == colon) port_start = colon;
+    size_t close = authority.find(']');
+    if (close == std::string_view::npos) return false;
+    host = authority.substr(0, close + 1);
+    if (close + 1 == authority.size()) return true;
+    if (authority[close + 1] != ':') return false;
+    port = authority.substr(close + 2);
+    return true;
   }
-  if (port_start == std::string_view::npos) return host;
+  size_t colon = authority.rfind(':');
+  // A second colon means a bare IPv6 address, which has no port.
+  if (colon == std::string_view::npos || authority.find(':') != colon) return true;
+  host = authority.substr(0, colon);
+  port = authority.substr(colon + 1);
+  return true;
+}
+
+std::string_view strip_port(std::string_view host) {
+  std::string_view name;
+  std::string_view port;
+  if (!split_host_port(host, name, port)) return host;
   // Envoy strips the port only when it is numeric.
-  std::string_view port = host.substr(port_start + 1);
   if (port.empty() || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return host;
   }
-  return host.substr(0, port_start);
+  return name;
 }
 
 }  // namespace torii::router

@@ -142,6 +142,13 @@ class RouteTable {
   const VirtualHost* star_ = nullptr;
 };
 
+// Splits an authority at its port colon: "a.com:8080" -> "a.com", "8080";
+// "[::1]:80" -> "[::1]", "80" (the brackets stay on the host); "a.com",
+// "a.com:" and a bare IPv6 address ("::1", more than one colon) -> no port
+// (empty). The port text is not checked. False when a bracketed host has no
+// "]" or is followed by anything other than ":port".
+bool split_host_port(std::string_view authority, std::string_view& host, std::string_view& port);
+
 // "a.com:8080" -> "a.com"; "[::1]:80" -> "[::1]".
 std::string_view strip_port(std::string_view host);
 

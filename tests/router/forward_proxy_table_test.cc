@@ -29,6 +29,13 @@ TEST(SplitAuthority, HostAndPort) {
   EXPECT_FALSE(split_authority("[::1", 80, host, port));
   EXPECT_FALSE(split_authority("[]:443", 80, host, port));
   EXPECT_FALSE(split_authority("[]", 80, host, port));
+  EXPECT_FALSE(split_authority("[::1]x80", 80, host, port));
+  EXPECT_TRUE(split_authority("[::1]", 443, host, port));
+  EXPECT_EQ(host, "[::1]");
+  EXPECT_EQ(port, 443u);
+  EXPECT_TRUE(split_authority("[::1]:", 443, host, port));
+  EXPECT_EQ(host, "[::1]");
+  EXPECT_EQ(port, 443u);
 }
 
 TEST(ForwardProxyTable, PortThenHost) {

@@ -29,6 +29,9 @@ TEST(StripPort, Forms) {
   EXPECT_EQ(strip_port("a.com:http"), "a.com:http");  // only numeric ports are stripped
   EXPECT_EQ(strip_port("a.com:"), "a.com:");
   EXPECT_EQ(strip_port(""), "");
+  EXPECT_EQ(strip_port("[::1"), "[::1");          // no "]": left alone
+  EXPECT_EQ(strip_port("[::1]x80"), "[::1]x80");  // junk after "]": left alone
+  EXPECT_EQ(strip_port("[]:80"), "[]");
 }
 
 TEST(FindVirtualHost, ExactThenLongestSuffixThenStar) {
