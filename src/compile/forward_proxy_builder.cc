@@ -65,7 +65,6 @@ void apply_outbound_policy(router::WeightedCluster& destination, const ServiceRe
     destination.dynamic_host = true;
     destination.dynamic_name = host::is_wildcard(service->hostname) ? std::string() : service->hostname;
   }
-  (void)port;
 }
 
 router::Route default_route(const ServiceInfo& service, uint32_t port, ClusterBuilder& clusters) {
