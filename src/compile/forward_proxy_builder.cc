@@ -56,6 +56,7 @@ void apply_outbound_policy(router::WeightedCluster& destination, const ServiceRe
       destination.cluster = passthrough_cluster(snapshot);
       destination.dynamic_host = true;
       destination.dynamic_name = std::string(host);
+      destination.dynamic_port = port;
     }
     return;
   }
@@ -64,6 +65,7 @@ void apply_outbound_policy(router::WeightedCluster& destination, const ServiceRe
       (service->service_entry->resolution.empty() || service->service_entry->resolution == "NONE")) {
     destination.dynamic_host = true;
     destination.dynamic_name = host::is_wildcard(service->hostname) ? std::string() : service->hostname;
+    destination.dynamic_port = port;
   }
 }
 

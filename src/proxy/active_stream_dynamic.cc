@@ -24,12 +24,8 @@ void ActiveStream::resolve_dynamic_host(const router::WeightedCluster& chosen) {
   }
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   uint32_t port = chosen.cluster->port;
-  if (port == 0) {
-    // PassthroughCluster: the port named in the destination's cluster.
-    std::string_view name = chosen.name;  // outbound|<port>|...
-    size_t bar = name.find('|');
-    for (char c : name.substr(bar + 1, name.find('|', bar + 1) - bar - 1)) port = port * 10 + (c - '0');
-  }
+  // PassthroughCluster: the port named in the destination's cluster.
+  if (port == 0) port = chosen.dynamic_port;
   // The body waits as during a fault delay (held, back-pressure past the
   // buffer limit) until the name resolves.
   holding_ = true;

@@ -44,10 +44,14 @@ struct WeightedCluster {
   // host when that is empty -- the sidecar's original-destination clusters
   // (PassthroughCluster under ALLOW_ANY, ServiceEntry resolution NONE) and
   // the dynamic forward proxy for wildcard ServiceEntry hosts; `cluster`
-  // then supplies the name, port and traffic policy.
+  // then supplies the name, port and traffic policy. `dynamic_port`: the
+  // port of `name` (outbound|<port>|...), for a `cluster` without one of its
+  // own (PassthroughCluster); taken from the name when the snapshot is built
+  // so requests need not parse it.
   bool blackhole = false;
   bool dynamic_host = false;
   std::string dynamic_name;
+  uint32_t dynamic_port = 0;
 };
 
 // Picks one of `clusters` (never empty) by relative weight; `total_weight`

@@ -172,6 +172,10 @@ TEST_F(ForwardProxy, UnknownDestinationFollowsTheOutboundTrafficPolicy) {
   Compiled allow_any(r.set, identity);
   EXPECT_EQ(target(allow_any, "api.example.com"), "dynamic:legacy.example.net via PassthroughCluster");
   EXPECT_NE(allow_any.snapshot().find_cluster("PassthroughCluster"), nullptr);
+  // PassthroughCluster has no port: the destination's own (its cluster name's) is kept.
+  const router::VirtualHost* vhost = allow_any.listener()->forward_proxy->find("api.example.com", 80);
+  ASSERT_NE(vhost, nullptr);
+  EXPECT_EQ(vhost->routes.at(0).action.clusters.at(0).dynamic_port, 8080u);
   identity.outbound_registry_only = true;
   Compiled registry_only(r.set, identity);
   EXPECT_EQ(target(registry_only, "api.example.com"), "blackhole");
