@@ -532,14 +532,12 @@ std::string ObjectKey::str() const {
 }
 
 ResourceSet LoadResult::resources() const {
-  ResourceSet set;
+  std::vector<OrderedObject> valid;
+  valid.reserve(objects.size());
   for (size_t i = 0; i < objects.size(); ++i) {
-    if (!typed[i]) continue;
-    TypedObject copy = *typed[i];
-    meta_of(copy).load_order = objects[i].load_order;
-    add_to(set, std::move(copy));
+    if (typed[i]) valid.push_back({typed[i].get(), objects[i].load_order});
   }
-  return set;
+  return resource_set_of(std::move(valid));
 }
 
 LoadResult load_paths(const std::vector<std::string>& paths, const LoadOptions& options, LoadCache* cache) {

@@ -113,18 +113,10 @@ Store::Result Store::apply(LoadResult loaded) {
 }
 
 ResourceSet Store::resources() const {
-  std::vector<const Entry*> ordered;
-  ordered.reserve(in_force_.size());
-  for (const auto& [key, entry] : in_force_) ordered.push_back(&entry);
-  std::stable_sort(ordered.begin(), ordered.end(),
-                   [](const Entry* a, const Entry* b) { return a->load_order < b->load_order; });
-  ResourceSet set;
-  for (const Entry* entry : ordered) {
-    TypedObject copy = *entry->object;
-    meta_of(copy).load_order = entry->load_order;
-    add_to(set, std::move(copy));
-  }
-  return set;
+  std::vector<OrderedObject> objects;
+  objects.reserve(in_force_.size());
+  for (const auto& [key, entry] : in_force_) objects.push_back({entry.object.get(), entry.load_order});
+  return resource_set_of(std::move(objects));
 }
 
 }  // namespace torii::config

@@ -67,6 +67,19 @@ void add_to(ResourceSet& set, TypedObject object) {
              std::move(object));
 }
 
+ResourceSet resource_set_of(std::vector<OrderedObject> objects) {
+  std::stable_sort(objects.begin(), objects.end(), [](const OrderedObject& a, const OrderedObject& b) {
+    return a.load_order < b.load_order;
+  });
+  ResourceSet set;
+  for (const OrderedObject& o : objects) {
+    TypedObject copy = *o.object;
+    meta_of(copy).load_order = o.load_order;
+    add_to(set, std::move(copy));
+  }
+  return set;
+}
+
 std::vector<TypedObject> objects_of(ResourceSet set) {
   std::vector<TypedObject> out;
   auto take = [&out](auto& vec) {

@@ -3,6 +3,7 @@
 // last-good bookkeeping of the Store.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <variant>
 #include <vector>
@@ -33,6 +34,17 @@ ObjectKey key_of(const TypedObject& object);
 
 // Appends to the vector of its kind (an Endpoints adds its slices).
 void add_to(ResourceSet& set, TypedObject object);
+
+// One object and the position of its document in the current load. The
+// object's own meta.load_order may be stale: it is shared with the load
+// cache and the Store, and other documents may have moved around it.
+struct OrderedObject {
+  const TypedObject* object = nullptr;
+  int64_t load_order = 0;
+};
+// Copies of `objects` as a ResourceSet, in load order, each carrying its
+// `load_order`.
+ResourceSet resource_set_of(std::vector<OrderedObject> objects);
 // The inverse of add_to: every object of `set`, Endpoints slices regrouped,
 // sorted by load order.
 std::vector<TypedObject> objects_of(ResourceSet set);
