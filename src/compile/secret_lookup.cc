@@ -22,10 +22,12 @@ std::string SecretLookup::ca_of(const config::Secret& secret, const std::string&
                                 const std::string& also_namespace) const {
   std::string ca = value(secret, "ca.crt", "cacert");
   if (!ca.empty()) return ca;
-  if (const config::Secret* separate = find(name + "-cacert", also_namespace)) {
-    ca = value(*separate, "ca.crt", "cacert");
-  }
-  return ca;
+  return separate_ca(name, also_namespace);
+}
+
+std::string SecretLookup::separate_ca(const std::string& name, const std::string& also_namespace) const {
+  const config::Secret* separate = find(name + "-cacert", also_namespace);
+  return separate != nullptr ? value(*separate, "ca.crt", "cacert") : std::string();
 }
 
 }  // namespace torii::compile

@@ -28,6 +28,8 @@ class SecretLookup {
   // else of the Secret <name>-cacert.
   std::string ca_of(const config::Secret& secret, const std::string& name,
                     const std::string& also_namespace = "") const;
+  // ca.crt/cacert of the Secret <name>-cacert alone; empty if it or the key is missing.
+  std::string separate_ca(const std::string& name, const std::string& also_namespace = "") const;
 
  private:
   const std::vector<config::Secret>& secrets_;

@@ -175,10 +175,8 @@ void apply_tls(const config::ClientTLSSettings& tls, upstream::ClusterPolicy& ou
     const config::Secret* secret = secrets != nullptr ? secrets->find(tls.credential_name) : nullptr;
     if (secret != nullptr) {
       config.ca_pem = secrets->ca_of(*secret, tls.credential_name);
-    } else if (const config::Secret* ca = secrets != nullptr && tls.mode == "SIMPLE"
-                                              ? secrets->find(tls.credential_name + "-cacert")
-                                              : nullptr) {
-      config.ca_pem = SecretLookup::value(*ca, "ca.crt", "cacert");  // SIMPLE needs only the CA
+    } else if (secrets != nullptr && tls.mode == "SIMPLE") {
+      config.ca_pem = secrets->separate_ca(tls.credential_name);  // SIMPLE needs only the CA
     }
     if (secret == nullptr && config.ca_pem.empty()) {
       note("credentialName: no Secret \"" + tls.credential_name + "\"" +
