@@ -34,10 +34,11 @@ void ClusterManager::on_snapshot(const std::vector<std::unique_ptr<ClusterInfo>>
     auto it = by_name_.find(info->name);
     if (it == by_name_.end()) continue;
     // New TLS origination settings: idle connections made with the old ones
-    // must not carry the next request.
-    const uint64_t tls = info->policy.tls.enabled ? info->policy.tls.fingerprint : 0;
-    if (tls != it->second->tls_fingerprint()) it->second->close_all_idle(pool_);
+    // must not carry the next request. (Binding only adds endpoint states,
+    // which have no idle connections yet, so closing after it is the same.)
+    const uint64_t old_tls = it->second->tls_fingerprint();
     it->second->bind(*info);
+    if (it->second->tls_fingerprint() != old_tls) it->second->close_all_idle(pool_);
     slot.state = it->second.get();
     current.insert(slot.state);
   }
