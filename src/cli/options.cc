@@ -185,23 +185,18 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
       value = argv[++i];
       return true;
     };
-    auto uint_flag = [&](uint64_t max, uint64_t& out) -> bool {
+    auto uint_flag = [&](uint64_t max, uint64_t& out, uint64_t min = 0) -> bool {
       if (!need_value()) return false;
-      if (!parse_uint(value, max, out)) {
-        error = flag + ": expected a number up to " + std::to_string(max) + ", got '" + value + "'";
+      if (!parse_uint(value, max, out) || out < min) {
+        error = flag + ": expected a number " +
+                (min == 0 ? "up to " : "from " + std::to_string(min) + " to ") + std::to_string(max) +
+                ", got '" + value + "'";
         return false;
       }
       return true;
     };
     // For limits where 0 has no meaning: an error, not a silent 1.
-    auto positive_flag = [&](uint64_t max, uint64_t& out) -> bool {
-      if (!need_value()) return false;
-      if (!parse_uint(value, max, out) || out == 0) {
-        error = flag + ": expected a number from 1 to " + std::to_string(max) + ", got '" + value + "'";
-        return false;
-      }
-      return true;
-    };
+    auto positive_flag = [&](uint64_t max, uint64_t& out) -> bool { return uint_flag(max, out, 1); };
     uint64_t n = 0;
     if (flag == "--config") {
       if (!need_value()) return false;

@@ -94,6 +94,13 @@ TEST(OptionsTest, RejectsBadValuesWithTheFlagNamed) {
     EXPECT_FALSE(parse({"--config", "a", flag, "0"}, o, error)) << flag;
     EXPECT_NE(error.find(std::string(flag) + ": expected a number from 1"), std::string::npos) << error;
   }
+  // Not a number: the message names the range the flag accepts.
+  Options o7;
+  EXPECT_FALSE(parse({"--config", "a", "--tls-inspector-timeout-s", "x"}, o7, error));
+  EXPECT_EQ(error, "--tls-inspector-timeout-s: expected a number from 1 to 3600, got 'x'");
+  Options o8;
+  EXPECT_FALSE(parse({"--config", "a", "--drain-timeout-s", "x"}, o8, error));
+  EXPECT_NE(error.find("--drain-timeout-s: expected a number up to "), std::string::npos) << error;
   // An empty port list is not "no forward proxy": it is a mistake.
   for (const char* ports : {"", ",", "8080,0", "80,x"}) {
     Options o;
