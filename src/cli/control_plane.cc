@@ -47,18 +47,17 @@ void ControlPlane::reload() {
   auto started = std::chrono::steady_clock::now();
   config::LoadResult loaded = config::load_paths(options_.config_paths, options_.load, &load_cache_);
   in_force_ = store_.apply(std::move(loaded));
-  resources_ = std::move(in_force_.resources);
   const config::LoadCache::Stats& stats = load_cache_.stats();
-  read_note_ = std::to_string(stats.parsed) + " of " + std::to_string(stats.parsed + stats.reused) +
-               " document(s) parsed, read in " + milliseconds_since(started) + " ms";
-  compile_and_publish("config");
-  read_note_.clear();
+  const std::string read_note = std::to_string(stats.parsed) + " of " +
+                                std::to_string(stats.parsed + stats.reused) +
+                                " document(s) parsed, read in " + milliseconds_since(started) + " ms";
+  compile_and_publish("config", std::move(in_force_.resources), read_note);
 }
 
 void ControlPlane::on_dns_change() {
   uint64_t count = 0;
   if (::read(dns_event_.get(), &count, sizeof count) != sizeof count) return;
-  compile_and_publish("DNS");
+  compile_and_publish("DNS", std::nullopt);
 }
 
 bool ControlPlane::all_answered(const std::set<std::string>& names,
@@ -71,10 +70,11 @@ bool ControlPlane::all_answered(const std::set<std::string>& names,
   return true;
 }
 
-compile::CompileResult ControlPlane::compile_with_dns(std::shared_ptr<const dns::ResolvedNames>& names) {
+compile::CompileResult ControlPlane::compile_with_dns(const config::ResourceSet& resources,
+                                                      std::shared_ptr<const dns::ResolvedNames>& names) {
   names = dns_ ? dns_->current() : nullptr;
   compile::CompileResult compiled =
-      compile::compile(*resources_, options_.identity, names ? answers_from(*names) : compile::DnsAnswers{});
+      compile::compile(resources, options_.identity, names ? answers_from(*names) : compile::DnsAnswers{});
   if (compiled.dns_names.empty() && !dns_) return compiled;
 
   if (!dns_) {
@@ -105,18 +105,18 @@ compile::CompileResult ControlPlane::compile_with_dns(std::shared_ptr<const dns:
       (void)ignored;
     }
   }
-  return compile::compile(*resources_, options_.identity,
-                          names ? answers_from(*names) : compile::DnsAnswers{});
+  return compile::compile(resources, options_.identity, names ? answers_from(*names) : compile::DnsAnswers{});
 }
 
-void ControlPlane::compile_and_publish(const char* why) {
+void ControlPlane::compile_and_publish(const char* why, std::optional<config::ResourceSet> resources,
+                                       const std::string& read_note) {
   auto started = std::chrono::steady_clock::now();
-  if (!resources_) resources_ = store_.resources();
+  if (!resources) resources = store_.resources();
   std::shared_ptr<const dns::ResolvedNames> names;
-  compile::CompileResult compiled = compile_with_dns(names);
+  compile::CompileResult compiled = compile_with_dns(*resources, names);
   // The Store holds every object; its ResourceSet copy is only needed while
   // compiling (with 10,000 Services it is tens of MiB).
-  resources_.reset();
+  resources.reset();
 
   config::Diagnostics all = in_force_.diagnostics;
   all.insert(all.end(), compiled.diagnostics.begin(), compiled.diagnostics.end());
@@ -151,7 +151,7 @@ void ControlPlane::compile_and_publish(const char* why) {
   log_info("config version " + std::to_string(version_) + " serving (" + why +
            "): " + std::to_string(snapshot->listeners.size()) + " listener(s), " +
            std::to_string(snapshot->clusters.size()) + " cluster(s); " +
-           (read_note_.empty() ? "" : read_note_ + ", ") + "compiled and published in " +
+           (read_note.empty() ? "" : read_note + ", ") + "compiled and published in " +
            milliseconds_since(started) + " ms");
 }
 

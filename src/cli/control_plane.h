@@ -37,8 +37,13 @@ class ControlPlane {
   // How long a compile waits for the first answer of a new DNS name.
   static constexpr int kFirstAnswerWaitMs = 2000;
 
-  void compile_and_publish(const char* why);
-  compile::CompileResult compile_with_dns(std::shared_ptr<const dns::ResolvedNames>& names);
+  // `resources`: what to compile; nullopt: a copy of the Store's objects in
+  // force (files not re-read). `read_note`: how the files were read, for the
+  // "serving" log line (empty: they were not).
+  void compile_and_publish(const char* why, std::optional<config::ResourceSet> resources,
+                           const std::string& read_note = "");
+  compile::CompileResult compile_with_dns(const config::ResourceSet& resources,
+                                          std::shared_ptr<const dns::ResolvedNames>& names);
   static bool all_answered(const std::set<std::string>& names,
                            const std::shared_ptr<const dns::ResolvedNames>& answers);
 
@@ -47,10 +52,8 @@ class ControlPlane {
   admin::ConfigStateHolder& state_;
   config::LoadCache load_cache_;  // documents of the last load, reused when unchanged
   config::Store store_;
-  config::Store::Result in_force_;                // of the last reload (resources moved out)
-  std::optional<config::ResourceSet> resources_;  // what to compile; dropped after each compile
+  config::Store::Result in_force_;  // of the last reload (resources moved out)
   uint64_t version_ = 0;
-  std::string read_note_;                 // how the files were read, for the "serving" log line
   std::set<std::string> logged_;          // formatted diagnostics already logged
   net::UniqueFd dns_event_;               // eventfd written by the DNS thread
   std::unique_ptr<dns::DnsService> dns_;  // started when a name needs resolving
