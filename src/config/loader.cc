@@ -206,7 +206,11 @@ void Loader::load_text(const std::string& text, const std::string& file) {
 
 bool Loader::load_document(const DocumentText& doc, const std::string& file) {
   if (!cache_) return parse_document(doc, file);
-  std::string key = file;
+  // The default namespace is part of what a document parses to (objects
+  // without metadata.namespace get it).
+  std::string key = options_.default_namespace;
+  key += '\0';
+  key += file;
   key += '\0';
   key += std::to_string(doc.first_line);
   key += '\0';

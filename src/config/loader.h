@@ -53,9 +53,11 @@ struct LoadResult {
 
 // What the previous load made of each document, so that a reload parses only
 // the documents that changed: with 10,000 objects, YAML parsing is most of a
-// reload's time. A document is reused when its file, first line and text are
-// all the same (its diagnostics name lines, so a moved document is parsed
-// again). Holds the previous load only; documents that are gone are dropped.
+// reload's time. A document is reused when its file, first line and text,
+// and the default namespace, are all the same (its diagnostics name lines,
+// so a moved document is parsed again; objects without metadata.namespace
+// take the default namespace). Holds the previous load only; documents that
+// are gone are dropped.
 class LoadCache {
  public:
   LoadCache();

@@ -72,6 +72,19 @@ TEST_F(LoadCacheTest, UnchangedDocumentsAreNotParsedAgain) {
   EXPECT_EQ(second.typed[0].get(), first.typed[0].get());
 }
 
+TEST_F(LoadCacheTest, ADifferentDefaultNamespaceParsesAgain) {
+  write("a.yaml", vs("one", "one.example.com"));
+  load_cached();
+  LoadOptions other;
+  other.default_namespace = "other";
+  const LoadResult r = load_paths({dir_.string()}, other, &cache_);
+  EXPECT_EQ(cache_.stats().parsed, 1u);
+  EXPECT_EQ(cache_.stats().reused, 0u);
+  ASSERT_EQ(r.objects.size(), 1u);
+  EXPECT_EQ(r.objects[0].key.namespace_, "other");
+  EXPECT_EQ(summary(r), summary(load_paths({dir_.string()}, other)));
+}
+
 TEST_F(LoadCacheTest, ChangedDocumentIsParsedAndOrderStaysRight) {
   write("b.yaml", vs("two", "two.example.com") + "---\n" + vs("three", "three.example.com"));
   load_cached();
