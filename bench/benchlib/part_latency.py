@@ -44,6 +44,16 @@ def run_part(run, proxies):
         s = summarize_runs(run, runs[name], ("p50_ms", "p99_ms", "p999_ms", "rps"))
         s["all_runs"] = runs[name]
         out["targets"][name] = s
+    # p99 is a noisy statistic (the upstream's own p99 moves by 2x between
+    # runs): which proxy was lowest, round by round, says more than the
+    # medians alone. Only rounds where no proxy's run was disturbed count.
+    lowest, counted = {n: 0 for n in proxies}, 0
+    for r in range(rounds):
+        row = {n: runs[n][r] for n in proxies}
+        if len(row) > 1 and len(run.kept(list(row.values()))) == len(row):
+            counted += 1
+            lowest[min(row, key=lambda n: row[n]["p99_ms"])] += 1
+    out["lowest_p99_rounds"] = {"counted": counted, "by_proxy": lowest}
     direct = out["targets"]["direct"]
     for name in proxies:
         t = out["targets"][name]
