@@ -45,15 +45,18 @@ def run_part(run, proxies):
         s["all_runs"] = runs[name]
         out["targets"][name] = s
     # p99 is a noisy statistic (the upstream's own p99 moves by 2x between
-    # runs): which proxy was lowest, round by round, says more than the
-    # medians alone. Only rounds where no proxy's run was disturbed count.
-    lowest, counted = {n: 0 for n in proxies}, 0
-    for r in range(rounds):
-        row = {n: runs[n][r] for n in proxies}
-        if len(row) > 1 and len(run.kept(list(row.values()))) == len(row):
-            counted += 1
-            lowest[min(row, key=lambda n: row[n]["p99_ms"])] += 1
-    out["lowest_p99_rounds"] = {"counted": counted, "by_proxy": lowest}
+    # runs): round by round, how often the first proxy's p99 was below each
+    # other proxy's says more than the medians alone (a sign test). Only
+    # rounds where neither run was disturbed count.
+    first, pairs = names[1] if len(names) > 1 else None, {}
+    for other in list(proxies)[1:]:
+        lower = counted = 0
+        for a, b in zip(runs[first], runs[other]):
+            if len(run.kept([a, b])) == 2:
+                counted += 1
+                lower += a["p99_ms"] < b["p99_ms"]
+        pairs[other] = {"lower": lower, "rounds": counted}
+    out["p99_lower_rounds"] = {"proxy": first, "vs": pairs}
     direct = out["targets"]["direct"]
     for name in proxies:
         t = out["targets"][name]

@@ -98,10 +98,10 @@ def latency(r, proxies):
             name, _f(s["p50_ms"], "%.3f") + _flag(s), _f(s["p99_ms"], "%.3f"), _f(s["p999_ms"], "%.3f"),
             _f(s.get("added_p50_ms"), "%.3f"), _f(s.get("added_p99_ms"), "%.3f"), _f(s["rps"], "%.0f"),
             s["errors"], "%d/%d" % (s["kept"], s["runs"])))
-    low = r.get("lowest_p99_rounds")
-    if low and low["counted"]:
-        lines.append("lowest p99 of the proxies, round by round (%d undisturbed round(s)): %s" % (
-            low["counted"], ", ".join("%s %d" % (n, low["by_proxy"].get(n, 0)) for n in proxies)))
+    low = r.get("p99_lower_rounds")
+    if low and low["vs"]:
+        lines.append("rounds where %s's p99 was the lower (undisturbed pairs): %s" % (
+            low["proxy"], ", ".join("vs %s %d of %d" % (n, v["lower"], v["rounds"]) for n, v in low["vs"].items())))
     return lines
 
 
