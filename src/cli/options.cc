@@ -120,6 +120,7 @@ HTTP behaviour and limits (Envoy's defaults unless noted):
   --reject-http10           answer HTTP/1.0 requests with 426 as Istio does (default: serve them)
   --max-request-headers-kb N   request header bytes before 431 (default: 60)
   --max-request-headers N      request header count before 431 (default: 100)
+  --max-response-headers-kb N  upstream response header bytes before 502 (default: 80)
   --buffer-limit-kb N          per-direction buffer before back-pressure (default: 1024)
   --idle-timeout-s N           downstream idle connection timeout (default: 3600)
   --upstream-idle-timeout-s N  idle upstream keep-alive connection timeout (default: 3600)
@@ -241,6 +242,9 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
     } else if (flag == "--max-request-headers-kb") {
       if (!uint_flag(8192, n)) return false;
       o.server.max_request_headers_bytes = static_cast<uint32_t>(n * 1024);
+    } else if (flag == "--max-response-headers-kb") {
+      if (!positive_flag(8192, n)) return false;
+      o.server.max_response_headers_bytes = static_cast<uint32_t>(n * 1024);
     } else if (flag == "--max-request-headers") {
       if (!uint_flag(10000, n)) return false;
       o.server.max_request_headers_count = static_cast<uint32_t>(n);

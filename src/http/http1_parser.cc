@@ -89,7 +89,12 @@ FeedResult Http1Parser::feed(std::string_view data) {
       paused_ = true;
       return {consumed, FeedResult::Status::MessageComplete};
     }
-    if (error_ == ParseError::None) error_ = ParseError::Malformed;
+    if (error_ == ParseError::None) {
+      // llhttp's own check (a request whose last coding is not chunked)
+      // gets the same answer as ours in on_headers_complete.
+      error_ = err == HPE_INVALID_TRANSFER_ENCODING ? ParseError::UnsupportedTransferEncoding
+                                                    : ParseError::Malformed;
+    }
     return {consumed, FeedResult::Status::Error};
   }
 }
@@ -113,6 +118,14 @@ bool Http1Parser::count_head_bytes(size_t len) {
 int Http1Parser::fail(ParseError kind) {
   error_ = kind;
   return -1;
+}
+
+// Envoy's codec takes one transfer coding only, `chunked`, and compares the
+// whole (joined) value: `gzip, chunked`, or a `gzip` line and a `chunked`
+// line, are refused. llhttp alone would frame such a body as chunked, and
+// the proxy, which re-frames what it forwards, would drop the gzip label.
+bool Http1Parser::transfer_encoding_is_chunked() {
+  return iequals(head().headers.get_joined("transfer-encoding"), "chunked");
 }
 
 int Http1Parser::on_message_begin(llhttp_t* p) {
@@ -165,6 +178,9 @@ int Http1Parser::on_headers_complete(llhttp_t* p) {
   head.version_major = p->http_major;
   head.version_minor = p->http_minor;
   if (head.version_major != 1) return s.fail(ParseError::Malformed);
+  if ((p->flags & F_TRANSFER_ENCODING) != 0 && !s.transfer_encoding_is_chunked()) {
+    return s.fail(ParseError::UnsupportedTransferEncoding);
+  }
   head.keep_alive = llhttp_should_keep_alive(p) != 0;
   head.chunked = (p->flags & F_CHUNKED) != 0;
   head.has_content_length = (p->flags & F_CONTENT_LENGTH) != 0;
@@ -204,6 +220,10 @@ bool RequestParser::add_start_line_bytes(const char* at, size_t len) {
 }
 
 int RequestParser::head_complete() {
+  // RFC 9110 9.3.6: a body on CONNECT has no defined meaning; Envoy answers 501.
+  if (parser_.method == HTTP_CONNECT && (parser_.flags & F_TRANSFER_ENCODING) != 0) {
+    return fail(ParseError::UnsupportedTransferEncoding);
+  }
   head_.method = llhttp_method_name(static_cast<llhttp_method_t>(parser_.method));
   head_.upgrade = parser_.upgrade != 0;
   callbacks_.on_request_head(head_);
@@ -226,6 +246,16 @@ int ResponseParser::head_complete() {
   head_.status = parser_.status_code;
   // llhttp accepts any 3-digit-or-shorter number; HTTP status codes are 100-999.
   if (head_.status < 100 || head_.status > 999) return fail(ParseError::Malformed);
+  if (head_.status < 200 || head_.status == 204) {
+    // These never carry a body: like Envoy's codec, a framing header on one
+    // is the upstream's protocol error, except `Content-Length: 0`, dropped.
+    if ((parser_.flags & F_TRANSFER_ENCODING) != 0) return fail(ParseError::Malformed);
+    if ((parser_.flags & F_CONTENT_LENGTH) != 0) {
+      const std::string_view* length = head_.headers.get("content-length");
+      if (length == nullptr || *length != "0") return fail(ParseError::Malformed);
+      head_.headers.remove("content-length");
+    }
+  }
   if (head_.status == 101) {
     // Only a switch we asked for (websocket) may be granted.
     if (!accept_upgrade_) return fail(ParseError::Malformed);

@@ -11,7 +11,10 @@
 //
 // Limits: head bytes (request-target + header names + values) above
 // max_header_bytes, or more than max_header_count fields, fail with
-// HeadersTooLarge (-> 431); every other syntax problem is Malformed (-> 400).
+// HeadersTooLarge (-> 431). A Transfer-Encoding other than exactly
+// `chunked`, or any on CONNECT, fails with UnsupportedTransferEncoding (-> 501
+// for a request, as Envoy's codec; an upstream protocol error for a
+// response). Every other syntax problem is Malformed (-> 400).
 //
 // Owned by one connection; loop thread only.
 #pragma once
@@ -27,7 +30,7 @@
 
 namespace torii::http {
 
-enum class ParseError { None, HeadersTooLarge, Malformed };
+enum class ParseError { None, HeadersTooLarge, Malformed, UnsupportedTransferEncoding };
 
 struct ParseLimits {
   uint32_t max_header_bytes = 60 * 1024;
@@ -98,6 +101,7 @@ class Http1Parser {
 
   bool count_head_bytes(size_t len);
   int fail(ParseError kind);
+  bool transfer_encoding_is_chunked();
 
  private:
   static const llhttp_settings_t& settings();

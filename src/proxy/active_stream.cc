@@ -70,8 +70,24 @@ void ActiveStream::route() {
     if (websocket_) upgrade_ = *upgrade;
   }
   bool absolute = target_.form == http::RequestTarget::Form::Absolute;
-  if (!absolute && !head_.http10() && !head_.headers.has("host")) {
-    // RFC 9112 3.2: a 1.1 request without Host is malformed.
+  const size_t hosts = absolute ? 0 : head_.headers.count("host");
+  if (!absolute && hosts == 0) {
+    // RFC 9112 3.2. Envoy's connection manager answers a request without a
+    // host with 400 and no body, HTTP/1.0 included (Istio sets no
+    // default_host_for_http_10).
+    downstream_.close_after_response();
+    send_local_reply(LocalReply{400, {}, {}});
+    return;
+  }
+  if (hosts > 1) {
+    // Envoy keeps one :authority and joins repeated Host lines with ',', so
+    // routing and the upstream see the same value. Forwarded line by line,
+    // an upstream that reads the last one would see a host no route matched.
+    head_.headers.set("host", head_.headers.get_joined("host"));
+  }
+  if (!head_.upgrade && !connection_nominations_allowed(head_.headers)) {
+    // Envoy's codec (sanitizeConnectionHeader): a client may not have the
+    // gateway strip X-Forwarded-* or pseudo-headers, nor name 10 or more.
     downstream_.close_after_response();
     send_local_reply(LocalReply{400, kBadRequest, {}});
     return;

@@ -126,7 +126,13 @@ void DownstreamConnection::on_parse_error() {
     stream_->on_downstream_reset();
     worker_.loop().defer_delete(std::move(stream_));
   }
-  reply_and_close(too_large ? LocalReply{431, {}, {}} : LocalReply{400, kBadRequest, {}});
+  if (too_large) {
+    reply_and_close(LocalReply{431, {}, {}});
+  } else if (parser_.error() == http::ParseError::UnsupportedTransferEncoding) {
+    reply_and_close(LocalReply{501, kNotImplemented, {}});
+  } else {
+    reply_and_close(LocalReply{400, kBadRequest, {}});
+  }
 }
 
 void DownstreamConnection::reply_and_close(const LocalReply& reply) {

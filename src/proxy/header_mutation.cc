@@ -38,7 +38,7 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-void strip_hop_by_hop(http::HeaderMap& headers) {
+void strip_hop_by_hop(http::HeaderMap& headers, bool* te_trailers) {
   // Fields named by Connection go too; collect first (removal invalidates views).
   std::vector<std::string> named;
   for (const auto& e : headers.entries()) {
@@ -51,7 +51,7 @@ void strip_hop_by_hop(http::HeaderMap& headers) {
       // the usual tokens (close, keep-alive, upgrade) are handled below.
       if (!token.empty() && !http::iequals(token, "host") && !http::iequals(token, "content-length") &&
           !http::iequals(token, "close") && !http::iequals(token, "keep-alive") &&
-          !http::iequals(token, "upgrade")) {
+          !http::iequals(token, "upgrade") && !http::iequals(token, "te")) {  // te: hop-by-hop anyway
         named.push_back(http::to_lower(token));
       }
       if (comma == std::string_view::npos) break;
@@ -60,11 +60,39 @@ void strip_hop_by_hop(http::HeaderMap& headers) {
   }
   for (const std::string& name : named) headers.remove(name);
   // One pass over the fields (names are stored lower-case).
-  headers.remove_if([](const http::HeaderMap::Entry& e) { return is_hop_by_hop(e.name); });
+  headers.remove_if([te_trailers](const http::HeaderMap::Entry& e) {
+    if (!is_hop_by_hop(e.name)) return false;
+    if (te_trailers != nullptr && e.name == "te" && http::has_token(e.value, "trailers")) *te_trailers = true;
+    return true;
+  });
+}
+
+bool connection_nominations_allowed(const http::HeaderMap& headers) {
+  size_t tokens = 0;
+  for (const auto& e : headers.entries()) {
+    if (e.name != "connection") continue;
+    std::string_view list = e.value;
+    while (!list.empty()) {
+      size_t comma = list.find(',');
+      std::string_view token = trim(list.substr(0, comma));
+      if (!token.empty()) {
+        if (++tokens >= 10) return false;
+        if (token.front() == ':' || http::iequals(token, "x-forwarded-for") ||
+            http::iequals(token, "x-forwarded-host") || http::iequals(token, "x-forwarded-proto")) {
+          return false;
+        }
+      }
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+  }
+  return true;
 }
 
 void mutate_edge_request_headers(http::HeaderMap& headers, const EdgeRequestInfo& info) {
-  strip_hop_by_hop(headers);
+  bool te_trailers = false;
+  strip_hop_by_hop(headers, &te_trailers);
+  if (te_trailers) headers.add("te", "trailers");
   // Edge request: no client may steer the gateway with x-envoy-* controls.
   headers.remove_prefix("x-envoy-");
 

@@ -16,8 +16,14 @@ inline constexpr std::string_view kXffDelimiter = ",";
 // Removes the hop-by-hop fields of RFC 9110 7.6.1 plus the legacy ones
 // (keep-alive, proxy-connection, http2-settings) and every field the
 // Connection header names. Framing (transfer-encoding) is re-done by the
-// caller.
-void strip_hop_by_hop(http::HeaderMap& headers);
+// caller. With `te_trailers`, sets it when a removed TE listed `trailers`.
+void strip_hop_by_hop(http::HeaderMap& headers, bool* te_trailers = nullptr);
+
+// Envoy's Utility::sanitizeConnectionHeader, for a request: false (-> 400)
+// when Connection names 10 or more tokens, or names x-forwarded-for,
+// x-forwarded-host, x-forwarded-proto or a pseudo-header (":..."); removing
+// those would hide where the request came from.
+bool connection_nominations_allowed(const http::HeaderMap& headers);
 
 struct EdgeRequestInfo {
   std::string_view peer_ip;
@@ -31,7 +37,9 @@ struct EdgeRequestInfo {
 // client `x-envoy-*` removed, XFF appended, x-forwarded-proto,
 // x-request-id (replaced), x-envoy-external-address, x-envoy-attempt-count
 // (Istio sets include_request_attempt_count), Host kept (or taken from an
-// absolute-form target), transfer-encoding for a chunked body.
+// absolute-form target), transfer-encoding for a chunked body, and `te:
+// trailers` kept when the client's TE lists trailers (Envoy's
+// sanitizeTEHeader: gRPC needs it).
 void mutate_edge_request_headers(http::HeaderMap& headers, const EdgeRequestInfo& info);
 
 struct ResponseInfo {

@@ -24,10 +24,10 @@ namespace torii::proxy {
 // said otherwise) and a command-line setting.
 struct ServerOptions {
   int workers = 1;
-  bool accept_http10 = true;                       // Istio answers 426; see README
-  uint32_t max_request_headers_bytes = 60 * 1024;  // Envoy: 60 KiB -> 431
-  uint32_t max_request_headers_count = 100;        // Envoy: 100 -> 431
-  uint32_t max_response_headers_bytes = 60 * 1024;
+  bool accept_http10 = true;                        // Istio answers 426; see README
+  uint32_t max_request_headers_bytes = 60 * 1024;   // Envoy: 60 KiB -> 431
+  uint32_t max_request_headers_count = 100;         // Envoy: 100 -> 431
+  uint32_t max_response_headers_bytes = 80 * 1024;  // Envoy: 80 KiB -> 502
   // Bytes buffered per direction before reading from the other side pauses
   // (Envoy's per_connection_buffer_limit_bytes default is 1 MiB).
   uint32_t buffer_limit_bytes = 1024 * 1024;

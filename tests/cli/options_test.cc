@@ -28,6 +28,7 @@ TEST(OptionsTest, DefaultsMatchTheContract) {
   EXPECT_TRUE(o.server.accept_http10);
   EXPECT_EQ(o.server.max_request_headers_bytes, 60u * 1024);
   EXPECT_EQ(o.server.max_request_headers_count, 100u);
+  EXPECT_EQ(o.server.max_response_headers_bytes, 80u * 1024);  // Envoy's MAX_RESPONSE_HEADERS_KB
 }
 
 TEST(OptionsTest, ParsesEveryFlag) {
@@ -54,7 +55,9 @@ TEST(OptionsTest, ParsesEveryFlag) {
                      "example.local",
                      "--reject-http10",
                      "--max-request-headers-kb",
-                     "8"},
+                     "8",
+                     "--max-response-headers-kb",
+                     "96"},
                     o, error))
       << error;
   EXPECT_EQ(o.config_paths, (std::vector<std::string>{"a", "b"}));
@@ -68,6 +71,7 @@ TEST(OptionsTest, ParsesEveryFlag) {
   EXPECT_EQ(o.identity.domain_suffix, "example.local");
   EXPECT_FALSE(o.server.accept_http10);
   EXPECT_EQ(o.server.max_request_headers_bytes, 8u * 1024);
+  EXPECT_EQ(o.server.max_response_headers_bytes, 96u * 1024);
 }
 
 TEST(OptionsTest, RejectsBadValuesWithTheFlagNamed) {
@@ -89,7 +93,8 @@ TEST(OptionsTest, RejectsBadValuesWithTheFlagNamed) {
   Options o6;
   EXPECT_FALSE(parse({"--config"}, o6, error));
   // Limits where 0 means nothing are refused, not quietly raised to 1.
-  for (const char* flag : {"--forward-proxy-max-hosts", "--tls-inspector-timeout-s"}) {
+  for (const char* flag :
+       {"--forward-proxy-max-hosts", "--tls-inspector-timeout-s", "--max-response-headers-kb"}) {
     Options o;
     EXPECT_FALSE(parse({"--config", "a", flag, "0"}, o, error)) << flag;
     EXPECT_NE(error.find(std::string(flag) + ": expected a number from 1"), std::string::npos) << error;

@@ -18,6 +18,10 @@ Special paths and query parameters:
   ?read_delay_ms=<ms>       wait before reading the request body (to exercise
                             the proxy's back-pressure on uploads)
   ?status=<code>            answer with that status (body still the JSON)
+  ?header_kb=<n>            adds an X-Big response header of n KiB
+  ?raw=<case>               writes one of RAW_RESPONSES (deliberately broken
+                            framing, for the proxy's upstream checks) and
+                            closes the connection
 
 Per-instance behaviour (traffic-policy tests: load balancing, circuit
 breaking, outlier detection):
@@ -73,6 +77,16 @@ def pattern_crc32(n):
     return zlib.crc32(PATTERN[:rest], crc)
 
 
+# ?raw=<case>: responses whose framing an Envoy-like proxy must refuse (502)
+# or repair, written as they are.
+RAW_RESPONSES = {
+    "te-gzip": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nnot really gzip",
+    "te-gzip-chunked": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nxyz\r\n0\r\n\r\n",
+    "204-length": b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello",
+    "204-length-0": b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nX-Raw: 1\r\n\r\n",
+}
+
+
 class EchoHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive by default
     disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stalls
@@ -86,6 +100,10 @@ class EchoHandler(BaseHTTPRequestHandler):
     def do_ANY(self):
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        if query.get("raw") in RAW_RESPONSES:
+            self.close_connection = True
+            self.wfile.write(RAW_RESPONSES[query["raw"]])
+            return
         if url.path.startswith("/__control/"):
             return self._control(url.path, query)
         if url.path == "/__log":
@@ -165,6 +183,8 @@ class EchoHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("X-Echo-Name", self.server.echo_name)
+        if "header_kb" in query:
+            self.send_header("X-Big", "x" * (int(query["header_kb"]) * 1024))
         if self.command == "HEAD":
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

@@ -207,3 +207,102 @@ def test_response_header_names_lower_cased(gw):
     assert "x-echo-name" in names and "content-type" in names, names
     assert all(k == k.lower() for k in names), names
 
+
+
+# ---- framing and header checks Envoy's HTTP/1 codec makes ----
+
+
+@pytest.mark.parametrize("te", [
+    [b"gzip, chunked"],
+    [b"gzip", b"chunked"],
+    [b"chunked, gzip"],
+    [b"identity"],
+], ids=["gzip-comma-chunked", "two-lines", "chunked-not-last", "identity"])
+def test_transfer_encoding_other_than_chunked_gets_501(gw, te):
+    """Envoy answers 501 to any transfer coding but exactly `chunked`; passed on,
+    the gzip label would be lost when the gateway re-frames the body."""
+    head = b"POST /e/te HTTP/1.1\r\nHost: a\r\n" + b"".join(b"Transfer-Encoding: %s\r\n" % v for v in te)
+    with conn(gw) as c:
+        c.send(head + b"\r\n3\r\nabc\r\n0\r\n\r\n")
+        r = c.read_response()
+        assert r.status == 501
+        assert c.closed_by_peer(timeout=10)
+    assert gw.stat("downstream_cx_protocol_error") >= 1
+
+
+@pytest.mark.parametrize("value", ["x-forwarded-for", "close, X-Forwarded-Proto", ":authority",
+                                   "a, b, c, d, e, f, g, h, i, j"])
+def test_connection_may_not_strip_forwarding_headers(gw, value):
+    """Envoy's sanitizeConnectionHeader: naming X-Forwarded-*, a pseudo-header or
+    10+ tokens in Connection is a 400 (it would hide where the request came from)."""
+    with conn(gw) as c:
+        c.send(http_request("GET", "/e/conn", headers=[("X-Forwarded-For", "203.0.113.7"), ("Connection", value)]))
+        r = c.read_response()
+        assert r.status == 400
+        assert c.closed_by_peer(timeout=10)
+
+
+def test_connection_named_fields_are_stripped_but_te_trailers_kept(gw):
+    with conn(gw) as c:
+        c.send(http_request("GET", "/e/conn", headers=[("X-Secret", "1"), ("TE", "trailers"),
+                                                       ("Connection", "x-secret, te")]))
+        r = c.read_response()
+        assert r.status == 200
+    headers = harness.header_dict(r.json())
+    assert "x-secret" not in headers
+    assert headers.get("te") == "trailers"
+
+
+def test_duplicate_host_lines_are_joined_into_one(gw):
+    """Envoy keeps one :authority (repeats joined with ','): the upstream sees the
+    same single Host the routing saw, never a second one."""
+    with conn(gw) as c:
+        c.send(b"GET /e/hosts HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n")
+        r = c.read_response()
+        assert r.status == 200
+    hosts = [v for k, v in r.json()["headers"] if k.lower() == "host"]
+    assert hosts == ["a.example,b.example"]
+
+
+def test_http10_without_host_gets_400(gw):
+    """Envoy's connection manager requires a host on every request, HTTP/1.0 too
+    (Istio sets no default_host_for_http_10)."""
+    with conn(gw) as c:
+        c.send(b"GET /e/old HTTP/1.0\r\n\r\n")
+        r = c.read_response()
+        assert r.status == 400
+        assert r.body == b""
+
+
+@pytest.mark.parametrize("case", ["te-gzip", "te-gzip-chunked", "204-length"])
+def test_upstream_response_with_bad_framing_gets_502(gw, case):
+    """Envoy's client codec: a transfer coding other than chunked, or a non-zero
+    Content-Length on a 204, is the upstream's protocol error: 502."""
+    with conn(gw) as c:
+        c.send(http_request("GET", "/e/raw?raw=" + case))
+        r = c.read_response()
+        assert r.status == 502
+        assert "protocol error" in r.body.decode()
+        c.send(http_request("GET", "/e/next"))  # the client connection is fine
+        assert c.read_response().status == 200
+
+
+def test_upstream_204_with_content_length_zero_passes_without_it(gw):
+    with conn(gw) as c:
+        c.send(http_request("GET", "/e/raw?raw=204-length-0"))
+        r = c.read_response()
+        assert r.status == 204
+        assert r.header("x-raw") == "1"
+        assert r.header("content-length") is None
+
+
+def test_upstream_response_headers_limit_is_80_kib(gw):
+    """Envoy's HTTP/1 client codec takes up to 80 KiB of response headers
+    (MAX_RESPONSE_HEADERS_KB); more is the upstream's protocol error: 502."""
+    with conn(gw) as c:
+        c.send(http_request("GET", "/e/big?header_kb=70"))
+        r = c.read_response()
+        assert r.status == 200
+        assert len(r.header("x-big")) == 70 * 1024
+        c.send(http_request("GET", "/e/big?header_kb=90"))
+        assert c.read_response().status == 502

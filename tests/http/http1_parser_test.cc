@@ -210,6 +210,32 @@ TEST(RequestParserTest, MalformedInputs) {
   }
 }
 
+TEST(RequestParserTest, TransferEncodingOtherThanChunkedIsUnsupported) {
+  // Envoy answers 501 for any transfer coding but exactly `chunked`: a gzip
+  // label would otherwise be lost when the proxy re-frames the body.
+  const char* cases[] = {
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\n",
+      "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+  };
+  for (const char* c : cases) {
+    RequestSink sink;
+    RequestParser p(sink, ParseLimits{});
+    EXPECT_EQ(feed_all(p, sink, c, 0), FeedResult::Status::Error) << c;
+    EXPECT_EQ(p.error(), ParseError::UnsupportedTransferEncoding) << c;
+  }
+  RequestSink sink;  // the case-insensitive `chunked` stays fine
+  RequestParser p(sink, ParseLimits{});
+  EXPECT_EQ(
+      feed_all(p, sink,
+               "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n", 0),
+      FeedResult::Status::MessageComplete);
+  ASSERT_EQ(sink.done.size(), 1u);
+  EXPECT_EQ(sink.done[0].body, "hi");
+}
+
 // ---- responses ----
 
 struct ResponseSink : ResponseCallbacks {
@@ -267,6 +293,39 @@ TEST(ResponseParserTest, NoBodyFor204And304EvenWithContentLength) {
     ResponseParser p(sink, ParseLimits{});
     EXPECT_EQ(feed_response(p, wire, 0), FeedResult::Status::MessageComplete) << wire;
     EXPECT_TRUE(sink.body.empty());
+  }
+}
+
+TEST(ResponseParserTest, FramingHeadersOn204AreAProtocolErrorButContentLengthZeroIsDropped) {
+  // Envoy's client codec: transfer-encoding, or a non-zero content-length,
+  // on a 1xx or 204 is the upstream's protocol error (-> 502).
+  for (const char* wire : {"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello",
+                           "HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                           "HTTP/1.1 100 Continue\r\nContent-Length: 3\r\n\r\n"}) {
+    ResponseSink sink;
+    ResponseParser p(sink, ParseLimits{});
+    EXPECT_EQ(feed_response(p, wire, 0), FeedResult::Status::Error) << wire;
+    EXPECT_EQ(sink.status, 0) << wire;
+  }
+  ResponseSink sink;
+  ResponseParser p(sink, ParseLimits{});
+  EXPECT_EQ(feed_response(p, "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nX-A: 1\r\n\r\n", 0),
+            FeedResult::Status::MessageComplete);
+  EXPECT_EQ(sink.status, 204);
+  EXPECT_FALSE(sink.headers.has("content-length"));
+  EXPECT_TRUE(sink.headers.has("x-a"));
+}
+
+TEST(ResponseParserTest, TransferEncodingOtherThanChunkedIsAnError) {
+  // Read as close-delimited (or de-chunked) and re-framed, the client would
+  // get coded bytes without their label; Envoy fails the response (502).
+  for (const char* wire : {"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxyz",
+                           "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nxyz\r\n0\r\n\r\n",
+                           "HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\nxyz"}) {
+    ResponseSink sink;
+    ResponseParser p(sink, ParseLimits{});
+    EXPECT_EQ(feed_response(p, wire, 0), FeedResult::Status::Error) << wire;
+    EXPECT_EQ(p.error(), ParseError::UnsupportedTransferEncoding) << wire;
   }
 }
 

@@ -27,6 +27,43 @@ TEST(HeaderMutationTest, StripsHopByHopAndConnectionNamedFields) {
   EXPECT_EQ(*h.get("x-bar"), "2");
 }
 
+TEST(HeaderMutationTest, ConnectionMayNotNameForwardingOrPseudoHeadersOrTenTokens) {
+  // Envoy's Utility::sanitizeConnectionHeader: these requests get 400.
+  for (const char* value : {"x-forwarded-for", "close, X-Forwarded-Proto", "x-forwarded-host", ":authority",
+                            "a,b,c,d,e,f,g,h,i,j"}) {
+    http::HeaderMap h;
+    h.add("connection", value);
+    EXPECT_FALSE(connection_nominations_allowed(h)) << value;
+  }
+  for (const char* value : {"close", "keep-alive, x-custom", "a,b,c,d,e,f,g,h,i", "upgrade, , te"}) {
+    http::HeaderMap h;
+    h.add("connection", value);
+    EXPECT_TRUE(connection_nominations_allowed(h)) << value;
+  }
+  http::HeaderMap two_lines;  // the tokens of every Connection line count
+  two_lines.add("connection", "a,b,c,d,e");
+  two_lines.add("connection", "f,g,h,i,j");
+  EXPECT_FALSE(connection_nominations_allowed(two_lines));
+}
+
+TEST(HeaderMutationTest, TeTrailersSurvivesTheEdgeAndOtherTeValuesDoNot) {
+  EdgeRequestInfo info;
+  info.peer_ip = "10.0.0.1";
+  info.request_id = "id";
+  http::HeaderMap h;
+  h.add("te", "gzip, Trailers");
+  h.add("connection", "te");
+  mutate_edge_request_headers(h, info);
+  ASSERT_NE(h.get("te"), nullptr);
+  EXPECT_EQ(*h.get("te"), "trailers");
+  EXPECT_EQ(h.count("te"), 1u);
+
+  http::HeaderMap g;
+  g.add("te", "gzip");
+  mutate_edge_request_headers(g, info);
+  EXPECT_FALSE(g.has("te"));
+}
+
 TEST(HeaderMutationTest, EdgeRequestHeaders) {
   http::HeaderMap h;
   h.add("Host", "a.com");
