@@ -101,7 +101,7 @@ class Http1Parser {
 
   bool count_head_bytes(size_t len);
   int fail(ParseError kind);
-  bool transfer_encoding_is_chunked();
+  [[gnu::noinline]] bool transfer_encoding_is_chunked();  // cold: only with a Transfer-Encoding field
 
  private:
   static const llhttp_settings_t& settings();

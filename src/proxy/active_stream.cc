@@ -70,7 +70,21 @@ void ActiveStream::route() {
     if (websocket_) upgrade_ = *upgrade;
   }
   bool absolute = target_.form == http::RequestTarget::Form::Absolute;
-  const size_t hosts = absolute ? 0 : head_.headers.count("host");
+  // One pass over the fields for the checks below (every request runs it).
+  size_t hosts = 0;
+  bool connection = false;
+  bool te = false;
+  for (const auto& e : head_.headers.entries()) {
+    // Sizes first: a string_view == against a literal still calls memcmp.
+    const size_t n = e.name.size();
+    if (n == 4 && e.name == "host") {
+      ++hosts;
+    } else if (n == 10 && e.name == "connection") {
+      connection = true;
+    } else if (n == 2 && e.name == "te") {
+      te = true;
+    }
+  }
   if (!absolute && hosts == 0) {
     // RFC 9112 3.2. Envoy's connection manager answers a request without a
     // host with 400 and no body, HTTP/1.0 included (Istio sets no
@@ -79,13 +93,13 @@ void ActiveStream::route() {
     send_local_reply(LocalReply{400, {}, {}});
     return;
   }
-  if (hosts > 1) {
+  if (!absolute && hosts > 1) {
     // Envoy keeps one :authority and joins repeated Host lines with ',', so
     // routing and the upstream see the same value. Forwarded line by line,
     // an upstream that reads the last one would see a host no route matched.
     head_.headers.set("host", head_.headers.get_joined("host"));
   }
-  if (!head_.upgrade && !connection_nominations_allowed(head_.headers)) {
+  if (connection && !head_.upgrade && !connection_nominations_allowed(head_.headers)) {
     // Envoy's codec (sanitizeConnectionHeader): a client may not have the
     // gateway strip X-Forwarded-* or pseudo-headers, nor name 10 or more.
     downstream_.close_after_response();
@@ -101,6 +115,7 @@ void ActiveStream::route() {
   edge.request_id = make_request_id(worker_.clusters().random(), request_id);
   edge.absolute_authority = absolute ? target_.authority : std::string_view();
   edge.chunked_body = head_.chunked;
+  edge.has_te = te;
   edge.scheme = downstream_.is_tls() ? "https" : "http";
   mutate_edge_request_headers(head_.headers, edge);
   if (websocket_) {

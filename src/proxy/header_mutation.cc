@@ -38,7 +38,7 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-void strip_hop_by_hop(http::HeaderMap& headers, bool* te_trailers) {
+void strip_hop_by_hop(http::HeaderMap& headers) {
   // Fields named by Connection go too; collect first (removal invalidates views).
   std::vector<std::string> named;
   for (const auto& e : headers.entries()) {
@@ -60,11 +60,7 @@ void strip_hop_by_hop(http::HeaderMap& headers, bool* te_trailers) {
   }
   for (const std::string& name : named) headers.remove(name);
   // One pass over the fields (names are stored lower-case).
-  headers.remove_if([te_trailers](const http::HeaderMap::Entry& e) {
-    if (!is_hop_by_hop(e.name)) return false;
-    if (te_trailers != nullptr && e.name == "te" && http::has_token(e.value, "trailers")) *te_trailers = true;
-    return true;
-  });
+  headers.remove_if([](const http::HeaderMap::Entry& e) { return is_hop_by_hop(e.name); });
 }
 
 bool connection_nominations_allowed(const http::HeaderMap& headers) {
@@ -90,8 +86,9 @@ bool connection_nominations_allowed(const http::HeaderMap& headers) {
 }
 
 void mutate_edge_request_headers(http::HeaderMap& headers, const EdgeRequestInfo& info) {
-  bool te_trailers = false;
-  strip_hop_by_hop(headers, &te_trailers);
+  // Only when the caller saw a TE field: the lookup is not free.
+  const bool te_trailers = info.has_te && http::has_token(headers.get_joined("te"), "trailers");
+  strip_hop_by_hop(headers);
   if (te_trailers) headers.add("te", "trailers");
   // Edge request: no client may steer the gateway with x-envoy-* controls.
   headers.remove_prefix("x-envoy-");

@@ -16,8 +16,8 @@ inline constexpr std::string_view kXffDelimiter = ",";
 // Removes the hop-by-hop fields of RFC 9110 7.6.1 plus the legacy ones
 // (keep-alive, proxy-connection, http2-settings) and every field the
 // Connection header names. Framing (transfer-encoding) is re-done by the
-// caller. With `te_trailers`, sets it when a removed TE listed `trailers`.
-void strip_hop_by_hop(http::HeaderMap& headers, bool* te_trailers = nullptr);
+// caller.
+void strip_hop_by_hop(http::HeaderMap& headers);
 
 // Envoy's Utility::sanitizeConnectionHeader, for a request: false (-> 400)
 // when Connection names 10 or more tokens, or names x-forwarded-for,
@@ -31,6 +31,7 @@ struct EdgeRequestInfo {
   std::string_view request_id;          // fresh UUID
   std::string_view absolute_authority;  // non-empty for an absolute-form target: becomes Host
   bool chunked_body = false;            // body re-framed as chunked upstream
+  bool has_te = false;                  // the request has a TE field
 };
 
 // The request an edge gateway sends upstream (§4.3): hop-by-hop removed,

@@ -50,6 +50,7 @@ TEST(HeaderMutationTest, TeTrailersSurvivesTheEdgeAndOtherTeValuesDoNot) {
   EdgeRequestInfo info;
   info.peer_ip = "10.0.0.1";
   info.request_id = "id";
+  info.has_te = true;
   http::HeaderMap h;
   h.add("te", "gzip, Trailers");
   h.add("connection", "te");
