@@ -8,11 +8,6 @@ namespace torii::http {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 // A request has ~10-20 fields; vectors that grew past 64 are not kept.
 constexpr size_t kInitialEntries = 16;
 constexpr size_t kMaxCachedEntries = 64;
@@ -41,14 +36,7 @@ std::string to_lower(std::string_view s) {
 }
 
 bool has_token(std::string_view list, std::string_view token) {
-  while (!list.empty()) {
-    size_t comma = list.find(',');
-    std::string_view item = trim(list.substr(0, comma));
-    if (iequals(item, token)) return true;
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
-  return false;
+  return !for_each_token(list, [token](std::string_view item) { return !iequals(item, token); });
 }
 
 HeaderMap::HeaderMap(const HeaderMap& other) { *this = other; }

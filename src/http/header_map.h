@@ -112,4 +112,21 @@ std::string to_lower(std::string_view s);
 // True if the comma-separated header value contains `token` (case-insensitive).
 bool has_token(std::string_view list, std::string_view token);
 
+// Calls `fn(token)` for each non-empty item of a comma-separated header
+// value, spaces and tabs trimmed, until `fn` returns false. Returns false if
+// it stopped early.
+template <typename Fn>
+bool for_each_token(std::string_view list, Fn&& fn) {
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    std::string_view token = list.substr(0, comma);
+    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+    if (!token.empty() && !fn(token)) return false;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return true;
+}
+
 }  // namespace torii::http

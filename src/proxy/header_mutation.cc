@@ -30,12 +30,6 @@ bool is_hop_by_hop(std::string_view name) {
   }
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 }  // namespace
 
 void strip_hop_by_hop(http::HeaderMap& headers) {
@@ -43,20 +37,17 @@ void strip_hop_by_hop(http::HeaderMap& headers) {
   std::vector<std::string> named;
   for (const auto& e : headers.entries()) {
     if (e.name != "connection") continue;
-    std::string_view list = e.value;
-    while (!list.empty()) {
-      size_t comma = list.find(',');
-      std::string_view token = trim(list.substr(0, comma));
+    http::for_each_token(e.value, [&named](std::string_view token) {
       // Never let a client strip the fields routing and forwarding depend on;
-      // the usual tokens (close, keep-alive, upgrade) are handled below.
-      if (!token.empty() && !http::iequals(token, "host") && !http::iequals(token, "content-length") &&
+      // the usual tokens (close, keep-alive, upgrade) are handled below, and
+      // te is hop-by-hop anyway.
+      if (!http::iequals(token, "host") && !http::iequals(token, "content-length") &&
           !http::iequals(token, "close") && !http::iequals(token, "keep-alive") &&
-          !http::iequals(token, "upgrade") && !http::iequals(token, "te")) {  // te: hop-by-hop anyway
+          !http::iequals(token, "upgrade") && !http::iequals(token, "te")) {
         named.push_back(http::to_lower(token));
       }
-      if (comma == std::string_view::npos) break;
-      list.remove_prefix(comma + 1);
-    }
+      return true;
+    });
   }
   for (const std::string& name : named) headers.remove(name);
   // One pass over the fields (names are stored lower-case).
@@ -67,20 +58,11 @@ bool connection_nominations_allowed(const http::HeaderMap& headers) {
   size_t tokens = 0;
   for (const auto& e : headers.entries()) {
     if (e.name != "connection") continue;
-    std::string_view list = e.value;
-    while (!list.empty()) {
-      size_t comma = list.find(',');
-      std::string_view token = trim(list.substr(0, comma));
-      if (!token.empty()) {
-        if (++tokens >= 10) return false;
-        if (token.front() == ':' || http::iequals(token, "x-forwarded-for") ||
-            http::iequals(token, "x-forwarded-host") || http::iequals(token, "x-forwarded-proto")) {
-          return false;
-        }
-      }
-      if (comma == std::string_view::npos) break;
-      list.remove_prefix(comma + 1);
-    }
+    bool ok = http::for_each_token(e.value, [&tokens](std::string_view token) {
+      return ++tokens < 10 && token.front() != ':' && !http::iequals(token, "x-forwarded-for") &&
+             !http::iequals(token, "x-forwarded-host") && !http::iequals(token, "x-forwarded-proto");
+    });
+    if (!ok) return false;
   }
   return true;
 }
