@@ -84,6 +84,8 @@ RAW_RESPONSES = {
     "te-gzip-chunked": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nxyz\r\n0\r\n\r\n",
     "204-length": b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello",
     "204-length-0": b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nX-Raw: 1\r\n\r\n",
+    "cl-and-te": b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nxyz\r\n0\r\n\r\n",
+    "short-body": b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part of it",
 }
 
 

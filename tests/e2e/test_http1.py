@@ -274,7 +274,7 @@ def test_http10_without_host_gets_400(gw):
         assert r.body == b""
 
 
-@pytest.mark.parametrize("case", ["te-gzip", "te-gzip-chunked", "204-length"])
+@pytest.mark.parametrize("case", ["te-gzip", "te-gzip-chunked", "204-length", "cl-and-te"])
 def test_upstream_response_with_bad_framing_gets_502(gw, case):
     """Envoy's client codec: a transfer coding other than chunked, or a non-zero
     Content-Length on a 204, is the upstream's protocol error: 502."""
@@ -285,6 +285,15 @@ def test_upstream_response_with_bad_framing_gets_502(gw, case):
         assert "protocol error" in r.body.decode()
         c.send(http_request("GET", "/e/next"))  # the client connection is fine
         assert c.read_response().status == 200
+
+
+def test_upstream_closing_mid_body_resets_the_client_connection(gw):
+    """Headers already went out, so no 502 is possible: like Envoy, the client's
+    connection is cut, and the client sees a body shorter than its Content-Length."""
+    with conn(gw) as c:
+        c.send(http_request("GET", "/e/raw?raw=short-body"))
+        with pytest.raises((EOFError, ConnectionResetError)):
+            c.read_response()
 
 
 def test_upstream_204_with_content_length_zero_passes_without_it(gw):
