@@ -1,5 +1,7 @@
 #include "http/request_target.h"
 
+#include "http/header_map.h"  // iequals
+
 namespace torii::http {
 
 namespace {
@@ -40,6 +42,8 @@ bool parse_request_target(std::string_view target, RequestTarget& out) {
       target.substr(0, scheme_end).find_first_of("/?#") == std::string_view::npos) {
     out.form = RequestTarget::Form::Absolute;
     out.scheme = target.substr(0, scheme_end);
+    // Envoy's codec (Utility::schemeIsValid): only http and https.
+    if (!iequals(out.scheme, "http") && !iequals(out.scheme, "https")) return false;
     std::string_view rest = target.substr(scheme_end + 3);
     size_t path_start = rest.find_first_of("/?");
     out.authority = rest.substr(0, path_start);

@@ -17,7 +17,8 @@ struct RequestTarget {
   std::string_view path_and_query;
 };
 
-// Views point into `target`. false => not a valid request-target (400).
+// Views point into `target`. false => not a valid request-target (400),
+// including an absolute-form whose scheme is not http or https.
 bool parse_request_target(std::string_view target, RequestTarget& out);
 
 }  // namespace torii::http

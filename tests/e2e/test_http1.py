@@ -158,7 +158,8 @@ def test_more_than_100_headers_get_431(gw):
     b"GET /e/x HTTP/1.1\r\nHost: a\r\nBad Header Name: x\r\n\r\n",
     b"GET /e/x HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n",
     b"GET /e/x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-], ids=["garbage", "tls-hello", "space-in-header-name", "bad-content-length", "cl-and-te"])
+    b"GET ftp://a/e/x HTTP/1.1\r\nHost: a\r\n\r\n",
+], ids=["garbage", "tls-hello", "space-in-header-name", "bad-content-length", "cl-and-te", "ftp-scheme"])
 def test_garbage_gets_400(gw, garbage):
     """§8 DPE: a malformed request gets 400 and the connection is closed; the gateway lives on."""
     with conn(gw) as c:

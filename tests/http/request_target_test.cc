@@ -29,6 +29,8 @@ TEST(RequestTargetTest, AbsoluteForm) {
   EXPECT_EQ(t.path_and_query, "/");
   EXPECT_FALSE(parse_request_target("http:///x", t));
   EXPECT_FALSE(parse_request_target("http://user@h/x", t));
+  ASSERT_TRUE(parse_request_target("HTTPS://h/x", t));
+  EXPECT_FALSE(parse_request_target("ftp://h/x", t));  // Envoy: 400 http.invalid_scheme
 }
 
 TEST(RequestTargetTest, AsteriskAndAuthorityForms) {
