@@ -127,7 +127,7 @@ void DownstreamConnection::on_parse_error() {
     worker_.loop().defer_delete(std::move(stream_));
   }
   if (too_large) {
-    reply_and_close(LocalReply{431, {}, {}});
+    reply_and_close(LocalReply{431, kHeadersTooLarge, {}});
   } else if (parser_.error() == http::ParseError::UnsupportedTransferEncoding) {
     reply_and_close(LocalReply{501, kNotImplemented, {}});
   } else {

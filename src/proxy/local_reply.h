@@ -24,6 +24,9 @@ inline constexpr std::string_view kOverflow =
     "upstream connect error or disconnect/reset before headers. reset reason: overflow";
 inline constexpr std::string_view kBadRequest = "Bad Request";
 inline constexpr std::string_view kNotImplemented = "Not Implemented";
+// Envoy's codec errors answer with the status's reason phrase as the body
+// (sendProtocolError -> CodeUtility::toString).
+inline constexpr std::string_view kHeadersTooLarge = "Request Header Fields Too Large";
 inline constexpr std::string_view kRequestHeaderTimeout = "request header timeout";
 // Envoy's dynamic forward proxy when the target does not resolve (503, DF).
 inline constexpr std::string_view kDnsResolutionFailure = "DNS resolution failure";

@@ -125,6 +125,7 @@ def test_request_headers_over_60kib_get_431(gw):
         r = c.read_response()
         assert r.status == 431
         assert r.header("server") == "istio-envoy"
+        assert r.body == b"Request Header Fields Too Large"  # Envoy: the reason phrase
 
 
 def test_request_headers_split_over_many_lines_over_60kib_get_431(gw):
