@@ -20,12 +20,11 @@ void DynamicHostCache::lookup(const upstream::ClusterInfo& compiled, uint64_t sn
                               std::string_view host, uint32_t port, std::weak_ptr<void> alive,
                               Callback callback) {
   // DNS names are case-insensitive: A.example.com and a.example.com share
-  // one entry and one resolution.
-  const std::string lowered = http::to_lower(host);
-  host = lowered;
+  // one entry and one resolution (lower-cased straight into the key).
   std::string key = compiled.name;
   key += '|';
-  key += host;
+  const size_t host_at = key.size();
+  for (char c : host) key += http::ascii_lower(c);
   key += ':';
   key += std::to_string(port);
   auto it = entries_.find(key);
@@ -37,7 +36,7 @@ void DynamicHostCache::lookup(const upstream::ClusterInfo& compiled, uint64_t sn
       return;
     }
     it = entries_.emplace(key, Entry{}).first;
-    it->second.host = std::string(host);
+    it->second.host = key.substr(host_at, host.size());
     it->second.port = port;
     order_.push_back(key);
   }
