@@ -101,12 +101,6 @@ const std::string_view* HeaderMap::get(std::string_view name) const {
   return nullptr;
 }
 
-size_t HeaderMap::count(std::string_view name) const {
-  size_t n = 0;
-  for (const Entry& e : entries_) n += name_is(e.name, name) ? 1 : 0;
-  return n;
-}
-
 std::string HeaderMap::get_joined(std::string_view name, bool* found) const {
   std::string out;
   bool any = false;

@@ -76,7 +76,6 @@ class HeaderMap {
   // All values of that name joined by ","; `found` tells presence.
   std::string get_joined(std::string_view name, bool* found = nullptr) const;
   bool has(std::string_view name) const { return get(name) != nullptr; }
-  size_t count(std::string_view name) const;
 
   const std::vector<Entry>& entries() const { return entries_; }
   size_t size() const { return entries_.size(); }

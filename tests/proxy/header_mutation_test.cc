@@ -57,7 +57,7 @@ TEST(HeaderMutationTest, TeTrailersSurvivesTheEdgeAndOtherTeValuesDoNot) {
   mutate_edge_request_headers(h, info);
   ASSERT_NE(h.get("te"), nullptr);
   EXPECT_EQ(*h.get("te"), "trailers");
-  EXPECT_EQ(h.count("te"), 1u);
+  EXPECT_EQ(h.get_joined("te"), "trailers");  // one field
 
   http::HeaderMap g;
   g.add("te", "gzip");
