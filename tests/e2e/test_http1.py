@@ -317,3 +317,13 @@ def test_upstream_response_headers_limit_is_80_kib(gw):
         assert len(r.header("x-big")) == 70 * 1024
         c.send(http_request("GET", "/e/big?header_kb=90"))
         assert c.read_response().status == 502
+
+
+def test_max_response_headers_kb_raises_the_upstream_limit(echo, torii):
+    t = torii({"gw.yaml": harness.gateway("gw"), "echo.yaml": harness.backend(echo, "echo"), "vs.yaml": VS},
+              extra_args=["--max-response-headers-kb", "100"])
+    with conn(t) as c:
+        c.send(http_request("GET", "/e/big?header_kb=90"))
+        assert c.read_response().status == 200
+        c.send(http_request("GET", "/e/big?header_kb=110"))
+        assert c.read_response().status == 502
