@@ -187,6 +187,15 @@ TEST(RequestParserTest, HugeHeaderIsHeadersTooLargeEvenWhenSplit) {
   EXPECT_EQ(p.error(), ParseError::HeadersTooLarge);
 }
 
+void expect_request_error(const char* wire, ParseError kind) {
+  RequestSink sink;
+  RequestParser p(sink, ParseLimits{});
+  EXPECT_EQ(feed_all(p, sink, wire, 0), FeedResult::Status::Error) << wire;
+  EXPECT_EQ(p.error(), kind) << wire;
+  EXPECT_FALSE(p.error_reason().empty()) << wire;
+  EXPECT_TRUE(sink.done.empty()) << wire;
+}
+
 TEST(RequestParserTest, MalformedInputs) {
   const char* cases[] = {
       "GARBAGE\r\n\r\n",
@@ -201,13 +210,7 @@ TEST(RequestParserTest, MalformedInputs) {
       "GET / HTTP/1.1\r\nBad Header Name: x\r\n\r\n",
       "GET / HTTP/1.1\r\nBad\"Name: x\r\n\r\n",
   };
-  for (const char* c : cases) {
-    RequestSink sink;
-    RequestParser p(sink, ParseLimits{});
-    EXPECT_EQ(feed_all(p, sink, c, 0), FeedResult::Status::Error) << c;
-    EXPECT_EQ(p.error(), ParseError::Malformed) << c;
-    EXPECT_FALSE(p.error_reason().empty());
-  }
+  for (const char* c : cases) expect_request_error(c, ParseError::Malformed);
 }
 
 TEST(RequestParserTest, TransferEncodingOtherThanChunkedIsUnsupported) {
@@ -220,12 +223,7 @@ TEST(RequestParserTest, TransferEncodingOtherThanChunkedIsUnsupported) {
       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: identity\r\n\r\n",
       "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
   };
-  for (const char* c : cases) {
-    RequestSink sink;
-    RequestParser p(sink, ParseLimits{});
-    EXPECT_EQ(feed_all(p, sink, c, 0), FeedResult::Status::Error) << c;
-    EXPECT_EQ(p.error(), ParseError::UnsupportedTransferEncoding) << c;
-  }
+  for (const char* c : cases) expect_request_error(c, ParseError::UnsupportedTransferEncoding);
   RequestSink sink;  // the case-insensitive `chunked` stays fine
   RequestParser p(sink, ParseLimits{});
   EXPECT_EQ(

@@ -6,36 +6,38 @@ namespace torii::router {
 namespace {
 
 TEST(SplitAuthority, HostAndPort) {
-  std::string_view host;
-  uint32_t port = 0;
-  EXPECT_TRUE(split_authority("a.com", 80, host, port));
-  EXPECT_EQ(host, "a.com");
-  EXPECT_EQ(port, 80u);
-  EXPECT_TRUE(split_authority("a.com:8080", 80, host, port));
-  EXPECT_EQ(host, "a.com");
-  EXPECT_EQ(port, 8080u);
-  EXPECT_TRUE(split_authority("a.com:", 443, host, port));
-  EXPECT_EQ(port, 443u);
-  EXPECT_TRUE(split_authority("[::1]:9000", 80, host, port));
-  EXPECT_EQ(host, "[::1]");
-  EXPECT_EQ(port, 9000u);
-  EXPECT_TRUE(split_authority("::1", 80, host, port));
-  EXPECT_EQ(host, "::1");
-  EXPECT_EQ(port, 80u);
-  EXPECT_FALSE(split_authority("a.com:0", 80, host, port));
-  EXPECT_FALSE(split_authority("a.com:65536", 80, host, port));
-  EXPECT_FALSE(split_authority("a.com:8o", 80, host, port));
-  EXPECT_FALSE(split_authority(":80", 80, host, port));
-  EXPECT_FALSE(split_authority("[::1", 80, host, port));
-  EXPECT_FALSE(split_authority("[]:443", 80, host, port));
-  EXPECT_FALSE(split_authority("[]", 80, host, port));
-  EXPECT_FALSE(split_authority("[::1]x80", 80, host, port));
-  EXPECT_TRUE(split_authority("[::1]", 443, host, port));
-  EXPECT_EQ(host, "[::1]");
-  EXPECT_EQ(port, 443u);
-  EXPECT_TRUE(split_authority("[::1]:", 443, host, port));
-  EXPECT_EQ(host, "[::1]");
-  EXPECT_EQ(port, 443u);
+  struct Case {
+    std::string_view authority;
+    uint32_t default_port;
+    bool ok;
+    std::string_view host;  // checked when ok
+    uint32_t port;
+  };
+  const Case cases[] = {
+      {"a.com", 80, true, "a.com", 80},
+      {"a.com:8080", 80, true, "a.com", 8080},
+      {"a.com:", 443, true, "a.com", 443},  // empty port: the default (RFC 3986 3.2.3)
+      {"[::1]:9000", 80, true, "[::1]", 9000},
+      {"::1", 80, true, "::1", 80},  // bare IPv6: no port
+      {"[::1]", 443, true, "[::1]", 443},
+      {"[::1]:", 443, true, "[::1]", 443},
+      {"a.com:0", 80, false, {}, 0},
+      {"a.com:65536", 80, false, {}, 0},
+      {"a.com:8o", 80, false, {}, 0},
+      {":80", 80, false, {}, 0},
+      {"[::1", 80, false, {}, 0},
+      {"[]:443", 80, false, {}, 0},
+      {"[]", 80, false, {}, 0},
+      {"[::1]x80", 80, false, {}, 0},
+  };
+  for (const Case& c : cases) {
+    std::string_view host;
+    uint32_t port = 0;
+    ASSERT_EQ(split_authority(c.authority, c.default_port, host, port), c.ok) << c.authority;
+    if (!c.ok) continue;
+    EXPECT_EQ(host, c.host) << c.authority;
+    EXPECT_EQ(port, c.port) << c.authority;
+  }
 }
 
 TEST(ForwardProxyTable, PortThenHost) {
