@@ -85,19 +85,19 @@ void ActiveStream::route() {
       te = true;
     }
   }
-  if (!absolute && hosts == 0) {
-    // RFC 9112 3.2. Envoy's connection manager answers a request without a
-    // host with 400 and no body, HTTP/1.0 included (Istio sets no
-    // default_host_for_http_10).
+  // RFC 9112 3.2: 400 for an HTTP/1.1 request without Host, for more than
+  // one Host line, and for a Host that is not `uri-host [":" port]`. Envoy's
+  // codec instead joins repeated lines with ',' into one :authority; the RFC
+  // rule is stricter and closes a request-smuggling gap between proxies that
+  // read the first line and upstreams that read the last. HTTP/1.0 without
+  // Host is answered 400 too (Envoy requires a host; Istio sets no
+  // default_host_for_http_10), unless an absolute-form target names one.
+  const std::string_view* host_value = hosts == 1 ? head_.headers.get("host") : nullptr;
+  if (hosts > 1 || (hosts == 0 && (!absolute || !head_.http10())) ||
+      (host_value != nullptr && !http::valid_authority(*host_value))) {
     downstream_.close_after_response();
     send_local_reply(LocalReply{400, {}, {}});
     return;
-  }
-  if (!absolute && hosts > 1) {
-    // Envoy keeps one :authority and joins repeated Host lines with ',', so
-    // routing and the upstream see the same value. Forwarded line by line,
-    // an upstream that reads the last one would see a host no route matched.
-    head_.headers.set("host", head_.headers.get_joined("host"));
   }
   if (connection && !head_.upgrade && !connection_nominations_allowed(head_.headers)) {
     // Envoy's codec (sanitizeConnectionHeader): a client may not have the
