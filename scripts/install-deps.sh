@@ -8,7 +8,7 @@ packages=(
   build-essential g++ cmake ninja-build pkg-config git clang-format
   # libraries (see DESIGN.md "Dependencies")
   libyaml-cpp-dev libre2-dev node-llhttp nlohmann-json3-dev libssl-dev libc-ares-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libxxhash-dev libjemalloc-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libxxhash-dev libjemalloc-dev libnghttp2-dev
   # real upstreams and clients for end-to-end tests and the example
   python3 python3-pytest python3-requests python3-httpbin gunicorn curl
   procps iproute2 dnsmasq-base
