@@ -7,12 +7,13 @@
 # README's example.sh builds `--target torii` with them and test.sh the rest,
 # so test.sh reuses every object example.sh compiled (one flag more on a
 # compile line, such as -Werror, would recompile everything). CMake arguments
-# given here come after them and win (test.sh's sanitizer build does that,
-# in its own build dir).
+# given here come after them and win: example.sh leaves the tests out
+# (-DTORII_TESTS=OFF, which changes no compile line), test.sh's sanitizer
+# build changes the flags in its own build dir.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build}
-DEFAULT_FLAGS=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DTORII_WERROR=ON)
+DEFAULT_FLAGS=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DTORII_WERROR=ON -DTORII_TESTS=ON -DTORII_BENCHMARKS=ON)
 
 targets=()
 cmake_args=()

@@ -9,10 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/stage.sh
 
-build_args=(-DTORII_TESTS=ON -DTORII_BENCHMARKS=ON)
+build_args=()
 if [ "${TORII_SANITIZE:-0}" = 1 ]; then
   export BUILD_DIR=build-asan
-  build_args+=(-DTORII_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug)
+  build_args=(-DTORII_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug)
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 else
   export BUILD_DIR=build
