@@ -46,7 +46,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
+  # One update serves both README commands: test.sh right after example.sh
+  # skips it (the stamp is less than an hour old).
+  stamp="${TMPDIR:-/tmp}/torii-apt-updated"
+  if [ -z "$(find "$stamp" -mmin -60 2>/dev/null)" ]; then
+    $SUDO apt-get update -qq
+    touch "$stamp"
+  fi
   # RUNLEVEL=1: do not start the system services of what is installed (nginx on :80)
   $SUDO env RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
