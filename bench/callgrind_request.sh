@@ -6,6 +6,8 @@
 #
 #   bench/callgrind_request.sh [TORII_BIN] [REQUESTS]
 #
+# TORII_BIN defaults to build-bench/torii (bench/build.sh builds it).
+#
 # Starts an nginx upstream (30-byte body) and Torii on bench/config under
 # valgrind, sends REQUESTS (default 20000) with h2load over HTTP/1.1 on 10
 # connections, then does the same with 0 requests, and prints
@@ -15,7 +17,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
-bin="${1:-$root/build/torii}"
+bin="${1:-$root/build-bench/torii}"  # bench/build.sh: -O3 + LTO, what bench/compare measures
 requests="${2:-20000}"
 up_port=18190
 gw_port=18191

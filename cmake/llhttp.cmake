@@ -7,5 +7,6 @@ if(NOT EXISTS ${LLHTTP_SRC_DIR}/llhttp.c)
 endif()
 add_library(llhttp STATIC ${LLHTTP_SRC_DIR}/llhttp.c ${LLHTTP_SRC_DIR}/api.c ${LLHTTP_SRC_DIR}/http.c)
 target_include_directories(llhttp SYSTEM PUBLIC ${LLHTTP_INCLUDE_DIR})
-set_target_properties(llhttp PROPERTIES POSITION_INDEPENDENT_CODE ON C_STANDARD 99)
+# Not a unity build: Debian's sources are not ours to make unity-safe.
+set_target_properties(llhttp PROPERTIES POSITION_INDEPENDENT_CODE ON C_STANDARD 99 UNITY_BUILD OFF)
 target_compile_options(llhttp PRIVATE -w ${TORII_OPT_FLAGS} -O2)

@@ -26,8 +26,9 @@ def parse_args(argv):
     p.add_argument("--quick", action="store_true",
                    help="tiny durations and sizes for a smoke check (figures mean nothing)")
     p.add_argument("--only", default="torii,nginx,haproxy", help="proxies, comma-separated")
-    p.add_argument("--torii", default=os.environ.get("TORII_BIN") or os.path.join(ROOT, "build", "torii"),
-                   help="torii binary ($TORII_BIN)")
+    p.add_argument("--torii", default=os.environ.get("TORII_BIN"),
+                   help="torii binary ($TORII_BIN; default: build-bench/torii, built by bench/build.sh "
+                        "with link-time optimisation)")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (throughput, latency, scale)")
     p.add_argument("--duration", type=int, default=10, help="seconds per measured run")
     p.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per proxy (throughput)")
@@ -67,8 +68,22 @@ def parse_args(argv):
             p.error("unknown proxy %r in --only (torii, nginx, haproxy)" % x)
     if not a.proxies:
         p.error("no proxy to benchmark")
-    a.torii = os.path.abspath(a.torii)
+    a.build_torii = a.torii is None  # the default binary: bench/build.sh brings it up to date
+    a.torii = os.path.abspath(a.torii or os.path.join(ROOT, "build-bench", "torii"))
     return a
+
+
+def build_torii(logger):
+    """Runs bench/build.sh (the optimised, LTO-linked build-bench/torii); exits on failure."""
+    log = os.path.join(ROOT, "build-bench", "logs", "build.log")
+    os.makedirs(os.path.dirname(log), exist_ok=True)
+    logger("building build-bench/torii with link-time optimisation (bench/build.sh; log: %s)" % log)
+    with open(log, "w") as f:
+        rc = subprocess.run([os.path.join(BENCH, "build.sh")], stdout=f, stderr=subprocess.STDOUT).returncode
+    if rc != 0:
+        with open(log) as f:
+            sys.stderr.write("".join(f.readlines()[-200:]))
+        sys.exit("bench/build.sh failed (exit %d); log: %s" % (rc, log))
 
 
 def env_lines(run, tools):
@@ -114,6 +129,8 @@ def main(argv=None):
         need.append("h2load")
     logger = lambda m: print("[compare] " + m, file=sys.stderr, flush=True)
     tools = deps.ensure(need, not a.no_install, logger)
+    if a.build_torii and ("torii" in a.proxies or "scale" in a.parts):
+        build_torii(logger)
     run = Run(a, tools)
     run.log("results in " + run.out)
     try:

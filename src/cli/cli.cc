@@ -1,21 +1,28 @@
 #include "cli/cli.h"
 
 #include <cstdio>
-#include <cstring>
 #include <string>
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/version.h"
 
 namespace torii::cli {
 
 int main(int argc, char** argv) {
-  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
-      std::strcmp(argv[1], "help") == 0) {
-    std::fputs(usage().c_str(), argc < 2 ? stderr : stdout);
-    return argc < 2 ? 2 : 0;
+  if (argc < 2) {
+    std::fputs(usage().c_str(), stderr);
+    return 2;
   }
   std::string command = argv[1];
+  if (command == "help" || command == "--help" || command == "-h") {
+    std::fputs(usage().c_str(), stdout);
+    return 0;
+  }
+  if (command == "version" || command == "--version") {
+    std::printf("torii %s\n", version());
+    return 0;
+  }
   if (command == "explain") return explain_command(argc, argv, 2);
   if (command != "run" && command != "validate") {
     std::fprintf(stderr, "torii: unknown command '%s'\n\n%s", command.c_str(), usage().c_str());
@@ -26,6 +33,10 @@ int main(int argc, char** argv) {
   if (!parse_options(argc, argv, 2, options, error)) {
     std::fprintf(stderr, "torii %s: %s\n\n%s", command.c_str(), error.c_str(), usage().c_str());
     return 2;
+  }
+  if (options.help) {
+    std::fputs(usage().c_str(), stdout);
+    return 0;
   }
   return command == "run" ? run_command(options) : validate_command(options);
 }

@@ -37,6 +37,10 @@ int explain_command(int argc, char** argv, int first) {
     std::fprintf(stderr, "torii explain: %s\n\n%s", error.c_str(), usage().c_str());
     return 2;
   }
+  if (options.help) {
+    std::fputs(usage().c_str(), stdout);
+    return 0;
+  }
   if (positional.size() != 2) {
     std::fprintf(stderr, "torii explain: expected METHOD URL, e.g. GET http://example.com/path\n\n%s",
                  usage().c_str());

@@ -96,6 +96,8 @@ std::string usage() {
   torii validate --config PATH [--config PATH ...] [options]
   torii explain --config PATH [options] [--json] METHOD URL [-H 'Name: value' ...]
                             where would this request go, and why (nothing is sent)
+  torii help                this text (also: torii --help, torii COMMAND --help)
+  torii --version           the version: git describe of the build, or the release number
 
 Configuration:
   --config PATH             file or directory of multi-document YAML (repeatable)
@@ -199,7 +201,10 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
     // For limits where 0 has no meaning: an error, not a silent 1.
     auto positive_flag = [&](uint64_t max, uint64_t& out) -> bool { return uint_flag(max, out, 1); };
     uint64_t n = 0;
-    if (flag == "--config") {
+    if (flag == "--help" || flag == "-h") {
+      o.help = true;
+      return true;
+    } else if (flag == "--config") {
       if (!need_value()) return false;
       o.config_paths.push_back(value);
     } else if (flag == "--namespace") {

@@ -24,9 +24,11 @@ struct Options {
   bool watch = true;               // --no-watch disables the file watcher
   dns::ResolverOptions dns;        // --dns-server
   dns::RefreshPolicy dns_refresh;  // --dns-refresh-rate-s --dns-min-ttl-s --dns-grace-s
+  bool help = false;               // --help / -h: print usage() and exit 0, nothing else is checked
 };
 
 // Parses argv[first..] into `options`; on error returns false with `error` set.
+// `--help` (or `-h`) anywhere stops parsing: it returns true with `help` set.
 // With `positional`, arguments that are not flags are collected there (the
 // METHOD and URL of `torii explain`) instead of being errors.
 bool parse_options(int argc, char** argv, int first, Options& options, std::string& error,

@@ -19,9 +19,10 @@ int validate_command(const Options& options) {
   size_t objects = 0;
   for (const auto& o : c.store.objects) objects += o.in_force ? 1 : 0;
   const auto& snap = *c.compiled.snapshot;
-  std::fprintf(stderr,
-               "%zu object(s) accepted, %zu error(s), %zu warning(s); %zu listener(s), %zu cluster(s)\n",
-               objects, errors, warnings, snap.listeners.size(), snap.clusters.size());
+  // The summary is the last line of stdout, after the diagnostics it counts
+  // (on stderr it came out before them whenever stdout was a pipe).
+  std::printf("%zu object(s) accepted, %zu error(s), %zu warning(s); %zu listener(s), %zu cluster(s)\n",
+              objects, errors, warnings, snap.listeners.size(), snap.clusters.size());
   return errors > 0 ? 1 : 0;
 }
 

@@ -10,8 +10,6 @@ namespace torii::compile {
 
 namespace {
 
-constexpr std::string_view kKind = "VirtualService";
-
 bool is_internal(std::string_view name) { return name.starts_with(':') || http::iequals(name, "host"); }
 
 bool is_authority(std::string_view name) {
@@ -79,7 +77,7 @@ std::optional<router::PathRewrite> translate_rewrite(const config::HTTPRoute& ru
       error = "invalid substitution \"" + substitution + "\"";
     }
     if (!error.empty()) {
-      diagnostics.error(kKind, vs.meta, field + ".rewrite.uriRegexRewrite",
+      diagnostics.error(kVirtualServiceKind, vs.meta, field + ".rewrite.uriRegexRewrite",
                         "cannot use regex rewrite: " + error + "; rule dropped", &rule.source);
       return std::nullopt;
     }
@@ -115,7 +113,7 @@ std::optional<router::RedirectAction> translate_redirect(const config::HTTPRoute
       // route without an action, which Envoy cannot use. Torii drops the
       // route (requests fall through to later routes) and says so.
       diagnostics.error(
-          kKind, vs.meta, field + ".redirect.redirectCode",
+          kVirtualServiceKind, vs.meta, field + ".redirect.redirectCode",
           "redirect code " + std::to_string(in.redirect_code) +
               " passes validation but Istio/Envoy cannot serve it (only 301, 302, 303, 307, 308); "
               "rule dropped",

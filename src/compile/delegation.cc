@@ -11,8 +11,6 @@ namespace torii::compile {
 
 namespace {
 
-constexpr std::string_view kKind = "VirtualService";
-
 using Kind = config::StringMatch::Kind;
 
 // A StringMatch with no usable value: `{}`, `regex: "*"`, or an empty
@@ -195,7 +193,7 @@ DelegationResult merge_delegates(const std::vector<config::VirtualService>& virt
       const std::string delegate_name = ns + "/" + root.delegate->name;
       auto it = delegates.find({ns, root.delegate->name});
       if (it == delegates.end()) {
-        diagnostics.warning(kKind, vs.meta, field,
+        diagnostics.warning(kVirtualServiceKind, vs.meta, field,
                             "delegate VirtualService " + delegate_name +
                                 " not found (or rejected, or it has hosts); rule dropped",
                             &root.source);
@@ -203,7 +201,7 @@ DelegationResult merge_delegates(const std::vector<config::VirtualService>& virt
       }
       const config::VirtualService& delegate = *it->second;
       if (!exported_to(delegate, vs.meta.namespace_)) {
-        diagnostics.warning(kKind, vs.meta, field,
+        diagnostics.warning(kVirtualServiceKind, vs.meta, field,
                             "delegate VirtualService " + delegate_name + " is not exported to namespace " +
                                 vs.meta.namespace_ + "; rule dropped",
                             &root.source);
@@ -214,7 +212,8 @@ DelegationResult merge_delegates(const std::vector<config::VirtualService>& virt
         resolve_in_delegate_namespace(rule, delegate.meta.namespace_, domain_suffix);
         std::optional<std::vector<config::HTTPMatchRequest>> matches = merge_matches(root.match, rule.match);
         if (!matches) {
-          diagnostics.warning(kKind, delegate.meta, "spec.http[" + std::to_string(d) + "].match",
+          diagnostics.warning(kVirtualServiceKind, delegate.meta,
+                              "spec.http[" + std::to_string(d) + "].match",
                               "conflicts with every match of the root rule " + vs.meta.namespace_ + "/" +
                                   vs.meta.name + " spec.http[" + std::to_string(r) +
                                   "] (Istio delegation rules); delegate rule ignored there",

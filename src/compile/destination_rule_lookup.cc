@@ -11,8 +11,6 @@ namespace torii::compile {
 
 namespace {
 
-constexpr std::string_view kKind = "DestinationRule";
-
 std::vector<std::string> normalised(std::vector<std::string> export_to) {
   std::sort(export_to.begin(), export_to.end());
   export_to.erase(std::unique(export_to.begin(), export_to.end()), export_to.end());
@@ -54,14 +52,14 @@ DestinationRuleIndex::DestinationRuleIndex(const std::vector<config::Destination
       merged->traffic_policy_rule = rule;
     } else if (rule->traffic_policy && merged->rules.size() > 1) {
       diagnostics.warning(
-          kKind, rule->meta, "spec.trafficPolicy",
+          kDestinationRuleKind, rule->meta, "spec.trafficPolicy",
           "an older DestinationRule for " + host +
               " in this namespace already sets a top-level trafficPolicy; this one is ignored");
     }
     for (size_t i = 0; i < rule->subsets.size(); ++i) {
       const config::Subset& subset = rule->subsets[i];
       if (merged->find_subset(subset.name) != nullptr) {
-        diagnostics.warning(kKind, rule->meta, "spec.subsets[" + std::to_string(i) + "]",
+        diagnostics.warning(kDestinationRuleKind, rule->meta, "spec.subsets[" + std::to_string(i) + "]",
                             "subset " + subset.name + " is already defined by an older DestinationRule for " +
                                 host + " in this namespace; ignored");
         continue;

@@ -12,6 +12,11 @@
 
 namespace torii::compile {
 
+// The kinds the compiler's diagnostics name most.
+inline constexpr std::string_view kVirtualServiceKind = "VirtualService";
+inline constexpr std::string_view kDestinationRuleKind = "DestinationRule";
+inline constexpr std::string_view kGatewayKind = "Gateway";
+
 class DiagnosticSink {
  public:
   using Severity = config::Diagnostic::Severity;

@@ -12,8 +12,6 @@ namespace torii::compile {
 
 namespace {
 
-constexpr std::string_view kKind = "Gateway";
-
 std::string server_field(size_t index) { return "spec.servers[" + std::to_string(index) + "]"; }
 
 // Who first claimed a (bind, listen port).
@@ -102,7 +100,7 @@ std::vector<MergedListener> merge_gateways(const std::vector<const config::Gatew
       auto owner = owners.find(key);
       if (owner != owners.end() && owner->second.family != family &&
           (http || owner->second.family == "http")) {
-        diagnostics.warning(kKind, gateway->meta, server_field(i),
+        diagnostics.warning(kGatewayKind, gateway->meta, server_field(i),
                             "protocol " + server.port.protocol + " conflicts with the " +
                                 owner->second.protocol + " server of Gateway " + owner->second.gateway_name +
                                 " already on " + where +
@@ -117,7 +115,7 @@ std::vector<MergedListener> merge_gateways(const std::vector<const config::Gatew
       if (!http && !https && !l4) {
         std::string what = "protocol " + server.port.protocol;
         if (server.tls && !server.tls->mode.empty()) what += " with tls.mode " + server.tls->mode;
-        diagnostics.warning(kKind, gateway->meta, server_field(i),
+        diagnostics.warning(kGatewayKind, gateway->meta, server_field(i),
                             what + " is not supported yet; server skipped", &server.source);
         continue;
       }

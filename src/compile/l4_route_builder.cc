@@ -11,8 +11,6 @@ namespace torii::compile {
 
 namespace {
 
-constexpr std::string_view kKind = "VirtualService";
-
 // istiod pickMatchingGatewayHosts, non-empty.
 bool hosts_match(const MergedServer& server, const config::VirtualService& vs,
                  const GatewayIdentity& identity) {
@@ -41,7 +39,7 @@ void warn_ignored_fields(const config::L4MatchAttributes& m, const config::Virtu
   auto ignored = [&](bool set, const char* name) {
     if (!set) return;
     diagnostics.warning(
-        kKind, vs.meta, field + "." + name,
+        kVirtualServiceKind, vs.meta, field + "." + name,
         std::string(name) + " is not evaluated for routes bound to a gateway (as in Istio); ignored",
         &m.source);
   };
@@ -66,7 +64,8 @@ bool translate_destinations(const config::L4Route& rule, const config::VirtualSe
     }
     ClusterBuilder::Resolution resolved = clusters.resolve(d.destination, vs.meta.namespace_, server_port);
     if (resolved.cluster.cluster == nullptr) {
-      diagnostics.warning(kKind, vs.meta, field + ".route[" + std::to_string(i) + "].destination",
+      diagnostics.warning(kVirtualServiceKind, vs.meta,
+                          field + ".route[" + std::to_string(i) + "].destination",
                           "cluster " + resolved.cluster.name + " does not exist (" + resolved.missing_reason +
                               "); connections routed to it are closed",
                           &rule.source);
@@ -76,7 +75,7 @@ bool translate_destinations(const config::L4Route& rule, const config::VirtualSe
     out.clusters.push_back(std::move(resolved.cluster));
   }
   if (out.clusters.empty()) {
-    diagnostics.error(kKind, vs.meta, field + ".route",
+    diagnostics.error(kVirtualServiceKind, vs.meta, field + ".route",
                       "rule has no destination with weight > 0; rule dropped", &rule.source);
     return false;
   }
@@ -107,7 +106,7 @@ void build_tls_chains(const MergedServer& server, const VirtualServiceIndex& vir
           if (lower != "*") names.push_back(lower);
         }
         if (!duplicates.empty()) {
-          diagnostics.warning(kKind, vs->meta, field + ".sniHosts",
+          diagnostics.warning(kVirtualServiceKind, vs->meta, field + ".sniHosts",
                               "duplicate SNI host names on port " + std::to_string(port) + ": [" +
                                   duplicates + "]; match skipped (an earlier rule already takes them)",
                               &match.source);

@@ -9,22 +9,20 @@ namespace torii::compile {
 
 namespace {
 
-constexpr std::string_view kKind = "VirtualService";
+using MatcherKind = router::StringMatcher::Kind;
 
-using Kind = router::StringMatcher::Kind;
-
-Kind to_kind(config::StringMatch::Kind kind) {
+MatcherKind to_kind(config::StringMatch::Kind kind) {
   switch (kind) {
     case config::StringMatch::Kind::Exact:
-      return Kind::Exact;
+      return MatcherKind::Exact;
     case config::StringMatch::Kind::Prefix:
-      return Kind::Prefix;
+      return MatcherKind::Prefix;
     case config::StringMatch::Kind::Regex:
-      return Kind::Regex;
+      return MatcherKind::Regex;
     case config::StringMatch::Kind::Presence:
-      return Kind::Presence;
+      return MatcherKind::Presence;
   }
-  return Kind::Presence;
+  return MatcherKind::Presence;
 }
 
 class Translator {
@@ -40,12 +38,12 @@ class Translator {
     router::StringMatcher out;
     out.kind = to_kind(in.kind);
     out.value = in.value;
-    if (out.kind == Kind::Regex) {
+    if (out.kind == MatcherKind::Regex) {
       re2::RE2::Options options;
       options.set_log_errors(false);
       auto regex = std::make_shared<re2::RE2>(in.value, options);
       if (!regex->ok()) {
-        diagnostics_.error(kKind, vs_.meta, field_ + "." + sub_field + ".regex",
+        diagnostics_.error(kVirtualServiceKind, vs_.meta, field_ + "." + sub_field + ".regex",
                            "invalid RE2 regex \"" + in.value + "\": " + regex->error() + "; route dropped",
                            source_);
         ok_ = false;
@@ -65,7 +63,7 @@ class Translator {
     // Envoy treat_missing_header_as_empty for withoutHeaders value forms, so a
     // request without the header satisfies `withoutHeaders: {x: {exact: v}}`.
     // The presence form `{x: {}}` keeps its plain meaning: "x is absent".
-    out.treat_missing_as_empty = invert && out.value.kind != Kind::Presence;
+    out.treat_missing_as_empty = invert && out.value.kind != MatcherKind::Presence;
     return out;
   }
 
@@ -89,7 +87,7 @@ void warn_pseudo_header_keys(const config::HTTPMatchRequest& match, const config
     std::string lower = host::to_lower(name);
     if (lower == "uri" || lower == "scheme" || lower == "method" || lower == "authority") {
       diagnostics.warning(
-          kKind, vs.meta, field + ".headers." + name,
+          kVirtualServiceKind, vs.meta, field + ".headers." + name,
           "the proto says header key \"" + name +
               "\" is ignored, but istiod matches it as a literal request header; so does Torii. "
               "Use the match's own `" +
@@ -107,14 +105,14 @@ std::optional<router::RouteMatch> translate_match(const config::HTTPMatchRequest
   router::RouteMatch out;
   // No uri => prefix "/". (Built whole rather than by assigning "/" to
   // value: GCC 12 with -fsanitize reports a bogus -Wrestrict there, PR105329.)
-  out.path = router::StringMatcher{Kind::Prefix, std::string(1, '/'), nullptr, false};
+  out.path = router::StringMatcher{MatcherKind::Prefix, std::string(1, '/'), nullptr, false};
   if (match == nullptr) return out;
 
   Translator t(vs, field, diagnostics, &match->source);
   if (match->uri && match->uri->kind != config::StringMatch::Kind::Presence) {
     out.path = t.matcher(*match->uri, "uri");
     // ignoreUriCase only affects exact/prefix; a regex needs `(?i)` (B.17).
-    out.path.ignore_case = match->ignore_uri_case && out.path.kind != Kind::Regex;
+    out.path.ignore_case = match->ignore_uri_case && out.path.kind != MatcherKind::Regex;
   }
 
   // Header matchers sorted by (lower-case) name, then the pseudo-headers,

@@ -8,8 +8,6 @@ namespace torii::compile {
 
 namespace {
 
-constexpr std::string_view kKind = "VirtualService";
-
 uint32_t per_million(const std::optional<config::Percent>& percentage, int32_t fallback_percent) {
   if (percentage) return router::percent_to_per_million(percentage->value);
   return router::percent_to_per_million(static_cast<double>(fallback_percent));
@@ -74,7 +72,7 @@ std::optional<router::CorsPolicy> translate_cors(const config::CorsPolicy& in,
         options.set_log_errors(false);
         auto regex = std::make_shared<re2::RE2>(m.value, options);
         if (!regex->ok()) {
-          diagnostics.error(kKind, vs.meta, field + ".allowOrigins[" + std::to_string(i) + "]",
+          diagnostics.error(kVirtualServiceKind, vs.meta, field + ".allowOrigins[" + std::to_string(i) + "]",
                             "invalid RE2 regex; origin matcher dropped");
           return;
         }
@@ -134,7 +132,7 @@ router::RoutePolicies translate_policies(const config::HTTPRoute& rule, const co
     ClusterBuilder::Resolution resolved =
         context.clusters.resolve(destination, vs.meta.namespace_, context.server_port);
     if (resolved.cluster.cluster == nullptr) {
-      context.diagnostics.warning(kKind, vs.meta, f,
+      context.diagnostics.warning(kVirtualServiceKind, vs.meta, f,
                                   "mirror cluster " + resolved.cluster.name + " does not exist (" +
                                       resolved.missing_reason + "); requests are not mirrored",
                                   &rule.source);

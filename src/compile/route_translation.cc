@@ -13,8 +13,6 @@ namespace torii::compile {
 
 namespace {
 
-constexpr std::string_view kKind = "VirtualService";
-
 // istiod sourceMatchHTTP plus the port check of translateRoute.
 bool match_applies(const config::HTTPMatchRequest& match, const config::VirtualService& vs,
                    const RouteTranslationContext& context) {
@@ -43,8 +41,8 @@ std::optional<router::RouteAction> translate_destinations(const config::HTTPRout
                                                           const std::string& field,
                                                           const RouteTranslationContext& context) {
   if (rule.route.empty()) {
-    context.diagnostics.error(kKind, vs.meta, field + ".route", "rule has no destination; rule dropped",
-                              &rule.source);
+    context.diagnostics.error(kVirtualServiceKind, vs.meta, field + ".route",
+                              "rule has no destination; rule dropped", &rule.source);
     return std::nullopt;
   }
   router::RouteAction action;
@@ -67,7 +65,8 @@ std::optional<router::RouteAction> translate_destinations(const config::HTTPRout
     ClusterBuilder::Resolution resolved =
         context.clusters.resolve(destination.destination, vs.meta.namespace_, context.server_port);
     if (resolved.cluster.cluster == nullptr) {
-      context.diagnostics.warning(kKind, vs.meta, field + ".route[" + std::to_string(i) + "].destination",
+      context.diagnostics.warning(kVirtualServiceKind, vs.meta,
+                                  field + ".route[" + std::to_string(i) + "].destination",
                                   "cluster " + resolved.cluster.name + " does not exist (" +
                                       resolved.missing_reason + "); requests routed to it get 503 (NC)",
                                   &rule.source);
@@ -92,8 +91,8 @@ std::optional<router::RouteAction> translate_destinations(const config::HTTPRout
     action.clusters.push_back(std::move(resolved.cluster));
   }
   if (action.clusters.empty()) {
-    context.diagnostics.error(kKind, vs.meta, field + ".route", "total destination weight is 0; rule dropped",
-                              &rule.source);
+    context.diagnostics.error(kVirtualServiceKind, vs.meta, field + ".route",
+                              "total destination weight is 0; rule dropped", &rule.source);
     return std::nullopt;
   }
   action.policies = translate_policies(rule, vs, field, context);

@@ -10,8 +10,6 @@ namespace torii::compile {
 
 namespace {
 
-constexpr std::string_view kKind = "DestinationRule";
-
 // getPortLevelTrafficPolicy: the first entry for `port` replaces the four groups.
 config::TrafficPolicy port_level(const config::TrafficPolicy& policy, uint32_t port) {
   config::TrafficPolicy out = policy;
@@ -41,7 +39,7 @@ void apply_load_balancer(const config::LoadBalancerSettings& lb, upstream::Clust
     out.lb = upstream::LbPolicy::Passthrough;
     if (diagnostics != nullptr && rule != nullptr) {
       diagnostics->notice(
-          kKind, rule->meta, "spec.trafficPolicy.loadBalancer.simple",
+          kDestinationRuleKind, rule->meta, "spec.trafficPolicy.loadBalancer.simple",
           "PASSTHROUGH forwards to the connection's original destination, which at a gateway is "
           "the gateway itself; Torii balances randomly over the service's endpoints instead");
     }
@@ -149,9 +147,11 @@ void apply_tls(const config::ClientTLSSettings& tls, upstream::ClusterPolicy& ou
   auto note = [&](const std::string& message, bool warning) {
     if (diagnostics == nullptr || rule == nullptr) return;
     if (warning) {
-      diagnostics->warning(kKind, rule->meta, "spec.trafficPolicy.tls", message, &rule->meta.source);
+      diagnostics->warning(kDestinationRuleKind, rule->meta, "spec.trafficPolicy.tls", message,
+                           &rule->meta.source);
     } else {
-      diagnostics->notice(kKind, rule->meta, "spec.trafficPolicy.tls", message, &rule->meta.source);
+      diagnostics->notice(kDestinationRuleKind, rule->meta, "spec.trafficPolicy.tls", message,
+                          &rule->meta.source);
     }
   };
   if (tls.mode.empty() || tls.mode == "DISABLE") return;

@@ -5,11 +5,12 @@
 #include <cstdlib>
 
 namespace torii::config {
+
+std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
 namespace {
 
 bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
-
-std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 std::vector<std::string_view> split(std::string_view s, char sep) {
   std::vector<std::string_view> parts;

@@ -21,6 +21,9 @@ bool is_dns1123_label(std::string_view value);
 // A DNS label, optionally prefixed by "*" or "*-", or "*" alone: the first
 // label of a wildcard domain.
 bool is_wildcard_dns1123_label(std::string_view value);
+// `"value"`: how istiod's messages quote a value.
+std::string quote(std::string_view s);
+
 // IPv4 dotted quad or IPv6, no port, no zone.
 bool is_ip_address(std::string_view value);
 

@@ -31,7 +31,7 @@ std::optional<int32_t> read_optional_int(const Field& f) {
   return f.int32();
 }
 
-Destination read_destination(const Field& f) {
+Destination read_mirror_destination(const Field& f) {
   Destination d;
   if (!f.expect_map()) return d;
   d.host = f["host"].string();
@@ -92,13 +92,13 @@ std::optional<CorsPolicy> read_cors_policy(const Field& f) {
 void read_route_policies(const Field& rule, HTTPRoute& out) {
   HTTPRoutePolicies& p = out.policies;
   p.fault = read_fault(rule["fault"]);
-  if (rule["mirror"].expect_map()) p.mirror = read_destination(rule["mirror"]);
+  if (rule["mirror"].expect_map()) p.mirror = read_mirror_destination(rule["mirror"]);
   p.mirror_percentage = read_percent(rule["mirrorPercentage"]);
   p.mirror_percent = read_optional_int(rule["mirrorPercent"]);
   for (const Field& m : rule["mirrors"].items()) {
     HTTPMirrorPolicy mirror;
     if (m.expect_map()) {
-      if (m["destination"].expect_map()) mirror.destination = read_destination(m["destination"]);
+      if (m["destination"].expect_map()) mirror.destination = read_mirror_destination(m["destination"]);
       mirror.percentage = read_percent(m["percentage"]);
     }
     p.mirrors.push_back(std::move(mirror));

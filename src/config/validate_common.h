@@ -35,6 +35,9 @@ class Report {
   Diagnostics diagnostics_;
 };
 
+// A unix domain socket address (Gateway bind, WorkloadEntry address).
+inline constexpr std::string_view kUnixPrefix = "unix://";
+
 // "spec.http" + 2 -> "spec.http[2]".
 std::string at(std::string_view field, size_t index);
 // "spec.http[0].match[0].headers" + "x-user" -> "...headers[x-user]" (as the loader records map entries).

@@ -9,8 +9,6 @@
 namespace torii::config {
 namespace {
 
-constexpr std::string_view kUnixPrefix = "unix://";
-
 // The dnsName part of a server host: `*`, `*.suffix`, an FQDN or an IP.
 void check_host_name(Report& r, const std::string& field, std::string_view host) {
   // istiod also calls IPv6 literals short names (no dot); an IP is clearly meant.

@@ -5,8 +5,6 @@
 namespace torii::config {
 namespace {
 
-std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
 // Istio host.Name.SubsetOf: `a` is covered by `b`.
 bool host_subset_of(std::string_view a, std::string_view b) {
   const bool a_wild = a.starts_with("*");

@@ -10,8 +10,6 @@
 namespace torii::config {
 namespace {
 
-constexpr size_t kMaxRegexLength = 1024;
-
 // Go's %v for a float64: the shortest representation ("50", "0.00005").
 std::string go_float(double value) {
   char buffer[64];

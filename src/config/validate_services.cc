@@ -9,10 +9,6 @@
 namespace torii::config {
 namespace {
 
-constexpr std::string_view kUnixPrefix = "unix://";
-
-std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
 // `service_ports`: the owning ServiceEntry's port names, or null for a
 // standalone WorkloadEntry. `allow_fqdn`: false for STATIC resolution.
 void check_workload_entry(Report& r, const std::string& field, const WorkloadEntry& we,

@@ -23,7 +23,7 @@ bool is_prime(uint64_t x) {
 }
 
 // agent.ValidateDuration: >= 1 ms (sub-ms precision is refused by the reader).
-void check_duration(Report& r, const std::string& field, int64_t ms) {
+void check_nonzero_duration(Report& r, const std::string& field, int64_t ms) {
   if (ms == 0) r.error(field, "duration must be greater than 1ms");
 }
 
@@ -39,7 +39,7 @@ void check_connection_pool(Report& r, const std::string& field, const Connection
   }
   if (cp.http) {
     const auto& h = *cp.http;
-    check_duration(r, field + ".http.idleTimeout", h.idle_timeout_ms);
+    check_nonzero_duration(r, field + ".http.idleTimeout", h.idle_timeout_ms);
     if (h.h2_upgrade_policy == "UPGRADE" && h.use_client_protocol) {
       r.error(field + ".http.useClientProtocol",
               "use client protocol must not be true when H2UpgradePolicy is UPGRADE");
@@ -54,18 +54,18 @@ void check_connection_pool(Report& r, const std::string& field, const Connection
   }
   if (cp.tcp) {
     const auto& t = *cp.tcp;
-    check_duration(r, field + ".tcp.connectTimeout", t.connect_timeout_ms);
-    check_duration(r, field + ".tcp.maxConnectionDuration", t.max_connection_duration_ms);
+    check_nonzero_duration(r, field + ".tcp.connectTimeout", t.connect_timeout_ms);
+    check_nonzero_duration(r, field + ".tcp.maxConnectionDuration", t.max_connection_duration_ms);
     // tcp.idleTimeout: 0s disables the timeout and is valid.
     if (t.tcp_keepalive) {
-      check_duration(r, field + ".tcp.tcpKeepalive.time", t.tcp_keepalive->time_ms);
-      check_duration(r, field + ".tcp.tcpKeepalive.interval", t.tcp_keepalive->interval_ms);
+      check_nonzero_duration(r, field + ".tcp.tcpKeepalive.time", t.tcp_keepalive->time_ms);
+      check_nonzero_duration(r, field + ".tcp.tcpKeepalive.interval", t.tcp_keepalive->interval_ms);
     }
   }
 }
 
 void check_outlier_detection(Report& r, const std::string& field, const OutlierDetection& od) {
-  check_duration(r, field + ".baseEjectionTime", od.base_ejection_time_ms);
+  check_nonzero_duration(r, field + ".baseEjectionTime", od.base_ejection_time_ms);
   if (od.consecutive_errors && *od.consecutive_errors != 0) {
     r.warning(field + ".consecutiveErrors",
               "outlier detection consecutive errors is deprecated, use consecutiveGatewayErrors or "
@@ -76,7 +76,7 @@ void check_outlier_detection(Report& r, const std::string& field, const OutlierD
             "outlier detection consecutive local origin failures is specified, but split external local "
             "origin errors is set to false");
   }
-  check_duration(r, field + ".interval", od.interval_ms);
+  check_nonzero_duration(r, field + ".interval", od.interval_ms);
   check_percent(r, field + ".maxEjectionPercent", od.max_ejection_percent);
   check_percent(r, field + ".minHealthPercent", od.min_health_percent);
 }
@@ -185,7 +185,7 @@ void check_load_balancer(Report& r, const std::string& field, const LoadBalancer
     if (lb.warmup_duration_ms < 0) {
       r.error(field + ".warmup.duration", "duration is required");
     } else {
-      check_duration(r, field + ".warmup.duration", lb.warmup_duration_ms);
+      check_nonzero_duration(r, field + ".warmup.duration", lb.warmup_duration_ms);
     }
     if (lb.warmup_minimum_percent > 100)
       r.error(field + ".warmup.minimumPercent", "minimumPercent value should be less than or equal to 100");

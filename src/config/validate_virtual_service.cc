@@ -15,14 +15,10 @@
 namespace torii::config {
 namespace {
 
-// Envoy limits regex program size; istiod approximates it with the length.
-constexpr size_t kMaxRegexLength = 1024;
 constexpr size_t kDirectResponseBodyLimit = 1024 * 1024;
 constexpr size_t kDirectResponseBodyWarn = 100 * 1024;
 
 enum class RouteType { Independent, Root, Delegate };
-
-std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 // Empty when `re` is a usable RE2 pattern.
 std::string check_regex(const std::string& re) {
@@ -52,7 +48,7 @@ bool is_jwt_claim_key(std::string_view name) {
   return name.starts_with("@request.auth.claims.") || name.starts_with("@request.auth.claims[");
 }
 
-void check_header_name(Report& r, const std::string& field, const std::string& name) {
+void check_match_header_name(Report& r, const std::string& field, const std::string& name) {
   if (name.empty()) {
     r.error(field, "header name cannot be empty");
     return;
@@ -105,7 +101,7 @@ void check_header_operations(Report& r, const std::string& field, const HeaderOp
       r.error(f, "invalid header " + quote(name) + ": header cannot have \":\" prefix");
     } else {
       // istiod ValidateHTTPHeaderOperationName: ^[-_A-Za-z0-9]+$
-      check_header_name(r, f, name);
+      check_match_header_name(r, f, name);
     }
   };
   for (const auto& [name, value] : ops.set) {
@@ -174,7 +170,7 @@ void check_match(Report& r, const std::string& field, const HTTPMatchRequest& m,
     const bool is_header = std::string_view(key) != "queryParams";
     for (const auto& [name, sm] : *matches) {
       const std::string f = entry(base, name);
-      if (is_header) check_header_name(r, f, name);
+      if (is_header) check_match_header_name(r, f, name);
       if (type != RouteType::Independent && sm.kind == StringMatch::Kind::Regex) {
         r.error(f, std::string(is_header ? "header" : "query param") + " match " + name +
                        " does not support regex match for delegating");

@@ -120,6 +120,24 @@ TEST(OptionsTest, RejectsBadValuesWithTheFlagNamed) {
 namespace torii::cli {
 namespace {
 
+TEST(OptionsTest, HelpStopsParsingWithoutNeedingConfig) {
+  for (const char* flag : {"--help", "-h"}) {
+    Options o;
+    std::string error;
+    ASSERT_TRUE(parse({flag}, o, error)) << flag << ": " << error;
+    EXPECT_TRUE(o.help) << flag;
+    // what follows --help is not parsed: no 'unknown option' for it
+    Options later;
+    ASSERT_TRUE(parse({"--workers", "2", flag, "--no-such-flag"}, later, error)) << error;
+    EXPECT_TRUE(later.help);
+    EXPECT_EQ(later.server.workers, 2);
+  }
+  Options none;
+  std::string error;
+  ASSERT_TRUE(parse({"--config", "a"}, none, error)) << error;
+  EXPECT_FALSE(none.help);
+}
+
 TEST(OptionsTest, Locality) {
   Options o;
   std::string error;

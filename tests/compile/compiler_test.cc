@@ -11,9 +11,6 @@ namespace {
 
 using namespace testing;  // NOLINT: builders
 
-const std::string kHttpbin = "outbound|8000||httpbin.default.svc.cluster.local";
-const std::string kOther = "outbound|8000||other.default.svc.cluster.local";
-
 void add_services(Resources& r) {
   r.service("default", "httpbin", {service_port("http", 8000)});
   r.service("default", "other", {service_port("http", 8000)});

@@ -12,9 +12,6 @@ namespace {
 
 using namespace testing;  // NOLINT: builders
 
-const std::string kHttpbin = "outbound|8000||httpbin.default.svc.cluster.local";
-const std::string kOther = "outbound|8000||other.default.svc.cluster.local";
-
 // What the gateway would do with one request.
 struct Decision {
   std::string cluster;  // "404", "redirect", "direct_response" or a cluster name

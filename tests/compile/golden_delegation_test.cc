@@ -10,8 +10,6 @@ namespace {
 
 using namespace testing;  // NOLINT: builders
 
-const std::string kHttpbin = "outbound|8000||httpbin.default.svc.cluster.local";
-const std::string kOther = "outbound|8000||other.default.svc.cluster.local";
 const std::string kTeam = "outbound|80||reviews.team.svc.cluster.local";
 
 class GoldenDelegation : public ::testing::Test {

@@ -11,8 +11,6 @@ namespace {
 
 using namespace testing;  // NOLINT: builders
 
-const std::string kHttpbin = "outbound|8000||httpbin.default.svc.cluster.local";
-
 // A gateway on port 80 for every host, and httpbin:8000 with one ready pod.
 class GoldenRouting : public ::testing::Test {
  protected:
@@ -31,8 +29,6 @@ class GoldenRouting : public ::testing::Test {
 
   Resources r;
 };
-
-const std::string kOther = "outbound|8000||other.default.svc.cluster.local";
 
 TEST_F(GoldenRouting, B1_PrefixHasNoSegmentSemantics) {
   vs("api", {"a.com"}, {rule({uri(prefix("/api"))}, {dest("httpbin")})});

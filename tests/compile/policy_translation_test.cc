@@ -12,8 +12,6 @@ namespace {
 
 using namespace testing;  // NOLINT: builders
 
-const std::string kOther = "outbound|8000||other.default.svc.cluster.local";
-
 class PolicyTranslation : public ::testing::Test {
  protected:
   PolicyTranslation() {

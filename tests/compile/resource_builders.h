@@ -18,6 +18,10 @@ namespace torii::compile::testing {
 
 using config::Labels;
 
+// The clusters of the golden tests' two services.
+inline const std::string kHttpbin = "outbound|8000||httpbin.default.svc.cluster.local";
+inline const std::string kOther = "outbound|8000||other.default.svc.cluster.local";
+
 inline config::StringMatch exact(std::string v) { return {config::StringMatch::Kind::Exact, std::move(v)}; }
 inline config::StringMatch prefix(std::string v) { return {config::StringMatch::Kind::Prefix, std::move(v)}; }
 inline config::StringMatch regex(std::string v) { return {config::StringMatch::Kind::Regex, std::move(v)}; }

@@ -351,6 +351,22 @@ def doc_line_ranges(text):
     return ranges
 
 
+# `torii validate`'s last line of stdout, after the diagnostics it counts.
+VALIDATE_SUMMARY = re.compile(r"^(\d+) object\(s\) accepted, (\d+) error\(s\), (\d+) warning\(s\); "
+                              r"(\d+) listener\(s\), (\d+) cluster\(s\)$")
+
+
+def validate_summary(res):
+    """(accepted, errors, warnings) from the summary, checked to be stdout's last line and stderr empty."""
+    lines = res.stdout.splitlines()
+    assert lines, "no output on stdout; stderr:\n" + res.stderr
+    m = VALIDATE_SUMMARY.match(lines[-1])
+    assert m, "last line of stdout is not the summary:\n" + res.stdout
+    assert not any(VALIDATE_SUMMARY.match(line) for line in lines[:-1]), res.stdout
+    assert res.stderr == "", "validate wrote to stderr:\n" + res.stderr
+    return int(m.group(1)), int(m.group(2)), int(m.group(3))
+
+
 def test_validate_reports_file_line_object_field(tmp_path):
     """`torii validate` prints `file:line: Kind ns/name: field.path: message` per problem, exit 1."""
     bad = tmp_path / "bad.yaml"
@@ -358,6 +374,13 @@ def test_validate_reports_file_line_object_field(tmp_path):
     res = harness.run_torii_validate([bad])
     out = res.stdout + res.stderr
     assert res.returncode == 1, out
+    # the summary comes after the diagnostics and counts them (errors carry no
+    # severity word, warnings and notices do)
+    _, errors, warnings = validate_summary(res)
+    diagnostics = res.stdout.splitlines()[:-1]
+    severity = [re.match(r"^(?:\S+:\d+: )?(warning: |notice: )?", line).group(1) for line in diagnostics]
+    assert errors >= 2 and errors == severity.count(None), (errors, res.stdout)
+    assert warnings == severity.count("warning: "), (warnings, res.stdout)
     ranges = doc_line_ranges(BAD_FILE)
 
     def find(kind_ns_name, field_word, doc_index):
@@ -382,6 +405,8 @@ def test_validate_accepts_the_example():
     """`torii validate` on examples/httpbin exits 0 (skipped kinds are notices, not errors)."""
     res = harness.run_torii_validate([harness.SOURCE_DIR / "examples" / "httpbin"])
     assert res.returncode == 0, res.stdout + res.stderr
+    accepted, errors, _ = validate_summary(res)
+    assert accepted > 0 and errors == 0, res.stdout
 
 
 def test_validate_rejects_yaml_syntax_error(tmp_path):

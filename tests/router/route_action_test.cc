@@ -9,56 +9,60 @@
 namespace torii::router {
 namespace {
 
-StringMatcher prefix(std::string v) { return {StringMatcher::Kind::Prefix, std::move(v), nullptr, false}; }
-StringMatcher exact(std::string v) { return {StringMatcher::Kind::Exact, std::move(v), nullptr, false}; }
+StringMatcher prefix_matcher(std::string v) {
+  return {StringMatcher::Kind::Prefix, std::move(v), nullptr, false};
+}
+StringMatcher exact_matcher(std::string v) {
+  return {StringMatcher::Kind::Exact, std::move(v), nullptr, false};
+}
 
 TEST(RewritePath, PrefixExactAndRegex) {
   std::string out;
   PathRewrite none;
-  EXPECT_FALSE(rewrite_path(none, prefix("/"), "/a", out));
+  EXPECT_FALSE(rewrite_path(none, prefix_matcher("/"), "/a", out));
 
   PathRewrite p{PathRewrite::Kind::Prefix, "/v2", nullptr};
-  ASSERT_TRUE(rewrite_path(p, prefix("/v1"), "/v1/x?y=1", out));
+  ASSERT_TRUE(rewrite_path(p, prefix_matcher("/v1"), "/v1/x?y=1", out));
   EXPECT_EQ(out, "/v2/x?y=1");
-  ASSERT_TRUE(rewrite_path(p, exact("/v1/x"), "/v1/x?y=1", out));
+  ASSERT_TRUE(rewrite_path(p, exact_matcher("/v1/x"), "/v1/x?y=1", out));
   EXPECT_EQ(out, "/v2?y=1");
-  ASSERT_TRUE(rewrite_path(p, prefix(""), "/x", out));  // `prefix: ""` matches everything
+  ASSERT_TRUE(rewrite_path(p, prefix_matcher(""), "/x", out));  // `prefix: ""` matches everything
   EXPECT_EQ(out, "/v2/x");
 
   PathRewrite re{PathRewrite::Kind::Regex, "/\\1", std::make_shared<re2::RE2>("^/api/(.*)$")};
-  ASSERT_TRUE(rewrite_path(re, prefix("/api"), "/api/a/b?q=/api/c", out));
+  ASSERT_TRUE(rewrite_path(re, prefix_matcher("/api"), "/api/a/b?q=/api/c", out));
   EXPECT_EQ(out, "/a/b?q=/api/c");
 }
 
 TEST(RedirectLocation, EnvoyNewUri) {
   RedirectAction r;
   RedirectRequest req{"http", "a.com:8080", "http", "/p?q=1"};
-  EXPECT_EQ(redirect_location(r, prefix("/"), req), "http://a.com:8080/p?q=1");
+  EXPECT_EQ(redirect_location(r, prefix_matcher("/"), req), "http://a.com:8080/p?q=1");
   r.path = "/n";
-  EXPECT_EQ(redirect_location(r, prefix("/"), req), "http://a.com:8080/n?q=1");
+  EXPECT_EQ(redirect_location(r, prefix_matcher("/"), req), "http://a.com:8080/n?q=1");
   r.path = "n?x";  // no leading slash: Envoy adds it; own query replaces the request's
-  EXPECT_EQ(redirect_location(r, prefix("/"), req), "http://a.com:8080/n?x");
+  EXPECT_EQ(redirect_location(r, prefix_matcher("/"), req), "http://a.com:8080/n?x");
   r.path.clear();
   r.port = ":9443";
-  EXPECT_EQ(redirect_location(r, prefix("/"), req), "http://a.com:9443/p?q=1");
+  EXPECT_EQ(redirect_location(r, prefix_matcher("/"), req), "http://a.com:9443/p?q=1");
   r.port.clear();
   r.scheme = "https";
-  EXPECT_EQ(redirect_location(r, prefix("/"), req), "https://a.com:8080/p?q=1");
+  EXPECT_EQ(redirect_location(r, prefix_matcher("/"), req), "https://a.com:8080/p?q=1");
   req.host = "a.com:80";
-  EXPECT_EQ(redirect_location(r, prefix("/"), req), "https://a.com/p?q=1");
+  EXPECT_EQ(redirect_location(r, prefix_matcher("/"), req), "https://a.com/p?q=1");
   req.host = "[::1]:80";
-  EXPECT_EQ(redirect_location(r, prefix("/"), req), "https://[::1]/p?q=1");
+  EXPECT_EQ(redirect_location(r, prefix_matcher("/"), req), "https://[::1]/p?q=1");
   req.host = "[::1]";
-  EXPECT_EQ(redirect_location(r, prefix("/"), req), "https://[::1]/p?q=1");
+  EXPECT_EQ(redirect_location(r, prefix_matcher("/"), req), "https://[::1]/p?q=1");
   r.host = "b.com";
-  EXPECT_EQ(redirect_location(r, prefix("/"), req), "https://b.com/p?q=1");
+  EXPECT_EQ(redirect_location(r, prefix_matcher("/"), req), "https://b.com/p?q=1");
 }
 
 TEST(RedirectLocation, SameSchemeKeepsTheDefaultPort) {
   RedirectAction r;
   r.path = "/n";
   RedirectRequest req{"http", "a.com:80", "http", "/p"};
-  EXPECT_EQ(redirect_location(r, prefix("/"), req), "http://a.com:80/n");
+  EXPECT_EQ(redirect_location(r, prefix_matcher("/"), req), "http://a.com:80/n");
 }
 
 TEST(DirectResponseLocation, OnlyFor201And3xx) {
