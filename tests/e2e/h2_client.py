@@ -45,7 +45,7 @@ class Response:
 class H2Client:
     """One HTTP/2 connection driven by python-h2; `request()` runs streams to completion."""
 
-    def __init__(self, port, host="127.0.0.1", tls_context=None, server_hostname=None, timeout=10.0):
+    def __init__(self, port, host="127.0.0.1", tls_context=None, server_hostname=None, timeout=30.0):
         self.sock = socket.create_connection((host, port), timeout=timeout)
         if tls_context is not None:
             self.sock = tls_context.wrap_socket(self.sock, server_hostname=server_hostname)

@@ -391,7 +391,7 @@ def test_control_and_empty_frame_floods(gw, flood):
             raw.send(raw.headers(1, method="POST", path="/e/x", end_stream=False))
             frames = [hf.DataFrame(1, b"") for _ in range(100)]
         elif flood == "settings":
-            frames = [hf.SettingsFrame(0, settings={hf.SettingsFrame.ENABLE_PUSH: 0}) for _ in range(5000)]
+            frames = [hf.SettingsFrame(0, settings={hf.SettingsFrame.ENABLE_PUSH: 0})] * 400000
         elif flood == "ping":
             # Enough ACKs to fill the socket buffers and the gateway's own
             # output limit: only then do queued ACKs pile up (and count).
