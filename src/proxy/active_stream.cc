@@ -365,6 +365,12 @@ void ActiveStream::flush_upstream() {
   if (upstream_ && !local_reply_) upstream_->flush();
 }
 
+void ActiveStream::on_upstream_trailers(http::HeaderMap& trailers) {
+  response_complete_ = true;
+  release_upstream();
+  downstream_.encode_trailers(trailers);
+}
+
 void ActiveStream::on_upstream_complete() {
   response_complete_ = true;
   release_upstream();

@@ -56,6 +56,7 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   void on_upstream_headers(http::ResponseHead& head, uint64_t service_time_ms) override;
   void on_upstream_body(std::string_view data) override;
   void on_upstream_complete() override;
+  void on_upstream_trailers(http::HeaderMap& trailers) override;
   // Sends what the response callbacks queued downstream; called once per
   // batch of upstream input, so a head and its body leave in one write.
   void flush_downstream() override;
