@@ -13,7 +13,7 @@ example=(
   g++ cmake ninja-build pkg-config git
   # libraries (see DESIGN.md "Dependencies")
   libyaml-cpp-dev libre2-dev node-llhttp nlohmann-json3-dev libssl-dev libc-ares-dev libxxhash-dev
-  libjemalloc-dev
+  libjemalloc-dev libnghttp2-dev
   # the example's workload (httpbin under gunicorn) and the curl commands it prints
   python3 python3-httpbin gunicorn curl
 )
@@ -22,6 +22,8 @@ tests=(
   clang-format libgtest-dev libgmock-dev libbenchmark-dev
   # real upstreams and clients for end-to-end tests
   python3-pytest python3-requests procps iproute2 dnsmasq-base
+  # HTTP/2 and gRPC clients and servers for end-to-end tests
+  python3-h2 python3-hyperframe python3-hpack
   # bench/compare's upstream and load generators, for its smoke test
   # (tests/e2e/test_bench_smoke.py); bench/compare installs haproxy itself
   nginx-light wrk nghttp2-client

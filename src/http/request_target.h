@@ -21,4 +21,11 @@ struct RequestTarget {
 // including an absolute-form whose scheme is not http or https.
 bool parse_request_target(std::string_view target, RequestTarget& out);
 
+// RFC 9112 3.2 / RFC 3986 3.2.2: a Host value (or an absolute-form target's
+// authority) is `uri-host [":" port]` -- an IP-literal in brackets or a
+// reg-name of unreserved, pct-encoded and sub-delims characters, never
+// empty, no userinfo -- with a port of at most 65535 when one is given.
+// A server must answer 400 to anything else.
+bool valid_authority(std::string_view authority);
+
 }  // namespace torii::http

@@ -3,8 +3,8 @@
 #include <string>
 
 #include "http/header_map.h"
-#include "http/http1_serializer.h"
-#include "proxy/downstream_connection.h"
+#include "proxy/downstream_stream.h"
+#include "proxy/grpc_reply.h"
 #include "proxy/header_mutation.h"
 #include "proxy/request_id.h"
 #include "proxy/route_reply.h"
@@ -16,7 +16,7 @@
 
 namespace torii::proxy {
 
-ActiveStream::ActiveStream(DownstreamConnection& downstream, Worker& worker, http::RequestHead& head)
+ActiveStream::ActiveStream(DownstreamStream& downstream, Worker& worker, http::RequestHead& head)
     : downstream_(downstream), worker_(worker), snapshot_(worker.snapshot()), head_(std::move(head)) {
   WorkerStats::inc(worker_.mutable_stats().downstream_rq_active);
 }
@@ -28,6 +28,7 @@ ActiveStream::~ActiveStream() {
 
 void ActiveStream::start() {
   head_request_ = head_.method == "HEAD";
+  grpc_ = is_grpc_request(head_.headers);
   if (const std::string_view* expect = head_.headers.get("expect"))
     expect_continue_ = http::iequals(*expect, "100-continue");
   route();
@@ -56,7 +57,9 @@ void ActiveStream::route() {
     // A forward-proxy listener tunnels CONNECT to allowed hosts (docs/forward_proxy.md).
     const compile::Listener* proxy =
         snapshot_ ? snapshot_->find_listener(downstream_.listener_name()) : nullptr;
-    if (head_.method == "CONNECT" && proxy != nullptr && proxy->forward_proxy != nullptr) {
+    // CONNECT tunnels are HTTP/1 only (an HTTP/2 CONNECT is refused).
+    if (head_.method == "CONNECT" && proxy != nullptr && proxy->forward_proxy != nullptr &&
+        downstream_.protocol() != HttpProtocol::Http2) {
       connect_through_forward_proxy(*proxy->forward_proxy);
       return;
     }
@@ -85,19 +88,19 @@ void ActiveStream::route() {
       te = true;
     }
   }
-  if (!absolute && hosts == 0) {
-    // RFC 9112 3.2. Envoy's connection manager answers a request without a
-    // host with 400 and no body, HTTP/1.0 included (Istio sets no
-    // default_host_for_http_10).
+  // RFC 9112 3.2: 400 for an HTTP/1.1 request without Host, for more than
+  // one Host line, and for a Host that is not `uri-host [":" port]`. Envoy's
+  // codec instead joins repeated lines with ',' into one :authority; the RFC
+  // rule is stricter and closes a request-smuggling gap between proxies that
+  // read the first line and upstreams that read the last. HTTP/1.0 without
+  // Host is answered 400 too (Envoy requires a host; Istio sets no
+  // default_host_for_http_10), unless an absolute-form target names one.
+  const std::string_view* host_value = hosts == 1 ? head_.headers.get("host") : nullptr;
+  if (hosts > 1 || (hosts == 0 && (!absolute || !head_.http10())) ||
+      (host_value != nullptr && !http::valid_authority(*host_value))) {
     downstream_.close_after_response();
     send_local_reply(LocalReply{400, {}, {}});
     return;
-  }
-  if (!absolute && hosts > 1) {
-    // Envoy keeps one :authority and joins repeated Host lines with ',', so
-    // routing and the upstream see the same value. Forwarded line by line,
-    // an upstream that reads the last one would see a host no route matched.
-    head_.headers.set("host", head_.headers.get_joined("host"));
   }
   if (connection && !head_.upgrade && !connection_nominations_allowed(head_.headers)) {
     // Envoy's codec (sanitizeConnectionHeader): a client may not have the
@@ -139,6 +142,17 @@ void ActiveStream::route() {
     // HTTPS: the routes of the server the SNI picked (in this snapshot).
     const compile::TlsChain* chain = listener->chain_for_sni(downstream_.server_name());
     routes = chain != nullptr ? chain->routes.get() : nullptr;
+    if (listener->tls_chains.size() > 1 && misdirected(*listener, chain, view.authority)) {
+      // Beyond Envoy (ISTIO_SEMANTICS §4.5): a client that reuses a
+      // connection for another host its certificate covers (HTTP/2
+      // coalescing, or a Host unlike the SNI) names a server this
+      // connection's handshake did not pick. Envoy routes it on the wrong
+      // server's table (404); RFC 9110 15.5.20 says 421, and browsers then
+      // retry on a connection of its own.
+      WorkerStats::inc(stats.misdirected_request);
+      send_local_reply(LocalReply{421, {}, {}});
+      return;
+    }
   } else if (listener != nullptr) {
     routes = listener->routes.get();
   }
@@ -180,6 +194,12 @@ void ActiveStream::route() {
   route_ = route;
   path_and_query_ = path_and_query;
   run_route_policies();
+}
+
+bool ActiveStream::misdirected(const compile::Listener& listener, const compile::TlsChain* chain,
+                               std::string_view authority) {
+  const compile::TlsChain* named = listener.chain_for_sni(router::strip_port(authority));
+  return named != nullptr && named != chain && !named->server_names.empty();
 }
 
 void ActiveStream::forward_to_upstream() {
@@ -253,13 +273,9 @@ void ActiveStream::send_local_reply(const LocalReply& reply) {
   release_upstream();
   // A request body we will not read leaves the connection out of sync.
   if (!downstream_.request_complete() && head_.has_body()) downstream_.close_after_response();
-  bool close = downstream_.closing_after_response();
   LocalReplyContext context;
   context.server = worker_.options().server_header;
   context.date = worker_.date().now();
-  context.close_connection = close;
-  context.keep_alive_http10 = head_.http10() && !close;
-  context.head_request = head_request_;
   context.route = route_;
   context.cluster = chosen_;
   // The router's own answers (503, 504) pass the CORS filter on their way
@@ -271,12 +287,16 @@ void ActiveStream::send_local_reply(const LocalReply& reply) {
     router::add_cors_response_headers(*route_->action.policies.cors, *origin, cors_headers);
     out.headers = &cors_headers;
   }
-  write_local_reply(downstream_.output(), out, context);
-  worker_.mutable_stats().count_response(reply.status);
+  context.grpc = grpc_;
+  context.head_request = head_request_;
+  http::HeaderMap headers;
+  const int status = build_local_reply_headers(out, context, headers);
+  worker_.mutable_stats().count_response(status);
   response_started_ = true;
   response_complete_ = true;
-  downstream_.flush();
-  downstream_.on_response_complete();
+  const bool body = !reply.body.empty() && !head_request_ && !grpc_;
+  downstream_.encode_headers(status, headers, !body);
+  if (body) downstream_.encode_data(reply.body, true);
 }
 
 void ActiveStream::on_request_body(std::string_view data) {
@@ -307,9 +327,8 @@ void ActiveStream::set_upstream_blocked(bool blocked) { downstream_.set_upstream
 
 void ActiveStream::on_upstream_informational(http::ResponseHead& head) {
   // Relay 100 Continue to a client that asked for it; other 1xx (103) are dropped.
-  if (head.status != 100 || !expect_continue_ || head_.http10() || response_started_) return;
-  downstream_.output().append("HTTP/1.1 100 Continue\r\n\r\n");
-  downstream_.flush();
+  if (head.status != 100 || !expect_continue_ || response_started_) return;
+  downstream_.encode_100_continue();
 }
 
 void ActiveStream::on_upstream_headers(http::ResponseHead& head, uint64_t service_time_ms) {
@@ -319,63 +338,43 @@ void ActiveStream::on_upstream_headers(http::ResponseHead& head, uint64_t servic
     write_switching_protocols(head, service_time_ms);
     return;
   }
-  int status = head.status;
-  bool no_body = head_request_ || status == 204 || status == 304;
-  bool length_framed = head.has_content_length && !head.chunked;
-  bool close = downstream_.closing_after_response();
-  if (!no_body && !length_framed) {
-    // Chunked or close-delimited upstream body: chunk it for HTTP/1.1
-    // clients; an HTTP/1.0 client gets it delimited by our close.
-    if (head_.http10()) {
-      close = true;
-      downstream_.close_after_response();
-    } else {
-      rechunk_response_ = true;
-    }
-  }
+  const int status = head.status;
   ResponseInfo info;
   info.server = worker_.options().server_header;
   info.date = worker_.date().now();
   info.upstream_service_time_ms = static_cast<int64_t>(service_time_ms);
-  info.chunked = rechunk_response_;
-  info.close_connection = close;
-  info.keep_alive_http10 = head_.http10() && !close;
   if (route_ != nullptr) router::apply_response_actions(*route_, chosen_, head.headers);
   mutate_response_headers(head.headers, info);
   if (cors_response_) {
     if (const std::string_view* origin = head_.headers.get("origin"))
       router::add_cors_response_headers(*route_->action.policies.cors, *origin, head.headers);
   }
-  http::write_response_head(downstream_.output(), status, head.headers);
   worker_.mutable_stats().count_response(status);
-  // No flush: the body in the same upstream read joins the head (one write).
+  // No flush: the body in the same upstream read joins the head.
+  downstream_.encode_headers(status, head.headers, /*end_stream=*/false);
 }
 
-void ActiveStream::on_upstream_body(std::string_view data) {
-  if (rechunk_response_) {
-    http::write_chunk(downstream_.output(), data);
-  } else {
-    downstream_.output().append(data);
-  }
-  // Only a full buffer is written early (and may stop the upstream).
-  if (downstream_.output().size() > worker_.options().buffer_limit_bytes) flush_downstream();
-}
+void ActiveStream::on_upstream_body(std::string_view data) { downstream_.encode_data(data, false); }
 
 void ActiveStream::flush_downstream() {
   downstream_.flush();
-  if (downstream_.output_above_limit() && upstream_) upstream_->pause_reading(true);
+  if (downstream_.above_write_limit() && upstream_) upstream_->pause_reading(true);
 }
 
 void ActiveStream::flush_upstream() {
   if (upstream_ && !local_reply_) upstream_->flush();
 }
 
-void ActiveStream::on_upstream_complete() {
-  if (rechunk_response_) http::write_last_chunk(downstream_.output());
+void ActiveStream::on_upstream_trailers(http::HeaderMap& trailers) {
   response_complete_ = true;
   release_upstream();
-  downstream_.flush();
-  downstream_.on_response_complete();
+  downstream_.encode_trailers(trailers);
+}
+
+void ActiveStream::on_upstream_complete() {
+  response_complete_ = true;
+  release_upstream();
+  downstream_.encode_data({}, true);
 }
 
 void ActiveStream::on_upstream_failure(UpstreamFailure failure) {

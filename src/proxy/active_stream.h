@@ -1,9 +1,11 @@
 // One request/response exchange on a downstream connection: routes the
 // request against the snapshot it started with, answers locally (404, 503,
 // 301, ...) or drives an UpstreamRequest, and relays the response with the
-// gateway's header changes, re-framing the body where needed.
+// gateway's header changes. The codec that carries it (HTTP/1.1 or HTTP/2)
+// is behind the DownstreamStream interface and frames what it is given.
 //
-// Owned by its DownstreamConnection; destroyed deferred. Worker thread only.
+// Owned by the connection that carries it; destroyed deferred. Worker
+// thread only.
 #pragma once
 
 #include <cstdint>
@@ -23,14 +25,14 @@
 
 namespace torii::proxy {
 
-class DownstreamConnection;
+class DownstreamStream;
 class RouterRequest;
 class Worker;
 
 class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
  public:
   // Takes the parsed head (moves its fields out).
-  ActiveStream(DownstreamConnection& downstream, Worker& worker, http::RequestHead& head);
+  ActiveStream(DownstreamStream& downstream, Worker& worker, http::RequestHead& head);
   ~ActiveStream() override;
 
   // Routes and starts the upstream request or sends a local reply.
@@ -54,6 +56,7 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   void on_upstream_headers(http::ResponseHead& head, uint64_t service_time_ms) override;
   void on_upstream_body(std::string_view data) override;
   void on_upstream_complete() override;
+  void on_upstream_trailers(http::HeaderMap& trailers) override;
   // Sends what the response callbacks queued downstream; called once per
   // batch of upstream input, so a head and its body leave in one write.
   void flush_downstream() override;
@@ -64,6 +67,10 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
 
  private:
   void route();
+  // The request names a host another TLS server of the listener serves by
+  // name, not the one the handshake's SNI picked (=> 421).
+  static bool misdirected(const compile::Listener& listener, const compile::TlsChain* chain,
+                          std::string_view authority);
   // ---- route policies (active_stream_policies.cc) ----
   // After the route matched: fault (delay/abort), then CORS, then upstream,
   // in the order of the gateway's HTTP filter chain.
@@ -85,7 +92,7 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   void send_local_reply(const LocalReply& reply);
   void release_upstream();
 
-  DownstreamConnection& downstream_;
+  DownstreamStream& downstream_;
   Worker& worker_;
   compile::SnapshotPtr snapshot_;  // what this request routes with, for its whole life
   http::RequestHead head_;
@@ -114,11 +121,11 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   bool websocket_ = false;      // Upgrade: websocket, tunnelled if granted
 
   bool head_request_ = false;
+  bool grpc_ = false;  // content-type application/grpc*: local replies are gRPC's
   bool expect_continue_ = false;
   bool response_started_ = false;
   bool response_complete_ = false;
-  bool rechunk_response_ = false;  // upstream body sent as chunked downstream
-  bool local_reply_ = false;       // answered locally: request body is discarded
+  bool local_reply_ = false;  // answered locally: request body is discarded
 };
 
 }  // namespace torii::proxy

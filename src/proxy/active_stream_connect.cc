@@ -5,7 +5,7 @@
 // has no compiled endpoints (resolution NONE, wildcard hosts). The
 // connection then belongs to a ConnectTunnel (proxy/connect_tunnel.h).
 #include "proxy/active_stream.h"
-#include "proxy/downstream_connection.h"
+#include "proxy/downstream_stream.h"
 #include "proxy/worker.h"
 
 namespace torii::proxy {

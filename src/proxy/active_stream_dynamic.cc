@@ -3,7 +3,7 @@
 // compile/forward_proxy_builder.h and proxy/dynamic_host_cache.h).
 #include "proxy/active_stream.h"
 
-#include "proxy/downstream_connection.h"
+#include "proxy/downstream_stream.h"
 #include "proxy/router_request.h"
 #include "proxy/worker.h"
 #include "router/forward_proxy_table.h"

@@ -1,11 +1,8 @@
 // The part of ActiveStream that applies a matched route's policies before
 // the router: fault injection, then CORS (the order of Istio's gateway HTTP
 // filter chain: ... fault -> cors -> ... -> router), and the websocket 101.
-#include <charconv>
-
-#include "http/http1_serializer.h"
 #include "proxy/active_stream.h"
-#include "proxy/downstream_connection.h"
+#include "proxy/downstream_stream.h"
 #include "proxy/header_mutation.h"
 #include "proxy/router_request.h"
 #include "proxy/worker.h"
@@ -15,11 +12,6 @@ namespace torii::proxy {
 namespace {
 
 constexpr std::string_view kFaultAbort = "fault filter abort";
-
-bool is_grpc_request(const http::HeaderMap& headers) {
-  const std::string_view* type = headers.get("content-type");
-  return type != nullptr && type->starts_with("application/grpc");
-}
 
 }  // namespace
 
@@ -71,16 +63,11 @@ void ActiveStream::end_fault_delay() {
 void ActiveStream::send_fault_abort() {
   WorkerStats::inc(worker_.mutable_stats().fault_aborts_injected);
   const router::FaultPolicy& fault = *route_->action.policies.fault;
-  if (fault.grpc_status && is_grpc_request(head_.headers)) {
-    // Envoy's local reply to a gRPC request: trailers-only, HTTP 200.
-    char code[8];
-    auto [end, ec] = std::to_chars(code, code + sizeof(code), *fault.grpc_status);
-    (void)ec;
-    http::HeaderMap headers;
-    headers.add("content-type", "application/grpc");
-    headers.add("grpc-status", std::string_view(code, static_cast<size_t>(end - code)));
-    headers.add("grpc-message", kFaultAbort);
-    send_local_reply(LocalReply{200, {}, {}, &headers});
+  if (fault.grpc_status && grpc_) {
+    // Envoy's local reply to a gRPC request with the fault's own status.
+    LocalReply reply{200, kFaultAbort, {}};
+    reply.grpc_status = *fault.grpc_status;
+    send_local_reply(reply);
     return;
   }
   send_local_reply(LocalReply{fault.http_status, kFaultAbort, {}});
@@ -119,8 +106,8 @@ void ActiveStream::write_switching_protocols(http::ResponseHead& head, uint64_t 
   mutate_response_headers(head.headers, info);
   head.headers.set("connection", "upgrade");
   head.headers.set("upgrade", upgrade.empty() ? std::string_view(upgrade_) : std::string_view(upgrade));
-  http::write_response_head(downstream_.output(), 101, head.headers);
   worker_.mutable_stats().count_response(101);
+  downstream_.encode_headers(101, head.headers, /*end_stream=*/false);
   downstream_.start_tunnel();
 }
 

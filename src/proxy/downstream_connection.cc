@@ -1,8 +1,16 @@
 #include "proxy/downstream_connection.h"
 
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <cstring>
+
 #include "proxy/connect_tunnel.h"
 
+#include "http/http1_serializer.h"
 #include "proxy/active_stream.h"
+#include "proxy/header_mutation.h"
+#include "proxy/http2_connection.h"
 #include "proxy/worker.h"
 
 namespace torii::proxy {
@@ -41,6 +49,7 @@ void DownstreamConnection::on_data(net::Buffer& input) {
     input.clear();
     return;
   }
+  if (!codec_chosen_ && take_http2(input)) return;
   if (awaiting_response_) {
     // Pipelined bytes wait, parsed later; bound how much we read ahead.
     if (input.size() > worker_.options().buffer_limit_bytes) {
@@ -99,6 +108,8 @@ void DownstreamConnection::on_request_head(http::RequestHead& head) {
   request_complete_ = false;
   response_complete_ = false;
   if (!head.keep_alive || worker_.draining()) close_after_response_ = true;
+  http10_ = head.http10();
+  head_request_ = head.method == "HEAD";
   stream_ = std::make_unique<ActiveStream>(*this, worker_, head);
   stream_->start();
 }
@@ -145,10 +156,108 @@ void DownstreamConnection::reply_and_close(const LocalReply& reply) {
   close_gracefully();
 }
 
+// ---- HTTP/2 ----
+
+bool DownstreamConnection::take_http2(net::Buffer& input) {
+  if (const net::TlsSession* tls = connection_.tls()) {
+    codec_chosen_ = true;
+    if (tls->negotiated_alpn() != "h2") return false;
+  } else {
+    // RFC 9113 3.4: the client connection preface. Compare what has come.
+    static constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    char first[24];
+    size_t have = 0;
+    iovec iov[4];
+    const size_t n = input.peek(iov, 4);
+    for (size_t i = 0; i < n && have < sizeof(first); ++i) {
+      const size_t take = std::min(iov[i].iov_len, sizeof(first) - have);
+      std::memcpy(first + have, iov[i].iov_base, take);
+      have += take;
+    }
+    if (kPreface.substr(0, have) != std::string_view(first, have)) {
+      codec_chosen_ = true;
+      return false;  // HTTP/1
+    }
+    if (have < kPreface.size()) return true;  // wait for the rest
+    codec_chosen_ = true;
+  }
+  headers_timer_.cancel();
+  idle_timer_.cancel();
+  h2_ = std::make_unique<Http2Connection>(worker_, connection_, *this, [this] {
+    // The session is over (the connection is closed): hand back to the worker.
+    finished_ = true;
+    worker_.remove_connection(*this);
+  });
+  connection_.set_callbacks(*h2_);
+  h2_->start();
+  return true;
+}
+
+// ---- the response, framed as HTTP/1 ----
+
+void DownstreamConnection::encode_100_continue() {
+  if (http10_) return;  // HTTP/1.0 knows no interim responses
+  connection_.output().append("HTTP/1.1 100 Continue\r\n\r\n");
+  connection_.flush();
+}
+
+void DownstreamConnection::encode_headers(int status, http::HeaderMap& headers, bool end_stream) {
+  if (status == 101) {
+    // A granted upgrade: the caller set Connection/Upgrade; what follows is
+    // the new protocol's bytes.
+    raw_response_ = true;
+    http::write_response_head(connection_.output(), status, headers);
+    return;
+  }
+  Http1Framing framing;
+  body_allowed_ = !head_request_ && status != 204 && status != 304;
+  if (body_allowed_ && !headers.has("content-length")) {
+    if (end_stream) {
+      headers.add("content-length", "0");
+    } else if (http10_) {
+      close_after_response_ = true;  // delimited by our close
+    } else {
+      framing.chunked = chunked_response_ = true;
+    }
+  }
+  framing.close_connection = close_after_response_;
+  framing.keep_alive_http10 = http10_ && !close_after_response_;
+  add_http1_framing(headers, framing);
+  http::write_response_head(connection_.output(), status, headers);
+  if (end_stream) on_response_complete();
+  // Otherwise no flush: the body in the same upstream read joins the head.
+}
+
+void DownstreamConnection::encode_data(std::string_view data, bool end_stream) {
+  net::Buffer& out = connection_.output();
+  if (raw_response_) {
+    out.append(data);
+  } else if (!body_allowed_) {
+    // HEAD, 204, 304: no body on the wire, whatever the upstream sent.
+  } else if (chunked_response_) {
+    http::write_chunk(out, data);
+    if (end_stream) http::write_last_chunk(out);
+  } else {
+    out.append(data);
+  }
+  if (end_stream) {
+    on_response_complete();
+  } else if (out.size() > worker_.options().buffer_limit_bytes) {
+    connection_.flush();  // only a full buffer is written early
+  }
+}
+
+void DownstreamConnection::encode_trailers(http::HeaderMap& /*trailers*/) {
+  // Envoy drops trailers toward HTTP/1 clients unless enable_trailers is on
+  // (Istio leaves it off); the body still has to end.
+  encode_data({}, true);
+}
+
 // ---- finishing a request ----
 
 void DownstreamConnection::on_response_complete() {
   response_complete_ = true;
+  connection_.flush();
   maybe_finish_stream();
 }
 
@@ -167,6 +276,9 @@ void DownstreamConnection::finish_stream() {
   request_complete_ = false;
   response_complete_ = false;
   upstream_blocked_ = false;
+  chunked_response_ = false;
+  raw_response_ = false;
+  body_allowed_ = true;
   connection_.flush();
   if (close_after_response_ || worker_.draining() || (peer_eof_ && connection_.input().empty())) {
     close_gracefully();
@@ -231,6 +343,10 @@ void DownstreamConnection::begin_connect() {
 }
 
 void DownstreamConnection::start_drain() {
+  if (h2_) {
+    h2_->start_drain();
+    return;
+  }
   if (connect_started_) return;  // a tunnel: ends by itself or at the drain deadline
   if (!stream_ && !parser_.in_message() && connection_.output().empty()) {
     // Idle keep-alive connection: nothing in flight, nothing owed.

@@ -2,6 +2,8 @@
 // runs one ActiveStream at a time (pipelined requests wait, parsed but
 // unanswered, until the previous response is written, so answers stay in
 // order), applies keep-alive / close rules, timeouts and back-pressure.
+// It is the DownstreamStream of its current ActiveStream: it frames the
+// response as HTTP/1 (content-length, chunked or close-delimited).
 //
 // Owned by its Worker (which destroys it, deferred, after it reports
 // itself finished). Worker thread only.
@@ -15,6 +17,7 @@
 #include "net/connection.h"
 #include "net/event_loop.h"
 #include "net/timer.h"
+#include "proxy/downstream_stream.h"
 #include "proxy/local_reply.h"
 #include "proxy/tcp_tunnel.h"
 
@@ -22,10 +25,12 @@ namespace torii::proxy {
 
 class ActiveStream;
 class ConnectTunnel;
+class Http2Connection;
 class Worker;
 
 class DownstreamConnection final : public net::ConnectionCallbacks,
                                    public http::RequestCallbacks,
+                                   public DownstreamStream,
                                    public net::Deferrable {
  public:
   DownstreamConnection(Worker& worker, net::UniqueFd fd, std::string peer_ip, std::string listener_name);
@@ -33,38 +38,38 @@ class DownstreamConnection final : public net::ConnectionCallbacks,
 
   std::list<std::unique_ptr<DownstreamConnection>>::iterator position;  // in the worker's list
 
-  const std::string& peer_ip() const { return peer_ip_; }
-  const std::string& listener_name() const { return listener_name_; }
   // HTTPS listeners: TLS between the client and us (before any byte is read).
   void start_tls(std::unique_ptr<net::TlsSession> session) { connection_.start_tls(std::move(session)); }
-  bool is_tls() const { return connection_.tls() != nullptr; }
-  // The SNI the client sent ("" without TLS or SNI): picks the HTTPS server.
-  std::string_view server_name() const {
+
+  // ---- DownstreamStream, for the active stream ----
+  std::string_view peer_ip() const override { return peer_ip_; }
+  const std::string& listener_name() const override { return listener_name_; }
+  bool is_tls() const override { return connection_.tls() != nullptr; }
+  std::string_view server_name() const override {
     return connection_.tls() ? std::string_view(connection_.tls()->server_name()) : std::string_view();
   }
-
-  // ---- for the active stream ----
-  net::Buffer& output() { return connection_.output(); }
-  void flush() { connection_.flush(); }
-  bool output_above_limit() const { return connection_.above_high_watermark(); }
-  // The response will be followed by a close (client asked, HTTP/1.0, drain, error).
-  bool closing_after_response() const { return close_after_response_; }
-  void close_after_response() { close_after_response_ = true; }
-  bool request_complete() const { return request_complete_; }
-  // The stream wrote the last byte of its response into output().
-  void on_response_complete();
-  // The response cannot be finished (upstream died mid-body): drop the connection.
-  void reset();
+  HttpProtocol protocol() const override { return http10_ ? HttpProtocol::Http10 : HttpProtocol::Http11; }
+  void encode_100_continue() override;
+  void encode_headers(int status, http::HeaderMap& headers, bool end_stream) override;
+  void encode_data(std::string_view data, bool end_stream) override;
+  void encode_trailers(http::HeaderMap& trailers) override;
+  void flush() override { connection_.flush(); }
+  bool above_write_limit() const override { return connection_.above_high_watermark(); }
+  // Drops the connection (the response cannot be finished).
+  void reset() override;
+  bool request_complete() const override { return request_complete_; }
   // Upstream back-pressure on the request body.
-  void set_upstream_blocked(bool blocked);
+  void set_upstream_blocked(bool blocked) override;
+  // The response will be followed by a close (client asked, HTTP/1.0, drain, error).
+  bool closing_after_response() const override { return close_after_response_; }
+  void close_after_response() override { close_after_response_ = true; }
   // The upstream granted a websocket upgrade: from now on every byte the
   // client sends goes to the stream unparsed, and the connection closes when
   // the stream ends.
-  void start_tunnel();
-  // A CONNECT a forward-proxy listener accepted: once the request head is
-  // parsed, the connection becomes a byte tunnel (proxy/connect_tunnel.h)
-  // and the stream is done. `keep` holds a per-request cluster alive.
-  void start_connect(TcpTunnelTarget target, std::shared_ptr<const upstream::ClusterInfo> keep);
+  void start_tunnel() override;
+  // Once the request head is parsed, the connection becomes a byte tunnel
+  // (proxy/connect_tunnel.h) and the stream is done.
+  void start_connect(TcpTunnelTarget target, std::shared_ptr<const upstream::ClusterInfo> keep) override;
   // Worker drain: close now if idle, else after the current response.
   void start_drain();
   // Done with HTTP: response sent, waiting only for the client's FIN.
@@ -95,6 +100,12 @@ class DownstreamConnection final : public net::ConnectionCallbacks,
   void on_idle_timeout();
   void on_request_headers_timeout();
   void begin_connect();
+  // Envoy's codec_type AUTO: HTTP/2 when TLS negotiated ALPN "h2" or a
+  // cleartext client starts with the HTTP/2 preface (prior knowledge).
+  // true: the bytes are HTTP/2's (or too few yet to tell).
+  bool take_http2(net::Buffer& input);
+  // The stream wrote the last byte of its response.
+  void on_response_complete();
 
   Worker& worker_;
   net::Connection connection_;
@@ -118,8 +129,17 @@ class DownstreamConnection final : public net::ConnectionCallbacks,
   bool waiting_for_drain_ = false;  // next request waits for output to drain
   bool tunnel_ = false;             // upgraded: bytes pass through unparsed
   bool connect_started_ = false;    // connect_ owns the connection's callbacks
-  // CONNECT tunnel; declared last so it goes before connection_ (it borrows it).
+  bool codec_chosen_ = false;       // HTTP/1 or HTTP/2 decided (first bytes seen)
+  // The current request and how its response is framed.
+  bool http10_ = false;
+  bool head_request_ = false;
+  bool chunked_response_ = false;  // body sent as chunks
+  bool raw_response_ = false;      // after a 101: bytes as they come
+  bool body_allowed_ = true;       // not HEAD, 204 or 304
+  // CONNECT tunnel, or the HTTP/2 session; declared last so they go before
+  // connection_ (they borrow it and take its callbacks).
   std::unique_ptr<ConnectTunnel> connect_;
+  std::unique_ptr<Http2Connection> h2_;
 };
 
 }  // namespace torii::proxy

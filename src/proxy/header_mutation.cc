@@ -103,11 +103,15 @@ void mutate_response_headers(http::HeaderMap& headers, const ResponseInfo& info)
     (void)ec;
     headers.set("x-envoy-upstream-service-time", std::string_view(digits, static_cast<size_t>(end - digits)));
   }
-  if (info.chunked) headers.set("transfer-encoding", "chunked");
-  if (info.close_connection) {
-    headers.set("connection", "close");
-  } else if (info.keep_alive_http10) {
-    headers.set("connection", "keep-alive");
+}
+
+void add_http1_framing(http::HeaderMap& headers, const Http1Framing& framing) {
+  // Hop-by-hop fields are gone already (or never were): add, do not look.
+  if (framing.chunked) headers.add("transfer-encoding", "chunked");
+  if (framing.close_connection) {
+    headers.add("connection", "close");
+  } else if (framing.keep_alive_http10) {
+    headers.add("connection", "keep-alive");
   }
 }
 

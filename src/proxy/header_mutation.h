@@ -47,13 +47,19 @@ struct ResponseInfo {
   std::string_view server;
   std::string_view date;
   int64_t upstream_service_time_ms = -1;  // < 0: local reply, no header
-  bool chunked = false;                   // body re-framed as chunked downstream
-  bool close_connection = false;
-  bool keep_alive_http10 = false;
 };
 
-// The response sent downstream: hop-by-hop removed, `server` overwritten,
-// `date` set, x-envoy-upstream-service-time, framing and connection fields.
+// The response sent downstream, whatever the codec: hop-by-hop removed,
+// `server` overwritten, `date` set, x-envoy-upstream-service-time. The
+// codec adds its own framing (add_http1_framing for HTTP/1).
 void mutate_response_headers(http::HeaderMap& headers, const ResponseInfo& info);
+
+// HTTP/1 only: how a response is framed and whether the connection stays.
+struct Http1Framing {
+  bool chunked = false;  // body re-framed as chunked
+  bool close_connection = false;
+  bool keep_alive_http10 = false;  // an HTTP/1.0 client's connection stays open
+};
+void add_http1_framing(http::HeaderMap& headers, const Http1Framing& framing);
 
 }  // namespace torii::proxy

@@ -38,6 +38,8 @@ struct LocalReply {
   // More response headers (CORS preflight answers, gRPC fault aborts).
   const http::HeaderMap* headers = nullptr;
   bool overloaded = false;  // circuit-breaker overflow: `x-envoy-overloaded: true`
+  // For gRPC requests: the status to answer with (else mapped from `status`).
+  int grpc_status = -1;
 };
 
 struct LocalReplyContext {
@@ -51,8 +53,22 @@ struct LocalReplyContext {
   // as Envoy's router applies finalizeResponseHeaders to its local replies.
   const router::Route* route = nullptr;
   const router::WeightedCluster* cluster = nullptr;
+  // A gRPC request: the reply is trailers-only (HTTP 200, content-type
+  // application/grpc, grpc-status, grpc-message = the body, no body), as
+  // Envoy's sendLocalReply does for gRPC; build_local_reply_headers then
+  // returns 200 and the caller sends no body.
+  bool grpc = false;
 };
 
+// The reply's headers, codec-neutral: location, x-envoy-overloaded, the
+// reply's own extra headers, content-length, content-type, date, server,
+// and the route's response header operations. No connection fields.
+// Returns the status to send (200 for gRPC).
+int build_local_reply_headers(const LocalReply& reply, const LocalReplyContext& context,
+                              http::HeaderMap& headers);
+// HTTP/1: the whole reply (head with `connection` as the context says, and
+// the body unless it answers HEAD) into `out`. For replies made outside a
+// stream (codec errors, CONNECT tunnels).
 void write_local_reply(net::Buffer& out, const LocalReply& reply, const LocalReplyContext& context);
 
 }  // namespace torii::proxy

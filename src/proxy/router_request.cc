@@ -258,6 +258,16 @@ void RouterRequest::on_upstream_body(std::string_view data) {
 }
 
 void RouterRequest::on_upstream_complete() {
+  end_response();
+  downstream_.on_upstream_complete();
+}
+
+void RouterRequest::on_upstream_trailers(http::HeaderMap& trailers) {
+  end_response();
+  downstream_.on_upstream_trailers(trailers);
+}
+
+void RouterRequest::end_response() {
   done_ = true;
   global_timer_.cancel();
   backoff_timer_.cancel();
@@ -266,7 +276,6 @@ void RouterRequest::on_upstream_complete() {
   stop_buffering();
   // The attempt returned its connection already; drop our pointer later.
   if (attempt_) worker_.loop().defer_delete(std::move(attempt_));
-  downstream_.on_upstream_complete();
 }
 
 void RouterRequest::flush_downstream() { downstream_.flush_downstream(); }

@@ -79,6 +79,7 @@ class RouterRequest final : public UpstreamCallbacks, public net::Deferrable {
   void on_upstream_headers(http::ResponseHead& head, uint64_t service_time_ms) override;
   void on_upstream_body(std::string_view data) override;
   void on_upstream_complete() override;
+  void on_upstream_trailers(http::HeaderMap& trailers) override;
   void flush_downstream() override;
   void on_upstream_failure(UpstreamFailure failure) override;
   void set_upstream_blocked(bool blocked) override;
@@ -92,6 +93,8 @@ class RouterRequest final : public UpstreamCallbacks, public net::Deferrable {
   bool maybe_retry(bool retriable, bool connect_failure);
   void fail(UpstreamFailure failure);
   void finish();
+  // The response is whole: timers off, the attempt released.
+  void end_response();
   void set_attempt_headers();
   uint64_t per_try_timeout_ms() const;
   void arm_per_try_timer();

@@ -25,10 +25,15 @@ namespace torii::proxy {
   X(downstream_rq_4xx)                 \
   X(downstream_rq_5xx)                 \
   X(downstream_rq_http1_0)             \
+  X(downstream_rq_http2_total)         \
+  X(downstream_cx_http2_total)         \
+  X(http2_inbound_flood)               \
+  X(http2_premature_reset_close)       \
   X(downstream_rq_rx_reset)            \
   X(downstream_cx_protocol_error)      \
   X(downstream_rq_too_large_headers)   \
   X(no_route)                          \
+  X(misdirected_request)               \
   X(no_cluster)                        \
   X(no_healthy_upstream)               \
   X(upstream_rq_total)                 \

@@ -28,6 +28,9 @@ class UpstreamCallbacks {
   virtual void on_upstream_headers(http::ResponseHead& head, uint64_t service_time_ms) = 0;
   virtual void on_upstream_body(std::string_view data) = 0;
   virtual void on_upstream_complete() = 0;
+  // The response ended with trailers (HTTP/2 upstreams; gRPC's grpc-status).
+  // Instead of on_upstream_complete(); the default drops them.
+  virtual void on_upstream_trailers(http::HeaderMap& /*trailers*/) { on_upstream_complete(); }
   // Sends what the response callbacks queued; once per batch of upstream input.
   virtual void flush_downstream() = 0;
   // Failure before response headers (=> local reply), or after (=> reset).

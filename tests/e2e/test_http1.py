@@ -255,15 +255,50 @@ def test_connection_named_fields_are_stripped_but_te_trailers_kept(gw):
     assert headers.get("te") == "trailers"
 
 
-def test_duplicate_host_lines_are_joined_into_one(gw):
-    """Envoy keeps one :authority (repeats joined with ','): the upstream sees the
-    same single Host the routing saw, never a second one."""
+@pytest.mark.parametrize("head", [
+    b"GET /e/h HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n",  # two Host lines
+    b"GET /e/h HTTP/1.1\r\nHost: a.example\r\nhost: a.example\r\n",  # even the same value twice
+    b"GET /e/h HTTP/1.1\r\nHost: x y\r\n",  # not a reg-name
+    b"GET /e/h HTTP/1.1\r\nHost: evil@x\r\n",  # userinfo
+    b"GET /e/h HTTP/1.1\r\nHost: x:99999\r\n",  # port out of range
+    b"GET /e/h HTTP/1.1\r\nHost: x:8o\r\n",  # port not numeric
+    b"GET /e/h HTTP/1.1\r\nHost:\r\n",  # empty: an http URI needs a host (RFC 9110 4.2.1)
+    b"GET /e/h HTTP/1.1\r\nX-Other: 1\r\n",  # HTTP/1.1 without Host
+    b"GET http://a.example/e/h HTTP/1.1\r\n",  # absolute-form does not excuse a missing Host on 1.1
+    b"GET http://a.example/e/h HTTP/1.1\r\nHost: a.example\r\nHost: a.example\r\n",
+    b"GET http://a:99999/e/h HTTP/1.1\r\nHost: a.example\r\n",  # the target's authority too
+])
+def test_host_rules_of_rfc_9112_get_400(gw, head):
+    """RFC 9112 3.2: 400 for a missing Host on HTTP/1.1, more than one Host line,
+    or a Host that is not uri-host [":" port]. Nothing reaches the upstream and the
+    connection is closed (its framing can no longer be trusted)."""
     with conn(gw) as c:
-        c.send(b"GET /e/hosts HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n")
+        c.send(head + b"\r\n")
+        r = c.read_response()
+        assert r.status == 400
+        assert c.closed_by_peer(timeout=10)
+
+
+@pytest.mark.parametrize("host", ["a.example:8080", "[::1]:80", "x-y_z~.example", "a.example:", "caf%C3%A9.example"])
+def test_valid_host_values_are_served(gw, host):
+    with conn(gw) as c:
+        c.send(http_request("GET", "/e/ok", host=host))
         r = c.read_response()
         assert r.status == 200
-    hosts = [v for k, v in r.json()["headers"] if k.lower() == "host"]
-    assert hosts == ["a.example,b.example"]
+    assert harness.header_dict(r.json())["host"] == host
+
+
+def test_absolute_form_target_wins_over_host(gw):
+    """RFC 9112 3.2.2: with an absolute-form target the Host line is ignored and
+    replaced by the target's authority (which is also what routing sees)."""
+    with conn(gw) as c:
+        c.send(b"GET http://target.example:8080/e/abs?q=1 HTTP/1.1\r\nHost: other.example\r\n\r\n")
+        r = c.read_response()
+        assert r.status == 200
+    doc = r.json()
+    assert doc["path"] == "/e/abs?q=1"
+    hosts = [v for k, v in doc["headers"] if k.lower() == "host"]
+    assert hosts == ["target.example:8080"]
 
 
 def test_http10_without_host_gets_400(gw):

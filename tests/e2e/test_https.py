@@ -129,8 +129,10 @@ def test_sni_picks_the_server_its_certificate_and_its_routes(https_gw, pki):
     assert (rc, status) == (0, "200")
     # Each HTTPS server has its own route table (Istio's https.443.<server>...): a request that
     # came in with SNI other.example.test cannot reach api.example.test's routes by its Host.
+    # Envoy answers 404 from the wrong table; Torii says 421 Misdirected Request, since
+    # another server of the port serves that host (test_http2.py has the coalescing case).
     assert curl(t.https_port, "api.example.test", "/x", pki)[1] == "200"
-    assert curl(t.https_port, "other.example.test", "/x", pki, "-H", "Host: api.example.test")[1] == "404"
+    assert curl(t.https_port, "other.example.test", "/x", pki, "-H", "Host: api.example.test")[1] == "421"
     dump = t.config_dump()["snapshot"]["listeners"]
     https = [l for l in dump if l["protocol"] == "HTTPS"]
     assert len(https) == 1

@@ -31,6 +31,22 @@ TEST(RequestTargetTest, AbsoluteForm) {
   EXPECT_FALSE(parse_request_target("http://user@h/x", t));
   ASSERT_TRUE(parse_request_target("HTTPS://h/x", t));
   EXPECT_FALSE(parse_request_target("ftp://h/x", t));  // Envoy: 400 http.invalid_scheme
+  EXPECT_FALSE(parse_request_target("http://h:99999/x", t));
+  EXPECT_FALSE(parse_request_target("http://a b/x", t));
+}
+
+TEST(RequestTargetTest, ValidAuthority) {
+  for (std::string_view ok :
+       {"example.com", "Example.COM:8080", "h:", "h:0", "h:65535", "127.0.0.1:80", "a.example,b.example",
+        "x-y_z~.!$&'()*+;=", "caf%C3%A9.example", "[::1]", "[2001:db8::1]:443", "[v1.fe80::a+en1]"}) {
+    EXPECT_TRUE(valid_authority(ok)) << ok;
+  }
+  for (std::string_view bad :
+       {"",     ":80",  "x y",     "evil@x",      "user:pw@x", "x:99999", "x:65536", "x:123456",
+        "x:8o", "x:-1", "x:80:81", "a/b",         "a?b",       "a#b",     "a\tb",    "%zz",
+        "%4",   "[::1", "[::1]x",  "[::1]:99999", "[g::1]",    "[]",      "[v1.]",   "\x7f"}) {
+    EXPECT_FALSE(valid_authority(bad)) << bad;
+  }
 }
 
 TEST(RequestTargetTest, AsteriskAndAuthorityForms) {

@@ -112,15 +112,16 @@ TEST(HeaderMutationTest, ResponseHeaders) {
   info.server = "istio-envoy";
   info.date = "Thu, 01 Jan 1970 00:00:00 GMT";
   info.upstream_service_time_ms = 12;
-  info.chunked = true;
-  info.close_connection = true;
   mutate_response_headers(h, info);
   EXPECT_EQ(*h.get("server"), "istio-envoy");
   EXPECT_EQ(*h.get("date"), info.date);
   EXPECT_EQ(*h.get("x-envoy-upstream-service-time"), "12");
+  EXPECT_FALSE(h.has("transfer-encoding"));  // hop-by-hop: the codec frames the body
+  EXPECT_FALSE(h.has("connection"));
+  EXPECT_EQ(*h.get("content-type"), "application/json");
+  add_http1_framing(h, Http1Framing{/*chunked=*/true, /*close_connection=*/true, false});
   EXPECT_EQ(*h.get("transfer-encoding"), "chunked");
   EXPECT_EQ(*h.get("connection"), "close");
-  EXPECT_EQ(*h.get("content-type"), "application/json");
 }
 
 TEST(LocalReplyTest, BodyGetsTextPlainAndLength) {
