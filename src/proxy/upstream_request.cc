@@ -232,13 +232,7 @@ void UpstreamRequest::on_eof() {
     on_response_complete();
     return;
   }
-  if (!response_headers_ && retry_on_fresh_connection()) return;
-  if (!response_headers_) {
-    WorkerStats::inc(worker_.mutable_stats().upstream_rq_reset_before_response);
-    cluster_request_.report_connection(upstream::OutlierDetector::Result::ConnectFailed,
-                                       worker_.loop().now_ms());
-  }
-  fail(UpstreamFailure::ConnectionTermination);
+  connection_ended();
 }
 
 void UpstreamRequest::on_close(net::CloseReason reason, int /*error_no*/) {
@@ -251,6 +245,10 @@ void UpstreamRequest::on_close(net::CloseReason reason, int /*error_no*/) {
     stream_.on_upstream_complete();
     return;
   }
+  connection_ended();
+}
+
+void UpstreamRequest::connection_ended() {
   if (!response_headers_ && retry_on_fresh_connection()) return;
   if (!response_headers_) {
     WorkerStats::inc(worker_.mutable_stats().upstream_rq_reset_before_response);

@@ -118,6 +118,9 @@ class UpstreamRequest final : public net::ConnectionCallbacks,
   // The SNI for TLS origination (empty without it).
   std::string_view origination_sni() const;
   void on_response_complete();
+  // The connection closed (or sent EOF) without a complete response: a
+  // fresh connection if the request may be replayed, else a failure.
+  void connection_ended();
   // Ends the exchange and tells the stream, which answers locally (before
   // response headers) or resets the downstream (after).
   void fail(UpstreamFailure failure);
