@@ -22,7 +22,7 @@ import time
 import requests
 
 import harness
-from traffic_policy_util import CLUSTER, cluster_stat, control, dr, endpoints, manifests
+from traffic_policy_util import CLUSTER, cluster_stat, control, dr, manifests
 
 OVERFLOW_BODY = "upstream connect error or disconnect/reset before headers. reset reason: overflow"
 
@@ -75,10 +75,24 @@ def fortio(t, connections, calls, path="/get"):
         return [r for rs in pool.map(worker, range(connections)) for r in rs]
 
 
+def fortio_successes(t, connections, calls):
+    """Runs fortio(); every answer is 200 or 503 UO. Returns how many were 200."""
+    results = fortio(t, connections, calls)
+    assert len(results) == calls
+    for r in results:
+        if r[0] != 200:
+            assert_overflow(*r)
+    return sum(1 for r in results if r[0] == 200)
+
+
 def assert_overflow(status, headers, body):
     assert status == 503, (status, body)
     assert headers.get("x-envoy-overloaded") == "true", dict(headers)
     assert body == OVERFLOW_BODY
+
+
+def overflowed(response):
+    assert_overflow(response.status_code, response.headers, response.text)
 
 
 def get_async(pool, t, path):
@@ -95,29 +109,46 @@ def wait_active(up, n):
     assert ok, "the upstream never had %d request(s) in flight" % n
 
 
-def release(up, hold):
+def release(up, hold="first"):
     control(up, "release", hold=hold)
+
+
+def in_flight(pool, t, up, path="/a"):
+    """A request that holds the only connection: kept at the upstream until release(up)."""
+    future = get_async(pool, t, path + "?hold=first")
+    wait_active(up, 1)
+    return future
+
+
+def enqueue(pool, t, path, waiting=1):
+    """A request that waits in the queue (`waiting` requests wait with it)."""
+    future = get_async(pool, t, path)
+    wait_stat(t, "upstream_rq_pending_active", waiting)
+    return future
+
+
+def held_upstream(upstreams, torii, host, policy=ONE_AND_ONE, **kw):
+    """An echo upstream and one Torii worker in front of it with `policy`."""
+    up = upstreams.echo("held", host=host)
+    t = torii(manifests([up], policy, **kw), extra_args=("--workers", "1"))
+    control(up, "reset")
+    return up, t
 
 
 def test_beyond_the_queue_503_at_once_while_queued_requests_succeed(upstreams, torii):
     """maxConnections 1 + http1MaxPendingRequests 1: with one request in flight (held at the
     upstream) and one queued, every further request gets 503 UO at once; once the first
     finishes, the queued one gets the connection and succeeds."""
-    up = upstreams.echo("held", host="127.0.0.31")
-    t = torii(manifests([up], ONE_AND_ONE), extra_args=("--workers", "1"))
-    control(up, "reset")
+    up, t = held_upstream(upstreams, torii, "127.0.0.31")
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        first = get_async(pool, t, "/a?hold=first")
-        wait_active(up, 1)
-        queued = get_async(pool, t, "/b")
-        wait_stat(t, "upstream_rq_pending_active", 1)
+        first = in_flight(pool, t, up, "/a")
+        queued = enqueue(pool, t, "/b")
         for i in range(3):
-            r = requests.get(t.url("/over/%d" % i), timeout=30)
-            assert_overflow(r.status_code, r.headers, r.text)
+            overflowed(requests.get(t.url("/over/%d" % i), timeout=30))
             # answered while the first request is still held: nothing waited for it
             assert not first.done() and not queued.done()
         time.sleep(0.05)  # the queued request waits at least this long
-        release(up, "first")
+        release(up)
         assert first.result().status_code == 200
         assert queued.result().status_code == 200
     assert control(up)["max_active"] == 1
@@ -163,20 +194,9 @@ def test_istio_circuit_breaking_task(upstreams, torii):
     t = torii(manifests([up], ISTIO_TASK_POLICY), extra_args=("--workers", "1"))
     control(up, "reset")
 
-    two = fortio(t, 2, 20)
-    assert len(two) == 20
-    ok2 = sum(1 for r in two if r[0] == 200)
-    for r in two:
-        if r[0] != 200:
-            assert_overflow(*r)
+    ok2 = fortio_successes(t, 2, 20)
     assert ok2 > 10, "most requests should pass with 2 connections: %d of 20" % ok2
-
-    three = fortio(t, 3, 30)
-    assert len(three) == 30
-    ok3 = sum(1 for r in three if r[0] == 200)
-    for r in three:
-        if r[0] != 200:
-            assert_overflow(*r)
+    ok3 = fortio_successes(t, 3, 30)
     assert 0 < ok3 < 30, "3 connections over 1 connection + 1 queued must trip: %d of 30" % ok3
 
     assert control(up)["max_active"] == 1
@@ -205,44 +225,22 @@ def test_max_requests_is_per_gateway_across_workers(upstreams, torii):
     assert cluster_stat(t, "upstream_rq_pending_active") == 0
 
 
-def routes_with_policies():
-    """/slow: no policy; /timed: route timeout 500 ms; /pertry: perTryTimeout 200 ms."""
-    return textwrap.dedent("""\
-        apiVersion: networking.istio.io/v1beta1
-        kind: VirtualService
-        metadata:
-          name: echo
-        spec:
-          hosts: ["*"]
-          gateways: [gw]
-          http:
-          - match: [{uri: {prefix: /timed}}]
-            timeout: 500ms
-            route:
-            - destination: {host: echo, port: {number: 80}}
-          - match: [{uri: {prefix: /pertry}}]
-            retries: {attempts: 1, perTryTimeout: 200ms}
-            route:
-            - destination: {host: echo, port: {number: 80}}
-          - route:
-            - destination: {host: echo, port: {number: 80}}
-        """)
-
-
-def policy_manifests(up, policy):
-    return {"gw.yaml": harness.gateway("gw"), "backends.yaml": endpoints([up]), "vs.yaml": routes_with_policies(),
-            "dr.yaml": dr(policy)}
+# /timed: route timeout 500 ms; /pertry: perTryTimeout 200 ms; the rest: no policy.
+POLICY_ROUTES = """\
+- match: [{uri: {prefix: /timed}}]
+  timeout: 500ms
+  route: [{destination: {host: echo, port: {number: 80}}}]
+- match: [{uri: {prefix: /pertry}}]
+  retries: {attempts: 1, perTryTimeout: 200ms}
+  route: [{destination: {host: echo, port: {number: 80}}}]"""
 
 
 def test_route_timeout_ends_the_wait(upstreams, torii):
     """A queued request whose route timeout expires gets 504 `upstream request timeout` and
     leaves the queue; the upstream never sees it."""
-    up = upstreams.echo("held", host="127.0.0.36")
-    t = torii(policy_manifests(up, ONE_AND_ONE), extra_args=("--workers", "1"))
-    control(up, "reset")
+    up, t = held_upstream(upstreams, torii, "127.0.0.36", rules=POLICY_ROUTES)
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        first = get_async(pool, t, "/slow?hold=first")
-        wait_active(up, 1)
+        first = in_flight(pool, t, up, "/slow")
         r = requests.get(t.url("/timed"), timeout=30)
         assert r.status_code == 504, r.text
         assert r.text == "upstream request timeout"
@@ -250,7 +248,7 @@ def test_route_timeout_ends_the_wait(upstreams, torii):
         assert cluster_stat(t, "upstream_rq_cancelled") == 1
         assert cluster_stat(t, "upstream_rq_timeout") == 1
         assert cluster_stat(t, "circuit_breakers.default.rq_pending_active") == 0
-        release(up, "first")
+        release(up)
         assert first.result().status_code == 200
     assert control(up)["requests"] == 1
     # its pending slot came back: a request waits again (and succeeds) rather than overflowing
@@ -260,17 +258,13 @@ def test_route_timeout_ends_the_wait(upstreams, torii):
 def test_per_try_timeout_starts_when_the_connection_comes(upstreams, torii):
     """Envoy arms the per-try timeout in onPoolReady: time in the queue does not count. A
     request queued for longer than its 200 ms perTryTimeout still gets its one try."""
-    up = upstreams.echo("held", host="127.0.0.37")
-    t = torii(policy_manifests(up, ONE_AND_ONE), extra_args=("--workers", "1"))
-    control(up, "reset")
+    up, t = held_upstream(upstreams, torii, "127.0.0.37", rules=POLICY_ROUTES)
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        first = get_async(pool, t, "/slow?hold=first")
-        wait_active(up, 1)
-        queued = get_async(pool, t, "/pertry")
-        wait_stat(t, "upstream_rq_pending_active", 1)
+        first = in_flight(pool, t, up, "/slow")
+        queued = enqueue(pool, t, "/pertry")
         time.sleep(0.4)  # twice the per-try timeout, in the queue
         assert not queued.done()
-        release(up, "first")
+        release(up)
         assert first.result().status_code == 200
         assert queued.result().status_code == 200
     assert t.stat("upstream_rq_per_try_timeout") == 0
@@ -280,12 +274,9 @@ def test_per_try_timeout_starts_when_the_connection_comes(upstreams, torii):
 def test_client_disconnect_leaves_the_queue(upstreams, torii):
     """A client that goes away (connection reset) while its request waits takes it out of the
     queue: the pending gauges go back to 0 and the upstream never sees it."""
-    up = upstreams.echo("held", host="127.0.0.38")
-    t = torii(manifests([up], ONE_AND_ONE), extra_args=("--workers", "1"))
-    control(up, "reset")
+    up, t = held_upstream(upstreams, torii, "127.0.0.38")
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        first = get_async(pool, t, "/a?hold=first")
-        wait_active(up, 1)
+        first = in_flight(pool, t, up, "/a")
         gone = socket.create_connection(("127.0.0.1", t.listen_port), timeout=10)
         gone.sendall(b"GET /gone HTTP/1.1\r\nHost: echo\r\n\r\n")
         wait_stat(t, "upstream_rq_pending_active", 1)
@@ -297,9 +288,8 @@ def test_client_disconnect_leaves_the_queue(upstreams, torii):
         assert cluster_stat(t, "upstream_rq_cancelled") == 1
         assert cluster_stat(t, "circuit_breakers.default.rq_pending_active") == 0
         # its slot is free again: this one queues instead of overflowing
-        queued = get_async(pool, t, "/b")
-        wait_stat(t, "upstream_rq_pending_active", 1)
-        release(up, "first")
+        queued = enqueue(pool, t, "/b")
+        release(up)
         assert first.result().status_code == 200
         assert queued.result().status_code == 200
     paths = [e["path"] for e in requests.get(up.url + "/__log", timeout=10).json()]
@@ -311,20 +301,17 @@ def test_counters_survive_a_reload_that_keeps_the_cluster(upstreams, torii):
     """cluster.<name>.* counters and the circuit-breaker counts live in state keyed by cluster
     name: a reload that keeps the cluster (and changes its limits) resets neither, and the
     new limits apply at once, to the queue too."""
-    up = upstreams.echo("a", host="127.0.0.33")
-    t = torii(manifests([up], ONE_AND_ONE.replace("maxRequestsPerConnection: 1", "http2MaxRequests: 100")),
-              extra_args=("--workers", "1"))
+    up, t = held_upstream(upstreams, torii, "127.0.0.33",
+                          ONE_AND_ONE.replace("maxRequestsPerConnection: 1", "http2MaxRequests: 100"))
     with requests.Session() as s:
         for i in range(10):
             assert s.get(t.url("/c/%d" % i), timeout=10).status_code == 200
     assert cluster_stat(t, "upstream_rq_total") == 10
     control(up, "reset")
     with concurrent.futures.ThreadPoolExecutor(3) as pool:
-        first = get_async(pool, t, "/a?hold=first")
-        wait_active(up, 1)
-        queued = get_async(pool, t, "/b")
-        wait_stat(t, "upstream_rq_pending_active", 1)
-        assert_overflow(*(lambda r: (r.status_code, r.headers, r.text))(requests.get(t.url("/over"), timeout=10)))
+        first = in_flight(pool, t, up, "/a")
+        queued = enqueue(pool, t, "/b")
+        overflowed(requests.get(t.url("/over"), timeout=10))
         # Room for two waiting requests from now on; the one waiting stays counted.
         t.write("dr.yaml", dr("""connectionPool:
   tcp: {maxConnections: 1}
@@ -334,9 +321,8 @@ def test_counters_survive_a_reload_that_keeps_the_cluster(upstreams, torii):
         assert ok
         assert cluster_stat(t, "upstream_rq_pending_active") == 1
         assert cluster_stat(t, "circuit_breakers.default.rq_pending_active") == 1
-        second = get_async(pool, t, "/c")
-        wait_stat(t, "upstream_rq_pending_active", 2)
-        release(up, "first")
+        second = enqueue(pool, t, "/c", waiting=2)
+        release(up)
         assert [f.result().status_code for f in (first, queued, second)] == [200, 200, 200]
     assert cluster_stat(t, "upstream_rq_total") == 13
     assert cluster_stat(t, "upstream_rq_2xx") == 13
