@@ -27,8 +27,12 @@ std::string cluster_stats(const upstream::SharedClusterRegistry& registry,
   // clusters are listed with zeros, as Envoy lists every cluster's stats.
   std::map<std::string, std::shared_ptr<const upstream::SharedClusterState>> by_name;
   for (auto& state : registry.all()) by_name.emplace(state->name(), std::move(state));
+  std::map<std::string, const upstream::CircuitBreakerLimits*> limits_by_name;
   if (snapshot != nullptr) {
-    for (const auto& info : snapshot->clusters) by_name.emplace(info->name, nullptr);
+    for (const auto& info : snapshot->clusters) {
+      by_name.emplace(info->name, nullptr);
+      limits_by_name.emplace(info->name, &info->policy.limits);
+    }
   }
   static const upstream::SharedClusterState kUnused("", 0);
   std::string out;
@@ -55,14 +59,31 @@ std::string cluster_stats(const upstream::SharedClusterRegistry& registry,
     TORII_OUTLIER_STAT_LINE(ejections_enforced_consecutive_local_origin_failure)
 #undef TORII_OUTLIER_STAT_LINE
     const upstream::ClusterCircuitBreaker& cb = c->circuit_breaker();
-    out += prefix +
-           "circuit_breakers.default.cx_active: " + std::to_string(cb.active(Resource::Connections)) + "\n";
-    out += prefix + "circuit_breakers.default.rq_pending_active: " +
-           std::to_string(cb.active(Resource::PendingRequests)) + "\n";
-    out += prefix + "circuit_breakers.default.rq_active: " + std::to_string(cb.active(Resource::Requests)) +
-           "\n";
-    out += prefix +
-           "circuit_breakers.default.rq_retry_active: " + std::to_string(cb.active(Resource::Retries)) + "\n";
+    // Torii's counts, then Envoy's gauges (Istio sets track_remaining, so
+    // Envoy shows remaining_*): *_open is 1 while the limit is reached.
+    const upstream::CircuitBreakerLimits& limits =
+        limits_by_name.count(name) != 0 ? *limits_by_name.at(name) : upstream::CircuitBreakerLimits{};
+    struct Breaker {
+      Resource resource;
+      const char* active;
+      const char* open;
+      const char* remaining;
+      uint64_t limit;
+    };
+    const Breaker breakers[] = {
+        {Resource::Connections, "cx_active", "cx_open", "remaining_cx", limits.max_connections},
+        {Resource::PendingRequests, "rq_pending_active", "rq_pending_open", "remaining_pending",
+         limits.max_pending_requests},
+        {Resource::Requests, "rq_active", "rq_open", "remaining_rq", limits.max_requests},
+        {Resource::Retries, "rq_retry_active", "rq_retry_open", "remaining_retries", limits.max_retries},
+    };
+    const std::string cb_prefix = prefix + "circuit_breakers.default.";
+    for (const Breaker& b : breakers) {
+      const uint64_t active = cb.active(b.resource);
+      out += cb_prefix + b.active + ": " + std::to_string(active) + "\n";
+      out += cb_prefix + b.open + ": " + (active >= b.limit ? "1" : "0") + "\n";
+      out += cb_prefix + b.remaining + ": " + std::to_string(active >= b.limit ? 0 : b.limit - active) + "\n";
+    }
   }
   return out;
 }

@@ -14,7 +14,13 @@ Timer::~Timer() { cancel(); }
 void Timer::arm(uint64_t delay_ms) {
   // Clamp to 1 ms so a timer re-armed from its own callback with delay 0
   // cannot fire again in the same run_expired pass.
-  deadline_ = loop_.now_ms() + (delay_ms == 0 ? 1 : delay_ms);
+  schedule(loop_.now_ms() + (delay_ms == 0 ? 1 : delay_ms));
+}
+
+void Timer::arm_now() { schedule(loop_.now_ms()); }
+
+void Timer::schedule(uint64_t deadline) {
+  deadline_ = deadline;
   if (!armed()) {
     heap_key_ = deadline_;
     queue_.push(this);

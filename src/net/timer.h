@@ -31,12 +31,19 @@ class Timer {
   // (Re)arms the timer to fire `delay_ms` from the loop's current time.
   // A delay of 0 fires on the next loop iteration.
   void arm(uint64_t delay_ms);
+  // Fires in this iteration's timer pass, once the I/O events at hand are
+  // handled (Envoy's scheduleCallbackCurrentIteration); armed from a timer
+  // callback, later in the same pass. Never from the timer's own callback:
+  // it would fire again at once, for ever.
+  void arm_now();
   void cancel();
   bool armed() const { return heap_index_ != kNotQueued; }
 
  private:
   friend class TimerQueue;
   static constexpr size_t kNotQueued = static_cast<size_t>(-1);
+
+  void schedule(uint64_t deadline);
 
   TimerQueue& queue_;
   EventLoop& loop_;

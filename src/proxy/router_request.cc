@@ -99,7 +99,8 @@ void RouterRequest::release_attempt() {
 
 void RouterRequest::arm_per_try_timer() {
   const uint64_t per_try = per_try_timeout_ms();
-  if (per_try != 0 && attempt_) per_try_timer_.arm(per_try);
+  // A queued attempt starts its per-try timeout when its connection comes (on_upstream_ready).
+  if (per_try != 0 && attempt_ && !attempt_->queued()) per_try_timer_.arm(per_try);
 }
 
 void RouterRequest::send_body(std::string_view data) {
@@ -280,6 +281,10 @@ void RouterRequest::end_response() {
 
 void RouterRequest::flush_downstream() { downstream_.flush_downstream(); }
 
+void RouterRequest::on_upstream_ready() {
+  if (request_complete_ && !response_started_) arm_per_try_timer();
+}
+
 void RouterRequest::on_upstream_failure(UpstreamFailure failure) {
   per_try_timer_.cancel();
   last_failure_ = failure;
@@ -301,15 +306,21 @@ void RouterRequest::set_upstream_blocked(bool blocked) {
 
 // ---- timers ----
 
+upstream::ClusterStats& RouterRequest::cluster_stats() {
+  return worker_.clusters().cluster(*params_.cluster).shared().stats();
+}
+
 void RouterRequest::on_global_timeout() {
   if (done_) return;
   WorkerStats::inc(worker_.mutable_stats().upstream_rq_timeout);
-  fail(UpstreamFailure::Timeout);
+  upstream::ClusterStats::inc(cluster_stats().upstream_rq_timeout);
+  fail(UpstreamFailure::Timeout);  // a queued attempt leaves the queue
 }
 
 void RouterRequest::on_per_try_timeout() {
   if (done_ || !attempt_) return;
   WorkerStats::inc(worker_.mutable_stats().upstream_rq_per_try_timeout);
+  upstream::ClusterStats::inc(cluster_stats().upstream_rq_per_try_timeout);
   last_failure_ = UpstreamFailure::Timeout;
   if (maybe_retry(router::retry_on_failure(retry_, router::AttemptFailure::PerTryTimeout), false)) return;
   fail(UpstreamFailure::Timeout);

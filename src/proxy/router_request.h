@@ -5,7 +5,9 @@
 //   and covers every attempt and back-off; on expiry 504 `upstream request
 //   timeout` (UT) before response headers, a reset after. The per-try
 //   timeout runs from the start of each attempt once the request is
-//   complete (Envoy: ignored when >= the route timeout).
+//   complete and it has its connection, as Envoy arms it in onPoolReady:
+//   time spent in the pending queue counts against the route timeout only
+//   (Envoy: ignored when >= the route timeout).
 //   x-envoy-expected-rq-timeout-ms tells the upstream what is left.
 // * Retries: on a failure or response the RetryPolicy says to retry, after
 //   Envoy's jittered back-off, on another endpoint when there is one
@@ -41,6 +43,7 @@
 #include "proxy/upstream_request.h"
 #include "router/route_policies.h"
 #include "upstream/cluster_info.h"
+#include "upstream/cluster_stats.h"
 
 namespace torii::proxy {
 
@@ -81,6 +84,7 @@ class RouterRequest final : public UpstreamCallbacks, public net::Deferrable {
   void on_upstream_complete() override;
   void on_upstream_trailers(http::HeaderMap& trailers) override;
   void flush_downstream() override;
+  void on_upstream_ready() override;
   void on_upstream_failure(UpstreamFailure failure) override;
   void set_upstream_blocked(bool blocked) override;
   void on_transport_failure(std::string_view reason) override { downstream_.on_transport_failure(reason); }
@@ -98,6 +102,7 @@ class RouterRequest final : public UpstreamCallbacks, public net::Deferrable {
   void set_attempt_headers();
   uint64_t per_try_timeout_ms() const;
   void arm_per_try_timer();
+  upstream::ClusterStats& cluster_stats();
   void on_global_timeout();
   void on_per_try_timeout();
   void on_tunnel_idle();

@@ -153,7 +153,7 @@ void TcpTunnel::report_outcome(bool success, bool timeout) {
 
 void TcpTunnel::on_upstream_connected() {
   if (finished_ || !upstream_) return;
-  upstream_->on_connected();  // no longer pending (circuit breaker)
+  upstream_->release_pending_slot();  // no longer pending (circuit breaker)
   report_outcome(true, false);
   connected_ = true;
   callbacks_.on_tunnel_connected(*this);

@@ -33,6 +33,10 @@ class UpstreamCallbacks {
   virtual void on_upstream_trailers(http::HeaderMap& /*trailers*/) { on_upstream_complete(); }
   // Sends what the response callbacks queued; once per batch of upstream input.
   virtual void flush_downstream() = 0;
+  // The attempt waited in the endpoint's pending queue and now has its
+  // connection (Envoy's onPoolReady): the per-try timeout starts here. Not
+  // called for an attempt that found a pooled connection at once.
+  virtual void on_upstream_ready() {}
   // Failure before response headers (=> local reply), or after (=> reset).
   virtual void on_upstream_failure(UpstreamFailure failure) = 0;
   // The upstream connection's output is above / back below its limit.

@@ -9,15 +9,6 @@
 
 namespace torii::proxy {
 
-namespace {
-// Per-cluster counter (cluster.<name>.<stat> on /stats), beside the worker's own.
-void cluster_inc(const upstream::EndpointState* endpoint,
-                 std::atomic<uint64_t> upstream::ClusterStats::*stat) {
-  if (endpoint != nullptr && endpoint->cluster != nullptr)
-    upstream::ClusterStats::inc(endpoint->cluster->stats().*stat);
-}
-}  // namespace
-
 UpstreamRequest::UpstreamRequest(UpstreamCallbacks& stream, Worker& worker,
                                  const upstream::ClusterInfo& cluster, UpstreamRequestHead head)
     : stream_(stream),
@@ -31,15 +22,16 @@ UpstreamRequest::UpstreamRequest(UpstreamCallbacks& stream, Worker& worker,
 }
 
 UpstreamRequest::~UpstreamRequest() {
+  if (queued()) worker_.clusters().pool().cancel(*this);
   finish_endpoint();
-  if (connection_) connection_->connection().close();
+  drop_connection();
 }
 
 void UpstreamRequest::start(const std::vector<size_t>* avoid, uint32_t max_picks) {
   WorkerStats& stats = worker_.mutable_stats();
   WorkerStats::inc(stats.upstream_rq_total);
   upstream::ClusterState& state = worker_.clusters().cluster(cluster_);
-  // DestinationRule traffic policy: hash key, circuit breaker, health, balancer.
+  // DestinationRule traffic policy: hash key, health, balancer.
   std::optional<uint64_t> hash;
   if (cluster_.policy.hash.kind != upstream::HashPolicy::Kind::None) {
     std::string nonce = std::to_string(worker_.clusters().random().next());
@@ -47,16 +39,10 @@ void UpstreamRequest::start(const std::vector<size_t>* avoid, uint32_t max_picks
         cluster_.policy.hash,
         upstream::RequestHashInput{head_.headers, head_.path_and_query, head_.peer_ip, nonce}, &set_cookie_);
   }
-  switch (cluster_request_.start(state, cluster_, hash, worker_.clusters().random(), worker_.loop().now_ms(),
-                                 avoid, max_picks)) {
-    case upstream::ClusterRequest::Admission::Ok:
-      break;
-    case upstream::ClusterRequest::Admission::Overflow:
-      fail(UpstreamFailure::Overflow);
-      return;
-    case upstream::ClusterRequest::Admission::NoHealthyUpstream:
-      fail(UpstreamFailure::NoHealthyUpstream);
-      return;
+  if (cluster_request_.start(state, cluster_, hash, worker_.clusters().random(), worker_.loop().now_ms(),
+                             avoid, max_picks) == upstream::ClusterRequest::Admission::NoHealthyUpstream) {
+    fail(UpstreamFailure::NoHealthyUpstream);
+    return;
   }
   endpoint_index_ = cluster_request_.endpoint_index();
   endpoint_state_ = &cluster_request_.endpoint_state();
@@ -68,39 +54,67 @@ void UpstreamRequest::start(const std::vector<size_t>* avoid, uint32_t max_picks
 }
 
 void UpstreamRequest::connect_and_send(bool allow_reuse) {
-  WorkerStats& stats = worker_.mutable_stats();
-  upstream::ConnectionPool& pool = worker_.clusters().pool();
-  if (allow_reuse) connection_ = pool.take_idle(*endpoint_state_, *this);
-  // TLS origination: a kept-alive connection made for another SNI is not reused.
-  const std::string_view sni = origination_sni();
-  if (connection_ && cluster_.policy.tls.enabled && connection_->connection().tls() != nullptr &&
-      connection_->connection().tls()->server_name() != sni) {
-    connection_.reset();
-  }
-  reused_connection_ = connection_ != nullptr;
-  if (reused_connection_) {
-    WorkerStats::inc(stats.upstream_cx_reused);
-  } else {
-    WorkerStats::inc(stats.upstream_cx_total);
-    upstream::ConnectionPool::ConnectResult r =
-        pool.connect(*endpoint_state_, cluster_, *endpoint_, *this, sni);
-    using Status = upstream::ConnectionPool::ConnectResult::Status;
-    if (r.status == Status::PendingOverflow || r.status == Status::ConnectionOverflow) {
+  // Circuit breakers (DestinationRule connectionPool) apply in the pool:
+  // http1MaxPendingRequests and tcp.maxConnections there, http2MaxRequests
+  // when the connection is handed over (ClusterRequest::attach).
+  using Status = upstream::ConnectionPool::StreamStatus;
+  switch (worker_.clusters().pool().new_stream(cluster_request_, *this, origination_sni(), *this, allow_reuse,
+                                               connection_)) {
+    case Status::Ready:
+      reused_connection_ = true;
+      WorkerStats::inc(worker_.mutable_stats().upstream_cx_reused);
+      connection_->connection().set_high_watermark(worker_.options().buffer_limit_bytes);
+      send_head();
+      return;
+    case Status::Queued:
+      send_head();  // held until the connection comes
+      return;
+    case Status::Overflow:
       fail(UpstreamFailure::Overflow);
       return;
-    }
-    connection_ = std::move(r.connection);
-    if (!connection_) {
-      WorkerStats::inc(stats.upstream_cx_connect_fail);
-      cluster_inc(endpoint_state_, &upstream::ClusterStats::upstream_cx_connect_fail);
-      cluster_request_.report_connection(upstream::OutlierDetector::Result::ConnectFailed,
+  }
+}
+
+void UpstreamRequest::on_pool_ready(std::unique_ptr<upstream::UpstreamConnection> connection, bool fresh) {
+  connection_ = std::move(connection);
+  connection_->unpark(*this);
+  reused_connection_ = !fresh;
+  if (fresh) {
+    cluster_request_.report_connection(upstream::OutlierDetector::Result::ConnectSuccess,
+                                       worker_.loop().now_ms());
+  } else {
+    WorkerStats::inc(worker_.mutable_stats().upstream_cx_reused);
+  }
+  net::Connection& c = connection_->connection();
+  c.set_high_watermark(worker_.options().buffer_limit_bytes);
+  if (reading_paused_) c.set_read_enabled(false);
+  c.output().move_from(pending_output_);
+  // Not inside a downstream read (a connection event or timer): nobody else flushes.
+  c.flush();
+  if (blocked_queued_) {
+    blocked_queued_ = false;
+    // Above the watermark, on_output_drained() unblocks later.
+    if (!c.above_high_watermark()) stream_.set_upstream_blocked(false);
+  }
+  stream_.on_upstream_ready();
+}
+
+void UpstreamRequest::on_pool_failure(upstream::PoolFailure failure,
+                                      std::string_view transport_failure_reason) {
+  switch (failure) {
+    case upstream::PoolFailure::Overflow:
+      fail(UpstreamFailure::Overflow);
+      return;
+    case upstream::PoolFailure::ConnectFailed:
+    case upstream::PoolFailure::ConnectTimeout:
+      if (!transport_failure_reason.empty()) stream_.on_transport_failure(transport_failure_reason);
+      cluster_request_.report_connection(failure == upstream::PoolFailure::ConnectTimeout
+                                             ? upstream::OutlierDetector::Result::Timeout
+                                             : upstream::OutlierDetector::Result::ConnectFailed,
                                          worker_.loop().now_ms());
       fail(UpstreamFailure::ConnectionFailure);
       return;
-    }
   }
-  connection_->connection().set_high_watermark(worker_.options().buffer_limit_bytes);
-  send_head();
 }
 
 std::string_view UpstreamRequest::origination_sni() const {
@@ -114,37 +128,44 @@ std::string_view UpstreamRequest::origination_sni() const {
 void UpstreamRequest::send_head() {
   // Queued, not written: the stream flushes once the downstream bytes at
   // hand (head and any body) are processed, so they leave in one write.
-  http::write_request_head(connection_->connection().output(), head_.method, head_.path_and_query,
-                           *head_.headers);
+  http::write_request_head(output(), head_.method, head_.path_and_query, *head_.headers);
 }
 
 void UpstreamRequest::flush() {
-  if (done_ || !connection_) return;
+  if (done_) return;
+  if (!connection_) {
+    // Waiting for a connection: hold at most a buffer's worth.
+    if (queued() && !blocked_queued_ && pending_output_.size() > worker_.options().buffer_limit_bytes) {
+      blocked_queued_ = true;
+      stream_.set_upstream_blocked(true);
+    }
+    return;
+  }
   net::Connection& c = connection_->connection();
   c.flush();
   if (c.above_high_watermark()) stream_.set_upstream_blocked(true);
 }
 
 void UpstreamRequest::send_body(std::string_view data) {
-  if (done_ || !connection_ || data.empty()) return;
-  net::Connection& c = connection_->connection();
+  if (done_ || (!connection_ && !queued()) || data.empty()) return;
+  net::Buffer& out = output();
   if (head_.chunked) {
-    http::write_chunk(c.output(), data);
+    http::write_chunk(out, data);
   } else {
-    c.output().append(data);
+    out.append(data);
   }
-  if (c.output().size() > worker_.options().buffer_limit_bytes) flush();
+  if (out.size() > worker_.options().buffer_limit_bytes) flush();
 }
 
 void UpstreamRequest::end_request() {
   request_sent_ = true;
-  if (done_ || !connection_) return;
-  net::Connection& c = connection_->connection();
-  if (head_.chunked) http::write_last_chunk(c.output());
+  if (done_ || (!connection_ && !queued())) return;
+  if (head_.chunked) http::write_last_chunk(output());
   flush();
 }
 
 void UpstreamRequest::pause_reading(bool paused) {
+  reading_paused_ = paused;
   if (connection_) connection_->connection().set_read_enabled(!paused);
 }
 
@@ -157,14 +178,9 @@ void UpstreamRequest::close_tunnel() {
 void UpstreamRequest::abort() {
   if (done_) return;
   done_ = true;
+  if (queued()) worker_.clusters().pool().cancel(*this);
   drop_connection();
   finish_endpoint();
-}
-
-void UpstreamRequest::on_connected() {
-  if (connection_) connection_->on_connected();  // no longer pending (circuit breaker)
-  cluster_request_.report_connection(upstream::OutlierDetector::Result::ConnectSuccess,
-                                     worker_.loop().now_ms());
 }
 
 void UpstreamRequest::on_data(net::Buffer& input) {
@@ -216,6 +232,23 @@ void UpstreamRequest::on_eof() {
     on_response_complete();
     return;
   }
+  connection_ended();
+}
+
+void UpstreamRequest::on_close(net::CloseReason reason, int /*error_no*/) {
+  if (done_) return;
+  // The pool hands over connected connections only: connect failures and
+  // timeouts went to it (ConnectionPool::on_connect_failed), not here.
+  if (tunnel_ && (tunnel_closing_ || reason == net::CloseReason::LocalClose)) {
+    done_ = true;
+    finish_endpoint();
+    stream_.on_upstream_complete();
+    return;
+  }
+  connection_ended();
+}
+
+void UpstreamRequest::connection_ended() {
   if (!response_headers_ && retry_on_fresh_connection()) return;
   if (!response_headers_) {
     WorkerStats::inc(worker_.mutable_stats().upstream_rq_reset_before_response);
@@ -223,45 +256,6 @@ void UpstreamRequest::on_eof() {
                                        worker_.loop().now_ms());
   }
   fail(UpstreamFailure::ConnectionTermination);
-}
-
-void UpstreamRequest::on_close(net::CloseReason reason, int /*error_no*/) {
-  if (done_) return;
-  WorkerStats& stats = worker_.mutable_stats();
-  switch (reason) {
-    case net::CloseReason::ConnectTimeout:
-      WorkerStats::inc(stats.upstream_cx_connect_timeout);
-      cluster_inc(endpoint_state_, &upstream::ClusterStats::upstream_cx_connect_timeout);
-      [[fallthrough]];
-    case net::CloseReason::ConnectFailed:
-      if (connection_ && !connection_->connection().tls_failure_reason().empty()) {
-        stream_.on_transport_failure(connection_->connection().tls_failure_reason());
-      }
-      WorkerStats::inc(stats.upstream_cx_connect_fail);
-      cluster_inc(endpoint_state_, &upstream::ClusterStats::upstream_cx_connect_fail);
-      cluster_request_.report_connection(reason == net::CloseReason::ConnectTimeout
-                                             ? upstream::OutlierDetector::Result::Timeout
-                                             : upstream::OutlierDetector::Result::ConnectFailed,
-                                         worker_.loop().now_ms());
-      fail(UpstreamFailure::ConnectionFailure);
-      return;
-    case net::CloseReason::Reset:
-    case net::CloseReason::LocalClose:
-      if (tunnel_ && (tunnel_closing_ || reason == net::CloseReason::LocalClose)) {
-        done_ = true;
-        finish_endpoint();
-        stream_.on_upstream_complete();
-        return;
-      }
-      if (!response_headers_ && retry_on_fresh_connection()) return;
-      if (!response_headers_) {
-        WorkerStats::inc(stats.upstream_rq_reset_before_response);
-        cluster_request_.report_connection(upstream::OutlierDetector::Result::ConnectFailed,
-                                           worker_.loop().now_ms());
-      }
-      fail(UpstreamFailure::ConnectionTermination);
-      return;
-  }
 }
 
 void UpstreamRequest::on_output_drained() { stream_.set_upstream_blocked(false); }
@@ -304,6 +298,7 @@ void UpstreamRequest::on_response_complete() {
 
 void UpstreamRequest::fail(UpstreamFailure failure) {
   done_ = true;
+  if (queued()) worker_.clusters().pool().cancel(*this);
   drop_connection();
   finish_endpoint();
   stream_.on_upstream_failure(failure);
@@ -319,10 +314,9 @@ bool UpstreamRequest::retry_on_fresh_connection() {
 }
 
 void UpstreamRequest::drop_connection() {
-  if (!connection_) return;
-  connection_->connection().close();
-  // We may be inside this connection's own callback: free it later.
-  worker_.loop().defer_delete(std::move(connection_));
+  // The pool frees it later (we may be inside its own callback) and may
+  // open another in its place for requests waiting on the endpoint.
+  if (connection_) worker_.clusters().pool().close(std::move(connection_));
 }
 
 void UpstreamRequest::finish_endpoint() {

@@ -1,7 +1,12 @@
-// The upstream half of a stream: picks an endpoint (least request), takes a
-// pooled keep-alive connection or opens one (connect timeout from the
-// cluster), sends the request head and streams the body, parses the
-// response and reports it to the ActiveStream.
+// The upstream half of a stream: picks an endpoint (least request), gets a
+// connection from the worker's pool (a pooled keep-alive one, or it waits in
+// the endpoint's pending queue for one: upstream/connection_pool.h), sends
+// the request head and streams the body, parses the response and reports it
+// to the ActiveStream.
+//
+// While the request waits in the queue, what the stream sends (head, body,
+// last chunk) is held in `pending_output_` (a full buffer's worth blocks
+// downstream reading) and goes out when the connection comes.
 //
 // Retry choice: a *reused* connection can be closed by the upstream at the
 // moment we send on it (its idle timeout racing ours). If such a connection
@@ -29,12 +34,14 @@
 
 #include "http/header_map.h"
 #include "http/http1_parser.h"
+#include "net/buffer.h"
 #include "net/connection.h"
 #include "net/event_loop.h"
 #include "proxy/upstream_callbacks.h"
 #include "upstream/cluster_info.h"
 #include "upstream/cluster_request.h"
 #include "upstream/endpoint_state.h"
+#include "upstream/pending_request.h"
 #include "upstream/upstream_connection.h"
 
 namespace torii::proxy {
@@ -53,15 +60,18 @@ struct UpstreamRequestHead {
 
 class UpstreamRequest final : public net::ConnectionCallbacks,
                               public http::ResponseCallbacks,
+                              public upstream::PendingRequest,
                               public net::Deferrable {
  public:
   UpstreamRequest(UpstreamCallbacks& callbacks, Worker& worker, const upstream::ClusterInfo& cluster,
                   UpstreamRequestHead head);
   ~UpstreamRequest() override;
 
-  // Chooses the endpoint, takes or opens a connection and queues the head
-  // (flush() sends it, so a body read in the same batch joins it). May
-  // report a failure to the stream before returning (connect refused at once).
+  // Chooses the endpoint, takes a pooled connection or waits for one, and
+  // queues the head (flush() sends it, so a body read in the same batch
+  // joins it). May report a failure to the stream before returning (no
+  // healthy endpoint, circuit breaker overflow). A request that had to wait
+  // tells the stream on_upstream_ready() when its connection comes.
   // Endpoints listed in `avoid` (indices into the cluster's endpoints) are
   // re-picked up to `max_picks` times in all (Envoy's previous_hosts
   // predicate with host_selection_retry_max_attempts).
@@ -85,8 +95,11 @@ class UpstreamRequest final : public net::ConnectionCallbacks,
   // The stream no longer wants this exchange: close, never pool.
   void abort();
 
+  // upstream::PendingRequest
+  void on_pool_ready(std::unique_ptr<upstream::UpstreamConnection> connection, bool fresh) override;
+  void on_pool_failure(upstream::PoolFailure failure, std::string_view transport_failure_reason) override;
+
   // net::ConnectionCallbacks
-  void on_connected() override;
   void on_data(net::Buffer& input) override;
   void on_eof() override;
   void on_close(net::CloseReason reason, int error_no) override;
@@ -100,9 +113,14 @@ class UpstreamRequest final : public net::ConnectionCallbacks,
  private:
   void connect_and_send(bool allow_reuse);
   void send_head();
+  // Where request bytes go: the connection, or the hold while queued.
+  net::Buffer& output() { return connection_ ? connection_->connection().output() : pending_output_; }
   // The SNI for TLS origination (empty without it).
   std::string_view origination_sni() const;
   void on_response_complete();
+  // The connection closed (or sent EOF) without a complete response: a
+  // fresh connection if the request may be replayed, else a failure.
+  void connection_ended();
   // Ends the exchange and tells the stream, which answers locally (before
   // response headers) or resets the downstream (after).
   void fail(UpstreamFailure failure);
@@ -122,6 +140,7 @@ class UpstreamRequest final : public net::ConnectionCallbacks,
   const upstream::Endpoint* endpoint_ = nullptr;
   size_t endpoint_index_ = 0;
   std::unique_ptr<upstream::UpstreamConnection> connection_;
+  net::Buffer pending_output_;  // request bytes held while queued for a connection
   uint64_t start_ms_ = 0;
 
   bool reused_connection_ = false;
@@ -133,6 +152,8 @@ class UpstreamRequest final : public net::ConnectionCallbacks,
   bool counted_active_ = false;    // endpoint_state_->active_requests holds us
   bool tunnel_ = false;            // 101 granted: bytes pass through unparsed
   bool tunnel_closing_ = false;    // close_tunnel() called
+  bool reading_paused_ = false;    // pause_reading(true): applies to a connection that comes later
+  bool blocked_queued_ = false;    // told the stream to stop sending while queued
 };
 
 }  // namespace torii::proxy

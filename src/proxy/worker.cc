@@ -40,7 +40,10 @@ uint64_t seed_for(int index) {
 Worker::Worker(int index, const ServerOptions& options, upstream::SharedClusterRegistry* clusters)
     : index_(index),
       options_(options),
-      clusters_(loop_, options.upstream_idle_timeout_ms, seed_for(index), &stats_.upstream_cx_active,
+      clusters_(loop_, options.upstream_idle_timeout_ms, seed_for(index),
+                upstream::ConnectionPool::Counters{&stats_.upstream_cx_active, &stats_.upstream_cx_total,
+                                                   &stats_.upstream_cx_connect_fail,
+                                                   &stats_.upstream_cx_connect_timeout},
                 clusters),
       shadows_(std::make_unique<ShadowRequests>(*this)),
       drain_timer_(loop_, [this] { loop_.stop(); }),

@@ -4,12 +4,11 @@
 // `maxConnections: 1` means one connection per gateway, not per core.
 //
 // Admission is lock-free: fetch_add, and give the slot back if that went
-// over the limit. A limit is never exceeded (a racing admission that went
-// over backs out); two racing admissions at the limit may both be refused,
-// which errs on the safe side. The limits are read from the caller's
-// ClusterInfo on every call, so a reload that changes them takes effect at
-// once while the counts carry over (the breaker lives in SharedClusterState,
-// keyed by cluster name).
+// over the limit. try_acquire never exceeds a limit (a racing admission that
+// went over backs out); two racing admissions at the limit may both be
+// refused, which errs on the safe side. Only acquire() goes over, on purpose. The limits are read from the
+// caller's ClusterInfo on every call, so a reload that changes them takes effect at once while the counts
+// carry over (the breaker lives in SharedClusterState, keyed by cluster name).
 //
 // Thread-safe.
 #pragma once
@@ -40,6 +39,10 @@ class ClusterCircuitBreaker {
     return true;
   }
   void release(Resource resource) { counter(resource).fetch_sub(1, std::memory_order_relaxed); }
+  // Takes a slot whatever the limit: Envoy's pool that has no connection at
+  // all opens one even at max_connections (ConnectionPool). The count may
+  // then stand above the limit until connections close.
+  void acquire(Resource resource) { counter(resource).fetch_add(1, std::memory_order_relaxed); }
 
   // For the retry code (VirtualService retries): may this cluster start one
   // more retry now (http.maxRetries)? On true, call release_retry() when the

@@ -5,15 +5,16 @@
 namespace torii::upstream {
 
 ClusterManager::ClusterManager(net::EventLoop& loop, uint32_t idle_timeout_ms, uint64_t random_seed,
-                               std::atomic<uint64_t>* cx_active, SharedClusterRegistry* registry)
+                               ConnectionPool::Counters counters, SharedClusterRegistry* registry)
     : own_registry_(registry == nullptr ? std::make_unique<SharedClusterRegistry>() : nullptr),
       registry_(registry != nullptr ? registry : own_registry_.get()),
-      pool_(loop, idle_timeout_ms, cx_active),
+      pool_(loop, idle_timeout_ms, counters),
       random_(random_seed) {}
 
 ClusterManager::~ClusterManager() {
-  // Idle connections first: their destructors report to the pool and their
-  // endpoint states, which must still exist.
+  // Idle connections (and those being opened: no request waits any more)
+  // first: their destructors report to the pool and their endpoint states,
+  // which must still exist.
   for (auto& [name, state] : by_name_) state->close_all_idle(pool_);
   pool_.loop().flush_deferred_deletes();
 }

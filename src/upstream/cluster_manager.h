@@ -29,9 +29,10 @@ namespace torii::upstream {
 class ClusterManager {
  public:
   // `registry`: where the process-wide per-cluster state lives (shared by
-  // all workers); null => a private one (tests).
+  // all workers); null => a private one (tests). `counters`: the worker's
+  // own connection counters the pool keeps.
   ClusterManager(net::EventLoop& loop, uint32_t idle_timeout_ms, uint64_t random_seed,
-                 std::atomic<uint64_t>* cx_active = nullptr, SharedClusterRegistry* registry = nullptr);
+                 ConnectionPool::Counters counters = {}, SharedClusterRegistry* registry = nullptr);
   ~ClusterManager();
   ClusterManager(const ClusterManager&) = delete;
   ClusterManager& operator=(const ClusterManager&) = delete;

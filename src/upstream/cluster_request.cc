@@ -12,14 +12,6 @@ ClusterRequest::Admission ClusterRequest::start(ClusterState& state, const Clust
   info_ = &info;
   shared_ = &state.shared();
   ClusterStats& stats = shared_->stats();
-  ClusterStats::inc(stats.upstream_rq_total);
-  if (!shared_->circuit_breaker().try_acquire(ClusterCircuitBreaker::Resource::Requests,
-                                              info.policy.limits.max_requests)) {
-    // Envoy counts max_requests overflow under the pending-overflow counter too.
-    ClusterStats::inc(stats.upstream_rq_pending_overflow);
-    return Admission::Overflow;
-  }
-  holds_slot_ = true;
   ClusterState::Choice choice = state.choose(info, hash, random, now_ms);
   if (avoid != nullptr && !avoid->empty() && !hash) {
     auto tried = [&](size_t i) { return std::find(avoid->begin(), avoid->end(), i) != avoid->end(); };
@@ -31,17 +23,29 @@ ClusterRequest::Admission ClusterRequest::start(ClusterState& state, const Clust
   }
   if (choice.status != ClusterState::Choice::Status::Ok) {
     ClusterStats::inc(stats.upstream_cx_none_healthy);
-    finish();
     return Admission::NoHealthyUpstream;
   }
   if (choice.panic) ClusterStats::inc(stats.lb_healthy_panic);
   index_ = choice.index;
   endpoint_ = &state.endpoint_state(choice.index);
+  return Admission::Ok;
+}
+
+bool ClusterRequest::attach() {
+  if (attached_) return true;
+  ClusterStats& stats = shared_->stats();
+  if (!shared_->circuit_breaker().try_acquire(ClusterCircuitBreaker::Resource::Requests,
+                                              info_->policy.limits.max_requests)) {
+    // Envoy counts max_requests overflow under the pending-overflow counter too.
+    ClusterStats::inc(stats.upstream_rq_pending_overflow);
+    return false;
+  }
+  attached_ = true;
+  ClusterStats::inc(stats.upstream_rq_total);
   ClusterStats::inc(stats.upstream_rq_active);
   endpoint_->shared->rq_active.fetch_add(1, std::memory_order_relaxed);
   endpoint_->shared->rq_total.fetch_add(1, std::memory_order_relaxed);
-  counted_active_ = true;
-  return Admission::Ok;
+  return true;
 }
 
 void ClusterRequest::report_status(int status, uint64_t now_ms) {
@@ -61,16 +65,12 @@ void ClusterRequest::report_connection(OutlierDetector::Result result, uint64_t 
 }
 
 void ClusterRequest::finish() {
-  if (counted_active_) {
-    counted_active_ = false;
-    ClusterStats::dec(shared_->stats().upstream_rq_active);
-    ClusterStats::inc(shared_->stats().upstream_rq_completed);
-    endpoint_->shared->rq_active.fetch_sub(1, std::memory_order_relaxed);
-  }
-  if (holds_slot_) {
-    holds_slot_ = false;
-    shared_->circuit_breaker().release(ClusterCircuitBreaker::Resource::Requests);
-  }
+  if (!attached_) return;
+  attached_ = false;
+  ClusterStats::dec(shared_->stats().upstream_rq_active);
+  ClusterStats::inc(shared_->stats().upstream_rq_completed);
+  endpoint_->shared->rq_active.fetch_sub(1, std::memory_order_relaxed);
+  shared_->circuit_breaker().release(ClusterCircuitBreaker::Resource::Requests);
 }
 
 }  // namespace torii::upstream

@@ -1,9 +1,11 @@
 // One request's dealings with a cluster, in one place so the proxy's
-// UpstreamRequest only makes a few calls: admission under the cluster's
-// http2MaxRequests circuit breaker, the endpoint choice (health, priorities,
-// balancer; ClusterState::choose), the outcome reports outlier detection
-// feeds on, and the per-cluster counters. finish() (or the destructor) gives
-// the admission slot back.
+// UpstreamRequest only makes a few calls: the endpoint choice (health,
+// priorities, balancer; ClusterState::choose), admission under the
+// cluster's http2MaxRequests circuit breaker once a connection is there
+// for it (attach(), as Envoy's attachStreamToClient: a request waiting in
+// the pending queue holds no such slot), the outcome reports outlier
+// detection feeds on, and the per-cluster counters. finish() (or the
+// destructor) gives the admission slot back.
 //
 // Owned by the request; worker thread only.
 #pragma once
@@ -20,7 +22,6 @@ class ClusterRequest {
  public:
   enum class Admission {
     Ok,
-    Overflow,           // http2MaxRequests reached: 503 UO, x-envoy-overloaded
     NoHealthyUpstream,  // no endpoint may take traffic: 503 UH
   };
 
@@ -38,6 +39,14 @@ class ClusterRequest {
 
   size_t endpoint_index() const { return index_; }
   EndpointState& endpoint_state() const { return *endpoint_; }
+  const ClusterInfo& info() const { return *info_; }
+  const Endpoint& endpoint() const { return info_->endpoints[index_]; }
+
+  // A connection is there for the request: take an http2MaxRequests slot
+  // and count it as an upstream request (upstream_rq_total, _active).
+  // false: the limit is reached (upstream_rq_pending_overflow, as Envoy
+  // counts it), 503 UO. True at once if already attached.
+  bool attach();
 
   // The endpoint answered with `status` (response head).
   void report_status(int status, uint64_t now_ms);
@@ -52,8 +61,7 @@ class ClusterRequest {
   SharedClusterState* shared_ = nullptr;
   EndpointState* endpoint_ = nullptr;
   size_t index_ = 0;
-  bool holds_slot_ = false;
-  bool counted_active_ = false;
+  bool attached_ = false;  // holds an http2MaxRequests slot and counts as active
 };
 
 }  // namespace torii::upstream

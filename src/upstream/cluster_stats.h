@@ -1,6 +1,7 @@
 // Per-cluster counters with Envoy's names (cluster.<name>.<stat> on /stats).
 // Shared by all workers of the process, like Envoy's cluster stats: relaxed
-// atomic adds, no locks. Gauges go up and down; counters only up.
+// atomic adds, no locks. Gauges go up and down; counters only up. Names
+// starting with torii_ are Torii's own (Envoy has no such stat).
 #pragma once
 
 #include <atomic>
@@ -18,6 +19,7 @@ namespace torii::upstream {
   X(upstream_rq_pending_total)         \
   X(upstream_rq_pending_overflow)      \
   X(upstream_rq_pending_failure_eject) \
+  X(upstream_rq_cancelled)             \
   X(upstream_rq_retry)                 \
   X(upstream_rq_retry_overflow)        \
   X(upstream_rq_retry_success)         \
@@ -32,12 +34,16 @@ namespace torii::upstream {
   X(upstream_cx_none_healthy)          \
   X(lb_healthy_panic)                  \
   X(upstream_cx_rx_bytes_total)        \
-  X(upstream_cx_tx_bytes_total)
+  X(upstream_cx_tx_bytes_total)        \
+  X(torii_rq_pending_wait_ms_total)
 
+// torii_rq_pending_wait_ms_max: the longest a request waited in a pending
+// queue (ms), since the cluster's state was created.
 #define TORII_CLUSTER_GAUGES(X) \
   X(upstream_rq_active)         \
   X(upstream_rq_pending_active) \
-  X(upstream_cx_active)
+  X(upstream_cx_active)         \
+  X(torii_rq_pending_wait_ms_max)
 
 struct ClusterStats {
 #define TORII_DECLARE_CLUSTER_STAT(name) std::atomic<uint64_t> name{0};
@@ -47,6 +53,12 @@ struct ClusterStats {
 
   static void inc(std::atomic<uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
   static void dec(std::atomic<uint64_t>& c) { c.fetch_sub(1, std::memory_order_relaxed); }
+  // c = max(c, value); a store only when it grows.
+  static void raise(std::atomic<uint64_t>& c, uint64_t value) {
+    uint64_t seen = c.load(std::memory_order_relaxed);
+    while (value > seen && !c.compare_exchange_weak(seen, value, std::memory_order_relaxed)) {
+    }
+  }
   void count_response(int status) {
     if (status >= 200 && status < 300)
       inc(upstream_rq_2xx);

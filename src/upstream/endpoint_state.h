@@ -1,7 +1,8 @@
 // Per-worker mutable state of one endpoint (address:port) of one cluster:
-// requests in flight (for least-request balancing) and pooled connections.
-// Keyed by endpoint address so it survives a snapshot swap that keeps the
-// endpoint.
+// requests in flight (for least-request balancing) and its connection pool
+// (Envoy has one pool per host per worker): idle connections, connections
+// being opened for the queue, and the requests waiting for one. Keyed by
+// endpoint address so it survives a snapshot swap that keeps the endpoint.
 //
 // Owned by its ClusterState; loop thread only.
 #pragma once
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "upstream/pending_request.h"
 #include "upstream/shared_endpoint_state.h"
 
 namespace torii::upstream {
@@ -30,12 +32,20 @@ struct EndpointState {
   // the cluster outlives its endpoint states.
   std::shared_ptr<SharedEndpointState> shared;
   SharedClusterState* cluster = nullptr;
-  uint32_t active_requests = 0;
-  uint32_t open_connections = 0;  // idle + in use + connecting
+  uint32_t active_requests = 0;   // queued or in flight
+  uint32_t open_connections = 0;  // idle + in use + connecting + closing, until destroyed
+  // Envoy's ready + busy + connecting clients: open and not being closed.
+  // A pool with none may open one over tcp.maxConnections (see
+  // ConnectionPool::try_create_connections).
+  uint32_t pool_connections = 0;
   // Idle keep-alive connections; the most recently used is at the back
   // (LIFO: a warm connection is least likely to have been closed by the
   // upstream's own idle timeout).
   std::vector<std::unique_ptr<UpstreamConnection>> idle;
+  // Opened for the queue, not yet connected (owned by the pool).
+  std::vector<std::unique_ptr<UpstreamConnection>> connecting;
+  // Requests waiting for a connection, oldest first.
+  PendingQueue pending;
 
   bool unused() const { return active_requests == 0 && open_connections == 0; }
 };

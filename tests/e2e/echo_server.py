@@ -27,9 +27,15 @@ Per-instance behaviour (traffic-policy tests: load balancing, circuit
 breaking, outlier detection):
   --status CODE / --delay-ms MS   default status / delay of every answer
   GET /__control/stats      {"requests", "active", "max_active"} of this instance
-                            (control requests are not counted)
+                            (control requests are not counted; a request is
+                            active from its arrival until its answer starts)
   GET /__control/reset      zeroes the counters
   GET /__control/set?status=CODE&delay_ms=MS   changes the defaults at runtime
+  ?hold=<h>                 answers only once /__control/release?hold=<h> was
+                            called (or after 30 s), so a test knows a request
+                            is in flight for as long as it wants (a release
+                            before the request arrives lets it through)
+  GET /__control/release?hold=<h>   lets the requests held on h answer
 For route-policy tests (retries, mirrors, websocket):
   ?key=<k>&fail_first=<n>   the first n requests carrying key k (counted per
                             key by this process) get ?fail_status= (default
@@ -118,14 +124,24 @@ class EchoHandler(BaseHTTPRequestHandler):
             srv.requests += 1
             srv.active += 1
             srv.max_active = max(srv.max_active, srv.active)
+        self._counted_active = True
         try:
             return self._answer(url, query)
         finally:
-            with srv.lock:
-                srv.active -= 1
+            self._answered()
+
+    def _answered(self):
+        """The request stops counting as active once its answer starts: a proxy that sends
+        the next request as soon as it has this answer is not seen as two at once."""
+        if self._counted_active:
+            self._counted_active = False
+            with self.server.lock:
+                self.server.active -= 1
 
     def _control(self, path, query):
         srv = self.server
+        if path == "/__control/release":
+            srv.hold_event(query.get("hold", "")).set()
         with srv.lock:
             if path == "/__control/reset":
                 srv.requests = srv.max_active = 0
@@ -155,6 +171,8 @@ class EchoHandler(BaseHTTPRequestHandler):
         if seen and seen <= int(query.get("reset_first", "0")):
             self.close_connection = True  # no response at all
             return
+        if "hold" in query:
+            self.server.hold_event(query["hold"]).wait(30)
         sleep_ms = int(query.get("sleep_ms", str(self.server.default_delay_ms)))
         if "slow_first" in query and (not seen or seen > int(query["slow_first"])):
             sleep_ms = 0
@@ -182,6 +200,7 @@ class EchoHandler(BaseHTTPRequestHandler):
             "server_port": self.server.server_address[1],
         }
         body = (json.dumps(doc) + "\n").encode()
+        self._answered()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("X-Echo-Name", self.server.echo_name)
@@ -343,6 +362,12 @@ class EchoServer(ThreadingHTTPServer):
         self._lock = threading.Lock()
         self._counts = collections.Counter()
         self._log = collections.deque(maxlen=100000)
+        self._holds = {}
+
+    def hold_event(self, name):
+        """The event ?hold=<name> requests wait on (created on first use)."""
+        with self._lock:
+            return self._holds.setdefault(name, threading.Event())
 
     def count(self, key):
         """How many requests carried ?key=<key>, this one included (0 without a key)."""

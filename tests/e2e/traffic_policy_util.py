@@ -27,7 +27,10 @@ def endpoints(ups, locality=None, weights=None):
     return harness.yaml_docs(*docs)
 
 
-def vs():
+def vs(rules=""):
+    """The VirtualService routing every host on gateway gw to `echo`; `rules`: http rules
+    (YAML list items, unindented) matched before that catch-all route."""
+    extra = textwrap.indent(textwrap.dedent(rules).strip("\n"), "  ") + "\n" if rules else ""
     return textwrap.dedent("""\
         apiVersion: networking.istio.io/v1alpha3
         kind: VirtualService
@@ -37,9 +40,7 @@ def vs():
           hosts: ["*"]
           gateways: [gw]
           http:
-          - route:
-            - destination: {host: echo, port: {number: 80}}
-        """)
+        """) + extra + "  - route:\n    - destination: {host: echo, port: {number: 80}}\n"
 
 
 def dr(traffic_policy_yaml, name="echo"):
@@ -49,8 +50,8 @@ def dr(traffic_policy_yaml, name="echo"):
             "spec:\n  host: echo\n  trafficPolicy:\n%s\n" % (name, body))
 
 
-def manifests(ups, policy, **kw):
-    return {"gw.yaml": harness.gateway("gw"), "backends.yaml": endpoints(ups, **kw), "vs.yaml": vs(),
+def manifests(ups, policy, rules="", **kw):
+    return {"gw.yaml": harness.gateway("gw"), "backends.yaml": endpoints(ups, **kw), "vs.yaml": vs(rules),
             "dr.yaml": dr(policy)}
 
 

@@ -98,5 +98,22 @@ TEST(TimerTest, ZeroDelayRearmFromCallbackDoesNotSpin) {
   EXPECT_EQ(count, 5);
 }
 
+TEST(TimerTest, ArmNowFiresInTheSamePass) {
+  EventLoop loop;
+  uint64_t armed_at = 0, fired_at = 0;
+  Timer later(loop, [&] {
+    fired_at = loop.now_ms();
+    loop.stop();
+  });
+  Timer first(loop, [&] {
+    armed_at = loop.now_ms();
+    later.arm_now();  // arm(0) would wait for the clock to move on
+  });
+  first.arm(5);
+  loop.run();
+  EXPECT_NE(armed_at, 0u);
+  EXPECT_EQ(fired_at, armed_at);
+}
+
 }  // namespace
 }  // namespace torii::net

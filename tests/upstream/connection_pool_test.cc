@@ -65,7 +65,7 @@ class ConnectionPoolTest : public ::testing::Test {
 
 TEST_F(ConnectionPoolTest, ReusesMostRecentlyParkedFirst) {
   std::atomic<uint64_t> active{0};
-  ConnectionPool pool(loop, 60000, &active);
+  ConnectionPool pool(loop, 60000, ConnectionPool::Counters{&active});
   EndpointState state;
   auto a = connect_one(pool, state);
   auto b = connect_one(pool, state);
