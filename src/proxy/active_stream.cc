@@ -4,7 +4,7 @@
 
 #include "http/header_map.h"
 #include "proxy/downstream_stream.h"
-#include "proxy/grpc_reply.h"
+#include "proxy/grpc.h"
 #include "proxy/header_mutation.h"
 #include "proxy/request_id.h"
 #include "proxy/route_reply.h"
