@@ -8,7 +8,9 @@ These run with an HTTP/1.1 echo upstream: the gateway's gRPC behaviour does
 not depend on the upstream's protocol.
 """
 
+import base64
 import json
+import zlib
 
 import pytest
 
@@ -112,3 +114,39 @@ def test_route_timeout_caps_the_client_deadline(gw):
     assert harness.header_dict(json.loads(r.body))["grpc-timeout"] == "500m"
     r = grpc_call(gw, "/timeout.Service/Fast")  # no header: the route timeout, told upstream
     assert harness.header_dict(json.loads(r.body))["grpc-timeout"] == "500m"
+
+
+# ---------------------------------------------------------------------------------------
+# gRPC-Web (Envoy's grpc_web filter, on by default at Istio gateways)
+
+FRAME = b"\x00\x00\x00\x00\x05hello"  # one gRPC message of 5 bytes
+
+
+def test_grpc_web_binary_request_reaches_the_upstream_as_grpc(gw):
+    with H2Client(gw.listen_port) as c:
+        r = c.request("POST", "/pkg.Service/Call", body=FRAME,
+                      headers=[("content-type", "application/grpc-web+proto"), ("x-grpc-web", "1")])
+    seen = json.loads(r.body)
+    headers = harness.header_dict(seen)
+    assert headers["content-type"] == "application/grpc"
+    assert headers["te"] == "trailers"
+    assert seen["body_length"] == len(FRAME) and seen["body_crc32"] == zlib.crc32(FRAME)
+    # A text request is base64 on the wire and decoded for the upstream (HTTP/1.1 too).
+    text = base64.b64encode(FRAME)
+    rc = harness.RawConn(gw.listen_port)
+    with rc:
+        rc.send(harness.http_request("POST", "/pkg.Service/Call", body=text,
+                                     headers=[("Content-Type", "application/grpc-web-text")]))
+        r1 = rc.read_response()
+    seen = r1.json()
+    assert seen["body_length"] == len(FRAME) and seen["body_crc32"] == zlib.crc32(FRAME)
+    assert harness.header_dict(seen)["content-type"] == "application/grpc"
+
+
+def test_grpc_web_local_reply(gw):
+    with H2Client(gw.listen_port) as c:
+        r = c.request("POST", "/nothing.Service/Call", body=base64.b64encode(FRAME),
+                      headers=[("content-type", "application/grpc-web-text")])
+    assert r.status == 200
+    assert r.header("content-type") == "application/grpc-web-text+proto"
+    assert r.header("grpc-status") == "12"
