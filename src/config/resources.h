@@ -43,7 +43,8 @@ struct ObjectMeta {
   int64_t load_order = 0;
 };
 
-// Istio StringMatch. `{}` and `regex: "*"` mean presence (kind == Presence).
+// Istio StringMatch. `{}` means presence (kind == Presence), and so does
+// `regex: "*"` in withoutHeaders (the parser turns it into Presence there).
 struct StringMatch {
   enum class Kind { Exact, Prefix, Regex, Presence };
   Kind kind = Kind::Presence;
