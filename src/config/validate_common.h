@@ -43,9 +43,9 @@ std::string at(std::string_view field, size_t index);
 // "spec.http[0].match[0].headers" + "x-user" -> "...headers[x-user]" (as the loader records map entries).
 std::string entry(std::string_view field, std::string_view key);
 
-// Protocols a Gateway server may declare (case-insensitive; the loader upper-cases).
-bool is_gateway_protocol(std::string_view protocol);
-// Protocols Istio's protocol.Parse knows (ServiceEntry ports; "" = sniffing is checked by callers).
+// Protocols Istio's protocol.Parse knows (Gateway servers, ServiceEntry
+// ports; "" = sniffing is checked by callers). Case-insensitive: the loader
+// upper-cases.
 bool is_known_protocol(std::string_view protocol);
 bool is_http_protocol(std::string_view protocol);
 bool is_tls_protocol(std::string_view protocol);
