@@ -242,8 +242,9 @@ std::optional<config::TrafficPolicy> merge_traffic_policy(const config::TrafficP
   if (sub.outlier_detection) merged.outlier_detection = sub.outlier_detection;
   if (sub.load_balancer) merged.load_balancer = sub.load_balancer;
   if (sub.tls) merged.tls = sub.tls;
-  if (sub.has_tunnel) merged.has_tunnel = true;
-  if (sub.has_proxy_protocol) merged.has_proxy_protocol = true;
+  if (sub.tunnel) merged.tunnel = sub.tunnel;
+  if (sub.proxy_protocol_version) merged.proxy_protocol_version = sub.proxy_protocol_version;
+  if (sub.has_retry_budget) merged.has_retry_budget = true;
   return merged;
 }
 

@@ -37,9 +37,9 @@ bool is_integer(std::string_view s) {
 }
 
 // Kubernetes "qualified name" part: alphanumerics, '-', '_', '.', starting and
-// ending with an alphanumeric, at most 63 characters.
+// ending with an alphanumeric. Any length: callers limit it where istiod does.
 bool is_qualified_name(std::string_view s) {
-  if (s.empty() || s.size() > 63) return false;
+  if (s.empty()) return false;
   if (!is_alnum(s.front()) || !is_alnum(s.back())) return false;
   for (char c : s) {
     if (!is_alnum(c) && c != '-' && c != '_' && c != '.') return false;
@@ -47,10 +47,15 @@ bool is_qualified_name(std::string_view s) {
   return true;
 }
 
-bool is_dns1123_subdomain(std::string_view s) {
+// A label key's prefix as istiod's tagRegexp reads it: DNS labels of any
+// length joined by '.', at most 253 characters in all.
+bool is_label_prefix(std::string_view s) {
   if (s.empty() || s.size() > 253) return false;
   for (std::string_view label : split(s, '.')) {
-    if (!is_dns1123_label(label)) return false;
+    if (label.empty() || !is_alnum(label.front()) || !is_alnum(label.back())) return false;
+    for (char c : label) {
+      if (!is_alnum(c) && c != '-') return false;
+    }
   }
   return true;
 }
@@ -206,17 +211,19 @@ std::string check_unix_address(std::string_view address) {
   return "";
 }
 
+// istiod labels.Instance.Validate: keys `[prefix/]name` with a name of at
+// most 63 characters; values a qualified name of any length, or empty.
 std::vector<std::string> check_labels(const Labels& labels) {
   std::vector<std::string> errors;
   for (const auto& [key, value] : labels) {
-    // Key: [dns-subdomain "/"] qualified-name.
     const size_t slash = key.find('/');
-    const bool key_ok = slash == std::string::npos
-                            ? is_qualified_name(key)
-                            : is_dns1123_subdomain(std::string_view(key).substr(0, slash)) &&
-                                  is_qualified_name(std::string_view(key).substr(slash + 1));
-    if (!key_ok) errors.push_back("invalid label key: " + quote(key));
-    if (!value.empty() && !is_qualified_name(value)) errors.push_back("invalid label value: " + quote(value));
+    const std::string_view name =
+        slash == std::string::npos ? std::string_view(key) : std::string_view(key).substr(slash + 1);
+    const bool key_ok =
+        is_qualified_name(name) && name.size() <= 63 &&
+        (slash == std::string::npos || is_label_prefix(std::string_view(key).substr(0, slash)));
+    if (!key_ok) errors.push_back("invalid tag key: " + quote(key));
+    if (!value.empty() && !is_qualified_name(value)) errors.push_back("invalid tag value: " + quote(value));
   }
   return errors;
 }

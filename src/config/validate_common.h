@@ -58,7 +58,9 @@ void check_destination(Report& report, const std::string& field, const Destinati
 void check_export_to(Report& report, std::string_view field, const std::string& namespace_,
                      const std::vector<std::string>& export_to, bool is_service_entry);
 void check_labels(Report& report, std::string_view field, const Labels& labels);
-// DestinationRule trafficPolicy (top level or subset); validate_traffic_policy.cc.
-void check_traffic_policy(Report& report, const std::string& field, const TrafficPolicy& policy);
+// DestinationRule trafficPolicy (top level or subset) of a rule in
+// `namespace_`; validate_traffic_policy.cc.
+void check_traffic_policy(Report& report, const std::string& field, const TrafficPolicy& policy,
+                          const std::string& namespace_);
 
 }  // namespace torii::config

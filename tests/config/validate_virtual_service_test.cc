@@ -266,7 +266,7 @@ TEST(ValidateVirtualServiceTest, MatchPortSourceNamespaceAndLabels) {
   EXPECT_TRUE(has_error(match("{sourceNamespace: Not_Valid}"), "spec.http[0].match[0].sourceNamespace",
                         "sourceNamespace match Not_Valid is invalid"));
   EXPECT_TRUE(has_error(match("{sourceLabels: {\"bad key!\": x}}"), "spec.http[0].match[0].sourceLabels",
-                        "invalid label key: \"bad key!\""));
+                        "invalid tag key: \"bad key!\""));
   EXPECT_TRUE(has_error(match("{gateways: [\"a/b/c\"]}"), "spec.http[0].match[0].gateways[0]",
                         "invalid value for gateway name"));
 }
