@@ -423,6 +423,65 @@ def test_validate_accepts_the_example():
     assert accepted > 0 and errors == 0, res.stdout
 
 
+ACCEPTED_BY_ISTIOD = """\
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP_PROXY}
+    hosts: ["*"]
+  - port: {number: 53, name: dns, protocol: UDP}
+    hosts: ["*"]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: vs}
+spec:
+  hosts: ["*"]
+  gateways: [gw]
+  http:
+  - match: [{headers: {":path": {prefix: /a}, "x_weird!#$": {}}}]
+    headers: {request: {set: {x-ip: "%DOWNSTREAM_REMOTE_ADDRESS%"}}}
+    route: [{destination: {host: echo}}]
+  - match: [{uri: {regex: "/b.*"}}]
+    delegate: {name: child}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: dr}
+spec:
+  host: echo
+  trafficPolicy: {retryBudget: {percent: 20}}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: dyn}
+spec:
+  hosts: ["*.example.com"]
+  resolution: DYNAMIC_DNS
+  ports: [{number: 443, name: tls, protocol: TLS}]
+"""
+
+
+def test_validate_accepts_what_istiod_accepts_with_warnings(tmp_path):
+    """Objects istiod accepts and Torii used to refuse (docs/validation.md): `torii validate`
+    exits 0 and says, as warnings, what Torii does not implement or serves differently."""
+    f = tmp_path / "istio.yaml"
+    f.write_text(ACCEPTED_BY_ISTIOD)
+    res = harness.run_torii_validate([f])
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out
+    for needle in ("warning: VirtualService default/vs: spec.http[0].headers.request.set[x-ip]: "
+                   "header value \"%DOWNSTREAM_REMOTE_ADDRESS%\" uses Envoy's %VARIABLE% substitution",
+                   "warning: DestinationRule default/dr: spec.trafficPolicy.retryBudget: "
+                   "retryBudget is not implemented by Torii",
+                   "warning: ServiceEntry default/dyn: spec.resolution: resolution DYNAMIC_DNS is not implemented",
+                   "warning: Gateway default/gw: spec.servers[1]: protocol UDP is not supported yet; server skipped"):
+        assert needle in out, out
+
+
 def test_validate_rejects_yaml_syntax_error(tmp_path):
     """A YAML syntax error is reported with the file and line, exit 1."""
     bad = tmp_path / "broken.yaml"
