@@ -193,9 +193,7 @@ void apply_tls(const config::ClientTLSSettings& tls, upstream::ClusterPolicy& ou
                "-cacert\"; the server is verified against the system's trusted CAs",
            false);
     }
-    if (!tls.ca_certificates.empty()) {
-      note("caCertificates is ignored when credentialName is set: the CA comes from the Secret", false);
-    }
+    // caCertificates beside credentialName: refused by validation (istiod's ValidateTLS).
     if (tls.mode == "MUTUAL") {
       config.cert_pem = SecretLookup::value(*secret, "tls.crt", "cert");
       config.key_pem = SecretLookup::value(*secret, "tls.key", "key");
