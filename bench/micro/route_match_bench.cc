@@ -105,6 +105,7 @@ void BM_RouteFullMatchers(benchmark::State& state) {
   debug.treat_missing_as_empty = true;
   HeaderMatcher method;
   method.name = ":method";
+  method.source = torii::router::HeaderSource::Method;  // as the compiler resolves it
   method.value = matcher(StringMatcher::Kind::Exact, "GET");
   route.match.headers = {tenant, debug, method};
   route.match.query_params.push_back(QueryParamMatcher{"page", matcher(StringMatcher::Kind::Regex, "\\d+")});

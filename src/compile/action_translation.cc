@@ -4,6 +4,8 @@
 #include <memory>
 
 #include "compile/host_name.h"
+#include "config/header_value.h"
+#include "config/names.h"
 #include "http/header_map.h"
 
 namespace torii::compile {
@@ -17,13 +19,16 @@ bool is_authority(std::string_view name) {
 }
 
 // istiod translateAppendHeaders: returns the authority it saw (last one wins).
+// Envoy reads values as format strings: `%%` becomes '%'; an operation
+// using %VARIABLE% substitution (not implemented) or whose name is not an
+// HTTP token (not sendable) is left out, as validation warned.
 std::string append_ops(const std::map<std::string, std::string>& in, bool append, router::HeaderOps& out) {
   std::string authority;
   const size_t first = out.ops.size();
   for (const auto& [name, value] : in) {
     if (is_authority(name)) authority = value;
-    if (is_internal(name)) continue;
-    out.ops.push_back({http::to_lower(name), value, append});
+    if (is_internal(name) || !config::is_http_token(name) || config::has_header_variables(value)) continue;
+    out.ops.push_back({http::to_lower(name), config::unescape_header_value(value), append});
   }
   // Sorted by key, stable (std::map already orders the keys as written; the
   // sort only matters when two spellings lower-case alike).
@@ -34,7 +39,7 @@ std::string append_ops(const std::map<std::string, std::string>& in, bool append
 
 void remove_ops(const std::vector<std::string>& in, router::HeaderOps& out) {
   for (const std::string& name : in) {
-    if (!is_internal(name)) out.remove.push_back(http::to_lower(name));
+    if (!is_internal(name) && config::is_http_token(name)) out.remove.push_back(http::to_lower(name));
   }
 }
 

@@ -95,14 +95,24 @@ std::optional<std::vector<config::HTTPMatchRequest>> merge_matches(
 }
 
 // istiod mergeHTTPRoute: fields the delegate rule leaves unset come from the
-// root rule. (Fields added to config::HTTPRoute for timeouts, faults,
-// mirrors, CORS ... are inherited here too.)
+// root rule. A root directResponse so reaches every delegate rule without
+// one, and then wins over the rule's route (translateRoute: redirect, then
+// directResponse, then route).
 void inherit_from_root(const config::HTTPRoute& root, config::HTTPRoute& rule) {
   rule.name = join_names(root.name, rule.name);
   if (!rule.rewrite) rule.rewrite = root.rewrite;
+  if (!rule.direct_response) rule.direct_response = root.direct_response;
   if (rule.timeout_ms < 0) rule.timeout_ms = root.timeout_ms;
   if (!rule.retries) rule.retries = root.retries;
   if (!rule.has_fault) rule.has_fault = root.has_fault;
+  config::HTTPRoutePolicies& p = rule.policies;
+  const config::HTTPRoutePolicies& from = root.policies;
+  if (!p.fault) p.fault = from.fault;
+  if (!p.mirror) p.mirror = from.mirror;
+  if (!p.mirror_percent) p.mirror_percent = from.mirror_percent;
+  if (!p.mirror_percentage) p.mirror_percentage = from.mirror_percentage;
+  if (!p.cors_policy) p.cors_policy = from.cors_policy;
+  if (p.mirrors.empty()) p.mirrors = from.mirrors;
   if (!rule.headers) rule.headers = root.headers;
 }
 

@@ -31,7 +31,8 @@ std::string family_of(const config::Server& server) {
 
 bool is_plaintext_http(std::string_view protocol) {
   std::string p = host::to_lower(protocol);
-  return p == "http" || p == "http2" || p == "grpc" || p == "grpc-web";
+  // protocol.IsHTTP: HTTP_PROXY is plain HTTP to a gateway.
+  return p == "http" || p == "http2" || p == "grpc" || p == "grpc-web" || p == "http_proxy";
 }
 
 bool is_terminated_https(const config::Server& server) {

@@ -58,6 +58,7 @@ class Translator {
                                bool invert) {
     router::HeaderMatcher out;
     out.name = std::move(name);
+    out.source = router::header_source(out.name);  // ":path" & co. read the RequestView
     out.value = matcher(in, sub_field);
     out.invert = invert;
     // Envoy treat_missing_header_as_empty for withoutHeaders value forms, so a

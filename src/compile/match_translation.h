@@ -5,7 +5,8 @@
 // ignoreUriCase for exact/prefix only, method/authority/scheme as
 // ":method"/":authority"/":scheme" header matchers, headers and
 // withoutHeaders (`{}` = presence, `exact: ""` = present and empty; inverted
-// value forms treat a missing header as ""), queryParams.
+// value forms treat a missing header as ""; the pseudo-header keys
+// ":method", ":authority", ":path", ":scheme" read the request's own), queryParams.
 #pragma once
 
 #include <optional>

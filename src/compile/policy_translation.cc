@@ -8,8 +8,11 @@ namespace torii::compile {
 
 namespace {
 
+// `fallback_percent`: the deprecated integer, which istiod hands Envoy as
+// uint32(n)/100, so a negative n wraps around to "every request".
 uint32_t per_million(const std::optional<config::Percent>& percentage, int32_t fallback_percent) {
   if (percentage) return router::percent_to_per_million(percentage->value);
+  if (fallback_percent < 0) return 1000000;
   return router::percent_to_per_million(static_cast<double>(fallback_percent));
 }
 

@@ -23,32 +23,44 @@ std::shared_ptr<const net::TlsContext> build_server_tls(const MergedServer& merg
   config.require_client_certificate = mutual;
   // HTTP/2 first, as an Istio gateway's HTTPS listeners offer it.
   config.alpn = {"h2", "http/1.1"};
-  if (!tls.credential_name.empty()) {
+  // credentialNames / tlsCertificates may hold two certificates (say RSA and
+  // ECDSA) for Envoy to choose from; Torii serves the first (validation
+  // warns about the second).
+  const std::string& credential =
+      tls.credential_names.empty() ? tls.credential_name : tls.credential_names.front();
+  const std::string credential_field =
+      tls.credential_names.empty() ? ".credentialName" : ".credentialNames[0]";
+  if (!credential.empty()) {
     const SecretLookup lookup(secrets, gateway_namespace);
     const std::string& also = merged.gateway->meta.namespace_;
-    const config::Secret* secret = lookup.find(tls.credential_name, also);
+    const config::Secret* secret = lookup.find(credential, also);
     if (secret == nullptr) {
-      warn(".credentialName", "no Secret \"" + tls.credential_name + "\" in namespace " + gateway_namespace);
+      warn(credential_field, "no Secret \"" + credential + "\" in namespace " + gateway_namespace);
       return nullptr;
     }
     config.cert_pem = SecretLookup::value(*secret, "tls.crt", "cert");
     config.key_pem = SecretLookup::value(*secret, "tls.key", "key");
     if (config.cert_pem.empty() || config.key_pem.empty()) {
-      warn(".credentialName", "Secret " + secret->meta.namespace_ + "/" + secret->meta.name +
-                                  " has no tls.crt and tls.key (or cert and key)");
+      warn(credential_field, "Secret " + secret->meta.namespace_ + "/" + secret->meta.name +
+                                 " has no tls.crt and tls.key (or cert and key)");
       return nullptr;
     }
     if (mutual) {
-      config.ca_pem = lookup.ca_of(*secret, tls.credential_name, also);
+      config.ca_pem = lookup.ca_of(*secret, credential, also);
       if (config.ca_pem.empty()) {
-        warn(".credentialName", "MUTUAL needs a CA: ca.crt (or cacert) in Secret " + tls.credential_name +
-                                    " or in Secret " + tls.credential_name + "-cacert");
+        warn(credential_field, "MUTUAL needs a CA: ca.crt (or cacert) in Secret " + credential +
+                                   " or in Secret " + credential + "-cacert");
         return nullptr;
       }
     }
   } else {
-    config.cert_file = manifest_relative_path(tls.server_certificate, server.source);
-    config.key_file = manifest_relative_path(tls.private_key, server.source);
+    const bool listed = !tls.tls_certificates.empty();
+    const std::string& cert =
+        listed ? tls.tls_certificates.front().server_certificate : tls.server_certificate;
+    const std::string& key = listed ? tls.tls_certificates.front().private_key : tls.private_key;
+    config.cert_file = manifest_relative_path(cert, server.source);
+    config.key_file = manifest_relative_path(key, server.source);
+    // The client CA is the server's own caCertificates (istiod reads it there too).
     if (mutual) config.ca_file = manifest_relative_path(tls.ca_certificates, server.source);
   }
   std::string error;

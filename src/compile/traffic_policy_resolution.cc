@@ -193,9 +193,7 @@ void apply_tls(const config::ClientTLSSettings& tls, upstream::ClusterPolicy& ou
                "-cacert\"; the server is verified against the system's trusted CAs",
            false);
     }
-    if (!tls.ca_certificates.empty()) {
-      note("caCertificates is ignored when credentialName is set: the CA comes from the Secret", false);
-    }
+    // caCertificates beside credentialName: refused by validation (istiod's ValidateTLS).
     if (tls.mode == "MUTUAL") {
       config.cert_pem = SecretLookup::value(*secret, "tls.crt", "cert");
       config.key_pem = SecretLookup::value(*secret, "tls.key", "key");
@@ -242,8 +240,9 @@ std::optional<config::TrafficPolicy> merge_traffic_policy(const config::TrafficP
   if (sub.outlier_detection) merged.outlier_detection = sub.outlier_detection;
   if (sub.load_balancer) merged.load_balancer = sub.load_balancer;
   if (sub.tls) merged.tls = sub.tls;
-  if (sub.has_tunnel) merged.has_tunnel = true;
-  if (sub.has_proxy_protocol) merged.has_proxy_protocol = true;
+  if (sub.tunnel) merged.tunnel = sub.tunnel;
+  if (sub.proxy_protocol_version) merged.proxy_protocol_version = sub.proxy_protocol_version;
+  if (sub.has_retry_budget) merged.has_retry_budget = true;
   return merged;
 }
 

@@ -31,6 +31,10 @@ std::string check_fqdn(std::string_view name);
 std::string check_dns1123_labels(std::string_view domain);
 // FQDN or short name, optionally with a wildcard first label ("*.foo.com", "*").
 std::string check_wildcard_domain(std::string_view domain);
+// ValidateWildcardDomainForVirtualServiceBoundToGateway: with `sni` (the
+// VirtualService has TLS sniHosts), the AUTO_PASSTHROUGH form
+// "outbound_.<port>_._.<host>" is accepted too.
+std::string check_gateway_bound_domain(bool sni, std::string_view domain);
 // "*" alone or "*." prefix only ("foo*.com", "*foo.com" are partial).
 std::string check_partial_wildcard(std::string_view host);
 std::string check_port(int64_t port);
@@ -40,6 +44,10 @@ std::string check_ip_address(std::string_view address);
 std::string check_ip_subnet(std::string_view subnet);
 // The part after "unix://": an absolute file path, or "@abstract".
 std::string check_unix_address(std::string_view address);
+// An RFC 9110 token (`!#$%&'*+-.^_`|~`, letters, digits): what a header name
+// may be. istiod's validHeaderNameRegex.
+bool is_http_token(std::string_view value);
+
 // Kubernetes label keys and values; one message per bad entry.
 std::vector<std::string> check_labels(const Labels& labels);
 

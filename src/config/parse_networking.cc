@@ -23,6 +23,23 @@ std::optional<ServerTLSSettings> read_server_tls(const Field& f) {
   t.private_key = f["privateKey"].string();
   t.ca_certificates = f["caCertificates"].string();
   t.credential_name = f["credentialName"].string();
+  t.credential_names = f["credentialNames"].strings();
+  for (const Field& c : f["tlsCertificates"].items()) {
+    ServerTLSSettings::Certificate cert;
+    if (c.expect_map()) {
+      cert.server_certificate = c["serverCertificate"].string();
+      cert.private_key = c["privateKey"].string();
+      cert.ca_certificates = c["caCertificates"].string();
+    }
+    t.tls_certificates.push_back(std::move(cert));
+  }
+  t.ca_crl = f["caCrl"].string();
+  t.cipher_suites = f["cipherSuites"].strings();
+  t.min_protocol_version = f["minProtocolVersion"].upper_string();
+  t.max_protocol_version = f["maxProtocolVersion"].upper_string();
+  t.subject_alt_names = f["subjectAltNames"].strings();
+  t.verify_certificate_spki = f["verifyCertificateSpki"].strings();
+  t.verify_certificate_hash = f["verifyCertificateHash"].strings();
   return t;
 }
 

@@ -1,6 +1,7 @@
 // VirtualService HTTP rule policies -> HTTPRoutePolicies: fault, mirror,
 // mirrorPercentage / mirrorPercent, mirrors, corsPolicy; and the retry fields
 // the core parser does not read (backoff, retryIgnorePreviousHosts).
+#include <algorithm>
 #include <optional>
 #include <string>
 
@@ -26,9 +27,9 @@ std::optional<Percent> read_percent(const Field& f) {
 }
 
 // `mirrorPercent: 50` (deprecated UInt32Value) is written as a bare number.
-std::optional<int32_t> read_optional_int(const Field& f) {
+std::optional<int32_t> read_optional_percent(const Field& f) {
   if (!f.present()) return std::nullopt;
-  return f.int32();
+  return static_cast<int32_t>(std::min<uint32_t>(f.uint32(), 1000));  // > 100 is an error anyway
 }
 
 Destination read_mirror_destination(const Field& f) {
@@ -94,7 +95,7 @@ void read_route_policies(const Field& rule, HTTPRoute& out) {
   p.fault = read_fault(rule["fault"]);
   if (rule["mirror"].expect_map()) p.mirror = read_mirror_destination(rule["mirror"]);
   p.mirror_percentage = read_percent(rule["mirrorPercentage"]);
-  p.mirror_percent = read_optional_int(rule["mirrorPercent"]);
+  p.mirror_percent = read_optional_percent(rule["mirrorPercent"]);
   for (const Field& m : rule["mirrors"].items()) {
     HTTPMirrorPolicy mirror;
     if (m.expect_map()) {

@@ -95,7 +95,13 @@ std::optional<LoadBalancerSettings> read_load_balancer(const Field& f) {
   }
   const Field locality = f["localityLbSetting"];
   if (locality.expect_map()) out.locality_lb_setting = read_locality(locality);
-  out.zone_aware_lb_setting = f["zoneAwareLbSetting"].present();
+  const Field zone_aware = f["zoneAwareLbSetting"];
+  if (zone_aware.expect_map()) {
+    LoadBalancerSettings::ZoneAware z;
+    z.failover = read_locality(zone_aware).failover;
+    z.failover_priority = zone_aware["failoverPriority"].strings();
+    out.zone_aware_lb_setting = std::move(z);
+  }
   const Field warmup_secs = f["warmupDurationSecs"];
   if (warmup_secs.present()) out.warmup_duration_ms = warmup_secs.duration_ms();
   const Field warmup = f["warmup"];
@@ -173,6 +179,7 @@ std::optional<ClientTLSSettings> read_client_tls(const Field& f) {
   out.client_certificate = f["clientCertificate"].string();
   out.private_key = f["privateKey"].string();
   out.ca_certificates = f["caCertificates"].string();
+  out.ca_crl = f["caCrl"].string();
   out.credential_name = f["credentialName"].string();
   out.subject_alt_names = f["subjectAltNames"].strings();
   out.sni = f["sni"].string();
@@ -193,6 +200,7 @@ std::optional<TrafficPolicy> read_traffic_policy(const Field& f) {
     PortTrafficPolicy port;
     if (p.expect_map()) {
       const Field selector = p["port"];
+      port.port_set = selector.present();
       if (selector.expect_map()) port.port = selector["number"].uint32();
       port.load_balancer = read_load_balancer(p["loadBalancer"]);
       port.connection_pool = read_connection_pool(p["connectionPool"]);
@@ -201,8 +209,17 @@ std::optional<TrafficPolicy> read_traffic_policy(const Field& f) {
     }
     out.port_level_settings.push_back(std::move(port));
   }
-  out.has_tunnel = f["tunnel"].present();
-  out.has_proxy_protocol = f["proxyProtocol"].present();
+  const Field tunnel = f["tunnel"];
+  if (tunnel.expect_map()) {
+    TrafficPolicy::Tunnel t;
+    t.protocol = tunnel["protocol"].string();
+    t.target_host = tunnel["targetHost"].string();
+    t.target_port = tunnel["targetPort"].uint32();
+    out.tunnel = std::move(t);
+  }
+  const Field proxy_protocol = f["proxyProtocol"];
+  if (proxy_protocol.expect_map()) out.proxy_protocol_version = proxy_protocol["version"].upper_string();
+  out.has_retry_budget = f["retryBudget"].present();
   return out;
 }
 

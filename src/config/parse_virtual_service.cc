@@ -69,10 +69,25 @@ std::optional<Headers> read_headers(const Field& f) {
   return h;
 }
 
-std::map<std::string, StringMatch> read_string_match_map(const Field& f) {
+enum class MapKind { Headers, WithoutHeaders, QueryParams };
+
+// istiod: a null `headers` entry is an error ("cannot be null"); elsewhere
+// null reads like `{}` (presence). In withoutHeaders, `regex: "*"` is not a
+// regex but presence (istiod canBeConvertedToPresentMatch); anywhere else it
+// is an invalid regex, as validation says.
+std::map<std::string, StringMatch> read_string_match_map(const Field& f, MapKind kind) {
   std::map<std::string, StringMatch> out;
   for (const auto& [name, value] : f.entries()) {
-    if (auto m = read_string_match(value)) out[name] = *m;
+    if (kind == MapKind::Headers && !value.present() && value.node().IsDefined()) {
+      value.error("header match " + name + " cannot be null (write {} for \"the header is present\")");
+      continue;
+    }
+    std::optional<StringMatch> m = read_string_match(value);
+    if (!m) continue;
+    if (kind == MapKind::WithoutHeaders && m->kind == StringMatch::Kind::Regex && m->value == "*") {
+      m = StringMatch{};
+    }
+    out[name] = *m;
   }
   return out;
 }
@@ -86,9 +101,9 @@ HTTPMatchRequest read_match(const Field& f) {
   m.scheme = read_string_match(f["scheme"]);
   m.method = read_string_match(f["method"]);
   m.authority = read_string_match(f["authority"]);
-  m.headers = read_string_match_map(f["headers"]);
-  m.without_headers = read_string_match_map(f["withoutHeaders"]);
-  m.query_params = read_string_match_map(f["queryParams"]);
+  m.headers = read_string_match_map(f["headers"], MapKind::Headers);
+  m.without_headers = read_string_match_map(f["withoutHeaders"], MapKind::WithoutHeaders);
+  m.query_params = read_string_match_map(f["queryParams"], MapKind::QueryParams);
   m.port = f["port"].uint32();
   m.gateways = f["gateways"].strings();
   m.source_labels = f["sourceLabels"].string_map();
@@ -257,7 +272,6 @@ std::optional<StringMatch> read_string_match(const Field& f) {
     return std::nullopt;
   }
   if (!result) return StringMatch{};  // `{}` = presence
-  if (result->kind == StringMatch::Kind::Regex && result->value == "*") return StringMatch{};
   return result;
 }
 

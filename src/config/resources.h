@@ -43,7 +43,8 @@ struct ObjectMeta {
   int64_t load_order = 0;
 };
 
-// Istio StringMatch. `{}` and `regex: "*"` mean presence (kind == Presence).
+// Istio StringMatch. `{}` means presence (kind == Presence), and so does
+// `regex: "*"` in withoutHeaders (the parser turns it into Presence there).
 struct StringMatch {
   enum class Kind { Exact, Prefix, Regex, Presence };
   Kind kind = Kind::Presence;
@@ -244,6 +245,23 @@ struct ServerTLSSettings {
   std::string private_key;
   std::string ca_certificates;
   std::string credential_name;
+  // Up to two (e.g. RSA and ECDSA); Torii serves the first.
+  std::vector<std::string> credential_names;
+  struct Certificate {
+    std::string server_certificate;
+    std::string private_key;
+    std::string ca_certificates;
+  };
+  std::vector<Certificate> tls_certificates;
+  // Read so validation can check them as istiod does; not implemented
+  // (validation warns): Torii serves TLS 1.2-1.3 with OpenSSL's ciphers.
+  std::string ca_crl;
+  std::vector<std::string> cipher_suites;
+  std::string min_protocol_version;  // upper-cased enum name, "" = unset
+  std::string max_protocol_version;
+  std::vector<std::string> subject_alt_names;
+  std::vector<std::string> verify_certificate_spki;
+  std::vector<std::string> verify_certificate_hash;
 };
 
 struct Port {

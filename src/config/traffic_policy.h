@@ -58,7 +58,12 @@ struct LoadBalancerSettings {
   };
   std::optional<ConsistentHash> consistent_hash;
   std::optional<LocalityLbSetting> locality_lb_setting;
-  bool zone_aware_lb_setting = false;  // written (not implemented; validation only)
+  // zoneAwareLbSetting: not implemented (validation checks and warns).
+  struct ZoneAware {
+    std::vector<LocalityLbSetting::Failover> failover;
+    std::vector<std::string> failover_priority;
+  };
+  std::optional<ZoneAware> zone_aware_lb_setting;
 
   // warmupDurationSecs (deprecated) or warmup.duration; -1 unset.
   int64_t warmup_duration_ms = -1;
@@ -118,6 +123,7 @@ struct ClientTLSSettings {
   std::string client_certificate;
   std::string private_key;
   std::string ca_certificates;
+  std::string ca_crl;  // not implemented (validation warns)
   std::string credential_name;
   std::vector<std::string> subject_alt_names;
   std::string sni;
@@ -125,7 +131,8 @@ struct ClientTLSSettings {
 };
 
 struct PortTrafficPolicy {
-  uint32_t port = 0;  // port.number; 0 = missing
+  uint32_t port = 0;      // port.number
+  bool port_set = false;  // `port:` written (istiod requires it; number 0 never applies)
   std::optional<LoadBalancerSettings> load_balancer;
   std::optional<ConnectionPoolSettings> connection_pool;
   std::optional<OutlierDetection> outlier_detection;
@@ -138,8 +145,16 @@ struct TrafficPolicy {
   std::optional<OutlierDetection> outlier_detection;
   std::optional<ClientTLSSettings> tls;
   std::vector<PortTrafficPolicy> port_level_settings;
-  bool has_tunnel = false;          // tunnel / proxyProtocol: not implemented;
-  bool has_proxy_protocol = false;  // recorded so validation can check exclusivity
+  // tunnel, proxyProtocol, retryBudget: not implemented; read so validation
+  // can check them as istiod does and say they are ignored.
+  struct Tunnel {
+    std::string protocol;  // as written; "" = CONNECT
+    std::string target_host;
+    uint32_t target_port = 0;
+  };
+  std::optional<Tunnel> tunnel;
+  std::optional<std::string> proxy_protocol_version;  // upper-cased; engaged when `proxyProtocol:` is written
+  bool has_retry_budget = false;
 };
 
 }  // namespace torii::config

@@ -34,13 +34,9 @@ std::string entry(std::string_view field, std::string_view key) {
   return std::string(field) + "[" + std::string(key) + "]";
 }
 
-bool is_gateway_protocol(std::string_view p) {
-  return p == "HTTP" || p == "HTTPS" || p == "GRPC" || p == "GRPC-WEB" || p == "HTTP2" || p == "MONGO" ||
-         p == "TCP" || p == "TLS" || p == "REDIS" || p == "MYSQL";
-}
-
 bool is_known_protocol(std::string_view p) {
-  return is_gateway_protocol(p) || p == "UDP" || p == "HTTP_PROXY";
+  return p == "HTTP" || p == "HTTPS" || p == "GRPC" || p == "GRPC-WEB" || p == "HTTP2" || p == "MONGO" ||
+         p == "TCP" || p == "TLS" || p == "REDIS" || p == "MYSQL" || p == "UDP" || p == "HTTP_PROXY";
 }
 
 bool is_http_protocol(std::string_view p) {

@@ -43,9 +43,9 @@ std::string at(std::string_view field, size_t index);
 // "spec.http[0].match[0].headers" + "x-user" -> "...headers[x-user]" (as the loader records map entries).
 std::string entry(std::string_view field, std::string_view key);
 
-// Protocols a Gateway server may declare (case-insensitive; the loader upper-cases).
-bool is_gateway_protocol(std::string_view protocol);
-// Protocols Istio's protocol.Parse knows (ServiceEntry ports; "" = sniffing is checked by callers).
+// Protocols Istio's protocol.Parse knows (Gateway servers, ServiceEntry
+// ports; "" = sniffing is checked by callers). Case-insensitive: the loader
+// upper-cases.
 bool is_known_protocol(std::string_view protocol);
 bool is_http_protocol(std::string_view protocol);
 bool is_tls_protocol(std::string_view protocol);
@@ -58,7 +58,9 @@ void check_destination(Report& report, const std::string& field, const Destinati
 void check_export_to(Report& report, std::string_view field, const std::string& namespace_,
                      const std::vector<std::string>& export_to, bool is_service_entry);
 void check_labels(Report& report, std::string_view field, const Labels& labels);
-// DestinationRule trafficPolicy (top level or subset); validate_traffic_policy.cc.
-void check_traffic_policy(Report& report, const std::string& field, const TrafficPolicy& policy);
+// DestinationRule trafficPolicy (top level or subset) of a rule in
+// `namespace_`; validate_traffic_policy.cc.
+void check_traffic_policy(Report& report, const std::string& field, const TrafficPolicy& policy,
+                          const std::string& namespace_);
 
 }  // namespace torii::config

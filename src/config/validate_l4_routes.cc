@@ -1,5 +1,7 @@
 #include "config/validate_l4_routes.h"
 
+#include <algorithm>
+
 #include "config/names.h"
 
 namespace torii::config {
@@ -15,13 +17,16 @@ bool host_subset_of(std::string_view a, std::string_view b) {
 }
 
 void check_sni_host(Report& r, const std::string& field, const std::string& sni, const VirtualService& vs) {
-  if (std::string err = check_wildcard_domain(sni); !err.empty()) {
+  // istiod isGateway: "mesh" is not listed (here an empty list counts as a gateway too).
+  const bool gateway = std::find(vs.gateways.begin(), vs.gateways.end(), "mesh") == vs.gateways.end();
+  const std::string err = gateway ? check_gateway_bound_domain(true, sni) : check_wildcard_domain(sni);
+  if (!err.empty()) {
     if (is_ip_address(sni)) {
       r.warning(field, "using an IP address (" + quote(sni) +
                            ") goes against SNI spec and most clients do not support this");
       return;
     }
-    r.error(field, std::move(err));
+    r.error(field, err);
     return;
   }
   for (const std::string& host : vs.hosts) {

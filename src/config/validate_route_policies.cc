@@ -34,29 +34,16 @@ void check_percentage(Report& r, const std::string& field, const std::optional<P
   }
 }
 
-// istiod validatePercent (deprecated integer percentages).
-void check_int_percent(Report& r, const std::string& field, int32_t percent) {
-  if (percent < 0 || percent > 100)
-    r.error(field, "percentage " + std::to_string(percent) + " is not in range 0..100");
-}
-
 void check_duration(Report& r, const std::string& field, int64_t ms) {
   if (ms != -1 && ms < 1) r.error(field, "duration must be greater than 1ms");
 }
 
-// istio ValidateHTTPHeaderName: ^[-_A-Za-z0-9]+$.
-void check_header_name(Report& r, const std::string& field, const std::string& name) {
+// istiod ValidateCORSHTTPHeaderName: "*" or an HTTP token.
+void check_cors_header_name(Report& r, const std::string& field, const std::string& name) {
   if (name.empty()) {
     r.error(field, "header name cannot be empty");
-    return;
-  }
-  for (char c : name) {
-    const bool ok =
-        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-    if (!ok) {
-      r.error(field, "header name " + name + " is not a valid header name");
-      return;
-    }
+  } else if (name != "*" && !is_http_token(name)) {
+    r.error(field, "header name " + name + " is not a valid header name");
   }
 }
 
@@ -92,7 +79,12 @@ void check_fault(Report& r, const std::string& field, const HTTPFaultInjection& 
     const HTTPFaultInjection::Delay& delay = *fault.delay;
     const std::string f = field + ".delay";
     check_percentage(r, f + ".percentage", delay.percentage);
-    check_int_percent(r, f + ".percent", delay.percent);
+    // istiod does not check the deprecated integer; Envoy gets it as n/100,
+    // which it caps at 100% (a negative n wraps to a huge numerator).
+    if (!delay.percentage && (delay.percent < 0 || delay.percent > 100)) {
+      r.warning(f + ".percent", "percentage " + std::to_string(delay.percent) +
+                                    " is not in range 0..100; the delay applies to every request");
+    }
     check_duration(r, f + ".fixedDelay", delay.fixed_delay_ms);
     if (delay.exponential_delay) r.error(f + ".exponentialDelay", "exponentialDelay not supported yet");
     if (delay.fixed_delay_ms == -1 && !delay.exponential_delay) {
@@ -104,7 +96,11 @@ void check_fault(Report& r, const std::string& field, const HTTPFaultInjection& 
 
 void check_mirrors(Report& r, const std::string& field, const HTTPRoute& route) {
   const HTTPRoutePolicies& p = route.policies;
-  if (p.mirror && !p.mirrors.empty()) r.error(field, "HTTP route cannot contain both mirror and mirrors");
+  // istiod checks this with the actions, which it skips for a delegating
+  // rule (validateHTTPRouteConflict); its delegates inherit both then.
+  if (p.mirror && !p.mirrors.empty() && !route.delegate) {
+    r.error(field, "HTTP route cannot contain both mirror and mirrors");
+  }
   if (p.mirror) check_destination(r, field + ".mirror", *p.mirror);
   if (p.mirror_percentage) {
     const double v = p.mirror_percentage->value;
@@ -117,7 +113,14 @@ void check_mirrors(Report& r, const std::string& field, const HTTPRoute& route) 
               "mirror_percentage must have a min value of 0 (it has " + go_fixed(v) + ")");
     }
   }
-  if (p.mirror_percent) check_int_percent(r, field + ".mirrorPercent", *p.mirror_percent);
+  if (p.mirror_percent) {
+    if (*p.mirror_percent > 100) {
+      r.error(field + ".mirrorPercent", "mirror_percent must have a max value of 100 (it has " +
+                                            std::to_string(*p.mirror_percent) + ")");
+    }
+    r.warning(field + ".mirrorPercent",
+              "using deprecated setting \"mirrorPercent\", use \"mirrorPercentage\" instead");
+  }
   for (size_t i = 0; i < p.mirrors.size(); ++i) {
     const HTTPMirrorPolicy& m = p.mirrors[i];
     const std::string f = at(field + ".mirrors", i);
@@ -140,9 +143,10 @@ void check_mirrors(Report& r, const std::string& field, const HTTPRoute& route) 
   }
 }
 
+// istiod supportedCORSMethods: Go's net/http methods and "*".
 bool is_cors_method(const std::string& method) {
-  static const char* const kMethods[] = {"GET",    "HEAD",    "POST",    "PUT",  "PATCH",
-                                         "DELETE", "OPTIONS", "CONNECT", "TRACE"};
+  static const char* const kMethods[] = {"GET",    "HEAD",    "POST",    "PUT",   "PATCH",
+                                         "DELETE", "OPTIONS", "CONNECT", "TRACE", "*"};
   for (const char* m : kMethods) {
     if (method == m) return true;
   }
@@ -172,9 +176,9 @@ void check_cors(Report& r, const std::string& field, const CorsPolicy& cors) {
     }
   }
   for (size_t i = 0; i < cors.allow_headers.size(); ++i)
-    check_header_name(r, at(field + ".allowHeaders", i), cors.allow_headers[i]);
+    check_cors_header_name(r, at(field + ".allowHeaders", i), cors.allow_headers[i]);
   for (size_t i = 0; i < cors.expose_headers.size(); ++i)
-    check_header_name(r, at(field + ".exposeHeaders", i), cors.expose_headers[i]);
+    check_cors_header_name(r, at(field + ".exposeHeaders", i), cors.expose_headers[i]);
   if (cors.max_age_ms != -1) {
     check_duration(r, field + ".maxAge", cors.max_age_ms);
     if (cors.max_age_ms % 1000 != 0)

@@ -65,6 +65,34 @@ void check_workload_selector(Report& r, const std::string& field, const Labels& 
   }
 }
 
+// istiod's DYNAMIC_DNS rules (Envoy's dynamic forward proxy: the request's
+// host is resolved per request), then what Torii does with it.
+void check_dynamic_dns(Report& r, const ServiceEntry& se) {
+  const std::string mode = " for resolution type DYNAMIC_DNS";
+  for (size_t i = 0; i < se.hosts.size(); ++i) {
+    if (!se.hosts[i].starts_with('*'))
+      r.error(at("spec.hosts", i), "host must be wildcarded for resolution mode DYNAMIC_DNS");
+  }
+  if (!se.addresses.empty()) {
+    r.error("spec.addresses", "addresses cannot be set" + mode +
+                                  ". HTTP route domains will only be generated from the hosts field values");
+  }
+  if (!se.endpoints.empty()) {
+    r.error("spec.endpoints",
+            "endpoints cannot be set" + mode + ". Destination IP address determined from hosts field values");
+  }
+  for (size_t i = 0; i < se.ports.size(); ++i) {
+    const std::string& p = se.ports[i].protocol;
+    if (p != "HTTP" && p != "TLS" && p != "GRPC" && p != "HTTP2")
+      r.error(at("spec.ports", i) + ".protocol",
+              "only HTTP, TLS, GRPC, and HTTP2 protocols are supported" + mode);
+  }
+  r.warning(
+      "spec.resolution",
+      "resolution DYNAMIC_DNS is not implemented by Torii: these hosts get no endpoints, so requests routed "
+      "to them are answered 503");
+}
+
 }  // namespace
 
 Diagnostics validate(const DestinationRule& dr, const FieldLines& lines) {
@@ -81,9 +109,11 @@ Diagnostics validate(const DestinationRule& dr, const FieldLines& lines) {
       r.error(field + ".name", "subset name is invalid: " + subset.name);
     }
     check_labels(r, field + ".labels", subset.labels);
-    if (subset.traffic_policy) check_traffic_policy(r, field + ".trafficPolicy", *subset.traffic_policy);
+    if (subset.traffic_policy)
+      check_traffic_policy(r, field + ".trafficPolicy", *subset.traffic_policy, dr.meta.namespace_);
   }
-  if (dr.traffic_policy) check_traffic_policy(r, "spec.trafficPolicy", *dr.traffic_policy);
+  if (dr.traffic_policy)
+    check_traffic_policy(r, "spec.trafficPolicy", *dr.traffic_policy, dr.meta.namespace_);
   check_export_to(r, "spec.exportTo", dr.meta.namespace_, dr.export_to, false);
   return r.take();
 }
@@ -103,7 +133,8 @@ Diagnostics validate(const ServiceEntry& se, const FieldLines& lines) {
       continue;
     }
     r.error_unless_empty(field, check_wildcard_domain(se.hosts[i]));
-    if (std::string warn = check_partial_wildcard(se.hosts[i]); !warn.empty())
+    if (std::string warn = check_partial_wildcard(se.hosts[i]);
+        !warn.empty() && se.resolution != "DYNAMIC_DNS")
       r.warning(field, std::move(warn));
   }
 
@@ -160,9 +191,12 @@ Diagnostics validate(const ServiceEntry& se, const FieldLines& lines) {
   } else if (resolution == "DNS" || resolution == "DNS_ROUND_ROBIN") {
     if (se.endpoints.empty()) {
       for (size_t i = 0; i < se.hosts.size(); ++i) {
-        if (!check_fqdn(se.hosts[i]).empty()) {
+        if (std::string err = check_fqdn(se.hosts[i]); !err.empty()) {
           r.error(at("spec.hosts", i),
-                  "hosts must be FQDN if no endpoints are provided for resolution mode " + resolution);
+                  "hosts must be FQDN or contain only prefix wildcards if no endpoints are "
+                  "provided for resolution mode " +
+                      resolution + ", " + err);
+          break;  // istiod reports the first
         }
       }
     }
@@ -200,6 +234,8 @@ Diagnostics validate(const ServiceEntry& se, const FieldLines& lines) {
         }
       }
     }
+  } else if (resolution == "DYNAMIC_DNS") {
+    check_dynamic_dns(r, se);
   } else {
     r.error("spec.resolution", "unsupported resolution type " + resolution);
   }

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "config/header_value.h"
 #include "config/names.h"
 #include "config/validate.h"
 #include "config/validate_common.h"
@@ -44,26 +45,6 @@ void check_string_match(Report& r, const std::string& field, const StringMatch& 
   }
 }
 
-bool is_jwt_claim_key(std::string_view name) {
-  return name.starts_with("@request.auth.claims.") || name.starts_with("@request.auth.claims[");
-}
-
-void check_match_header_name(Report& r, const std::string& field, const std::string& name) {
-  if (name.empty()) {
-    r.error(field, "header name cannot be empty");
-    return;
-  }
-  if (is_jwt_claim_key(name)) return;  // only for gateways; checked at the VS level
-  for (char c : name) {
-    const bool ok =
-        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-    if (!ok) {
-      r.error(field, "header name " + name + " is not a valid header name");
-      return;
-    }
-  }
-}
-
 bool equals_ignore_case(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -74,21 +55,67 @@ bool equals_ignore_case(std::string_view a, std::string_view b) {
   return true;
 }
 
+// istio pkg/jwt ToRoutingClaim: "@request.auth.claims" (any case) followed by
+// ".claim[.nested]" or "[claim][nested]".
+bool is_jwt_claim_key(std::string_view name) {
+  constexpr std::string_view kPrefix = "@request.auth.claims";
+  if (name.size() < kPrefix.size() || !equals_ignore_case(name.substr(0, kPrefix.size()), kPrefix)) {
+    return false;
+  }
+  const std::string_view rest = name.substr(kPrefix.size());
+  if (rest.starts_with('.')) return rest.size() > 1;
+  return rest.size() > 2 && rest.starts_with('[') && rest.ends_with(']');
+}
+
+// Pseudo-headers a match may name (istiod's pseudoHeaders set).
+bool is_pseudo_header(std::string_view name) {
+  return name == ":method" || name == ":scheme" || name == ":authority" || name == ":path" ||
+         name == ":status";
+}
+
+// istiod ValidateHTTPHeaderNameOrJwtClaimRoute: a token, a pseudo-header or
+// a JWT claim key (whether the VS may use claims is checked at the VS level).
+void check_match_header_name(Report& r, const std::string& field, const std::string& name) {
+  if (name.empty()) {
+    r.error(field, "header name cannot be empty");
+  } else if (!is_jwt_claim_key(name) && !is_pseudo_header(name) && !is_http_token(name)) {
+    r.error(field, "header name " + name + " is not a valid header name");
+  } else if (name == ":status") {
+    r.warning(field,
+              "\":status\" is a response pseudo-header: no request carries it, so this condition sees it "
+              "absent (as Envoy does)");
+  }
+}
+
 bool is_authority_header(std::string_view name) {
   return equals_ignore_case(name, ":authority") || equals_ignore_case(name, "host");
 }
 
-void check_header_value(Report& r, const std::string& field, const std::string& value) {
+// istiod ValidateHTTPHeaderValue: no control characters but tab, and a
+// well-formed Envoy format string (config/header_value.h). An authority
+// (`host_rewrite_literal` in Envoy) is taken literally, so only the syntax
+// check applies to it.
+void check_header_value(Report& r, const std::string& field, const std::string& value, bool authority) {
   for (unsigned char c : value) {
     if ((c < 0x20 && c != '\t') || c == 0x7F) {
       r.error(field, "header value configuration " + value + " is invalid");
       return;
     }
   }
+  if (std::string err = check_header_value_format(value); !err.empty()) {
+    r.error(field, "header value configuration: " + err);
+  } else if (!authority && has_header_variables(value)) {
+    r.warning(field, "header value " + quote(value) +
+                         " uses Envoy's %VARIABLE% substitution, which Torii does not implement; this "
+                         "operation is not applied");
+  }
 }
 
 // Request set/add may rewrite the authority (":authority" or "host"); nothing
-// else may touch pseudo-headers or Host.
+// else may touch pseudo-headers or Host (istiod
+// ValidateHTTPHeaderWithAuthorityOperationName / ValidateHTTPHeaderOperationName).
+// istiod checks no characters beyond that; a name that is not an HTTP token
+// cannot be sent, so Torii leaves such an operation out, with a warning.
 void check_header_operations(Report& r, const std::string& field, const HeaderOperations& ops, bool request) {
   auto check_name = [&](const std::string& f, const std::string& name, bool may_set_authority) {
     if (name.empty()) {
@@ -99,18 +126,19 @@ void check_header_operations(Report& r, const std::string& field, const HeaderOp
       r.error(f, "invalid header " + quote(name) + ": cannot set Host header");
     } else if (name.starts_with(":")) {
       r.error(f, "invalid header " + quote(name) + ": header cannot have \":\" prefix");
-    } else {
-      // istiod ValidateHTTPHeaderOperationName: ^[-_A-Za-z0-9]+$
-      check_match_header_name(r, f, name);
+    } else if (!is_http_token(name)) {
+      r.warning(f, "header name " + quote(name) +
+                       " is not a valid HTTP header name (RFC 9110 token); this operation is not applied");
     }
   };
-  for (const auto& [name, value] : ops.set) {
-    check_name(entry(field + ".set", name), name, request);
-    check_header_value(r, entry(field + ".set", name), value);
-  }
-  for (const auto& [name, value] : ops.add) {
-    check_name(entry(field + ".add", name), name, request);
-    check_header_value(r, entry(field + ".add", name), value);
+  using Values = std::map<std::string, std::string>;
+  const std::pair<const char*, const Values*> appends[] = {{".set", &ops.set}, {".add", &ops.add}};
+  for (const auto& [key, values] : appends) {
+    for (const auto& [name, value] : *values) {
+      const std::string f = entry(field + key, name);
+      check_name(f, name, request);
+      check_header_value(r, f, value, request && is_authority_header(name));
+    }
   }
   for (size_t i = 0; i < ops.remove.size(); ++i) check_name(at(field + ".remove", i), ops.remove[i], false);
 }
@@ -143,26 +171,23 @@ void check_gateway_names(Report& r, const std::string& field, const std::vector<
     const std::string ns = name.substr(0, slash);
     const std::string gw = name.substr(slash + 1);
     if (ns.empty() || gw.empty()) r.error(f, "config namespace and gateway name cannot be empty");
-    // "./name" means the VirtualService's namespace.
-    if (ns != "." && !is_dns1123_label(ns)) r.error(f, "invalid value for namespace: " + quote(ns));
+    // istiod refuses "./name" here, though its resolver would read it as the
+    // VirtualService's namespace (so does the compiler, for objects built in code).
+    if (!is_dns1123_label(ns)) r.error(f, "invalid value for namespace: " + quote(ns));
     if (!is_dns1123_label(gw)) r.error(f, "invalid value for gateway name: " + quote(gw));
   }
 }
 
-void check_match(Report& r, const std::string& field, const HTTPMatchRequest& m, RouteType type) {
-  auto check = [&](const std::string& f, const std::optional<StringMatch>& sm, bool empty_prefix_ok,
-                   const char* what) {
-    if (!sm) return;
-    if (type != RouteType::Independent && sm->kind == StringMatch::Kind::Regex) {
-      r.error(f, std::string(what) + " match does not support regex match for delegating");
-      return;
-    }
-    check_string_match(r, f, *sm, empty_prefix_ok);
+// istiod validateHTTPRouteMatchRequest. Regexes are allowed in delegating
+// rules since Istio 1.14 (istio/istio#38692); the merge decides conflicts.
+void check_match(Report& r, const std::string& field, const HTTPMatchRequest& m) {
+  auto check = [&](const std::string& f, const std::optional<StringMatch>& sm, bool empty_prefix_ok) {
+    if (sm) check_string_match(r, f, *sm, empty_prefix_ok);
   };
-  check(field + ".uri", m.uri, true, "url");  // `prefix: ""` is allowed for the path
-  check(field + ".scheme", m.scheme, false, "scheme");
-  check(field + ".method", m.method, false, "method");
-  check(field + ".authority", m.authority, false, "authority");
+  check(field + ".uri", m.uri, true);  // `prefix: ""` is allowed for the path
+  check(field + ".scheme", m.scheme, false);
+  check(field + ".method", m.method, false);
+  check(field + ".authority", m.authority, false);
   const std::pair<const char*, const std::map<std::string, StringMatch>*> maps[] = {
       {"headers", &m.headers}, {"withoutHeaders", &m.without_headers}, {"queryParams", &m.query_params}};
   for (const auto& [key, matches] : maps) {
@@ -171,11 +196,6 @@ void check_match(Report& r, const std::string& field, const HTTPMatchRequest& m,
     for (const auto& [name, sm] : *matches) {
       const std::string f = entry(base, name);
       if (is_header) check_match_header_name(r, f, name);
-      if (type != RouteType::Independent && sm.kind == StringMatch::Kind::Regex) {
-        r.error(f, std::string(is_header ? "header" : "query param") + " match " + name +
-                       " does not support regex match for delegating");
-        continue;
-      }
       check_string_match(r, f, sm, false);
     }
   }
@@ -193,7 +213,13 @@ void check_conflicts(Report& r, const std::string& field, const HTTPRoute& route
     const std::string root = "root HTTP route " + (route.name.empty() ? "" : route.name + " ");
     if (route.redirect) r.error(field + ".redirect", root + "must not specify redirect");
     if (!route.route.empty()) r.error(field + ".route", root + "must not specify route");
-    if (route.direct_response) r.error(field + ".directResponse", root + "must not specify direct_response");
+    // istiod allows it: delegate rules without their own directResponse
+    // inherit it (mergeHTTPRoute), and it then takes precedence over their route.
+    if (route.direct_response) {
+      r.warning(field + ".directResponse",
+                "the delegate's rules inherit this directResponse and answer with it unless they have their "
+                "own redirect or directResponse (their route is not used)");
+    }
     return;
   }
   if (type == RouteType::Delegate && route.delegate) {
@@ -217,16 +243,17 @@ void check_redirect(Report& r, const std::string& field, const HTTPRoute& route)
   const HTTPRedirect& redirect = *route.redirect;
   if (redirect.uri.empty() && redirect.prefix_rewrite.empty() && redirect.authority.empty() &&
       redirect.scheme.empty() && redirect.port == 0 && redirect.derive_port.empty()) {
-    r.error(field, "redirect must specify URI, prefixRewrite, authority, scheme, or port");
+    r.error(field, "redirect must specify URI, authority, scheme, or port");
   }
   if (!redirect.uri.empty() && !redirect.prefix_rewrite.empty()) {
-    r.error(field, "redirect may only contain one of uri or prefixRewrite");
+    r.error(field, "redirect may only specify one of uri or prefix_rewrite");
   }
   if (!redirect.prefix_rewrite.empty()) {
     // Only a prefix match says which part of the path to replace.
     for (const HTTPMatchRequest& m : route.match) {
       if (m.uri && m.uri->kind != StringMatch::Kind::Prefix) {
-        r.error(field + ".prefixRewrite", "prefixRewrite requires every uri match to be a prefix match");
+        r.error(field + ".prefixRewrite",
+                "redirect prefix_rewrite requires all URI matches to use prefix match type");
         break;
       }
     }
@@ -298,9 +325,12 @@ bool is_retry_on_policy(const std::string& policy) {
       // gRPC (x-envoy-retry-grpc-on)
       "cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"};
   if (kPolicies.contains(policy)) return true;
-  if (policy.empty() || policy.size() > 3 || policy.find_first_not_of("0123456789") != std::string::npos)
-    return false;
-  return is_http_status(std::stoi(policy));
+  // Go's strconv.Atoi: an optional sign, then digits ("0503" and "+503" are 503).
+  std::string_view digits = policy;
+  if (!digits.empty() && (digits.front() == '+' || digits.front() == '-')) digits.remove_prefix(1);
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos) return false;
+  digits.remove_prefix(std::min(digits.find_first_not_of('0'), digits.size() - 1));
+  return policy.front() != '-' && digits.size() <= 3 && is_http_status(std::stoi(std::string(digits)));
 }
 
 void check_retries(Report& r, const std::string& field, const HTTPRetry& retry) {
@@ -362,8 +392,7 @@ void check_http_route(Report& r, const std::string& field, const HTTPRoute& rout
   const RouteType type =
       in_delegate_vs ? RouteType::Delegate : (route.delegate ? RouteType::Root : RouteType::Independent);
   check_conflicts(r, field, route, type);
-  for (size_t i = 0; i < route.match.size(); ++i)
-    check_match(r, at(field + ".match", i), route.match[i], type);
+  for (size_t i = 0; i < route.match.size(); ++i) check_match(r, at(field + ".match", i), route.match[i]);
   check_headers(r, field + ".headers", route.headers);
   if (route.redirect) check_redirect(r, field + ".redirect", route);
   if (route.direct_response) check_direct_response(r, field + ".directResponse", *route.direct_response);
@@ -374,6 +403,14 @@ void check_http_route(Report& r, const std::string& field, const HTTPRoute& rout
   check_destinations(r, field + ".route", route.route);
   if (route.timeout_ms != -1 && route.timeout_ms < 1)
     r.error(field + ".timeout", "duration must be greater than 1ms");
+}
+
+// istiod isSniHost: some TLS match names SNI hosts.
+bool has_sni_hosts(const VirtualService& vs) {
+  return std::any_of(vs.tls.begin(), vs.tls.end(), [](const L4Route& route) {
+    return std::any_of(route.match.begin(), route.match.end(),
+                       [](const L4MatchAttributes& m) { return !m.sni_hosts.empty(); });
+  });
 }
 
 // A match with its name and position left out, to find duplicates.
@@ -420,8 +457,8 @@ void warn_unreachable_rules(Report& r, const std::vector<HTTPRoute>& routes) {
       continue;
     }
     if (catch_all_seen) {
-      r.warning(field, "virtualService rule " + rule_name(i) +
-                           " not used (a rule before it has no matches and takes every request)");
+      r.warning(field,
+                "virtualService rule " + rule_name(i) + " not used (route without matches defined before)");
       continue;
     }
     size_t duplicates = 0;
@@ -483,9 +520,11 @@ Diagnostics validate(const VirtualService& vs, const FieldLines& lines) {
   bool hosts_valid = true;
   for (size_t i = 0; i < vs.hosts.size(); ++i) {
     const std::string& host = vs.hosts[i];
-    if (std::string err = check_wildcard_domain(host); !err.empty()) {
+    const std::string err = applies_to_gateway ? check_gateway_bound_domain(has_sni_hosts(vs), host)
+                                               : check_wildcard_domain(host);
+    if (!err.empty()) {
       if (!is_ip_address(host)) {
-        r.error(at("spec.hosts", i), std::move(err));
+        r.error(at("spec.hosts", i), err);
         hosts_valid = false;
       }
     } else if (applies_to_mesh && host == "*") {

@@ -178,6 +178,7 @@ json explain(const compile::Snapshot& snapshot, const Request& request) {
   view.authority = authority;
   view.scheme = target.scheme;
   view.headers = &headers;
+  view.path_and_query = path_and_query;
 
   const uint32_t port = url_port(target.authority, target.scheme);
   json& req = out["request"];

@@ -139,6 +139,12 @@ void ActiveStream::route() {
     head_.headers.set("upgrade", upgrade_);
   }
 
+  // The path with query as received ("http://h?q" needs its "/" back).
+  std::string_view path_and_query = target_.path_and_query;
+  if (path_and_query.starts_with('?')) {
+    upstream_target_ = "/" + std::string(path_and_query);
+    path_and_query = upstream_target_;
+  }
   const std::string_view* host = head_.headers.get("host");
   router::RequestView view;
   view.method = head_.method;
@@ -147,6 +153,7 @@ void ActiveStream::route() {
   view.authority = host != nullptr ? std::string_view(*host) : std::string_view();
   view.scheme = downstream_.is_tls() ? "https" : "http";
   view.headers = &head_.headers;
+  view.path_and_query = path_and_query;
 
   const compile::Listener* listener =
       snapshot_ ? snapshot_->find_listener(downstream_.listener_name()) : nullptr;
@@ -186,12 +193,6 @@ void ActiveStream::route() {
     WorkerStats::inc(stats.no_route);
     send_local_reply(LocalReply{404, {}, {}});
     return;
-  }
-  // The path with query as received ("http://h?q" needs its "/" back).
-  std::string_view path_and_query = target_.path_and_query;
-  if (path_and_query.starts_with('?')) {
-    upstream_target_ = "/" + std::string(path_and_query);
-    path_and_query = upstream_target_;
   }
   if (vhost->require_tls) {
     std::string location = "https://" + std::string(view.authority) + std::string(path_and_query);

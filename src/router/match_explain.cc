@@ -18,24 +18,42 @@ std::string quoted(std::string_view s) {
 
 std::string header_label(const HeaderMatcher& h) {
   std::string what;
-  if (h.name == ":method") {
-    what = "method";
-  } else if (h.name == ":authority") {
-    what = "authority";
-  } else if (h.name == ":scheme") {
-    what = "scheme";
-  } else {
-    what = (h.invert ? "without header " : "header ") + h.name;
+  switch (h.source) {
+    case HeaderSource::Method:
+      what = "method";
+      break;
+    case HeaderSource::Authority:
+      what = "authority";
+      break;
+    case HeaderSource::Scheme:
+      what = "scheme";
+      break;
+    case HeaderSource::Header:
+    case HeaderSource::Path:
+    case HeaderSource::None:
+      what = (h.invert ? "without header " : "header ") + h.name;
+      return what + " " + describe(h.value);
   }
-  if (h.invert && h.name.starts_with(':')) what = "not " + what;
+  if (h.invert) what = "not " + what;
   return what + " " + describe(h.value);
 }
 
 // The value the header matchers see (comma-joined when repeated), or nullopt.
 std::optional<std::string> header_value(const HeaderMatcher& h, const RequestView& request) {
-  if (h.name == ":method") return std::string(request.method);
-  if (h.name == ":authority") return std::string(request.authority);
-  if (h.name == ":scheme") return std::string(request.scheme);
+  switch (h.source) {
+    case HeaderSource::Method:
+      return std::string(request.method);
+    case HeaderSource::Authority:
+      return std::string(request.authority);
+    case HeaderSource::Scheme:
+      return std::string(request.scheme);
+    case HeaderSource::Path:
+      return std::string(request.path_and_query.substr(0, request.path_and_query.find('#')));
+    case HeaderSource::None:
+      return std::nullopt;
+    case HeaderSource::Header:
+      break;
+  }
   if (request.headers == nullptr) return std::nullopt;
   bool found = false;
   std::string joined = request.headers->get_joined(h.name, &found);

@@ -68,9 +68,12 @@ void parse_retry_on(std::string_view list, RetryPolicy& policy) {
     std::string_view part = trim(list.substr(0, comma));
     list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
     if (part.empty()) continue;
+    // A status code as Go's strconv.Atoi reads it (istiod parseRetryOn): "+503" too.
+    std::string_view digits = part.starts_with('+') ? part.substr(1) : part;
     uint32_t code = 0;
-    auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), code);
-    if (ec == std::errc() && end == part.data() + part.size() && is_known_status(code)) {
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), code);
+    if (!digits.empty() && ec == std::errc() && end == digits.data() + digits.size() &&
+        is_known_status(code)) {
       policy.retriable_status_codes.push_back(code);
       continue;
     }

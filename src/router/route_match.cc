@@ -6,32 +6,36 @@ namespace torii::router {
 
 namespace {
 
-// Finds the value Envoy's header matchers see for `name`. Pseudo-headers come
-// from the RequestView; a repeated header is joined with ',' into `scratch`
-// (the only case that allocates).
-bool find_header(const RequestView& request, std::string_view name, std::string_view* value,
+// Finds the value Envoy's header matchers see for `matcher`. Pseudo-headers
+// come from the RequestView; a repeated header is joined with ',' into
+// `scratch` (the only case that allocates).
+bool find_header(const RequestView& request, const HeaderMatcher& matcher, std::string_view* value,
                  std::string* scratch) {
-  if (!name.empty() && name.front() == ':') {
-    std::string_view pseudo;
-    if (name == ":method") {
-      pseudo = request.method;
-    } else if (name == ":authority") {
-      pseudo = request.authority;
-    } else if (name == ":scheme") {
-      pseudo = request.scheme;
-    } else {
-      // Istio only generates these three (header names with ':' fail validation).
+  switch (matcher.source) {
+    case HeaderSource::Header:
+      break;
+    case HeaderSource::Method:
+      *value = request.method;
+      // Every HTTP request carries these; an empty view means the codec had none.
+      return !value->empty();
+    case HeaderSource::Authority:
+      *value = request.authority;
+      return !value->empty();
+    case HeaderSource::Scheme:
+      *value = request.scheme;
+      return !value->empty();
+    case HeaderSource::Path:
+      // Envoy's codec never lets a fragment reach :path (it rejects the request).
+      *value = request.path_and_query.substr(0, request.path_and_query.find('#'));
+      return !value->empty();
+    case HeaderSource::None:
       return false;
-    }
-    *value = pseudo;
-    // Every HTTP request carries these; an empty view means the codec had none.
-    return !pseudo.empty();
   }
   if (request.headers == nullptr) return false;
   bool found = false;
   bool joined = false;
   for (const http::HeaderMap::Entry& entry : request.headers->entries()) {
-    if (entry.name != name) continue;
+    if (entry.name != matcher.name) continue;
     if (!found) {
       *value = entry.value;
       found = true;
@@ -68,6 +72,15 @@ bool find_query_param(std::string_view query, std::string_view name, std::string
 
 }  // namespace
 
+HeaderSource header_source(std::string_view name) {
+  if (name.empty() || name.front() != ':') return HeaderSource::Header;
+  if (name == ":method") return HeaderSource::Method;
+  if (name == ":authority") return HeaderSource::Authority;
+  if (name == ":path") return HeaderSource::Path;
+  if (name == ":scheme") return HeaderSource::Scheme;
+  return HeaderSource::None;  // :status is a response header; others do not exist
+}
+
 bool StringMatcher::matches(std::string_view input) const {
   switch (kind) {
     case Kind::Exact:
@@ -87,7 +100,7 @@ bool StringMatcher::matches(std::string_view input) const {
 bool HeaderMatcher::matches(const RequestView& request) const {
   std::string scratch;
   std::string_view header_value;
-  bool present = find_header(request, name, &header_value, &scratch);
+  bool present = find_header(request, *this, &header_value, &scratch);
   if (!present) {
     // Envoy: a missing header satisfies only an inverted presence matcher,
     // unless it is to be treated as "" (withoutHeaders with a value form).

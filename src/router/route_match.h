@@ -5,6 +5,7 @@
 
 #include <re2/re2.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,16 +25,33 @@ struct StringMatcher {
   bool matches(std::string_view input) const;
 };
 
+// Where a header matcher reads its value. Envoy matches pseudo-headers like
+// any other header; Torii keeps them as RequestView fields, so which one a
+// matcher reads is decided when it is built (header_source), never by
+// comparing names per request.
+enum class HeaderSource : uint8_t {
+  Header,     // a request header named `name`
+  Method,     // :method
+  Authority,  // :authority (the Host after the gateway's edge edits)
+  Path,       // :path (path and query as received)
+  Scheme,     // :scheme (http or https of the downstream connection)
+  None,       // a pseudo-header no request carries (:status, unknown ':' names)
+};
+
+// The source for a lower-case header name.
+HeaderSource header_source(std::string_view name);
+
 struct HeaderMatcher {
-  std::string name;  // lower-case; ":method", ":authority", ":scheme" are pseudo-headers
+  std::string name;  // lower-case
   StringMatcher value;
   bool invert = false;  // withoutHeaders
   // withoutHeaders with a value form: a missing header counts as "" (Envoy's
   // treat_missing_header_as_empty), so it satisfies the inverted matcher.
   bool treat_missing_as_empty = false;
+  HeaderSource source = HeaderSource::Header;  // header_source(name)
   // Envoy HeaderUtility::matchHeaders semantics: repeated headers are matched
-  // as their ','-joined value; ":method", ":authority" and ":scheme" come from
-  // the RequestView fields. Allocates only when the header is repeated.
+  // as their ','-joined value; pseudo-headers come from the RequestView
+  // fields. Allocates only when the header is repeated.
   bool matches(const RequestView& request) const;
 };
 

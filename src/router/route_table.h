@@ -28,6 +28,9 @@ struct RequestView {
   std::string_view authority;  // Host / :authority as received (may carry a port)
   std::string_view scheme;     // "http" or "https"
   const http::HeaderMap* headers = nullptr;
+  // Envoy's :path: path and query as received ("/a?b=1"); a fragment the
+  // client sent is cut by the header matchers (Envoy's codec refuses it).
+  std::string_view path_and_query;
 };
 
 struct WeightedCluster {

@@ -217,6 +217,29 @@ TEST_F(GoldenActions, RuleHeadersSetAddRemoveBothDirections) {
   EXPECT_EQ(d.response_headers.get_joined("x-up"), "1,2");
 }
 
+TEST_F(GoldenActions, HeaderValuesAreEnvoyFormatStrings) {
+  // Envoy reads values as format strings: "%%" is '%'. %VARIABLE% substitution is not
+  // implemented, so such an operation is left out (validation warns); so is a name that
+  // is not an HTTP token (it could not be sent). The authority is literal.
+  config::HTTPRoute rule = testing::rule({}, {dest("httpbin")});
+  rule.headers = headers({{"x-pct", "100%%"},
+                          {"x-ip", "%DOWNSTREAM_REMOTE_ADDRESS%"},
+                          {"x y", "v"},
+                          {"x_weird!#$", "ok"},
+                          {"host", "a%%b.example"}},
+                         {}, {"x/y"}, {{"x-resp", "50%% off"}}, {{"x-var", "%START_TIME%"}}, {});
+  vs({rule});
+  Compiled c(r.set);
+  Decision d = decide(c, Request("a.com", "/"));
+  EXPECT_EQ(d.request_header("x-pct"), "100%");
+  EXPECT_EQ(d.request_header("x-ip"), "<absent>");
+  EXPECT_EQ(d.request_header("x y"), "<absent>");
+  EXPECT_EQ(d.request_header("x_weird!#$"), "ok");
+  EXPECT_EQ(d.host, "a%%b.example");
+  EXPECT_EQ(d.response_header("x-resp"), "50% off");
+  EXPECT_EQ(d.response_header("x-var"), "<absent>");
+}
+
 TEST_F(GoldenActions, RemoveRunsBeforeSetAndAdd) {
   config::HTTPRoute rule = testing::rule({}, {dest("httpbin")});
   rule.headers = headers({{"x-a", "new"}}, {}, {"x-a"});

@@ -113,6 +113,61 @@ TEST_F(GoldenDelegation, RootFieldsAreInheritedUnlessTheDelegateSetsThem) {
   EXPECT_EQ(overridden->action.path_rewrite.replacement, "/own");
 }
 
+TEST_F(GoldenDelegation, RootDirectResponseIsInherited) {
+  // istiod mergeHTTPRoute copies directResponse like the other root fields, and it
+  // then wins over the delegate rule's route (translateRoute: redirect, directResponse, route).
+  config::HTTPRoute root_rule = delegate_rule({uri(prefix("/p"))}, "d");
+  root_rule.direct_response = config::HTTPDirectResponse{418, std::string("root says no")};
+  root({root_rule});
+  config::HTTPRoute own = rule({uri(prefix("/p/own"))}, {});
+  own.route.clear();
+  own.direct_response = config::HTTPDirectResponse{200, std::string("own")};
+  delegate("default", "d", {own, rule({}, {dest("httpbin")})});
+  Compiled c(r.set);
+  const router::Route* inherited = c.route(Request("a.com", "/p/x"));
+  ASSERT_NE(inherited, nullptr);
+  ASSERT_NE(inherited->direct_response, nullptr);
+  EXPECT_EQ(inherited->direct_response->status, 418);
+  EXPECT_EQ(inherited->direct_response->body, "root says no");
+  const router::Route* overridden = c.route(Request("a.com", "/p/own"));
+  ASSERT_NE(overridden, nullptr);
+  ASSERT_NE(overridden->direct_response, nullptr);
+  EXPECT_EQ(overridden->direct_response->status, 200);
+}
+
+TEST_F(GoldenDelegation, RootPoliciesReachTheDelegateRoutes) {
+  config::HTTPRoute root_rule = delegate_rule({uri(prefix("/p"))}, "d");
+  config::HTTPFaultInjection fault;
+  fault.abort = config::HTTPFaultInjection::Abort{};
+  fault.abort->http_status = 503;
+  fault.abort->percentage = config::Percent{100};
+  root_rule.policies.fault = fault;
+  root_rule.policies.mirror = config::Destination{"other", "", {}};
+  config::CorsPolicy cors;
+  cors.allow_origins = {exact("https://a.com")};
+  root_rule.policies.cors_policy = cors;
+  root({root_rule});
+  config::HTTPRoute own = rule({uri(prefix("/p/own"))}, {dest("other")});
+  config::HTTPFaultInjection own_fault;
+  own_fault.abort = config::HTTPFaultInjection::Abort{};
+  own_fault.abort->http_status = 429;
+  own_fault.abort->percentage = config::Percent{100};
+  own.policies.fault = own_fault;
+  delegate("default", "d", {own, rule({}, {dest("httpbin")})});
+  Compiled c(r.set);
+  const router::Route* inherited = c.route(Request("a.com", "/p/x"));
+  ASSERT_NE(inherited, nullptr);
+  ASSERT_TRUE(inherited->action.policies.fault);
+  EXPECT_EQ(inherited->action.policies.fault->http_status, 503);
+  ASSERT_TRUE(inherited->action.policies.cors);
+  ASSERT_EQ(inherited->action.policies.mirrors.size(), 1u);
+  EXPECT_EQ(inherited->action.policies.mirrors[0].cluster_name, kOther);
+  const router::Route* overridden = c.route(Request("a.com", "/p/own"));
+  ASSERT_NE(overridden, nullptr);
+  ASSERT_TRUE(overridden->action.policies.fault);
+  EXPECT_EQ(overridden->action.policies.fault->http_status, 429);
+}
+
 TEST_F(GoldenDelegation, MatchMapsAreMergedAndEveryCompatibleRootBlockYieldsARoute) {
   config::HTTPMatchRequest gold = uri(prefix("/api"));
   gold.headers["x-tier"] = exact("gold");

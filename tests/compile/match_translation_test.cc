@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "resource_builders.h"
+#include "router/route_table.h"
 
 namespace torii::compile {
 namespace {
@@ -69,6 +72,43 @@ TEST_F(MatchTranslation, HeaderMatchersInIstioOrder) {
   EXPECT_TRUE(r->headers[6].invert);
   EXPECT_TRUE(r->headers[6].treat_missing_as_empty);
   EXPECT_FALSE(r->is_catch_all());
+}
+
+TEST_F(MatchTranslation, PseudoHeaderKeysReadTheRequest) {
+  // headers/withoutHeaders keys naming pseudo-headers get their source at compile time.
+  config::HTTPMatchRequest m;
+  m.headers[":path"] = prefix("/a");
+  m.headers[":method"] = exact("GET");
+  m.headers[":authority"] = exact("a.com");
+  m.headers[":scheme"] = exact("http");
+  m.headers[":status"] = presence();
+  m.headers["x_weird!#$"] = exact("1");
+  m.without_headers[":path"] = prefix("/admin");
+  m.method = exact("GET");
+  auto r = translate(&m);
+  ASSERT_TRUE(r);
+  std::map<std::string, router::HeaderSource> sources;
+  for (const auto& h : r->headers) {
+    if (!h.invert) sources[h.name] = h.source;
+  }
+  EXPECT_EQ(sources[":path"], router::HeaderSource::Path);
+  EXPECT_EQ(sources[":method"], router::HeaderSource::Method);
+  EXPECT_EQ(sources[":authority"], router::HeaderSource::Authority);
+  EXPECT_EQ(sources[":scheme"], router::HeaderSource::Scheme);
+  EXPECT_EQ(sources[":status"], router::HeaderSource::None);
+  EXPECT_EQ(sources["x_weird!#$"], router::HeaderSource::Header);
+  EXPECT_EQ(r->headers.back().name, ":path");
+  EXPECT_TRUE(r->headers.back().invert);
+  EXPECT_EQ(r->headers.back().source, router::HeaderSource::Path);
+
+  http::HeaderMap headers;
+  headers.add("x_weird!#$", "1");
+  router::RequestView view{"GET", "/a/b", "q=1", "a.com", "http", &headers, "/a/b?q=1"};
+  m.headers.erase(":status");
+  r = translate(&m);
+  EXPECT_TRUE(r->matches(view));
+  view.path_and_query = "/b";
+  EXPECT_FALSE(r->matches(view));
 }
 
 TEST_F(MatchTranslation, QueryParams) {

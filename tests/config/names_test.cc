@@ -76,7 +76,26 @@ TEST(NamesTest, Labels) {
   EXPECT_EQ(check_labels({{"bad key", "v"}}).size(), 1u);
   EXPECT_EQ(check_labels({{"k", "-v"}}).size(), 1u);
   EXPECT_EQ(check_labels({{"a/b/c", "v"}}).size(), 1u);
-  EXPECT_EQ(check_labels({{"k", std::string(64, 'v')}}).size(), 1u);
+  // istiod labels.Instance.Validate: values of any length; the key's name at most 63.
+  EXPECT_TRUE(check_labels({{"k", std::string(64, 'v')}}).empty());
+  EXPECT_EQ(check_labels({{std::string(64, 'k'), "v"}}).size(), 1u);
+}
+
+TEST(NamesTest, HttpToken) {
+  EXPECT_TRUE(is_http_token("x-user"));
+  EXPECT_TRUE(is_http_token("x_weird!#$%&'*+-.^_`|~09AZaz"));
+  EXPECT_FALSE(is_http_token(""));
+  for (const char* bad : {"x y", "x:y", "x@y", "x/y", "x\"y", "(x)", "x,y", ":path", "x\ty", "\xc3\xa9"})
+    EXPECT_FALSE(is_http_token(bad)) << bad;
+}
+
+TEST(NamesTest, GatewayBoundDomain) {
+  EXPECT_EQ(check_gateway_bound_domain(true, "outbound_.80_._.e2e.foobar.mesh"), "");
+  EXPECT_EQ(check_gateway_bound_domain(false, "a.example.com"), "");
+  EXPECT_NE(check_gateway_bound_domain(false, "outbound_.80_._.e2e.foobar.mesh"), "");  // no sniHosts
+  EXPECT_NE(check_gateway_bound_domain(true, "outbound_.80_.x"), "");                   // too few parts
+  EXPECT_NE(check_gateway_bound_domain(true, "outbound_.http_._.a.com"), "");           // no port digits
+  EXPECT_NE(check_gateway_bound_domain(true, "outbound_.80_._.123"), "");               // no host letters
 }
 
 TEST(NamesTest, HostsOverlap) {

@@ -114,8 +114,13 @@ TEST(RoutePoliciesValidateTest, Fault) {
                         "spec.http[0].fault.delay.exponentialDelay", "exponentialDelay not supported yet"));
   EXPECT_TRUE(has_error(rule("fault: {delay: {fixedDelay: 0s}}\n"), "spec.http[0].fault.delay.fixedDelay",
                         "duration must be greater than 1ms"));
-  EXPECT_TRUE(has_error(rule("fault: {delay: {fixedDelay: 1s, percent: 101}}\n"),
-                        "spec.http[0].fault.delay.percent", "percentage 101 is not in range 0..100"));
+  // istiod does not check the deprecated integer; Envoy caps it (and a negative one wraps) at 100%.
+  for (const char* percent : {"101", "-1"}) {
+    const LoadResult r = rule("fault: {delay: {fixedDelay: 1s, percent: " + std::string(percent) + "}}\n");
+    EXPECT_TRUE(no_errors(r)) << percent;
+    EXPECT_TRUE(has_warning(r, "spec.http[0].fault.delay.percent", "the delay applies to every request"))
+        << percent;
+  }
   // Fault conflicts with redirect / directResponse (core validation, via has_fault).
   EXPECT_TRUE(rejected(testing::load_istio("VirtualService", R"(hosts: [a.example.com]
 http:
@@ -145,7 +150,13 @@ TEST(RoutePoliciesValidateTest, Mirrors) {
                         "mirror percentage must have a max value of 100 (it has 200.000000)"));
   EXPECT_TRUE(has_error(rule("mirrors: [{destination: {host: m, subset: Bad_Subset}}]\n"),
                         "spec.http[0].mirrors[0].destination.subset", "subset name is invalid"));
-  EXPECT_TRUE(no_errors(rule("mirror: {host: m}\nmirrorPercent: 50\n")));
+  const LoadResult deprecated = rule("mirror: {host: m}\nmirrorPercent: 50\n");
+  EXPECT_TRUE(no_errors(deprecated));
+  EXPECT_TRUE(has_warning(deprecated, "spec.http[0].mirrorPercent",
+                          "using deprecated setting \"mirrorPercent\", use \"mirrorPercentage\" instead"));
+  EXPECT_TRUE(has_error(rule("mirror: {host: m}\nmirrorPercent: 150\n"), "spec.http[0].mirrorPercent",
+                        "mirror_percent must have a max value of 100 (it has 150)"));
+  EXPECT_TRUE(rejected(rule("mirror: {host: m}\nmirrorPercent: -1\n")));  // a UInt32Value
 }
 
 TEST(RoutePoliciesValidateTest, Cors) {
@@ -169,6 +180,14 @@ TEST(RoutePoliciesValidateTest, Cors) {
   EXPECT_TRUE(
       no_errors(rule("corsPolicy: {allowOrigins: [{prefix: \"https://\"}], allowMethods: [GET, OPTIONS, "
                      "PATCH], maxAge: 10s}\n")));
+  // istiod: "*" for methods and headers, any token for header names.
+  const LoadResult wide = rule(
+      "corsPolicy: {allowOrigins: [{exact: \"*\"}], allowMethods: [\"*\"], allowHeaders: [\"*\", "
+      "\"x.custom!\"], exposeHeaders: [\"*\", \"x_b~\"]}\n");
+  EXPECT_TRUE(wide.diagnostics.empty()) << testing::dump(wide.diagnostics);
+  EXPECT_TRUE(has_error(rule("corsPolicy: {allowHeaders: [\"x@y\"]}\n"),
+                        "spec.http[0].corsPolicy.allowHeaders[0]",
+                        "header name x@y is not a valid header name"));
 }
 
 TEST(RoutePoliciesValidateTest, RetryBackoff) {

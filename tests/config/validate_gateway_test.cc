@@ -74,7 +74,10 @@ TEST(ValidateGatewayTest, ProtocolMustBeKnownCaseInsensitive) {
                         "invalid protocol \"FTP\""));
   EXPECT_TRUE(has_error(one_server("{number: 80, name: x}"), "spec.servers[0].port.protocol",
                         "invalid protocol \"\""));
-  for (const char* p : {"http", "Grpc", "grpc-web", "HTTP2", "mongo", "tcp", "redis", "mysql"}) {
+  // Everything istiod's protocol.Parse knows, UDP and HTTP_PROXY included (the compiler
+  // serves HTTP_PROXY as HTTP and skips UDP with a warning).
+  for (const char* p :
+       {"http", "Grpc", "grpc-web", "HTTP2", "mongo", "tcp", "redis", "mysql", "udp", "http_proxy"}) {
     EXPECT_TRUE(no_errors(one_server(std::string("{number: 80, name: x, protocol: ") + p + "}"))) << p;
   }
 }
@@ -196,6 +199,66 @@ TEST(ValidateGatewayTest, TlsModeRequirements) {
                         "ISTIO_MUTUAL TLS cannot have associated credentialName"));
   EXPECT_TRUE(has_error(one_server(https, "[\"*\"]", "tls: {mode: STRICT}"), "spec.servers[0].tls.mode",
                         "invalid TLS mode \"STRICT\""));
+}
+
+TEST(ValidateGatewayTest, CertificateLists) {
+  const std::string https = "{number: 443, name: https, protocol: HTTPS}";
+  // credentialNames and tlsCertificates supply the certificates (they were refused before).
+  EXPECT_TRUE(no_errors(one_server(https, "[\"*\"]", "tls: {mode: SIMPLE, credentialNames: [a]}")));
+  EXPECT_TRUE(no_errors(one_server(https, "[\"*\"]", "tls: {mode: MUTUAL, credentialNames: [a]}")));
+  EXPECT_TRUE(no_errors(one_server(https, "[\"*\"]",
+                                   "tls: {mode: SIMPLE, tlsCertificates: [{serverCertificate: /c, "
+                                   "privateKey: /k}]}")));
+  const LoadResult two = one_server(https, "[\"*\"]", "tls: {mode: SIMPLE, credentialNames: [a, b]}");
+  EXPECT_TRUE(no_errors(two));
+  EXPECT_TRUE(
+      has_warning(two, "spec.servers[0].tls.credentialNames", "Torii serves the first certificate only"));
+  EXPECT_TRUE(has_error(one_server(https, "[\"*\"]", "tls: {mode: SIMPLE, credentialNames: [a, b, c]}"),
+                        "spec.servers[0].tls.credentialNames", "must have at most 2 items"));
+  EXPECT_TRUE(
+      has_error(one_server(https, "[\"*\"]", "tls: {mode: SIMPLE, tlsCertificates: [{privateKey: /k}]}"),
+                "spec.servers[0].tls.tlsCertificates[0]", "SIMPLE TLS requires a server certificate"));
+  EXPECT_TRUE(
+      has_error(one_server(https, "[\"*\"]", "tls: {mode: SIMPLE, credentialName: a, credentialNames: [b]}"),
+                "spec.servers[0].tls", "only one of credentialName or credentialNames can be set"));
+  EXPECT_TRUE(
+      has_error(one_server(https, "[\"*\"]",
+                           "tls: {mode: SIMPLE, credentialName: a, serverCertificate: /c, privateKey: /k}"),
+                "spec.servers[0].tls",
+                "only one of credential_name, credential_names, server_certificate/private_key, "
+                "tls_certificates should be specified"));
+  EXPECT_TRUE(has_error(one_server(https, "[\"*\"]", "tls: {mode: ISTIO_MUTUAL, credentialNames: [a]}"),
+                        "spec.servers[0].tls.credentialNames",
+                        "ISTIO_MUTUAL TLS cannot have associated credentialNames"));
+}
+
+TEST(ValidateGatewayTest, TlsFieldsToriiDoesNotImplementWarn) {
+  const std::string https = "{number: 443, name: https, protocol: HTTPS}";
+  const LoadResult r = one_server(https, "[\"*\"]",
+                                  "tls: {mode: SIMPLE, credentialName: a, minProtocolVersion: TLSV1_3, "
+                                  "cipherSuites: [ECDHE-RSA-AES128-GCM-SHA256]}");
+  EXPECT_TRUE(no_errors(r));
+  EXPECT_TRUE(has_warning(r, "spec.servers[0].tls.minProtocolVersion", "not implemented by Torii"));
+  EXPECT_TRUE(has_warning(r, "spec.servers[0].tls.cipherSuites", "not implemented by Torii"));
+  // istiod's own warnings on cipher suites and old versions.
+  const LoadResult ciphers = one_server(https, "[\"*\"]",
+                                        "tls: {mode: SIMPLE, credentialName: a, cipherSuites: [NOPE, "
+                                        "AES128-SHA, AES128-SHA, \"-AES256-SHA\"]}");
+  EXPECT_TRUE(
+      has_warning(ciphers, "spec.servers[0].tls.cipherSuites", "ignoring invalid cipher suites: [NOPE]"));
+  EXPECT_TRUE(has_warning(ciphers, "spec.servers[0].tls.cipherSuites",
+                          "ignoring duplicate cipher suites: [AES128-SHA]"));
+  EXPECT_TRUE(has_warning(one_server(https, "[\"*\"]",
+                                     "tls: {mode: SIMPLE, credentialName: a, "
+                                     "minProtocolVersion: TLSV1_0}"),
+                          "spec.servers[0].tls.minProtocolVersion", "TLS version below TLSV1_2 require"));
+  EXPECT_TRUE(has_error(one_server(https, "[\"*\"]",
+                                   "tls: {mode: SIMPLE, credentialName: a, "
+                                   "minProtocolVersion: TLSV9}"),
+                        "spec.servers[0].tls.minProtocolVersion", "invalid value \"TLSV9\""));
+  EXPECT_TRUE(has_error(
+      one_server(https, "[\"*\"]", "tls: {mode: SIMPLE, serverCertificate: /c, privateKey: /k, caCrl: /crl}"),
+      "spec.servers[0].tls.caCrl", "CRL is not supported with SIMPLE TLS"));
 }
 
 TEST(ValidateGatewayTest, PassthroughWithCertificatesWarns) {

@@ -16,6 +16,15 @@ LoadResult se(std::string_view spec) { return testing::load_istio("ServiceEntry"
 LoadResult we(std::string_view spec) { return testing::load_istio("WorkloadEntry", spec); }
 LoadResult service(std::string_view spec) { return testing::load(testing::object("v1", "Service", spec)); }
 
+TEST(ValidateLabelsTest, AsIstiodLabelsValidate) {
+  // Values of any length and long prefix labels pass, as in istiod (the name stays <= 63).
+  EXPECT_TRUE(no_errors(dr("host: a\nsubsets: [{name: v1, labels: {k: " + std::string(100, 'v') + "}}]\n")));
+  EXPECT_TRUE(
+      no_errors(dr("host: a\nsubsets: [{name: v1, labels: {" + std::string(70, 'p') + ".io/k: v}}]\n")));
+  EXPECT_TRUE(has_error(dr("host: a\nsubsets: [{name: v1, labels: {" + std::string(64, 'k') + ": v}}]\n"),
+                        "spec.subsets[0].labels", "invalid tag key"));
+}
+
 TEST(ValidateDestinationRuleTest, Host) {
   EXPECT_TRUE(no_errors(dr("host: reviews\n")));
   EXPECT_TRUE(no_errors(dr("host: \"*.example.com\"\n")));
@@ -32,7 +41,7 @@ TEST(ValidateDestinationRuleTest, Subsets) {
   EXPECT_TRUE(has_error(dr("host: a\nsubsets: [{labels: {a: b}}]\n"), "spec.subsets[0].name",
                         "subset name cannot be empty"));
   EXPECT_TRUE(has_error(dr("host: a\nsubsets: [{name: v1, labels: {version: \"not valid!\"}}]\n"),
-                        "spec.subsets[0].labels", "invalid label value: \"not valid!\""));
+                        "spec.subsets[0].labels", "invalid tag value: \"not valid!\""));
 }
 
 TEST(ValidateDestinationRuleTest, ExportTo) {
@@ -63,6 +72,26 @@ TEST(ValidateServiceEntryTest, Resolution) {
   EXPECT_TRUE(has_error(se("hosts: [a.com]\nresolution: MAGIC\n"), "spec.resolution",
                         "unsupported resolution type MAGIC"));
   EXPECT_TRUE(no_errors(se("hosts: [a.com]\nresolution: dns_round_robin\n")));
+  // DYNAMIC_DNS (Envoy's dynamic forward proxy): istiod's rules, then a warning, as Torii
+  // does not implement it (it used to reject the object).
+  const LoadResult dynamic =
+      se("hosts: [\"*.example.com\"]\nresolution: DYNAMIC_DNS\nports: [{number: 443, name: tls, protocol: "
+         "TLS}]\n");
+  EXPECT_TRUE(no_errors(dynamic));
+  EXPECT_TRUE(has_warning(dynamic, "spec.resolution", "resolution DYNAMIC_DNS is not implemented by Torii"));
+  EXPECT_TRUE(has_error(se("hosts: [a.example.com]\nresolution: DYNAMIC_DNS\n"), "spec.hosts[0]",
+                        "host must be wildcarded for resolution mode DYNAMIC_DNS"));
+  EXPECT_TRUE(has_error(se("hosts: [\"*.a.com\"]\nresolution: DYNAMIC_DNS\naddresses: [10.0.0.1]\n"),
+                        "spec.addresses", "addresses cannot be set for resolution type DYNAMIC_DNS"));
+  EXPECT_TRUE(
+      has_error(se("hosts: [\"*.a.com\"]\nresolution: DYNAMIC_DNS\nendpoints: [{address: 10.0.0.1}]\n"),
+                "spec.endpoints", "endpoints cannot be set for resolution type DYNAMIC_DNS"));
+  EXPECT_TRUE(has_error(se("hosts: [\"*.a.com\"]\nresolution: DYNAMIC_DNS\nports: [{number: 1, name: t, "
+                           "protocol: TCP}]\n"),
+                        "spec.ports[0].protocol", "only HTTP, TLS, GRPC, and HTTP2 protocols are supported"));
+  // No partial-wildcard warning for DYNAMIC_DNS, as in istiod.
+  EXPECT_FALSE(has_warning(se("hosts: [\"*api.a.com\"]\nresolution: DYNAMIC_DNS\n"), "spec.hosts[0]",
+                           "partial wildcard"));
   EXPECT_TRUE(
       has_error(se("hosts: [a.com]\nlocation: OUTSIDE\n"), "spec.location", "invalid location \"OUTSIDE\""));
 }
@@ -141,8 +170,10 @@ TEST(ValidateServiceEntryTest, EndpointPortNamesMustExist) {
 }
 
 TEST(ValidateServiceEntryTest, DnsRules) {
-  EXPECT_TRUE(has_error(se("hosts: [\"*.a.com\"]\nresolution: DNS\n"), "spec.hosts[0]",
-                        "hosts must be FQDN if no endpoints are provided for resolution mode DNS"));
+  EXPECT_TRUE(
+      has_error(se("hosts: [\"*.a.com\"]\nresolution: DNS\n"), "spec.hosts[0]",
+                "hosts must be FQDN or contain only prefix wildcards if no endpoints are provided for "
+                "resolution mode DNS, domain name \"*.a.com\" invalid"));
   EXPECT_TRUE(has_error(
       se("hosts: [a.com]\nresolution: DNS_ROUND_ROBIN\nendpoints: [{address: b.com}, {address: c.com}]\n"),
       "spec.endpoints", "there must only be 0 or 1 endpoint for resolution mode DNS_ROUND_ROBIN"));
@@ -195,7 +226,7 @@ TEST(ValidateWorkloadEntryTest, PortsAndLabels) {
   EXPECT_TRUE(has_error(we("address: 10.0.0.1\nports: {Bad_Name: 80}\n"), "spec.ports[Bad_Name]",
                         "invalid port name"));
   EXPECT_TRUE(has_error(we("address: 10.0.0.1\nlabels: {\"-bad\": x}\n"), "spec.labels",
-                        "invalid label key: \"-bad\""));
+                        "invalid tag key: \"-bad\""));
   EXPECT_TRUE(no_errors(we("address: 10.0.0.1\nlabels: {app.kubernetes.io/name: web, empty: \"\"}\n")));
 }
 

@@ -77,8 +77,12 @@ TEST(ValidateVirtualServiceTest, DuplicateOrOverlappingHosts) {
 
 TEST(ValidateVirtualServiceTest, GatewayNames) {
   EXPECT_TRUE(
-      no_errors(vs("hosts: [a.example.com]\ngateways: [gw, ns/gw, ./gw, mesh]\nhttp: [{route: [{destination: "
+      no_errors(vs("hosts: [a.example.com]\ngateways: [gw, ns/gw, mesh]\nhttp: [{route: [{destination: "
                    "{host: a}}]}]\n")));
+  // istiod's validateGatewayNames refuses "./name" (its resolver would read it; kubectl never gets there).
+  EXPECT_TRUE(
+      has_error(vs("hosts: [a.example.com]\ngateways: [./gw]\nhttp: [{route: [{destination: {host: a}}]}]\n"),
+                "spec.gateways[0]", "invalid value for namespace: \".\""));
   EXPECT_TRUE(has_error(
       vs("hosts: [a.example.com]\ngateways: [Bad_NS/gw]\nhttp: [{route: [{destination: {host: a}}]}]\n"),
       "spec.gateways[0]", "invalid value for namespace: \"Bad_NS\""));
@@ -130,8 +134,14 @@ TEST(ValidateVirtualServiceTest, ExactlyOneAction) {
                         "root HTTP route must not specify route"));
   EXPECT_TRUE(has_error(http("- delegate: {name: child}\n  redirect: {uri: /x}\n"), "spec.http[0].redirect",
                         "must not specify redirect"));
-  EXPECT_TRUE(has_error(http("- delegate: {name: child}\n  directResponse: {status: 200}\n"),
-                        "spec.http[0].directResponse", "must not specify direct_response"));
+  // istiod allows it: the delegate's rules inherit it (compile/delegation.cc); Torii says what that means.
+  const LoadResult root_direct = http("- delegate: {name: child}\n  directResponse: {status: 200}\n");
+  EXPECT_TRUE(no_errors(root_direct));
+  EXPECT_TRUE(has_warning(root_direct, "spec.http[0].directResponse", "the delegate's rules inherit"));
+  // mirror with mirrors is checked with the actions, which istiod skips for a delegating rule.
+  EXPECT_TRUE(
+      no_errors(http("- delegate: {name: child}\n  mirror: {host: m}\n  mirrors: [{destination: "
+                     "{host: n}}]\n")));
   EXPECT_TRUE(no_errors(http("- delegate: {name: child, namespace: team}\n")));
 }
 
@@ -175,7 +185,60 @@ TEST(ValidateVirtualServiceTest, HeaderNames) {
                         "header name x user is not a valid header name"));
   EXPECT_TRUE(has_error(match("{withoutHeaders: {\"x:y\": {}}}"), "spec.http[0].match[0].withoutHeaders[x:y]",
                         "is not a valid header name"));
+  EXPECT_TRUE(has_error(match("{headers: {\"x@y\": {}}}"), "spec.http[0].match[0].headers[x@y]",
+                        "is not a valid header name"));
   EXPECT_TRUE(no_errors(match("{headers: {X-Mixed_Case-1: {exact: a}}}")));
+  // Any RFC 9110 token, as istiod's validHeaderNameRegex.
+  const LoadResult tokens = match(R"({headers: {"x_weird!#$": {exact: a}, "a%&'*+-.^_`|~z": {}}, )"
+                                  R"(withoutHeaders: {"x.y": {exact: b}}})");
+  EXPECT_TRUE(no_errors(tokens));
+  EXPECT_TRUE(tokens.diagnostics.empty()) << testing::dump(tokens.diagnostics);
+}
+
+TEST(ValidateVirtualServiceTest, PseudoHeaderNames) {
+  const LoadResult r = match(R"({headers: {":method": {exact: GET}, ":authority": {prefix: a}, )"
+                             R"(":path": {regex: "/a.*"}, ":scheme": {exact: http}}, )"
+                             R"(withoutHeaders: {":path": {prefix: /admin}}})");
+  EXPECT_TRUE(no_errors(r));
+  EXPECT_TRUE(r.diagnostics.empty()) << testing::dump(r.diagnostics);
+  // istiod accepts :status too; no request has it, which Torii says.
+  const LoadResult status = match("{headers: {\":status\": {exact: \"200\"}}}");
+  EXPECT_TRUE(no_errors(status));
+  EXPECT_TRUE(has_warning(status, "spec.http[0].match[0].headers[:status]", "response pseudo-header"));
+  // Other ':' names and other spellings are not pseudo-headers.
+  EXPECT_TRUE(has_error(match("{headers: {\":foo\": {}}}"), "spec.http[0].match[0].headers[:foo]",
+                        "header name :foo is not a valid header name"));
+  EXPECT_TRUE(has_error(match("{headers: {\":Method\": {}}}"), "spec.http[0].match[0].headers[:Method]",
+                        "is not a valid header name"));
+}
+
+TEST(ValidateVirtualServiceTest, NullHeaderMatch) {
+  // istiod: "header match x cannot be null"; in withoutHeaders null is presence.
+  EXPECT_TRUE(has_error(match("{headers: {x-user: null}}"), "spec.http[0].match[0].headers[x-user]",
+                        "header match x-user cannot be null"));
+  EXPECT_TRUE(no_errors(match("{withoutHeaders: {x-user: null}}")));
+}
+
+TEST(ValidateVirtualServiceTest, RegexStarIsPresenceOnlyInWithoutHeaders) {
+  EXPECT_TRUE(no_errors(match("{withoutHeaders: {x-user: {regex: \"*\"}}}")));
+  EXPECT_TRUE(has_error(match("{headers: {x-user: {regex: \"*\"}}}"),
+                        "spec.http[0].match[0].headers[x-user].regex", "RE2"));
+  EXPECT_TRUE(has_error(match("{uri: {regex: \"*\"}}"), "spec.http[0].match[0].uri.regex", "RE2"));
+}
+
+TEST(ValidateVirtualServiceTest, JwtClaimKeys) {
+  // istio pkg/jwt ToRoutingClaim: any case, ".a[.b]" or "[a][b]".
+  for (const char* key : {"@request.auth.claims.group", "@Request.Auth.Claims.group",
+                          "@request.auth.claims[a][b]", "@request.auth.claims.a.b"}) {
+    EXPECT_TRUE(no_errors(match("{headers: {\"" + std::string(key) + "\": {exact: x}}}"))) << key;
+  }
+  for (const char* key : {"@request.auth.claims.", "@request.auth.claims[a", "@request.auth.claims[]",
+                          "@request.auth.claims"}) {
+    EXPECT_TRUE(has_error(match("{headers: {\"" + std::string(key) + "\": {exact: x}}}"),
+                          "spec.http[0].match[0].headers[" + std::string(key) + "]",
+                          "is not a valid header name"))
+        << key;
+  }
 }
 
 TEST(ValidateVirtualServiceTest, JwtClaimHeadersOnlyForGateways) {
@@ -190,13 +253,11 @@ http:
                 "JWT claim based routing (key: @request.auth.claims.group) is only supported for gateway"));
 }
 
-TEST(ValidateVirtualServiceTest, DelegatedRoutesDoNotSupportRegex) {
-  EXPECT_TRUE(has_error(http("- match: [{uri: {regex: \"/a.*\"}}]\n  delegate: {name: child}\n"),
-                        "spec.http[0].match[0].uri",
-                        "url match does not support regex match for delegating"));
-  EXPECT_TRUE(has_error(
-      vs("http: [{match: [{headers: {x: {regex: a}}}], route: [{destination: {host: a}}]}]\n"),
-      "spec.http[0].match[0].headers[x]", "header match x does not support regex match for delegating"));
+TEST(ValidateVirtualServiceTest, DelegatedRoutesMayUseRegex) {
+  // Allowed since Istio 1.14 (istio/istio#38692): the merge decides conflicts.
+  EXPECT_TRUE(no_errors(http("- match: [{uri: {regex: \"/a.*\"}}]\n  delegate: {name: child}\n")));
+  EXPECT_TRUE(
+      no_errors(vs("http: [{match: [{headers: {x: {regex: a}}}], route: [{destination: {host: a}}]}]\n")));
 }
 
 TEST(ValidateVirtualServiceTest, MatchPortSourceNamespaceAndLabels) {
@@ -205,7 +266,7 @@ TEST(ValidateVirtualServiceTest, MatchPortSourceNamespaceAndLabels) {
   EXPECT_TRUE(has_error(match("{sourceNamespace: Not_Valid}"), "spec.http[0].match[0].sourceNamespace",
                         "sourceNamespace match Not_Valid is invalid"));
   EXPECT_TRUE(has_error(match("{sourceLabels: {\"bad key!\": x}}"), "spec.http[0].match[0].sourceLabels",
-                        "invalid label key: \"bad key!\""));
+                        "invalid tag key: \"bad key!\""));
   EXPECT_TRUE(has_error(match("{gateways: [\"a/b/c\"]}"), "spec.http[0].match[0].gateways[0]",
                         "invalid value for gateway name"));
 }
@@ -242,9 +303,9 @@ TEST(ValidateVirtualServiceTest, Weights) {
 TEST(ValidateVirtualServiceTest, Redirect) {
   EXPECT_TRUE(no_errors(http("- redirect: {scheme: https, redirectCode: 302}\n")));
   EXPECT_TRUE(has_error(http("- redirect: {redirectCode: 301}\n"), "spec.http[0].redirect",
-                        "redirect must specify URI, prefixRewrite, authority, scheme, or port"));
+                        "redirect must specify URI, authority, scheme, or port"));
   EXPECT_TRUE(has_error(http("- redirect: {uri: /a, prefixRewrite: /b}\n"), "spec.http[0].redirect",
-                        "redirect may only contain one of uri or prefixRewrite"));
+                        "redirect may only specify one of uri or prefix_rewrite"));
   EXPECT_TRUE(has_error(http("- redirect: {uri: /a, redirectCode: 200}\n"),
                         "spec.http[0].redirect.redirectCode",
                         "200 is not a valid redirect code, must be 3xx"));
@@ -261,7 +322,7 @@ TEST(ValidateVirtualServiceTest, RedirectPrefixRewriteNeedsPrefixMatches) {
   EXPECT_TRUE(no_errors(http("- match: [{uri: {prefix: /old}}]\n  redirect: {prefixRewrite: /new}\n")));
   EXPECT_TRUE(has_error(http("- match: [{uri: {exact: /old}}]\n  redirect: {prefixRewrite: /new}\n"),
                         "spec.http[0].redirect.prefixRewrite",
-                        "prefixRewrite requires every uri match to be a prefix match"));
+                        "redirect prefix_rewrite requires all URI matches to use prefix match type"));
 }
 
 TEST(ValidateVirtualServiceTest, DirectResponse) {
@@ -315,16 +376,47 @@ TEST(ValidateVirtualServiceTest, HeaderOperations) {
   EXPECT_TRUE(
       has_error(http("- route: [{destination: {host: a}, headers: {response: {remove: [\":status\"]}}}]\n"),
                 "spec.http[0].route[0].headers.response.remove[0]", "header cannot have \":\" prefix"));
-  EXPECT_TRUE(has_error(rule("headers: {request: {add: {\"x a\": v}}}\n"),
-                        "spec.http[0].headers.request.add[x a]",
-                        "header name x a is not a valid header name"));
-  EXPECT_TRUE(has_error(rule("headers: {response: {remove: [\"x/y\"]}}\n"),
-                        "spec.http[0].headers.response.remove[0]",
-                        "header name x/y is not a valid header name"));
-  EXPECT_TRUE(
-      has_error(http("- route: [{destination: {host: a}, headers: {request: {set: {\"x@y\": v}}}}]\n"),
-                "spec.http[0].route[0].headers.request.set[x@y]", "is not a valid header name"));
   EXPECT_TRUE(no_errors(rule("headers: {request: {set: {X-Ok_1: v, host: b.com}, remove: [x-gone]}}\n")));
+  // Any token is a name, as in istiod (which checks no characters here).
+  const LoadResult tokens =
+      rule("headers: {request: {set: {\"x.a!b\": v}}, response: {remove: [\"x~y\"]}}\n");
+  EXPECT_TRUE(tokens.diagnostics.empty()) << testing::dump(tokens.diagnostics);
+}
+
+TEST(ValidateVirtualServiceTest, HeaderOperationNamesThatAreNotTokensAreLeftOut) {
+  // istiod accepts them; they cannot be sent, so Torii warns and leaves the operation out.
+  const LoadResult r = http(
+      "- route: [{destination: {host: a}, headers: {request: {set: {\"x@y\": v}}}}]\n"
+      "  headers: {request: {add: {\"x a\": v}}, response: {remove: [\"x/y\"]}}\n");
+  EXPECT_TRUE(no_errors(r));
+  EXPECT_TRUE(has_warning(r, "spec.http[0].route[0].headers.request.set[x@y]",
+                          "header name \"x@y\" is not a valid HTTP header name (RFC 9110 token); this "
+                          "operation is not applied"));
+  EXPECT_TRUE(has_warning(r, "spec.http[0].headers.request.add[x a]", "not a valid HTTP header name"));
+  EXPECT_TRUE(has_warning(r, "spec.http[0].headers.response.remove[0]", "not a valid HTTP header name"));
+}
+
+TEST(ValidateVirtualServiceTest, HeaderValuesAreEnvoyFormatStrings) {
+  // istiod validateHeaderValue: a lone '%' or an unterminated %VAR is an error.
+  EXPECT_TRUE(has_error(rule("headers: {request: {set: {x-a: \"100%\"}}}\n"),
+                        "spec.http[0].headers.request.set[x-a]",
+                        "header value configuration: invalid header configuration. Un-escaped %"));
+  EXPECT_TRUE(has_error(rule("headers: {response: {add: {x-a: \"%START_TIME\"}}}\n"),
+                        "spec.http[0].headers.response.add[x-a]", "Un-terminated variable expression"));
+  EXPECT_TRUE(has_error(rule("headers: {request: {set: {x-a: \"%REQ(x-b) x%\"}}}\n"),
+                        "spec.http[0].headers.request.set[x-a]", "Expecting '%' or whitespace after"));
+  // "%%" is a literal '%'.
+  const LoadResult escaped = rule("headers: {request: {set: {x-a: \"100%%\"}}}\n");
+  EXPECT_TRUE(escaped.diagnostics.empty()) << testing::dump(escaped.diagnostics);
+  // Variables are valid but not implemented: a warning, and the operation is left out.
+  const LoadResult variable = rule("headers: {request: {set: {x-ip: \"%DOWNSTREAM_REMOTE_ADDRESS%\"}}}\n");
+  EXPECT_TRUE(no_errors(variable));
+  EXPECT_TRUE(has_warning(variable, "spec.http[0].headers.request.set[x-ip]",
+                          "uses Envoy's %VARIABLE% substitution, which Torii does not implement"));
+  EXPECT_TRUE(no_errors(rule("headers: {request: {set: {x-a: \"%REQ([\\\"x\\\"])%\"}}}\n")));
+  // The authority is taken literally (Envoy host_rewrite_literal): no warning.
+  const LoadResult authority = rule("headers: {request: {set: {host: \"a%%b.com\"}}}\n");
+  EXPECT_TRUE(authority.diagnostics.empty()) << testing::dump(authority.diagnostics);
 }
 
 TEST(ValidateVirtualServiceTest, Retries) {
@@ -343,6 +435,10 @@ TEST(ValidateVirtualServiceTest, Retries) {
                         "\"599\" is not a valid retryOn policy"));
   EXPECT_TRUE(no_errors(
       rule("retries: {attempts: 1, retryOn: \"gateway-error,retriable-status-codes,503,cancelled\"}\n")));
+  // Status codes as Go's strconv.Atoi reads them.
+  EXPECT_TRUE(no_errors(rule("retries: {attempts: 1, retryOn: \"0503,+502\"}\n")));
+  EXPECT_TRUE(has_error(rule("retries: {attempts: 1, retryOn: \"-503\"}\n"), "spec.http[0].retries.retryOn",
+                        "\"-503\" is not a valid retryOn policy"));
 }
 
 TEST(ValidateVirtualServiceTest, DurationsAtLeastOneMillisecond) {
@@ -388,7 +484,8 @@ TEST(ValidateVirtualServiceTest, UnreachableRulesWarn) {
       "virtualService rule #1 match \"again\" is not used (duplicate/overlapping match in rule \"first\")"));
   EXPECT_TRUE(
       has_warning(r, "spec.http[1]", "virtualService rule #1 not used (all matches used by prior rules)"));
-  EXPECT_TRUE(has_warning(r, "spec.http[3]", "virtualService rule #3 not used"));
+  EXPECT_TRUE(has_warning(r, "spec.http[3]",
+                          "virtualService rule #3 not used (route without matches defined before)"));
 }
 
 TEST(ValidateVirtualServiceTest, ManyErrorsReportedAtOnce) {

@@ -241,6 +241,28 @@ def test_credential_name_mutual_with_a_cacert_secret(pki, echo, torii):
                 "--cert", str(pki / "client.pem"), "--key", str(pki / "client.key"))[:2] == (0, "200")
 
 
+def test_credential_names_and_tls_certificates_serve_the_first_certificate(pki, echo, torii):
+    """`credentialNames` / `tlsCertificates` (istio/api: up to two certificates) are accepted as
+    istiod does; Torii serves the first and warns about a second (docs/validation.md). Torii
+    used to refuse such a Gateway for lacking a certificate."""
+    m = manifests(pki, echo)
+    m["gw.yaml"] = m["gw.yaml"].replace(
+        "      serverCertificate: %s\n      privateKey: %s\n" % (pki / "api.pem", pki / "api.key"),
+        "      credentialNames: [api-cred, spare-cred]\n", 1).replace(
+        "      serverCertificate: %s\n      privateKey: %s\n" % (pki / "other.pem", pki / "other.key"),
+        "      tlsCertificates:\n      - {serverCertificate: %s, privateKey: %s}\n" % (pki / "other.pem",
+                                                                                  pki / "other.key"), 1)
+    assert "credentialNames" in m["gw.yaml"] and "tlsCertificates" in m["gw.yaml"], m["gw.yaml"]
+    m["secret.yaml"] = harness.yaml_docs(tls_secret("api-cred", pki, "api.pem", "api.key"),
+                                         tls_secret("spare-cred", pki, "other.pem", "other.key"))
+    port = harness.free_port()
+    t = torii(manifests=m, port_map={80: harness.free_port(), 443: port})
+    assert curl(port, "api.example.test", "/e/x", pki)[:2] == (0, "200")
+    assert curl(port, "other.example.test", "/e/x", pki)[:2] == (0, "200")
+    diagnostics = "\n".join(t.config_dump()["diagnostics"])
+    assert "spec.servers[1].tls.credentialNames: Torii serves the first certificate only" in diagnostics, diagnostics
+
+
 def test_missing_secret_drops_the_server_with_a_warning(pki, echo, torii):
     m = manifests(pki, echo)
     m["gw.yaml"] = m["gw.yaml"].replace(

@@ -124,6 +124,17 @@ def test_retries_exhausted_return_the_last_response(torii, echoes):
     assert t.stat("upstream_rq_retry_limit_exceeded") == 1
 
 
+def test_retry_on_status_codes_read_as_go_atoi(torii, echoes):
+    """istiod reads retryOn status codes with strconv.Atoi: "+503" and "0502" are codes
+    (docs/validation.md); Torii used to refuse the VirtualService."""
+    main, _ = echoes
+    t = start(torii, echoes, "retries: {attempts: 2, retryOn: \"+503,0502\"}")
+    assert t.get("/r?key=plus&fail_first=1").status_code == 200
+    assert len(key_entries(main, "plus")) == 2
+    assert t.get("/r?key=zero&fail_first=1&fail_status=502").status_code == 200
+    assert len(key_entries(main, "zero")) == 2
+
+
 def test_default_policy_does_not_retry_503(torii, echoes):
     """Istio's default policy (no `retries`): no status codes since Istio 1.24, so a 503 is final."""
     main, _ = echoes
@@ -277,6 +288,17 @@ def test_fault_delay_holds_a_large_body_with_back_pressure(torii, echoes):
     assert time.monotonic() - began >= 0.3
     assert r.json()["body_length"] == len(body)
     assert r.json()["body_crc32"] == zlib.crc32(body)
+
+
+def test_fault_delay_deprecated_percent_over_100_delays_every_request(torii, echoes):
+    """The deprecated integer `percent` is not checked by istiod and Envoy caps it at 100%
+    (docs/validation.md); Torii used to refuse 150."""
+    t = start(torii, echoes, "fault: {delay: {fixedDelay: 300ms, percent: 150}}")
+    for _ in range(3):
+        began = time.monotonic()
+        assert t.get("/d").status_code == 200
+        assert time.monotonic() - began >= 0.3
+    assert t.stat("fault_delays_injected") == 3
 
 
 def test_fault_abort_http(torii, echoes):
@@ -448,6 +470,28 @@ def test_cors_actual_request_headers(torii, echoes):
     assert "access-control-allow-origin" not in r.headers
     r = t.get("/c")
     assert "access-control-allow-origin" not in r.headers
+
+
+def test_cors_wildcards_and_token_header_names(torii, echoes):
+    """istiod accepts "*" in allowMethods/allowHeaders/exposeHeaders and any RFC 9110 token as a
+    header name (docs/validation.md); Torii used to refuse them. A preflight then gets the
+    requested method and headers back, as from Envoy."""
+    main, _ = echoes
+    t = start(torii, echoes, """\
+        corsPolicy:
+          allowOrigins: [{exact: "https://a.com"}]
+          allowMethods: ["*"]
+          allowHeaders: ["*"]
+          exposeHeaders: ["x.trace~id"]""")
+    r = t.request("OPTIONS", "/c?key=wild", headers={"Origin": "https://a.com",
+                                                    "Access-Control-Request-Method": "PATCH",
+                                                    "Access-Control-Request-Headers": "x-one,x-two"})
+    assert r.status_code == 200
+    assert r.headers["access-control-allow-methods"] == "PATCH"
+    assert r.headers["access-control-allow-headers"] == "x-one,x-two"
+    assert key_entries(main, "wild") == []
+    r = t.get("/c", headers={"Origin": "https://a.com"})
+    assert r.headers["access-control-expose-headers"] == "x.trace~id"
 
 
 def test_cors_headers_on_the_routers_own_answers(torii, echoes):

@@ -136,6 +136,78 @@ def test_matches(ab, torii):
     assert backend(t, "/Re/x", headers=host()) == "b"
 
 
+PSEUDO_VS = """\
+apiVersion: networking.istio.io/v1alpha3
+kind: VirtualService
+metadata:
+  name: pseudo
+spec:
+  hosts: ["pseudo.example.com"]
+  gateways: [gw]
+  http:
+  - name: path-is-path-and-query
+    match:
+    - headers: {":path": {exact: "/p?x=1"}}
+    route: [{destination: {host: svc-b, port: {number: 80}}}]
+  - name: method
+    match:
+    - uri: {prefix: /m}
+      headers: {":method": {exact: PUT}}
+    route: [{destination: {host: svc-b, port: {number: 80}}}]
+  - name: authority
+    match:
+    - uri: {prefix: /a}
+      headers: {":authority": {regex: "pseudo\\\\.example\\\\.com:80[0-9]+"}}
+    route: [{destination: {host: svc-b, port: {number: 80}}}]
+  - name: scheme-http
+    match:
+    - uri: {prefix: /s/plain}
+      headers: {":scheme": {exact: http}}
+    route: [{destination: {host: svc-b, port: {number: 80}}}]
+  - name: scheme-https
+    match:
+    - uri: {prefix: /s/tls}
+      headers: {":scheme": {exact: https}}
+    route: [{destination: {host: svc-b, port: {number: 80}}}]
+  - name: without-path
+    match:
+    - uri: {prefix: /w}
+      withoutHeaders: {":path": {prefix: /w/admin}}
+    route: [{destination: {host: svc-b, port: {number: 80}}}]
+  - name: token-name
+    match:
+    - headers: {"x_weird!#$": {exact: "yes"}}
+    route: [{destination: {host: svc-b, port: {number: 80}}}]
+  - name: rest
+    route: [{destination: {host: svc-a, port: {number: 80}}}]
+"""
+
+
+def test_pseudo_header_and_token_header_matches(ab, torii):
+    """istiod accepts `:method`, `:authority`, `:path`, `:scheme` and any RFC 9110 token as a
+    headers/withoutHeaders key (ValidateHTTPHeaderNameOrJwtClaimRoute); Envoy matches the
+    pseudo-headers against the request: :path with its query, :authority as the Host."""
+    a, b = ab
+    t = torii(manifests(a, b, PSEUDO_VS))
+    h = {"Host": "pseudo.example.com"}
+
+    assert backend(t, "/p?x=1", headers=h) == "b"
+    assert backend(t, "/p?x=2", headers=h) == "a"     # :path carries the query
+    assert backend(t, "/p", headers=h) == "a"
+    assert t.request("PUT", "/m", headers=h).json()["name"] == "b"
+    assert backend(t, "/m", headers=h) == "a"
+    assert backend(t, "/a", headers={"Host": "pseudo.example.com:8080"}) == "b"
+    assert backend(t, "/a", headers=h) == "a"          # no port: the regex does not hold
+    assert backend(t, "/s/plain", headers=h) == "b"    # plaintext listener
+    assert backend(t, "/s/tls", headers=h) == "a"
+    assert backend(t, "/w/x", headers=h) == "b"
+    assert backend(t, "/w/admin/x", headers=h) == "a"
+    assert backend(t, "/", headers=dict(h, **{"x_weird!#$": "yes"})) == "b"
+    assert backend(t, "/", headers=dict(h, **{"x_weird!#$": "no"})) == "a"
+    r = t.get("/", headers=dict(h, **{"x_weird!#$": "yes"})).json()
+    assert headers_of(r)["x_weird!#$"] == ["yes"]      # and the header reaches the upstream
+
+
 REWRITE_VS = """\
 apiVersion: networking.istio.io/v1alpha3
 kind: VirtualService
@@ -365,6 +437,41 @@ def test_header_operations(ab, torii):
     assert picked["a"] > 0 and picked["b"] > 0, picked
 
 
+def test_header_values_are_envoy_format_strings(ab, torii):
+    """istiod accepts any header-operation name but ':'-prefixed ones and Host, and values that
+    are Envoy format strings (docs/validation.md): `%%` is a literal '%', a token name like
+    `x.dot!` is sent; a %VARIABLE% (not implemented) and a name that is not a token (cannot be
+    sent) leave their operation out, with a warning, and the rest of the rule is served."""
+    a, b = ab
+    vs = """\
+        apiVersion: networking.istio.io/v1alpha3
+        kind: VirtualService
+        metadata:
+          name: formats
+        spec:
+          hosts: ["formats.example.com"]
+          gateways: [gw]
+          http:
+          - headers:
+              request:
+                set: {x-pct: "100%%", "x.dot!": "yes", x-ip: "%DOWNSTREAM_REMOTE_ADDRESS%", "x y": "no"}
+              response:
+                add: {x-off: "50%% off"}
+            route: [{destination: {host: svc-a, port: {number: 80}}}]
+        """
+    t = torii(manifests(a, b, vs))
+    r = t.get("/", headers={"Host": "formats.example.com"})
+    assert r.status_code == 200, r.text
+    seen = headers_of(r.json())
+    assert seen["x-pct"] == ["100%"]
+    assert seen["x.dot!"] == ["yes"]
+    assert "x-ip" not in seen
+    assert "x y" not in seen and "x" not in seen
+    assert r.headers["x-off"] == "50% off"
+    text = t.log()
+    assert "this operation is not applied" in text, text
+
+
 def test_response_headers_apply_to_router_local_replies(ab, torii):
     """Envoy's router applies the route's response headers to its own replies too (503 NC here)."""
     a, b = ab
@@ -446,6 +553,63 @@ def test_delegate(ab, torii):
     assert t.get("/checkout", headers=h).json()["name"] == "a"  # not under /cart: the root's catch-all
     assert t.get("/missing", headers=h).json()["name"] == "a"   # missing delegate: only that rule dropped
     assert "x-root" not in headers_of(t.get("/", headers=h).json())
+
+
+def test_delegate_inherits_root_direct_response_and_policies(ab, torii):
+    """istiod's mergeHTTPRoute gives delegate rules the root rule's directResponse, fault, mirror
+    and corsPolicy when they have none, and a directResponse then wins over the rule's route;
+    regexes are allowed in delegating rules since Istio 1.14 (docs/validation.md). Torii used
+    to refuse the root (directResponse) and the delegate (regex), and inherited no policies."""
+    a, b = ab
+    root = """\
+        apiVersion: networking.istio.io/v1alpha3
+        kind: VirtualService
+        metadata:
+          name: root2
+        spec:
+          hosts: ["inherit.example.com"]
+          gateways: [gw]
+          http:
+          - match: [{uri: {prefix: /closed}}]
+            directResponse: {status: 418, body: {string: "closed by the root"}}
+            delegate: {name: closed}
+          - match: [{uri: {regex: "/faulty/.*"}}]
+            fault: {abort: {httpStatus: 429, percentage: {value: 100}}}
+            delegate: {name: faulty}
+          - route: [{destination: {host: svc-a, port: {number: 80}}}]
+        """
+    closed = """\
+        apiVersion: networking.istio.io/v1alpha3
+        kind: VirtualService
+        metadata:
+          name: closed
+        spec:
+          http:
+          - match: [{uri: {prefix: /closed/own}}]
+            directResponse: {status: 200, body: {string: "own answer"}}
+          - route: [{destination: {host: svc-b, port: {number: 80}}}]
+        """
+    faulty = """\
+        apiVersion: networking.istio.io/v1alpha3
+        kind: VirtualService
+        metadata:
+          name: faulty
+        spec:
+          http:
+          - match: [{headers: {x-ok: {regex: "y.s"}}}]
+            fault: {abort: {httpStatus: 202, percentage: {value: 100}}}
+            route: [{destination: {host: svc-b, port: {number: 80}}}]
+          - route: [{destination: {host: svc-b, port: {number: 80}}}]
+        """
+    t = torii(manifests(a, b, root, closed, faulty))
+    h = {"Host": "inherit.example.com"}
+    r = t.get("/closed/x", headers=h)
+    assert (r.status_code, r.text) == (418, "closed by the root")   # wins over the delegate's route
+    r = t.get("/closed/own", headers=h)
+    assert (r.status_code, r.text) == (200, "own answer")
+    assert t.get("/faulty/x", headers=h).status_code == 429          # the root's fault
+    assert t.get("/faulty/x", headers=dict(h, **{"x-ok": "yes"})).status_code == 202  # its own
+    assert t.get("/other", headers=h).json()["name"] == "a"
 
 
 def test_virtual_services_for_one_host_are_merged(ab, torii):

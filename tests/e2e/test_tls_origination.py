@@ -150,8 +150,24 @@ def test_host_that_the_certificate_does_not_name_is_503(upstreams, torii, pki):
 
 def test_insecure_skip_verify(upstreams, torii, pki):
     up = tls_upstream(upstreams, pki, "127.0.0.64")
-    t = torii(manifests(up, "mode: SIMPLE\ncaCertificates: %s\ninsecureSkipVerify: true" % (pki / "other-ca.pem")))
+    t = torii(manifests(up, "mode: SIMPLE\ninsecureSkipVerify: true"))
     assert get(t).status_code == 200
+
+
+def test_insecure_skip_verify_with_a_ca_is_refused_as_by_istiod(upstreams, torii, pki):
+    """istiod's ValidateTLS refuses caCertificates (or credentialName, subjectAltNames) beside
+    insecureSkipVerify with SIMPLE, and caCertificates beside credentialName; Torii used to
+    accept both (docs/validation.md). The rule is rejected: no TLS origination, so the TLS
+    upstream cannot answer."""
+    up = tls_upstream(upstreams, pki, "127.0.0.64")
+    for tls in ("mode: SIMPLE\ncaCertificates: %s\ninsecureSkipVerify: true" % (pki / "other-ca.pem"),
+                "mode: SIMPLE\ncredentialName: some-secret\ncaCertificates: %s" % (pki / "ca.pem")):
+        t = torii(manifests(up, tls))
+        errors = harness.find_in_json(t.config_dump()["resources"]["rejected"],
+                                      lambda v: isinstance(v, dict) and v.get("kind") == "DestinationRule")
+        assert errors, t.config_dump()["resources"]
+        assert "spec.trafficPolicy.tls: cannot specify" in str(errors), errors
+        assert get(t).status_code != 200
 
 
 def test_mutual_presents_the_client_certificate(upstreams, torii, pki):
@@ -217,11 +233,10 @@ def test_credential_name_secret_without_a_ca_says_which_cas_verify(upstreams, to
     """A SIMPLE credentialName Secret with no CA (and no <name>-cacert): the server is checked
     against the system's CAs, which do not know the test CA (503), and the config says so."""
     up = tls_upstream(upstreams, pki, "127.0.0.68")
-    files = manifests(up, "mode: SIMPLE\ncredentialName: no-ca\ncaCertificates: %s" % (pki / "ca.pem"))
+    files = manifests(up, "mode: SIMPLE\ncredentialName: no-ca")
     files["secret.yaml"] = secret_yaml("no-ca", "istio-system", {"tls.crt": (pki / "client.pem").read_text(),
                                                                   "tls.key": (pki / "client.key").read_text()})
     t = torii(files)
     assert get(t).status_code == 503
     notes = " ".join(str(d) for d in t.config_dump()["diagnostics"])
     assert "system's trusted CAs" in notes, notes
-    assert "caCertificates is ignored when credentialName is set" in notes, notes

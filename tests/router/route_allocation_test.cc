@@ -88,6 +88,7 @@ TEST(RouteAllocation, MatchingARequestDoesNotAllocate) {
     route.match.headers.push_back(without);
     HeaderMatcher method;
     method.name = ":method";
+    method.source = HeaderSource::Method;  // as the compiler resolves it
     method.value = matcher(StringMatcher::Kind::Exact, "GET");
     route.match.headers.push_back(method);
     route.match.query_params.push_back(QueryParamMatcher{"id", matcher(StringMatcher::Kind::Regex, "\\d+")});

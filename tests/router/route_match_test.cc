@@ -26,13 +26,15 @@ struct Req {
   std::string authority = "a.com";
   std::string scheme = "http";
   http::HeaderMap headers;
-  RequestView view() const { return {method, path, query, authority, scheme, &headers}; }
+  std::string path_and_query = "/";
+  RequestView view() const { return {method, path, query, authority, scheme, &headers, path_and_query}; }
 };
 
 HeaderMatcher header(std::string name, StringMatcher value, bool invert = false,
                      bool missing_as_empty = false) {
   HeaderMatcher h;
   h.name = std::move(name);
+  h.source = header_source(h.name);  // as the compiler does
   h.value = std::move(value);
   h.invert = invert;
   h.treat_missing_as_empty = missing_as_empty;
@@ -114,6 +116,50 @@ TEST(HeaderMatcher, PseudoHeadersComeFromTheRequestView) {
   EXPECT_FALSE(header(":authority", make(Kind::Exact, "a.com")).matches(r.view()));
   EXPECT_TRUE(header(":scheme", make(Kind::Exact, "https")).matches(r.view()));
   EXPECT_FALSE(header(":unknown", make(Kind::Presence, "")).matches(r.view()));
+}
+
+TEST(HeaderMatcher, SourceIsResolvedOnce) {
+  EXPECT_EQ(header_source(":method"), HeaderSource::Method);
+  EXPECT_EQ(header_source(":authority"), HeaderSource::Authority);
+  EXPECT_EQ(header_source(":path"), HeaderSource::Path);
+  EXPECT_EQ(header_source(":scheme"), HeaderSource::Scheme);
+  EXPECT_EQ(header_source(":status"), HeaderSource::None);
+  EXPECT_EQ(header_source("x-user"), HeaderSource::Header);
+  EXPECT_EQ(header_source("x_weird!#$"), HeaderSource::Header);
+  // The source decides, not the name: a request header literally named ":method" is never read.
+  Req r;
+  r.method = "POST";
+  HeaderMatcher by_name;
+  by_name.name = ":method";
+  by_name.value = make(Kind::Exact, "POST");
+  EXPECT_FALSE(by_name.matches(r.view()));  // source Header: no such request header
+  by_name.source = HeaderSource::Method;
+  EXPECT_TRUE(by_name.matches(r.view()));
+}
+
+TEST(HeaderMatcher, PathIsPathAndQueryAsReceived) {
+  Req r;
+  r.path = "/a/b";
+  r.query = "x=1&y";
+  r.path_and_query = "/a/b?x=1&y";
+  EXPECT_TRUE(header(":path", make(Kind::Exact, "/a/b?x=1&y")).matches(r.view()));
+  EXPECT_FALSE(header(":path", make(Kind::Exact, "/a/b")).matches(r.view()));
+  EXPECT_TRUE(header(":path", make(Kind::Prefix, "/a/")).matches(r.view()));
+  EXPECT_TRUE(header(":path", make(Kind::Regex, ".*[?&]x=1.*")).matches(r.view()));
+  // withoutHeaders {":path": {prefix: /admin}}
+  EXPECT_TRUE(header(":path", make(Kind::Prefix, "/admin"), true, true).matches(r.view()));
+  EXPECT_FALSE(header(":path", make(Kind::Prefix, "/a/"), true, true).matches(r.view()));
+  // A fragment never reaches Envoy's :path.
+  r.path_and_query = "/a#frag";
+  EXPECT_TRUE(header(":path", make(Kind::Exact, "/a")).matches(r.view()));
+}
+
+TEST(HeaderMatcher, StatusIsNeverInARequest) {
+  Req r;
+  r.headers.add(":status", "200");  // not something a codec produces; ignored anyway
+  EXPECT_FALSE(header(":status", make(Kind::Presence, "")).matches(r.view()));
+  EXPECT_FALSE(header(":status", make(Kind::Exact, "200")).matches(r.view()));
+  EXPECT_TRUE(header(":status", make(Kind::Presence, ""), true).matches(r.view()));
 }
 
 TEST(HeaderMatcher, NoHeaderMap) {

@@ -9,6 +9,7 @@
 
 #include "net/socket_ops.h"
 #include "net/tcp_listener.h"
+#include "test_acceptor.h"
 #include "upstream/cluster_request.h"
 #include "upstream/cluster_state.h"
 #include "upstream/connection_pool.h"
@@ -16,10 +17,7 @@
 namespace torii::upstream {
 namespace {
 
-struct Acceptor : net::AcceptHandler {
-  std::vector<net::UniqueFd> accepted;
-  void on_accept(net::UniqueFd fd, const sockaddr_storage&) override { accepted.push_back(std::move(fd)); }
-};
+using test_support::Acceptor;
 
 // One request: a ClusterRequest plus what the pool reports to it.
 struct Request final : PendingRequest, net::ConnectionCallbacks {

@@ -8,16 +8,13 @@
 
 #include "net/socket_ops.h"
 #include "net/tcp_listener.h"
+#include "test_acceptor.h"
 #include "upstream/cluster_manager.h"
 
 namespace torii::upstream {
 namespace {
 
-// Accepts connections and keeps them (optionally closing them on demand).
-struct Acceptor : net::AcceptHandler {
-  std::vector<net::UniqueFd> accepted;
-  void on_accept(net::UniqueFd fd, const sockaddr_storage&) override { accepted.push_back(std::move(fd)); }
-};
+using test_support::Acceptor;
 
 struct User : net::ConnectionCallbacks {
   net::EventLoop* loop = nullptr;
