@@ -4,7 +4,8 @@
 
 #include "http/header_map.h"
 #include "proxy/downstream_stream.h"
-#include "proxy/grpc_reply.h"
+#include "proxy/grpc.h"
+#include "proxy/grpc_web.h"
 #include "proxy/header_mutation.h"
 #include "proxy/request_id.h"
 #include "proxy/route_reply.h"
@@ -28,6 +29,18 @@ ActiveStream::~ActiveStream() {
 
 void ActiveStream::start() {
   head_request_ = head_.method == "HEAD";
+  const GrpcWeb::Mode web = GrpcWeb::detect(head_.headers);
+  if (web != GrpcWeb::Mode::None) {
+    // Envoy's grpc_web filter runs before routing: routes, policies and
+    // local replies see a gRPC request.
+    grpc_web_ = std::make_unique<GrpcWeb>(web);
+    grpc_web_->translate_request_headers(head_.headers);
+    if (grpc_web_->text() && head_.has_body()) {
+      head_.has_content_length = false;
+      head_.content_length = 0;
+      head_.chunked = true;  // decoded length unknown: chunked to an HTTP/1.1 upstream
+    }
+  }
   grpc_ = is_grpc_request(head_.headers);
   if (const std::string_view* expect = head_.headers.get("expect"))
     expect_continue_ = http::iequals(*expect, "100-continue");
@@ -292,6 +305,7 @@ void ActiveStream::send_local_reply(const LocalReply& reply) {
   context.head_request = head_request_;
   http::HeaderMap headers;
   const int status = build_local_reply_headers(out, context, headers);
+  if (grpc_web_) grpc_web_->translate_response_headers(headers);
   worker_.mutable_stats().count_response(status);
   response_started_ = true;
   response_complete_ = true;
@@ -301,6 +315,20 @@ void ActiveStream::send_local_reply(const LocalReply& reply) {
 }
 
 void ActiveStream::on_request_body(std::string_view data) {
+  if (local_reply_) return;  // answered already: the body is discarded
+  std::string decoded;
+  if (grpc_web_ && grpc_web_->text()) {
+    if (!grpc_web_->decode_request_body(data, decoded)) {
+      // Not base64: the request cannot be passed on (Envoy: 400 / reset).
+      if (response_started_) {
+        downstream_.reset();
+      } else {
+        send_local_reply(LocalReply{400, kBadRequest, {}});
+      }
+      return;
+    }
+    data = decoded;
+  }
   if (upstream_ && !local_reply_) {
     upstream_->send_body(data);
   } else if (holding_) {
@@ -350,12 +378,25 @@ void ActiveStream::on_upstream_headers(http::ResponseHead& head, uint64_t servic
     if (const std::string_view* origin = head_.headers.get("origin"))
       router::add_cors_response_headers(*route_->action.policies.cors, *origin, head.headers);
   }
+  if (grpc_web_) {
+    const std::string_view* type = head.headers.get("content-type");
+    grpc_web_response_ = type != nullptr && type->starts_with("application/grpc");
+    grpc_web_->translate_response_headers(head.headers);
+  }
   worker_.mutable_stats().count_response(status);
   // No flush: the body in the same upstream read joins the head.
   downstream_.encode_headers(status, head.headers, /*end_stream=*/false);
 }
 
-void ActiveStream::on_upstream_body(std::string_view data) { downstream_.encode_data(data, false); }
+void ActiveStream::on_upstream_body(std::string_view data) {
+  if (grpc_web_response_) {
+    std::string out;
+    grpc_web_->encode_response_body(data, out);
+    downstream_.encode_data(out, false);
+    return;
+  }
+  downstream_.encode_data(data, false);
+}
 
 void ActiveStream::flush_downstream() {
   downstream_.flush();
@@ -369,13 +410,22 @@ void ActiveStream::flush_upstream() {
 void ActiveStream::on_upstream_trailers(http::HeaderMap& trailers) {
   response_complete_ = true;
   release_upstream();
+  if (grpc_web_response_) {
+    // gRPC-Web: the trailers travel as the body's last frame.
+    std::string out;
+    grpc_web_->encode_trailers(trailers, out);
+    downstream_.encode_data(out, true);
+    return;
+  }
   downstream_.encode_trailers(trailers);
 }
 
 void ActiveStream::on_upstream_complete() {
   response_complete_ = true;
   release_upstream();
-  downstream_.encode_data({}, true);
+  std::string out;
+  if (grpc_web_response_) grpc_web_->finish(out);
+  downstream_.encode_data(out, true);
 }
 
 void ActiveStream::on_upstream_failure(UpstreamFailure failure) {

@@ -26,6 +26,7 @@
 namespace torii::proxy {
 
 class DownstreamStream;
+class GrpcWeb;
 class RouterRequest;
 class Worker;
 
@@ -114,14 +115,17 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   // the buffer limit) until the delay ends.
   std::unique_ptr<net::Timer> fault_timer_;
   std::string held_body_;
-  std::string upgrade_;  // the client's Upgrade value (websocket)
+  std::unique_ptr<GrpcWeb> grpc_web_;  // a gRPC-Web request (Envoy's grpc_web filter)
+  std::string upgrade_;                // the client's Upgrade value (websocket)
   bool holding_ = false;
   bool fault_abort_ = false;    // abort once the delay ends
   bool cors_response_ = false;  // add access-control-* to the response
   bool websocket_ = false;      // Upgrade: websocket, tunnelled if granted
 
   bool head_request_ = false;
-  bool grpc_ = false;  // content-type application/grpc*: local replies are gRPC's
+  bool grpc_ = false;
+  bool grpc_web_response_ = false;  // a gRPC answer to a gRPC-Web request: translated  // content-type
+                                    // application/grpc*: local replies are gRPC's
   bool expect_continue_ = false;
   bool response_started_ = false;
   bool response_complete_ = false;

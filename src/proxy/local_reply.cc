@@ -5,7 +5,7 @@
 
 #include "http/header_map.h"
 #include "http/http1_serializer.h"
-#include "proxy/grpc_reply.h"
+#include "proxy/grpc.h"
 #include "proxy/header_mutation.h"
 #include "router/request_actions.h"
 

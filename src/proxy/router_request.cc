@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "proxy/grpc.h"
 #include "proxy/shadow_request.h"
 #include "proxy/worker.h"
 
@@ -27,6 +28,14 @@ RouterRequest::RouterRequest(UpstreamCallbacks& downstream, Worker& worker, Para
       per_try_timer_(worker.loop(), [this] { on_per_try_timeout(); }),
       backoff_timer_(worker.loop(), [this] { start_attempt(); }),
       idle_timer_(worker.loop(), [this] { on_tunnel_idle(); }) {
+  timeout_ms_ = params_.policies->timeout_ms;
+  if (is_grpc_request(*params_.headers)) {
+    // Istio sets max_grpc_timeout to the route timeout: the client's
+    // deadline applies, capped by the route's, and the upstream is told
+    // what it is (Envoy's FilterUtility::finalTimeout).
+    timeout_ms_ = grpc_route_timeout_ms(timeout_ms_, *params_.headers);
+    if (timeout_ms_ != 0) params_.headers->set("grpc-timeout", format_grpc_timeout(timeout_ms_));
+  }
   // A body is kept for replay only if something may replay it. Upgrades
   // carry no body worth replaying (and are not mirrored, as in Envoy).
   const bool may_replay = retry_.enabled() || !params_.policies->mirrors.empty();
@@ -47,7 +56,7 @@ void RouterRequest::release_retry_slot() {
 void RouterRequest::start() { start_attempt(); }
 
 uint64_t RouterRequest::per_try_timeout_ms() const {
-  const uint64_t global = params_.policies->timeout_ms;
+  const uint64_t global = timeout_ms_;
   // Envoy drops a per-try timeout that cannot fire before the route timeout.
   if (global != 0 && retry_.per_try_timeout_ms >= global) return 0;
   return retry_.per_try_timeout_ms;
@@ -59,7 +68,7 @@ void RouterRequest::set_attempt_headers() {
   headers.set("x-envoy-attempt-count", digits(attempts_, buffer));
   // Envoy setTimeoutHeaders: the per-try timeout if any, else the route
   // timeout, never more than what is left of the route timeout.
-  const uint64_t global = params_.policies->timeout_ms;
+  const uint64_t global = timeout_ms_;
   uint64_t expected = per_try_timeout_ms();
   if (expected == 0) expected = global;
   if (expected == 0) return;
@@ -133,7 +142,7 @@ void RouterRequest::end_request() {
   if (done_ || request_complete_) return;
   request_complete_ = true;
   request_complete_ms_ = worker_.loop().now_ms();
-  if (params_.policies->timeout_ms != 0 && !tunnel_) global_timer_.arm(params_.policies->timeout_ms);
+  if (timeout_ms_ != 0 && !tunnel_) global_timer_.arm(timeout_ms_);
   if (!replay_lost_) launch_mirrors();
   if (response_started_) stop_buffering();
   if (attempt_) {
@@ -151,7 +160,7 @@ void RouterRequest::launch_mirrors() {
     if (!router::fraction_hit(mirror.per_million, worker_.clusters().random().next())) continue;
     if (!body) body = std::make_shared<const std::string>(body_);
     worker_.shadows().launch(params_.snapshot, *mirror.cluster, params_.head, *params_.headers, body,
-                             params_.policies->timeout_ms);
+                             timeout_ms_);
   }
 }
 

@@ -1,7 +1,8 @@
 // Envoy's router filter for one request: drives upstream attempts with the
 // route's policies (ISTIO_SEMANTICS §3.7, §4.3, §8):
 //
-// * Timeout: the route `timeout` runs from the end of the downstream request
+// * Timeout: the route `timeout` (for gRPC, the client's grpc-timeout
+//   capped by it, as Istio's max_grpc_timeout does) runs from the end of the downstream request
 //   and covers every attempt and back-off; on expiry 504 `upstream request
 //   timeout` (UT) before response headers, a reset after. The per-try
 //   timeout runs from the start of each attempt once the request is
@@ -113,6 +114,9 @@ class RouterRequest final : public UpstreamCallbacks, public net::Deferrable {
   Worker& worker_;
   Params params_;
   const router::RetryPolicy& retry_;
+  // The route timeout (Envoy's global timeout); for gRPC requests the
+  // client's grpc-timeout capped by it.
+  uint64_t timeout_ms_ = 0;
   std::unique_ptr<UpstreamRequest> attempt_;
 
   std::string body_;  // replay buffer: the request body from its first byte

@@ -1,4 +1,4 @@
-#include "proxy/grpc_reply.h"
+#include "proxy/grpc.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 namespace torii::proxy {
 namespace {
 
-TEST(GrpcReplyTest, ContentTypesEnvoyCallsGrpc) {
+TEST(GrpcTest, ContentTypesEnvoyCallsGrpc) {
   for (std::string_view type : {"application/grpc", "application/grpc+proto", "application/grpc;charset=x"}) {
     http::HeaderMap h;
     h.add("content-type", type);
@@ -22,7 +22,7 @@ TEST(GrpcReplyTest, ContentTypesEnvoyCallsGrpc) {
   EXPECT_FALSE(is_grpc_request(http::HeaderMap()));
 }
 
-TEST(GrpcReplyTest, HttpToGrpcStatusAsEnvoy) {
+TEST(GrpcTest, HttpToGrpcStatusAsEnvoy) {
   EXPECT_EQ(http_to_grpc_status(400), 13);
   EXPECT_EQ(http_to_grpc_status(401), 16);
   EXPECT_EQ(http_to_grpc_status(403), 7);
@@ -32,12 +32,12 @@ TEST(GrpcReplyTest, HttpToGrpcStatusAsEnvoy) {
   EXPECT_EQ(http_to_grpc_status(431), 2);
 }
 
-TEST(GrpcReplyTest, MessageIsPercentEncoded) {
+TEST(GrpcTest, MessageIsPercentEncoded) {
   EXPECT_EQ(grpc_percent_encode("no healthy upstream"), "no healthy upstream");
   EXPECT_EQ(grpc_percent_encode("100% \n\xC3\xA9"), "100%25 %0A%C3%A9");
 }
 
-TEST(GrpcReplyTest, LocalReplyIsTrailersOnly) {
+TEST(GrpcTest, LocalReplyIsTrailersOnly) {
   LocalReplyContext context;
   context.server = "istio-envoy";
   context.date = "D";
@@ -58,6 +58,38 @@ TEST(GrpcReplyTest, LocalReplyIsTrailersOnly) {
   fault.grpc_status = 8;
   build_local_reply_headers(fault, context, own);
   EXPECT_EQ(*own.get("grpc-status"), "8");
+}
+
+TEST(GrpcTest, TimeoutHeader) {
+  uint64_t ms = 0;
+  EXPECT_TRUE(parse_grpc_timeout("2S", ms));
+  EXPECT_EQ(ms, 2000u);
+  EXPECT_TRUE(parse_grpc_timeout("150m", ms));
+  EXPECT_EQ(ms, 150u);
+  EXPECT_TRUE(parse_grpc_timeout("1M", ms));
+  EXPECT_EQ(ms, 60000u);
+  EXPECT_TRUE(parse_grpc_timeout("1H", ms));
+  EXPECT_EQ(ms, 3600000u);
+  EXPECT_TRUE(parse_grpc_timeout("2500000u", ms));
+  EXPECT_EQ(ms, 2500u);
+  EXPECT_TRUE(parse_grpc_timeout("999n", ms));
+  EXPECT_EQ(ms, 0u);
+  for (std::string_view bad : {"", "S", "10", "10s", "123456789S", "1.5S", "-1S"})
+    EXPECT_FALSE(parse_grpc_timeout(bad, ms)) << bad;
+  EXPECT_EQ(format_grpc_timeout(150), "150m");
+  EXPECT_EQ(format_grpc_timeout(99999999), "99999999m");
+  EXPECT_EQ(format_grpc_timeout(100000000), "100000S");
+}
+
+TEST(GrpcTest, RouteTimeoutOfAGrpcRequest) {
+  http::HeaderMap with;
+  with.add("grpc-timeout", "200m");
+  http::HeaderMap without;
+  EXPECT_EQ(grpc_route_timeout_ms(0, with), 200u);     // no route timeout: the client's deadline
+  EXPECT_EQ(grpc_route_timeout_ms(1000, with), 200u);  // the shorter one
+  EXPECT_EQ(grpc_route_timeout_ms(100, with), 100u);   // capped by the route
+  EXPECT_EQ(grpc_route_timeout_ms(1000, without), 1000u);
+  EXPECT_EQ(grpc_route_timeout_ms(0, without), 0u);
 }
 
 }  // namespace
