@@ -124,6 +124,9 @@ HTTP behaviour and limits (Envoy's defaults unless noted):
   --max-request-headers N      request header count before 431 (default: 100)
   --max-response-headers-kb N  upstream response header bytes before 502 (default: 80)
   --buffer-limit-kb N          per-direction buffer before back-pressure (default: 1024)
+  --http2-max-concurrent-streams N  streams a client may open on one HTTP/2 connection (default: 100)
+  --http2-stream-window-kb N   HTTP/2 initial stream flow-control window (default: 64)
+  --http2-connection-window-kb N   HTTP/2 connection flow-control window (default: 1024)
   --idle-timeout-s N           downstream idle connection timeout (default: 3600)
   --upstream-idle-timeout-s N  idle upstream keep-alive connection timeout (default: 3600)
   --drain-timeout-s N          on SIGTERM, how long in-flight requests may take (default: 5)
@@ -253,6 +256,17 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
     } else if (flag == "--max-request-headers") {
       if (!uint_flag(10000, n)) return false;
       o.server.max_request_headers_count = static_cast<uint32_t>(n);
+    } else if (flag == "--http2-max-concurrent-streams") {
+      if (!positive_flag(1u << 31, n)) return false;
+      o.server.http2_max_concurrent_streams = static_cast<uint32_t>(n);
+    } else if (flag == "--http2-stream-window-kb") {
+      // RFC 9113 6.9.1: a window is at most 2^31-1 bytes; 64 KiB is the floor
+      // Torii accepts (the RFC's own initial window is 65,535 bytes).
+      if (!uint_flag((1u << 31) / 1024 - 1, n, 64)) return false;
+      o.server.http2_stream_window_bytes = static_cast<uint32_t>(n * 1024);
+    } else if (flag == "--http2-connection-window-kb") {
+      if (!uint_flag((1u << 31) / 1024 - 1, n, 64)) return false;
+      o.server.http2_connection_window_bytes = static_cast<uint32_t>(n * 1024);
     } else if (flag == "--buffer-limit-kb") {
       if (!uint_flag(1024 * 1024, n)) return false;
       o.server.buffer_limit_bytes = static_cast<uint32_t>(n * 1024);

@@ -18,11 +18,6 @@ namespace torii::proxy {
 
 namespace {
 
-// Envoy's edge values (ISTIO_SEMANTICS §4.1; envoy best practices "edge").
-constexpr uint32_t kMaxConcurrentStreams = 100;
-constexpr int32_t kInitialStreamWindow = 64 * 1024;
-constexpr int32_t kConnectionWindow = 1024 * 1024;
-
 // RFC 9113 8.2.2: fields that make no sense on HTTP/2; never sent.
 bool connection_specific(std::string_view name) {
   switch (name.size()) {
@@ -536,12 +531,15 @@ Http2Connection::~Http2Connection() {
 
 void Http2Connection::start() {
   WorkerStats::inc(worker_.mutable_stats().downstream_cx_http2_total);
+  // Envoy's edge values by default (ServerOptions).
+  const ServerOptions& options = worker_.options();
   nghttp2_settings_entry settings[] = {
-      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, kMaxConcurrentStreams},
-      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<uint32_t>(kInitialStreamWindow)},
+      {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, options.http2_max_concurrent_streams},
+      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, options.http2_stream_window_bytes},
   };
   nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, sizeof(settings) / sizeof(settings[0]));
-  nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, kConnectionWindow);
+  nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
+                                        static_cast<int32_t>(options.http2_connection_window_bytes));
   update_idle_timer();
   if (connection_.input().empty()) {
     send_pending();

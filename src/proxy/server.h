@@ -31,6 +31,11 @@ struct ServerOptions {
   // Bytes buffered per direction before reading from the other side pauses
   // (Envoy's per_connection_buffer_limit_bytes default is 1 MiB).
   uint32_t buffer_limit_bytes = 1024 * 1024;
+  // HTTP/2 from clients: Envoy's edge values (its defaults are 2^31-1
+  // streams and 256 MiB windows; its edge best practice is these).
+  uint32_t http2_max_concurrent_streams = 100;
+  uint32_t http2_stream_window_bytes = 64 * 1024;
+  uint32_t http2_connection_window_bytes = 1024 * 1024;
   uint32_t downstream_idle_timeout_ms = 3600 * 1000;  // Envoy HCM: 1 h
   uint32_t upstream_idle_timeout_ms = 3600 * 1000;    // Envoy: 1 h
   uint32_t request_headers_timeout_ms = 0;            // 0 = off (Envoy default)

@@ -74,6 +74,26 @@ TEST(OptionsTest, ParsesEveryFlag) {
   EXPECT_EQ(o.server.max_response_headers_bytes, 96u * 1024);
 }
 
+TEST(OptionsTest, Http2LimitsHaveEnvoysEdgeDefaultsAndSettings) {
+  std::string error;
+  Options defaults;
+  ASSERT_TRUE(parse({"--config", "a"}, defaults, error)) << error;
+  EXPECT_EQ(defaults.server.http2_max_concurrent_streams, 100u);
+  EXPECT_EQ(defaults.server.http2_stream_window_bytes, 64u * 1024);
+  EXPECT_EQ(defaults.server.http2_connection_window_bytes, 1024u * 1024);
+  Options o;
+  ASSERT_TRUE(parse({"--config", "a", "--http2-max-concurrent-streams", "250", "--http2-stream-window-kb",
+                     "256", "--http2-connection-window-kb", "4096"},
+                    o, error))
+      << error;
+  EXPECT_EQ(o.server.http2_max_concurrent_streams, 250u);
+  EXPECT_EQ(o.server.http2_stream_window_bytes, 256u * 1024);
+  EXPECT_EQ(o.server.http2_connection_window_bytes, 4096u * 1024);
+  Options bad;
+  EXPECT_FALSE(parse({"--config", "a", "--http2-stream-window-kb", "16"}, bad, error));
+  EXPECT_NE(error.find("--http2-stream-window-kb: expected a number from 64"), std::string::npos) << error;
+}
+
 TEST(OptionsTest, RejectsBadValuesWithTheFlagNamed) {
   std::string error;
   Options o1;

@@ -262,6 +262,15 @@ def test_settings_are_envoys_edge_values(gw):
         assert c.remote_settings[hf.SettingsFrame.INITIAL_WINDOW_SIZE] == 65536
 
 
+def test_limits_have_settings(pki, echo, torii):
+    t = torii(manifests=manifests(pki, echo), extra_args=["--http2-max-concurrent-streams", "7",
+                                                          "--http2-stream-window-kb", "128"])
+    with H2Client(t.listen_port) as c:
+        c.pump(until=lambda: c.remote_settings)
+        assert c.remote_settings[hf.SettingsFrame.MAX_CONCURRENT_STREAMS] == 7
+        assert c.remote_settings[hf.SettingsFrame.INITIAL_WINDOW_SIZE] == 128 * 1024
+
+
 def test_request_headers_beyond_the_limit_get_431(gw):
     with H2Client(gw.listen_port) as c:
         big = [("x-big-%d" % i, "v" * 1000) for i in range(70)]  # > 60 KiB
