@@ -25,6 +25,8 @@ from pathlib import Path
 
 import requests
 
+from reserved_ports import claim_port, reserve_port  # noqa: F401 - the tests' ports (harness.reserve_port)
+
 HERE = Path(__file__).resolve().parent
 SOURCE_DIR = Path(os.environ.get("TORII_SOURCE_DIR") or HERE.parent.parent).resolve()
 TORII_BIN = os.path.abspath(os.environ.get("TORII_BIN") or str(SOURCE_DIR / "build" / "torii"))
@@ -43,13 +45,6 @@ MiB = 1024 * 1024
 
 # --------------------------------------------------------------------------------------
 # ports and polling
-
-
-def free_port(host="127.0.0.1"):
-    """A TCP port that is free on `host` right now (the kernel picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def port_is_free(port, host="127.0.0.1"):
@@ -267,7 +262,7 @@ def start_httpbin(workdir, host="127.0.0.1", port=None, workers=2, threads=8):
     2 workers x 8 threads serve 16 requests at once, enough for the tests that
     hold /delay requests open concurrently.
     """
-    port = port or free_port(host)
+    port = port or reserve_port()
     argv = [
         PYTHON, "-m", "gunicorn",
         "--bind", "%s:%d" % (host, port),
@@ -297,7 +292,7 @@ def start_httpbin(workdir, host="127.0.0.1", port=None, workers=2, threads=8):
 
 def start_echo(workdir, name, host="127.0.0.1", port=None, extra_args=()):
     """echo_server.py on host:port (a free port when None); extra_args e.g. ("--status", "503")."""
-    port = port or free_port(host)
+    port = port or reserve_port()
     argv = [PYTHON, "-u", str(HERE / "echo_server.py"), "--name", name, "--host", host, "--port", str(port)]
     argv += list(extra_args)
     log = Path(workdir) / ("echo-%s-%s-%d.log" % (name, host, port))
@@ -538,8 +533,8 @@ def start_torii(workdir, manifests=None, config_paths=None, port_map=None, extra
     for fname, text in (manifests or {}).items():
         write_atomic(config_dir / fname, text)
     if port_map is None:
-        port_map = {80: free_port()}
-    admin_port = free_port()
+        port_map = {80: reserve_port()}
+    admin_port = reserve_port()
     argv = [TORII_BIN, "run"]
     paths = list(config_paths or [])
     if manifests is not None or not paths:

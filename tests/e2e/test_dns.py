@@ -7,7 +7,6 @@ LOGICAL_DNS clusters.
 """
 import os
 import signal
-import socket
 import time
 from pathlib import Path
 
@@ -16,17 +15,6 @@ import pytest
 import harness
 
 DNSMASQ = "/usr/sbin/dnsmasq"
-
-
-def free_udp_port():
-    """A port free for both UDP and TCP (dnsmasq binds both)."""
-    for _ in range(100):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-            u.bind(("127.0.0.1", 0))
-            port = u.getsockname()[1]
-            if harness.port_is_free(port):
-                return port
-    raise RuntimeError("no free port for dnsmasq")
 
 
 class Dnsmasq:
@@ -39,7 +27,7 @@ class Dnsmasq:
         self.hosts = self.dir / "dns-hosts"
         self.records = {}
         self._write()
-        self.port = free_udp_port()
+        self.port = harness.reserve_port()  # free for UDP and TCP: dnsmasq binds both
         argv = [DNSMASQ, "--keep-in-foreground", "--conf-file=/dev/null", "--listen-address=127.0.0.1",
                 "--bind-interfaces", "--port=%d" % self.port, "--no-resolv", "--no-hosts",
                 "--addn-hosts=%s" % self.hosts, "--local=/example.test/", "--local-ttl=1",

@@ -154,7 +154,7 @@ def test_two_hop_egress_gateway_with_circuit_breaker_and_outlier_detection(dns, 
     good = upstreams.echo("good", host="127.0.0.51")
     bad = upstreams.echo("bad", host="127.0.0.52", port=good.port, extra_args=("--status", "500"))
     dns.set(EXTERNAL, "127.0.0.51", "127.0.0.52")
-    egress_port = harness.free_port()
+    egress_port = harness.reserve_port()
     manifests = {"istio.yaml": istio_task_manifests(good.port, egress_port)}
 
     # B: the egress gateway.
@@ -217,7 +217,7 @@ def test_first_hop_can_be_an_ingress_gateway(dns, upstreams, torii):
     client -> A (Gateway `ingress`, VS routing to the egress gateway's subset) -> B -> external."""
     good = upstreams.echo("good", host="127.0.0.53")
     dns.set(EXTERNAL, "127.0.0.53")
-    egress_port = harness.free_port()
+    egress_port = harness.reserve_port()
     manifests = {"istio.yaml": istio_task_manifests(good.port, egress_port)}
     torii(manifests=manifests, port_map={80: egress_port}, name="egress",
           extra_args=("--labels", "istio=egressgateway", "--dns-server", dns.server))

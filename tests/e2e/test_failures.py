@@ -24,7 +24,7 @@ HOST = "failures.example.com"
 @pytest.fixture(scope="module")
 def backends(module_upstreams):
     echo = module_upstreams.echo("v1", host="127.0.0.2")
-    closed_port = harness.free_port("127.0.0.3")  # nothing listens there
+    closed_port = harness.reserve_port()  # nothing listens there
     return echo, closed_port
 
 

@@ -257,7 +257,7 @@ def curl_connect(t, url, pki, *extra):
 def test_connect_tunnels_tls_to_an_allowed_host(upstreams, torii, pki):
     tls = upstreams.echo("tls", host="127.0.0.61",
                          extra_args=["--tls-cert", str(pki / "srv.pem"), "--tls-key", str(pki / "srv.key")])
-    closed_port = harness.free_port("127.0.0.62")
+    closed_port = harness.reserve_port()
     t = fp_torii(torii, {"se.yaml": harness.yaml_docs(
         service_entry("secure", ["secure.example.test"], tls.port, endpoints=[("127.0.0.61", tls.port)]),
         service_entry("down", ["down.example.test"], 443, endpoints=[("127.0.0.62", closed_port)]))})

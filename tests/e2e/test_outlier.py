@@ -92,7 +92,7 @@ def test_connect_failures_count_as_errors(upstreams, torii):
     good = upstreams.echo("good", host="127.0.0.47")
 
     class Dead:
-        name, host, port = "dead", "127.0.0.48", harness.free_port("127.0.0.48")
+        name, host, port = "dead", "127.0.0.48", harness.reserve_port()
 
     t = torii(manifests([good, Dead], POLICY))
     counts = count(t, 30)

@@ -136,7 +136,7 @@ def test_default_policy_does_not_retry_503(torii, echoes):
 
 def dead_endpoint_manifests():
     """A second endpoint of `main` on which nothing listens (connect refused)."""
-    dead_port = harness.free_port("127.0.0.9")
+    dead_port = harness.reserve_port()
     return "---\n" + harness.workload_entry("main-dead", "127.0.0.9", {"app": "main"}, {"http": dead_port})
 
 
@@ -154,7 +154,7 @@ def test_default_policy_retries_connect_failure_on_another_endpoint(torii, echoe
 
 def test_attempts_zero_disables_retries(torii, echoes):
     """`attempts: 0` disables retries: a dead endpoint gives 503 UF after one connect attempt."""
-    dead_port = harness.free_port("127.0.0.9")
+    dead_port = harness.reserve_port()
     dead = harness.yaml_docs(harness.service("dead", port=80),
                              harness.workload_entry("dead-1", "127.0.0.9", {"app": "dead"}, {"http": dead_port}))
     main, mirror = echoes

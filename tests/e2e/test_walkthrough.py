@@ -276,7 +276,7 @@ def test_example_directory_as_shipped(tmp_path, upstreams, torii):
     Torii skips ServiceAccount/Deployment, takes Service + WorkloadEntry (127.0.0.1:8080),
     Gateway, VirtualService and DestinationRule (seed steps 1 and 3)."""
     copy = harness.copy_tree(EXAMPLE_DIR, tmp_path / "httpbin-example")
-    if harness.port_is_free(8080):
+    if harness.claim_port(8080):  # not only free: no other test process may start on it meanwhile
         upstreams.httpbin(port=8080)
     else:
         # Something else owns 8080 here: point the copy's WorkloadEntry elsewhere.
@@ -301,13 +301,13 @@ def test_example_directory_as_shipped(tmp_path, upstreams, torii):
 def test_run_sh(tmp_path):
     """examples/httpbin/run.sh starts httpbin and Torii, serves the walkthrough, and on
     SIGTERM stops both and exits 0."""
-    if not harness.port_is_free(8080):
-        pytest.skip("127.0.0.1:8080 is in use; run.sh's httpbin needs it")
+    if not harness.claim_port(8080):
+        pytest.skip("127.0.0.1:8080 is in use (or another test process has it); run.sh's httpbin needs it")
     ok, why = harness.torii_works()
     if not ok:
         pytest.fail(why)
-    gw_port = harness.free_port()
-    admin_port = harness.free_port()
+    gw_port = harness.reserve_port()
+    admin_port = harness.reserve_port()
     env = dict(os.environ, TORII_BIN=harness.TORII_BIN, GATEWAY_PORT=str(gw_port),
                ADMIN="127.0.0.1:%d" % admin_port)
     proc = harness.Proc("run.sh", ["bash", str(EXAMPLE_DIR / "run.sh")], tmp_path / "run.sh.log", env=env)

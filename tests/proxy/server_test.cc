@@ -9,6 +9,7 @@
 #include <regex>
 #include <thread>
 
+#include "reserved_ports.h"
 #include "router/route_table.h"
 #include "test_client.h"
 #include "test_upstream.h"
@@ -48,11 +49,8 @@ router::Route prefix_route(std::string prefix, std::string cluster_name,
   return r;
 }
 
-uint16_t dead_port() {
-  std::string error;
-  net::UniqueFd fd = net::listen_tcp("127.0.0.1", 0, false, 1, error);
-  return net::local_port(fd.get());  // closed again on return: nothing listens there
-}
+// A reserved port: nothing listens there, and nothing can start to.
+uint16_t dead_port() { return torii::testing::reserve_port(); }
 
 // example.com: /nc -> missing cluster, /uh -> no endpoints, /uf -> dead
 // endpoint, / -> the test upstream. secure.example.com requires TLS.
