@@ -66,8 +66,10 @@ bool parse_port_map(const std::string& value, std::map<uint32_t, uint32_t>& map,
     size_t eq = pair.find('=');
     uint64_t from = 0, to = 0;
     if (eq == std::string::npos || !parse_uint(pair.substr(0, eq), 65535, from) ||
-        !parse_uint(pair.substr(eq + 1), 65535, to) || from == 0 || to == 0) {
-      error = "--port-map: expected GWPORT=LISTENPORT[,...] with ports 1..65535, got '" + pair + "'";
+        !parse_uint(pair.substr(eq + 1), 65535, to) || from == 0) {
+      error =
+          "--port-map: expected GWPORT=LISTENPORT[,...] with GWPORT 1..65535 and LISTENPORT 0..65535, got '" +
+          pair + "'";
       return false;
     }
     map[static_cast<uint32_t>(from)] = static_cast<uint32_t>(to);
@@ -111,7 +113,8 @@ Who this gateway is:
                             locality load balancing (default: none)
 
 Listening:
-  --port-map GW=PORT[,...]  bind Gateway port GW on PORT (default: the Gateway port as-is)
+  --port-map GW=PORT[,...]  bind Gateway port GW on PORT (default: the Gateway port as-is);
+                            PORT 0: a port the kernel picks, kept across reloads (see /listeners)
   --bind ADDR               address for servers without `bind` (default: 0.0.0.0)
   --admin ADDR:PORT         admin endpoint (default: 127.0.0.1:15000; port 0 disables)
   --workers N               worker threads (default: number of cores)

@@ -60,6 +60,25 @@ TEST(MergeGateways, PortMapAndBind) {
   EXPECT_EQ(listeners[2].gateway_port, 8081u);
 }
 
+TEST(MergeGateways, PortsMappedToZeroAreListenersOfTheirOwn) {
+  // --port-map 80=0,443=0,8080=0: the kernel gives each its own port, so
+  // they never merge, not even two plaintext HTTP ones.
+  Resources r;
+  r.gateway("istio-system", "gw", {server(80, {"*"}), server(8080, {"*"}), server(81, {"*"})});
+  DiagnosticSink diagnostics;
+  GatewayIdentity identity;
+  identity.port_map = {{80, 0}, {8080, 0}};
+  auto listeners = merge_gateways(select_gateways(r.set, identity), identity, diagnostics);
+  ASSERT_EQ(listeners.size(), 3u);
+  EXPECT_EQ(listeners[0].name, "0.0.0.0_0_80");
+  EXPECT_EQ(listeners[0].listen_port, 0u);
+  EXPECT_EQ(listeners[0].gateway_port, 80u);
+  EXPECT_EQ(listeners[1].name, "0.0.0.0_0_8080");
+  EXPECT_EQ(listeners[1].gateway_port, 8080u);
+  EXPECT_EQ(listeners[2].name, "0.0.0.0_81");  // not mapped: bound as-is
+  EXPECT_TRUE(diagnostics.diagnostics().empty());
+}
+
 TEST(MergeGateways, UnsupportedServersAreSkippedWithAWarning) {
   // HTTPS without a tls block is not servable; TCP is a layer-4 listener.
   Resources r;
