@@ -73,6 +73,12 @@ struct Listener {
     const TlsChain* tls = nullptr;
   };
   FilterChain filter_chain_for(std::string_view sni) const;
+
+  // What a connection here meets, one word per kind of filter chain, in
+  // Istio's protocol words: "HTTP" (plaintext), "FORWARD_PROXY" (also an
+  // HTTP_PROXY), "HTTPS" (TLS terminated, HTTP routes), "TLS_PASSTHROUGH",
+  // "TLS" (terminated, tcp routes), "TCP". For /listeners and the log.
+  std::vector<std::string> kinds() const;
 };
 
 struct Snapshot {
