@@ -411,11 +411,12 @@ class ToriiError(AssertionError):
 class Torii:
     """A running `torii run` process with its config directory and admin endpoint."""
 
-    def __init__(self, workdir, config_dir, listen_port, admin_port, proc, gateway_port=80):
+    def __init__(self, workdir, config_dir, listen_port, admin_address_path, proc, gateway_port=80):
         self.workdir = Path(workdir)
         self.config_dir = Path(config_dir)
         self.listen_port = listen_port
-        self.admin_port = admin_port
+        self.admin_address_path = Path(admin_address_path)
+        self._admin_port = None
         self.gateway_port = gateway_port
         self.proc = proc
         self.expected_exit_code = 0
@@ -435,8 +436,40 @@ class Torii:
         return self.base + path
 
     @property
+    def admin_port(self):
+        """The port the kernel gave the admin endpoint (--admin 127.0.0.1:0), read from
+        --admin-address-path once Torii has written it (waits up to READY_TIMEOUT)."""
+        if self._admin_port is None:
+            self._admin_port = self._read_admin_port(READY_TIMEOUT)
+        return self._admin_port
+
+    def _read_admin_port(self, timeout):
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                text = self.admin_address_path.read_text()
+            except FileNotFoundError:
+                text = ""
+            if text:
+                return int(text.rpartition(":")[2])
+            if self.proc.poll() is not None:
+                self.death_reported = True
+                raise ToriiError("torii exited with code %s before binding its admin endpoint\n%s"
+                                 % (self.proc.poll(), self.proc.log_tail()))
+            if time.monotonic() >= deadline:
+                raise ToriiError("torii wrote no admin address to %s within %.0f s\n%s"
+                                 % (self.admin_address_path, timeout, self.proc.log_tail()))
+            time.sleep(0.02)
+
+    @property
     def admin(self):
         return "http://127.0.0.1:%d" % self.admin_port
+
+    def listeners(self):
+        """/listeners?format=json: {listener name: its listener_statuses entry}."""
+        r = self._call("GET", self.admin + "/listeners?format=json", timeout=10)
+        r.raise_for_status()
+        return {l["name"]: l for l in r.json()["listener_statuses"]}
 
     # -- requests
     def _call(self, method, url, **kw):
@@ -534,19 +567,25 @@ def start_torii(workdir, manifests=None, config_paths=None, port_map=None, extra
         write_atomic(config_dir / fname, text)
     if port_map is None:
         port_map = {80: reserve_port()}
-    admin_port = reserve_port()
+    # The admin endpoint takes a port from the kernel and says which: it
+    # exists from the start, so nothing needs reserving for it. Gateway ports
+    # are reserved instead of mapped to 0, because tests need them before the
+    # Gateway that opens them exists (and write them into other manifests).
+    admin_address_path = workdir / ("%s-admin-address" % name)
+    if admin_address_path.exists():
+        admin_address_path.unlink()  # a restart under the same name: not the old address
     argv = [TORII_BIN, "run"]
     paths = list(config_paths or [])
     if manifests is not None or not paths:
         paths.insert(0, str(config_dir))
     for p in paths:
         argv += ["--config", str(p)]
-    argv += ["--admin", "127.0.0.1:%d" % admin_port]
+    argv += ["--admin", "127.0.0.1:0", "--admin-address-path", str(admin_address_path)]
     argv += ["--port-map", ",".join("%d=%d" % kv for kv in sorted(port_map.items()))]
     argv += list(extra_args)
     proc = Proc(name, argv, workdir / ("%s.log" % name))
     gw_port = sorted(port_map)[0]
-    t = Torii(workdir, config_dir, port_map[gw_port], admin_port, proc, gateway_port=gw_port)
+    t = Torii(workdir, config_dir, port_map[gw_port], admin_address_path, proc, gateway_port=gw_port)
     if wait_ready:
         wait_ready_or_fail(t, ready_timeout)
     return t
@@ -562,10 +601,14 @@ def wait_ready_or_fail(t, timeout=READY_TIMEOUT):
             raise ToriiError("torii exited with code %s before /ready; argv: %s\n%s"
                              % (rc, " ".join(t.proc.argv), t.proc.log_tail()))
         try:
+            if t._admin_port is None:
+                t._admin_port = t._read_admin_port(0)
             r = requests.get(t.admin + "/ready", timeout=1)
             if r.status_code == 200:
                 return
             last = "%d %s" % (r.status_code, r.text.strip()[:500])
+        except ToriiError as e:
+            last = str(e).splitlines()[0]
         except requests.RequestException as e:
             last = str(e)
         time.sleep(0.05)
