@@ -27,9 +27,10 @@ def burst(t, clients, path="/cb"):
 
 def test_pending_and_connection_limits_overflow_at_once(upstreams, torii):
     """maxConnections 1 + http1MaxPendingRequests 1 + maxRequestsPerConnection 1, 20 concurrent
-    clients against a 300 ms upstream: the overflow gets 503 + x-envoy-overloaded at once, and
-    the upstream never sees more than one request at a time."""
-    slow = upstreams.echo("slow", host="127.0.0.31", extra_args=("--delay-ms", "300"))
+    clients against a 3 s upstream: the overflow gets 503 + x-envoy-overloaded at once, and
+    the upstream never sees more than one request at a time. (3 s: the 20 clients overlap even
+    when a loaded machine starts them slowly, and "at once" has seconds of room.)"""
+    slow = upstreams.echo("slow", host="127.0.0.31", extra_args=("--delay-ms", "3000"))
     policy = """connectionPool:
   tcp: {maxConnections: 1}
   http: {http1MaxPendingRequests: 1, maxRequestsPerConnection: 1}"""
@@ -42,7 +43,7 @@ def test_pending_and_connection_limits_overflow_at_once(upstreams, torii):
     for status, headers, body, seconds in overflow:
         assert headers.get("x-envoy-overloaded") == "true"
         assert body == "upstream connect error or disconnect/reset before headers. reset reason: overflow"
-        assert seconds < 0.25, seconds  # immediate: nothing queued behind the 300 ms request
+        assert seconds < 2.0, seconds  # immediate: nothing queued behind the 3 s request
     assert control(slow)["max_active"] == 1
     assert cluster_stat(t, "upstream_cx_overflow") + cluster_stat(t, "upstream_rq_pending_overflow") >= len(overflow)
     # maxRequestsPerConnection 1: every upstream connection served one request
@@ -51,7 +52,7 @@ def test_pending_and_connection_limits_overflow_at_once(upstreams, torii):
 
 def test_max_requests_is_per_gateway_across_workers(upstreams, torii):
     """http2MaxRequests 3 with 2 workers: at most 3 requests reach the upstream at once, in total."""
-    slow = upstreams.echo("slow", host="127.0.0.32", extra_args=("--delay-ms", "300"))
+    slow = upstreams.echo("slow", host="127.0.0.32", extra_args=("--delay-ms", "3000"))  # the 20 overlap
     t = torii(manifests([slow], "connectionPool: {http: {http2MaxRequests: 3}}"), extra_args=("--workers", "2"))
     control(slow, "reset")
     results = burst(t, 20)

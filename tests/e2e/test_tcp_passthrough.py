@@ -467,7 +467,7 @@ def test_tcp_idle_timeout_closes_both_sides(tcp_echo, torii):
         assert s.recv(100) == b"HELD idle\n"
         start = time.monotonic()
         assert s.recv(100) == b""  # closed by the gateway, not by us
-        assert 0.8 <= time.monotonic() - start <= 3.0
+        assert 0.8 <= time.monotonic() - start < 9  # 1 s, not never (the socket timeout is 10 s)
     assert t.stat("tcp_idle_timeout") == 1
 
 
@@ -529,7 +529,7 @@ def test_silent_client_is_closed_after_the_inspector_timeout(upstreams, torii, p
             assert s.recv(1) == b""
         except ConnectionResetError:
             pass  # closed with the peeked bytes unread: the kernel sends a reset
-        assert 0.8 <= time.monotonic() - start <= 3.0
+        assert 0.8 <= time.monotonic() - start < 9  # 1 s, not never (the socket timeout is 10 s)
     assert t.stat("tls_inspector_timeout") == 1
 
 
@@ -571,7 +571,7 @@ def test_sigterm_with_an_open_tunnel_exits_after_the_drain_timeout(tcp_echo, tor
         rc = t.stop()
         # Tunnels run on through the drain period (as Envoy's tcp_proxy), then the process exits cleanly.
         assert rc == 0
-        assert 0.8 <= time.monotonic() - start <= 5.0
+        assert 0.8 <= time.monotonic() - start < 9  # the 1 s drain, not the tunnel's end
         s.settimeout(5)
         try:
             assert s.recv(100) == b""
@@ -604,10 +604,13 @@ def test_back_pressure_when_the_client_stops_reading(tcp_echo, torii):
         with harness.RssSampler(t.pid) as rss:
             th = threading.Thread(target=writer, daemon=True)
             th.start()
-            time.sleep(1.5)  # not reading: everything stalls at the buffer limits
-            stalled_at = sent[0]
-            time.sleep(0.5)
-            assert sent[0] == stalled_at < total, "the writer was not held back (%d bytes sent)" % sent[0]
+            # Not reading: everything stalls at the buffer limits (no progress for 0.5 s).
+            def stalled():
+                before = sent[0]
+                time.sleep(0.5)
+                return sent[0] == before
+            assert harness.poll_until(stalled, 30)[0]
+            assert sent[0] < total, "the writer was not held back (%d bytes sent)" % sent[0]
             assert t.stat("tcp_flow_paused_reading") >= 1
             received = 0
             while True:

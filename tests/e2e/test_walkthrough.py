@@ -169,7 +169,7 @@ def test_live_edit_removes_status_within_one_second(httpbin, torii, measure):
 
     t.write("httpbin_vs.yaml", VS_DELAY_ONLY)
     r, elapsed = harness.poll_until(lambda: t.get("/status/200", timeout=5).status_code == 404,
-                                    timeout=harness.RELOAD_DEADLINE)
+                                    timeout=harness.RELOAD_TIMEOUT)
     measure("VS edit (drop /status) -> 404", elapsed)
     assert r, "/status/200 still not 404 %.2f s after the VS edit\n%s" % (elapsed, t.describe())
 
@@ -192,7 +192,7 @@ def test_catch_all_to_subset_v1_needs_the_destination_rule(httpbin, torii, measu
 
     t.write("httpbin_vs.yaml", VS_ALL_V1)
     r, elapsed = harness.poll_until(lambda: t.get("/headers", timeout=5).status_code == 503,
-                                    timeout=harness.RELOAD_DEADLINE)
+                                    timeout=harness.RELOAD_TIMEOUT)
     measure("VS catch-all subset v1 without DR -> 503", elapsed)
     assert r, "expected 503 (subset v1 not defined yet)\n" + t.describe()
     r = t.get("/headers")
@@ -201,7 +201,7 @@ def test_catch_all_to_subset_v1_needs_the_destination_rule(httpbin, torii, measu
 
     t.write("httpbin_dr.yaml", example("httpbin_dr.yaml"))
     r, elapsed = harness.poll_until(lambda: t.get("/headers", timeout=5).status_code == 200,
-                                    timeout=harness.RELOAD_DEADLINE)
+                                    timeout=harness.RELOAD_TIMEOUT)
     measure("DR subset v1 added -> 200", elapsed)
     assert r, "expected 200 once the DR defines subset v1\n" + t.describe()
     for path in ("/headers", "/get", "/ip"):
@@ -294,7 +294,7 @@ def test_example_directory_as_shipped(tmp_path, upstreams, torii):
     # Seed step 3 in the example directory: the DR is already there.
     harness.write_atomic(copy / "httpbin_vs.yaml", VS_ALL_V1)
     ok, _ = harness.poll_until(lambda: t.get("/headers", timeout=5).status_code == 200,
-                               timeout=harness.RELOAD_DEADLINE)
+                               timeout=harness.RELOAD_TIMEOUT)
     assert ok, t.describe()
 
 
