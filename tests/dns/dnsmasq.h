@@ -53,11 +53,13 @@ class Dnsmasq {
       ::execv(argv[0], argv.data());
       ::_exit(127);
     }
-    // Signals sent before dnsmasq has set up would kill it: wait for its pid file.
-    for (int i = 0; i < 100 && !std::filesystem::exists(dir_ + "/pid"); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // Signals sent before dnsmasq has set up would kill it: wait for its pid
+    // file; it serves once its sockets hold the port. 10 s: a loaded machine.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while ((!std::filesystem::exists(dir_ + "/pid") || torii::testing::port_is_bindable(port_)) &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 
   ~Dnsmasq() {

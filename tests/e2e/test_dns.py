@@ -7,12 +7,12 @@ LOGICAL_DNS clusters.
 """
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
 
 import harness
+import reserved_ports
 
 DNSMASQ = "/usr/sbin/dnsmasq"
 
@@ -35,9 +35,11 @@ class Dnsmasq:
         if os.getuid() == 0:
             argv.append("--user=root")
         self.proc = harness.Proc("dnsmasq", argv, self.dir / "dnsmasq.out")
-        ok, _ = harness.poll_until(lambda: (self.dir / "dnsmasq.pid").exists(), 5)
+        # A SIGHUP (set()) before dnsmasq has set up would kill it: its pid file says it has.
+        # It serves once its sockets are bound (the port is no longer bindable).
+        ok, _ = harness.poll_until(lambda: (self.dir / "dnsmasq.pid").exists()
+                                   and not reserved_ports.is_bindable(self.port), 10)
         assert ok, "dnsmasq did not start:\n" + self.proc.log_tail()
-        time.sleep(0.05)
 
     @property
     def server(self):
