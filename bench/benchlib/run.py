@@ -47,7 +47,8 @@ class Run:
 
     def start_upstream(self):
         if self.upstream is None:
-            if not servers.wait_http(self.upstream_port, 0.2) and _port_busy(self.upstream_port):
+            if not servers.wait_http(self.upstream_port, 0.2) and not servers.reserved_ports.is_bindable(
+                    self.upstream_port):
                 raise SystemExit("bench/compare: 127.0.0.1:%d is in use; pick another with --upstream-port"
                                  % self.upstream_port)
             self.upstream = servers.Upstream(self, self.load_cpus, self.upstream_port, self.tools["nginx"])
@@ -83,17 +84,6 @@ class Run:
 
     def close(self):
         self.procs.stop_all()
-
-
-def _port_busy(port):
-    import socket
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return True
-    return False
 
 
 def median_of(runs, key, kept_only_from=None):

@@ -22,6 +22,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 from . import procs
@@ -29,11 +30,15 @@ from . import procs
 BODY = "hello from the bench upstream"
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # bench/
 
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "e2e"))
+import reserved_ports  # noqa: E402 - the test suite's port reservations, shared
+
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port for a proxy started later: outside the kernel's ephemeral range and locked
+    against the test suite's other processes (tests/e2e/reserved_ports.py), so nothing
+    takes it between now and the proxy's bind."""
+    return reserved_ports.reserve_port()
 
 
 def http_get(port, path="/", host="bench.example", timeout=2.0):

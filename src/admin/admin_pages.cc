@@ -3,6 +3,7 @@
 #include "admin/clusters_page.h"
 #include "admin/config_dump.h"
 #include "admin/explain_page.h"
+#include "admin/listeners_page.h"
 #include "proxy/stats.h"
 
 namespace torii::admin {
@@ -47,6 +48,9 @@ AdminServer::Handler make_admin_handler(const ConfigStateHolder& holder, const p
     if (request.path == "/clusters") {
       return clusters_page(holder.get(), server.clusters(), request.query);
     }
+    if (request.path == "/listeners") {
+      return listeners_page(holder.get(), request.query);
+    }
     if (request.path == "/explain") {
       return explain_page(holder.get(), request);
     }
@@ -59,6 +63,8 @@ AdminServer::Handler make_admin_handler(const ConfigStateHolder& holder, const p
               "  /config_dump  resources, rejected objects, compiled listeners/routes/clusters (JSON)\n"
               "  /stats        counters\n"
               "  /clusters     upstream endpoints: health, ejections, circuit breakers (?format=json)\n"
+              "  /listeners    every bound listener and its address:port (?format=json adds the\n"
+              "                Gateway port and what it serves: HTTP, HTTPS, TLS_PASSTHROUGH, TCP, ...)\n"
               "  /explain      ?method=GET&url=http://host/path&header=Name:value[&format=text]:\n"
               "                where that request would go with the config in force (JSON)\n"};
     }

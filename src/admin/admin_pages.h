@@ -1,4 +1,4 @@
-// The admin pages: /ready, /config_dump, /stats, /explain, and an index.
+// The admin pages: /ready, /config_dump, /stats, /clusters, /listeners, /explain, and an index.
 #pragma once
 
 #include <functional>

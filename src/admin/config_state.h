@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -21,8 +22,11 @@ struct ConfigState {
   std::vector<config::ObjectStatus> objects;  // every object seen in the last load
   config::Diagnostics diagnostics;            // of the last load + compile
   std::vector<std::string> listener_errors;   // listeners that could not be bound
-  uint64_t reloads = 0;                       // successful snapshot publications
-  std::string last_reload;                    // RFC 3339 UTC time of the last publication
+  // Listener name -> the port it is bound to (the kernel's pick for port 0);
+  // listeners that could not be bound are absent.
+  std::map<std::string, uint16_t> bound_ports;
+  uint64_t reloads = 0;     // successful snapshot publications
+  std::string last_reload;  // RFC 3339 UTC time of the last publication
   // What the DNS names of DNS ServiceEntries resolved to when this snapshot
   // was compiled; null when no name is needed.
   std::shared_ptr<const dns::ResolvedNames> dns;

@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "cli/log.h"
+#include "net/socket_ops.h"
 
 namespace torii::cli {
 
@@ -108,6 +109,23 @@ compile::CompileResult ControlPlane::compile_with_dns(const config::ResourceSet&
   return compile::compile(resources, options_.identity, names ? answers_from(*names) : compile::DnsAnswers{});
 }
 
+std::map<std::string, uint16_t> ControlPlane::log_new_bindings(const compile::Snapshot& snapshot) {
+  std::map<std::string, uint16_t> bound;
+  for (const compile::Listener& l : snapshot.listeners) {
+    const uint16_t port = server_.listener_port(l.name);
+    if (port == 0) continue;  // could not be bound: logged as an error
+    bound[l.name] = port;
+    auto before = bound_ports_.find(l.name);
+    if (before != bound_ports_.end() && before->second == port) continue;
+    std::string kinds;
+    for (const std::string& kind : l.kinds()) kinds += (kinds.empty() ? "" : ",") + kind;
+    log_info("listener " + l.name + " on " + net::address_with_port(l.bind, port) + " (Gateway port " +
+             std::to_string(l.gateway_port) + ", " + kinds + ")");
+  }
+  bound_ports_ = bound;
+  return bound;
+}
+
 void ControlPlane::compile_and_publish(const char* why, std::optional<config::ResourceSet> resources,
                                        const std::string& read_note) {
   auto started = std::chrono::steady_clock::now();
@@ -137,12 +155,14 @@ void ControlPlane::compile_and_publish(const char* why, std::optional<config::Re
   compile::SnapshotPtr snapshot = compiled.snapshot;
   std::vector<std::string> listener_errors = server_.publish(snapshot);
   for (const auto& e : listener_errors) log_error(e);
+  std::map<std::string, uint16_t> bound_ports = log_new_bindings(*snapshot);
 
   admin::ConfigState state;
   state.snapshot = snapshot;
   state.objects = in_force_.objects;
   state.diagnostics = std::move(all);
   state.listener_errors = std::move(listener_errors);
+  state.bound_ports = std::move(bound_ports);
   state.reloads = version_;
   state.last_reload = utc_now_rfc3339();
   state.dns = names;

@@ -6,6 +6,7 @@
 // re-read).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -44,6 +45,10 @@ class ControlPlane {
                            const std::string& read_note = "");
   compile::CompileResult compile_with_dns(const config::ResourceSet& resources,
                                           std::shared_ptr<const dns::ResolvedNames>& names);
+  // The port of every bound listener of `snapshot` (after publish); logs
+  // "listener <name> on <addr:port> (Gateway port N, KINDS)" for each one
+  // that was not bound on that port before.
+  std::map<std::string, uint16_t> log_new_bindings(const compile::Snapshot& snapshot);
   static bool all_answered(const std::set<std::string>& names,
                            const std::shared_ptr<const dns::ResolvedNames>& answers);
 
@@ -54,9 +59,10 @@ class ControlPlane {
   config::Store store_;
   config::Store::Result in_force_;  // of the last reload (resources moved out)
   uint64_t version_ = 0;
-  std::set<std::string> logged_;          // formatted diagnostics already logged
-  net::UniqueFd dns_event_;               // eventfd written by the DNS thread
-  std::unique_ptr<dns::DnsService> dns_;  // started when a name needs resolving
+  std::set<std::string> logged_;                 // formatted diagnostics already logged
+  std::map<std::string, uint16_t> bound_ports_;  // listener name -> port, after the last publish
+  net::UniqueFd dns_event_;                      // eventfd written by the DNS thread
+  std::unique_ptr<dns::DnsService> dns_;         // started when a name needs resolving
 };
 
 // Loads and compiles without serving; what `torii validate` shares with

@@ -66,8 +66,10 @@ bool parse_port_map(const std::string& value, std::map<uint32_t, uint32_t>& map,
     size_t eq = pair.find('=');
     uint64_t from = 0, to = 0;
     if (eq == std::string::npos || !parse_uint(pair.substr(0, eq), 65535, from) ||
-        !parse_uint(pair.substr(eq + 1), 65535, to) || from == 0 || to == 0) {
-      error = "--port-map: expected GWPORT=LISTENPORT[,...] with ports 1..65535, got '" + pair + "'";
+        !parse_uint(pair.substr(eq + 1), 65535, to) || from == 0) {
+      error =
+          "--port-map: expected GWPORT=LISTENPORT[,...] with GWPORT 1..65535 and LISTENPORT 0..65535, got '" +
+          pair + "'";
       return false;
     }
     map[static_cast<uint32_t>(from)] = static_cast<uint32_t>(to);
@@ -79,7 +81,7 @@ bool parse_host_port(const std::string& value, std::string& host, uint16_t& port
   size_t colon = value.rfind(':');
   uint64_t p = 0;
   if (colon == std::string::npos || !parse_uint(value.substr(colon + 1), 65535, p)) {
-    error = "--admin: expected ADDR:PORT, got '" + value + "'";
+    error = "--admin: expected ADDR:PORT or off, got '" + value + "'";
     return false;
   }
   host = value.substr(0, colon);
@@ -113,9 +115,13 @@ Who this gateway is:
                             locality load balancing (default: none)
 
 Listening:
-  --port-map GW=PORT[,...]  bind Gateway port GW on PORT (default: the Gateway port as-is)
+  --port-map GW=PORT[,...]  bind Gateway port GW on PORT (default: the Gateway port as-is);
+                            PORT 0: a port the kernel picks, kept across reloads (see /listeners)
   --bind ADDR               address for servers without `bind` (default: 0.0.0.0)
-  --admin ADDR:PORT         admin endpoint (default: 127.0.0.1:15000; port 0 disables)
+  --admin ADDR:PORT         admin endpoint (default: 127.0.0.1:15000; port 0: a port the kernel
+                            picks, logged as "admin endpoint on ADDR:PORT"); --admin off: none
+  --admin-address-path PATH once the admin endpoint is bound, write its ADDR:PORT to PATH
+                            (replaced in one step: a reader never sees it half-written)
   --workers N               worker threads (default: number of cores)
 
 HTTP behaviour and limits (Envoy's defaults unless noted):
@@ -224,7 +230,16 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
       if (!need_value()) return false;
       o.identity.bind = value;
     } else if (flag == "--admin") {
-      if (!need_value() || !parse_host_port(value, o.admin_address, o.admin_port, error)) return false;
+      if (!need_value()) return false;
+      o.admin = value != "off";
+      if (o.admin && !parse_host_port(value, o.admin_address, o.admin_port, error)) return false;
+    } else if (flag == "--admin-address-path") {
+      if (!need_value()) return false;
+      if (value.empty()) {
+        error = "--admin-address-path: expected a file path, got ''";
+        return false;
+      }
+      o.admin_address_path = value;
     } else if (flag == "--workers") {
       if (!uint_flag(256, n)) return false;
       if (n == 0) {
@@ -345,6 +360,10 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
       error = "unknown option '" + flag + "'";
       return false;
     }
+  }
+  if (!o.admin && !o.admin_address_path.empty()) {
+    error = "--admin-address-path: there is no admin endpoint (--admin off)";
+    return false;
   }
   if (o.config_paths.empty()) {
     error = "at least one --config PATH is required";

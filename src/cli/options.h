@@ -19,8 +19,10 @@ struct Options {
   config::LoadOptions load;               // --default-namespace
   compile::GatewayIdentity identity;      // --namespace --labels --port-map --bind --domain-suffix
   proxy::ServerOptions server;            // --workers and the limits
+  bool admin = true;                      // --admin off: no admin endpoint
   std::string admin_address = "127.0.0.1";
-  uint16_t admin_port = 15000;     // --admin ADDR:PORT; port 0 disables
+  uint16_t admin_port = 15000;     // --admin ADDR:PORT; port 0: one the kernel picks
+  std::string admin_address_path;  // --admin-address-path: where the bound ADDR:PORT is written
   bool watch = true;               // --no-watch disables the file watcher
   dns::ResolverOptions dns;        // --dns-server
   dns::RefreshPolicy dns_refresh;  // --dns-refresh-rate-s --dns-min-ttl-s --dns-grace-s

@@ -10,9 +10,11 @@
 
 #include "admin/admin_pages.h"
 #include "admin/admin_server.h"
+#include "cli/atomic_file.h"
 #include "cli/commands.h"
 #include "cli/control_plane.h"
 #include "cli/log.h"
+#include "net/socket_ops.h"
 #include "sources/file_watcher.h"
 
 namespace torii::cli {
@@ -49,7 +51,7 @@ int run_command(const Options& options) {
   control.reload();
 
   std::unique_ptr<admin::AdminServer> admin_server;
-  if (options.admin_port != 0) {
+  if (options.admin) {
     admin_server = std::make_unique<admin::AdminServer>(options.admin_address, options.admin_port,
                                                         admin::make_admin_handler(state, server));
     std::string error;
@@ -58,7 +60,17 @@ int run_command(const Options& options) {
       server.drain_and_stop();
       return 1;
     }
-    log_info("admin endpoint on " + options.admin_address + ":" + std::to_string(admin_server->port()));
+    // The bound address (the kernel's port for --admin ADDR:0), in a line
+    // format scripts may rely on: "admin endpoint on ADDR:PORT".
+    const std::string address = net::address_with_port(options.admin_address, admin_server->port());
+    log_info("admin endpoint on " + address);
+    if (!options.admin_address_path.empty() &&
+        !write_file_atomically(options.admin_address_path, address, error)) {
+      log_error("--admin-address-path: " + error);
+      admin_server->stop();
+      server.drain_and_stop();
+      return 1;
+    }
   }
 
   bool reload_pending = false;

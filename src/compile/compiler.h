@@ -20,7 +20,8 @@ struct GatewayIdentity {
   config::Labels labels = {{"istio", "ingressgateway"}};
   std::string domain_suffix = "cluster.local";
   std::string root_namespace = "istio-system";
-  // Gateway port.number -> port to bind (Istio binds the Service targetPort).
+  // Gateway port.number -> port to bind (Istio binds the Service targetPort);
+  // 0: a port the kernel picks, one per Gateway port.
   std::map<uint32_t, uint32_t> port_map;
   std::string bind = "0.0.0.0";  // default bind address when a server has no `bind`
   // The gateway's own locality "region/zone/subzone" (--locality): what

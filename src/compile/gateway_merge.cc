@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 #include <utility>
 
 #include "compile/creation_order.h"
@@ -79,7 +80,10 @@ std::vector<const config::Gateway*> select_gateways(const config::ResourceSet& r
 
 std::vector<MergedListener> merge_gateways(const std::vector<const config::Gateway*>& gateways,
                                            const GatewayIdentity& identity, DiagnosticSink& diagnostics) {
-  using Key = std::pair<uint32_t, std::string>;  // (listen port, bind): sorts listeners by port
+  // (listen port, bind, Gateway port if the listen port is 0): sorts listeners
+  // by port. Gateway ports mapped to 0 (--port-map 80=0) each get a port of
+  // their own from the kernel, so they are never one listener.
+  using Key = std::tuple<uint32_t, std::string, uint32_t>;
   std::map<Key, PortOwner> owners;
   std::map<Key, MergedListener> listeners;
 
@@ -92,11 +96,13 @@ std::vector<MergedListener> merge_gateways(const std::vector<const config::Gatew
         listen_port = it->second;
       }
       std::string bind = server.bind.empty() ? identity.bind : server.bind;
-      Key key{listen_port, bind};
+      const bool ephemeral = listen_port == 0;
+      Key key{listen_port, bind, ephemeral ? server.port.number : 0};
       const std::string family = family_of(server);
       const bool http = family == "http";
       const bool https = family == "terminated-https";
       std::string where = bind + ":" + std::to_string(listen_port);
+      if (ephemeral) where += " (Gateway port " + std::to_string(server.port.number) + ")";
 
       auto owner = owners.find(key);
       if (owner != owners.end() && owner->second.family != family &&
@@ -123,7 +129,9 @@ std::vector<MergedListener> merge_gateways(const std::vector<const config::Gatew
 
       MergedListener& listener = listeners[key];
       if (listener.servers.empty() && listener.l4_servers.empty()) {
+        // Istio's "<bind>_<port>"; "<bind>_0_<Gateway port>" when the kernel picks the port.
         listener.name = bind + "_" + std::to_string(listen_port);
+        if (ephemeral) listener.name += "_" + std::to_string(server.port.number);
         listener.bind = bind;
         listener.listen_port = listen_port;
         listener.gateway_port = server.port.number;

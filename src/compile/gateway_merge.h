@@ -27,9 +27,9 @@ struct MergedServer {
 };
 
 struct MergedListener {
-  std::string name;  // "<bind>_<listen port>"
+  std::string name;  // "<bind>_<listen port>"; "<bind>_0_<Gateway port>" for listen port 0
   std::string bind;
-  uint32_t listen_port = 0;
+  uint32_t listen_port = 0;  // 0: the kernel picks one when it is bound (--port-map GW=0)
   // Gateway port.number of the first server. Servers whose gateway ports map
   // to the same listen port share the listener but keep their own number for
   // `match.port` (server->port.number).

@@ -1,5 +1,7 @@
 #include "compile/snapshot.h"
 
+#include <algorithm>
+
 #include "http/header_map.h"
 
 namespace torii::compile {
@@ -52,6 +54,21 @@ Listener::FilterChain Listener::filter_chain_for(std::string_view sni) const {
     }
   }
   return best;
+}
+
+std::vector<std::string> Listener::kinds() const {
+  std::vector<std::string> out;
+  auto add = [&out](const char* kind) {
+    if (std::find(out.begin(), out.end(), kind) == out.end()) out.emplace_back(kind);
+  };
+  if (routes) add("HTTP");
+  if (forward_proxy) add("FORWARD_PROXY");
+  if (!tls_chains.empty()) add("HTTPS");
+  for (const router::L4Route& route : l4_routes)
+    add(route.kind == "tls" ? "TLS_PASSTHROUGH" : route.tls ? "TLS" : "TCP");
+  // No chain built (no route, no usable certificate): the servers' protocol.
+  if (out.empty()) out.push_back(protocol);
+  return out;
 }
 
 const Listener* Snapshot::find_listener(const std::string& name) const {

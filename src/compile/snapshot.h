@@ -40,10 +40,10 @@ struct TlsChain {
 };
 
 struct Listener {
-  std::string name;           // "0.0.0.0_80" (bind_listenport), stable across reloads
-  std::string bind;           // address to bind
+  std::string name;  // "0.0.0.0_80" (bind_listenport; "0.0.0.0_0_80" for port 0), stable across reloads
+  std::string bind;  // address to bind
   uint32_t gateway_port = 0;  // Gateway port.number (what match.port compares to)
-  uint32_t listen_port = 0;   // after --port-map
+  uint32_t listen_port = 0;   // after --port-map; 0: the kernel picks (Server::listener_port)
   std::string protocol;       // HTTP for plaintext HTTP-family servers
   std::vector<ServerInfo> servers;
   std::shared_ptr<const router::RouteTable> routes;  // "http.<port>"; null for HTTPS
@@ -73,6 +73,12 @@ struct Listener {
     const TlsChain* tls = nullptr;
   };
   FilterChain filter_chain_for(std::string_view sni) const;
+
+  // What a connection here meets, one word per kind of filter chain, in
+  // Istio's protocol words: "HTTP" (plaintext), "FORWARD_PROXY" (also an
+  // HTTP_PROXY), "HTTPS" (TLS terminated, HTTP routes), "TLS_PASSTHROUGH",
+  // "TLS" (terminated, tcp routes), "TCP". For /listeners and the log.
+  std::vector<std::string> kinds() const;
 };
 
 struct Snapshot {

@@ -29,7 +29,7 @@ bool make_sockaddr(const std::string& ip, uint16_t port, sockaddr_storage& out, 
   return false;
 }
 
-UniqueFd listen_tcp(const std::string& ip, uint16_t port, bool reuse_port, int backlog, std::string& error) {
+UniqueFd bind_tcp(const std::string& ip, uint16_t port, bool reuse_port, std::string& error) {
   sockaddr_storage addr;
   socklen_t len;
   if (!make_sockaddr(ip, port, addr, len)) {
@@ -51,6 +51,12 @@ UniqueFd listen_tcp(const std::string& ip, uint16_t port, bool reuse_port, int b
     error = "bind " + ip + ":" + std::to_string(port) + ": " + std::strerror(errno);
     return {};
   }
+  return fd;
+}
+
+UniqueFd listen_tcp(const std::string& ip, uint16_t port, bool reuse_port, int backlog, std::string& error) {
+  UniqueFd fd = bind_tcp(ip, port, reuse_port, error);
+  if (!fd.valid()) return {};
   if (::listen(fd.get(), backlog) != 0) {
     error = "listen " + ip + ":" + std::to_string(port) + ": " + std::strerror(errno);
     return {};
@@ -65,6 +71,11 @@ uint16_t local_port(int fd) {
   if (addr.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
   if (addr.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
   return 0;
+}
+
+std::string address_with_port(const std::string& ip, uint16_t port) {
+  const bool v6 = ip.find(':') != std::string::npos && ip.front() != '[';
+  return (v6 ? "[" + ip + "]" : ip) + ":" + std::to_string(port);
 }
 
 UniqueFd connect_tcp(const sockaddr* addr, socklen_t len, int& error_no) {

@@ -8,7 +8,24 @@
 namespace torii::proxy {
 
 namespace {
+
 constexpr int kListenBacklog = 1024;
+
+// One SO_REUSEPORT socket per worker on bind:port, all bound before any is
+// handed over, so a failure leaves nothing half-open. Port 0: the first
+// socket gets a port from the kernel and the others join that port.
+std::vector<net::UniqueFd> bind_for_workers(const std::string& bind, uint16_t port, size_t workers,
+                                            std::string& error) {
+  std::vector<net::UniqueFd> fds;
+  for (size_t i = 0; i < workers; ++i) {
+    net::UniqueFd fd = net::listen_tcp(bind, port, /*reuse_port=*/true, kListenBacklog, error);
+    if (!fd.valid()) return {};
+    if (port == 0) port = net::local_port(fd.get());
+    fds.push_back(std::move(fd));
+  }
+  return fds;
+}
+
 }  // namespace
 
 // What the control thread knows about open listeners: which address each
@@ -20,6 +37,23 @@ struct Server::ListenerSet {
     uint16_t bound_port = 0;
   };
   std::map<std::string, Entry> entries;
+  // A listener configured with port 0 that closed (its Gateway went away)
+  // keeps its port: a bound, non-listening socket (net::bind_tcp) refuses
+  // connections and keeps every other process off the port, so when the
+  // listener comes back it gets the same port. One descriptor per such port.
+  struct Held {
+    uint16_t port = 0;
+    net::UniqueFd socket;
+  };
+  std::map<std::string, Held> held_ports;
+
+  // Called as `entry` closes: its socket joins the workers' ones
+  // (SO_REUSEPORT) before they close, so the port is never free meanwhile.
+  void hold_port(const std::string& name, const Entry& entry) {
+    std::string error;  // not held: the listener gets a new port if it comes back
+    net::UniqueFd socket = net::bind_tcp(entry.bind, entry.bound_port, /*reuse_port=*/true, error);
+    if (socket.valid()) held_ports[name] = Held{entry.bound_port, std::move(socket)};
+  }
 };
 
 Server::Server(ServerOptions options)
@@ -49,28 +83,29 @@ std::vector<std::string> Server::publish(compile::SnapshotPtr snapshot) {
     const compile::Listener* l = snapshot->find_listener(it->first);
     if (l == nullptr || l->bind != it->second.bind || l->listen_port != it->second.configured_port) {
       removed.push_back(it->first);
+      if (it->second.configured_port == 0) listeners_->hold_port(it->first, it->second);
       it = listeners_->entries.erase(it);
     } else {
       ++it;
     }
   }
-  // New listeners: one SO_REUSEPORT socket per worker, all bound before
-  // any is handed over, so a failure leaves nothing half-open.
+  // New listeners. Unchanged ones keep their sockets, so a port-0 listener
+  // keeps its port across reloads.
   for (const compile::Listener& l : snapshot->listeners) {
     if (listeners_->entries.count(l.name) != 0) continue;
-    std::vector<net::UniqueFd> fds;
     std::string error;
-    uint16_t port = static_cast<uint16_t>(l.listen_port);
-    for (size_t i = 0; i < n; ++i) {
-      net::UniqueFd fd = net::listen_tcp(l.bind, port, /*reuse_port=*/true, kListenBacklog, error);
-      if (!fd.valid()) break;
-      if (port == 0) port = net::local_port(fd.get());  // the others join the same port
-      fds.push_back(std::move(fd));
+    std::vector<net::UniqueFd> fds;
+    auto held = listeners_->held_ports.find(l.name);
+    if (l.listen_port == 0 && held != listeners_->held_ports.end()) {
+      fds = bind_for_workers(l.bind, held->second.port, n, error);  // the port it had
     }
-    if (fds.size() != n) {
+    if (fds.empty()) fds = bind_for_workers(l.bind, static_cast<uint16_t>(l.listen_port), n, error);
+    if (fds.empty()) {
       errors.push_back("listener " + l.name + ": " + error);
       continue;
     }
+    if (held != listeners_->held_ports.end()) listeners_->held_ports.erase(held);
+    const uint16_t port = net::local_port(fds.front().get());
     listeners_->entries[l.name] = ListenerSet::Entry{l.bind, l.listen_port, port};
     for (size_t i = 0; i < n; ++i) added[i].push_back(ListenerHandoff{l.name, std::move(fds[i])});
   }

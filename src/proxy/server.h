@@ -82,6 +82,9 @@ class Server {
   // Makes `snapshot` the one new requests use: opens listeners that are new,
   // closes the ones that are gone, leaves unchanged ones alone (connections on
   // them are not disturbed), then hands the snapshot to every worker.
+  // A listener on port 0 gets a port from the kernel and keeps it while it
+  // stays; when it closes, Server holds the port (bound, not listening) so
+  // that the listener gets it back if it returns.
   // Returns one message per listener that could not be bound (the rest serve).
   std::vector<std::string> publish(compile::SnapshotPtr snapshot);
 
@@ -99,7 +102,7 @@ class Server {
   const ServerOptions& options() const { return options_; }
 
   // The port a published listener is bound to (differs from the configured
-  // one only when that is 0: tests bind an ephemeral port). 0 if unknown.
+  // one only when that is 0: --port-map GW=0). 0 if it is not bound.
   // Control thread only.
   uint16_t listener_port(const std::string& name) const;
 

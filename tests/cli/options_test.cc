@@ -22,8 +22,10 @@ TEST(OptionsTest, DefaultsMatchTheContract) {
   EXPECT_EQ(o.load.default_namespace, "default");
   EXPECT_EQ(o.identity.bind, "0.0.0.0");
   EXPECT_EQ(o.identity.domain_suffix, "cluster.local");
+  EXPECT_TRUE(o.admin);
   EXPECT_EQ(o.admin_address, "127.0.0.1");
   EXPECT_EQ(o.admin_port, 15000);
+  EXPECT_EQ(o.admin_address_path, "");
   EXPECT_GE(o.server.workers, 1);
   EXPECT_TRUE(o.server.accept_http10);
   EXPECT_EQ(o.server.max_request_headers_bytes, 60u * 1024);
@@ -66,6 +68,7 @@ TEST(OptionsTest, ParsesEveryFlag) {
   EXPECT_EQ(o.load.default_namespace, "bookinfo");
   EXPECT_EQ(o.identity.port_map, (std::map<uint32_t, uint32_t>{{80, 8080}, {443, 8443}}));
   EXPECT_EQ(o.identity.bind, "127.0.0.1");
+  EXPECT_TRUE(o.admin);  // port 0: the kernel picks one
   EXPECT_EQ(o.admin_port, 0);
   EXPECT_EQ(o.server.workers, 3);
   EXPECT_EQ(o.identity.domain_suffix, "example.local");
@@ -132,6 +135,33 @@ TEST(OptionsTest, RejectsBadValuesWithTheFlagNamed) {
     EXPECT_FALSE(parse({"--config", "a", "--forward-proxy-port", ports}, o, error)) << ports;
     EXPECT_NE(error.find("--forward-proxy-port: expected Gateway port numbers"), std::string::npos) << error;
   }
+}
+
+TEST(OptionsTest, PortZeroAndTheAdminEndpoint) {
+  std::string error;
+  Options o;
+  ASSERT_TRUE(parse({"--config", "a", "--port-map", "80=0,443=8443", "--admin", "[::1]:0",
+                     "--admin-address-path", "/tmp/x/admin"},
+                    o, error))
+      << error;
+  EXPECT_EQ(o.identity.port_map, (std::map<uint32_t, uint32_t>{{80, 0}, {443, 8443}}));
+  EXPECT_TRUE(o.admin);
+  EXPECT_EQ(o.admin_address, "::1");
+  EXPECT_EQ(o.admin_port, 0);
+  EXPECT_EQ(o.admin_address_path, "/tmp/x/admin");
+  Options off;
+  ASSERT_TRUE(parse({"--config", "a", "--admin", "off"}, off, error)) << error;
+  EXPECT_FALSE(off.admin);
+  // A Gateway port is never 0; an address file without an admin endpoint is a mistake.
+  Options o1;
+  EXPECT_FALSE(parse({"--config", "a", "--port-map", "0=80"}, o1, error));
+  EXPECT_NE(error.find("--port-map"), std::string::npos) << error;
+  Options o2;
+  EXPECT_FALSE(parse({"--config", "a", "--admin", "off", "--admin-address-path", "p"}, o2, error));
+  EXPECT_EQ(error, "--admin-address-path: there is no admin endpoint (--admin off)");
+  Options o3;
+  EXPECT_FALSE(parse({"--config", "a", "--admin", "127.0.0.1"}, o3, error));
+  EXPECT_EQ(error, "--admin: expected ADDR:PORT or off, got '127.0.0.1'");
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "resource_builders.h"
 
 namespace torii::compile {
@@ -41,15 +43,21 @@ TEST(MergeGateways, TwoGatewaysOnOnePortShareOneListener) {
   EXPECT_TRUE(diagnostics.diagnostics().empty());
 }
 
+// The listeners of every selected Gateway of `r`, with --port-map `port_map`.
+std::vector<MergedListener> merged(const Resources& r, std::map<uint32_t, uint32_t> port_map,
+                                   DiagnosticSink& diagnostics) {
+  GatewayIdentity identity;
+  identity.port_map = std::move(port_map);
+  return merge_gateways(select_gateways(r.set, identity), identity, diagnostics);
+}
+
 TEST(MergeGateways, PortMapAndBind) {
   Resources r;
   config::Server bound = server(80, {"*"});
   bound.bind = "127.0.0.1";
   r.gateway("istio-system", "gw", {server(80, {"*"}), bound, server(8081, {"*"}, "GRPC")});
   DiagnosticSink diagnostics;
-  GatewayIdentity identity;
-  identity.port_map = {{80, 8080}};
-  auto listeners = merge_gateways(select_gateways(r.set, identity), identity, diagnostics);
+  auto listeners = merged(r, {{80, 8080}}, diagnostics);
   ASSERT_EQ(listeners.size(), 3u);
   // Sorted by listen port then bind; different binds are separate listeners.
   EXPECT_EQ(listeners[0].name, "0.0.0.0_8080");
@@ -58,6 +66,23 @@ TEST(MergeGateways, PortMapAndBind) {
   EXPECT_EQ(listeners[1].name, "127.0.0.1_8080");
   EXPECT_EQ(listeners[2].name, "0.0.0.0_8081");
   EXPECT_EQ(listeners[2].gateway_port, 8081u);
+}
+
+TEST(MergeGateways, PortsMappedToZeroAreListenersOfTheirOwn) {
+  // --port-map 80=0,443=0,8080=0: the kernel gives each its own port, so
+  // they never merge, not even two plaintext HTTP ones.
+  Resources r;
+  r.gateway("istio-system", "gw", {server(80, {"*"}), server(8080, {"*"}), server(81, {"*"})});
+  DiagnosticSink diagnostics;
+  auto listeners = merged(r, {{80, 0}, {8080, 0}}, diagnostics);
+  ASSERT_EQ(listeners.size(), 3u);
+  EXPECT_EQ(listeners[0].name, "0.0.0.0_0_80");
+  EXPECT_EQ(listeners[0].listen_port, 0u);
+  EXPECT_EQ(listeners[0].gateway_port, 80u);
+  EXPECT_EQ(listeners[1].name, "0.0.0.0_0_8080");
+  EXPECT_EQ(listeners[1].gateway_port, 8080u);
+  EXPECT_EQ(listeners[2].name, "0.0.0.0_81");  // not mapped: bound as-is
+  EXPECT_TRUE(diagnostics.diagnostics().empty());
 }
 
 TEST(MergeGateways, UnsupportedServersAreSkippedWithAWarning) {

@@ -1,4 +1,4 @@
-// A real DNS server for the tests: dnsmasq on 127.0.0.1:<free port>, serving
+// A real DNS server for the tests: dnsmasq on 127.0.0.1:<reserved port>, serving
 // the names of a hosts file it re-reads on reload(), authoritative for
 // *.example.test (unknown names there get NXDOMAIN), TTL as given.
 #pragma once
@@ -19,36 +19,13 @@
 #include <thread>
 #include <vector>
 
+#include "reserved_ports.h"
+
 namespace torii::dns::testing {
-
-inline uint16_t bound_port(int type, uint16_t port) {
-  const int fd = ::socket(AF_INET, type, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(port);
-  uint16_t got = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    got = ntohs(a.sin_port);
-  }
-  ::close(fd);
-  return got;
-}
-
-// A loopback port free for both UDP and TCP (dnsmasq binds both).
-inline uint16_t free_udp_port() {
-  for (int i = 0; i < 100; ++i) {
-    const uint16_t port = bound_port(SOCK_DGRAM, 0);
-    if (port != 0 && bound_port(SOCK_STREAM, port) == port) return port;
-  }
-  return 0;
-}
 
 class Dnsmasq {
  public:
-  explicit Dnsmasq(uint32_t ttl_s) : port_(free_udp_port()) {
+  explicit Dnsmasq(uint32_t ttl_s) : port_(torii::testing::reserve_port()) {
     char tmpl[] = "/tmp/torii-dnsmasq-XXXXXX";
     dir_ = ::mkdtemp(tmpl);
     std::filesystem::permissions(dir_, std::filesystem::perms::all);  // dnsmasq may drop to nobody
@@ -76,11 +53,13 @@ class Dnsmasq {
       ::execv(argv[0], argv.data());
       ::_exit(127);
     }
-    // Signals sent before dnsmasq has set up would kill it: wait for its pid file.
-    for (int i = 0; i < 100 && !std::filesystem::exists(dir_ + "/pid"); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    // Signals sent before dnsmasq has set up would kill it: wait for its pid
+    // file; it serves once its sockets hold the port. 10 s: a loaded machine.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while ((!std::filesystem::exists(dir_ + "/pid") || torii::testing::port_is_bindable(port_)) &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 
   ~Dnsmasq() {

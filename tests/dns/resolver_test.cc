@@ -60,8 +60,8 @@ TEST(ResolverTest, UnknownNameIsNotFound) {
 
 TEST(ResolverTest, DeadServerFailsAfterItsTimeouts) {
   net::EventLoop loop;
-  // Nothing listens on this port: the query times out (or is refused).
-  Resolver r(loop, {.servers = {"127.0.0.1:" + std::to_string(testing::free_udp_port())},
+  // Nothing listens on this port (reserved, never bound): the query is refused or times out.
+  Resolver r(loop, {.servers = {"127.0.0.1:" + std::to_string(torii::testing::reserve_port())},
                     .query_timeout_ms = 100,
                     .tries = 2});
   const Resolution res = resolve_once(loop, r, "api.example.test");
@@ -100,7 +100,7 @@ TEST(ResolverTest, DestroyingWithQueriesInFlightCallsNothing) {
   net::EventLoop loop;
   bool called = false;
   {
-    Resolver r(loop, {.servers = {"127.0.0.1:" + std::to_string(testing::free_udp_port())},
+    Resolver r(loop, {.servers = {"127.0.0.1:" + std::to_string(torii::testing::reserve_port())},
                       .query_timeout_ms = 5000,
                       .tries = 1});
     r.resolve("a.example.test", [&](const Resolution&) { called = true; });

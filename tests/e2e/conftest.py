@@ -25,7 +25,8 @@ def pytest_terminal_summary(terminalreporter):
     if MEASUREMENTS:
         terminalreporter.write_sep("-", "measured reload / propagation times")
         for nodeid, what, seconds in MEASUREMENTS:
-            terminalreporter.write_line("%7.3f s  %s  (%s)" % (seconds, what, nodeid))
+            over = "  OVER %.0f s" % harness.RELOAD_SPEC if seconds > harness.RELOAD_SPEC else ""
+            terminalreporter.write_line("%7.3f s  %s  (%s)%s" % (seconds, what, nodeid, over))
 
 
 @pytest.fixture

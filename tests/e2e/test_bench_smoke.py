@@ -23,7 +23,7 @@ import tempfile
 
 import pytest
 
-from harness import SOURCE_DIR, TORII_BIN
+from harness import SOURCE_DIR, TORII_BIN, reserve_port
 
 COMPARE = SOURCE_DIR / "bench" / "compare"
 NEEDED = {"nginx": "nginx-light", "wrk": "wrk", "h2load": "nghttp2-client"}
@@ -44,11 +44,8 @@ def quick_run():
         pytest.skip("bench/compare needs " + ", ".join(missing) + ": run scripts/install-deps.sh")
     results = tempfile.mkdtemp(prefix="torii-bench-smoke-")
     try:
-        # a free upstream port: 18090 may be taken by a bench someone is running
-        import socket
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        # a reserved upstream port: 18090 may be taken by a bench someone is running
+        port = reserve_port()
         r = subprocess.run([sys.executable, str(COMPARE), "--quick", "--only", "torii", "--no-install",
                             "--torii", TORII_BIN, "--results", results, "--upstream-port", str(port)],
                            capture_output=True, text=True, timeout=120)

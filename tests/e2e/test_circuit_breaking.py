@@ -211,7 +211,7 @@ def test_istio_circuit_breaking_task(upstreams, torii):
 
 def test_max_requests_is_per_gateway_across_workers(upstreams, torii):
     """http2MaxRequests 3 with 2 workers: at most 3 requests reach the upstream at once, in total."""
-    slow = upstreams.echo("slow", host="127.0.0.32", extra_args=("--delay-ms", "300"))
+    slow = upstreams.echo("slow", host="127.0.0.32", extra_args=("--delay-ms", "3000"))  # the 20 overlap
     t = torii(manifests([slow], "connectionPool: {http: {http2MaxRequests: 3}}"), extra_args=("--workers", "2"))
     control(slow, "reset")
     results = burst(t, 20)

@@ -7,26 +7,14 @@ LOGICAL_DNS clusters.
 """
 import os
 import signal
-import socket
-import time
 from pathlib import Path
 
 import pytest
 
 import harness
+import reserved_ports
 
 DNSMASQ = "/usr/sbin/dnsmasq"
-
-
-def free_udp_port():
-    """A port free for both UDP and TCP (dnsmasq binds both)."""
-    for _ in range(100):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-            u.bind(("127.0.0.1", 0))
-            port = u.getsockname()[1]
-            if harness.port_is_free(port):
-                return port
-    raise RuntimeError("no free port for dnsmasq")
 
 
 class Dnsmasq:
@@ -39,7 +27,7 @@ class Dnsmasq:
         self.hosts = self.dir / "dns-hosts"
         self.records = {}
         self._write()
-        self.port = free_udp_port()
+        self.port = harness.reserve_port()  # free for UDP and TCP: dnsmasq binds both
         argv = [DNSMASQ, "--keep-in-foreground", "--conf-file=/dev/null", "--listen-address=127.0.0.1",
                 "--bind-interfaces", "--port=%d" % self.port, "--no-resolv", "--no-hosts",
                 "--addn-hosts=%s" % self.hosts, "--local=/example.test/", "--local-ttl=1",
@@ -47,9 +35,11 @@ class Dnsmasq:
         if os.getuid() == 0:
             argv.append("--user=root")
         self.proc = harness.Proc("dnsmasq", argv, self.dir / "dnsmasq.out")
-        ok, _ = harness.poll_until(lambda: (self.dir / "dnsmasq.pid").exists(), 5)
+        # A SIGHUP (set()) before dnsmasq has set up would kill it: its pid file says it has.
+        # It serves once its sockets are bound (the port is no longer bindable).
+        ok, _ = harness.poll_until(lambda: (self.dir / "dnsmasq.pid").exists()
+                                   and not reserved_ports.is_bindable(self.port), 10)
         assert ok, "dnsmasq did not start:\n" + self.proc.log_tail()
-        time.sleep(0.05)
 
     @property
     def server(self):

@@ -154,7 +154,7 @@ def test_two_hop_egress_gateway_with_circuit_breaker_and_outlier_detection(dns, 
     good = upstreams.echo("good", host="127.0.0.51")
     bad = upstreams.echo("bad", host="127.0.0.52", port=good.port, extra_args=("--status", "500"))
     dns.set(EXTERNAL, "127.0.0.51", "127.0.0.52")
-    egress_port = harness.free_port()
+    egress_port = harness.reserve_port()
     manifests = {"istio.yaml": istio_task_manifests(good.port, egress_port)}
 
     # B: the egress gateway.
@@ -196,7 +196,7 @@ def test_two_hop_egress_gateway_with_circuit_breaker_and_outlier_detection(dns, 
     # flight, the next overflows with 503 + x-envoy-overloaded, at once.
     control(good, "reset")
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        slow = pool.submit(curl_x, a.listen_port, "http://%s/slow?sleep_ms=1500" % EXTERNAL)
+        slow = pool.submit(curl_x, a.listen_port, "http://%s/slow?sleep_ms=10000" % EXTERNAL)
         ok, _ = harness.poll_until(lambda: control(good)["active"] == 1, 5)
         assert ok, "the slow request never reached the upstream"
         started = time.monotonic()
@@ -205,7 +205,7 @@ def test_two_hop_egress_gateway_with_circuit_breaker_and_outlier_detection(dns, 
         assert status == 503, (status, body)
         assert headers.get("x-envoy-overloaded") == "true", headers
         assert body == "upstream connect error or disconnect/reset before headers. reset reason: overflow"
-        assert elapsed < 1.0, elapsed  # not queued behind the slow request
+        assert elapsed < 8, elapsed  # not queued behind the slow request (10 s)
         assert slow.result()[0] == 200
     assert control(good)["max_active"] == 1
     assert b.stat("cluster.%s.upstream_rq_pending_overflow" % EXT_CLUSTER) >= 1
@@ -217,7 +217,7 @@ def test_first_hop_can_be_an_ingress_gateway(dns, upstreams, torii):
     client -> A (Gateway `ingress`, VS routing to the egress gateway's subset) -> B -> external."""
     good = upstreams.echo("good", host="127.0.0.53")
     dns.set(EXTERNAL, "127.0.0.53")
-    egress_port = harness.free_port()
+    egress_port = harness.reserve_port()
     manifests = {"istio.yaml": istio_task_manifests(good.port, egress_port)}
     torii(manifests=manifests, port_map={80: egress_port}, name="egress",
           extra_args=("--labels", "istio=egressgateway", "--dns-server", dns.server))

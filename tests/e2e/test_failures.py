@@ -24,7 +24,7 @@ HOST = "failures.example.com"
 @pytest.fixture(scope="module")
 def backends(module_upstreams):
     echo = module_upstreams.echo("v1", host="127.0.0.2")
-    closed_port = harness.free_port("127.0.0.3")  # nothing listens there
+    closed_port = harness.reserve_port()  # nothing listens there
     return echo, closed_port
 
 
@@ -264,7 +264,7 @@ def test_invalid_edit_is_rejected_and_last_good_keeps_serving(backends, torii, m
 
     t.write("editable.yaml", FIXED_EDITABLE)
     ok, elapsed = harness.poll_until(lambda: get(t, "/new", host="edit.example.com", timeout=5).status_code == 200,
-                                     harness.RELOAD_DEADLINE)
+                                     harness.RELOAD_TIMEOUT)
     measure("fixed edit -> served", elapsed)
     assert ok, t.describe()
     assert get(t, "/old", host="edit.example.com").status_code == 404
@@ -302,7 +302,7 @@ def test_yaml_syntax_error_keeps_serving(backends, torii):
         # a diagnostic `.../editable.yaml:LINE: message`, not just an object's `source: file:line`
         return harness.find_in_json(t.config_dump(), lambda v: isinstance(v, str)
                                     and re.search(r"editable\.yaml:\d+: \S", v))
-    ok, _ = harness.poll_until(error_shown, 3)
+    ok, _ = harness.poll_until(error_shown, 10)
     assert ok, "the YAML error is not visible in /config_dump\n" + t.describe()
     assert get(t, "/old", host="edit.example.com").status_code == 200
     assert get(t, "/ok").status_code == 200

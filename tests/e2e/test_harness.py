@@ -3,6 +3,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -13,6 +14,7 @@ import requests
 
 import echo_server
 import harness
+import reserved_ports
 from harness import RawConn, http_request
 
 
@@ -103,7 +105,7 @@ def test_httpbin_concurrent_delays(httpbin):
     for t in threads:
         t.join(60)
     assert results == [200] * 16
-    assert time.monotonic() - start < 4
+    assert time.monotonic() - start < 12  # one after another would take 16 s
 
 
 def test_httpbin_on_another_loopback_address(upstreams):
@@ -135,21 +137,22 @@ def test_cleanup_kills_the_process_group(tmp_path):
     children, _ = harness.poll_until(two_children, 10)
     assert children and len(children) == 2
     up.proc.cleanup()
-    time.sleep(0.5)
-    for pid in children:
-        assert not alive(int(pid)), "gunicorn worker %s survived cleanup()" % pid
+    # SIGKILL to the group is sent; the workers die as soon as the kernel gets to them.
+    gone, _ = harness.poll_until(lambda: not any(alive(int(pid)) for pid in children), 10)
+    assert gone, "gunicorn workers %s survived cleanup()" % [p for p in children if alive(int(p))]
     assert harness.port_is_free(up.port)
 
 
 def test_terminate_returns_exit_code(tmp_path):
-    p = harness.Proc("sleep", ["/bin/sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.05; done"],
+    # Each shell says when its trap is set: a SIGTERM before that would kill it outright.
+    p = harness.Proc("sleep", ["/bin/sh", "-c", "trap 'exit 0' TERM; echo trapped; while :; do sleep 0.05; done"],
                      tmp_path / "sleep.log")
-    time.sleep(0.2)
+    assert harness.poll_until(lambda: "trapped" in p.log(), 10)[0]
     assert p.terminate(5) == 0
     p.cleanup()
-    p = harness.Proc("stubborn", ["/bin/sh", "-c", "trap '' TERM; while :; do sleep 0.05; done"],
+    p = harness.Proc("stubborn", ["/bin/sh", "-c", "trap '' TERM; echo trapped; while :; do sleep 0.05; done"],
                      tmp_path / "stubborn.log")
-    time.sleep(0.2)
+    assert harness.poll_until(lambda: "trapped" in p.log(), 10)[0]
     assert p.terminate(0.5) is None  # had to be killed
     assert p.poll() == -signal.SIGKILL
     p.cleanup()
@@ -178,20 +181,67 @@ def test_write_atomic_never_exposes_partial_files(tmp_path):
 
 def test_poll_until_reports_elapsed():
     start = time.monotonic()
-    value, elapsed = harness.poll_until(lambda: time.monotonic() - start > 0.2 and "done", 2)
-    assert value == "done" and 0.2 <= elapsed < 1.0
+    value, elapsed = harness.poll_until(lambda: time.monotonic() - start > 0.2 and "done", 30)
+    assert value == "done" and 0.2 <= elapsed < 15  # returned when done, not at the timeout
     value, elapsed = harness.poll_until(lambda: False, 0.1)
     assert not value and elapsed >= 0.1
 
 
 def test_rss_sampler_sees_growth(tmp_path):
+    # The child grows by 64 MiB only once told to (the file appears), after the sampler's baseline.
+    go = tmp_path / "go"
     p = harness.Proc("grow", [harness.PYTHON, "-c",
-                              "import time; time.sleep(0.3); b = bytearray(64 << 20); b[::4096] = b'x' * len(b[::4096]);"
-                              " time.sleep(1)"], tmp_path / "grow.log")
+                              "import os, sys, time\n"
+                              "print('waiting', flush=True)\n"
+                              "while not os.path.exists(sys.argv[1]): time.sleep(0.01)\n"
+                              "b = bytearray(64 << 20); b[::4096] = b'x' * len(b[::4096])\n"
+                              "print('grown', flush=True)\n"
+                              "time.sleep(60)\n", str(go)], tmp_path / "grow.log")
     try:
-        time.sleep(0.1)
+        assert harness.poll_until(lambda: "waiting" in p.log(), 30)[0], p.log_tail()
         with harness.RssSampler(p.pid) as rss:
-            time.sleep(0.9)
-        assert rss.growth > 50 * harness.MiB
+            go.touch()
+            assert harness.poll_until(lambda: "grown" in p.log(), 30)[0], p.log_tail()
+            assert harness.poll_until(lambda: rss.growth > 50 * harness.MiB, 10)[0], rss.growth
     finally:
         p.cleanup()
+
+
+# --------------------------------------------------------------------------------------
+# reserve_port: what keeps `ctest -j2` from handing one port to two servers
+
+
+def test_reserved_ports_are_outside_the_ephemeral_range_and_unique_across_processes(tmp_path):
+    """Three processes reserving 150 ports each at the same time (this one, and two children, as
+    under `ctest -j2`) never get the same port, and no port is one the kernel hands out to
+    outgoing connections."""
+    low, high = reserved_ports.ephemeral_range()
+    script = ("import sys; sys.path.insert(0, %r); import reserved_ports\n"
+              "print(' '.join(str(reserved_ports.reserve_port()) for _ in range(150)), flush=True)\n"
+              "sys.stdin.read()\n" % str(harness.HERE))  # holds its ports until told to exit
+    children = [subprocess.Popen([harness.PYTHON, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 text=True) for _ in range(2)]
+    try:
+        mine = [harness.reserve_port() for _ in range(150)]
+        theirs = [[int(p) for p in c.stdout.readline().split()] for c in children]
+    finally:
+        for c in children:
+            c.communicate("", timeout=30)
+    every = mine + theirs[0] + theirs[1]
+    assert len(every) == 450 and len(set(every)) == 450
+    assert all(not (low <= p <= high) for p in every)
+
+
+def test_a_port_in_use_is_not_reserved_and_a_released_one_is(tmp_path):
+    """A port something is bound to (outside the ephemeral range too) is not handed out; a port
+    whose reserving process exited can be reserved again."""
+    script = ("import sys; sys.path.insert(0, %r); import reserved_ports\n"
+              "print(reserved_ports.reserve_port(), flush=True)\n" % str(harness.HERE))
+    freed = int(subprocess.run([harness.PYTHON, "-c", script], capture_output=True, text=True,
+                               timeout=30).stdout)
+    assert harness.claim_port(freed)  # its lock died with the process
+    busy = harness.reserve_port()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", busy))  # as a program outside the suite might
+        s.listen(1)
+        assert not harness.claim_port(busy)

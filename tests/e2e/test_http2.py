@@ -110,7 +110,7 @@ spec:
 def gw(pki, echo, tmp_path_factory):
     """One Torii for the module (the attack tests close only their own connections)."""
     workdir = tmp_path_factory.mktemp("torii")
-    http_port, https_port = harness.free_port(), harness.free_port()
+    http_port, https_port = harness.reserve_port(), harness.reserve_port()
     t = harness.start_torii(workdir, manifests=manifests(pki, echo), port_map={80: http_port, 443: https_port},
                             wait_ready=False)
     harness.wait_ready_or_fail(t, harness.READY_TIMEOUT)

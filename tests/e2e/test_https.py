@@ -106,8 +106,8 @@ def curl(port, host, path, pki, *extra):
 @pytest.fixture
 def https_gw(pki, echo, torii):
     def start(**kw):
-        port = harness.free_port()
-        t = torii(manifests=manifests(pki, echo, **kw), port_map={80: harness.free_port(), 443: port})
+        port = harness.reserve_port()
+        t = torii(manifests=manifests(pki, echo, **kw), port_map={80: harness.reserve_port(), 443: port})
         t.https_port = port
         return t
     return start
@@ -181,8 +181,8 @@ def test_relative_certificate_paths_are_read_from_the_manifest_directory(pki, ec
     for fname, text in manifests(pki, echo).items():
         text = text.replace(str(pki) + "/api.", "api.").replace(str(pki) + "/other.", "other.")
         (config / fname).write_text(text)
-    port = harness.free_port()
-    t = torii(config_paths=[config], port_map={80: harness.free_port(), 443: port})
+    port = harness.reserve_port()
+    t = torii(config_paths=[config], port_map={80: harness.reserve_port(), 443: port})
     assert curl(port, "api.example.test", "/e/x", pki)[:2] == (0, "200")
 
 
@@ -216,8 +216,8 @@ def test_credential_name_reads_a_kubernetes_tls_secret(pki, echo, torii):
         "      mode: SIMPLE\n      credentialName: api-cred\n")
     assert "credentialName: api-cred" in m["gw.yaml"]
     m["secret.yaml"] = tls_secret("api-cred", pki, "api.pem", "api.key")
-    port = harness.free_port()
-    t = torii(manifests=m, port_map={80: harness.free_port(), 443: port})
+    port = harness.reserve_port()
+    t = torii(manifests=m, port_map={80: harness.reserve_port(), 443: port})
     assert curl(port, "api.example.test", "/e/x", pki)[:2] == (0, "200")
     # The Secret's data never shows in /config_dump.
     assert (pki / "api.key").read_text().splitlines()[1] not in json.dumps(t.config_dump())
@@ -234,8 +234,8 @@ def test_credential_name_mutual_with_a_cacert_secret(pki, echo, torii):
         tls_secret("api-cred", pki, "api.pem", "api.key"),
         "apiVersion: v1\nkind: Secret\nmetadata: {name: api-cred-cacert, namespace: istio-system}\n"
         "stringData:\n  ca.crt: |\n" + "".join("    " + l + "\n" for l in (pki / "ca.pem").read_text().splitlines()))
-    port = harness.free_port()
-    t = torii(manifests=m, port_map={80: harness.free_port(), 443: port})
+    port = harness.reserve_port()
+    t = torii(manifests=m, port_map={80: harness.reserve_port(), 443: port})
     assert curl(port, "api.example.test", "/e/x", pki)[1] != "200"
     assert curl(port, "api.example.test", "/e/x", pki,
                 "--cert", str(pki / "client.pem"), "--key", str(pki / "client.key"))[:2] == (0, "200")
@@ -255,8 +255,8 @@ def test_credential_names_and_tls_certificates_serve_the_first_certificate(pki, 
     assert "credentialNames" in m["gw.yaml"] and "tlsCertificates" in m["gw.yaml"], m["gw.yaml"]
     m["secret.yaml"] = harness.yaml_docs(tls_secret("api-cred", pki, "api.pem", "api.key"),
                                          tls_secret("spare-cred", pki, "other.pem", "other.key"))
-    port = harness.free_port()
-    t = torii(manifests=m, port_map={80: harness.free_port(), 443: port})
+    port = harness.reserve_port()
+    t = torii(manifests=m, port_map={80: harness.reserve_port(), 443: port})
     assert curl(port, "api.example.test", "/e/x", pki)[:2] == (0, "200")
     assert curl(port, "other.example.test", "/e/x", pki)[:2] == (0, "200")
     diagnostics = "\n".join(t.config_dump()["diagnostics"])
@@ -268,8 +268,8 @@ def test_missing_secret_drops_the_server_with_a_warning(pki, echo, torii):
     m["gw.yaml"] = m["gw.yaml"].replace(
         "      serverCertificate: %s\n      privateKey: %s\n" % (pki / "api.pem", pki / "api.key"),
         "      credentialName: nope\n", 1)
-    port = harness.free_port()
-    t = torii(manifests=m, port_map={80: harness.free_port(), 443: port})
+    port = harness.reserve_port()
+    t = torii(manifests=m, port_map={80: harness.reserve_port(), 443: port})
     diagnostics = "\n".join(t.config_dump()["diagnostics"])
     assert 'spec.servers[1].tls.credentialName: no Secret "nope"' in diagnostics, diagnostics
     assert curl(port, "other.example.test", "/e/x", pki)[:2] == (0, "200")

@@ -144,9 +144,9 @@ def test_expect_100_continue_with_curl(gw, tmp_path):
             f.write(piece)
     start = time.monotonic()
     res = subprocess.run(
-        ["curl", "-sS", "-v", "--max-time", "60", "--expect100-timeout", "10",
+        ["curl", "-sS", "-v", "--max-time", "120", "--expect100-timeout", "60",
          "-T", str(path), "-H", "Expect: 100-continue", gw.url("/up/put")],
-        capture_output=True, text=True, timeout=120)
+        capture_output=True, text=True, timeout=180)
     elapsed = time.monotonic() - start
     assert res.returncode == 0, res.stderr[-2000:]
     assert "< HTTP/1.1 100 Continue" in res.stderr, res.stderr[-2000:]
@@ -154,8 +154,8 @@ def test_expect_100_continue_with_curl(gw, tmp_path):
     assert doc["method"] == "PUT"
     assert doc["body_length"] == size
     assert doc["body_crc32"] == crc_of_blocks(size)
-    # with --expect100-timeout 10 a missing 100 would have cost 10 s
-    assert elapsed < 9, elapsed
+    # with --expect100-timeout 60 a missing 100 would have cost 60 s
+    assert elapsed < 50, elapsed
 
 
 def test_expect_100_continue_rejected_before_body(gw, tmp_path):
@@ -165,11 +165,11 @@ def test_expect_100_continue_rejected_before_body(gw, tmp_path):
         f.write(BLOCK * 4)
     start = time.monotonic()
     res = subprocess.run(
-        ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "30", "--expect100-timeout", "10",
+        ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "120", "--expect100-timeout", "60",
          "-T", str(path), "-H", "Expect: 100-continue", gw.url("/nope")],
-        capture_output=True, text=True, timeout=60)
+        capture_output=True, text=True, timeout=180)
     elapsed = time.monotonic() - start
     assert res.stdout.strip() == "404", res.stdout + res.stderr
-    assert elapsed < 9, "the 404 waited for curl's 100-continue timeout (%.1f s)" % elapsed
+    assert elapsed < 50, "the 404 waited for curl's 100-continue timeout (%.1f s)" % elapsed
     # and the gateway is still fine
     assert gw.request("POST", "/warm", data=b"x").status_code == 200

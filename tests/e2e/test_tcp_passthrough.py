@@ -49,7 +49,7 @@ class TcpEchoFactory:
         self.procs = []
 
     def __call__(self, name, host):
-        port = harness.free_port(host)
+        port = harness.reserve_port()
         argv = [harness.PYTHON, "-u", str(harness.HERE / "tcp_echo_server.py"), "--name", name,
                 "--host", host, "--port", str(port)]
         proc = harness.Proc("tcp-echo-" + name, argv, self.workdir / ("tcp-echo-%s.log" % name))
@@ -175,7 +175,7 @@ def test_sni_passthrough_reaches_the_upstream_named_by_sni(upstreams, torii, pki
                        extra_args=["--tls-cert", str(pki / "a.pem"), "--tls-key", str(pki / "a.key")])
     b = upstreams.echo("b", host="127.0.0.72",
                        extra_args=["--tls-cert", str(pki / "b.pem"), "--tls-key", str(pki / "b.key")])
-    port = harness.free_port()
+    port = harness.reserve_port()
     t = torii(passthrough_manifests(a, b), port_map={443: port})
     for _ in range(3):
         cn, doc = tls_get(port, "a.example.test", pki)
@@ -193,7 +193,7 @@ def test_sni_passthrough_reaches_the_upstream_named_by_sni(upstreams, torii, pki
 def test_unknown_sni_and_non_tls_bytes_are_closed(upstreams, torii, pki):
     a = upstreams.echo("a", host="127.0.0.73",
                        extra_args=["--tls-cert", str(pki / "a.pem"), "--tls-key", str(pki / "a.key")])
-    port = harness.free_port()
+    port = harness.reserve_port()
     t = torii(passthrough_manifests(a, a), port_map={443: port})
     assert closed_without_data(port, client_hello("c.example.test"))
     assert closed_without_data(port, client_hello(""))  # no SNI at all
@@ -210,7 +210,7 @@ def test_unknown_sni_and_non_tls_bytes_are_closed(upstreams, torii, pki):
 def test_client_hello_split_across_writes_is_reassembled(upstreams, torii, pki):
     a = upstreams.echo("a", host="127.0.0.74",
                        extra_args=["--tls-cert", str(pki / "a.pem"), "--tls-key", str(pki / "a.key")])
-    port = harness.free_port()
+    port = harness.reserve_port()
     torii(passthrough_manifests(a, a), port_map={443: port})
     ctx = ssl.create_default_context(cafile=str(pki / "ca.pem"))
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
@@ -261,7 +261,7 @@ def test_client_hello_split_across_writes_is_reassembled(upstreams, torii, pki):
 def test_passthrough_and_terminated_https_share_a_port_by_sni(upstreams, torii, pki, httpbin):
     a = upstreams.echo("a", host="127.0.0.75",
                        extra_args=["--tls-cert", str(pki / "a.pem"), "--tls-key", str(pki / "a.key")])
-    port = harness.free_port()
+    port = harness.reserve_port()
     https_server = ("{port: {number: 443, name: https, protocol: HTTPS}, hosts: ['gw.example.test'], "
                     "tls: {mode: SIMPLE, serverCertificate: %s, privateKey: %s}}" % (pki / "gw.pem", pki / "gw.key"))
     m = passthrough_manifests(a, a)
@@ -343,7 +343,7 @@ def exchange(port, payload=b"ping"):
 
 def test_tcp_route_echo_and_half_close(tcp_echo, torii):
     up = tcp_echo("one", "127.0.0.81")
-    port = harness.free_port()
+    port = harness.reserve_port()
     t = torii(tcp_manifests([(up, 100)]), port_map={9000: port})
     body, name, count = exchange(port, b"hello over tcp")
     # The reply that the upstream sends after seeing our FIN still arrives.
@@ -358,7 +358,7 @@ def test_tcp_route_echo_and_half_close(tcp_echo, torii):
 def test_tcp_weighted_split(tcp_echo, torii):
     a = tcp_echo("wa", "127.0.0.82")
     b = tcp_echo("wb", "127.0.0.83")
-    port = harness.free_port()
+    port = harness.reserve_port()
     torii(tcp_manifests([(a, 80), (b, 20)]), port_map={9000: port})
     n = 400
     counts = {"wa": 0, "wb": 0}
@@ -370,7 +370,7 @@ def test_tcp_weighted_split(tcp_echo, torii):
 
 def test_tcp_large_transfer_is_intact_with_bounded_memory(tcp_echo, torii):
     up = tcp_echo("big", "127.0.0.84")
-    port = harness.free_port()
+    port = harness.reserve_port()
     t = torii(tcp_manifests([(up, 100)]), port_map={9000: port})
     exchange(port)  # warm up
     total = 50 * MiB
@@ -414,8 +414,8 @@ def test_tcp_large_transfer_is_intact_with_bounded_memory(tcp_echo, torii):
 
 
 def test_upstream_refused_closes_the_client(torii):
-    dead = harness.free_port("127.0.0.85")
-    port = harness.free_port()
+    dead = harness.reserve_port()
+    port = harness.reserve_port()
 
     class Dead:
         name, host = "dead", "127.0.0.85"
@@ -427,7 +427,7 @@ def test_upstream_refused_closes_the_client(torii):
 
 def test_tcp_max_connections_circuit_breaker(tcp_echo, torii):
     up = tcp_echo("cb", "127.0.0.86")
-    port = harness.free_port()
+    port = harness.reserve_port()
     dr = """\
 apiVersion: networking.istio.io/v1beta1
 kind: DestinationRule
@@ -460,14 +460,14 @@ spec:
 
 def test_tcp_idle_timeout_closes_both_sides(tcp_echo, torii):
     up = tcp_echo("idle", "127.0.0.87")
-    port = harness.free_port()
+    port = harness.reserve_port()
     t = torii(tcp_manifests([(up, 100)]), port_map={9000: port}, extra_args=["--tcp-idle-timeout-s", "1"])
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall(b"HOLD\n")
         assert s.recv(100) == b"HELD idle\n"
         start = time.monotonic()
         assert s.recv(100) == b""  # closed by the gateway, not by us
-        assert 0.8 <= time.monotonic() - start <= 3.0
+        assert 0.8 <= time.monotonic() - start < 9  # 1 s, not never (the socket timeout is 10 s)
     assert t.stat("tcp_idle_timeout") == 1
 
 
@@ -491,8 +491,8 @@ def test_explain_names_the_l4_route(tmp_path, pki):
 
 def test_outlier_detection_ejects_an_endpoint_that_refuses(tcp_echo, torii):
     live = tcp_echo("live", "127.0.0.89")
-    dead_port = harness.free_port("127.0.0.90")
-    port = harness.free_port()
+    dead_port = harness.reserve_port()
+    port = harness.reserve_port()
     m = tcp_manifests([(live, 100)], dr="""\
 apiVersion: networking.istio.io/v1beta1
 kind: DestinationRule
@@ -520,7 +520,7 @@ spec:
 def test_silent_client_is_closed_after_the_inspector_timeout(upstreams, torii, pki):
     a = upstreams.echo("a", host="127.0.0.76",
                        extra_args=["--tls-cert", str(pki / "a.pem"), "--tls-key", str(pki / "a.key")])
-    port = harness.free_port()
+    port = harness.reserve_port()
     t = torii(passthrough_manifests(a, a), port_map={443: port}, extra_args=["--tls-inspector-timeout-s", "1"])
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         start = time.monotonic()
@@ -529,13 +529,13 @@ def test_silent_client_is_closed_after_the_inspector_timeout(upstreams, torii, p
             assert s.recv(1) == b""
         except ConnectionResetError:
             pass  # closed with the peeked bytes unread: the kernel sends a reset
-        assert 0.8 <= time.monotonic() - start <= 3.0
+        assert 0.8 <= time.monotonic() - start < 9  # 1 s, not never (the socket timeout is 10 s)
     assert t.stat("tls_inspector_timeout") == 1
 
 
 def test_tls_server_with_tcp_routes_terminates_and_relays_plaintext(tcp_echo, torii, pki):
     up = tcp_echo("plain", "127.0.0.91")
-    port = harness.free_port()
+    port = harness.reserve_port()
     m = tcp_manifests([(up, 100)])
     m["gw.yaml"] = l4_gateway(["{port: {number: 9000, name: tls, protocol: TLS}, hosts: ['gw.example.test'], "
                                "tls: {mode: SIMPLE, serverCertificate: %s, privateKey: %s}}"
@@ -562,7 +562,7 @@ def test_tls_server_with_tcp_routes_terminates_and_relays_plaintext(tcp_echo, to
 
 def test_sigterm_with_an_open_tunnel_exits_after_the_drain_timeout(tcp_echo, torii):
     up = tcp_echo("drain", "127.0.0.92")
-    port = harness.free_port()
+    port = harness.reserve_port()
     t = torii(tcp_manifests([(up, 100)]), port_map={9000: port}, extra_args=["--drain-timeout-s", "1"])
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall(b"HOLD\n")
@@ -571,7 +571,7 @@ def test_sigterm_with_an_open_tunnel_exits_after_the_drain_timeout(tcp_echo, tor
         rc = t.stop()
         # Tunnels run on through the drain period (as Envoy's tcp_proxy), then the process exits cleanly.
         assert rc == 0
-        assert 0.8 <= time.monotonic() - start <= 5.0
+        assert 0.8 <= time.monotonic() - start < 9  # the 1 s drain, not the tunnel's end
         s.settimeout(5)
         try:
             assert s.recv(100) == b""
@@ -586,7 +586,7 @@ def test_back_pressure_when_the_client_stops_reading(tcp_echo, torii):
     buffers on the four legs hold a few tens of MiB on their own; the gateway holds at most its
     buffer limit per direction.)"""
     up = tcp_echo("bp", "127.0.0.94")
-    port = harness.free_port()
+    port = harness.reserve_port()
     t = torii(tcp_manifests([(up, 100)]), port_map={9000: port})
     exchange(port)  # warm up
     total = 64 * MiB
@@ -604,10 +604,13 @@ def test_back_pressure_when_the_client_stops_reading(tcp_echo, torii):
         with harness.RssSampler(t.pid) as rss:
             th = threading.Thread(target=writer, daemon=True)
             th.start()
-            time.sleep(1.5)  # not reading: everything stalls at the buffer limits
-            stalled_at = sent[0]
-            time.sleep(0.5)
-            assert sent[0] == stalled_at < total, "the writer was not held back (%d bytes sent)" % sent[0]
+            # Not reading: everything stalls at the buffer limits (no progress for 0.5 s).
+            def stalled():
+                before = sent[0]
+                time.sleep(0.5)
+                return sent[0] == before
+            assert harness.poll_until(stalled, 30)[0]
+            assert sent[0] < total, "the writer was not held back (%d bytes sent)" % sent[0]
             assert t.stat("tcp_flow_paused_reading") >= 1
             received = 0
             while True:

@@ -144,7 +144,7 @@ def test_host_that_the_certificate_does_not_name_is_503(upstreams, torii, pki):
     t.write("dr.yaml", manifests(up, "mode: SIMPLE\ncaCertificates: %s\nsni: api.example.test"
                                  % (pki / "ca.pem"))["dr.yaml"])
     ok, _ = harness.poll_until(lambda: t.get("/x", headers={"Host": "alias.example.test"}).status_code == 200,
-                               harness.RELOAD_DEADLINE)
+                               harness.RELOAD_TIMEOUT)
     assert ok
 
 
@@ -176,7 +176,7 @@ def test_mutual_presents_the_client_certificate(upstreams, torii, pki):
     assert get(t).status_code == 503  # the upstream wants a client certificate
     t.write("dr.yaml", manifests(up, "mode: MUTUAL\ncaCertificates: %s\nclientCertificate: %s\nprivateKey: %s"
                                  % (pki / "ca.pem", pki / "client.pem", pki / "client.key"))["dr.yaml"])
-    ok, _ = harness.poll_until(lambda: get(t).status_code == 200, harness.RELOAD_DEADLINE)
+    ok, _ = harness.poll_until(lambda: get(t).status_code == 200, harness.RELOAD_TIMEOUT)
     assert ok
 
 
@@ -206,9 +206,9 @@ def test_mutual_origination_from_a_credential_name_secret(upstreams, torii, pki)
     # handshake with the Python upstream can time out (503) before the reload is in.
     def warned():
         return [d for d in t.config_dump()["diagnostics"] if "client-credential" in str(d)]
-    warnings, _ = harness.poll_until(warned, harness.RELOAD_DEADLINE)
+    warnings, _ = harness.poll_until(warned, harness.RELOAD_TIMEOUT)
     assert warnings, t.config_dump()["diagnostics"]
-    ok, _ = harness.poll_until(lambda: get(t).status_code == 503, harness.RELOAD_DEADLINE)
+    ok, _ = harness.poll_until(lambda: get(t).status_code == 503, harness.RELOAD_TIMEOUT)
     assert ok
     before = upstream_requests(up, pki)
     assert get(t).status_code == 503
@@ -225,7 +225,7 @@ def test_simple_origination_with_a_cacert_secret(upstreams, torii, pki):
     assert get(t).status_code == 503
     t.write("secret.yaml", secret_yaml("api-credential-cacert", "istio-system",
                                        {"cacert": (pki / "ca.pem").read_text()}))
-    ok, _ = harness.poll_until(lambda: get(t).status_code == 200, harness.RELOAD_DEADLINE)
+    ok, _ = harness.poll_until(lambda: get(t).status_code == 200, harness.RELOAD_TIMEOUT)
     assert ok
 
 

@@ -169,7 +169,7 @@ def test_live_edit_removes_status_within_one_second(httpbin, torii, measure):
 
     t.write("httpbin_vs.yaml", VS_DELAY_ONLY)
     r, elapsed = harness.poll_until(lambda: t.get("/status/200", timeout=5).status_code == 404,
-                                    timeout=harness.RELOAD_DEADLINE)
+                                    timeout=harness.RELOAD_TIMEOUT)
     measure("VS edit (drop /status) -> 404", elapsed)
     assert r, "/status/200 still not 404 %.2f s after the VS edit\n%s" % (elapsed, t.describe())
 
@@ -192,7 +192,7 @@ def test_catch_all_to_subset_v1_needs_the_destination_rule(httpbin, torii, measu
 
     t.write("httpbin_vs.yaml", VS_ALL_V1)
     r, elapsed = harness.poll_until(lambda: t.get("/headers", timeout=5).status_code == 503,
-                                    timeout=harness.RELOAD_DEADLINE)
+                                    timeout=harness.RELOAD_TIMEOUT)
     measure("VS catch-all subset v1 without DR -> 503", elapsed)
     assert r, "expected 503 (subset v1 not defined yet)\n" + t.describe()
     r = t.get("/headers")
@@ -201,7 +201,7 @@ def test_catch_all_to_subset_v1_needs_the_destination_rule(httpbin, torii, measu
 
     t.write("httpbin_dr.yaml", example("httpbin_dr.yaml"))
     r, elapsed = harness.poll_until(lambda: t.get("/headers", timeout=5).status_code == 200,
-                                    timeout=harness.RELOAD_DEADLINE)
+                                    timeout=harness.RELOAD_TIMEOUT)
     measure("DR subset v1 added -> 200", elapsed)
     assert r, "expected 200 once the DR defines subset v1\n" + t.describe()
     for path in ("/headers", "/get", "/ip"):
@@ -276,7 +276,7 @@ def test_example_directory_as_shipped(tmp_path, upstreams, torii):
     Torii skips ServiceAccount/Deployment, takes Service + WorkloadEntry (127.0.0.1:8080),
     Gateway, VirtualService and DestinationRule (seed steps 1 and 3)."""
     copy = harness.copy_tree(EXAMPLE_DIR, tmp_path / "httpbin-example")
-    if harness.port_is_free(8080):
+    if harness.claim_port(8080):  # not only free: no other test process may start on it meanwhile
         upstreams.httpbin(port=8080)
     else:
         # Something else owns 8080 here: point the copy's WorkloadEntry elsewhere.
@@ -294,20 +294,20 @@ def test_example_directory_as_shipped(tmp_path, upstreams, torii):
     # Seed step 3 in the example directory: the DR is already there.
     harness.write_atomic(copy / "httpbin_vs.yaml", VS_ALL_V1)
     ok, _ = harness.poll_until(lambda: t.get("/headers", timeout=5).status_code == 200,
-                               timeout=harness.RELOAD_DEADLINE)
+                               timeout=harness.RELOAD_TIMEOUT)
     assert ok, t.describe()
 
 
 def test_run_sh(tmp_path):
     """examples/httpbin/run.sh starts httpbin and Torii, serves the walkthrough, and on
     SIGTERM stops both and exits 0."""
-    if not harness.port_is_free(8080):
-        pytest.skip("127.0.0.1:8080 is in use; run.sh's httpbin needs it")
+    if not harness.claim_port(8080):
+        pytest.skip("127.0.0.1:8080 is in use (or another test process has it); run.sh's httpbin needs it")
     ok, why = harness.torii_works()
     if not ok:
         pytest.fail(why)
-    gw_port = harness.free_port()
-    admin_port = harness.free_port()
+    gw_port = harness.reserve_port()
+    admin_port = harness.reserve_port()
     env = dict(os.environ, TORII_BIN=harness.TORII_BIN, GATEWAY_PORT=str(gw_port),
                ADMIN="127.0.0.1:%d" % admin_port)
     proc = harness.Proc("run.sh", ["bash", str(EXAMPLE_DIR / "run.sh")], tmp_path / "run.sh.log", env=env)

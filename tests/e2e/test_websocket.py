@@ -150,8 +150,9 @@ def test_websocket_ignores_route_timeout(torii, echo):
 
 
 def test_tunnel_idle_timeout(torii, echo):
-    """--tunnel-idle-timeout-s 1: an idle tunnel is closed after about a second; traffic keeps it open."""
-    t = torii(manifests(echo), extra_args=["--tunnel-idle-timeout-s", "1"])
+    """--tunnel-idle-timeout-s 3: an idle tunnel is closed after about 3 s; traffic every 0.5 s
+    keeps it open (2.5 s of slack for a loaded machine)."""
+    t = torii(manifests(echo), extra_args=["--tunnel-idle-timeout-s", "3"])
     ws = WsClient(t.listen_port)
     try:
         for _ in range(3):
@@ -159,8 +160,8 @@ def test_tunnel_idle_timeout(torii, echo):
             ws.send(0x1, b"ping")
             assert ws.recv() == (0x1, b"ping")
         began = time.monotonic()
-        assert ws.closed_by_peer(5)
-        assert 0.5 <= time.monotonic() - began <= 2.0
+        assert ws.closed_by_peer(20)
+        assert 2.5 <= time.monotonic() - began < 15
     finally:
         ws.close()
     assert t.stat("upgrade_tunnel_idle_timeout") == 1

@@ -134,7 +134,7 @@ def test_weights_edited_live(ab, torii, measure):
 
     def all_b():
         return all(s.get(t.url("/x"), timeout=5).json()["name"] == "b" for _ in range(5))
-    ok, elapsed = harness.poll_until(all_b, harness.RELOAD_DEADLINE)
+    ok, elapsed = harness.poll_until(all_b, harness.RELOAD_TIMEOUT)
     measure("weights 100/0 -> 0/100", elapsed)
     assert ok, t.describe()
     assert count(t, 100) == {"b": 100}

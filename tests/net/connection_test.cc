@@ -8,6 +8,7 @@
 
 #include "net/socket_ops.h"
 #include "net/tcp_listener.h"
+#include "reserved_ports.h"
 
 namespace torii::net {
 namespace {
@@ -131,13 +132,8 @@ TEST(ConnectionTest, ShutdownWriteSendsFinAndKeepsReading) {
 
 TEST(ConnectionTest, ConnectRefusedReportsConnectFailed) {
   EventLoop loop;
-  // Grab a free port, then close it so nothing listens there.
-  std::string error;
-  uint16_t port;
-  {
-    UniqueFd lfd = listen_tcp("127.0.0.1", 0, false, 1, error);
-    port = local_port(lfd.get());
-  }
+  // A reserved port: nothing listens there, and nothing can start to.
+  const uint16_t port = torii::testing::reserve_port();
   Client client(loop);
   sockaddr_storage addr;
   socklen_t len;

@@ -18,6 +18,7 @@
 
 #include "net/socket_ops.h"
 #include "proxy/worker.h"
+#include "reserved_ports.h"
 
 namespace torii::proxy {
 namespace {
@@ -159,12 +160,8 @@ TEST(TcpTunnelTest, OwnerAnswersFirstThenBytesFlowWithHalfClose) {
 }
 
 TEST(TcpTunnelTest, ConnectFailureLetsTheOwnerAnswerThenCloses) {
-  uint16_t dead_port;
-  {
-    std::string error;
-    net::UniqueFd l = net::listen_tcp("127.0.0.1", 0, false, 1, error);
-    dead_port = net::local_port(l.get());
-  }
+  const uint16_t dead_port =
+      torii::testing::reserve_port();  // nothing listens there, and nothing can start to
   auto cluster = cluster_at(dead_port);
   ServerOptions options;
   Worker worker(0, options);

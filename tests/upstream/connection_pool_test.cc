@@ -8,6 +8,7 @@
 
 #include "net/socket_ops.h"
 #include "net/tcp_listener.h"
+#include "reserved_ports.h"
 #include "test_acceptor.h"
 #include "upstream/cluster_manager.h"
 
@@ -111,11 +112,7 @@ TEST_F(ConnectionPoolTest, ConnectToClosedPortFails) {
   ConnectionPool pool(loop, 60000);
   EndpointState state;
   Endpoint dead = endpoint;
-  {
-    std::string error;
-    net::UniqueFd fd = net::listen_tcp("127.0.0.1", 0, false, 1, error);
-    dead.port = net::local_port(fd.get());
-  }
+  dead.port = torii::testing::reserve_port();  // nothing listens there, and nothing can start to
   ASSERT_TRUE(resolve_numeric(dead));
   int err = 0;
   auto c = pool.connect(state, dead, 1000, user, err);
