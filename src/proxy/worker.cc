@@ -1,5 +1,6 @@
 #include "proxy/worker.h"
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
@@ -96,6 +97,7 @@ void Worker::apply_update(compile::SnapshotPtr snapshot, std::vector<ListenerHan
   for (const std::string& name : removed) {
     std::erase_if(listeners_, [&](const auto& slot) { return slot->name() == name; });
   }
+  if (!removed.empty()) drain_connections_of(removed);
   if (!draining_) {
     for (ListenerHandoff& h : added)
       listeners_.push_back(std::make_unique<ListenerSlot>(*this, h.name, std::move(h.fd)));
@@ -107,6 +109,19 @@ void Worker::apply_update(compile::SnapshotPtr snapshot, std::vector<ListenerHan
   // own control block instead of one shared by every core.
   auto holder = std::make_shared<const compile::SnapshotPtr>(std::move(snapshot));
   snapshot_ = compile::SnapshotPtr(holder, holder->get());
+}
+
+void Worker::drain_connections_of(const std::vector<std::string>& listeners) {
+  // Envoy drains a removed listener's connections: HTTP/1.1 ones close
+  // after the response in flight (idle ones at once), HTTP/2 ones get
+  // GOAWAY and finish their streams. Served on, they would route with a
+  // snapshot that no longer has their listener (404).
+  std::vector<DownstreamConnection*> gone;
+  for (auto& connection : connections_) {
+    if (std::find(listeners.begin(), listeners.end(), connection->listener_name()) != listeners.end())
+      gone.push_back(connection.get());
+  }
+  for (DownstreamConnection* connection : gone) connection->start_drain();
 }
 
 void Worker::post_drain() {

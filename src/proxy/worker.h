@@ -86,6 +86,8 @@ class Worker {
   void apply_update(compile::SnapshotPtr snapshot, std::vector<ListenerHandoff>& added,
                     const std::vector<std::string>& removed);
   void start_drain();
+  // The HTTP connections accepted on these (removed) listeners.
+  void drain_connections_of(const std::vector<std::string>& listeners);
   void accept(net::UniqueFd fd, const sockaddr_storage& peer, const std::string& listener_name);
   void maybe_finish_drain();
 

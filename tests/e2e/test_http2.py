@@ -313,6 +313,33 @@ def echo_log(echo):
     return requests.get(echo.url + "/__log", timeout=5).json()
 
 
+def test_removed_listener_drains_its_connections(echo, torii):
+    """A reload that removes a listener drains its connections as Envoy does:
+    HTTP/2 ones get GOAWAY(NO_ERROR), idle HTTP/1.1 ones are closed; new
+    connections are refused."""
+    gw80 = harness.gateway("gw")
+    t = torii(manifests={"gw.yaml": gw80, "echo.yaml": harness.backend(echo, "echo"),
+                         "vs.yaml": """\
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata: {name: e}
+spec:
+  hosts: ["*"]
+  gateways: [gw]
+  http:
+  - route: [{destination: {host: echo, port: {number: 80}}}]
+"""}, port_map={80: harness.reserve_port(), 81: harness.reserve_port()})
+    with RawH2(t.listen_port) as raw, harness.RawConn(t.listen_port) as h1:
+        raw.send(raw.headers(1, path="/e/before"))
+        assert raw.read_frames(lambda f: isinstance(f, hf.HeadersFrame) and f.stream_id == 1) is not None
+        h1.send(harness.http_request("GET", "/e/h1"))
+        assert h1.read_response().status == 200
+        t.write("gw.yaml", harness.gateway("gw", port=81))  # port 80's listener goes away
+        goaway = raw.wait_goaway(timeout=20)
+        assert goaway is not None and goaway.error_code == 0 and goaway.last_stream_id == 1
+        assert h1.closed_by_peer(timeout=20)
+
+
 # ---------------------------------------------------------------------------------------
 # attacks: each closes the connection (GOAWAY) or refuses the stream, and the
 # gateway serves the next client
