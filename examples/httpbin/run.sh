@@ -97,12 +97,19 @@ EOF
 "$TORII_BIN" run --config "$here" --port-map "80=$GATEWAY_PORT" --admin "$ADMIN" &
 torii_pid=$!
 # `wait` returns early (status > 128) when a trapped signal arrives; keep
-# waiting until Torii itself has exited, and exit with its status.
+# waiting until Torii itself has exited, and exit with its status. Torii may
+# exit between the interrupted wait and the check (it drains in a
+# millisecond when idle): its status is then still to be collected.
 set +e
 while :; do
   wait "$torii_pid"
   rc=$?
-  kill -0 "$torii_pid" 2>/dev/null || break
+  if [ "$rc" -le 128 ]; then break; fi                    # Torii's own status
+  if kill -0 "$torii_pid" 2>/dev/null; then continue; fi  # still draining
+  wait "$torii_pid"
+  last=$?
+  if [ "$last" -ne 127 ]; then rc=$last; fi  # 127: the status above was Torii's own
+  break
 done
 torii_pid=""
 exit "$rc"
