@@ -449,6 +449,12 @@ void ActiveStream::on_upstream_failure(UpstreamFailure failure) {
     case UpstreamFailure::ConnectionTermination:
       send_local_reply(LocalReply{503, kConnectionTermination, {}});
       break;
+    case UpstreamFailure::RemoteReset:
+      send_local_reply(LocalReply{503, kRemoteReset, {}});
+      break;
+    case UpstreamFailure::RefusedStream:
+      send_local_reply(LocalReply{503, kRemoteRefusedStream, {}});
+      break;
     case UpstreamFailure::ProtocolError:
       send_local_reply(LocalReply{502, kProtocolError, {}});
       break;

@@ -303,8 +303,11 @@ void RouterRequest::on_upstream_failure(UpstreamFailure failure) {
   }
   const bool connect_failure = failure == UpstreamFailure::ConnectionFailure;
   const bool retriable = router::retry_on_failure(
-      retry_, connect_failure ? router::AttemptFailure::ConnectFailure : router::AttemptFailure::Reset);
-  if (maybe_retry(retriable, connect_failure)) return;
+      retry_, connect_failure                                ? router::AttemptFailure::ConnectFailure
+              : failure == UpstreamFailure::RefusedStream ? router::AttemptFailure::RefusedStream
+                                                          : router::AttemptFailure::Reset);
+  // A refused stream was never processed either: safe to replay whatever the method.
+  if (maybe_retry(retriable, connect_failure || failure == UpstreamFailure::RefusedStream)) return;
   fail(failure);
 }
 

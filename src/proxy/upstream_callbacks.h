@@ -14,6 +14,8 @@ namespace torii::proxy {
 enum class UpstreamFailure {
   ConnectionFailure,      // connect refused / failed / timed out  -> 503 UF
   ConnectionTermination,  // closed or reset before response headers -> 503 UC
+  RemoteReset,            // HTTP/2: the upstream reset the stream before headers -> 503 UR
+  RefusedStream,          // HTTP/2: REFUSED_STREAM, or above a GOAWAY's last stream id -> 503 UR
   ProtocolError,          // unparseable response -> 502 UPE
   Timeout,                // route timeout or last per-try timeout -> 504 UT
   Overflow,               // circuit breaker (DestinationRule connectionPool) -> 503 UO + x-envoy-overloaded
