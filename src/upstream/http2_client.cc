@@ -151,7 +151,7 @@ struct Http2ClientStream::Callbacks {
         return 0;
       }
       s->headers_done_ = true;
-      s->callbacks_->on_h2_headers(s->head_);
+      s->callbacks_->on_h2_headers(s->head_, end_stream);
       if (s->callbacks_ == nullptr) return 0;  // the request gave up on it
     }
     if (end_stream) {

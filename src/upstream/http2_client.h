@@ -68,7 +68,8 @@ enum class StreamResetReason : uint8_t {
 class Http2StreamCallbacks {
  public:
   virtual void on_h2_informational(http::ResponseHead& head) = 0;
-  virtual void on_h2_headers(http::ResponseHead& head) = 0;
+  // `end_stream`: the HEADERS frame ended the response (on_h2_complete follows).
+  virtual void on_h2_headers(http::ResponseHead& head, bool end_stream) = 0;
   virtual void on_h2_data(std::string_view data) = 0;
   // The response ended (END_STREAM), with trailers or not (null).
   virtual void on_h2_complete(http::HeaderMap* trailers) = 0;
