@@ -44,6 +44,10 @@ std::string cluster_stats(const upstream::SharedClusterRegistry& registry,
     TORII_CLUSTER_COUNTERS(TORII_CLUSTER_STAT_LINE)
     TORII_CLUSTER_GAUGES(TORII_CLUSTER_STAT_LINE)
 #undef TORII_CLUSTER_STAT_LINE
+#define TORII_CLUSTER_HTTP2_STAT_LINE(name) \
+  out += prefix + "http2." #name ": " + std::to_string(get(s.http2_##name)) + "\n";
+    TORII_CLUSTER_HTTP2_STATS(TORII_CLUSTER_HTTP2_STAT_LINE)
+#undef TORII_CLUSTER_HTTP2_STAT_LINE
     const auto& o = c->outlier_detector().stats();
 #define TORII_OUTLIER_STAT_LINE(name) \
   out += prefix + "outlier_detection." #name ": " + std::to_string(get(o.name)) + "\n";

@@ -123,7 +123,10 @@ json traffic_policy_json(const upstream::ClusterInfo& c) {
                {"max_requests_per_connection", p.connection.max_requests_per_connection},
                {"idle_timeout_ms", p.connection.idle_timeout_ms},
                {"max_connection_duration_ms", p.connection.max_connection_duration_ms},
-               {"tcp_keepalive", p.connection.keepalive}};
+               {"tcp_keepalive", p.connection.keepalive},
+               {"protocol", upstream::upstream_protocol_name(p.protocol)}};
+  if (p.protocol != upstream::UpstreamProtocol::Http1)
+    conn["max_concurrent_streams"] = p.connection.max_concurrent_streams;
   json out = {{"source", p.source.empty() ? json(nullptr) : json(p.source)},
               {"load_balancer", lb},
               {"circuit_breakers", cb},

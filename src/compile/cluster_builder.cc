@@ -5,6 +5,7 @@
 #include "compile/labels.h"
 #include "compile/locality_lb.h"
 #include "compile/name_resolution.h"
+#include "compile/port_protocol.h"
 #include "compile/traffic_policy_resolution.h"
 #include "upstream/consistent_hash.h"
 
@@ -102,7 +103,7 @@ const upstream::ClusterInfo* ClusterBuilder::create(const std::string& name, con
   } else {
     cluster->endpoints = cached->second;
   }
-  apply_traffic_policy(*cluster, rule, subset);
+  apply_traffic_policy(*cluster, rule, subset, service_port_protocol(service, port));
   const upstream::ClusterInfo* raw = cluster.get();
   snapshot_.clusters.push_back(std::move(cluster));
   snapshot_.clusters_by_name.emplace(name, raw);
@@ -110,7 +111,7 @@ const upstream::ClusterInfo* ClusterBuilder::create(const std::string& name, con
 }
 
 void ClusterBuilder::apply_traffic_policy(upstream::ClusterInfo& cluster, const AppliedDestinationRule* rule,
-                                          const config::Subset* subset) {
+                                          const config::Subset* subset, PortProtocol port_protocol) {
   const config::TrafficPolicy* top = rule != nullptr ? rule->traffic_policy : nullptr;
   const config::TrafficPolicy* sub =
       subset != nullptr && subset->traffic_policy ? &*subset->traffic_policy : nullptr;
@@ -118,7 +119,8 @@ void ClusterBuilder::apply_traffic_policy(upstream::ClusterInfo& cluster, const 
   const config::DestinationRule* source_rule = nullptr;
   if (rule != nullptr)
     source_rule = rule->traffic_policy_rule != nullptr ? rule->traffic_policy_rule : rule->rules.front();
-  cluster.policy = compile_cluster_policy(merged ? &*merged : nullptr, diagnostics_, source_rule, secrets_);
+  cluster.policy =
+      compile_cluster_policy(merged ? &*merged : nullptr, diagnostics_, source_rule, secrets_, port_protocol);
   cluster.connect_timeout_ms = cluster.policy.connection.connect_timeout_ms;
   if (merged && source_rule != nullptr) {
     cluster.policy.source = "DestinationRule " + source_rule->meta.namespace_ + "/" + source_rule->meta.name;

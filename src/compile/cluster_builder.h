@@ -18,6 +18,7 @@
 #include "compile/compiler.h"
 #include "compile/destination_rule_lookup.h"
 #include "compile/endpoint_discovery.h"
+#include "compile/port_protocol.h"
 #include "compile/service_registry.h"
 #include "compile/snapshot.h"
 #include "config/resources.h"
@@ -58,7 +59,7 @@ class ClusterBuilder {
   // The cluster's effective traffic policy (traffic_policy_resolution.h),
   // locality priorities/weights and consistent-hash table.
   void apply_traffic_policy(upstream::ClusterInfo& cluster, const AppliedDestinationRule* rule,
-                            const config::Subset* subset);
+                            const config::Subset* subset, PortProtocol port_protocol);
 
   const ServiceRegistry& registry_;
   const DestinationRuleIndex& destination_rules_;

@@ -114,6 +114,7 @@ void apply_connection_pool(const config::ConnectionPoolSettings& cp, upstream::C
     out.limits.max_retries = limit(h->max_retries);
     out.connection.max_requests_per_connection = h->max_requests_per_connection;
     if (h->idle_timeout_ms >= 0) out.connection.idle_timeout_ms = h->idle_timeout_ms;
+    if (h->max_concurrent_streams != 0) out.connection.max_concurrent_streams = h->max_concurrent_streams;
   }
 }
 
@@ -210,7 +211,9 @@ void apply_tls(const config::ClientTLSSettings& tls, upstream::ClusterPolicy& ou
   config.subject_alt_names = tls.subject_alt_names;
   config.insecure_skip_verify = tls.insecure_skip_verify;
   config.verify_sni = tls.sni.empty();  // auto_sni + auto_san_validation
-  config.alpn = {"http/1.1"};
+  // ALPN says which HTTP the connection carries (Istio: ALPNH2Only for an
+  // HTTP/2 cluster). useClientProtocol needs both: a second context for h2.
+  config.alpn = {out.protocol == upstream::UpstreamProtocol::Http2 ? "h2" : "http/1.1"};
   if (tls.mode == "MUTUAL" && tls.credential_name.empty()) {
     config.cert_file = resolve(tls.client_certificate);
     config.key_file = resolve(tls.private_key);
@@ -223,6 +226,10 @@ void apply_tls(const config::ClientTLSSettings& tls, upstream::ClusterPolicy& ou
   std::string error;
   out.tls.context = net::TlsContext::client(config, error);
   if (!out.tls.context) note(error + "; connections to this destination fail", true);
+  if (out.tls.context && out.protocol == upstream::UpstreamProtocol::Downstream) {
+    config.alpn = {"h2"};
+    out.tls.context_h2 = net::TlsContext::client(config, error);
+  }
 }
 
 }  // namespace
@@ -249,8 +256,13 @@ std::optional<config::TrafficPolicy> merge_traffic_policy(const config::TrafficP
 upstream::ClusterPolicy compile_cluster_policy(const config::TrafficPolicy* merged,
                                                DiagnosticSink* diagnostics,
                                                const config::DestinationRule* rule,
-                                               const SecretLookup* secrets) {
+                                               const SecretLookup* secrets, PortProtocol port_protocol) {
   upstream::ClusterPolicy out;
+  const config::ConnectionPoolSettings::Http* http =
+      merged != nullptr && merged->connection_pool && merged->connection_pool->http
+          ? &*merged->connection_pool->http
+          : nullptr;
+  out.protocol = select_upstream_protocol(port_protocol, http);
   if (merged == nullptr) return out;
   if (merged->load_balancer) apply_load_balancer(*merged->load_balancer, out, diagnostics, rule);
   if (merged->connection_pool) apply_connection_pool(*merged->connection_pool, out);

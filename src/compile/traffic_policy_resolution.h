@@ -20,6 +20,7 @@
 #include <string>
 
 #include "compile/diagnostic_sink.h"
+#include "compile/port_protocol.h"
 #include "config/resources.h"
 #include "upstream/cluster_policy.h"
 
@@ -32,12 +33,14 @@ std::optional<config::TrafficPolicy> merge_traffic_policy(const config::TrafficP
                                                           const config::TrafficPolicy* subset, uint32_t port);
 
 // Step 4: Istio's translation of a merged policy into what the data plane
-// enforces. `diagnostics`/`rule` (optional) receive notes about settings
+// enforces, for a port of `port_protocol` (which, with the policy, picks the
+// upstream HTTP version). `diagnostics`/`rule` (optional) receive notes about settings
 // Torii accepts but treats differently (PASSTHROUGH, tls, ...).
 // `secrets` (optional) resolves `tls.credentialName`.
 upstream::ClusterPolicy compile_cluster_policy(const config::TrafficPolicy* merged,
                                                DiagnosticSink* diagnostics = nullptr,
                                                const config::DestinationRule* rule = nullptr,
-                                               const SecretLookup* secrets = nullptr);
+                                               const SecretLookup* secrets = nullptr,
+                                               PortProtocol port_protocol = PortProtocol::Unsupported);
 
 }  // namespace torii::compile

@@ -97,6 +97,7 @@ std::string to_text(const json& e) {
         std::string subset = str(d["subset"]);
         out += "     service " + str(d["service"]) + " port " + str(d["port"]) +
                (subset.empty() ? "" : " subset " + subset) + "\n";
+        out += "     upstream protocol " + str(d["upstream_protocol"]) + "\n";
         out += "     endpoints:";
         if (d["endpoints"].empty()) out += " none";
         for (const json& ep : d["endpoints"])

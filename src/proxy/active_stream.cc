@@ -278,6 +278,7 @@ void ActiveStream::start_router_request(const upstream::ClusterInfo* cluster) {
   params.head.chunked = head_.chunked;
   params.head.upgrade = websocket_;
   params.head.peer_ip = downstream_.peer_ip();
+  params.head.downstream_http2 = downstream_.protocol() == HttpProtocol::Http2;
   upstream_ = std::make_unique<RouterRequest>(*this, worker_, std::move(params));
   upstream_->start();
 }
@@ -360,7 +361,7 @@ void ActiveStream::on_upstream_informational(http::ResponseHead& head) {
   downstream_.encode_100_continue();
 }
 
-void ActiveStream::on_upstream_headers(http::ResponseHead& head, uint64_t service_time_ms) {
+void ActiveStream::on_upstream_headers(http::ResponseHead& head, uint64_t service_time_ms, bool end_stream) {
   if (response_started_) return;
   response_started_ = true;
   if (head.status == 101) {
@@ -384,8 +385,12 @@ void ActiveStream::on_upstream_headers(http::ResponseHead& head, uint64_t servic
     grpc_web_->translate_response_headers(head.headers);
   }
   worker_.mutable_stats().count_response(status);
+  // A head-only answer ends in its HEADERS frame on HTTP/2 (gRPC clients
+  // read a trailers-only response only so). gRPC-Web's trailers travel in
+  // the body: never ended here.
+  headers_ended_stream_ = end_stream && !grpc_web_response_;
   // No flush: the body in the same upstream read joins the head.
-  downstream_.encode_headers(status, head.headers, /*end_stream=*/false);
+  downstream_.encode_headers(status, head.headers, headers_ended_stream_);
 }
 
 void ActiveStream::on_upstream_body(std::string_view data) {
@@ -423,6 +428,10 @@ void ActiveStream::on_upstream_trailers(http::HeaderMap& trailers) {
 void ActiveStream::on_upstream_complete() {
   response_complete_ = true;
   release_upstream();
+  if (headers_ended_stream_) {
+    downstream_.flush();
+    return;
+  }
   std::string out;
   if (grpc_web_response_) grpc_web_->finish(out);
   downstream_.encode_data(out, true);
@@ -448,6 +457,12 @@ void ActiveStream::on_upstream_failure(UpstreamFailure failure) {
       break;
     case UpstreamFailure::ConnectionTermination:
       send_local_reply(LocalReply{503, kConnectionTermination, {}});
+      break;
+    case UpstreamFailure::RemoteReset:
+      send_local_reply(LocalReply{503, kRemoteReset, {}});
+      break;
+    case UpstreamFailure::RefusedStream:
+      send_local_reply(LocalReply{503, kRemoteRefusedStream, {}});
       break;
     case UpstreamFailure::ProtocolError:
       send_local_reply(LocalReply{502, kProtocolError, {}});

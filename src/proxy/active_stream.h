@@ -54,7 +54,7 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
 
   // ---- from the RouterRequest ----
   void on_upstream_informational(http::ResponseHead& head) override;
-  void on_upstream_headers(http::ResponseHead& head, uint64_t service_time_ms) override;
+  void on_upstream_headers(http::ResponseHead& head, uint64_t service_time_ms, bool end_stream) override;
   void on_upstream_body(std::string_view data) override;
   void on_upstream_complete() override;
   void on_upstream_trailers(http::HeaderMap& trailers) override;
@@ -128,6 +128,7 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
                                     // application/grpc*: local replies are gRPC's
   bool expect_continue_ = false;
   bool response_started_ = false;
+  bool headers_ended_stream_ = false;  // the response head carried END_STREAM
   bool response_complete_ = false;
   bool local_reply_ = false;  // answered locally: request body is discarded
 };

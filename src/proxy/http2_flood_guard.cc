@@ -28,12 +28,13 @@ bool Http2FloodGuard::on_inbound_frame(uint8_t type, uint8_t flags, uint32_t len
       return true;
     case kPriority:
       ++priority_frames_;
-      return priority_frames_ <=
-             10 + uint64_t{limits_.max_priority_frames_per_stream} * (streams_opened_ + 1);
+      return priority_frames_ <= uint64_t{limits_.max_priority_frames_per_stream} * (streams_opened_ + 1);
     case kWindowUpdate:
+      // Envoy's ProtocolConstraints: a client may acknowledge each stream
+      // it opened and each DATA frame we sent, several times over.
       ++window_updates_;
       return window_updates_ <=
-             5 + uint64_t{limits_.max_window_updates_per_data_frame_sent} * (data_frames_sent_ + 1);
+             5 + 2 * (streams_opened_ + uint64_t{limits_.max_window_updates_per_data_frame_sent} * data_frames_sent_);
     default:
       return true;
   }

@@ -18,6 +18,10 @@ inline constexpr std::string_view kConnectionFailure =
     "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
 inline constexpr std::string_view kConnectionTermination =
     "upstream connect error or disconnect/reset before headers. reset reason: connection termination";
+inline constexpr std::string_view kRemoteReset =
+    "upstream connect error or disconnect/reset before headers. reset reason: remote reset";
+inline constexpr std::string_view kRemoteRefusedStream =
+    "upstream connect error or disconnect/reset before headers. reset reason: remote refused stream reset";
 inline constexpr std::string_view kProtocolError =
     "upstream connect error or disconnect/reset before headers. reset reason: protocol error";
 inline constexpr std::string_view kOverflow =

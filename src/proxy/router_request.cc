@@ -239,7 +239,7 @@ void RouterRequest::on_upstream_informational(http::ResponseHead& head) {
   if (!response_started_) downstream_.on_upstream_informational(head);
 }
 
-void RouterRequest::on_upstream_headers(http::ResponseHead& head, uint64_t service_time_ms) {
+void RouterRequest::on_upstream_headers(http::ResponseHead& head, uint64_t service_time_ms, bool end_stream) {
   per_try_timer_.cancel();
   const bool switching = head.status == 101;
   if (!switching && retry_.enabled() && router::retry_on_response(retry_, head.status, head.headers)) {
@@ -258,7 +258,7 @@ void RouterRequest::on_upstream_headers(http::ResponseHead& head, uint64_t servi
     if (worker_.options().tunnel_idle_timeout_ms != 0)
       idle_timer_.arm(worker_.options().tunnel_idle_timeout_ms);
   }
-  downstream_.on_upstream_headers(head, service_time_ms);
+  downstream_.on_upstream_headers(head, service_time_ms, end_stream);
 }
 
 void RouterRequest::on_upstream_body(std::string_view data) {
@@ -303,8 +303,11 @@ void RouterRequest::on_upstream_failure(UpstreamFailure failure) {
   }
   const bool connect_failure = failure == UpstreamFailure::ConnectionFailure;
   const bool retriable = router::retry_on_failure(
-      retry_, connect_failure ? router::AttemptFailure::ConnectFailure : router::AttemptFailure::Reset);
-  if (maybe_retry(retriable, connect_failure)) return;
+      retry_, connect_failure                                ? router::AttemptFailure::ConnectFailure
+              : failure == UpstreamFailure::RefusedStream ? router::AttemptFailure::RefusedStream
+                                                          : router::AttemptFailure::Reset);
+  // A refused stream was never processed either: safe to replay whatever the method.
+  if (maybe_retry(retriable, connect_failure || failure == UpstreamFailure::RefusedStream)) return;
   fail(failure);
 }
 

@@ -80,7 +80,7 @@ class RouterRequest final : public UpstreamCallbacks, public net::Deferrable {
 
   // ---- UpstreamCallbacks, from the current attempt ----
   void on_upstream_informational(http::ResponseHead& head) override;
-  void on_upstream_headers(http::ResponseHead& head, uint64_t service_time_ms) override;
+  void on_upstream_headers(http::ResponseHead& head, uint64_t service_time_ms, bool end_stream) override;
   void on_upstream_body(std::string_view data) override;
   void on_upstream_complete() override;
   void on_upstream_trailers(http::HeaderMap& trailers) override;

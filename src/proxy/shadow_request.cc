@@ -48,7 +48,7 @@ class ShadowRequest final : public UpstreamCallbacks, public net::Deferrable {
 
   // The response is of no interest: read and dropped.
   void on_upstream_informational(http::ResponseHead&) override {}
-  void on_upstream_headers(http::ResponseHead&, uint64_t) override {}
+  void on_upstream_headers(http::ResponseHead&, uint64_t, bool) override {}
   void on_upstream_body(std::string_view) override {}
   void on_upstream_complete() override {
     upstream_done_ = true;

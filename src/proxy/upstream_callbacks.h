@@ -14,6 +14,8 @@ namespace torii::proxy {
 enum class UpstreamFailure {
   ConnectionFailure,      // connect refused / failed / timed out  -> 503 UF
   ConnectionTermination,  // closed or reset before response headers -> 503 UC
+  RemoteReset,            // HTTP/2: the upstream reset the stream before headers -> 503 UR
+  RefusedStream,          // HTTP/2: REFUSED_STREAM, or above a GOAWAY's last stream id -> 503 UR
   ProtocolError,          // unparseable response -> 502 UPE
   Timeout,                // route timeout or last per-try timeout -> 504 UT
   Overflow,               // circuit breaker (DestinationRule connectionPool) -> 503 UO + x-envoy-overloaded
@@ -24,8 +26,10 @@ class UpstreamCallbacks {
  public:
   // A 1xx other than 101.
   virtual void on_upstream_informational(http::ResponseHead& head) = 0;
-  // The final response head (or a granted 101 switch).
-  virtual void on_upstream_headers(http::ResponseHead& head, uint64_t service_time_ms) = 0;
+  // The final response head (or a granted 101 switch). `end_stream`: the
+  // response is the head alone (an HTTP/2 HEADERS frame with END_STREAM,
+  // e.g. a gRPC trailers-only answer), and on_upstream_complete() follows.
+  virtual void on_upstream_headers(http::ResponseHead& head, uint64_t service_time_ms, bool end_stream) = 0;
   virtual void on_upstream_body(std::string_view data) = 0;
   virtual void on_upstream_complete() = 0;
   // The response ended with trailers (HTTP/2 upstreams; gRPC's grpc-status).

@@ -50,6 +50,9 @@ void UpstreamRequest::start(const std::vector<size_t>* avoid, uint32_t max_picks
   ++endpoint_state_->active_requests;
   counted_active_ = true;
   start_ms_ = worker_.loop().now_ms();
+  const upstream::UpstreamProtocol protocol = cluster_.policy.protocol;
+  http2_ = !head_.upgrade && (protocol == upstream::UpstreamProtocol::Http2 ||
+                              (protocol == upstream::UpstreamProtocol::Downstream && head_.downstream_http2));
   connect_and_send(/*allow_reuse=*/true);
 }
 
@@ -58,6 +61,20 @@ void UpstreamRequest::connect_and_send(bool allow_reuse) {
   // http1MaxPendingRequests and tcp.maxConnections there, http2MaxRequests
   // when the connection is handed over (ClusterRequest::attach).
   using Status = upstream::ConnectionPool::StreamStatus;
+  if (http2_) {
+    upstream::Http2ClientConnection* connection = nullptr;
+    switch (worker_.clusters().pool().new_http2_stream(cluster_request_, *this, origination_sni(), connection)) {
+      case Status::Ready:
+        open_stream(*connection);
+        return;
+      case Status::Queued:
+        return;  // the body waits in pending_output_; the head is made when the stream opens
+      case Status::Overflow:
+        fail(UpstreamFailure::Overflow);
+        return;
+    }
+    return;
+  }
   switch (worker_.clusters().pool().new_stream(cluster_request_, *this, origination_sni(), *this, allow_reuse,
                                                connection_)) {
     case Status::Ready:
@@ -99,6 +116,46 @@ void UpstreamRequest::on_pool_ready(std::unique_ptr<upstream::UpstreamConnection
   stream_.on_upstream_ready();
 }
 
+void UpstreamRequest::on_pool_ready(upstream::Http2ClientConnection& connection, bool fresh) {
+  if (fresh) {
+    cluster_request_.report_connection(upstream::OutlierDetector::Result::ConnectSuccess,
+                                       worker_.loop().now_ms());
+  }
+  open_stream(connection);
+  if (!done_) stream_.on_upstream_ready();
+}
+
+void UpstreamRequest::open_stream(upstream::Http2ClientConnection& connection) {
+  upstream::Http2RequestHead h;
+  h.method = head_.method;
+  h.path = head_.path_and_query;
+  const std::string_view* host = head_.headers->get("host");
+  if (host != nullptr) h.authority = *host;
+  h.tls = cluster_.policy.tls.enabled;
+  h.headers = head_.headers;
+  h.end_stream = !head_.has_body;
+  stream_h2_ = connection.new_stream(*this, h);
+  if (stream_h2_ == nullptr) {
+    fail(UpstreamFailure::ConnectionTermination);
+    return;
+  }
+  if (reading_paused_) stream_h2_->set_paused(true);
+  // What the client sent while we waited.
+  while (!pending_output_.empty()) {
+    std::string_view piece = pending_output_.front();
+    const size_t n = piece.size();
+    stream_h2_->send_data(piece);
+    pending_output_.drain(n);
+  }
+  if (request_sent_ && head_.has_body) stream_h2_->end_stream();
+  stream_h2_->flush();
+  if (blocked_queued_) {
+    blocked_queued_ = false;
+    // Still above the limit: on_h2_send_blocked(false) unblocks later.
+    if (stream_h2_ != nullptr && !stream_h2_->above_limit()) stream_.set_upstream_blocked(false);
+  }
+}
+
 void UpstreamRequest::on_pool_failure(upstream::PoolFailure failure,
                                       std::string_view transport_failure_reason) {
   switch (failure) {
@@ -133,6 +190,10 @@ void UpstreamRequest::send_head() {
 
 void UpstreamRequest::flush() {
   if (done_) return;
+  if (stream_h2_ != nullptr) {
+    stream_h2_->flush();  // over the limit, the stream says so (on_h2_send_blocked)
+    return;
+  }
   if (!connection_) {
     // Waiting for a connection: hold at most a buffer's worth.
     if (queued() && !blocked_queued_ && pending_output_.size() > worker_.options().buffer_limit_bytes) {
@@ -147,7 +208,17 @@ void UpstreamRequest::flush() {
 }
 
 void UpstreamRequest::send_body(std::string_view data) {
-  if (done_ || (!connection_ && !queued()) || data.empty()) return;
+  if (done_ || data.empty()) return;
+  if (http2_) {
+    if (stream_h2_ != nullptr) {
+      stream_h2_->send_data(data);
+    } else if (queued()) {
+      pending_output_.append(data);
+      if (pending_output_.size() > worker_.options().buffer_limit_bytes) flush();
+    }
+    return;
+  }
+  if (!connection_ && !queued()) return;
   net::Buffer& out = output();
   if (head_.chunked) {
     http::write_chunk(out, data);
@@ -159,13 +230,20 @@ void UpstreamRequest::send_body(std::string_view data) {
 
 void UpstreamRequest::end_request() {
   request_sent_ = true;
-  if (done_ || (!connection_ && !queued())) return;
+  if (done_) return;
+  if (http2_) {
+    if (stream_h2_ != nullptr && head_.has_body) stream_h2_->end_stream();
+    flush();
+    return;
+  }
+  if (!connection_ && !queued()) return;
   if (head_.chunked) http::write_last_chunk(output());
   flush();
 }
 
 void UpstreamRequest::pause_reading(bool paused) {
   reading_paused_ = paused;
+  if (stream_h2_ != nullptr) stream_h2_->set_paused(paused);
   if (connection_) connection_->connection().set_read_enabled(!paused);
 }
 
@@ -260,16 +338,76 @@ void UpstreamRequest::connection_ended() {
 
 void UpstreamRequest::on_output_drained() { stream_.set_upstream_blocked(false); }
 
+void UpstreamRequest::on_h2_informational(http::ResponseHead& head) { on_informational(head); }
+
+void UpstreamRequest::on_h2_headers(http::ResponseHead& head, bool end_stream) {
+  response_bytes_ = true;
+  deliver_head(head, end_stream);
+}
+
+void UpstreamRequest::on_h2_data(std::string_view data) { on_response_body(data); }
+
+void UpstreamRequest::on_h2_complete(http::HeaderMap* trailers) {
+  stream_h2_ = nullptr;  // over: the connection forgets it
+  if (done_) return;
+  done_ = true;
+  WorkerStats::inc(worker_.mutable_stats().upstream_rq_completed);
+  finish_endpoint();
+  if (trailers != nullptr) {
+    stream_.on_upstream_trailers(*trailers);
+  } else {
+    stream_.on_upstream_complete();
+  }
+}
+
+void UpstreamRequest::on_h2_reset(upstream::StreamResetReason reason) {
+  stream_h2_ = nullptr;
+  if (done_) return;
+  UpstreamFailure failure = UpstreamFailure::ConnectionTermination;
+  switch (reason) {
+    case upstream::StreamResetReason::RemoteReset:
+      failure = UpstreamFailure::RemoteReset;
+      break;
+    case upstream::StreamResetReason::RefusedStream:
+      failure = UpstreamFailure::RefusedStream;
+      break;
+    case upstream::StreamResetReason::ConnectionTermination:
+      failure = UpstreamFailure::ConnectionTermination;
+      break;
+    case upstream::StreamResetReason::ProtocolError:
+      failure = UpstreamFailure::ProtocolError;
+      break;
+  }
+  if (!response_headers_) {
+    WorkerStats::inc(worker_.mutable_stats().upstream_rq_reset_before_response);
+    // A stream the server refused says nothing about the host's health.
+    if (failure != UpstreamFailure::RefusedStream)
+      cluster_request_.report_connection(upstream::OutlierDetector::Result::ConnectFailed,
+                                         worker_.loop().now_ms());
+  }
+  fail(failure);
+}
+
+void UpstreamRequest::on_h2_flush() {
+  if (!done_) stream_.flush_downstream();
+}
+
+void UpstreamRequest::on_h2_send_blocked(bool blocked) {
+  if (!done_) stream_.set_upstream_blocked(blocked);
+}
+
 void UpstreamRequest::on_informational(http::ResponseHead& head) {
   if (!done_) stream_.on_upstream_informational(head);
 }
 
-void UpstreamRequest::on_response_head(http::ResponseHead& head) {
+void UpstreamRequest::on_response_head(http::ResponseHead& head) { deliver_head(head, false); }
+
+void UpstreamRequest::deliver_head(http::ResponseHead& head, bool end_stream) {
   if (done_) return;
   response_headers_ = true;
   cluster_request_.report_status(head.status, worker_.loop().now_ms());
   if (!set_cookie_.empty()) head.headers.add("set-cookie", set_cookie_);
-  stream_.on_upstream_headers(head, worker_.loop().now_ms() - start_ms_);
+  stream_.on_upstream_headers(head, worker_.loop().now_ms() - start_ms_, end_stream);
 }
 
 void UpstreamRequest::on_response_body(std::string_view data) {
@@ -314,6 +452,12 @@ bool UpstreamRequest::retry_on_fresh_connection() {
 }
 
 void UpstreamRequest::drop_connection() {
+  // An HTTP/2 stream is reset (its connection stays for the others).
+  if (stream_h2_ != nullptr) {
+    upstream::Http2ClientStream* stream = stream_h2_;
+    stream_h2_ = nullptr;
+    stream->reset();
+  }
   // The pool frees it later (we may be inside its own callback) and may
   // open another in its place for requests waiting on the endpoint.
   if (connection_) worker_.clusters().pool().close(std::move(connection_));

@@ -17,6 +17,13 @@
 // (Istio's default 2 retries on connect-failure etc.) belongs to the route's
 // retry policy, not the pool.
 //
+// HTTP/2 upstreams (the cluster's protocol, or the client's under
+// useClientProtocol): the request is a stream on a multiplexed connection
+// (upstream/http2_client.h) instead of a whole connection; the same calls
+// drive it, the codec frames it (no chunking), and the response comes back
+// through the Http2StreamCallbacks below, trailers included. A websocket
+// upgrade always goes over HTTP/1.1 (no RFC 8441 extended CONNECT upstream).
+//
 // Upgrades: for a websocket request (head.upgrade) a 101 response turns the
 // exchange into a byte tunnel: bytes after the 101 head, and everything the
 // upstream sends later, go to on_upstream_body as they come; send_body()
@@ -41,6 +48,7 @@
 #include "upstream/cluster_info.h"
 #include "upstream/cluster_request.h"
 #include "upstream/endpoint_state.h"
+#include "upstream/http2_client.h"
 #include "upstream/pending_request.h"
 #include "upstream/upstream_connection.h"
 
@@ -56,11 +64,13 @@ struct UpstreamRequestHead {
   bool chunked = false;      // body framed as chunks upstream
   bool upgrade = false;      // websocket: a 101 answer switches to a tunnel
   std::string_view peer_ip;  // downstream client (consistent hash on source IP)
+  bool downstream_http2 = false;  // the client speaks HTTP/2 (useClientProtocol)
 };
 
 class UpstreamRequest final : public net::ConnectionCallbacks,
                               public http::ResponseCallbacks,
                               public upstream::PendingRequest,
+                              public upstream::Http2StreamCallbacks,
                               public net::Deferrable {
  public:
   UpstreamRequest(UpstreamCallbacks& callbacks, Worker& worker, const upstream::ClusterInfo& cluster,
@@ -97,7 +107,17 @@ class UpstreamRequest final : public net::ConnectionCallbacks,
 
   // upstream::PendingRequest
   void on_pool_ready(std::unique_ptr<upstream::UpstreamConnection> connection, bool fresh) override;
+  void on_pool_ready(upstream::Http2ClientConnection& connection, bool fresh) override;
   void on_pool_failure(upstream::PoolFailure failure, std::string_view transport_failure_reason) override;
+
+  // upstream::Http2StreamCallbacks
+  void on_h2_informational(http::ResponseHead& head) override;
+  void on_h2_headers(http::ResponseHead& head, bool end_stream) override;
+  void on_h2_data(std::string_view data) override;
+  void on_h2_complete(http::HeaderMap* trailers) override;
+  void on_h2_reset(upstream::StreamResetReason reason) override;
+  void on_h2_flush() override;
+  void on_h2_send_blocked(bool blocked) override;
 
   // net::ConnectionCallbacks
   void on_data(net::Buffer& input) override;
@@ -112,12 +132,16 @@ class UpstreamRequest final : public net::ConnectionCallbacks,
 
  private:
   void connect_and_send(bool allow_reuse);
+  // HTTP/2: a stream on `connection`, with what was held while queued.
+  void open_stream(upstream::Http2ClientConnection& connection);
   void send_head();
   // Where request bytes go: the connection, or the hold while queued.
   net::Buffer& output() { return connection_ ? connection_->connection().output() : pending_output_; }
   // The SNI for TLS origination (empty without it).
   std::string_view origination_sni() const;
   void on_response_complete();
+  // The final head to the stream (HTTP/1 parser or HTTP/2 stream).
+  void deliver_head(http::ResponseHead& head, bool end_stream);
   // The connection closed (or sent EOF) without a complete response: a
   // fresh connection if the request may be replayed, else a failure.
   void connection_ended();
@@ -140,9 +164,11 @@ class UpstreamRequest final : public net::ConnectionCallbacks,
   const upstream::Endpoint* endpoint_ = nullptr;
   size_t endpoint_index_ = 0;
   std::unique_ptr<upstream::UpstreamConnection> connection_;
+  upstream::Http2ClientStream* stream_h2_ = nullptr;  // HTTP/2: our stream, owned by its connection
   net::Buffer pending_output_;  // request bytes held while queued for a connection
   uint64_t start_ms_ = 0;
 
+  bool http2_ = false;  // HTTP/2 to the upstream
   bool reused_connection_ = false;
   bool retried_ = false;
   bool response_bytes_ = false;    // any byte of a response arrived

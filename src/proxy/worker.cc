@@ -48,7 +48,16 @@ Worker::Worker(int index, const ServerOptions& options, upstream::SharedClusterR
                 clusters),
       shadows_(std::make_unique<ShadowRequests>(*this)),
       drain_timer_(loop_, [this] { loop_.stop(); }),
-      drain_check_timer_(loop_, [this] { maybe_finish_drain(); }) {}
+      drain_check_timer_(loop_, [this] { maybe_finish_drain(); }) {
+  // HTTP/2 to upstreams: the same windows and limits as from clients.
+  upstream::Http2ClientSettings h2;
+  h2.stream_window_bytes = options.http2_stream_window_bytes;
+  h2.connection_window_bytes = options.http2_connection_window_bytes;
+  h2.buffer_limit_bytes = options.buffer_limit_bytes;
+  h2.max_response_header_bytes = options.max_response_headers_bytes;
+  h2.max_response_headers = options.max_request_headers_count;
+  clusters_.pool().set_http2_defaults(h2);
+}
 
 Worker::~Worker() {
   join();

@@ -99,6 +99,7 @@ bool retry_on_failure(const RetryPolicy& policy, AttemptFailure failure) {
   if (on & kRetryOnReset) return true;
   // A reset counts as a 5xx: it becomes one.
   if (on & (kRetryOn5xx | kRetryOnGatewayError)) return true;
+  if ((on & kRetryOnRefusedStream) && failure == AttemptFailure::RefusedStream) return true;
   // Only a connect failure provably happened before the request was sent.
   if ((on & (kRetryOnConnectFailure | kRetryOnResetBeforeRequest)) &&
       failure == AttemptFailure::ConnectFailure)

@@ -73,6 +73,7 @@ std::string retry_on_string(const RetryPolicy& policy);
 enum class AttemptFailure {
   ConnectFailure,  // the connection to the endpoint could not be made
   Reset,           // closed / reset / unparseable before a response head
+  RefusedStream,   // HTTP/2 REFUSED_STREAM (or unprocessed under GOAWAY): never processed
   PerTryTimeout,   // no response head within perTryTimeout
 };
 

@@ -26,4 +26,16 @@ bool resolve_numeric(Endpoint& endpoint) {
   return false;
 }
 
+const char* upstream_protocol_name(UpstreamProtocol protocol) {
+  switch (protocol) {
+    case UpstreamProtocol::Http1:
+      return "HTTP/1.1";
+    case UpstreamProtocol::Http2:
+      return "HTTP/2";
+    case UpstreamProtocol::Downstream:
+      return "client's (useClientProtocol)";
+  }
+  return "?";
+}
+
 }  // namespace torii::upstream

@@ -4,14 +4,13 @@
 // part of ClusterInfo. Workers only read it.
 #pragma once
 
-#include <memory>
-
-#include "net/tls.h"
-
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "net/tls.h"
 
 namespace torii::upstream {
 
@@ -31,6 +30,16 @@ enum class LbPolicy {
   Maglev,
 };
 const char* lb_policy_name(LbPolicy policy);
+
+// The HTTP version spoken to the cluster's endpoints (ISTIO_SEMANTICS §4.4;
+// compile/port_protocol.h decides it).
+enum class UpstreamProtocol : uint8_t {
+  Http1,
+  Http2,  // h2c in cleartext, ALPN h2 when the cluster originates TLS
+  // DestinationRule useClientProtocol: HTTP/2 for HTTP/2 clients, else HTTP/1.1.
+  Downstream,
+};
+const char* upstream_protocol_name(UpstreamProtocol protocol);
 
 // Where a consistent-hash key comes from (route hash policy in Envoy).
 struct HashPolicy {
@@ -58,6 +67,10 @@ struct ConnectionSettings {
   uint32_t keepalive_probes = 0;             // 0: OS default
   uint32_t keepalive_time_s = 0;
   uint32_t keepalive_interval_s = 0;
+  // HTTP/2: streams opened at once on one connection (http.maxConcurrentStreams;
+  // the server's SETTINGS_MAX_CONCURRENT_STREAMS caps it further). Istio's
+  // default, 2^30 (cluster_builder.go http2ProtocolOptions).
+  uint32_t max_concurrent_streams = 1u << 30;
 };
 
 // Envoy's outlier detection as Istio configures it (ctp.go applyOutlierDetection).
@@ -84,7 +97,9 @@ struct UpstreamTls {
   bool enabled = false;
   // Null while enabled: the settings could not be loaded (reported at compile
   // time); connections then fail rather than go out in plaintext.
-  std::shared_ptr<const net::TlsContext> context;
+  std::shared_ptr<const net::TlsContext> context;  // ALPN h2 for an HTTP/2 cluster, else http/1.1
+  // useClientProtocol: the context (ALPN h2) for requests from HTTP/2 clients.
+  std::shared_ptr<const net::TlsContext> context_h2;
   // Explicit `sni`; empty: the request's Host (Istio's auto_sni), which is
   // then also the name the certificate must carry when `subjectAltNames` is
   // empty (auto_san_validation).
@@ -114,6 +129,7 @@ struct ClusterPolicy {
   // /config_dump; empty when none applies.
   std::string source;
   UpstreamTls tls;
+  UpstreamProtocol protocol = UpstreamProtocol::Http1;
 };
 
 }  // namespace torii::upstream

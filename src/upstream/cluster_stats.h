@@ -31,6 +31,10 @@ namespace torii::upstream {
   X(upstream_cx_connect_timeout)       \
   X(upstream_cx_max_requests)          \
   X(upstream_cx_max_duration_reached)  \
+  X(upstream_cx_http1_total)           \
+  X(upstream_cx_http2_total)           \
+  X(upstream_cx_close_notify)          \
+  X(upstream_cx_idle_timeout)          \
   X(upstream_cx_none_healthy)          \
   X(lb_healthy_panic)                  \
   X(upstream_cx_rx_bytes_total)        \
@@ -45,10 +49,22 @@ namespace torii::upstream {
   X(upstream_cx_active)         \
   X(torii_rq_pending_wait_ms_max)
 
+// Envoy's HTTP/2 codec stats of the cluster's connections
+// (cluster.<name>.http2.<stat>); streams_active is a gauge.
+#define TORII_CLUSTER_HTTP2_STATS(X) \
+  X(rx_reset)                        \
+  X(tx_reset)                        \
+  X(trailers)                        \
+  X(rx_messaging_error)              \
+  X(streams_active)
+
 struct ClusterStats {
 #define TORII_DECLARE_CLUSTER_STAT(name) std::atomic<uint64_t> name{0};
   TORII_CLUSTER_COUNTERS(TORII_DECLARE_CLUSTER_STAT)
   TORII_CLUSTER_GAUGES(TORII_DECLARE_CLUSTER_STAT)
+#define TORII_DECLARE_CLUSTER_HTTP2_STAT(name) std::atomic<uint64_t> http2_##name{0};
+  TORII_CLUSTER_HTTP2_STATS(TORII_DECLARE_CLUSTER_HTTP2_STAT)
+#undef TORII_DECLARE_CLUSTER_HTTP2_STAT
 #undef TORII_DECLARE_CLUSTER_STAT
 
   static void inc(std::atomic<uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }

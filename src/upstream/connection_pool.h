@@ -43,12 +43,14 @@
 #include "net/event_loop.h"
 #include "upstream/cluster_info.h"
 #include "upstream/endpoint_state.h"
+#include "upstream/http2_client.h"
 #include "upstream/pending_request.h"
 #include "upstream/upstream_connection.h"
 
 namespace torii::upstream {
 
 class ClusterRequest;
+class Http2ClientConnection;
 
 // The worker's own connection counters (proxy/stats.h), each optional.
 struct PoolCounters {
@@ -80,6 +82,17 @@ class ConnectionPool {
   StreamStatus new_stream(ClusterRequest& request, PendingRequest& pending, std::string_view sni,
                           net::ConnectionCallbacks& user, bool allow_idle,
                           std::unique_ptr<UpstreamConnection>& out);
+  // HTTP/2 (the cluster's protocol, or the client's under useClientProtocol):
+  // a connection of the endpoint with room for one more stream (Ready: `out`
+  // is it, the request is attached and opens its stream at once), else the
+  // request waits in the endpoint's queue, with the same limits as above,
+  // while the pool opens connections for it; Envoy's HTTP/2 ConnPoolImpl.
+  StreamStatus new_http2_stream(ClusterRequest& request, PendingRequest& pending, std::string_view sni,
+                                Http2ClientConnection*& out);
+  // Worker-wide HTTP/2 settings (windows, buffer and header limits); the
+  // cluster's policy adds its own per connection.
+  void set_http2_defaults(const Http2ClientSettings& defaults);
+
   // The request gives up waiting (route timeout, downstream reset, retry):
   // it leaves the queue (upstream_rq_cancelled), and a connection being
   // opened that no request waits for any more is closed (Envoy's
@@ -133,12 +146,23 @@ class ConnectionPool {
   void on_connect_failed(UpstreamConnection& connection, net::CloseReason reason, int error_no);
   void on_connection_opened();
   void on_connection_closed();
+  // From Http2ClientConnection: room for streams came free (served on the
+  // next loop iteration, not inside the codec), or it closed.
+  void serve_http2(Http2ClientConnection& connection, bool fresh);
+  void on_http2_closed(Http2ClientConnection& connection);
 
   net::EventLoop& loop() { return loop_; }
 
  private:
   std::unique_ptr<UpstreamConnection> open(EndpointState& endpoint, const ClusterInfo& cluster,
-                                           const Endpoint& address, std::string_view sni, int& error_no);
+                                           const Endpoint& address, std::string_view sni, int& error_no,
+                                           bool http2 = false);
+  // Opens one connection for the oldest waiting request of its protocol that
+  // no connection being opened stands for yet; false when none needs one or
+  // tcp.maxConnections says wait (`stop` then set).
+  bool create_connection(EndpointState& endpoint, bool http2, bool& stop);
+  // The HTTP/2 settings for a connection to `cluster`.
+  std::unique_ptr<Http2ClientSettings> http2_settings_for(const ClusterInfo& cluster) const;
   // Envoy's tryCreateNewConnections: opens connections while more requests
   // wait than connections are being opened (at most 3 per call).
   void try_create_connections(EndpointState& endpoint);
@@ -149,6 +173,9 @@ class ConnectionPool {
   bool try_acquire_connection(EndpointState& endpoint, const ClusterInfo& cluster, std::string_view sni);
   // Closes every connection of `list` (idle or connecting) and empties it.
   void close_list(std::vector<std::unique_ptr<UpstreamConnection>>& list);
+  // Queues `pending` (http1MaxPendingRequests permitting) and opens
+  // connections for the queue.
+  StreamStatus enqueue(ClusterRequest& request, PendingRequest& pending, std::string_view sni, bool http2);
   // Takes `pending` out of its queue: the pending slot goes back.
   void dequeue(PendingRequest& pending);
   std::unique_ptr<UpstreamConnection> take_from(std::vector<std::unique_ptr<UpstreamConnection>>& list,
@@ -159,6 +186,7 @@ class ConnectionPool {
   net::EventLoop& loop_;
   uint32_t idle_timeout_ms_;
   Counters counters_;
+  std::unique_ptr<Http2ClientSettings> http2_defaults_;
 };
 
 }  // namespace torii::upstream

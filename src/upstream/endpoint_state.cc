@@ -1,5 +1,6 @@
 #include "upstream/endpoint_state.h"
 
+#include "upstream/http2_client.h"
 #include "upstream/upstream_connection.h"
 
 namespace torii::upstream {

@@ -19,6 +19,7 @@ namespace torii::upstream {
 
 class SharedClusterState;
 class UpstreamConnection;
+class Http2ClientConnection;
 
 struct EndpointState {
   EndpointState();
@@ -44,8 +45,14 @@ struct EndpointState {
   std::vector<std::unique_ptr<UpstreamConnection>> idle;
   // Opened for the queue, not yet connected (owned by the pool).
   std::vector<std::unique_ptr<UpstreamConnection>> connecting;
-  // Requests waiting for a connection, oldest first.
+  // HTTP/2 connections (connected), each carrying streams up to its limit;
+  // they close themselves when idle or drained (upstream/http2_client.h).
+  // After `connecting`: destroyed first.
+  std::vector<std::unique_ptr<Http2ClientConnection>> http2;
+  // Requests waiting for a connection, oldest first; `pending_http2` of
+  // them want an HTTP/2 stream, the others an HTTP/1 connection.
   PendingQueue pending;
+  uint32_t pending_http2 = 0;
 
   bool unused() const { return active_requests == 0 && open_connections == 0; }
 };

@@ -25,6 +25,7 @@ namespace torii::upstream {
 class ClusterRequest;
 class PendingQueue;
 class UpstreamConnection;
+class Http2ClientConnection;
 struct EndpointState;
 
 enum class PoolFailure {
@@ -39,6 +40,9 @@ class PendingRequest {
   // http2MaxRequests (ClusterRequest::attach). `fresh`: it was opened for
   // the queue and carried no request before.
   virtual void on_pool_ready(std::unique_ptr<UpstreamConnection> connection, bool fresh) = 0;
+  // HTTP/2: a connection with room for one more stream, which the request
+  // opens at once (ConnectionPool::new_http2_stream queued it).
+  virtual void on_pool_ready(Http2ClientConnection& connection, bool fresh) = 0;
   // No connection will come. `transport_failure_reason`: why the TLS
   // handshake failed, if that was the failure.
   virtual void on_pool_failure(PoolFailure failure, std::string_view transport_failure_reason) = 0;
@@ -65,6 +69,7 @@ class PendingRequest {
   // without TLS origination.
   std::string sni_;
   uint64_t queued_ms_ = 0;
+  bool http2_ = false;  // waits for an HTTP/2 stream
 };
 
 // FIFO of pending requests (Envoy attaches the oldest first).

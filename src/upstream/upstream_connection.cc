@@ -1,6 +1,9 @@
 #include "upstream/upstream_connection.h"
 
+#include <algorithm>
+
 #include "upstream/connection_pool.h"
+#include "upstream/http2_client.h"
 #include "upstream/endpoint_state.h"
 #include "upstream/shared_cluster_state.h"
 
@@ -20,6 +23,13 @@ UpstreamConnection::UpstreamConnection(net::EventLoop& loop, ConnectionPool& poo
     ClusterStats::inc(endpoint_.cluster->stats().upstream_cx_active);
   }
   if (endpoint_.shared) endpoint_.shared->cx_active.fetch_add(1, std::memory_order_relaxed);
+}
+
+uint64_t UpstreamConnection::stream_capacity() const {
+  if (!http2_) return 1;
+  uint64_t n = http2_->max_concurrent_streams;
+  if (http2_->max_requests_per_connection != 0) n = std::min(n, http2_->max_requests_per_connection);
+  return n;
 }
 
 UpstreamConnection::~UpstreamConnection() {

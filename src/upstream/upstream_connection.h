@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "net/connection.h"
 #include "net/event_loop.h"
@@ -21,6 +22,7 @@ namespace torii::upstream {
 
 struct EndpointState;
 class ConnectionPool;
+struct Http2ClientSettings;
 
 class UpstreamConnection final : public net::ConnectionCallbacks, public net::Deferrable {
  public:
@@ -53,6 +55,14 @@ class UpstreamConnection final : public net::ConnectionCallbacks, public net::De
   void unpark(net::ConnectionCallbacks& user);
   uint32_t idle_timeout_ms() const { return idle_timeout_ms_; }
   void set_idle_timeout_ms(uint32_t ms) { idle_timeout_ms_ = ms; }
+  // Made for HTTP/2 (h2c, or TLS with ALPN h2): once up, an
+  // Http2ClientConnection takes it over. `settings` for that codec.
+  void set_http2(std::unique_ptr<Http2ClientSettings> settings) { http2_ = std::move(settings); }
+  bool http2() const { return http2_ != nullptr; }
+  const Http2ClientSettings* http2_settings() const { return http2_.get(); }
+  // Requests it stands for while being opened: 1, or an HTTP/2
+  // connection's assumed stream limit (Envoy's connecting stream capacity).
+  uint64_t stream_capacity() const;
   // Opened for the pending queue: reports its outcome to the pool.
   void start_connecting() { connecting_ = true; }
   bool connecting() const { return connecting_; }
@@ -87,6 +97,7 @@ class UpstreamConnection final : public net::ConnectionCallbacks, public net::De
   uint32_t requests_served_ = 0;
   uint32_t idle_timeout_ms_ = 0;
   int connect_error_ = 0;
+  std::unique_ptr<Http2ClientSettings> http2_;
   uint64_t created_ms_ = 0;
   bool holds_cx_slot_ = false;
   bool holds_pending_slot_ = false;

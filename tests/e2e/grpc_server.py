@@ -121,7 +121,12 @@ def build(state):
         context.abort(code, md.get("x-message", ""))
 
     def slow(request, context):
-        time.sleep(int(metadata(context).get("x-sleep-ms", "0")) / 1000.0)
+        md = metadata(context)
+        if md.get("x-report-deadline") == "1":
+            # The deadline this server was given (grpc-timeout), in ms.
+            remaining = context.time_remaining()
+            return b"none" if remaining is None else b"%d" % round(remaining * 1000)
+        time.sleep(int(md.get("x-sleep-ms", "0")) / 1000.0)
         return request
 
     handlers = {

@@ -29,21 +29,29 @@ TEST(Http2FloodGuardTest, EmptyContinuationCounts) {
 
 TEST(Http2FloodGuardTest, PriorityFramesScaleWithStreams) {
   Http2FloodGuard guard;
-  for (int i = 0; i < 110; ++i) EXPECT_TRUE(guard.on_inbound_frame(kPriority, 0, 5)) << i;
+  // Envoy: 100 per stream opened, plus 100.
+  for (int i = 0; i < 100; ++i) EXPECT_TRUE(guard.on_inbound_frame(kPriority, 0, 5)) << i;
   EXPECT_FALSE(guard.on_inbound_frame(kPriority, 0, 5));
   Http2FloodGuard busy;
   busy.on_stream_opened();
-  for (int i = 0; i < 210; ++i) EXPECT_TRUE(busy.on_inbound_frame(kPriority, 0, 5)) << i;
+  for (int i = 0; i < 200; ++i) EXPECT_TRUE(busy.on_inbound_frame(kPriority, 0, 5)) << i;
   EXPECT_FALSE(busy.on_inbound_frame(kPriority, 0, 5));
 }
 
-TEST(Http2FloodGuardTest, WindowUpdatesScaleWithDataSent) {
+TEST(Http2FloodGuardTest, WindowUpdatesScaleWithStreamsAndDataSent) {
+  // Envoy: 5 + 2 * (streams opened + 10 * DATA frames sent).
   Http2FloodGuard guard;
-  for (int i = 0; i < 15; ++i) EXPECT_TRUE(guard.on_inbound_frame(kWindowUpdate, 0, 4)) << i;
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(guard.on_inbound_frame(kWindowUpdate, 0, 4)) << i;
   EXPECT_FALSE(guard.on_inbound_frame(kWindowUpdate, 0, 4));
   Http2FloodGuard sender;
   for (int i = 0; i < 100; ++i) sender.on_data_frame_sent();
-  for (int i = 0; i < 1000; ++i) EXPECT_TRUE(sender.on_inbound_frame(kWindowUpdate, 0, 4)) << i;
+  for (int i = 0; i < 2005; ++i) EXPECT_TRUE(sender.on_inbound_frame(kWindowUpdate, 0, 4)) << i;
+  EXPECT_FALSE(sender.on_inbound_frame(kWindowUpdate, 0, 4));
+  // A client that opens many streams acknowledges each (gRPC does).
+  Http2FloodGuard streams;
+  for (int i = 0; i < 1000; ++i) streams.on_stream_opened();
+  for (int i = 0; i < 2005; ++i) EXPECT_TRUE(streams.on_inbound_frame(kWindowUpdate, 0, 4)) << i;
+  EXPECT_FALSE(streams.on_inbound_frame(kWindowUpdate, 0, 4));
 }
 
 TEST(Http2FloodGuardTest, PrematureResetsCloseOnlyPastTheMinimumAndTheRatio) {

@@ -34,6 +34,10 @@ struct Request final : PendingRequest, net::ConnectionCallbacks {
     ready = true;
     fresh = is_fresh;
   }
+  void on_pool_ready(Http2ClientConnection&, bool is_fresh) override {
+    ready = true;
+    fresh = is_fresh;
+  }
   void on_pool_failure(PoolFailure f, std::string_view) override {
     failed = true;
     failure = f;

@@ -1,0 +1,289 @@
+"""HTTP/2 to the upstream (issue 13, ISTIO_SEMANTICS.md §4.4): which ports get
+it, header translation both ways, multiplexing and its limits, GOAWAY and
+refused streams, trailers. The upstream is h2_echo_server.py, which speaks
+HTTP/2 (h2c) and HTTP/1.1 on one port and says which it got.
+"""
+
+import concurrent.futures
+import json
+from pathlib import Path
+
+import pytest
+import requests
+
+import harness
+from h2_client import H2Client
+
+HERE = Path(__file__).resolve().parent
+
+
+def start_h2echo(workdir, name, host, extra_args=()):
+    port = harness.reserve_port()
+    argv = [harness.PYTHON, "-u", str(HERE / "h2_echo_server.py"), "--name", name, "--host", host,
+            "--port", str(port)] + list(extra_args)
+    proc = harness.Proc("h2echo-" + name, argv, Path(workdir) / ("h2echo-%s.log" % name))
+    if not harness.wait_for_port(host, port, harness.UPSTREAM_START_TIMEOUT, proc):
+        proc.cleanup()
+        raise RuntimeError("h2 echo server did not start:\n" + proc.log_tail())
+    return harness.Upstream(proc, host, port, name)
+
+
+def service(name, port_name, app_protocol=None):
+    ap = "\n    appProtocol: %s" % app_protocol if app_protocol else ""
+    return """\
+apiVersion: v1
+kind: Service
+metadata: {name: %s}
+spec:
+  ports:
+  - name: %s
+    port: 80%s
+  selector: {app: %s}
+""" % (name, port_name, ap, name)
+
+
+def backend(name, port_name, upstream, app_protocol=None):
+    return service(name, port_name, app_protocol) + "---\n" + harness.workload_entry(
+        name + "-1", upstream.host, {"app": name}, {port_name: upstream.port})
+
+
+def route(prefix, host):
+    return "  - match: [{uri: {prefix: %s}}]\n    route: [{destination: {host: %s, port: {number: 80}}}]\n" % (
+        prefix, host)
+
+
+@pytest.fixture(scope="module")
+def upstream(tmp_path_factory):
+    up = start_h2echo(tmp_path_factory.mktemp("h2echo"), "h2", "127.0.0.43")
+    yield up
+    up.proc.terminate(10)
+    up.proc.cleanup()
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory):
+    """A server that allows 3 streams at once per connection."""
+    up = start_h2echo(tmp_path_factory.mktemp("h2echo3"), "h2lim", "127.0.0.44", ["--max-concurrent-streams", "3"])
+    yield up
+    up.proc.terminate(10)
+    up.proc.cleanup()
+
+
+def manifests(up, lim):
+    return {
+        "gw.yaml": harness.gateway("gw"),
+        "svc.yaml": "---\n".join([
+            backend("named", "http2-web", up),            # name prefix http2-
+            backend("grpcport", "grpc", up),              # name grpc
+            backend("plain", "http", up),                 # HTTP/1.1
+            backend("h2c", "web", up, "kubernetes.io/h2c"),  # appProtocol
+            backend("upgraded", "http-up", up),           # DestinationRule h2UpgradePolicy: UPGRADE
+            backend("follows", "http-client", up),        # DestinationRule useClientProtocol
+            backend("capped", "http2-capped", up),        # maxConcurrentStreams 2
+            backend("overloaded", "http2-over", up),      # http2MaxRequests 2
+            backend("serverlimit", "http2-lim", lim),     # the server's own stream limit, 3
+        ]),
+        "se.yaml": """\
+apiVersion: networking.istio.io/v1beta1
+kind: ServiceEntry
+metadata: {name: external-h2}
+spec:
+  hosts: [external.h2.test]
+  location: MESH_EXTERNAL
+  resolution: STATIC
+  ports: [{number: 80, name: web, protocol: HTTP2}]
+  endpoints: [{address: %s, ports: {web: %d}}]
+""" % (up.host, up.port),
+        "dr.yaml": """\
+apiVersion: networking.istio.io/v1beta1
+kind: DestinationRule
+metadata: {name: upgraded}
+spec:
+  host: upgraded
+  trafficPolicy: {connectionPool: {http: {h2UpgradePolicy: UPGRADE}}}
+---
+apiVersion: networking.istio.io/v1beta1
+kind: DestinationRule
+metadata: {name: follows}
+spec:
+  host: follows
+  trafficPolicy: {connectionPool: {http: {useClientProtocol: true}}}
+---
+apiVersion: networking.istio.io/v1beta1
+kind: DestinationRule
+metadata: {name: capped}
+spec:
+  host: capped
+  trafficPolicy: {connectionPool: {http: {maxConcurrentStreams: 2}}}
+---
+apiVersion: networking.istio.io/v1beta1
+kind: DestinationRule
+metadata: {name: overloaded}
+spec:
+  host: overloaded
+  trafficPolicy: {connectionPool: {http: {http2MaxRequests: 2}}}
+""",
+        "vs.yaml": """\
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata: {name: routes}
+spec:
+  hosts: ["*"]
+  gateways: [gw]
+  http:
+  - match: [{uri: {prefix: /noretry/}}]
+    retries: {attempts: 0}
+    route: [{destination: {host: named, port: {number: 80}}}]
+""" + "".join(route("/%s/" % h, h) for h in ["named", "grpcport", "plain", "h2c", "upgraded", "follows", "capped",
+                                             "overloaded", "serverlimit"]) + route("/external/", "external.h2.test"),
+    }
+
+
+@pytest.fixture(scope="module")
+def gw(upstream, limited, tmp_path_factory):
+    t = harness.start_torii(tmp_path_factory.mktemp("torii"), manifests=manifests(upstream, limited),
+                            extra_args=["--workers", "1"], wait_ready=False)
+    harness.wait_ready_or_fail(t, harness.READY_TIMEOUT)
+    yield t
+    rc = t.stop()
+    t.proc.cleanup()
+    assert rc == 0, t.proc.log_tail(40)
+
+
+def server_stats(up):
+    r = requests.get("http://%s:%d/__control/stats" % (up.host, up.port), timeout=10)
+    r.raise_for_status()
+    return r.json()
+
+
+def cluster_stat(gw, host, name):
+    return gw.stat("cluster.outbound|80||%s.%s" % (host, name))
+
+
+@pytest.mark.parametrize("prefix,protocol", [
+    ("named", "HTTP/2"), ("grpcport", "HTTP/2"), ("h2c", "HTTP/2"), ("upgraded", "HTTP/2"),
+    ("external", "HTTP/2"), ("plain", "HTTP/1.1"), ("follows", "HTTP/1.1"),
+])
+def test_port_protocol_picks_the_upstream_http_version(gw, prefix, protocol):
+    r = gw.get("/%s/x" % prefix)
+    assert r.status_code == 200, r.text
+    assert r.json()["protocol"] == protocol
+
+
+def test_use_client_protocol_follows_an_http2_client(gw):
+    with H2Client(gw.listen_port) as c:
+        r = c.request("GET", "/follows/x")
+    assert r.status == 200
+    assert json.loads(r.body)["protocol"] == "HTTP/2"
+
+
+def test_http1_request_is_translated_for_http2(gw):
+    r = gw.get("/named/path?q=1", headers={"Host": "app.example.com", "Connection": "keep-alive",
+                                            "Keep-Alive": "timeout=5", "TE": "trailers", "X-Custom": "Kept",
+                                            "Upgrade-Insecure-Requests": "1"})
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["protocol"] == "HTTP/2"
+    assert (doc["method"], doc["path"], doc["authority"], doc["scheme"]) == ("GET", "/named/path?q=1",
+                                                                               "app.example.com", "http")
+    names = [k for k, _ in doc["headers"]]
+    assert all(k == k.lower() for k in names)
+    for gone in ("host", "connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection"):
+        assert gone not in names
+    headers = dict(doc["headers"])
+    assert headers["te"] == "trailers"
+    assert headers["x-custom"] == "Kept"
+    # The answer to the HTTP/1.1 client is HTTP/1.1 and whole.
+    assert r.raw.version == 11
+
+
+def test_te_other_than_trailers_is_not_sent(gw):
+    r = gw.get("/named/x", headers={"TE": "gzip"})
+    assert "te" not in dict(r.json()["headers"])
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_request_bodies_reach_an_http2_upstream(gw, chunked):
+    body = bytes(range(256)) * 4096  # 1 MiB
+    data = iter([body[i:i + 65536] for i in range(0, len(body), 65536)]) if chunked else body
+    r = gw.request("POST", "/named/upload", data=data)
+    assert r.status_code == 200, r.text
+    assert r.json()["body_length"] == len(body)
+
+
+def test_response_trailers_reach_an_http2_client(gw):
+    with H2Client(gw.listen_port) as c:
+        r = c.request("GET", "/named/t", headers=[("x-trailers", "1"), ("te", "trailers")])
+    assert r.status == 200
+    assert json.loads(r.body)["protocol"] == "HTTP/2"
+    assert ("x-echo-trailer", "yes") in r.trailers
+
+
+def test_requests_share_one_multiplexed_connection(gw, upstream):
+    before = server_stats(upstream)
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        docs = list(pool.map(lambda i: gw.get("/named/m%d" % i, headers={"x-hold-ms": "300"}).json(), range(20)))
+    after = server_stats(upstream)
+    assert all(d["protocol"] == "HTTP/2" for d in docs)
+    # One worker, one connection: every stream on it (it may be one opened
+    # by an earlier test).
+    assert len({d["connection"] for d in docs}) == 1
+    assert after["h2_connections"] - before["h2_connections"] <= 1
+    assert after["max_streams_on_one_connection"] >= 10
+
+
+def test_max_concurrent_streams_opens_more_connections(gw):
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        docs = list(pool.map(lambda i: gw.get("/capped/c%d" % i, headers={"x-hold-ms": "300"}).json(), range(8)))
+    per_connection = {}
+    for d in docs:
+        per_connection[d["connection"]] = per_connection.get(d["connection"], 0) + 1
+    assert len(per_connection) >= 4, per_connection  # 8 streams, 2 at a time per connection
+
+
+def test_server_stream_limit_queues_the_rest(gw, limited):
+    with concurrent.futures.ThreadPoolExecutor(9) as pool:
+        rs = list(pool.map(lambda i: gw.get("/serverlimit/s%d" % i, headers={"x-hold-ms": "200"}), range(9)))
+    assert [r.status_code for r in rs] == [200] * 9
+    assert server_stats(limited)["max_streams_on_one_connection"] <= 3
+
+
+def test_http2_max_requests_overflows_with_503_uo(gw):
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        rs = list(pool.map(lambda i: gw.get("/overloaded/o%d" % i, headers={"x-hold-ms": "500"}), range(6)))
+    codes = sorted(r.status_code for r in rs)
+    assert codes.count(200) >= 2 and codes.count(503) >= 1, codes
+    over = [r for r in rs if r.status_code == 503]
+    assert all(r.headers.get("x-envoy-overloaded") == "true" for r in over)
+    # Envoy counts a request over http2MaxRequests as a pending overflow.
+    assert cluster_stat(gw, "overloaded.default.svc.cluster.local", "upstream_rq_pending_overflow") >= 1
+
+
+def test_goaway_moves_new_requests_to_a_new_connection(gw, upstream):
+    first = gw.get("/named/g", headers={"x-goaway": "1"})
+    assert first.status_code == 200
+    again = [gw.get("/named/after%d" % i) for i in range(3)]
+    assert [r.status_code for r in again] == [200] * 3
+    assert all(r.json()["connection"] != first.json()["connection"] for r in again)
+    assert cluster_stat(gw, "named.default.svc.cluster.local", "upstream_cx_close_notify") >= 1
+
+
+def test_refused_stream_is_retried_by_the_default_policy(gw, upstream):
+    # Istio's default retryOn includes refused-stream: the request is
+    # replayed and succeeds; the client never sees the refusal.
+    r = gw.get("/named/refused", headers={"x-reset": "7", "x-key": "refused-1", "x-reset-first": "1"})
+    assert r.status_code == 200, r.text
+
+
+def test_stream_reset_before_headers_is_503_remote_reset(gw):
+    r = gw.get("/noretry/reset", headers={"x-reset": "2"})  # INTERNAL_ERROR
+    assert r.status_code == 503
+    assert r.text == "upstream connect error or disconnect/reset before headers. reset reason: remote reset"
+    assert cluster_stat(gw, "named.default.svc.cluster.local", "http2.rx_reset") >= 1
+
+
+def test_refused_without_retries_is_503_refused(gw):
+    r = gw.get("/noretry/refused", headers={"x-reset": "7"})
+    assert r.status_code == 503
+    assert r.text == ("upstream connect error or disconnect/reset before headers. "
+                      "reset reason: remote refused stream reset")
