@@ -21,6 +21,8 @@ HTTP/2 behaviour, chosen per request by request headers:
                          the last; the connection closes once its streams end
 Per instance:
   --max-concurrent-streams N   SETTINGS_MAX_CONCURRENT_STREAMS (default 100)
+  --tls-cert PEM --tls-key PEM serve TLS, ALPN h2 then http/1.1 (the choice
+                               is by ALPN then, not by the first bytes)
   GET /__control/stats   {"connections", "h2_connections", "h1_connections",
                           "requests", "active_streams", "max_active_streams",
                           "max_streams_on_one_connection"} (not counted itself)
@@ -29,6 +31,7 @@ Per instance:
 import argparse
 import json
 import socket
+import ssl
 import sys
 import threading
 from collections import defaultdict
@@ -252,11 +255,18 @@ def serve_http1(sock, state, number, data):
                      % len(body) + body)
 
 
-def handle(sock, state, max_streams):
+def handle(sock, state, max_streams, tls):
     with state.lock:
         state.connections += 1
         number = state.connections
     try:
+        if tls is not None:
+            sock = tls.wrap_socket(sock, server_side=True)
+            if sock.selected_alpn_protocol() != "h2":
+                with state.lock:
+                    state.h1_connections += 1
+                serve_http1(sock, state, number, b"")
+                return
         data = b""
         while len(data) < len(PREFACE) and PREFACE.startswith(data):
             chunk = sock.recv(65536)
@@ -271,7 +281,7 @@ def handle(sock, state, max_streams):
             with state.lock:
                 state.h1_connections += 1
             serve_http1(sock, state, number, data)
-    except (OSError, ValueError):
+    except (OSError, ValueError, ssl.SSLError):
         pass
     finally:
         try:
@@ -286,7 +296,14 @@ def main():
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--max-concurrent-streams", type=int, default=100)
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
     args = parser.parse_args()
+    tls = None
+    if args.tls_cert:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(args.tls_cert, args.tls_key)
+        tls.set_alpn_protocols(["h2", "http/1.1"])
     state = State(args.name)
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -296,7 +313,7 @@ def main():
     while True:
         sock, _ = listener.accept()
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        threading.Thread(target=handle, args=(sock, state, args.max_concurrent_streams), daemon=True).start()
+        threading.Thread(target=handle, args=(sock, state, args.max_concurrent_streams, tls), daemon=True).start()
 
 
 if __name__ == "__main__":

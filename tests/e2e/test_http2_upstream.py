@@ -6,6 +6,7 @@ HTTP/2 (h2c) and HTTP/1.1 on one port and says which it got.
 
 import concurrent.futures
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -287,3 +288,69 @@ def test_refused_without_retries_is_503_refused(gw):
     assert r.status_code == 503
     assert r.text == ("upstream connect error or disconnect/reset before headers. "
                       "reset reason: remote refused stream reset")
+
+
+@pytest.fixture(scope="module")
+def tls_upstream(tmp_path_factory):
+    """The echo server behind TLS (ALPN h2, http/1.1), certificate for api.h2.test."""
+    d = tmp_path_factory.mktemp("pki")
+    newkey = ["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+
+    def run(cmd):
+        subprocess.run(cmd, cwd=d, check=True, capture_output=True)
+
+    run(newkey + ["-x509", "-days", "2", "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=ca"])
+    (d / "api.ext").write_text("subjectAltName=DNS:api.h2.test\n")
+    run(newkey + ["-keyout", "api.key", "-out", "api.csr", "-subj", "/CN=api"])
+    run(["openssl", "x509", "-req", "-in", "api.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+         "-days", "2", "-out", "api.pem", "-extfile", "api.ext"])
+    up = start_h2echo(d, "h2tls", "127.0.0.45", ["--tls-cert", str(d / "api.pem"), "--tls-key", str(d / "api.key")])
+    yield up, d
+    up.proc.terminate(10)
+    up.proc.cleanup()
+
+
+@pytest.mark.parametrize("protocol,expected", [("HTTP2", "HTTP/2"), ("HTTP", "HTTP/1.1")])
+def test_tls_origination_offers_alpn_for_the_port_protocol(tls_upstream, tmp_path, protocol, expected):
+    up, pki = tls_upstream
+    t = harness.start_torii(tmp_path, manifests={
+        "gw.yaml": harness.gateway("gw"),
+        "vs.yaml": """\
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata: {name: api}
+spec:
+  hosts: ["*"]
+  gateways: [gw]
+  http:
+  - route: [{destination: {host: api.h2.test, port: {number: 443}}}]
+""",
+        "se.yaml": """\
+apiVersion: networking.istio.io/v1beta1
+kind: ServiceEntry
+metadata: {name: api}
+spec:
+  hosts: [api.h2.test]
+  location: MESH_EXTERNAL
+  resolution: STATIC
+  ports: [{number: 443, name: web, protocol: %s}]
+  endpoints: [{address: %s, ports: {web: %d}}]
+---
+apiVersion: networking.istio.io/v1beta1
+kind: DestinationRule
+metadata: {name: api}
+spec:
+  host: api.h2.test
+  trafficPolicy: {tls: {mode: SIMPLE, caCertificates: %s}}
+""" % (protocol, up.host, up.port, pki / "ca.pem"),
+    })
+    try:
+        r = t.get("/x", headers={"Host": "api.h2.test"})
+        assert r.status_code == 200, r.text
+        doc = r.json()
+        assert doc["protocol"] == expected
+        if expected == "HTTP/2":
+            assert doc["scheme"] == "https"
+    finally:
+        t.stop()
+        t.proc.cleanup()
