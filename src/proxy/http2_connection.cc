@@ -8,6 +8,7 @@
 #include <string>
 
 #include "http/header_map.h"
+#include "http/http2_fields.h"
 #include "http/message_head.h"
 #include "proxy/active_stream.h"
 #include "proxy/downstream_connection.h"
@@ -18,28 +19,8 @@ namespace torii::proxy {
 
 namespace {
 
-// RFC 9113 8.2.2: fields that make no sense on HTTP/2; never sent.
-bool connection_specific(std::string_view name) {
-  switch (name.size()) {
-    case 7:
-      return name == "upgrade";
-    case 10:
-      return name == "connection" || name == "keep-alive";
-    case 16:
-      return name == "proxy-connection";
-    case 17:
-      return name == "transfer-encoding";
-    default:
-      return false;
-  }
-}
-
-nghttp2_nv make_nv(std::string_view name, std::string_view value) {
-  // nghttp2 copies both (no NO_COPY flags): the map may change after submit.
-  return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
-                    reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
-                    NGHTTP2_NV_FLAG_NONE};
-}
+using http::http2_field;
+using http::is_http2_connection_specific;
 
 // The response head as nghttp2 name/value pairs (views into `headers`).
 void response_nva(int status, const http::HeaderMap& headers, char (&status_digits)[4],
@@ -49,10 +30,10 @@ void response_nva(int status, const http::HeaderMap& headers, char (&status_digi
   out.clear();
   out.reserve(headers.size() + 1);
   out.push_back(
-      make_nv(":status", std::string_view(status_digits, static_cast<size_t>(end - status_digits))));
+      http2_field(":status", std::string_view(status_digits, static_cast<size_t>(end - status_digits))));
   for (const http::HeaderMap::Entry& e : headers.entries()) {
-    if (connection_specific(e.name)) continue;
-    out.push_back(make_nv(e.name, e.value));
+    if (is_http2_connection_specific(e.name)) continue;
+    out.push_back(http2_field(e.name, e.value));
   }
 }
 
@@ -244,7 +225,7 @@ class Http2Connection::Stream final : public DownstreamStream, public net::Defer
 
   void encode_100_continue() override {
     if (closed_) return;
-    nghttp2_nv nv = make_nv(":status", "100");
+    nghttp2_nv nv = http2_field(":status", "100");
     nghttp2_submit_headers(connection_.session_, NGHTTP2_FLAG_NONE, id_, nullptr, &nv, 1, nullptr);
     connection_.send_pending();
   }
@@ -329,7 +310,7 @@ class Http2Connection::Stream final : public DownstreamStream, public net::Defer
     std::vector<nghttp2_nv> nva;
     nva.reserve(trailers_->size());
     for (const http::HeaderMap::Entry& e : trailers_->entries()) {
-      if (!connection_specific(e.name)) nva.push_back(make_nv(e.name, e.value));
+      if (!is_http2_connection_specific(e.name)) nva.push_back(http2_field(e.name, e.value));
     }
     nghttp2_submit_trailer(connection_.session_, id_, nva.data(), nva.size());
   }

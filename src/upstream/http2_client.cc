@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "http/http2_fields.h"
 #include "upstream/connection_pool.h"
 #include "upstream/upstream_connection.h"
 
@@ -13,37 +14,15 @@ namespace torii::upstream {
 
 namespace {
 
-// RFC 9113 8.2.2 fields, and `host` (it becomes :authority): never sent.
+// Never sent: RFC 9113 8.2.2 fields, `host` (it becomes :authority),
+// `http2-settings`, and `te` (sent only as `te: trailers`, below).
 bool skipped_request_field(std::string_view name) {
-  switch (name.size()) {
-    case 2:
-      return name == "te";  // sent only as `te: trailers` (below)
-    case 4:
-      return name == "host";
-    case 7:
-      return name == "upgrade";
-    case 10:
-      return name == "connection" || name == "keep-alive";
-    case 14:
-      return name == "http2-settings";
-    case 16:
-      return name == "proxy-connection";
-    case 17:
-      return name == "transfer-encoding";
-    default:
-      return false;
-  }
+  return http::is_http2_connection_specific(name) || name == "te" || name == "host" ||
+         name == "http2-settings";
 }
 
 bool has_upper(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
-}
-
-nghttp2_nv make_nv(std::string_view name, std::string_view value) {
-  // nghttp2 copies both (no NO_COPY flags).
-  return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
-                    reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
-                    NGHTTP2_NV_FLAG_NONE};
 }
 
 void bump(std::atomic<uint64_t>* counter) {
@@ -168,8 +147,8 @@ struct Http2ClientStream::Callbacks {
     return 0;
   }
 
-  static int on_data_chunk(nghttp2_session* session, uint8_t /*flags*/, int32_t stream_id, const uint8_t* data,
-                           size_t len, void* user) {
+  static int on_data_chunk(nghttp2_session* session, uint8_t /*flags*/, int32_t stream_id,
+                           const uint8_t* data, size_t len, void* user) {
     auto* c = static_cast<Http2ClientConnection*>(user);
     // The connection window is acknowledged at once: one paused stream never
     // stalls the others.
@@ -230,7 +209,9 @@ struct Http2ClientStream::Callbacks {
 
 // ---- stream ----
 
-bool Http2ClientStream::above_limit() const { return body_.size() > connection_.settings_.buffer_limit_bytes; }
+bool Http2ClientStream::above_limit() const {
+  return body_.size() > connection_.settings_.buffer_limit_bytes;
+}
 
 void Http2ClientStream::send_data(std::string_view data) {
   if (callbacks_ == nullptr || end_ || data.empty()) return;
@@ -268,8 +249,10 @@ void Http2ClientStream::reset() {
 
 // ---- connection ----
 
-Http2ClientConnection::Http2ClientConnection(ConnectionPool& pool, std::unique_ptr<UpstreamConnection> connection,
-                                             const Http2ClientSettings& settings, Http2ClientCounters counters)
+Http2ClientConnection::Http2ClientConnection(ConnectionPool& pool,
+                                             std::unique_ptr<UpstreamConnection> connection,
+                                             const Http2ClientSettings& settings,
+                                             Http2ClientCounters counters)
     : pool_(pool),
       connection_(std::move(connection)),
       settings_(settings),
@@ -337,8 +320,9 @@ uint32_t Http2ClientConnection::capacity() const {
                               : 0;
     limit = std::min(limit, left + streams_.size());
   }
-  return limit > streams_.size() ? static_cast<uint32_t>(std::min<uint64_t>(limit - streams_.size(), UINT32_MAX))
-                                 : 0;
+  return limit > streams_.size()
+             ? static_cast<uint32_t>(std::min<uint64_t>(limit - streams_.size(), UINT32_MAX))
+             : 0;
 }
 
 Http2ClientStream* Http2ClientConnection::new_stream(Http2StreamCallbacks& callbacks,
@@ -352,10 +336,10 @@ Http2ClientStream* Http2ClientConnection::new_stream(Http2StreamCallbacks& callb
   const http::HeaderMap& headers = *head.headers;
   names.reserve(headers.size());  // never reallocates: the views into it stay valid
   nva.reserve(headers.size() + 4);
-  nva.push_back(make_nv(":method", head.method));
-  nva.push_back(make_nv(":scheme", head.tls ? "https" : "http"));
-  nva.push_back(make_nv(":authority", head.authority));
-  nva.push_back(make_nv(":path", head.path));
+  nva.push_back(http::http2_field(":method", head.method));
+  nva.push_back(http::http2_field(":scheme", head.tls ? "https" : "http"));
+  nva.push_back(http::http2_field(":authority", head.authority));
+  nva.push_back(http::http2_field(":path", head.path));
   for (const http::HeaderMap::Entry& e : headers.entries()) {
     std::string_view name = e.name;
     if (has_upper(name)) {
@@ -365,10 +349,10 @@ Http2ClientStream* Http2ClientConnection::new_stream(Http2StreamCallbacks& callb
       name = lower;
     }
     if (skipped_request_field(name)) {
-      if (name == "te" && e.value == "trailers") nva.push_back(make_nv("te", "trailers"));
+      if (name == "te" && e.value == "trailers") nva.push_back(http::http2_field("te", "trailers"));
       continue;
     }
-    nva.push_back(make_nv(name, e.value));
+    nva.push_back(http::http2_field(name, e.value));
   }
   nghttp2_data_provider provider;
   provider.source.ptr = stream.get();
@@ -383,7 +367,8 @@ Http2ClientStream* Http2ClientConnection::new_stream(Http2StreamCallbacks& callb
   Http2ClientStream* raw = stream.get();
   streams_.emplace(id, std::move(stream));
   idle_timer_.cancel();
-  if (settings_.max_requests_per_connection != 0 && streams_opened_ >= settings_.max_requests_per_connection) {
+  if (settings_.max_requests_per_connection != 0 &&
+      streams_opened_ >= settings_.max_requests_per_connection) {
     // Envoy: the connection drains once it carried its last allowed stream.
     bump(counters_.max_requests);
     draining_ = true;
@@ -493,7 +478,7 @@ void Http2ClientConnection::stream_closed(Http2ClientStream& stream, uint32_t er
     StreamResetReason reason = StreamResetReason::ProtocolError;
     if (stream.remote_reset_) {
       reason = stream.remote_error_ == NGHTTP2_REFUSED_STREAM ? StreamResetReason::RefusedStream
-                                                             : StreamResetReason::RemoteReset;
+                                                              : StreamResetReason::RemoteReset;
     } else if (error_code == NGHTTP2_REFUSED_STREAM) {
       reason = StreamResetReason::RefusedStream;  // above the GOAWAY's last stream id
     } else if (error_code == NGHTTP2_NO_ERROR || closed_) {
