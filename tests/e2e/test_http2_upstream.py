@@ -354,3 +354,23 @@ spec:
     finally:
         t.stop()
         t.proc.cleanup()
+
+
+def test_curl_nghttp_and_h2load_through_to_an_http2_upstream(gw, upstream):
+    for flags in (["--http2-prior-knowledge"], ["--http1.1"]):
+        p = subprocess.run(["curl", "-s", "--max-time", "10", *flags, gw.url("/named/curl")], capture_output=True,
+                           text=True)
+        assert p.returncode == 0, p.stderr
+        assert json.loads(p.stdout)["protocol"] == "HTTP/2"
+    p = subprocess.run(["nghttp", "-v", gw.url("/named/nghttp")], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0 and ":status: 200" in p.stdout, p.stdout[-2000:]
+    before = server_stats(upstream)
+    p = subprocess.run(["h2load", "-n", "2000", "-c", "4", "-m", "25", gw.url("/named/load")],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "2000 succeeded, 0 failed, 0 errored" in p.stdout, p.stdout
+    assert "status codes: 2000 2xx" in p.stdout, p.stdout
+    after = server_stats(upstream)
+    assert after["requests"] - before["requests"] == 2000
+    # Multiplexed upstream: a handful of connections for 100 concurrent streams.
+    assert after["h2_connections"] - before["h2_connections"] <= 2
