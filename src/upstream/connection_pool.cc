@@ -84,8 +84,8 @@ ConnectionPool::StreamStatus ConnectionPool::enqueue(ClusterRequest& request, Pe
   return StreamStatus::Queued;
 }
 
-ConnectionPool::StreamStatus ConnectionPool::new_http2_stream(ClusterRequest& request, PendingRequest& pending,
-                                                              std::string_view sni,
+ConnectionPool::StreamStatus ConnectionPool::new_http2_stream(ClusterRequest& request,
+                                                              PendingRequest& pending, std::string_view sni,
                                                               Http2ClientConnection*& out) {
   EndpointState& endpoint = request.endpoint_state();
   const ClusterInfo& cluster = request.info();
@@ -109,8 +109,9 @@ std::unique_ptr<Http2ClientSettings> ConnectionPool::http2_settings_for(const Cl
   const ConnectionSettings& c = cluster.policy.connection;
   s->max_concurrent_streams = std::max<uint32_t>(1, c.max_concurrent_streams);
   s->max_requests_per_connection = c.max_requests_per_connection;
-  s->idle_timeout_ms = c.idle_timeout_ms < 0 ? idle_timeout_ms_
-                                             : static_cast<uint32_t>(std::min<int64_t>(c.idle_timeout_ms, UINT32_MAX));
+  s->idle_timeout_ms = c.idle_timeout_ms < 0
+                           ? idle_timeout_ms_
+                           : static_cast<uint32_t>(std::min<int64_t>(c.idle_timeout_ms, UINT32_MAX));
   s->max_duration_ms = c.max_connection_duration_ms;
   return s;
 }
@@ -141,8 +142,10 @@ void ConnectionPool::cancel(PendingRequest& pending) {
 }
 
 void ConnectionPool::dequeue(PendingRequest& pending) {
+  EndpointState& endpoint = pending.request_->endpoint_state();
+  // pending_http2 counts the endpoint's own queue only (not a purge list).
+  if (pending.http2_ && pending.queue_ == &endpoint.pending) --endpoint.pending_http2;
   pending.queue_->remove(pending);
-  if (pending.http2_) --pending.request_->endpoint_state().pending_http2;
   SharedClusterState* shared = pending.request_->endpoint_state().cluster;
   if (shared == nullptr) return;
   shared->circuit_breaker().release(Resource::PendingRequests);
@@ -184,6 +187,7 @@ bool ConnectionPool::create_connection(EndpointState& endpoint, bool http2, bool
   // connection is made with its settings (cluster snapshot, SNI).
   PendingRequest* target = endpoint.pending.front();
   for (uint64_t seen = 0;; target = PendingQueue::next(*target)) {
+    if (target == nullptr) return false;  // never: `waiting` counts the queue
     if (target->http2_ != http2) continue;
     if (seen++ == covered) break;
   }
@@ -211,7 +215,8 @@ bool ConnectionPool::create_connection(EndpointState& endpoint, bool http2, bool
   if (error_no != 0) c->fail_soon(error_no);
   bump(counters_.cx_total);
   if (shared != nullptr)
-    ClusterStats::inc(http2 ? shared->stats().upstream_cx_http2_total : shared->stats().upstream_cx_http1_total);
+    ClusterStats::inc(http2 ? shared->stats().upstream_cx_http2_total
+                            : shared->stats().upstream_cx_http1_total);
   endpoint.connecting.push_back(std::move(c));
   stop = stop || over_limit;
   return true;
@@ -242,8 +247,8 @@ void ConnectionPool::serve(std::unique_ptr<UpstreamConnection> connection, bool 
     Http2ClientCounters counters;
     if (SharedClusterState* shared = endpoint.cluster; shared != nullptr) {
       ClusterStats& s = shared->stats();
-      counters = Http2ClientCounters{&s.http2_rx_reset,          &s.http2_tx_reset,
-                                     &s.http2_trailers,          &s.upstream_cx_close_notify,
+      counters = Http2ClientCounters{&s.http2_rx_reset,           &s.http2_tx_reset,
+                                     &s.http2_trailers,           &s.upstream_cx_close_notify,
                                      &s.http2_rx_messaging_error, &s.http2_streams_active,
                                      &s.upstream_cx_max_requests, &s.upstream_cx_max_duration_reached,
                                      &s.upstream_cx_idle_timeout};
@@ -252,6 +257,7 @@ void ConnectionPool::serve(std::unique_ptr<UpstreamConnection> connection, bool 
     auto owned = std::make_unique<Http2ClientConnection>(*this, std::move(connection), settings, counters);
     Http2ClientConnection& c = *owned;
     endpoint.http2.push_back(std::move(owned));
+    c.start();  // may close it at once: the pool then forgets it (on_http2_closed)
     if (!c.closed()) serve_http2(c, fresh);
     return;
   }
@@ -344,12 +350,14 @@ void ConnectionPool::on_connect_failed(UpstreamConnection& connection, net::Clos
   const std::string tls_failure = c->connection().tls_failure_reason();
   PendingQueue purged;
   purged.take_all(endpoint.pending);
+  endpoint.pending_http2 = 0;
   // Requests for the other HTTP version wait on their own connections.
   for (PendingRequest* r = purged.front(); r != nullptr;) {
     PendingRequest* next = PendingQueue::next(*r);
     if (r->http2_ != c->http2()) {
       purged.remove(*r);
       endpoint.pending.push_back(*r);
+      if (r->http2_) ++endpoint.pending_http2;
     }
     r = next;
   }

@@ -2,6 +2,7 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include <strings.h>
 #include <algorithm>
 #include <charconv>
 #include <cstring>
@@ -19,6 +20,16 @@ namespace {
 bool skipped_request_field(std::string_view name) {
   return http::is_http2_connection_specific(name) || name == "te" || name == "host" ||
          name == "http2-settings";
+}
+
+// `te` lists `trailers` (Envoy's sanitizeTE: a token, any case).
+bool has_trailers_token(std::string_view value) {
+  bool found = false;
+  http::for_each_token(value, [&found](std::string_view token) {
+    found = token.size() == 8 && strncasecmp(token.data(), "trailers", 8) == 0;
+    return !found;
+  });
+  return found;
 }
 
 bool has_upper(std::string_view s) {
@@ -139,9 +150,13 @@ struct Http2ClientStream::Callbacks {
       if (trailers != nullptr) bump(c->counters_.trailers);
       Http2StreamCallbacks* callbacks = s->callbacks_;
       s->callbacks_ = nullptr;
-      // A response that ends before the request body: the rest of the
-      // request is not wanted (RFC 9113 8.1).
-      if (!s->end_) nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, s->id_, NGHTTP2_NO_ERROR);
+      // A response that ends before the request body went out: the rest of
+      // the request is not wanted (RFC 9113 8.1); without the RST the
+      // stream would wait on a window forever, holding its slot.
+      if (nghttp2_session_get_stream_local_close(session, s->id_) == 0) {
+        s->body_.clear();
+        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, s->id_, NGHTTP2_NO_ERROR);
+      }
       callbacks->on_h2_complete(trailers);
     }
     return 0;
@@ -295,11 +310,15 @@ Http2ClientConnection::Http2ClientConnection(ConnectionPool& pool,
   c.set_callbacks(*this);
   c.set_high_watermark(settings_.buffer_limit_bytes);
   c.set_read_enabled(true);
+}
+
+void Http2ClientConnection::start() {
   if (settings_.max_duration_ms > 0) duration_timer_.arm(static_cast<uint64_t>(settings_.max_duration_ms));
   send_pending();
   update_idle_timer();
   // Bytes that came with the connection's last event (a SETTINGS frame).
-  if (!c.input().empty()) on_data(c.input());
+  net::Connection& c = connection_->connection();
+  if (!closed_ && !c.input().empty()) on_data(c.input());
 }
 
 Http2ClientConnection::~Http2ClientConnection() {
@@ -349,7 +368,7 @@ Http2ClientStream* Http2ClientConnection::new_stream(Http2StreamCallbacks& callb
       name = lower;
     }
     if (skipped_request_field(name)) {
-      if (name == "te" && e.value == "trailers") nva.push_back(http::http2_field("te", "trailers"));
+      if (name == "te" && has_trailers_token(e.value)) nva.push_back(http::http2_field("te", "trailers"));
       continue;
     }
     nva.push_back(http::http2_field(name, e.value));
@@ -400,8 +419,12 @@ void Http2ClientConnection::on_data(net::Buffer& input) {
     input.clear();
     return;
   }
+  // While set, nothing re-enters nghttp2 (sends and closes wait): not from
+  // its callbacks, nor from the flushes below, where a request may give up
+  // on its stream (its RST goes out after the loop, so no stream this loop
+  // holds is freed under it).
   in_recv_ = true;
-  while (!input.empty()) {
+  while (!input.empty() && !close_wanted_) {
     std::string_view piece = input.front();
     ssize_t n =
         nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(piece.data()), piece.size());
@@ -413,7 +436,6 @@ void Http2ClientConnection::on_data(net::Buffer& input) {
     }
     input.drain(static_cast<size_t>(n));
   }
-  in_recv_ = false;
   // Each stream's client gets this batch in one write.
   std::vector<Http2ClientStream*> touched;
   touched.swap(touched_);
@@ -421,7 +443,16 @@ void Http2ClientConnection::on_data(net::Buffer& input) {
     s->touched_ = false;
     if (s->callbacks_ != nullptr) s->callbacks_->on_h2_flush();
   }
+  in_recv_ = false;
+  if (close_wanted_) input.clear();
   send_pending();
+  close_if_wanted();
+}
+
+void Http2ClientConnection::close_if_wanted() {
+  if (!close_wanted_ || in_recv_ || in_send_) return;
+  close_wanted_ = false;
+  close();
 }
 
 void Http2ClientConnection::send_pending() {
@@ -448,8 +479,9 @@ void Http2ClientConnection::send_pending() {
   in_send_ = false;
   if (!closed_ && nghttp2_session_want_read(session_) == 0 && nghttp2_session_want_write(session_) == 0) {
     // GOAWAY exchanged (or a fatal error) and no stream left.
-    close();
+    close_wanted_ = true;
   }
+  close_if_wanted();
 }
 
 bool Http2ClientConnection::write_out() {
@@ -524,7 +556,7 @@ void Http2ClientConnection::on_duration_timer() {
 void Http2ClientConnection::drain() {
   if (closed_) return;
   draining_ = true;
-  if (streams_.empty() && !in_recv_) close();
+  if (streams_.empty()) close();
 }
 
 void Http2ClientConnection::protocol_error() {
@@ -532,7 +564,14 @@ void Http2ClientConnection::protocol_error() {
   terminate(NGHTTP2_PROTOCOL_ERROR, StreamResetReason::ProtocolError);
 }
 
-void Http2ClientConnection::close() { terminate(NGHTTP2_NO_ERROR, StreamResetReason::ConnectionTermination); }
+void Http2ClientConnection::close() {
+  // Inside nghttp2 (a callback) or a dispatch: once it has returned.
+  if (in_recv_ || in_send_) {
+    close_wanted_ = true;
+    return;
+  }
+  terminate(NGHTTP2_NO_ERROR, StreamResetReason::ConnectionTermination);
+}
 
 void Http2ClientConnection::terminate(uint32_t error_code, StreamResetReason reason) {
   if (closed_) return;
@@ -554,12 +593,16 @@ void Http2ClientConnection::on_close(net::CloseReason, int) { on_eof(); }
 
 void Http2ClientConnection::fail_streams(StreamResetReason reason) {
   // Streams the server never processed (above a GOAWAY's last id) were
-  // closed by nghttp2 already; these were under way.
+  // closed by nghttp2 already; these were under way, except those whose
+  // HEADERS nghttp2 had not even prepared (no stream object yet: held back
+  // by the server's stream limit): the server never saw them, so they are
+  // refused, which a retry may replay.
   for (auto& [id, stream] : streams_) {
     drop(counters_.streams_active);
     if (Http2StreamCallbacks* callbacks = stream->callbacks_) {
       stream->callbacks_ = nullptr;
-      callbacks->on_h2_reset(reason);
+      const bool unsent = nghttp2_session_find_stream(session_, id) == nullptr;
+      callbacks->on_h2_reset(unsent ? StreamResetReason::RefusedStream : reason);
     }
   }
   touched_.clear();

@@ -153,24 +153,27 @@ class Http2ClientStream {
   http::ResponseHead head_;
   http::HeaderMap trailers_;
   size_t header_bytes_ = 0;
-  size_t unconsumed_ = 0;       // response bytes not acknowledged (paused)
-  bool end_ = false;            // end_stream() called
-  bool deferred_ = false;       // the data source ran dry: resume on more
-  bool paused_ = false;         // set_paused(true)
-  bool headers_done_ = false;   // final response head delivered
-  bool in_trailers_ = false;    // the header block being received is trailers
-  bool remote_reset_ = false;   // RST_STREAM received
-  bool too_large_ = false;      // response headers over the limit
-  bool touched_ = false;        // in the connection's flush list for this batch
-  bool blocked_ = false;        // told the request to stop sending
-  uint32_t remote_error_ = 0;   // its error code
+  size_t unconsumed_ = 0;      // response bytes not acknowledged (paused)
+  bool end_ = false;           // end_stream() called
+  bool deferred_ = false;      // the data source ran dry: resume on more
+  bool paused_ = false;        // set_paused(true)
+  bool headers_done_ = false;  // final response head delivered
+  bool in_trailers_ = false;   // the header block being received is trailers
+  bool remote_reset_ = false;  // RST_STREAM received
+  bool too_large_ = false;     // response headers over the limit
+  bool touched_ = false;       // in the connection's flush list for this batch
+  bool blocked_ = false;       // told the request to stop sending
+  uint32_t remote_error_ = 0;  // its error code
 };
 
 class Http2ClientConnection final : public net::ConnectionCallbacks, public net::Deferrable {
  public:
-  // Takes over `connection` (connected); sends the preface and SETTINGS.
+  // Takes over `connection` (connected). start() sends the preface and
+  // SETTINGS; call it once the pool holds this object, as it may close
+  // (and tell the pool) at once.
   Http2ClientConnection(ConnectionPool& pool, std::unique_ptr<UpstreamConnection> connection,
                         const Http2ClientSettings& settings, Http2ClientCounters counters);
+  void start();
   ~Http2ClientConnection() override;
   Http2ClientConnection(const Http2ClientConnection&) = delete;
   Http2ClientConnection& operator=(const Http2ClientConnection&) = delete;
@@ -210,6 +213,8 @@ class Http2ClientConnection final : public net::ConnectionCallbacks, public net:
   void on_idle_timer();
   void on_duration_timer();
   void finish();  // closed: tell the pool once
+  // A close asked for inside nghttp2 or a dispatch, done once out of it.
+  void close_if_wanted();
   // Serialises what nghttp2 queued into the output (up to its limit) and
   // writes it; false after a session error.
   bool write_out();
@@ -234,6 +239,7 @@ class Http2ClientConnection final : public net::ConnectionCallbacks, public net:
   bool in_recv_ = false;
   bool in_send_ = false;
   bool send_wanted_ = false;
+  bool close_wanted_ = false;
   bool draining_ = false;
   bool closed_ = false;
   bool finished_ = false;

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "upstream/connection_pool.h"
-#include "upstream/http2_client.h"
 #include "upstream/endpoint_state.h"
+#include "upstream/http2_client.h"
 #include "upstream/shared_cluster_state.h"
 
 namespace torii::upstream {

@@ -25,7 +25,8 @@ Per instance:
                                is by ALPN then, not by the first bytes)
   GET /__control/stats   {"connections", "h2_connections", "h1_connections",
                           "requests", "active_streams", "max_active_streams",
-                          "max_streams_on_one_connection"} (not counted itself)
+                          "max_streams_on_one_connection", "refused"} (not counted
+                          itself); streams beyond the limit are refused
 """
 
 import argparse
@@ -56,6 +57,7 @@ class State:
         self.active = 0
         self.max_active = 0
         self.max_on_one = 0
+        self.refused = 0
         self.keys = defaultdict(int)
 
     def stats(self):
@@ -63,7 +65,7 @@ class State:
             return {"name": self.name, "connections": self.connections, "h2_connections": self.h2_connections,
                     "h1_connections": self.h1_connections, "requests": self.requests,
                     "active_streams": self.active, "max_active_streams": self.max_active,
-                    "max_streams_on_one_connection": self.max_on_one}
+                    "max_streams_on_one_connection": self.max_on_one, "refused": self.refused}
 
 
 class H2Session:
@@ -116,6 +118,14 @@ class H2Session:
 
     def on_event(self, event):
         if isinstance(event, h2.events.RequestReceived):
+            if self.open_streams >= self.max_streams:
+                # Beyond the advertised limit, even before the client has it
+                # (python-h2 enforces it only once acknowledged): refused, as
+                # nghttp2 and Go servers do.
+                self.conn.reset_stream(event.stream_id, error_code=h2.errors.ErrorCodes.REFUSED_STREAM)
+                with self.state.lock:
+                    self.state.refused += 1
+                return
             self.requests[event.stream_id] = {"headers": list(event.headers), "body_length": 0}
             self.open_streams += 1
             with self.state.lock:

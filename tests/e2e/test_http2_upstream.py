@@ -83,6 +83,7 @@ def manifests(up, lim):
             backend("capped", "http2-capped", up),        # maxConcurrentStreams 2
             backend("overloaded", "http2-over", up),      # http2MaxRequests 2
             backend("serverlimit", "http2-lim", lim),     # the server's own stream limit, 3
+            backend("onceper", "http2-once", up),         # maxRequestsPerConnection 1
         ]),
         "se.yaml": """\
 apiVersion: networking.istio.io/v1beta1
@@ -123,6 +124,13 @@ metadata: {name: overloaded}
 spec:
   host: overloaded
   trafficPolicy: {connectionPool: {http: {http2MaxRequests: 2}}}
+---
+apiVersion: networking.istio.io/v1beta1
+kind: DestinationRule
+metadata: {name: onceper}
+spec:
+  host: onceper
+  trafficPolicy: {connectionPool: {http: {maxRequestsPerConnection: 1}}}
 """,
         "vs.yaml": """\
 apiVersion: networking.istio.io/v1beta1
@@ -136,7 +144,7 @@ spec:
     retries: {attempts: 0}
     route: [{destination: {host: named, port: {number: 80}}}]
 """ + "".join(route("/%s/" % h, h) for h in ["named", "grpcport", "plain", "h2c", "upgraded", "follows", "capped",
-                                             "overloaded", "serverlimit"]) + route("/external/", "external.h2.test"),
+                                             "overloaded", "serverlimit", "onceper"]) + route("/external/", "external.h2.test"),
     }
 
 
@@ -201,6 +209,20 @@ def test_http1_request_is_translated_for_http2(gw):
 def test_te_other_than_trailers_is_not_sent(gw):
     r = gw.get("/named/x", headers={"TE": "gzip"})
     assert "te" not in dict(r.json()["headers"])
+    # A list naming trailers, in any case, becomes `te: trailers` (Envoy's sanitizeTE).
+    r = gw.get("/named/x", headers={"TE": "Trailers, deflate"})
+    assert dict(r.json()["headers"])["te"] == "trailers"
+
+
+def test_max_requests_per_connection_retires_each_connection(gw):
+    # Each connection carries one stream, then drains and closes as its
+    # stream ends (inside nghttp2's own callbacks: the close must wait).
+    docs = [gw.get("/onceper/r%d" % i).json() for i in range(5)]
+    assert len({d["connection"] for d in docs}) == 5
+    with concurrent.futures.ThreadPoolExecutor(5) as pool:
+        rs = list(pool.map(lambda i: gw.get("/onceper/c%d" % i, headers={"x-hold-ms": "100"}), range(5)))
+    assert [r.status_code for r in rs] == [200] * 5
+    assert cluster_stat(gw, "onceper.default.svc.cluster.local", "upstream_cx_max_requests") >= 10
 
 
 @pytest.mark.parametrize("chunked", [False, True])
