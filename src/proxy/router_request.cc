@@ -303,7 +303,7 @@ void RouterRequest::on_upstream_failure(UpstreamFailure failure) {
   }
   const bool connect_failure = failure == UpstreamFailure::ConnectionFailure;
   const bool retriable = router::retry_on_failure(
-      retry_, connect_failure                                ? router::AttemptFailure::ConnectFailure
+      retry_, connect_failure                             ? router::AttemptFailure::ConnectFailure
               : failure == UpstreamFailure::RefusedStream ? router::AttemptFailure::RefusedStream
                                                           : router::AttemptFailure::Reset);
   // A refused stream was never processed either: safe to replay whatever the method.

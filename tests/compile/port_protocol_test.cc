@@ -14,13 +14,13 @@ TEST(PortProtocolTest, KubernetesPortNamePrefix) {
     PortProtocol want;
   };
   const Case cases[] = {
-      {"http", PortProtocol::Http},          {"http-api", PortProtocol::Http},
-      {"http2", PortProtocol::Http2},        {"http2-api", PortProtocol::Http2},
-      {"grpc", PortProtocol::Grpc},          {"GRPC-backend", PortProtocol::Grpc},
-      {"grpc-web", PortProtocol::GrpcWeb},   {"grpc-web-ui", PortProtocol::GrpcWeb},
-      {"tcp-db", PortProtocol::Tcp},         {"https", PortProtocol::Https},
-      {"web", PortProtocol::Unsupported},    {"", PortProtocol::Unsupported},
-      {"httpx", PortProtocol::Unsupported},  {"h2c", PortProtocol::Unsupported},
+      {"http", PortProtocol::Http},         {"http-api", PortProtocol::Http},
+      {"http2", PortProtocol::Http2},       {"http2-api", PortProtocol::Http2},
+      {"grpc", PortProtocol::Grpc},         {"GRPC-backend", PortProtocol::Grpc},
+      {"grpc-web", PortProtocol::GrpcWeb},  {"grpc-web-ui", PortProtocol::GrpcWeb},
+      {"tcp-db", PortProtocol::Tcp},        {"https", PortProtocol::Https},
+      {"web", PortProtocol::Unsupported},   {"", PortProtocol::Unsupported},
+      {"httpx", PortProtocol::Unsupported}, {"h2c", PortProtocol::Unsupported},
   };
   for (const Case& c : cases) EXPECT_EQ(kubernetes_port_protocol(8080, c.name, ""), c.want) << c.name;
 }
