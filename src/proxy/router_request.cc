@@ -205,6 +205,7 @@ bool RouterRequest::maybe_retry(bool retriable, bool connect_failure) {
   WorkerStats& stats = worker_.mutable_stats();
   if (retries_ >= retry_.num_retries) {
     WorkerStats::inc(stats.upstream_rq_retry_limit_exceeded);
+    retry_limit_exceeded_ = true;
     return false;
   }
   if (replay_lost_) return false;
@@ -288,6 +289,11 @@ void RouterRequest::end_response() {
   if (attempt_) worker_.loop().defer_delete(std::move(attempt_));
 }
 
+const upstream::Endpoint* RouterRequest::endpoint() const {
+  if (!attempt_ || attempt_->endpoint_index() >= params_.cluster->endpoints.size()) return nullptr;
+  return &params_.cluster->endpoints[attempt_->endpoint_index()];
+}
+
 void RouterRequest::flush_downstream() { downstream_.flush_downstream(); }
 
 void RouterRequest::on_upstream_ready() {
@@ -303,7 +309,7 @@ void RouterRequest::on_upstream_failure(UpstreamFailure failure) {
   }
   const bool connect_failure = failure == UpstreamFailure::ConnectionFailure;
   const bool retriable = router::retry_on_failure(
-      retry_, connect_failure                                ? router::AttemptFailure::ConnectFailure
+      retry_, connect_failure                             ? router::AttemptFailure::ConnectFailure
               : failure == UpstreamFailure::RefusedStream ? router::AttemptFailure::RefusedStream
                                                           : router::AttemptFailure::Reset);
   // A refused stream was never processed either: safe to replay whatever the method.

@@ -41,6 +41,7 @@ uint64_t seed_for(int index) {
 Worker::Worker(int index, const ServerOptions& options, upstream::SharedClusterRegistry* clusters)
     : index_(index),
       options_(options),
+      metrics_(options.istio_metrics),
       clusters_(loop_, options.upstream_idle_timeout_ms, seed_for(index),
                 upstream::ConnectionPool::Counters{&stats_.upstream_cx_active, &stats_.upstream_cx_total,
                                                    &stats_.upstream_cx_connect_fail,
