@@ -90,6 +90,12 @@ void ActiveStream::record_metrics() {
   telemetry::HttpStreamRecord r;
   r.listener = downstream_.listener_name();
   r.cluster = dynamic_cluster_ ? dynamic_cluster_.get() : chosen_ != nullptr ? chosen_->cluster : nullptr;
+  if (chosen_ == nullptr && route_ != nullptr && !route_->action.clusters.empty()) {
+    // Answered before a destination was picked (fault abort, CORS
+    // preflight): Envoy picked the route's cluster with the route; the
+    // first destination stands in for a weighted split.
+    r.cluster = route_->action.clusters.front().cluster;
+  }
   r.endpoint = endpoint_;
   if (chosen_ != nullptr && chosen_->blackhole) {
     r.authority = "BlackHoleCluster";

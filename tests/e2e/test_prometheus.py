@@ -15,6 +15,7 @@ import time
 import pytest
 
 import harness
+from test_tcp_passthrough import exchange, tcp_echo, tcp_manifests  # noqa: F401 (tcp_echo: a fixture)
 
 HOST = "metrics.example.com"
 ECHO_FQDN = "echo.default.svc.cluster.local"
@@ -434,3 +435,91 @@ def test_label_values_are_escaped(backends, torii):
     s = wait_for_requests(t, 1)
     assert 'destination_service="a\\"b\\\\c"' in s.text, s.text
     assert s.one("istio_requests_total", response_code="400")[0]["destination_service"] == 'a"b\\c'
+
+
+def test_tcp_route_metrics(tcp_echo, torii):
+    """A `tcp:` route: istio_tcp_* per connection, bytes each way, request_protocol="tcp"."""
+    up = tcp_echo("m", "127.0.0.92")
+    port = harness.reserve_port()
+    t = torii(tcp_manifests([(up, 100)]), port_map={9000: port})
+    payloads = [b"one", b"second payload", b"x" * 5000]
+    for p in payloads:
+        body, _, count = exchange(port, p)
+        assert body == p and count == len(p)
+    labels = dict(destination_service="echo-m.test", request_protocol="tcp")
+
+    def closed_all():
+        s = scrape(t)
+        return s if s.value("istio_tcp_connections_closed_total", **labels) == len(payloads) else None
+
+    s, _ = harness.poll_until(closed_all, 5)
+    assert s, scrape(t).text
+    d, opened = s.one("istio_tcp_connections_opened_total", **labels)
+    assert opened == len(payloads)
+    assert d["response_flags"] == "-" and d["reporter"] == "source"
+    assert d["source_workload"] == "istio-ingressgateway"
+    assert d["destination_service_name"] == "echo-m.test"
+    received = sum(len(p) for p in payloads)
+    trailers = sum(len(b"\nBYE m %d\n" % len(p)) for p in payloads)
+    assert s.one("istio_tcp_received_bytes_total", **labels)[1] == received
+    assert s.one("istio_tcp_sent_bytes_total", **labels)[1] == received + trailers
+    for name in ("istio_tcp_connections_opened_total", "istio_tcp_connections_closed_total",
+                 "istio_tcp_received_bytes_total", "istio_tcp_sent_bytes_total"):
+        assert s.types[name] == "counter"
+        for order in s.label_order(name):
+            assert order == ISTIO_TCP_LABELS, order
+    assert not s.series("istio_requests_total")  # no HTTP on this gateway
+
+    # Workload dashboard "TCP client traffic" and mesh dashboard TCP workloads rows.
+    tcp_sent = sum_by({tuple(sorted(d.items())): v for d, v in s.series(
+        "istio_tcp_sent_bytes_total", reporter="source", source_workload="istio-ingressgateway")},
+        ["destination_service"])
+    assert tcp_sent[("echo-m.test",)] > 0
+
+
+def test_tcp_connect_failure_is_uf(torii):
+    closed = harness.reserve_port()
+    dead = harness.Upstream(None, "127.0.0.93", closed, "dead")
+    port = harness.reserve_port()
+    t = torii(tcp_manifests([(dead, 100)]), port_map={9000: port})
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+        c.settimeout(10)
+        assert c.recv(100) == b""  # closed by the gateway
+    s, _ = harness.poll_until(
+        lambda: (lambda s: s if s.series("istio_tcp_connections_closed_total") else None)(scrape(t)), 5)
+    assert s, scrape(t).text
+    d, n = s.one("istio_tcp_connections_closed_total", destination_service="echo-dead.test")
+    assert n == 1
+    assert "UF" in d["response_flags"].split(","), d
+    assert d["destination_workload"] == "unknown"
+
+
+def test_grpc_requests(tmp_path, torii):
+    """request_protocol="grpc" with the gRPC status of the trailers (or of a local reply)."""
+    from test_grpc_upstream import manifests as grpc_manifests, start_grpc
+    import grpc
+
+    backend = start_grpc(tmp_path, "gm", "127.0.0.94")
+    try:
+        t = torii(grpc_manifests(backend))
+        with grpc.insecure_channel("127.0.0.1:%d" % t.listen_port, options=[("grpc.enable_retries", 0)]) as ch:
+            assert ch.unary_unary("/test.Echo/Unary")(b"a", timeout=10) == b"a"
+            assert ch.unary_unary("/test.Echo/Unary")(b"b", timeout=10) == b"b"
+            with pytest.raises(grpc.RpcError) as e:
+                ch.unary_unary("/test.Echo/Status")(b"", metadata=[("x-status", "NOT_FOUND"),
+                                                                  ("x-route", "noretry")], timeout=10)
+            assert e.value.code() == grpc.StatusCode.NOT_FOUND
+            with pytest.raises(grpc.RpcError) as e:
+                ch.unary_unary("/fault.Svc/Call")(b"", timeout=10)
+            assert e.value.code() == grpc.StatusCode.UNAVAILABLE
+        s = wait_for_requests(t, 4)
+        g = dict(request_protocol="grpc", destination_service="echo.default.svc.cluster.local")
+        assert s.one("istio_requests_total", **g, response_code="200", grpc_response_status="0")[1] == 2
+        assert s.one("istio_requests_total", **g, grpc_response_status="5")[1] == 1
+        d, n = s.one("istio_requests_total", **g, grpc_response_status="14")
+        # A fault abort answers before any endpoint: the route's service, no workload.
+        assert n == 1 and d["response_flags"] == "FI" and d["destination_workload"] == "unknown", d
+        assert not s.series("istio_requests_total", request_protocol="http")
+    finally:
+        backend.proc.terminate(10)
+        backend.proc.cleanup()
