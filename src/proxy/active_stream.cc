@@ -99,8 +99,9 @@ void ActiveStream::record_metrics() {
   r.endpoint = endpoint_;
   if (chosen_ != nullptr && chosen_->blackhole) {
     r.authority = "BlackHoleCluster";
-  } else if (const std::string_view* host = head_.headers.get("host")) {
-    r.authority = *host;
+  } else if (r.cluster == nullptr) {
+    // Only then a label (destination_service): not looked up per request.
+    if (const std::string_view* host = head_.headers.get("host")) r.authority = *host;
   }
   r.response_code = response_code_;
   r.grpc_status = grpc_ ? grpc_status_ : -1;
@@ -109,6 +110,7 @@ void ActiveStream::record_metrics() {
   r.request_bytes = request_bytes_;
   r.response_bytes = response_bytes_;
   r.duration_ms = worker_.loop().now_ms() - start_ms_;
+  r.current_snapshot = !dynamic_cluster_ && snapshot_ == worker_.snapshot();
   worker_.mutable_metrics().record_http(r);
 }
 

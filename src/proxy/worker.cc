@@ -119,6 +119,7 @@ void Worker::apply_update(compile::SnapshotPtr snapshot, std::vector<ListenerHan
   // own control block instead of one shared by every core.
   auto holder = std::make_shared<const compile::SnapshotPtr>(std::move(snapshot));
   snapshot_ = compile::SnapshotPtr(holder, holder->get());
+  metrics_.on_snapshot_change();
 }
 
 void Worker::drain_connections_of(const std::vector<std::string>& listeners) {

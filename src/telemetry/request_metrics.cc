@@ -30,6 +30,20 @@ size_t SeriesKeyHash::operator()(const SeriesKey& key) const {
   return h * 0x9E3779B97F4A7C15ull;
 }
 
+size_t RequestMetrics::AddressKeyHash::operator()(const AddressKey& key) const {
+  uint64_t h = reinterpret_cast<uintptr_t>(key.cluster) * 0x9E3779B97F4A7C15ull;
+  h ^= reinterpret_cast<uintptr_t>(key.endpoint) * 0xC2B2AE3D27D4EB4Full;
+  h ^= (static_cast<uint64_t>(static_cast<uint16_t>(key.response_code)) << 3) ^
+       (static_cast<uint64_t>(key.response_flags) << 19) ^
+       (static_cast<uint64_t>(static_cast<uint16_t>(key.grpc_status)) << 40) ^ (key.grpc ? 1ull << 62 : 0);
+  return h ^ (h >> 29);
+}
+
+void RequestMetrics::on_snapshot_change() {
+  by_address_.clear();
+  last_by_address_ = nullptr;
+}
+
 template <typename Series>
 Series& RequestMetrics::find_or_add(SeriesMap<Series>& map, Series*& last, const SeriesKey& key) {
   if (last != nullptr && last->key == key) return *last;
@@ -76,12 +90,37 @@ void RequestMetrics::record_http(const HttpStreamRecord& r) {
     l.rq_time_ms.record(r.duration_ms);
   }
   if (!enabled_) return;
-  SeriesKey key = make_key(destination_labels(r.cluster, r.endpoint, r.authority));
-  key.response_code = static_cast<int16_t>(r.response_code);
-  key.grpc_status = static_cast<int16_t>(r.grpc_status);
-  key.grpc = r.grpc;
-  key.response_flags = r.response_flags;
-  HttpSeries& s = find_or_add(http_, last_http_, key);
+  HttpSeries* series = nullptr;
+  // Without a cluster the authority is a label: only the slow path has it.
+  const bool by_address = r.current_snapshot && r.cluster != nullptr;
+  AddressKey address;
+  if (by_address) {
+    address = AddressKey{r.cluster,
+                         r.endpoint,
+                         r.response_flags,
+                         static_cast<int16_t>(r.response_code),
+                         static_cast<int16_t>(r.grpc_status),
+                         r.grpc};
+    if (last_by_address_ != nullptr && last_address_ == address) {
+      series = last_by_address_;
+    } else if (auto it = by_address_.find(address); it != by_address_.end()) {
+      series = it->second;
+    }
+  }
+  if (series == nullptr) {
+    SeriesKey key = make_key(destination_labels(r.cluster, r.endpoint, r.authority));
+    key.response_code = static_cast<int16_t>(r.response_code);
+    key.grpc_status = static_cast<int16_t>(r.grpc_status);
+    key.grpc = r.grpc;
+    key.response_flags = r.response_flags;
+    series = &find_or_add(http_, last_http_, key);
+    if (by_address) by_address_.emplace(address, series);
+  }
+  if (by_address) {
+    last_address_ = address;
+    last_by_address_ = series;
+  }
+  HttpSeries& s = *series;
   bump(s.requests);
   s.duration_ms.record(r.duration_ms);
   s.request_bytes.record(r.request_bytes);

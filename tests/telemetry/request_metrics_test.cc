@@ -117,6 +117,32 @@ TEST(RequestMetricsTest, RecordingASeenLabelSetAllocatesNothing) {
   EXPECT_EQ(g_allocations.load(), after_first_tcp);
 }
 
+TEST(RequestMetricsTest, SeriesFoundByAddressUntilTheSnapshotChanges) {
+  Fixture f;
+  RequestMetrics m;
+  HttpStreamRecord ok = f.record(200);
+  ok.current_snapshot = true;
+  HttpStreamRecord bad = f.record(503);
+  bad.current_snapshot = true;
+  m.record_http(ok);
+  m.record_http(bad);
+  const uint64_t before = g_allocations.load();
+  for (int i = 0; i < 100; ++i) {
+    m.record_http(ok);
+    m.record_http(bad);
+  }
+  EXPECT_EQ(g_allocations.load(), before);
+  // The same label set reached by another path (an older snapshot's
+  // endpoint with equal labels) lands in the same series.
+  Fixture other;
+  m.record_http(other.record(200));
+  m.on_snapshot_change();
+  m.record_http(ok);
+  const auto series = http_series(m);
+  ASSERT_EQ(series.size(), 2u);
+  for (const HttpSeries* s : series) EXPECT_EQ(s->requests.load(), s->key.response_code == 200 ? 103u : 101u);
+}
+
 TEST(RequestMetricsTest, DisabledRecordsOnlyConnectionManagerStats) {
   Fixture f;
   RequestMetrics m(/*enabled=*/false);
