@@ -118,9 +118,13 @@ void cluster_families(PrometheusWriter& w, const upstream::SharedClusterRegistry
   }
 }
 
-// Connection manager stats per listener (http.outbound_<listener>.*).
+// Per listener: listener.<address>.downstream_cx_* and, for HTTP, its
+// connection manager's http.outbound_<listener>.* stats.
 void listener_families(PrometheusWriter& w, const std::vector<const telemetry::RequestMetrics*>& workers) {
   struct Merged {
+    bool http = false;
+    uint64_t cx_total = 0;
+    uint64_t cx_active = 0;
     uint64_t total = 0;
     uint64_t classes[5] = {};
     uint64_t no_route = 0;
@@ -130,6 +134,9 @@ void listener_families(PrometheusWriter& w, const std::vector<const telemetry::R
   for (const telemetry::RequestMetrics* m : workers) {
     m->for_each_listener([&merged](const telemetry::ListenerSeries& l) {
       Merged& out = merged[l.listener];
+      out.http = out.http || l.http.load(std::memory_order_relaxed);
+      out.cx_total += relaxed(l.cx_total);
+      out.cx_active += relaxed(l.cx_active);
       out.total += relaxed(l.rq_total);
       for (size_t i = 0; i < 5; ++i) out.classes[i] += relaxed(l.rq_class[i]);
       out.no_route += relaxed(l.no_route);
@@ -137,6 +144,10 @@ void listener_families(PrometheusWriter& w, const std::vector<const telemetry::R
     });
   }
   for (const auto& [listener, m] : merged) {
+    const Labels address = {{"listener_address", listener}};
+    w.counter("envoy_listener_downstream_cx_total", address, m.cx_total);
+    w.gauge("envoy_listener_downstream_cx_active", address, m.cx_active);
+    if (!m.http) continue;
     const std::string prefix = "outbound_" + listener;
     const Labels labels = {{"http_conn_manager_prefix", prefix}};
     w.counter("envoy_http_downstream_rq_total", labels, m.total);

@@ -172,6 +172,7 @@ void Worker::accept(net::UniqueFd fd, const sockaddr_storage& peer, const std::s
   if (draining_) return;
   WorkerStats::inc(stats_.downstream_cx_total);
   WorkerStats::inc(stats_.downstream_cx_active);
+  metrics_.connection_opened(listener_name);
   const compile::Listener* l4 = snapshot_ ? snapshot_->find_listener(listener_name) : nullptr;
   if (l4 != nullptr && l4->l4) {
     auto connection = std::make_unique<L4Connection>(*this, std::move(fd), net::ip_to_string(peer),
@@ -204,7 +205,10 @@ void Worker::start_http(net::UniqueFd fd, std::string peer_ip, const std::string
 }
 
 void Worker::remove_l4_connection(L4Connection& connection, bool handed_over) {
-  if (!handed_over) WorkerStats::dec(stats_.downstream_cx_active);
+  if (!handed_over) {
+    WorkerStats::dec(stats_.downstream_cx_active);
+    metrics_.connection_closed(connection.listener_name());
+  }
   auto it = connection.position;
   loop_.defer_delete(std::move(*it));
   l4_connections_.erase(it);
@@ -213,6 +217,7 @@ void Worker::remove_l4_connection(L4Connection& connection, bool handed_over) {
 
 void Worker::remove_connection(DownstreamConnection& connection) {
   WorkerStats::dec(stats_.downstream_cx_active);
+  metrics_.connection_closed(connection.listener_name());
   auto it = connection.position;
   loop_.defer_delete(std::move(*it));
   connections_.erase(it);

@@ -81,9 +81,21 @@ ListenerSeries& RequestMetrics::listener(std::string_view name) {
   return *raw;
 }
 
+void RequestMetrics::connection_opened(std::string_view name) {
+  ListenerSeries& l = listener(name);
+  bump(l.cx_total);
+  bump(l.cx_active);
+}
+
+void RequestMetrics::connection_closed(std::string_view name) {
+  ListenerSeries& l = listener(name);
+  l.cx_active.store(l.cx_active.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+}
+
 void RequestMetrics::record_http(const HttpStreamRecord& r) {
   if (!r.listener.empty()) {
     ListenerSeries& l = listener(r.listener);
+    if (!l.http.load(std::memory_order_relaxed)) l.http.store(true, std::memory_order_relaxed);
     bump(l.rq_total);
     if (r.response_code >= 100 && r.response_code < 600) bump(l.rq_class[r.response_code / 100 - 1]);
     if (r.response_flags & kNoRouteFound) bump(l.no_route);

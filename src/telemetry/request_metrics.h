@@ -86,9 +86,14 @@ struct TcpSeries {
   std::atomic<uint64_t> sent_bytes{0};
 };
 
-// Envoy's http.<prefix>.* request stats of one listener's connection manager.
+// Envoy's listener.<address>.downstream_cx_* stats of one listener, and the
+// http.<prefix>.* request stats of its connection manager (`http`: it
+// served HTTP).
 struct ListenerSeries {
   std::string listener;
+  std::atomic<uint64_t> cx_total{0};
+  std::atomic<uint64_t> cx_active{0};  // a gauge; only its worker moves it
+  std::atomic<bool> http{false};
   std::atomic<uint64_t> rq_total{0};
   std::array<std::atomic<uint64_t>, 5> rq_class{};  // 1xx..5xx
   std::atomic<uint64_t> no_route{0};
@@ -108,6 +113,9 @@ class RequestMetrics {
   void record_http(const HttpStreamRecord& record);
   void record_tcp(const TcpConnectionRecord& record);
   bool enabled() const { return enabled_; }
+  // A downstream connection was accepted on / closed from a listener.
+  void connection_opened(std::string_view listener);
+  void connection_closed(std::string_view listener);
   // The worker swapped its snapshot: addresses of the old one's clusters
   // and endpoints may be reused, so forget the series found by them.
   void on_snapshot_change();

@@ -316,6 +316,10 @@ def test_envoy_stats_under_prometheus_names(backends, torii):
     assert s.one("envoy_http_downstream_rq", response_code_class="5xx", http_conn_manager_prefix=prefix)[1] == 2
     assert s.one("envoy_http_no_route", http_conn_manager_prefix=prefix)[1] == 1
     assert s.one("envoy_http_downstream_rq_time_count", http_conn_manager_prefix=prefix)[1] == 6
+    listener = prefix[len("outbound_"):]
+    # requests opens one connection per request here (no session).
+    assert s.one("envoy_listener_downstream_cx_total", listener_address=listener)[1] >= 6
+    assert s.types["envoy_listener_downstream_cx_active"] == "gauge"
     assert s.one("envoy_cluster_manager_active_clusters")[1] >= 2
     assert s.one("envoy_listener_manager_total_listeners_active")[1] == 1
 
@@ -469,6 +473,8 @@ def test_tcp_route_metrics(tcp_echo, torii):
         for order in s.label_order(name):
             assert order == ISTIO_TCP_LABELS, order
     assert not s.series("istio_requests_total")  # no HTTP on this gateway
+    assert not s.series("envoy_http_downstream_rq_total")
+    assert s.value("envoy_listener_downstream_cx_total") == len(payloads)
 
     # Workload dashboard "TCP client traffic" and mesh dashboard TCP workloads rows.
     tcp_sent = sum_by({tuple(sorted(d.items())): v for d, v in s.series(

@@ -143,6 +143,27 @@ TEST(RequestMetricsTest, SeriesFoundByAddressUntilTheSnapshotChanges) {
   for (const HttpSeries* s : series) EXPECT_EQ(s->requests.load(), s->key.response_code == 200 ? 103u : 101u);
 }
 
+TEST(RequestMetricsTest, ListenerConnections) {
+  RequestMetrics m;
+  m.connection_opened("0.0.0.0_9000");
+  m.connection_opened("0.0.0.0_9000");
+  m.connection_opened("0.0.0.0_80");
+  m.connection_closed("0.0.0.0_9000");
+  size_t n = 0;
+  m.for_each_listener([&n](const ListenerSeries& l) {
+    ++n;
+    EXPECT_FALSE(l.http.load());
+    if (l.listener == "0.0.0.0_9000") {
+      EXPECT_EQ(l.cx_total.load(), 2u);
+      EXPECT_EQ(l.cx_active.load(), 1u);
+    } else {
+      EXPECT_EQ(l.cx_total.load(), 1u);
+      EXPECT_EQ(l.cx_active.load(), 1u);
+    }
+  });
+  EXPECT_EQ(n, 2u);
+}
+
 TEST(RequestMetricsTest, DisabledRecordsOnlyConnectionManagerStats) {
   Fixture f;
   RequestMetrics m(/*enabled=*/false);
