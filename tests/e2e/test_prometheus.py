@@ -529,3 +529,53 @@ def test_grpc_requests(tmp_path, torii):
     finally:
         backend.proc.terminate(10)
         backend.proc.cleanup()
+
+
+def test_scrapes_during_traffic_on_two_workers(backends, torii):
+    """Workers record while the admin thread scrapes: every scrape parses, counters never go
+    back, new label sets appear mid-scrape, and the end total is exact."""
+    import threading
+
+    t = torii(manifests(*backends), extra_args=["--workers", "2"])
+    stop = threading.Event()
+    seen = []
+    errors = []
+
+    def scraper():
+        while not stop.is_set():
+            try:
+                seen.append(scrape(t).value("istio_requests_total"))
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+                return
+
+    codes = [200, 201, 202, 203, 400, 401, 403, 404, 405, 409, 410, 418, 422, 429, 451, 500, 501, 505, 507, 511]
+
+    def client(k):
+        import requests
+        try:
+            with requests.Session() as s:
+                for i in range(50):
+                    # Status codes vary so that series are created while scrapes run.
+                    code = codes[(i * 7 + k) % len(codes)]
+                    r = s.get(t.url("/ok?status=%d" % code), headers={"Host": HOST}, timeout=10)
+                    assert r.status_code == code, (code, r.status_code)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    th = threading.Thread(target=scraper)
+    th.start()
+    clients = [threading.Thread(target=client, args=(k,)) for k in range(4)]
+    for c in clients:
+        c.start()
+    for c in clients:
+        c.join()
+    s = wait_for_requests(t, 200)
+    stop.set()
+    th.join()
+    assert not errors, errors
+    assert len(seen) >= 2
+    assert seen == sorted(seen), "istio_requests_total went back"
+    assert s.value("istio_requests_total") == 200
+    assert s.value("istio_request_duration_milliseconds_count") == 200
+    assert len(s.series("istio_requests_total")) == 20
