@@ -13,15 +13,17 @@
 # connections, then does the same with 0 requests, and prints
 # (total - startup) / REQUESTS. Needs valgrind, nginx and h2load
 # (nghttp2-client).
+# TORII_EXTRA_ARGS: more `torii run` flags (e.g. --no-istio-metrics to price
+# the metrics); BENCH_PORT_BASE: first of the 3 ports used (default 18190).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 bin="${1:-$root/build-bench/torii}"  # bench/build.sh: -O3 + LTO, what bench/compare measures
 requests="${2:-20000}"
-up_port=18190
-gw_port=18191
-admin_port=18192
+up_port=${BENCH_PORT_BASE:-18190}
+gw_port=$((up_port + 1))
+admin_port=$((up_port + 2))
 
 source "$here/request_fixture.sh"
 trap cleanup_fixture EXIT
@@ -30,7 +32,7 @@ trap cleanup_fixture EXIT
 count() {
   local n="$1" out="$work/callgrind.$1"
   valgrind --tool=callgrind --callgrind-out-file="$out" "$bin" run --config "$work/config" \
-    --port-map "80=$gw_port" --admin "127.0.0.1:$admin_port" --workers 1 --no-watch \
+    --port-map "80=$gw_port" --admin "127.0.0.1:$admin_port" --workers 1 --no-watch ${TORII_EXTRA_ARGS:-} \
     >"$work/logs/torii.$n.log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 100); do

@@ -4,6 +4,7 @@
 #include "admin/config_dump.h"
 #include "admin/explain_page.h"
 #include "admin/listeners_page.h"
+#include "admin/prometheus_page.h"
 #include "proxy/stats.h"
 
 namespace torii::admin {
@@ -30,8 +31,11 @@ AdminResponse stats_page(const ConfigState& state, const proxy::Server& server) 
 
 }  // namespace
 
-AdminServer::Handler make_admin_handler(const ConfigStateHolder& holder, const proxy::Server& server) {
-  return [&holder, &server](const AdminRequest& request) -> AdminResponse {
+AdminServer::Handler make_admin_handler(const ConfigStateHolder& holder, const proxy::Server& server,
+                                        std::string version) {
+  PrometheusContext prometheus;
+  prometheus.version = std::move(version);
+  return [&holder, &server, prometheus](const AdminRequest& request) -> AdminResponse {
     if (request.method != "GET" && request.method != "HEAD") {
       return {405, "text/plain", "only GET is supported\n"};
     }
@@ -54,6 +58,9 @@ AdminServer::Handler make_admin_handler(const ConfigStateHolder& holder, const p
     if (request.path == "/explain") {
       return explain_page(holder.get(), request);
     }
+    if (request.path == "/stats/prometheus") {
+      return prometheus_page(holder.get(), server, prometheus);
+    }
     if (request.path == "/stats") {
       return stats_page(holder.get(), server);
     }
@@ -62,6 +69,7 @@ AdminServer::Handler make_admin_handler(const ConfigStateHolder& holder, const p
               "torii admin\n  /ready        200 once config is loaded and listeners are bound\n"
               "  /config_dump  resources, rejected objects, compiled listeners/routes/clusters (JSON)\n"
               "  /stats        counters\n"
+              "  /stats/prometheus  Envoy's and Istio's metrics in the Prometheus text format\n"
               "  /clusters     upstream endpoints: health, ejections, circuit breakers (?format=json)\n"
               "  /listeners    every bound listener and its address:port (?format=json adds the\n"
               "                Gateway port and what it serves: HTTP, HTTPS, TLS_PASSTHROUGH, TCP, ...)\n"

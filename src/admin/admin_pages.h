@@ -1,7 +1,9 @@
-// The admin pages: /ready, /config_dump, /stats, /clusters, /listeners, /explain, and an index.
+// The admin pages: /ready, /config_dump, /stats, /stats/prometheus, /clusters, /listeners,
+// /explain, and an index.
 #pragma once
 
 #include <functional>
+#include <string>
 
 #include "admin/admin_server.h"
 #include "admin/config_state.h"
@@ -11,6 +13,8 @@ namespace torii::admin {
 
 // Builds the handler serving every admin page from the shared state and the
 // data plane's counters. Both referenced objects must outlive the handler.
-AdminServer::Handler make_admin_handler(const ConfigStateHolder& state, const proxy::Server& server);
+// `version` is istio_build's tag on /stats/prometheus.
+AdminServer::Handler make_admin_handler(const ConfigStateHolder& state, const proxy::Server& server,
+                                        std::string version = "");
 
 }  // namespace torii::admin

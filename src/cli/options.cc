@@ -166,6 +166,15 @@ Route policies:
   --no-mirror-host-suffix      send mirrored requests with the original Host (Istio >= 1.28's
                                DISABLE_SHADOW_HOST_SUFFIX); default: Envoy's "<host>-shadow"
 
+Metrics (/stats/prometheus on the admin endpoint; docs/metrics.md):
+  --workload-name NAME         the gateway's workload (Deployment) name in Istio's metrics
+                               (source_workload; default: istio-ingressgateway, or
+                               istio-egressgateway with --labels istio=egressgateway);
+                               source_workload_namespace is --namespace, source_app/version and
+                               the canonical service/revision come from --labels
+  --cluster-id ID              source_cluster (istiod's CLUSTER_ID; default: Kubernetes)
+  --no-istio-metrics           do not record Istio's standard metrics (istio_requests_total, ...)
+
 TCP and TLS passthrough:
   --tcp-idle-timeout-s N       close a TCP/TLS-passthrough/CONNECT tunnel with no byte either way
                                for N s; 0 = never (default: 3600, Envoy tcp_proxy idle_timeout)
@@ -178,6 +187,7 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
                    std::vector<std::string>* positional) {
   unsigned cores = std::thread::hardware_concurrency();
   o.server.workers = cores == 0 ? 1 : static_cast<int>(cores);
+  std::string workload_name;  // --workload-name; default from the role below
   for (int i = first; i < argc; ++i) {
     std::string flag = argv[i];
     std::string value;
@@ -310,6 +320,22 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
       o.server.tls_inspector_timeout_ms = static_cast<uint32_t>(n * 1000);
     } else if (flag == "--no-mirror-host-suffix") {
       o.server.mirror_host_suffix = false;
+    } else if (flag == "--workload-name") {
+      if (!need_value()) return false;
+      if (value.empty()) {
+        error = "--workload-name: expected a name";
+        return false;
+      }
+      workload_name = value;
+    } else if (flag == "--cluster-id") {
+      if (!need_value()) return false;
+      if (value.empty()) {
+        error = "--cluster-id: expected a name";
+        return false;
+      }
+      o.server.identity.cluster_id = value;
+    } else if (flag == "--no-istio-metrics") {
+      o.server.istio_metrics = false;
     } else if (flag == "--forward-proxy-port") {
       if (!need_value()) return false;
       const std::vector<std::string> ports = split(value, ',');
@@ -374,6 +400,18 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
   o.server.dynamic_hosts.resolver = o.dns;
   o.server.dynamic_hosts.min_ttl_ms = o.dns_refresh.min_refresh_ms;
   o.server.dynamic_hosts.default_ttl_ms = o.dns_refresh.default_refresh_ms;
+  // The metrics' source_* labels: the gateway as a stock install names it.
+  telemetry::GatewayIdentity& who = o.server.identity;
+  who.workload_namespace = o.identity.namespace_;
+  who.labels = o.identity.labels;
+  if (!workload_name.empty()) {
+    who.workload = workload_name;
+  } else {
+    auto role = o.identity.labels.find("istio");
+    who.workload = role != o.identity.labels.end() && role->second == "egressgateway"
+                       ? "istio-egressgateway"
+                       : "istio-ingressgateway";
+  }
   return true;
 }
 

@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/control_plane.h"
 #include "cli/log.h"
+#include "cli/version.h"
 #include "net/socket_ops.h"
 #include "sources/file_watcher.h"
 
@@ -53,7 +54,7 @@ int run_command(const Options& options) {
   std::unique_ptr<admin::AdminServer> admin_server;
   if (options.admin) {
     admin_server = std::make_unique<admin::AdminServer>(options.admin_address, options.admin_port,
-                                                        admin::make_admin_handler(state, server));
+                                                        admin::make_admin_handler(state, server, version()));
     std::string error;
     if (!admin_server->start(error)) {
       log_error(error);

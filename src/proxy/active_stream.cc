@@ -14,17 +14,111 @@
 #include "proxy/worker.h"
 #include "router/request_actions.h"
 #include "router/route_table.h"
+#include "telemetry/request_metrics.h"
+#include "telemetry/response_flags.h"
 
 namespace torii::proxy {
 
+namespace {
+
+// Bytes of a head as HTTP/1.1 writes it: "Name: value\r\n" per field and
+// the empty line (the start line is added by the caller).
+uint64_t head_bytes(const http::HeaderMap& headers) { return headers.byte_size() + 4 * headers.size() + 2; }
+
+int grpc_status_of(const http::HeaderMap& headers) {
+  const std::string_view* value = headers.get("grpc-status");
+  if (value == nullptr || value->empty() || value->size() > 2) return -1;
+  int n = 0;
+  for (char c : *value) {
+    if (c < '0' || c > '9') return -1;
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
+// Envoy's response flag for a failed upstream exchange.
+uint32_t failure_flag(UpstreamFailure failure) {
+  switch (failure) {
+    case UpstreamFailure::ConnectionFailure:
+      return telemetry::kUpstreamConnectionFailure;
+    case UpstreamFailure::ConnectionTermination:
+      return telemetry::kUpstreamConnectionTermination;
+    case UpstreamFailure::RemoteReset:
+    case UpstreamFailure::RefusedStream:
+      return telemetry::kUpstreamRemoteReset;
+    case UpstreamFailure::ProtocolError:
+      return telemetry::kUpstreamProtocolError;
+    case UpstreamFailure::Overflow:
+      return telemetry::kUpstreamOverflow;
+    case UpstreamFailure::NoHealthyUpstream:
+      return telemetry::kNoHealthyUpstream;
+    case UpstreamFailure::Timeout:
+      return telemetry::kUpstreamRequestTimeout;
+  }
+  return 0;
+}
+
+}  // namespace
+
 ActiveStream::ActiveStream(DownstreamStream& downstream, Worker& worker, http::RequestHead& head)
-    : downstream_(downstream), worker_(worker), snapshot_(worker.snapshot()), head_(std::move(head)) {
+    : downstream_(downstream),
+      worker_(worker),
+      snapshot_(worker.snapshot()),
+      head_(std::move(head)),
+      start_ms_(worker.loop().now_ms()) {
   WorkerStats::inc(worker_.mutable_stats().downstream_rq_active);
+  // "METHOD target HTTP/1.1\r\n" and the fields as received.
+  request_bytes_ = head_.method.size() + head_.target.size() + 11 + head_bytes(head_.headers);
 }
 
 ActiveStream::~ActiveStream() {
   if (upstream_) upstream_->abort();
   WorkerStats::dec(worker_.mutable_stats().downstream_rq_active);
+  record_metrics();
+}
+
+void ActiveStream::record_metrics() {
+  // A client that left before the whole response (a tunnel after its 101
+  // is over when either side closes) is Envoy's DC.
+  constexpr uint32_t kUpstreamFailed =
+      telemetry::kUpstreamConnectionFailure | telemetry::kUpstreamRemoteReset |
+      telemetry::kUpstreamConnectionTermination | telemetry::kUpstreamProtocolError |
+      telemetry::kUpstreamRequestTimeout | telemetry::kUpstreamOverflow;
+  if (!response_complete_ && response_code_ != 101 && (response_flags_ & kUpstreamFailed) == 0)
+    response_flags_ |= telemetry::kDownstreamConnectionTermination;
+  if (!response_started_) response_code_ = 0;
+  telemetry::HttpStreamRecord r;
+  r.listener = downstream_.listener_name();
+  r.cluster = dynamic_cluster_ ? dynamic_cluster_.get() : chosen_ != nullptr ? chosen_->cluster : nullptr;
+  if (chosen_ == nullptr && route_ != nullptr && !route_->action.clusters.empty()) {
+    // Answered before a destination was picked (fault abort, CORS
+    // preflight): Envoy picked the route's cluster with the route; the
+    // first destination stands in for a weighted split.
+    r.cluster = route_->action.clusters.front().cluster;
+  }
+  r.endpoint = endpoint_;
+  if (chosen_ != nullptr && chosen_->blackhole) {
+    r.authority = "BlackHoleCluster";
+  } else if (r.cluster == nullptr) {
+    // Only then a label (destination_service): not looked up per request.
+    if (const std::string_view* host = head_.headers.get("host")) r.authority = *host;
+  }
+  r.response_code = response_code_;
+  r.grpc_status = grpc_ ? grpc_status_ : -1;
+  r.grpc = grpc_;
+  r.response_flags = response_flags_;
+  r.request_bytes = request_bytes_;
+  r.response_bytes = response_bytes_;
+  r.duration_ms = worker_.loop().now_ms() - start_ms_;
+  r.current_snapshot = !dynamic_cluster_ && snapshot_ == worker_.snapshot();
+  worker_.mutable_metrics().record_http(r);
+}
+
+void ActiveStream::note_response(int status, const http::HeaderMap& headers) {
+  response_code_ = status;
+  // "HTTP/1.1 200 OK\r\n" (reason phrases vary; 2 bytes is typical).
+  response_bytes_ += 15 + head_bytes(headers);
+  if (grpc_) grpc_status_ = grpc_status_of(headers);
 }
 
 void ActiveStream::start() {
@@ -190,6 +284,7 @@ void ActiveStream::route() {
     vhost = routes != nullptr ? routes->find_virtual_host(view.authority) : nullptr;
   }
   if (vhost == nullptr) {
+    response_flags_ |= telemetry::kNoRouteFound;
     WorkerStats::inc(stats.no_route);
     send_local_reply(LocalReply{404, {}, {}});
     return;
@@ -201,6 +296,7 @@ void ActiveStream::route() {
   }
   const router::Route* route = vhost->match(view);
   if (route == nullptr) {
+    response_flags_ |= telemetry::kNoRouteFound;
     WorkerStats::inc(stats.no_route);
     send_local_reply(LocalReply{404, {}, {}});
     return;
@@ -241,6 +337,7 @@ void ActiveStream::forward_to_upstream() {
     return;
   }
   if (chosen.cluster == nullptr) {
+    response_flags_ |= telemetry::kNoClusterFound;
     WorkerStats::inc(stats.no_cluster);
     send_local_reply(LocalReply{503, {}, {}});
     return;
@@ -256,6 +353,7 @@ void ActiveStream::start_router_request(const upstream::ClusterInfo* cluster) {
   WorkerStats& stats = worker_.mutable_stats();
   const router::WeightedCluster& chosen = *chosen_;
   if (cluster->endpoints.empty()) {
+    response_flags_ |= telemetry::kNoHealthyUpstream;
     WorkerStats::inc(stats.no_healthy_upstream);
     send_local_reply(LocalReply{503, kNoHealthyUpstream, {}});
     return;
@@ -311,6 +409,8 @@ void ActiveStream::send_local_reply(const LocalReply& reply) {
   response_started_ = true;
   response_complete_ = true;
   const bool body = !reply.body.empty() && !head_request_ && !grpc_;
+  note_response(status, headers);
+  if (body) response_bytes_ += reply.body.size();
   downstream_.encode_headers(status, headers, !body);
   if (body) downstream_.encode_data(reply.body, true);
 }
@@ -330,6 +430,7 @@ void ActiveStream::on_request_body(std::string_view data) {
     }
     data = decoded;
   }
+  request_bytes_ += data.size();
   if (upstream_ && !local_reply_) {
     upstream_->send_body(data);
   } else if (holding_) {
@@ -385,6 +486,8 @@ void ActiveStream::on_upstream_headers(http::ResponseHead& head, uint64_t servic
     grpc_web_->translate_response_headers(head.headers);
   }
   worker_.mutable_stats().count_response(status);
+  note_response(status, head.headers);
+  if (upstream_) endpoint_ = upstream_->endpoint();
   // A head-only answer ends in its HEADERS frame on HTTP/2 (gRPC clients
   // read a trailers-only response only so). gRPC-Web's trailers travel in
   // the body: never ended here.
@@ -394,6 +497,7 @@ void ActiveStream::on_upstream_headers(http::ResponseHead& head, uint64_t servic
 }
 
 void ActiveStream::on_upstream_body(std::string_view data) {
+  response_bytes_ += data.size();
   if (grpc_web_response_) {
     std::string out;
     grpc_web_->encode_response_body(data, out);
@@ -414,6 +518,8 @@ void ActiveStream::flush_upstream() {
 
 void ActiveStream::on_upstream_trailers(http::HeaderMap& trailers) {
   response_complete_ = true;
+  response_bytes_ += head_bytes(trailers);
+  if (grpc_) grpc_status_ = grpc_status_of(trailers);
   release_upstream();
   if (grpc_web_response_) {
     // gRPC-Web: the trailers travel as the body's last frame.
@@ -438,6 +544,9 @@ void ActiveStream::on_upstream_complete() {
 }
 
 void ActiveStream::on_upstream_failure(UpstreamFailure failure) {
+  if (upstream_ && upstream_->retry_limit_exceeded())
+    response_flags_ |= telemetry::kUpstreamRetryLimitExceeded;
+  response_flags_ |= failure_flag(failure);
   release_upstream();
   if (response_started_) {
     // Headers are out; the status cannot change. Close so the client sees

@@ -92,6 +92,9 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   void write_switching_protocols(http::ResponseHead& head, uint64_t service_time_ms);
   void send_local_reply(const LocalReply& reply);
   void release_upstream();
+  // Telemetry: the stream's one record at its end (the destructor).
+  void record_metrics();
+  void note_response(int status, const http::HeaderMap& headers);
 
   DownstreamStream& downstream_;
   Worker& worker_;
@@ -131,6 +134,15 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   bool headers_ended_stream_ = false;  // the response head carried END_STREAM
   bool response_complete_ = false;
   bool local_reply_ = false;  // answered locally: request body is discarded
+
+  // ---- what telemetry records when the stream ends (record_metrics) ----
+  uint64_t start_ms_ = 0;
+  uint64_t request_bytes_ = 0;                    // head (as HTTP/1.1 text) + body
+  uint64_t response_bytes_ = 0;                   // head (as HTTP/1.1 text) + body
+  const upstream::Endpoint* endpoint_ = nullptr;  // the endpoint whose response was relayed
+  uint32_t response_flags_ = 0;                   // telemetry::ResponseFlag bits
+  int response_code_ = 0;                         // 0: none sent
+  int grpc_status_ = -1;                          // from grpc-status, -1: none
 };
 
 }  // namespace torii::proxy

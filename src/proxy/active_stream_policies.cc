@@ -6,6 +6,7 @@
 #include "proxy/header_mutation.h"
 #include "proxy/router_request.h"
 #include "proxy/worker.h"
+#include "telemetry/response_flags.h"
 
 namespace torii::proxy {
 
@@ -25,6 +26,7 @@ void ActiveStream::run_route_policies() {
     if (delay) {
       // The request waits here; its body is held until the delay ends.
       WorkerStats::inc(worker_.mutable_stats().fault_delays_injected);
+      response_flags_ |= telemetry::kDelayInjected;
       holding_ = true;
       fault_timer_ = std::make_unique<net::Timer>(worker_.loop(), [this] { end_fault_delay(); });
       fault_timer_->arm(fault.delay_ms);
@@ -62,6 +64,7 @@ void ActiveStream::end_fault_delay() {
 
 void ActiveStream::send_fault_abort() {
   WorkerStats::inc(worker_.mutable_stats().fault_aborts_injected);
+  response_flags_ |= telemetry::kFaultInjected;
   const router::FaultPolicy& fault = *route_->action.policies.fault;
   if (fault.grpc_status && grpc_) {
     // Envoy's local reply to a gRPC request with the fault's own status.
@@ -107,6 +110,8 @@ void ActiveStream::write_switching_protocols(http::ResponseHead& head, uint64_t 
   head.headers.set("connection", "upgrade");
   head.headers.set("upgrade", upgrade.empty() ? std::string_view(upgrade_) : std::string_view(upgrade));
   worker_.mutable_stats().count_response(101);
+  note_response(101, head.headers);
+  if (upstream_) endpoint_ = upstream_->endpoint();
   downstream_.encode_headers(101, head.headers, /*end_stream=*/false);
   downstream_.start_tunnel();
 }

@@ -48,6 +48,7 @@ class L4Connection final : public net::IoHandler, public TcpTunnelCallbacks, pub
 
   // Peeks (or routes at once); may finish before returning.
   void start();
+  const std::string& listener_name() const { return listener_name_; }
 
   // ---- net::IoHandler (while peeking) ----
   void on_io(uint32_t events) override;

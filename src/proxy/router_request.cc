@@ -205,6 +205,7 @@ bool RouterRequest::maybe_retry(bool retriable, bool connect_failure) {
   WorkerStats& stats = worker_.mutable_stats();
   if (retries_ >= retry_.num_retries) {
     WorkerStats::inc(stats.upstream_rq_retry_limit_exceeded);
+    retry_limit_exceeded_ = true;
     return false;
   }
   if (replay_lost_) return false;
@@ -286,6 +287,11 @@ void RouterRequest::end_response() {
   stop_buffering();
   // The attempt returned its connection already; drop our pointer later.
   if (attempt_) worker_.loop().defer_delete(std::move(attempt_));
+}
+
+const upstream::Endpoint* RouterRequest::endpoint() const {
+  if (!attempt_ || attempt_->endpoint_index() >= params_.cluster->endpoints.size()) return nullptr;
+  return &params_.cluster->endpoints[attempt_->endpoint_index()];
 }
 
 void RouterRequest::flush_downstream() { downstream_.flush_downstream(); }

@@ -77,6 +77,11 @@ class RouterRequest final : public UpstreamCallbacks, public net::Deferrable {
   // Tunnel: the client closed its side.
   void close_tunnel();
   bool tunnel() const { return tunnel_; }
+  // The endpoint of the attempt in progress (the one whose response is
+  // being relayed); null before an endpoint was picked or after the end.
+  const upstream::Endpoint* endpoint() const;
+  // Retries ran out (Envoy's URX flag).
+  bool retry_limit_exceeded() const { return retry_limit_exceeded_; }
 
   // ---- UpstreamCallbacks, from the current attempt ----
   void on_upstream_informational(http::ResponseHead& head) override;
@@ -139,6 +144,7 @@ class RouterRequest final : public UpstreamCallbacks, public net::Deferrable {
   bool blocked_ = false;           // told the downstream to stop reading
   bool tunnel_ = false;
   bool done_ = false;
+  bool retry_limit_exceeded_ = false;
 };
 
 }  // namespace torii::proxy

@@ -136,4 +136,11 @@ std::vector<const WorkerStats*> Server::worker_stats() const {
   return out;
 }
 
+std::vector<const telemetry::RequestMetrics*> Server::worker_metrics() const {
+  std::vector<const telemetry::RequestMetrics*> out;
+  out.reserve(workers_.size());
+  for (const auto& w : workers_) out.push_back(&w->metrics());
+  return out;
+}
+
 }  // namespace torii::proxy

@@ -16,6 +16,8 @@
 #include "compile/snapshot.h"
 #include "proxy/dynamic_host_cache.h"
 #include "proxy/stats.h"
+#include "telemetry/istio_labels.h"
+#include "telemetry/request_metrics.h"
 #include "upstream/shared_cluster_state.h"
 
 namespace torii::proxy {
@@ -65,6 +67,13 @@ struct ServerOptions {
   // How long a TLS listener waits for the ClientHello it routes by (Envoy's
   // listener_filters_timeout default: 15 s); then the connection is closed.
   uint32_t tls_inspector_timeout_ms = 15 * 1000;
+  // ---- telemetry (issue 14) ----
+  // Istio's standard metrics (istio_requests_total, ...) on
+  // /stats/prometheus; --no-istio-metrics turns their recording off.
+  bool istio_metrics = true;
+  // Who the gateway is, for their source_* labels (--workload-name,
+  // --namespace, --cluster-id, --labels).
+  telemetry::GatewayIdentity identity;
 };
 
 class Worker;
@@ -96,6 +105,8 @@ class Server {
   void drain_and_stop();
 
   std::vector<const WorkerStats*> worker_stats() const;
+  // Each worker's request metrics (Istio's and per-listener), for /stats/prometheus.
+  std::vector<const telemetry::RequestMetrics*> worker_metrics() const;
   // Per-cluster state shared by all workers (circuit breakers, outlier
   // detection, cluster.<name>.* counters), for /stats and /clusters.
   const upstream::SharedClusterRegistry& clusters() const { return cluster_registry_; }

@@ -1,6 +1,8 @@
 #include "proxy/tcp_tunnel.h"
 
 #include "proxy/worker.h"
+#include "telemetry/request_metrics.h"
+#include "telemetry/response_flags.h"
 #include "upstream/request_hash.h"
 #include "upstream/shared_cluster_state.h"
 
@@ -120,6 +122,21 @@ void TcpTunnel::connect() {
 }
 
 void TcpTunnel::fail_connect(TunnelFailure failure, std::string_view transport_failure) {
+  switch (failure) {
+    case TunnelFailure::NoCluster:
+      response_flags_ |= telemetry::kNoClusterFound;
+      break;
+    case TunnelFailure::Overflow:
+      response_flags_ |= telemetry::kUpstreamOverflow;
+      break;
+    case TunnelFailure::NoHealthyUpstream:
+      response_flags_ |= telemetry::kNoHealthyUpstream;
+      break;
+    case TunnelFailure::ConnectFailed:
+    case TunnelFailure::ConnectTimeout:
+      response_flags_ |= telemetry::kUpstreamConnectionFailure;
+      break;
+  }
   release_upstream();
   callbacks_.on_tunnel_connect_failed(*this, failure, transport_failure);
   if (finished_) return;
@@ -314,6 +331,15 @@ void TcpTunnel::abort() {
   if (finished_) return;
   finished_ = true;
   idle_timer_.cancel();
+  // Istio's TCP metrics, once per connection at its end (Envoy also
+  // reports open connections every 5 s; see docs/metrics.md).
+  telemetry::TcpConnectionRecord record;
+  record.cluster = target_.cluster;
+  record.endpoint = connected_ ? endpoint_ : nullptr;
+  record.response_flags = response_flags_;
+  record.received_bytes = bytes_up_;
+  record.sent_bytes = bytes_down_;
+  worker_.mutable_metrics().record_tcp(record);
   release_upstream();
   downstream_.close();
 }
@@ -322,6 +348,15 @@ void TcpTunnel::finish() {
   if (finished_) return;
   finished_ = true;
   idle_timer_.cancel();
+  // Istio's TCP metrics, once per connection at its end (Envoy also
+  // reports open connections every 5 s; see docs/metrics.md).
+  telemetry::TcpConnectionRecord record;
+  record.cluster = target_.cluster;
+  record.endpoint = connected_ ? endpoint_ : nullptr;
+  record.response_flags = response_flags_;
+  record.received_bytes = bytes_up_;
+  record.sent_bytes = bytes_down_;
+  worker_.mutable_metrics().record_tcp(record);
   release_upstream();
   if (downstream_.is_open()) downstream_.close();
   callbacks_.on_tunnel_closed(*this);

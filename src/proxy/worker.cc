@@ -41,6 +41,7 @@ uint64_t seed_for(int index) {
 Worker::Worker(int index, const ServerOptions& options, upstream::SharedClusterRegistry* clusters)
     : index_(index),
       options_(options),
+      metrics_(options.istio_metrics),
       clusters_(loop_, options.upstream_idle_timeout_ms, seed_for(index),
                 upstream::ConnectionPool::Counters{&stats_.upstream_cx_active, &stats_.upstream_cx_total,
                                                    &stats_.upstream_cx_connect_fail,
@@ -118,6 +119,7 @@ void Worker::apply_update(compile::SnapshotPtr snapshot, std::vector<ListenerHan
   // own control block instead of one shared by every core.
   auto holder = std::make_shared<const compile::SnapshotPtr>(std::move(snapshot));
   snapshot_ = compile::SnapshotPtr(holder, holder->get());
+  metrics_.on_snapshot_change();
 }
 
 void Worker::drain_connections_of(const std::vector<std::string>& listeners) {
@@ -170,6 +172,7 @@ void Worker::accept(net::UniqueFd fd, const sockaddr_storage& peer, const std::s
   if (draining_) return;
   WorkerStats::inc(stats_.downstream_cx_total);
   WorkerStats::inc(stats_.downstream_cx_active);
+  metrics_.connection_opened(listener_name);
   const compile::Listener* l4 = snapshot_ ? snapshot_->find_listener(listener_name) : nullptr;
   if (l4 != nullptr && l4->l4) {
     auto connection = std::make_unique<L4Connection>(*this, std::move(fd), net::ip_to_string(peer),
@@ -202,7 +205,10 @@ void Worker::start_http(net::UniqueFd fd, std::string peer_ip, const std::string
 }
 
 void Worker::remove_l4_connection(L4Connection& connection, bool handed_over) {
-  if (!handed_over) WorkerStats::dec(stats_.downstream_cx_active);
+  if (!handed_over) {
+    WorkerStats::dec(stats_.downstream_cx_active);
+    metrics_.connection_closed(connection.listener_name());
+  }
   auto it = connection.position;
   loop_.defer_delete(std::move(*it));
   l4_connections_.erase(it);
@@ -211,6 +217,7 @@ void Worker::remove_l4_connection(L4Connection& connection, bool handed_over) {
 
 void Worker::remove_connection(DownstreamConnection& connection) {
   WorkerStats::dec(stats_.downstream_cx_active);
+  metrics_.connection_closed(connection.listener_name());
   auto it = connection.position;
   loop_.defer_delete(std::move(*it));
   connections_.erase(it);

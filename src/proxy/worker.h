@@ -57,10 +57,12 @@ class Worker {
   void post_drain();
 
   const WorkerStats& stats() const { return stats_; }
+  const telemetry::RequestMetrics& metrics() const { return metrics_; }
 
   // ---- worker thread only ----
   net::EventLoop& loop() { return loop_; }
   WorkerStats& mutable_stats() { return stats_; }
+  telemetry::RequestMetrics& mutable_metrics() { return metrics_; }
   const ServerOptions& options() const { return options_; }
   const compile::SnapshotPtr& snapshot() const { return snapshot_; }
   upstream::ClusterManager& clusters() { return clusters_; }
@@ -97,6 +99,7 @@ class Worker {
   const ServerOptions& options_;
   net::EventLoop loop_;
   WorkerStats stats_;
+  telemetry::RequestMetrics metrics_;
   DateCache date_;
   upstream::ClusterManager clusters_;
   std::unique_ptr<DynamicHostCache> dynamic_hosts_;  // before clusters_ goes: it unbinds their state
