@@ -109,7 +109,7 @@ TEST(AccessLogFormat, IstioJson) {
   const http::HeaderMap h = headers();
   proxy::StreamInfo info = sample();
   const std::string out = line("json", info, &h);
-  EXPECT_EQ(out.substr(0, 79),
+  EXPECT_EQ(out.substr(0, 78),
             "{\"start_time\":\"2026-05-01T10:00:00.123Z\",\"route_name\":\"httpbin\",\"method\":\"GET\"");
   EXPECT_NE(out.find("\"response_code\":200,"), std::string::npos) << out;
   EXPECT_NE(out.find("\"response_flags\":null,"), std::string::npos) << out;
