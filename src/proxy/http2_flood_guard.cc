@@ -34,7 +34,8 @@ bool Http2FloodGuard::on_inbound_frame(uint8_t type, uint8_t flags, uint32_t len
       // it opened and each DATA frame we sent, several times over.
       ++window_updates_;
       return window_updates_ <=
-             5 + 2 * (streams_opened_ + uint64_t{limits_.max_window_updates_per_data_frame_sent} * data_frames_sent_);
+             5 + 2 * (streams_opened_ +
+                      uint64_t{limits_.max_window_updates_per_data_frame_sent} * data_frames_sent_);
     default:
       return true;
   }

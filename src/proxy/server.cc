@@ -65,6 +65,27 @@ Server::Server(ServerOptions options)
 
 Server::~Server() { drain_and_stop(); }
 
+bool Server::open_access_log(std::string& error) {
+  if (options_.access_log_path.empty()) return true;
+  if (!telemetry::AccessLogFormat::parse(options_.access_log_format, access_log_format_, error)) {
+    error = "--access-log-format: " + error;
+    return false;
+  }
+  access_log_ = std::make_unique<telemetry::AccessLogWriter>(options_.access_log_path,
+                                                             static_cast<int>(workers_.size()));
+  if (!access_log_->open(error)) {
+    access_log_.reset();
+    return false;
+  }
+  for (auto& w : workers_) w->set_access_log(&access_log_format_, access_log_.get());
+  access_log_->start();
+  return true;
+}
+
+void Server::reopen_access_log() {
+  if (access_log_) access_log_->reopen();
+}
+
 void Server::start() {
   if (started_) return;
   started_ = true;
@@ -127,6 +148,8 @@ void Server::drain_and_stop() {
     for (auto& w : workers_) w->post_drain();
   }
   for (auto& w : workers_) w->join();
+  // The workers' last lines (streams ended by the drain) are written.
+  if (access_log_) access_log_->stop();
 }
 
 std::vector<const WorkerStats*> Server::worker_stats() const {

@@ -19,41 +19,41 @@
 
 namespace torii::proxy {
 
-// Envoy's response flags (envoy/stream_info/stream_info.h), in Envoy's bit
-// order, which is also the order %RESPONSE_FLAGS% joins them in. All are
-// named; Torii raises the ones marked in docs/access-log.md.
-enum ResponseFlag : uint32_t {
-  kFailedLocalHealthCheck = 1u << 0,             // LH
-  kNoHealthyUpstream = 1u << 1,                  // UH
-  kUpstreamRequestTimeout = 1u << 2,             // UT
-  kLocalReset = 1u << 3,                         // LR
-  kUpstreamRemoteReset = 1u << 4,                // UR
-  kUpstreamConnectionFailure = 1u << 5,          // UF
-  kUpstreamConnectionTermination = 1u << 6,      // UC
-  kUpstreamOverflow = 1u << 7,                   // UO
-  kNoRouteFound = 1u << 8,                       // NR
-  kDelayInjected = 1u << 9,                      // DI
-  kFaultInjected = 1u << 10,                     // FI
-  kRateLimited = 1u << 11,                       // RL
-  kUnauthorizedExternalService = 1u << 12,       // UAEX
-  kRateLimitServiceError = 1u << 13,             // RLSE
-  kDownstreamConnectionTermination = 1u << 14,   // DC
-  kUpstreamRetryLimitExceeded = 1u << 15,        // URX
-  kStreamIdleTimeout = 1u << 16,                 // SI
-  kInvalidEnvoyRequestHeaders = 1u << 17,        // IH
-  kDownstreamProtocolError = 1u << 18,           // DPE
-  kUpstreamMaxStreamDurationReached = 1u << 19,  // UMSDR
-  kResponseFromCacheFilter = 1u << 20,           // RFCF
-  kNoFilterConfigFound = 1u << 21,               // NFCF
-  kDurationTimeout = 1u << 22,                   // DT
-  kUpstreamProtocolError = 1u << 23,             // UPE
-  kNoClusterFound = 1u << 24,                    // NC
-  kOverloadManager = 1u << 25,                   // OM
-  kDnsResolutionFailed = 1u << 26,               // DF
-  kDropOverload = 1u << 27,                      // DO
-  kDownstreamRemoteReset = 1u << 28,             // DR
-  kUnconditionalDropOverload = 1u << 29,         // UDO
-};
+// Envoy's response flags (envoy/stream_info/stream_info.h), by their short
+// names, in Envoy's bit order, which is also the order %RESPONSE_FLAGS%
+// joins them in. All are named; docs/access-log.md says which Torii raises.
+namespace flag {
+inline constexpr uint32_t LH = 1u << 0;      // FailedLocalHealthCheck
+inline constexpr uint32_t UH = 1u << 1;      // NoHealthyUpstream
+inline constexpr uint32_t UT = 1u << 2;      // UpstreamRequestTimeout
+inline constexpr uint32_t LR = 1u << 3;      // LocalReset
+inline constexpr uint32_t UR = 1u << 4;      // UpstreamRemoteReset
+inline constexpr uint32_t UF = 1u << 5;      // UpstreamConnectionFailure
+inline constexpr uint32_t UC = 1u << 6;      // UpstreamConnectionTermination
+inline constexpr uint32_t UO = 1u << 7;      // UpstreamOverflow
+inline constexpr uint32_t NR = 1u << 8;      // NoRouteFound
+inline constexpr uint32_t DI = 1u << 9;      // DelayInjected
+inline constexpr uint32_t FI = 1u << 10;     // FaultInjected
+inline constexpr uint32_t RL = 1u << 11;     // RateLimited
+inline constexpr uint32_t UAEX = 1u << 12;   // UnauthorizedExternalService
+inline constexpr uint32_t RLSE = 1u << 13;   // RateLimitServiceError
+inline constexpr uint32_t DC = 1u << 14;     // DownstreamConnectionTermination
+inline constexpr uint32_t URX = 1u << 15;    // UpstreamRetryLimitExceeded
+inline constexpr uint32_t SI = 1u << 16;     // StreamIdleTimeout
+inline constexpr uint32_t IH = 1u << 17;     // InvalidEnvoyRequestHeaders
+inline constexpr uint32_t DPE = 1u << 18;    // DownstreamProtocolError
+inline constexpr uint32_t UMSDR = 1u << 19;  // UpstreamMaxStreamDurationReached
+inline constexpr uint32_t RFCF = 1u << 20;   // ResponseFromCacheFilter
+inline constexpr uint32_t NFCF = 1u << 21;   // NoFilterConfigFound
+inline constexpr uint32_t DT = 1u << 22;     // DurationTimeout
+inline constexpr uint32_t UPE = 1u << 23;    // UpstreamProtocolError
+inline constexpr uint32_t NC = 1u << 24;     // NoClusterFound
+inline constexpr uint32_t OM = 1u << 25;     // OverloadManager
+inline constexpr uint32_t DF = 1u << 26;     // DnsResolutionFailed
+inline constexpr uint32_t DO = 1u << 27;     // DropOverload
+inline constexpr uint32_t DR = 1u << 28;     // DownstreamRemoteReset
+inline constexpr uint32_t UDO = 1u << 29;    // UnconditionalDropOverload
+}  // namespace flag
 inline constexpr int kResponseFlagCount = 30;
 
 // Short and long names, indexed by bit number.
@@ -111,6 +111,7 @@ inline constexpr std::string_view kInvalidPath = "http1.invalid_url";
 inline constexpr std::string_view kConnectionHeaderSanitization = "http1.connection_header_rejected";
 inline constexpr std::string_view kDnsResolutionFailed = "dns_resolution_failure";
 inline constexpr std::string_view kCorsPreflight = "cors_response";
+inline constexpr std::string_view kGrpcWebDecodeFailed = "grpc_base_64_decode_failed";
 // Not Envoy: Torii answers 421 for a host another TLS server owns (README).
 inline constexpr std::string_view kMisdirectedRequest = "misdirected_request";
 // Envoy's router: "upstream_reset_before_response_started{<reason>}".
@@ -157,8 +158,8 @@ struct StreamInfo {
   char upstream_host[48] = {};  // "ip:port" of the last endpoint tried ("[v6]:port")
   uint8_t upstream_host_len = 0;
 
-  void set_flag(ResponseFlag flag) { response_flags |= flag; }
-  bool has_flag(ResponseFlag flag) const { return (response_flags & flag) != 0; }
+  void set_flag(uint32_t flag) { response_flags |= flag; }
+  bool has_flag(uint32_t flag) const { return (response_flags & flag) != 0; }
   std::string_view upstream_host_view() const { return {upstream_host, upstream_host_len}; }
   void set_upstream_host(std::string_view address, uint16_t port) {
     // "[v6]:port" for IPv6 addresses, as Envoy prints them.

@@ -63,7 +63,8 @@ void UpstreamRequest::connect_and_send(bool allow_reuse) {
   using Status = upstream::ConnectionPool::StreamStatus;
   if (http2_) {
     upstream::Http2ClientConnection* connection = nullptr;
-    switch (worker_.clusters().pool().new_http2_stream(cluster_request_, *this, origination_sni(), connection)) {
+    switch (
+        worker_.clusters().pool().new_http2_stream(cluster_request_, *this, origination_sni(), connection)) {
       case Status::Ready:
         open_stream(*connection);
         return;

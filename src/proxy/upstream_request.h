@@ -61,9 +61,9 @@ struct UpstreamRequestHead {
   std::string_view path_and_query;           // origin-form target
   const http::HeaderMap* headers = nullptr;  // already mutated for upstream
   bool has_body = false;
-  bool chunked = false;      // body framed as chunks upstream
-  bool upgrade = false;      // websocket: a 101 answer switches to a tunnel
-  std::string_view peer_ip;  // downstream client (consistent hash on source IP)
+  bool chunked = false;           // body framed as chunks upstream
+  bool upgrade = false;           // websocket: a 101 answer switches to a tunnel
+  std::string_view peer_ip;       // downstream client (consistent hash on source IP)
   bool downstream_http2 = false;  // the client speaks HTTP/2 (useClientProtocol)
 };
 
@@ -88,6 +88,8 @@ class UpstreamRequest final : public net::ConnectionCallbacks,
   void start(const std::vector<size_t>* avoid = nullptr, uint32_t max_picks = 1);
   // Index of the chosen endpoint in cluster.endpoints (after start()).
   size_t endpoint_index() const { return endpoint_index_; }
+  // The chosen endpoint (after start(); null if none was).
+  const upstream::Endpoint* endpoint() const { return endpoint_; }
   bool tunnel() const { return tunnel_; }
   // Tunnel only: the client finished sending; send what is queued, then
   // close the upstream connection (which ends the exchange).
@@ -165,7 +167,7 @@ class UpstreamRequest final : public net::ConnectionCallbacks,
   size_t endpoint_index_ = 0;
   std::unique_ptr<upstream::UpstreamConnection> connection_;
   upstream::Http2ClientStream* stream_h2_ = nullptr;  // HTTP/2: our stream, owned by its connection
-  net::Buffer pending_output_;  // request bytes held while queued for a connection
+  net::Buffer pending_output_;                        // request bytes held while queued for a connection
   uint64_t start_ms_ = 0;
 
   bool http2_ = false;  // HTTP/2 to the upstream

@@ -22,6 +22,7 @@
 #include "proxy/date_cache.h"
 #include "proxy/server.h"
 #include "proxy/stats.h"
+#include "proxy/stream_info.h"
 #include "upstream/cluster_manager.h"
 
 namespace torii::proxy {
@@ -75,6 +76,15 @@ class Worker {
   void remove_l4_connection(L4Connection& connection, bool handed_over);
   // Serves an accepted socket as HTTP (HTTPS when the listener terminates TLS).
   void start_http(net::UniqueFd fd, std::string peer_ip, const std::string& listener_name);
+  // Access log (set before start(); null = off): writes the stream's line
+  // if logging is on for the current snapshot and the filter matches.
+  void set_access_log(const telemetry::AccessLogFormat* format, telemetry::AccessLogWriter* writer) {
+    access_log_format_ = format;
+    access_log_writer_ = writer;
+  }
+  void log_stream(const StreamInfo& info, const http::HeaderMap* request_headers);
+  // Wall clock (CLOCK_REALTIME) in microseconds, for %START_TIME%.
+  static int64_t wall_clock_us();
   // Mirrored requests in flight (they outlive the streams that made them).
   ShadowRequests& shadows() { return *shadows_; }
 
@@ -105,6 +115,9 @@ class Worker {
   std::list<std::unique_ptr<DownstreamConnection>> connections_;
   std::list<std::unique_ptr<L4Connection>> l4_connections_;
   std::unique_ptr<ShadowRequests> shadows_;
+  const telemetry::AccessLogFormat* access_log_format_ = nullptr;
+  telemetry::AccessLogWriter* access_log_writer_ = nullptr;
+  std::string access_log_line_;   // reused: formatting a line allocates nothing once grown
   net::Timer drain_timer_;        // drain_timeout_ms: stop regardless
   net::Timer drain_check_timer_;  // stop early once nothing is in flight
   bool draining_ = false;

@@ -54,7 +54,7 @@ TEST(AccessLogFormat, IstioTextLine) {
 TEST(AccessLogFormat, LocalReplyPrintsDashes) {
   proxy::StreamInfo info = sample();
   info.response_code = 404;
-  info.set_flag(proxy::kNoRouteFound);
+  info.set_flag(proxy::flag::NR);
   info.response_code_details = proxy::details::kRouteNotFound;
   info.upstream_service_time_ms = -1;
   info.upstream_host_len = 0;
@@ -69,8 +69,8 @@ TEST(AccessLogFormat, LocalReplyPrintsDashes) {
 
 TEST(AccessLogFormat, FlagsJoinInEnvoyOrder) {
   proxy::StreamInfo info = sample();
-  info.set_flag(proxy::kUpstreamRetryLimitExceeded);
-  info.set_flag(proxy::kUpstreamConnectionFailure);
+  info.set_flag(proxy::flag::URX);
+  info.set_flag(proxy::flag::UF);
   EXPECT_EQ(line("%RESPONSE_FLAGS%", info, nullptr), "UF,URX\n");
   EXPECT_EQ(line("%RESPONSE_FLAGS_LONG%", info, nullptr),
             "UpstreamConnectionFailure,UpstreamRetryLimitExceeded\n");
