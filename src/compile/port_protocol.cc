@@ -22,10 +22,12 @@ PortProtocol parse_port_protocol(std::string_view name) {
     PortProtocol protocol;
   };
   static constexpr Known kKnown[] = {
-      {"tcp", PortProtocol::Tcp},          {"udp", PortProtocol::Udp},     {"grpc", PortProtocol::Grpc},
-      {"grpc-web", PortProtocol::GrpcWeb}, {"http", PortProtocol::Http},   {"http_proxy", PortProtocol::HttpProxy},
-      {"http2", PortProtocol::Http2},      {"https", PortProtocol::Https}, {"tls", PortProtocol::Tls},
-      {"mongo", PortProtocol::Mongo},      {"redis", PortProtocol::Redis}, {"mysql", PortProtocol::Mysql},
+      {"tcp", PortProtocol::Tcp},     {"udp", PortProtocol::Udp},
+      {"grpc", PortProtocol::Grpc},   {"grpc-web", PortProtocol::GrpcWeb},
+      {"http", PortProtocol::Http},   {"http_proxy", PortProtocol::HttpProxy},
+      {"http2", PortProtocol::Http2}, {"https", PortProtocol::Https},
+      {"tls", PortProtocol::Tls},     {"mongo", PortProtocol::Mongo},
+      {"redis", PortProtocol::Redis}, {"mysql", PortProtocol::Mysql},
   };
   for (const Known& k : kKnown) {
     if (iequals(name, k.name)) return k.protocol;
@@ -56,7 +58,8 @@ PortProtocol service_port_protocol(const ServiceInfo& service, const ServicePort
 }
 
 bool is_http2(PortProtocol protocol) {
-  return protocol == PortProtocol::Http2 || protocol == PortProtocol::Grpc || protocol == PortProtocol::GrpcWeb;
+  return protocol == PortProtocol::Http2 || protocol == PortProtocol::Grpc ||
+         protocol == PortProtocol::GrpcWeb;
 }
 
 upstream::UpstreamProtocol select_upstream_protocol(PortProtocol port,

@@ -37,7 +37,7 @@ ActiveStream::~ActiveStream() {
   if (upstream_) upstream_->abort();
   WorkerStats::dec(worker_.mutable_stats().downstream_rq_active);
   // Envoy writes the access log when the stream is destroyed, too.
-  worker_.log_stream(info_, &head_.headers);
+  worker_.log_stream(info_, &head_.headers, snapshot_.get());
 }
 
 void ActiveStream::start() {

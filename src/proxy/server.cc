@@ -66,18 +66,22 @@ Server::Server(ServerOptions options)
 Server::~Server() { drain_and_stop(); }
 
 bool Server::open_access_log(std::string& error) {
-  if (options_.access_log_path.empty()) return true;
   if (!telemetry::AccessLogFormat::parse(options_.access_log_format, access_log_format_, error)) {
     error = "--access-log-format: " + error;
     return false;
   }
-  access_log_ = std::make_unique<telemetry::AccessLogWriter>(options_.access_log_path,
-                                                             static_cast<int>(workers_.size()));
+  // Without --access-log the writer still exists, idle, for a Telemetry
+  // that turns the `envoy` provider on live (Istio's writes to /dev/stdout).
+  const bool have_path = !options_.access_log_path.empty();
+  access_log_ = std::make_unique<telemetry::AccessLogWriter>(
+      have_path ? options_.access_log_path : std::string("/dev/stdout"), static_cast<int>(workers_.size()));
   if (!access_log_->open(error)) {
     access_log_.reset();
-    return false;
+    if (have_path) return false;
+    error.clear();  // no stdout to fall back on: a Telemetry cannot turn logging on
   }
-  for (auto& w : workers_) w->set_access_log(&access_log_format_, access_log_.get());
+  if (!access_log_) return true;
+  for (auto& w : workers_) w->set_access_log(&access_log_format_, access_log_.get(), have_path);
   access_log_->start();
   return true;
 }

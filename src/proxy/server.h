@@ -86,8 +86,9 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Parses the access-log format and opens the file (options.access_log_path);
-  // before start(). false + error when either fails. No-op without a path.
+  // Parses the access-log format and opens the file (options.access_log_path,
+  // else /dev/stdout for a Telemetry that turns logging on); before start().
+  // false + error when either fails.
   bool open_access_log(std::string& error);
   // SIGUSR1: the access log's writer reopens its path (logrotate).
   void reopen_access_log();

@@ -78,8 +78,12 @@ int64_t Worker::wall_clock_us() {
   return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
 }
 
-void Worker::log_stream(const StreamInfo& info, const http::HeaderMap* request_headers) {
+void Worker::log_stream(const StreamInfo& info, const http::HeaderMap* request_headers,
+                        const compile::Snapshot* snapshot) {
   if (access_log_writer_ == nullptr) return;
+  if (snapshot == nullptr ? !access_log_have_path_
+                          : !snapshot->access_log.should_log(access_log_have_path_, info.response_code))
+    return;
   access_log_line_.clear();
   access_log_format_->format(info, request_headers, loop_.now_ms(), access_log_line_);
   // Never waits for the disk: a writer that is behind costs this line.

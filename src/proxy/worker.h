@@ -76,13 +76,19 @@ class Worker {
   void remove_l4_connection(L4Connection& connection, bool handed_over);
   // Serves an accepted socket as HTTP (HTTPS when the listener terminates TLS).
   void start_http(net::UniqueFd fd, std::string peer_ip, const std::string& listener_name);
-  // Access log (set before start(); null = off): writes the stream's line
-  // if logging is on for the current snapshot and the filter matches.
-  void set_access_log(const telemetry::AccessLogFormat* format, telemetry::AccessLogWriter* writer) {
+  // Access log (set before start()). `have_path`: --access-log was given
+  // (without it only a Telemetry naming the `envoy` provider logs, to
+  // /dev/stdout as Istio's does).
+  void set_access_log(const telemetry::AccessLogFormat* format, telemetry::AccessLogWriter* writer,
+                      bool have_path) {
     access_log_format_ = format;
     access_log_writer_ = writer;
+    access_log_have_path_ = have_path;
   }
-  void log_stream(const StreamInfo& info, const http::HeaderMap* request_headers);
+  // Writes the stream's line if `snapshot` (the one the stream routed
+  // with) says so: its Telemetry's disabled/filter, else --access-log.
+  void log_stream(const StreamInfo& info, const http::HeaderMap* request_headers,
+                  const compile::Snapshot* snapshot);
   // Wall clock (CLOCK_REALTIME) in microseconds, for %START_TIME%.
   static int64_t wall_clock_us();
   // Mirrored requests in flight (they outlive the streams that made them).
@@ -117,6 +123,7 @@ class Worker {
   std::unique_ptr<ShadowRequests> shadows_;
   const telemetry::AccessLogFormat* access_log_format_ = nullptr;
   telemetry::AccessLogWriter* access_log_writer_ = nullptr;
+  bool access_log_have_path_ = false;
   std::string access_log_line_;   // reused: formatting a line allocates nothing once grown
   net::Timer drain_timer_;        // drain_timeout_ms: stop regardless
   net::Timer drain_check_timer_;  // stop early once nothing is in flight

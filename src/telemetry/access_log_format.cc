@@ -352,8 +352,11 @@ AccessLogFormat::Value AccessLogFormat::evaluate(const Op& op, const proxy::Stre
         if (name[0] == ':') {
           if (name == ":method") return info.method;
           if (name == ":path") return info.path;
-          if (name == ":authority") return info.authority;
-          return {};
+          if (name == ":authority" && !info.authority.empty()) return info.authority;
+          if (name != ":authority" || request_headers == nullptr) return {};
+          // HTTP/1 Host and HTTP/2 :authority are both kept as `host`.
+          const std::string_view* host = request_headers->get("host");
+          return host != nullptr ? *host : std::string_view();
         }
         if (request_headers == nullptr) return {};
         const std::string_view* value = request_headers->get(name);
