@@ -23,6 +23,7 @@ import pytest
 import requests
 
 import harness
+from h2_client import H2Client
 from test_http2_upstream import start_h2echo
 from traffic_policy_util import control
 
@@ -209,6 +210,20 @@ def test_proxied_request_line(setup):
     assert e["upstream_service_time"] == r.headers["x-envoy-upstream-service-time"]
     assert e["authority"] == "127.0.0.1:%d" % t.listen_port
     assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", e["start_time"])
+
+
+def test_http2_client_line(setup):
+    t, _, log, _ = setup
+    with H2Client(t.listen_port) as c:
+        r = c.request("GET", "/ok/h2", authority="h2.example.com")
+        assert r.status == 200
+        r2 = c.request("GET", "/nothing-h2", authority="h2.example.com")
+        assert r2.status == 404
+    e = json_line(log, "/ok/h2")
+    assert (e["protocol"], e["response_code"], e["authority"]) == ("HTTP/2", 200, "h2.example.com")
+    assert e["bytes_sent"] == len(r.body)
+    e = json_line(log, "/nothing-h2")
+    assert (e["protocol"], e["response_flags"]) == ("HTTP/2", "NR")
 
 
 def test_request_body_bytes_are_counted(setup):
