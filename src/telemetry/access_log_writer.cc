@@ -87,8 +87,8 @@ void AccessLogWriter::run() {
         std::lock_guard<std::mutex> lock(channel->mutex);
         pending.swap(channel->buffer);
       }
-      // `pending` is now empty with the capacity the channel had: the
-      // channel keeps its allocation across flushes.
+      // The channel got `pending`'s empty buffer (with the capacity of an
+      // earlier flush): buffers change hands, nothing is reallocated.
       write_out(pending);
     }
     if (stopping) return;

@@ -59,8 +59,9 @@ accessLogging:
   match: {mode: SERVER}
 )"));
     ASSERT_TRUE(testing::no_errors(r)) << version;
-    ASSERT_EQ(r.resources().telemetries.size(), 1u) << version;
-    const Telemetry& t = r.resources().telemetries[0];
+    const ResourceSet resources = r.resources();  // by value
+    ASSERT_EQ(resources.telemetries.size(), 1u) << version;
+    const Telemetry& t = resources.telemetries[0];
     ASSERT_TRUE(t.selector.has_value());
     EXPECT_EQ(t.selector->at("istio"), "ingressgateway");
     ASSERT_EQ(t.access_logging.size(), 2u);
