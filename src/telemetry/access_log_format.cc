@@ -387,8 +387,10 @@ AccessLogFormat::Value AccessLogFormat::evaluate(const Op& op, const proxy::Stre
       const auto* names =
           op.kind == Kind::ResponseFlags ? proxy::kResponseFlagShort : proxy::kResponseFlagLong;
       size_t n = 0;
-      for (int bit = 0; bit < proxy::kResponseFlagCount; ++bit) {
-        if ((info.response_flags & (1u << bit)) == 0) continue;
+      // Set bits only (usually none), lowest first: Envoy's order.
+      for (uint32_t bits = info.response_flags; bits != 0; bits &= bits - 1) {
+        const int bit = __builtin_ctz(bits);
+        if (bit >= proxy::kResponseFlagCount) break;
         const std::string_view flag = names[bit];
         if (n + flag.size() + 1 >= sizeof(scratch)) break;
         if (n != 0) scratch[n++] = ',';
@@ -450,10 +452,12 @@ void AccessLogFormat::append_text(const std::vector<Op>& ops, const proxy::Strea
                                   bool json_string) const {
   char scratch[512];
   for (const Op& op : ops) {
-    const Value v = evaluate(op, info, request_headers, now_ms, scratch);
     if (op.kind == Kind::Literal && !json_string) {
-      out.append(op.text);
-    } else if (v.is_number) {
+      out.append(op.text);  // half the operations of a text format
+      continue;
+    }
+    const Value v = evaluate(op, info, request_headers, now_ms, scratch);
+    if (v.is_number) {
       char digits[24];
       auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), v.number);
       (void)ec;
