@@ -465,6 +465,9 @@ def test_telemetry_filter_and_disable_live(tmp_path, torii, echo2):
             expression: response.code >= 400 && response.code != 418
         """))
     t = torii(m, extra_args=("--workers", "1", "--access-log", str(log)))
+    assert t.config_dump()["snapshot"]["access_log"] == {
+        "source": "Telemetry istio-system/mesh-default", "enabled": True, "needs_access_log_flag": False,
+        "filter": "response.code >= 400 && response.code != 418"}
     requests.get(t.url("/ok/filtered-out"), timeout=10)  # 200: not logged
     requests.get(t.url("/missing-1"), timeout=10)        # 404: logged
     text_line(log, "/missing-1")
