@@ -318,6 +318,33 @@ def test_dc_client_disconnects_before_the_response(setup):
     assert e["response_code_details"] == "downstream_remote_disconnect"
 
 
+def raw_exchange(t, data):
+    with socket.create_connection(("127.0.0.1", t.listen_port), timeout=10) as s:
+        s.sendall(data)
+        out = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return out
+            out += chunk
+
+
+def test_dpe_codec_errors_are_logged(setup):
+    t, _, log, _ = setup
+    assert raw_exchange(t, b"GET /x HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n").startswith(b"HTTP/1.1 400")
+    assert raw_exchange(t, b"GET /y HTTP/1.1\r\nHost: a\r\nx-big: " + b"a" * 70000 + b"\r\n\r\n").startswith(
+        b"HTTP/1.1 431")
+
+    def codec_lines():
+        found = {e["response_code"]: e for e in map(json.loads, read_lines(log)) if e["path"] is None}
+        return found if 400 in found and 431 in found else None
+    found, _ = harness.poll_until(codec_lines, 10)
+    assert found, read_lines(log)[-5:]
+    assert (found[400]["response_flags"], found[400]["response_code_details"]) == ("DPE", "http1.codec_error")
+    assert (found[431]["response_flags"], found[431]["response_code_details"]) == ("DPE", "http1.headers_too_large")
+    assert found[400]["bytes_sent"] == len("Bad Request")
+
+
 def test_uo_circuit_breaker_overflow(setup):
     t, echo, log, _ = setup
     results = {}
