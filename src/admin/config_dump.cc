@@ -240,7 +240,19 @@ json snapshot_to_json(const compile::Snapshot& snapshot) {
                         {"traffic_policy", traffic_policy_json(*c)},
                         {"endpoints", endpoints}});
   }
-  return {{"version", snapshot.version}, {"listeners", listeners}, {"clusters", clusters}};
+  // The access log as the Telemetry resources say (docs/access-log.md);
+  // absent fields: no Telemetry applies and --access-log alone decides.
+  json access_log = json::object();
+  if (snapshot.access_log.configured) {
+    access_log = {{"source", snapshot.access_log.source},
+                  {"enabled", snapshot.access_log.enabled},
+                  {"needs_access_log_flag", snapshot.access_log.needs_path}};
+    if (snapshot.access_log.filter) access_log["filter"] = snapshot.access_log.filter->expression();
+  }
+  return {{"version", snapshot.version},
+          {"listeners", listeners},
+          {"clusters", clusters},
+          {"access_log", access_log}};
 }
 
 json dns_to_json(const dns::ResolvedNames& names) {

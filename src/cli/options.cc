@@ -6,6 +6,8 @@
 #include <charconv>
 #include <thread>
 
+#include "telemetry/access_log_format.h"
+
 namespace torii::cli {
 
 namespace {
@@ -156,6 +158,13 @@ Forward proxy and outbound traffic (apps without a sidecar; docs/forward_proxy.m
                                (resolved by DNS), REGISTRY_ONLY answers 502 (BlackHoleCluster)
   --forward-proxy-max-hosts N  names kept in each worker's per-request DNS cache (default: 1024)
 
+Access log and request identity (docs/access-log.md):
+  --access-log PATH            write an access log line per HTTP request to PATH (/dev/stdout works;
+                               default: off, as Istio's meshConfig.accessLogFile); SIGUSR1 reopens it
+  --access-log-format F        text (Istio's default line), json (Istio's JSON map), or an Envoy
+                               format string with %COMMAND% operators (default: text)
+  --preserve-request-id        keep a client's x-request-id (default: replaced, as an Istio gateway does)
+
 Route policies:
   --no-retry-non-idempotent    retry requests with a non-idempotent method (anything but GET, HEAD,
                                OPTIONS, TRACE, PUT, DELETE) only after a connect failure, never after
@@ -304,6 +313,24 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
     } else if (flag == "--drain-timeout-s") {
       if (!uint_flag(3600, n)) return false;
       o.server.drain_timeout_ms = static_cast<uint32_t>(n * 1000);
+    } else if (flag == "--access-log") {
+      if (!need_value()) return false;
+      if (value.empty()) {
+        error = "--access-log: expected a file path (e.g. /dev/stdout), got ''";
+        return false;
+      }
+      o.server.access_log_path = value;
+    } else if (flag == "--access-log-format") {
+      if (!need_value()) return false;
+      telemetry::AccessLogFormat format;
+      std::string format_error;
+      if (!telemetry::AccessLogFormat::parse(value, format, format_error)) {
+        error = "--access-log-format: " + format_error;
+        return false;
+      }
+      o.server.access_log_format = value;
+    } else if (flag == "--preserve-request-id") {
+      o.server.preserve_request_id = true;
     } else if (flag == "--no-retry-non-idempotent") {
       o.server.retry_non_idempotent = false;
     } else if (flag == "--tunnel-idle-timeout-s") {

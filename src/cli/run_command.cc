@@ -36,11 +36,17 @@ int run_command(const Options& options) {
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
   sigaddset(&mask, SIGHUP);
+  sigaddset(&mask, SIGUSR1);  // reopen the access log (logrotate)
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   signal(SIGPIPE, SIG_IGN);
   int sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
   proxy::Server server(options.server);
+  std::string access_log_error;
+  if (!server.open_access_log(access_log_error)) {
+    log_error(access_log_error);
+    return 1;
+  }
   server.start();
 
   admin::ConfigStateHolder state;
@@ -95,6 +101,11 @@ int run_command(const Options& options) {
     if (n > 0 && (fds[0].revents & POLLIN)) {
       signalfd_siginfo info{};
       if (read(sig_fd, &info, sizeof(info)) == sizeof(info)) {
+        if (info.ssi_signo == SIGUSR1) {
+          log_info("SIGUSR1: reopening the access log");
+          server.reopen_access_log();
+          continue;
+        }
         if (info.ssi_signo == SIGHUP) {
           log_info("SIGHUP: reloading configuration");
           control.reload();

@@ -8,6 +8,7 @@
 // compiles of the same input give the same snapshot (except `version`, which
 // the publisher sets).
 #include "compile/compiler.h"
+#include "compile/telemetry_selection.h"
 
 #include <algorithm>
 
@@ -121,6 +122,8 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
                               std::to_string(port) + "; forward-proxy mode is off there");
     }
   }
+
+  snapshot->access_log = select_access_log(resources.telemetries, identity);
 
   CompileResult result;
   result.dns_names = endpoints.dns_names();

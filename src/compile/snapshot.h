@@ -7,10 +7,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "config/access_log_filter.h"
 #include "config/diagnostic.h"
 #include "net/tls.h"
 #include "router/forward_proxy_table.h"
@@ -81,8 +83,28 @@ struct Listener {
   std::vector<std::string> kinds() const;
 };
 
+// The access log as the Telemetry resources that select this gateway say
+// (compile/telemetry_selection.h). Without one, --access-log alone decides
+// (Istio's meshConfig.accessLogFile).
+struct AccessLogPolicy {
+  bool configured = false;  // a Telemetry with accessLogging applies
+  bool enabled = true;
+  // The rule names no provider: Istio then falls back to the mesh default,
+  // which logs only if meshConfig.accessLogFile (here --access-log) is set.
+  bool needs_path = false;
+  std::optional<config::AccessLogFilter> filter;  // only matching streams are logged
+  std::string source;                             // "Telemetry ns/name", for logs and /config_dump
+
+  // Should this stream be logged? `have_path`: --access-log was given.
+  bool should_log(bool have_path, int response_code) const {
+    if (!(configured ? enabled && (have_path || !needs_path) : have_path)) return false;
+    return !filter || filter->matches(response_code);
+  }
+};
+
 struct Snapshot {
   uint64_t version = 0;  // increases with every published snapshot
+  AccessLogPolicy access_log;
   std::vector<Listener> listeners;
   std::vector<std::unique_ptr<upstream::ClusterInfo>> clusters;  // index == ClusterInfo::index
   std::unordered_map<std::string, const upstream::ClusterInfo*> clusters_by_name;

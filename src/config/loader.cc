@@ -38,6 +38,7 @@ enum class Kind {
   EndpointSlice,
   Namespace,
   Secret,
+  Telemetry,
   List,
   Unsupported
 };
@@ -62,6 +63,8 @@ Kind resolve_kind(const std::string& api_version, const std::string& kind) {
     if (kind == "Secret") return Kind::Secret;
   }
   if (group == "discovery.k8s.io" && version == "v1" && kind == "EndpointSlice") return Kind::EndpointSlice;
+  if (group == "telemetry.istio.io" && (version == "v1" || version == "v1alpha1") && kind == "Telemetry")
+    return Kind::Telemetry;
   // `kubectl get -o yaml` wraps several objects in a List (or <Kind>List).
   if (kind == "List" || (kind.size() > 4 && kind.ends_with("List"))) return Kind::List;
   return Kind::Unsupported;
@@ -70,7 +73,7 @@ Kind resolve_kind(const std::string& api_version, const std::string& kind) {
 bool is_modelled_kind_name(const std::string& kind) {
   static const std::set<std::string> kNames = {
       "Gateway", "VirtualService", "DestinationRule", "ServiceEntry", "WorkloadEntry", "Service",
-      "Pod",     "Endpoints",      "EndpointSlice",   "Namespace",    "Secret"};
+      "Pod",     "Endpoints",      "EndpointSlice",   "Namespace",    "Secret",        "Telemetry"};
   return kNames.contains(kind);
 }
 
@@ -448,6 +451,11 @@ std::optional<TypedObject> Loader::read_object(Kind kind, const Field& root, Obj
     case Kind::Secret: {
       Secret o{.meta = std::move(meta)};
       read_secret(root, o);
+      return o;
+    }
+    case Kind::Telemetry: {
+      Telemetry o{.meta = std::move(meta)};
+      read_telemetry(spec, o);
       return o;
     }
     case Kind::List:

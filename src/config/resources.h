@@ -17,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "config/access_log_filter.h"
 #include "config/traffic_policy.h"
 
 namespace torii::config {
@@ -397,6 +398,23 @@ struct Secret {
   std::map<std::string, std::string> data;
 };
 
+// telemetry.istio.io Telemetry (v1, v1alpha1): the accessLogging part, the
+// one a standalone gateway acts on (docs/access-log.md).
+struct AccessLogging {
+  std::vector<std::string> providers;  // providers[].name
+  bool disabled = false;
+  std::optional<AccessLogFilter> filter;  // filter.expression, compiled
+  std::string match_mode;                 // CLIENT_AND_SERVER (default), CLIENT, SERVER
+  std::string filter_error;               // why filter.expression did not compile (validation reports it)
+};
+
+struct Telemetry {
+  ObjectMeta meta;
+  std::optional<Labels> selector;  // selector.matchLabels; absent => the whole namespace
+  bool has_target_refs = false;    // targetRef(s): Gateway API attachment, not modelled
+  std::vector<AccessLogging> access_logging;
+};
+
 // Everything loaded from all sources, after validation. Objects that failed
 // validation are not here (see Store for last-good handling).
 struct ResourceSet {
@@ -410,6 +428,7 @@ struct ResourceSet {
   std::vector<EndpointSlice> endpoint_slices;
   std::vector<Namespace> namespaces;
   std::vector<Secret> secrets;
+  std::vector<Telemetry> telemetries;
 };
 
 }  // namespace torii::config

@@ -36,6 +36,7 @@ const char* kind_of(const TypedObject& object) {
                         [](const Endpoints&) { return "Endpoints"; },
                         [](const Namespace&) { return "Namespace"; },
                         [](const Secret&) { return "Secret"; },
+                        [](const Telemetry&) { return "Telemetry"; },
                     },
                     object);
 }
@@ -63,6 +64,7 @@ void add_to(ResourceSet& set, TypedObject object) {
                  },
                  [&](Namespace&& o) { set.namespaces.push_back(std::move(o)); },
                  [&](Secret&& o) { set.secrets.push_back(std::move(o)); },
+                 [&](Telemetry&& o) { set.telemetries.push_back(std::move(o)); },
              },
              std::move(object));
 }
@@ -94,6 +96,7 @@ std::vector<TypedObject> objects_of(ResourceSet set) {
   take(set.pods);
   take(set.namespaces);
   take(set.secrets);
+  take(set.telemetries);
   std::map<std::pair<std::string, std::string>, size_t> endpoints;  // (ns, name) -> index in out
   for (EndpointSlice& slice : set.endpoint_slices) {
     if (!slice.from_endpoints) {

@@ -69,12 +69,25 @@ ActiveStream::ActiveStream(DownstreamStream& downstream, Worker& worker, http::R
   WorkerStats::inc(worker_.mutable_stats().downstream_rq_active);
   // "METHOD target HTTP/1.1\r\n" and the fields as received.
   request_bytes_ = head_.method.size() + head_.target.size() + 11 + head_bytes(head_.headers);
+  // The access log's view of the request: views into head_ (which this
+  // stream keeps) and the connection (which outlives it); a vDSO clock read.
+  info_.start_time_us = worker_.wall_clock_us();
+  info_.start_ms = worker_.loop().now_ms();
+  info_.method = head_.method;
+  info_.path = head_.target;
+  info_.protocol = downstream_.protocol() == HttpProtocol::Http2 ? "HTTP/2"
+                   : head_.http10()                              ? "HTTP/1.0"
+                                                                 : "HTTP/1.1";
+  info_.downstream_remote_address = downstream_.peer_ip();
+  info_.requested_server_name = downstream_.server_name();
 }
 
 ActiveStream::~ActiveStream() {
   if (upstream_) upstream_->abort();
   WorkerStats::dec(worker_.mutable_stats().downstream_rq_active);
   record_metrics();
+  // Envoy writes the access log when the stream is destroyed, too.
+  worker_.log_stream(info_, &head_.headers, snapshot_.get());
 }
 
 void ActiveStream::record_metrics() {
@@ -147,12 +160,12 @@ void ActiveStream::route() {
 
   if (head_.http10() && !options.accept_http10) {
     downstream_.close_after_response();
-    send_local_reply(LocalReply{426, {}, {}});
+    send_local_reply(LocalReply{426, {}, {}}, details::kLowVersion);
     return;
   }
   if (!http::parse_request_target(head_.target, target_)) {
     downstream_.close_after_response();
-    send_local_reply(LocalReply{400, kBadRequest, {}});
+    send_local_reply(LocalReply{400, kBadRequest, {}}, details::kInvalidPath, flag::DPE);
     return;
   }
   // CONNECT is not served (Envoy: 403 upgrade_failed). Upgrade tokens:
@@ -171,7 +184,7 @@ void ActiveStream::route() {
       return;
     }
     downstream_.close_after_response();
-    send_local_reply(LocalReply{403, {}, {}});
+    send_local_reply(LocalReply{403, {}, {}}, details::kUpgradeFailed);
     return;
   }
   if (head_.upgrade) {
@@ -206,14 +219,14 @@ void ActiveStream::route() {
   if (hosts > 1 || (hosts == 0 && (!absolute || !head_.http10())) ||
       (host_value != nullptr && !http::valid_authority(*host_value))) {
     downstream_.close_after_response();
-    send_local_reply(LocalReply{400, {}, {}});
+    send_local_reply(LocalReply{400, {}, {}}, details::kMissingHostHeader);
     return;
   }
   if (connection && !head_.upgrade && !connection_nominations_allowed(head_.headers)) {
     // Envoy's codec (sanitizeConnectionHeader): a client may not have the
     // gateway strip X-Forwarded-* or pseudo-headers, nor name 10 or more.
     downstream_.close_after_response();
-    send_local_reply(LocalReply{400, kBadRequest, {}});
+    send_local_reply(LocalReply{400, kBadRequest, {}}, details::kConnectionHeaderSanitization, flag::DPE);
     return;
   }
 
@@ -223,6 +236,12 @@ void ActiveStream::route() {
   EdgeRequestInfo edge;
   edge.peer_ip = downstream_.peer_ip();
   edge.request_id = make_request_id(worker_.clusters().random(), request_id);
+  // Envoy's preserve_external_request_id (off at Istio gateways): keep a
+  // client's non-empty id.
+  if (options.preserve_request_id) {
+    const std::string_view* client_id = head_.headers.get("x-request-id");
+    edge.keep_request_id = client_id != nullptr && !client_id->empty();
+  }
   edge.absolute_authority = absolute ? target_.authority : std::string_view();
   edge.chunked_body = head_.chunked;
   edge.has_te = te;
@@ -264,7 +283,7 @@ void ActiveStream::route() {
       // server's table (404); RFC 9110 15.5.20 says 421, and browsers then
       // retry on a connection of its own.
       WorkerStats::inc(stats.misdirected_request);
-      send_local_reply(LocalReply{421, {}, {}});
+      send_local_reply(LocalReply{421, {}, {}}, details::kMisdirectedRequest);
       return;
     }
   } else if (listener != nullptr) {
@@ -277,7 +296,7 @@ void ActiveStream::route() {
     vhost = listener->forward_proxy->find(target_.authority, target_.scheme == "https" ? 443 : 80);
     if (vhost == nullptr) {
       WorkerStats::inc(stats.forward_proxy_denied);
-      send_local_reply(LocalReply{403, {}, {}});
+      send_local_reply(LocalReply{403, {}, {}}, details::kDirectResponse);
       return;
     }
   } else {
@@ -286,22 +305,25 @@ void ActiveStream::route() {
   if (vhost == nullptr) {
     response_flags_ |= telemetry::kNoRouteFound;
     WorkerStats::inc(stats.no_route);
-    send_local_reply(LocalReply{404, {}, {}});
+    send_local_reply(LocalReply{404, {}, {}}, details::kRouteNotFound, flag::NR);
     return;
   }
   if (vhost->require_tls) {
     std::string location = "https://" + std::string(view.authority) + std::string(path_and_query);
-    send_local_reply(LocalReply{301, {}, location});
+    send_local_reply(LocalReply{301, {}, location}, details::kDirectResponse);
     return;
   }
   const router::Route* route = vhost->match(view);
   if (route == nullptr) {
     response_flags_ |= telemetry::kNoRouteFound;
     WorkerStats::inc(stats.no_route);
-    send_local_reply(LocalReply{404, {}, {}});
+    send_local_reply(LocalReply{404, {}, {}}, details::kRouteNotFound, flag::NR);
     return;
   }
   route_ = route;
+  info_.route_name = route->name;
+  // Envoy resolves the cluster with the route, so a fault abort logs it.
+  if (route->action.clusters.size() == 1) info_.upstream_cluster = route->action.clusters.front().name;
   path_and_query_ = path_and_query;
   run_route_policies();
 }
@@ -325,7 +347,7 @@ void ActiveStream::forward_to_upstream() {
     LocalReply reply;
     std::string location;
     route_reply(*route_, request, reply, location);
-    send_local_reply(reply);
+    send_local_reply(reply, details::kDirectResponse);
     return;
   }
   const router::WeightedCluster& chosen = route_->action.pick(worker_.clusters().random().next());
@@ -333,13 +355,16 @@ void ActiveStream::forward_to_upstream() {
   if (chosen.blackhole) {
     // Istio's block_all route under REGISTRY_ONLY: a direct 502, nothing sent.
     WorkerStats::inc(stats.forward_proxy_blackhole);
-    send_local_reply(LocalReply{502, {}, {}});
+    send_local_reply(LocalReply{502, {}, {}}, details::kDirectResponse);
     return;
   }
+  // Envoy resolves the cluster with the route: its name is logged even
+  // when no endpoint is reached (fault aborts, UH).
+  info_.upstream_cluster = chosen.name;
   if (chosen.cluster == nullptr) {
     response_flags_ |= telemetry::kNoClusterFound;
     WorkerStats::inc(stats.no_cluster);
-    send_local_reply(LocalReply{503, {}, {}});
+    send_local_reply(LocalReply{503, {}, {}}, details::kClusterNotFound, flag::NC);
     return;
   }
   if (chosen.dynamic_host) {
@@ -352,10 +377,11 @@ void ActiveStream::forward_to_upstream() {
 void ActiveStream::start_router_request(const upstream::ClusterInfo* cluster) {
   WorkerStats& stats = worker_.mutable_stats();
   const router::WeightedCluster& chosen = *chosen_;
+  info_.upstream_cluster = cluster->name;
   if (cluster->endpoints.empty()) {
     response_flags_ |= telemetry::kNoHealthyUpstream;
     WorkerStats::inc(stats.no_healthy_upstream);
-    send_local_reply(LocalReply{503, kNoHealthyUpstream, {}});
+    send_local_reply(LocalReply{503, kNoHealthyUpstream, {}}, details::kNoHealthyUpstream, flag::UH);
     return;
   }
   // Route header operations and rewrites (Envoy finalizeRequestHeaders).
@@ -377,12 +403,15 @@ void ActiveStream::start_router_request(const upstream::ClusterInfo* cluster) {
   params.head.upgrade = websocket_;
   params.head.peer_ip = downstream_.peer_ip();
   params.head.downstream_http2 = downstream_.protocol() == HttpProtocol::Http2;
+  params.info = &info_;
   upstream_ = std::make_unique<RouterRequest>(*this, worker_, std::move(params));
   upstream_->start();
 }
 
-void ActiveStream::send_local_reply(const LocalReply& reply) {
+void ActiveStream::send_local_reply(const LocalReply& reply, std::string_view details, uint32_t flags) {
   local_reply_ = true;
+  info_.response_flags |= flags;
+  info_.response_code_details = details;
   release_upstream();
   // A request body we will not read leaves the connection out of sync.
   if (!downstream_.request_complete() && head_.has_body()) downstream_.close_after_response();
@@ -408,14 +437,22 @@ void ActiveStream::send_local_reply(const LocalReply& reply) {
   worker_.mutable_stats().count_response(status);
   response_started_ = true;
   response_complete_ = true;
+  info_.response_code = status;
+  info_.end_ms = worker_.loop().now_ms();
   const bool body = !reply.body.empty() && !head_request_ && !grpc_;
   note_response(status, headers);
   if (body) response_bytes_ += reply.body.size();
   downstream_.encode_headers(status, headers, !body);
-  if (body) downstream_.encode_data(reply.body, true);
+  if (body) send_data(reply.body, true);
+}
+
+void ActiveStream::send_data(std::string_view data, bool end_stream) {
+  info_.bytes_sent += data.size();
+  downstream_.encode_data(data, end_stream);
 }
 
 void ActiveStream::on_request_body(std::string_view data) {
+  info_.bytes_received += data.size();
   if (local_reply_) return;  // answered already: the body is discarded
   std::string decoded;
   if (grpc_web_ && grpc_web_->text()) {
@@ -424,7 +461,7 @@ void ActiveStream::on_request_body(std::string_view data) {
       if (response_started_) {
         downstream_.reset();
       } else {
-        send_local_reply(LocalReply{400, kBadRequest, {}});
+        send_local_reply(LocalReply{400, kBadRequest, {}}, details::kGrpcWebDecodeFailed);
       }
       return;
     }
@@ -444,6 +481,11 @@ void ActiveStream::on_request_complete() {
 }
 
 void ActiveStream::on_downstream_reset() {
+  if (!response_complete_) {
+    // Envoy: DC, and code 0 unless a status went out already.
+    info_.set_flag(flag::DC);
+    if (!response_started_) info_.response_code_details = details::kDownstreamRemoteDisconnect;
+  }
   if (fault_timer_) fault_timer_->cancel();
   dns_token_.reset();
   holding_ = false;
@@ -470,6 +512,9 @@ void ActiveStream::on_upstream_headers(http::ResponseHead& head, uint64_t servic
     return;
   }
   const int status = head.status;
+  info_.response_code = status;
+  info_.response_code_details = details::kViaUpstream;
+  info_.upstream_service_time_ms = static_cast<int64_t>(service_time_ms);
   ResponseInfo info;
   info.server = worker_.options().server_header;
   info.date = worker_.date().now();
@@ -501,10 +546,10 @@ void ActiveStream::on_upstream_body(std::string_view data) {
   if (grpc_web_response_) {
     std::string out;
     grpc_web_->encode_response_body(data, out);
-    downstream_.encode_data(out, false);
+    send_data(out, false);
     return;
   }
-  downstream_.encode_data(data, false);
+  send_data(data, false);
 }
 
 void ActiveStream::flush_downstream() {
@@ -520,12 +565,13 @@ void ActiveStream::on_upstream_trailers(http::HeaderMap& trailers) {
   response_complete_ = true;
   response_bytes_ += head_bytes(trailers);
   if (grpc_) grpc_status_ = grpc_status_of(trailers);
+  info_.end_ms = worker_.loop().now_ms();
   release_upstream();
   if (grpc_web_response_) {
     // gRPC-Web: the trailers travel as the body's last frame.
     std::string out;
     grpc_web_->encode_trailers(trailers, out);
-    downstream_.encode_data(out, true);
+    send_data(out, true);
     return;
   }
   downstream_.encode_trailers(trailers);
@@ -533,6 +579,7 @@ void ActiveStream::on_upstream_trailers(http::HeaderMap& trailers) {
 
 void ActiveStream::on_upstream_complete() {
   response_complete_ = true;
+  info_.end_ms = worker_.loop().now_ms();
   release_upstream();
   if (headers_ended_stream_) {
     downstream_.flush();
@@ -540,7 +587,7 @@ void ActiveStream::on_upstream_complete() {
   }
   std::string out;
   if (grpc_web_response_) grpc_web_->finish(out);
-  downstream_.encode_data(out, true);
+  send_data(out, true);
 }
 
 void ActiveStream::on_upstream_failure(UpstreamFailure failure) {
@@ -551,40 +598,53 @@ void ActiveStream::on_upstream_failure(UpstreamFailure failure) {
   if (response_started_) {
     // Headers are out; the status cannot change. Close so the client sees
     // a truncated response rather than a wrong one.
+    info_.response_code_details =
+        failure == UpstreamFailure::Timeout ? details::kResponseTimeout : details::kResetAfterStarted;
+    info_.set_flag(failure == UpstreamFailure::Timeout ? flag::UT : flag::UC);
     downstream_.reset();
     return;
   }
   switch (failure) {
     case UpstreamFailure::ConnectionFailure:
       if (transport_failure_.empty()) {
-        send_local_reply(LocalReply{503, kConnectionFailure, {}});
+        send_local_reply(LocalReply{503, kConnectionFailure, {}}, details::kResetConnectionFailure, flag::UF);
       } else {
-        // Envoy: "... reset reason: connection failure, transport failure reason: TLS_error:|...".
+        // Envoy: "... reset reason: connection failure, transport failure reason: TLS_error:|...",
+        // and details "upstream_reset_before_response_started{connection_failure|TLS_error:...}"
+        // with spaces as '_'. Built on this failure path only.
         failure_body_ = std::string(kConnectionFailure) + ", transport failure reason: " + transport_failure_;
-        send_local_reply(LocalReply{503, failure_body_, {}});
+        failure_details_ =
+            "upstream_reset_before_response_started{connection_failure|" + transport_failure_ + "}";
+        for (char& c : failure_details_)
+          if (c == ' ') c = '_';
+        info_.upstream_transport_failure_reason = transport_failure_;
+        send_local_reply(LocalReply{503, failure_body_, {}}, failure_details_, flag::UF);
       }
       break;
     case UpstreamFailure::ConnectionTermination:
-      send_local_reply(LocalReply{503, kConnectionTermination, {}});
+      send_local_reply(LocalReply{503, kConnectionTermination, {}}, details::kResetConnectionTermination,
+                       flag::UC);
       break;
     case UpstreamFailure::RemoteReset:
-      send_local_reply(LocalReply{503, kRemoteReset, {}});
+      send_local_reply(LocalReply{503, kRemoteReset, {}}, details::kResetRemoteReset, flag::UR);
       break;
     case UpstreamFailure::RefusedStream:
-      send_local_reply(LocalReply{503, kRemoteRefusedStream, {}});
+      send_local_reply(LocalReply{503, kRemoteRefusedStream, {}}, details::kResetRemoteRefusedStream,
+                       flag::UR);
       break;
     case UpstreamFailure::ProtocolError:
-      send_local_reply(LocalReply{502, kProtocolError, {}});
+      send_local_reply(LocalReply{502, kProtocolError, {}}, details::kResetProtocolError, flag::UPE);
       break;
     case UpstreamFailure::Overflow:
-      send_local_reply(LocalReply{503, kOverflow, {}, nullptr, /*overloaded=*/true});
+      send_local_reply(LocalReply{503, kOverflow, {}, nullptr, /*overloaded=*/true}, details::kResetOverflow,
+                       flag::UO);
       break;
     case UpstreamFailure::NoHealthyUpstream:
       WorkerStats::inc(worker_.mutable_stats().no_healthy_upstream);
-      send_local_reply(LocalReply{503, kNoHealthyUpstream, {}});
+      send_local_reply(LocalReply{503, kNoHealthyUpstream, {}}, details::kNoHealthyUpstream, flag::UH);
       break;
     case UpstreamFailure::Timeout:
-      send_local_reply(LocalReply{504, kUpstreamRequestTimeout, {}});
+      send_local_reply(LocalReply{504, kUpstreamRequestTimeout, {}}, details::kResponseTimeout, flag::UT);
       break;
   }
 }

@@ -19,6 +19,7 @@
 #include "net/event_loop.h"
 #include "net/timer.h"
 #include "proxy/local_reply.h"
+#include "proxy/stream_info.h"
 #include "proxy/upstream_callbacks.h"
 #include "router/forward_proxy_table.h"
 #include "router/route_table.h"
@@ -90,7 +91,11 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   void connect_through_forward_proxy(const router::ForwardProxyTable& table);
   void start_connect(const upstream::ClusterInfo* cluster, std::shared_ptr<const upstream::ClusterInfo> keep);
   void write_switching_protocols(http::ResponseHead& head, uint64_t service_time_ms);
-  void send_local_reply(const LocalReply& reply);
+  // `details` and `flags`: Envoy's response code details and response
+  // flags for the access log (proxy/stream_info.h).
+  void send_local_reply(const LocalReply& reply, std::string_view details, uint32_t flags = 0);
+  // Response body bytes to the client, counted for %BYTES_SENT%.
+  void send_data(std::string_view data, bool end_stream);
   void release_upstream();
   // Telemetry: the stream's one record at its end (the destructor).
   void record_metrics();
@@ -113,6 +118,8 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   std::shared_ptr<void> dns_token_;                               // dropped => pending DNS answer ignored
   std::string transport_failure_;
   std::string failure_body_;
+  std::string failure_details_;  // a TLS failure's response code details
+  StreamInfo info_;              // for the access log, written when the stream goes
 
   // Fault delay: the request waits; its body is held (back-pressure beyond
   // the buffer limit) until the delay ends.

@@ -17,7 +17,7 @@ void ActiveStream::connect_through_forward_proxy(const router::ForwardProxyTable
   uint32_t connect_port = 0;
   if (!router::split_authority(target_.authority, 0, connect_host, connect_port) || connect_port == 0) {
     downstream_.close_after_response();
-    send_local_reply(LocalReply{400, kBadRequest, {}});
+    send_local_reply(LocalReply{400, kBadRequest, {}}, details::kInvalidPath);
     return;
   }
   const router::VirtualHost* vhost = table.find(target_.authority, 443);
@@ -25,13 +25,13 @@ void ActiveStream::connect_through_forward_proxy(const router::ForwardProxyTable
   if (target == nullptr) {
     WorkerStats::inc(stats.forward_proxy_denied);
     downstream_.close_after_response();
-    send_local_reply(LocalReply{403, {}, {}});
+    send_local_reply(LocalReply{403, {}, {}}, details::kDirectResponse);
     return;
   }
   if (target->cluster == nullptr) {
     WorkerStats::inc(stats.no_cluster);
     downstream_.close_after_response();
-    send_local_reply(LocalReply{503, {}, {}});
+    send_local_reply(LocalReply{503, {}, {}}, details::kClusterNotFound, flag::NC);
     return;
   }
   if (!target->dynamic_host) {
@@ -49,7 +49,8 @@ void ActiveStream::connect_through_forward_proxy(const router::ForwardProxyTable
         if (!cluster) {
           WorkerStats::inc(worker_.mutable_stats().dns_resolution_failure);
           downstream_.close_after_response();
-          send_local_reply(LocalReply{503, kDnsResolutionFailure, {}});
+          send_local_reply(LocalReply{503, kDnsResolutionFailure, {}}, details::kDnsResolutionFailed,
+                           flag::DF);
           return;
         }
         const upstream::ClusterInfo* raw = cluster.get();

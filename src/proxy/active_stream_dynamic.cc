@@ -18,7 +18,7 @@ void ActiveStream::resolve_dynamic_host(const router::WeightedCluster& chosen) {
     const std::string_view* authority = head_.headers.get("host");
     uint32_t ignored = 0;
     if (authority == nullptr || !router::split_authority(*authority, 80, host, ignored)) {
-      send_local_reply(LocalReply{400, kBadRequest, {}});
+      send_local_reply(LocalReply{400, kBadRequest, {}}, details::kMissingHostHeader);
       return;
     }
   }
@@ -43,7 +43,7 @@ void ActiveStream::on_dynamic_host(std::shared_ptr<const upstream::ClusterInfo> 
   if (!cluster) {
     // Envoy's dynamic forward proxy: 503 "DNS resolution failure" (DF).
     WorkerStats::inc(worker_.mutable_stats().dns_resolution_failure);
-    send_local_reply(LocalReply{503, kDnsResolutionFailure, {}});
+    send_local_reply(LocalReply{503, kDnsResolutionFailure, {}}, details::kDnsResolutionFailed, flag::DF);
     std::string().swap(held_body_);
     return;
   }

@@ -27,6 +27,7 @@ void ActiveStream::run_route_policies() {
       // The request waits here; its body is held until the delay ends.
       WorkerStats::inc(worker_.mutable_stats().fault_delays_injected);
       response_flags_ |= telemetry::kDelayInjected;
+      info_.set_flag(flag::DI);
       holding_ = true;
       fault_timer_ = std::make_unique<net::Timer>(worker_.loop(), [this] { end_fault_delay(); });
       fault_timer_->arm(fault.delay_ms);
@@ -70,10 +71,10 @@ void ActiveStream::send_fault_abort() {
     // Envoy's local reply to a gRPC request with the fault's own status.
     LocalReply reply{200, kFaultAbort, {}};
     reply.grpc_status = *fault.grpc_status;
-    send_local_reply(reply);
+    send_local_reply(reply, details::kFaultAbort, flag::FI);
     return;
   }
-  send_local_reply(LocalReply{fault.http_status, kFaultAbort, {}});
+  send_local_reply(LocalReply{fault.http_status, kFaultAbort, {}}, details::kFaultAbort, flag::FI);
 }
 
 void ActiveStream::after_fault() {
@@ -89,7 +90,7 @@ void ActiveStream::after_fault() {
       WorkerStats::inc(worker_.mutable_stats().cors_preflight_answered);
       http::HeaderMap headers;
       router::add_preflight_headers(cors, decision, head_.headers, headers);
-      send_local_reply(LocalReply{200, {}, {}, &headers});
+      send_local_reply(LocalReply{200, {}, {}, &headers}, details::kCorsPreflight);
       return;
     }
     cors_response_ = decision.kind == router::CorsDecision::Kind::Forward && decision.origin_allowed;

@@ -121,6 +121,7 @@ void DownstreamConnection::on_request_body(std::string_view data) {
 void DownstreamConnection::on_parse_error() {
   WorkerStats& stats = worker_.mutable_stats();
   bool too_large = parser_.error() == http::ParseError::HeadersTooLarge;
+  const bool had_stream = stream_ != nullptr;  // it writes its own access-log line
   WorkerStats::inc(too_large ? stats.downstream_rq_too_large_headers : stats.downstream_cx_protocol_error);
   if (stream_ && stream_->response_started()) {
     if (response_complete_) {
@@ -138,15 +139,30 @@ void DownstreamConnection::on_parse_error() {
     worker_.loop().defer_delete(std::move(stream_));
   }
   if (too_large) {
-    reply_and_close(LocalReply{431, kHeadersTooLarge, {}});
+    reply_and_close(LocalReply{431, kHeadersTooLarge, {}}, "http1.headers_too_large", flag::DPE, !had_stream);
   } else if (parser_.error() == http::ParseError::UnsupportedTransferEncoding) {
-    reply_and_close(LocalReply{501, kNotImplemented, {}});
+    reply_and_close(LocalReply{501, kNotImplemented, {}}, "http1.invalid_transfer_encoding", flag::DPE,
+                    !had_stream);
   } else {
-    reply_and_close(LocalReply{400, kBadRequest, {}});
+    reply_and_close(LocalReply{400, kBadRequest, {}}, "http1.codec_error", flag::DPE, !had_stream);
   }
 }
 
-void DownstreamConnection::reply_and_close(const LocalReply& reply) {
+void DownstreamConnection::reply_and_close(const LocalReply& reply, std::string_view details, uint32_t flags,
+                                           bool log) {
+  if (log) {
+    // Envoy logs codec errors too (DPE): a line without request fields.
+    StreamInfo info;
+    info.start_time_us = Worker::wall_clock_us();
+    info.start_ms = info.end_ms = worker_.loop().now_ms();
+    info.protocol = http10_ ? "HTTP/1.0" : "HTTP/1.1";
+    info.response_code = reply.status;
+    info.response_flags = flags;
+    info.response_code_details = details;
+    info.bytes_sent = reply.body.size();
+    info.downstream_remote_address = peer_ip_;
+    worker_.log_stream(info, nullptr, worker_.snapshot().get());
+  }
   LocalReplyContext context;
   context.server = worker_.options().server_header;
   context.date = worker_.date().now();
@@ -426,7 +442,8 @@ void DownstreamConnection::on_idle_timeout() {
 }
 
 void DownstreamConnection::on_request_headers_timeout() {
-  if (!stream_ && !closing_) reply_and_close(LocalReply{408, kRequestHeaderTimeout, {}});
+  if (!stream_ && !closing_)
+    reply_and_close(LocalReply{408, kRequestHeaderTimeout, {}}, "request_header_timeout", 0);
 }
 
 }  // namespace torii::proxy

@@ -96,7 +96,10 @@ class DownstreamConnection final : public net::ConnectionCallbacks,
   // Sends what is queued, then closes (no further requests are read).
   void close_gracefully();
   void update_read_enabled();
-  void reply_and_close(const LocalReply& reply);
+  // `details`/`flags`: Envoy's, for the access-log line of a request that
+  // never became a stream (codec errors); `log` false when a stream that
+  // logs itself was there.
+  void reply_and_close(const LocalReply& reply, std::string_view details, uint32_t flags, bool log = true);
   void on_idle_timeout();
   void on_request_headers_timeout();
   void begin_connect();

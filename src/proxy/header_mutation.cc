@@ -85,7 +85,7 @@ void mutate_edge_request_headers(http::HeaderMap& headers, const EdgeRequestInfo
     headers.set("x-forwarded-for", info.peer_ip);
   }
   headers.set("x-forwarded-proto", info.scheme);
-  headers.set("x-request-id", info.request_id);
+  if (!info.keep_request_id) headers.set("x-request-id", info.request_id);
   // x-envoy-* were all removed above: add, no need to look for them.
   headers.add("x-envoy-external-address", info.peer_ip);
   headers.add("x-envoy-attempt-count", "1");

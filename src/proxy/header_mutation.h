@@ -32,6 +32,7 @@ struct EdgeRequestInfo {
   std::string_view absolute_authority;  // non-empty for an absolute-form target: becomes Host
   bool chunked_body = false;            // body re-framed as chunked upstream
   bool has_te = false;                  // the request has a TE field
+  bool keep_request_id = false;         // --preserve-request-id and the client sent one
 };
 
 // The request an edge gateway sends upstream (§4.3): hop-by-hop removed,

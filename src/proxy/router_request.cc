@@ -87,6 +87,9 @@ void RouterRequest::start_attempt() {
   UpstreamRequest* attempt = attempt_.get();
   attempt->start(retry_.avoid_previous_hosts ? &tried_endpoints_ : nullptr,
                  retry_.host_selection_max_attempts);
+  // The attempt is alive until the end of the iteration even if it failed at once.
+  if (params_.info != nullptr && attempt->endpoint() != nullptr)
+    params_.info->set_upstream_host(attempt->endpoint()->address, attempt->endpoint()->port);
   if (attempt_.get() != attempt) return;  // failed at once (and was retried or reported)
   if (!body_.empty()) attempt->send_body(body_);
   if (request_complete_) {
@@ -206,6 +209,9 @@ bool RouterRequest::maybe_retry(bool retriable, bool connect_failure) {
   if (retries_ >= retry_.num_retries) {
     WorkerStats::inc(stats.upstream_rq_retry_limit_exceeded);
     retry_limit_exceeded_ = true;
+    // Envoy's router (RetryStatus::NoRetryLimitExceeded): URX, beside the
+    // failure's own flag, or alone on a retriable response passed on.
+    if (params_.info != nullptr) params_.info->set_flag(flag::URX);
     return false;
   }
   if (replay_lost_) return false;
@@ -220,6 +226,7 @@ bool RouterRequest::maybe_retry(bool retriable, bool connect_failure) {
     upstream::SharedClusterState& shared = worker_.clusters().cluster(*params_.cluster).shared();
     if (!shared.circuit_breaker().try_acquire_retry(params_.cluster->policy.limits)) {
       upstream::ClusterStats::inc(shared.stats().upstream_rq_retry_overflow);
+      if (params_.info != nullptr) params_.info->set_flag(flag::UO);  // Envoy: RetryStatus::NoOverflow
       return false;
     }
     holds_retry_slot_ = true;

@@ -40,6 +40,7 @@
 #include "http/header_map.h"
 #include "net/event_loop.h"
 #include "net/timer.h"
+#include "proxy/stream_info.h"
 #include "proxy/upstream_callbacks.h"
 #include "proxy/upstream_request.h"
 #include "router/route_policies.h"
@@ -60,6 +61,7 @@ class RouterRequest final : public UpstreamCallbacks, public net::Deferrable {
     const upstream::ClusterInfo* cluster = nullptr;
     UpstreamRequestHead head;            // head.headers == headers
     http::HeaderMap* headers = nullptr;  // the stream's request headers, edited per attempt
+    StreamInfo* info = nullptr;          // the stream's access-log record (upstream host, URX, UO)
   };
 
   // `downstream` receives the outcome (the ActiveStream).

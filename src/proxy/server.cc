@@ -65,6 +65,31 @@ Server::Server(ServerOptions options)
 
 Server::~Server() { drain_and_stop(); }
 
+bool Server::open_access_log(std::string& error) {
+  if (!telemetry::AccessLogFormat::parse(options_.access_log_format, access_log_format_, error)) {
+    error = "--access-log-format: " + error;
+    return false;
+  }
+  // Without --access-log the writer still exists, idle, for a Telemetry
+  // that turns the `envoy` provider on live (Istio's writes to /dev/stdout).
+  const bool have_path = !options_.access_log_path.empty();
+  access_log_ = std::make_unique<telemetry::AccessLogWriter>(
+      have_path ? options_.access_log_path : std::string("/dev/stdout"), static_cast<int>(workers_.size()));
+  if (!access_log_->open(error)) {
+    access_log_.reset();
+    if (have_path) return false;
+    error.clear();  // no stdout to fall back on: a Telemetry cannot turn logging on
+  }
+  if (!access_log_) return true;
+  for (auto& w : workers_) w->set_access_log(&access_log_format_, access_log_.get(), have_path);
+  access_log_->start();
+  return true;
+}
+
+void Server::reopen_access_log() {
+  if (access_log_) access_log_->reopen();
+}
+
 void Server::start() {
   if (started_) return;
   started_ = true;
@@ -127,6 +152,8 @@ void Server::drain_and_stop() {
     for (auto& w : workers_) w->post_drain();
   }
   for (auto& w : workers_) w->join();
+  // The workers' last lines (streams ended by the drain) are written.
+  if (access_log_) access_log_->stop();
 }
 
 std::vector<const WorkerStats*> Server::worker_stats() const {

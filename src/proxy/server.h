@@ -16,6 +16,8 @@
 #include "compile/snapshot.h"
 #include "proxy/dynamic_host_cache.h"
 #include "proxy/stats.h"
+#include "telemetry/access_log_format.h"
+#include "telemetry/access_log_writer.h"
 #include "telemetry/istio_labels.h"
 #include "telemetry/request_metrics.h"
 #include "upstream/shared_cluster_state.h"
@@ -74,6 +76,14 @@ struct ServerOptions {
   // Who the gateway is, for their source_* labels (--workload-name,
   // --namespace, --cluster-id, --labels).
   telemetry::GatewayIdentity identity;
+  // ---- access log and request identity (issue 14, docs/access-log.md) ----
+  // --access-log PATH ("" = off, as Istio's meshConfig.accessLogFile);
+  // --access-log-format text|json|<Envoy format>.
+  std::string access_log_path;
+  std::string access_log_format = "text";
+  // Keep a client's x-request-id (Envoy's preserve_external_request_id);
+  // Istio gateways replace it.
+  bool preserve_request_id = false;
 };
 
 class Worker;
@@ -84,6 +94,13 @@ class Server {
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
+
+  // Parses the access-log format and opens the file (options.access_log_path,
+  // else /dev/stdout for a Telemetry that turns logging on); before start().
+  // false + error when either fails.
+  bool open_access_log(std::string& error);
+  // SIGUSR1: the access log's writer reopens its path (logrotate).
+  void reopen_access_log();
 
   // Starts the worker threads (they serve nothing until the first publish).
   void start();
@@ -122,6 +139,8 @@ class Server {
   upstream::SharedClusterRegistry cluster_registry_;  // outlives the workers
   bool started_ = false;
   bool stopped_ = false;
+  telemetry::AccessLogFormat access_log_format_;
+  std::unique_ptr<telemetry::AccessLogWriter> access_log_;  // outlives the workers' last line
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> ready_{false};
   struct ListenerSet;

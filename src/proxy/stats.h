@@ -71,7 +71,9 @@ namespace torii::proxy {
   X(tcp_flow_resumed_reading)          \
   X(tls_inspector_hello_too_large)     \
   X(tls_inspector_tls_not_found)       \
-  X(tls_inspector_timeout)
+  X(tls_inspector_timeout)             \
+  X(access_log_written)                \
+  X(access_log_dropped)
 
 struct WorkerStats {
 #define TORII_DECLARE_COUNTER(name) std::atomic<uint64_t> name{0};

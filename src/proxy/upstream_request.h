@@ -88,6 +88,8 @@ class UpstreamRequest final : public net::ConnectionCallbacks,
   void start(const std::vector<size_t>* avoid = nullptr, uint32_t max_picks = 1);
   // Index of the chosen endpoint in cluster.endpoints (after start()).
   size_t endpoint_index() const { return endpoint_index_; }
+  // The chosen endpoint (after start(); null if none was).
+  const upstream::Endpoint* endpoint() const { return endpoint_; }
   bool tunnel() const { return tunnel_; }
   // Tunnel only: the client finished sending; send what is queued, then
   // close the upstream connection (which ends the exchange).

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <random>
 
+#include <time.h>
+
 #include "net/socket_ops.h"
 #include "proxy/downstream_connection.h"
 #include "proxy/l4_connection.h"
@@ -69,6 +71,25 @@ Worker::~Worker() {
   shadows_->clear();
   listeners_.clear();
   loop_.flush_deferred_deletes();
+}
+
+int64_t Worker::wall_clock_us() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
+void Worker::log_stream(const StreamInfo& info, const http::HeaderMap* request_headers,
+                        const compile::Snapshot* snapshot) {
+  if (access_log_writer_ == nullptr) return;
+  if (snapshot == nullptr ? !access_log_have_path_
+                          : !snapshot->access_log.should_log(access_log_have_path_, info.response_code))
+    return;
+  access_log_line_.clear();
+  access_log_format_->format(info, request_headers, loop_.now_ms(), access_log_line_);
+  // Never waits for the disk: a writer that is behind costs this line.
+  WorkerStats::inc(access_log_writer_->append(index_, access_log_line_) ? stats_.access_log_written
+                                                                        : stats_.access_log_dropped);
 }
 
 void Worker::start() {

@@ -22,6 +22,7 @@
 #include "proxy/date_cache.h"
 #include "proxy/server.h"
 #include "proxy/stats.h"
+#include "proxy/stream_info.h"
 #include "upstream/cluster_manager.h"
 
 namespace torii::proxy {
@@ -77,6 +78,21 @@ class Worker {
   void remove_l4_connection(L4Connection& connection, bool handed_over);
   // Serves an accepted socket as HTTP (HTTPS when the listener terminates TLS).
   void start_http(net::UniqueFd fd, std::string peer_ip, const std::string& listener_name);
+  // Access log (set before start()). `have_path`: --access-log was given
+  // (without it only a Telemetry naming the `envoy` provider logs, to
+  // /dev/stdout as Istio's does).
+  void set_access_log(const telemetry::AccessLogFormat* format, telemetry::AccessLogWriter* writer,
+                      bool have_path) {
+    access_log_format_ = format;
+    access_log_writer_ = writer;
+    access_log_have_path_ = have_path;
+  }
+  // Writes the stream's line if `snapshot` (the one the stream routed
+  // with) says so: its Telemetry's disabled/filter, else --access-log.
+  void log_stream(const StreamInfo& info, const http::HeaderMap* request_headers,
+                  const compile::Snapshot* snapshot);
+  // Wall clock (CLOCK_REALTIME) in microseconds, for %START_TIME%.
+  static int64_t wall_clock_us();
   // Mirrored requests in flight (they outlive the streams that made them).
   ShadowRequests& shadows() { return *shadows_; }
 
@@ -108,6 +124,10 @@ class Worker {
   std::list<std::unique_ptr<DownstreamConnection>> connections_;
   std::list<std::unique_ptr<L4Connection>> l4_connections_;
   std::unique_ptr<ShadowRequests> shadows_;
+  const telemetry::AccessLogFormat* access_log_format_ = nullptr;
+  telemetry::AccessLogWriter* access_log_writer_ = nullptr;
+  bool access_log_have_path_ = false;
+  std::string access_log_line_;   // reused: formatting a line allocates nothing once grown
   net::Timer drain_timer_;        // drain_timeout_ms: stop regardless
   net::Timer drain_check_timer_;  // stop early once nothing is in flight
   bool draining_ = false;

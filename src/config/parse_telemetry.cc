@@ -1,0 +1,32 @@
+// telemetry.istio.io Telemetry: reads accessLogging (the rest of the spec,
+// metrics and tracing, is not modelled and is ignored).
+#include "config/parsers.h"
+
+namespace torii::config {
+
+void read_telemetry(const Field& spec, Telemetry& out) {
+  if (!spec.expect_map()) return;
+  const Field selector = spec["selector"];
+  if (selector.expect_map()) out.selector = selector["matchLabels"].string_map();
+  out.has_target_refs = spec["targetRef"].present() || spec["targetRefs"].present();
+  for (const Field& item : spec["accessLogging"].items()) {
+    AccessLogging rule;
+    if (!item.expect_map()) continue;
+    for (const Field& provider : item["providers"].items()) {
+      if (provider.expect_map()) rule.providers.push_back(provider["name"].string());
+    }
+    rule.disabled = item["disabled"].boolean();
+    rule.match_mode = item["match"].expect_map() ? item["match"]["mode"].upper_string() : "";
+    const Field filter = item["filter"];
+    if (filter.expect_map()) {
+      const std::string expression = filter["expression"].string();
+      if (!expression.empty()) {
+        rule.filter = AccessLogFilter::parse(expression, rule.filter_error);
+        if (!rule.filter && rule.filter_error.empty()) rule.filter_error = "does not parse";
+      }
+    }
+    out.access_logging.push_back(std::move(rule));
+  }
+}
+
+}  // namespace torii::config

@@ -1,0 +1,36 @@
+#include "config/validate.h"
+#include "config/validate_common.h"
+
+namespace torii::config {
+
+Diagnostics validate(const Telemetry& telemetry, const FieldLines& lines) {
+  Report r("Telemetry", telemetry.meta, lines);
+  if (telemetry.has_target_refs) {
+    r.error(
+        "spec.targetRefs",
+        "targetRef(s) attach to Gateway API gateways, which Torii does not serve; use selector.matchLabels");
+  }
+  for (size_t i = 0; i < telemetry.access_logging.size(); ++i) {
+    const AccessLogging& rule = telemetry.access_logging[i];
+    const std::string field = at("spec.accessLogging", i);
+    if (!rule.filter_error.empty()) r.error(field + ".filter.expression", rule.filter_error);
+    const std::string& mode = rule.match_mode;
+    if (!mode.empty() && mode != "CLIENT_AND_SERVER" && mode != "CLIENT" && mode != "SERVER") {
+      r.error(field + ".match.mode",
+              "unknown mode '" + mode + "', must be CLIENT_AND_SERVER, CLIENT or SERVER");
+    }
+    for (size_t p = 0; p < rule.providers.size(); ++p) {
+      // Istio's built-in provider; others are meshConfig extensionProviders,
+      // which a standalone gateway has none of.
+      if (rule.providers[p] != "envoy") {
+        r.warning(
+            at(field + ".providers", p) + ".name",
+            "provider '" + rule.providers[p] +
+                "' is not known to Torii (only the built-in 'envoy' file logger, written to --access-log)");
+      }
+    }
+  }
+  return r.take();
+}
+
+}  // namespace torii::config
