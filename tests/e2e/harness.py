@@ -310,6 +310,30 @@ def start_echo(workdir, name, host="127.0.0.1", port=None, extra_args=()):
 
 
 # --------------------------------------------------------------------------------------
+# certificates
+
+OPENSSL_NEWKEY = ["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+
+
+def make_pki(directory, leaves):
+    """A test CA (ca.pem, ca.key) in `directory` and, for each `name: san` of
+    `leaves` (san e.g. "DNS:api.example.test", "" for none), name.pem and
+    name.key signed by it, valid for two days. Returns `directory`."""
+    directory = Path(directory)
+
+    def run(cmd):
+        subprocess.run(cmd, cwd=directory, check=True, capture_output=True)
+
+    run(OPENSSL_NEWKEY + ["-x509", "-days", "2", "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=test-ca"])
+    for name, san in leaves.items():
+        (directory / (name + ".ext")).write_text("subjectAltName=%s\n" % san if san else "")
+        run(OPENSSL_NEWKEY + ["-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name])
+        run(["openssl", "x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+             "-CAcreateserial", "-days", "2", "-out", name + ".pem", "-extfile", name + ".ext"])
+    return directory
+
+
+# --------------------------------------------------------------------------------------
 # manifests
 
 

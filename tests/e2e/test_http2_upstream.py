@@ -48,6 +48,18 @@ def backend(name, port_name, upstream, app_protocol=None):
         name + "-1", upstream.host, {"app": name}, {port_name: upstream.port})
 
 
+def http_pool_rule(host, settings):
+    """A DestinationRule with connectionPool.http `settings` (one YAML flow item)."""
+    return """\
+apiVersion: networking.istio.io/v1beta1
+kind: DestinationRule
+metadata: {name: %s}
+spec:
+  host: %s
+  trafficPolicy: {connectionPool: {http: {%s}}}
+""" % (host, host, settings)
+
+
 def route(prefix, host):
     return "  - match: [{uri: {prefix: %s}}]\n    route: [{destination: {host: %s, port: {number: 80}}}]\n" % (
         prefix, host)
@@ -96,42 +108,13 @@ spec:
   ports: [{number: 80, name: web, protocol: HTTP2}]
   endpoints: [{address: %s, ports: {web: %d}}]
 """ % (up.host, up.port),
-        "dr.yaml": """\
-apiVersion: networking.istio.io/v1beta1
-kind: DestinationRule
-metadata: {name: upgraded}
-spec:
-  host: upgraded
-  trafficPolicy: {connectionPool: {http: {h2UpgradePolicy: UPGRADE}}}
----
-apiVersion: networking.istio.io/v1beta1
-kind: DestinationRule
-metadata: {name: follows}
-spec:
-  host: follows
-  trafficPolicy: {connectionPool: {http: {useClientProtocol: true}}}
----
-apiVersion: networking.istio.io/v1beta1
-kind: DestinationRule
-metadata: {name: capped}
-spec:
-  host: capped
-  trafficPolicy: {connectionPool: {http: {maxConcurrentStreams: 2}}}
----
-apiVersion: networking.istio.io/v1beta1
-kind: DestinationRule
-metadata: {name: overloaded}
-spec:
-  host: overloaded
-  trafficPolicy: {connectionPool: {http: {http2MaxRequests: 2}}}
----
-apiVersion: networking.istio.io/v1beta1
-kind: DestinationRule
-metadata: {name: onceper}
-spec:
-  host: onceper
-  trafficPolicy: {connectionPool: {http: {maxRequestsPerConnection: 1}}}
-""",
+        "dr.yaml": "---\n".join(http_pool_rule(host, settings) for host, settings in [
+            ("upgraded", "h2UpgradePolicy: UPGRADE"),
+            ("follows", "useClientProtocol: true"),
+            ("capped", "maxConcurrentStreams: 2"),
+            ("overloaded", "http2MaxRequests: 2"),
+            ("onceper", "maxRequestsPerConnection: 1"),
+        ]),
         "vs.yaml": """\
 apiVersion: networking.istio.io/v1beta1
 kind: VirtualService
@@ -315,17 +298,7 @@ def test_refused_without_retries_is_503_refused(gw):
 @pytest.fixture(scope="module")
 def tls_upstream(tmp_path_factory):
     """The echo server behind TLS (ALPN h2, http/1.1), certificate for api.h2.test."""
-    d = tmp_path_factory.mktemp("pki")
-    newkey = ["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-
-    def run(cmd):
-        subprocess.run(cmd, cwd=d, check=True, capture_output=True)
-
-    run(newkey + ["-x509", "-days", "2", "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=ca"])
-    (d / "api.ext").write_text("subjectAltName=DNS:api.h2.test\n")
-    run(newkey + ["-keyout", "api.key", "-out", "api.csr", "-subj", "/CN=api"])
-    run(["openssl", "x509", "-req", "-in", "api.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-         "-days", "2", "-out", "api.pem", "-extfile", "api.ext"])
+    d = harness.make_pki(tmp_path_factory.mktemp("pki"), {"api": "DNS:api.h2.test"})
     up = start_h2echo(d, "h2tls", "127.0.0.45", ["--tls-cert", str(d / "api.pem"), "--tls-key", str(d / "api.key")])
     yield up, d
     up.proc.terminate(10)
