@@ -36,28 +36,6 @@ int grpc_status_of(const http::HeaderMap& headers) {
   return n;
 }
 
-// Envoy's response flag for a failed upstream exchange.
-uint32_t failure_flag(UpstreamFailure failure) {
-  switch (failure) {
-    case UpstreamFailure::ConnectionFailure:
-      return telemetry::kUpstreamConnectionFailure;
-    case UpstreamFailure::ConnectionTermination:
-      return telemetry::kUpstreamConnectionTermination;
-    case UpstreamFailure::RemoteReset:
-    case UpstreamFailure::RefusedStream:
-      return telemetry::kUpstreamRemoteReset;
-    case UpstreamFailure::ProtocolError:
-      return telemetry::kUpstreamProtocolError;
-    case UpstreamFailure::Overflow:
-      return telemetry::kUpstreamOverflow;
-    case UpstreamFailure::NoHealthyUpstream:
-      return telemetry::kNoHealthyUpstream;
-    case UpstreamFailure::Timeout:
-      return telemetry::kUpstreamRequestTimeout;
-  }
-  return 0;
-}
-
 }  // namespace
 
 ActiveStream::ActiveStream(DownstreamStream& downstream, Worker& worker, http::RequestHead& head)
@@ -91,14 +69,6 @@ ActiveStream::~ActiveStream() {
 }
 
 void ActiveStream::record_metrics() {
-  // A client that left before the whole response (a tunnel after its 101
-  // is over when either side closes) is Envoy's DC.
-  constexpr uint32_t kUpstreamFailed =
-      telemetry::kUpstreamConnectionFailure | telemetry::kUpstreamRemoteReset |
-      telemetry::kUpstreamConnectionTermination | telemetry::kUpstreamProtocolError |
-      telemetry::kUpstreamRequestTimeout | telemetry::kUpstreamOverflow;
-  if (!response_complete_ && response_code_ != 101 && (response_flags_ & kUpstreamFailed) == 0)
-    response_flags_ |= telemetry::kDownstreamConnectionTermination;
   if (!response_started_) response_code_ = 0;
   telemetry::HttpStreamRecord r;
   r.listener = downstream_.listener_name();
@@ -119,7 +89,7 @@ void ActiveStream::record_metrics() {
   r.response_code = response_code_;
   r.grpc_status = grpc_ ? grpc_status_ : -1;
   r.grpc = grpc_;
-  r.response_flags = response_flags_;
+  r.response_flags = info_.response_flags;
   r.request_bytes = request_bytes_;
   r.response_bytes = response_bytes_;
   r.duration_ms = worker_.loop().now_ms() - start_ms_;
@@ -303,7 +273,6 @@ void ActiveStream::route() {
     vhost = routes != nullptr ? routes->find_virtual_host(view.authority) : nullptr;
   }
   if (vhost == nullptr) {
-    response_flags_ |= telemetry::kNoRouteFound;
     WorkerStats::inc(stats.no_route);
     send_local_reply(LocalReply{404, {}, {}}, details::kRouteNotFound, flag::NR);
     return;
@@ -315,7 +284,6 @@ void ActiveStream::route() {
   }
   const router::Route* route = vhost->match(view);
   if (route == nullptr) {
-    response_flags_ |= telemetry::kNoRouteFound;
     WorkerStats::inc(stats.no_route);
     send_local_reply(LocalReply{404, {}, {}}, details::kRouteNotFound, flag::NR);
     return;
@@ -362,7 +330,6 @@ void ActiveStream::forward_to_upstream() {
   // when no endpoint is reached (fault aborts, UH).
   info_.upstream_cluster = chosen.name;
   if (chosen.cluster == nullptr) {
-    response_flags_ |= telemetry::kNoClusterFound;
     WorkerStats::inc(stats.no_cluster);
     send_local_reply(LocalReply{503, {}, {}}, details::kClusterNotFound, flag::NC);
     return;
@@ -379,7 +346,6 @@ void ActiveStream::start_router_request(const upstream::ClusterInfo* cluster) {
   const router::WeightedCluster& chosen = *chosen_;
   info_.upstream_cluster = cluster->name;
   if (cluster->endpoints.empty()) {
-    response_flags_ |= telemetry::kNoHealthyUpstream;
     WorkerStats::inc(stats.no_healthy_upstream);
     send_local_reply(LocalReply{503, kNoHealthyUpstream, {}}, details::kNoHealthyUpstream, flag::UH);
     return;
@@ -591,9 +557,6 @@ void ActiveStream::on_upstream_complete() {
 }
 
 void ActiveStream::on_upstream_failure(UpstreamFailure failure) {
-  if (upstream_ && upstream_->retry_limit_exceeded())
-    response_flags_ |= telemetry::kUpstreamRetryLimitExceeded;
-  response_flags_ |= failure_flag(failure);
   release_upstream();
   if (response_started_) {
     // Headers are out; the status cannot change. Close so the client sees

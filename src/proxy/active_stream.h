@@ -147,7 +147,6 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   uint64_t request_bytes_ = 0;                    // head (as HTTP/1.1 text) + body
   uint64_t response_bytes_ = 0;                   // head (as HTTP/1.1 text) + body
   const upstream::Endpoint* endpoint_ = nullptr;  // the endpoint whose response was relayed
-  uint32_t response_flags_ = 0;                   // telemetry::ResponseFlag bits
   int response_code_ = 0;                         // 0: none sent
   int grpc_status_ = -1;                          // from grpc-status, -1: none
 };

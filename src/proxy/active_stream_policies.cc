@@ -26,7 +26,6 @@ void ActiveStream::run_route_policies() {
     if (delay) {
       // The request waits here; its body is held until the delay ends.
       WorkerStats::inc(worker_.mutable_stats().fault_delays_injected);
-      response_flags_ |= telemetry::kDelayInjected;
       info_.set_flag(flag::DI);
       holding_ = true;
       fault_timer_ = std::make_unique<net::Timer>(worker_.loop(), [this] { end_fault_delay(); });
@@ -65,7 +64,6 @@ void ActiveStream::end_fault_delay() {
 
 void ActiveStream::send_fault_abort() {
   WorkerStats::inc(worker_.mutable_stats().fault_aborts_injected);
-  response_flags_ |= telemetry::kFaultInjected;
   const router::FaultPolicy& fault = *route_->action.policies.fault;
   if (fault.grpc_status && grpc_) {
     // Envoy's local reply to a gRPC request with the fault's own status.

@@ -208,7 +208,6 @@ bool RouterRequest::maybe_retry(bool retriable, bool connect_failure) {
   WorkerStats& stats = worker_.mutable_stats();
   if (retries_ >= retry_.num_retries) {
     WorkerStats::inc(stats.upstream_rq_retry_limit_exceeded);
-    retry_limit_exceeded_ = true;
     // Envoy's router (RetryStatus::NoRetryLimitExceeded): URX, beside the
     // failure's own flag, or alone on a retriable response passed on.
     if (params_.info != nullptr) params_.info->set_flag(flag::URX);

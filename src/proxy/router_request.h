@@ -82,8 +82,6 @@ class RouterRequest final : public UpstreamCallbacks, public net::Deferrable {
   // The endpoint of the attempt in progress (the one whose response is
   // being relayed); null before an endpoint was picked or after the end.
   const upstream::Endpoint* endpoint() const;
-  // Retries ran out (Envoy's URX flag).
-  bool retry_limit_exceeded() const { return retry_limit_exceeded_; }
 
   // ---- UpstreamCallbacks, from the current attempt ----
   void on_upstream_informational(http::ResponseHead& head) override;
@@ -146,7 +144,6 @@ class RouterRequest final : public UpstreamCallbacks, public net::Deferrable {
   bool blocked_ = false;           // told the downstream to stop reading
   bool tunnel_ = false;
   bool done_ = false;
-  bool retry_limit_exceeded_ = false;
 };
 
 }  // namespace torii::proxy

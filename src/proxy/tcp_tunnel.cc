@@ -124,17 +124,17 @@ void TcpTunnel::connect() {
 void TcpTunnel::fail_connect(TunnelFailure failure, std::string_view transport_failure) {
   switch (failure) {
     case TunnelFailure::NoCluster:
-      response_flags_ |= telemetry::kNoClusterFound;
+      response_flags_ |= flag::NC;
       break;
     case TunnelFailure::Overflow:
-      response_flags_ |= telemetry::kUpstreamOverflow;
+      response_flags_ |= flag::UO;
       break;
     case TunnelFailure::NoHealthyUpstream:
-      response_flags_ |= telemetry::kNoHealthyUpstream;
+      response_flags_ |= flag::UH;
       break;
     case TunnelFailure::ConnectFailed:
     case TunnelFailure::ConnectTimeout:
-      response_flags_ |= telemetry::kUpstreamConnectionFailure;
+      response_flags_ |= flag::UF;
       break;
   }
   release_upstream();

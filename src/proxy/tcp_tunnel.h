@@ -188,7 +188,7 @@ class TcpTunnel final : public net::ConnectionCallbacks, public net::Deferrable 
   uint64_t last_activity_ms_ = 0;
   uint64_t bytes_up_ = 0;
   uint64_t bytes_down_ = 0;
-  uint32_t response_flags_ = 0;  // telemetry::ResponseFlag bits
+  uint32_t response_flags_ = 0;  // proxy::flag bits (stream_info.h)
 
   bool started_ = false;
   bool connected_ = false;

@@ -98,7 +98,7 @@ void RequestMetrics::record_http(const HttpStreamRecord& r) {
     if (!l.http.load(std::memory_order_relaxed)) l.http.store(true, std::memory_order_relaxed);
     bump(l.rq_total);
     if (r.response_code >= 100 && r.response_code < 600) bump(l.rq_class[r.response_code / 100 - 1]);
-    if (r.response_flags & kNoRouteFound) bump(l.no_route);
+    if (r.response_flags & proxy::flag::NR) bump(l.no_route);
     l.rq_time_ms.record(r.duration_ms);
   }
   if (!enabled_) return;

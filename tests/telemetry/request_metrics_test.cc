@@ -66,7 +66,7 @@ TEST(RequestMetricsTest, OneSeriesPerLabelSet) {
   auto r = f.record(404);
   r.cluster = nullptr;
   r.endpoint = nullptr;
-  r.response_flags = kNoRouteFound;
+  r.response_flags = proxy::flag::NR;
   m.record_http(r);
   const auto series = http_series(m);
   ASSERT_EQ(series.size(), 3u);
@@ -82,7 +82,7 @@ TEST(RequestMetricsTest, OneSeriesPerLabelSet) {
       EXPECT_EQ(h.sum, 1400u);
       EXPECT_EQ(h.count, 2u);
     }
-    if (s->key.response_flags == kNoRouteFound) {
+    if (s->key.response_flags == proxy::flag::NR) {
       EXPECT_EQ(s->destination[4], "httpbin.example.com");
     }
   }
@@ -183,7 +183,7 @@ TEST(RequestMetricsTest, TcpCountersAddUp) {
   RequestMetrics m;
   m.record_tcp(TcpConnectionRecord{&f.cluster, &f.endpoint, 0, 100, 2000});
   m.record_tcp(TcpConnectionRecord{&f.cluster, &f.endpoint, 0, 5, 7});
-  m.record_tcp(TcpConnectionRecord{&f.cluster, nullptr, kUpstreamConnectionFailure, 0, 0});
+  m.record_tcp(TcpConnectionRecord{&f.cluster, nullptr, proxy::flag::UF, 0, 0});
   size_t n = 0;
   m.for_each_tcp([&n](const TcpSeries& s) {
     ++n;
@@ -201,10 +201,10 @@ TEST(RequestMetricsTest, TcpCountersAddUp) {
 
 TEST(ResponseFlagsTest, ShortNamesInEnvoysOrder) {
   EXPECT_EQ(response_flags_string(0), "-");
-  EXPECT_EQ(response_flags_string(kNoRouteFound), "NR");
-  EXPECT_EQ(response_flags_string(kUpstreamRetryLimitExceeded | kUpstreamConnectionFailure), "UF,URX");
-  EXPECT_EQ(response_flags_string(kDelayInjected | kFaultInjected), "DI,FI");
-  EXPECT_EQ(response_flags_string(kNoClusterFound | kDurationTimeout), "NC,DT");
+  EXPECT_EQ(response_flags_string(proxy::flag::NR), "NR");
+  EXPECT_EQ(response_flags_string(proxy::flag::URX | proxy::flag::UF), "UF,URX");
+  EXPECT_EQ(response_flags_string(proxy::flag::DI | proxy::flag::FI), "DI,FI");
+  EXPECT_EQ(response_flags_string(proxy::flag::NC | proxy::flag::DT), "DT,NC");  // DT is bit 22, NC bit 24
 }
 
 }  // namespace
