@@ -56,6 +56,12 @@ std::string duration(uint64_t ms) {
   return ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
 }
 
+// An ejection's remaining time, whole seconds rounded up once it is a second or more.
+std::string time_left(uint64_t ms) {
+  return ms >= 1000 ? std::to_string((ms + 999) / 1000) + "s"
+                    : std::to_string(std::max<uint64_t>(ms, 1)) + "ms";
+}
+
 // {"prefix": "/api"} -> "prefix:/api"; "exact" values print bare in headers and
 // query parameters ("x-user=alice"), the way a VirtualService is usually read.
 std::string matcher(const json& m, bool bare_exact) {
@@ -278,11 +284,10 @@ Table endpoints_table(const json& clusters) {
     for (const json& e : items(at(c, "endpoints"))) {
       const json& left = at(e, "ejection_time_left_ms");
       const bool ejected = str(at(e, "health")) == "ejected";
-      t.rows.push_back(
-          {str(at(c, "name")), str(at(e, "address")), str(at(e, "health")), str(at(e, "lb_weight")),
-           str(at(e, "locality")), str(at(e, "priority")),
-           ejected && left.is_number() ? duration(std::max<uint64_t>(left.get<uint64_t>(), 1)) : "",
-           str(at(e, "rq_active")), str(at(e, "rq_total")), str(at(e, "rq_error"))});
+      t.rows.push_back({str(at(c, "name")), str(at(e, "address")), str(at(e, "health")),
+                        str(at(e, "lb_weight")), str(at(e, "locality")), str(at(e, "priority")),
+                        ejected && left.is_number() ? time_left(left.get<uint64_t>()) : "",
+                        str(at(e, "rq_active")), str(at(e, "rq_total")), str(at(e, "rq_error"))});
     }
   }
   return t;

@@ -97,7 +97,7 @@ TEST(GetTablesTest, EndpointsShowEjectionsAndTheirTimeLeft) {
     {"address": "10.0.0.1:80", "health": "healthy", "lb_weight": 1, "locality": "us/east", "priority": 0,
      "ejection_time_left_ms": 0, "rq_active": 0, "rq_total": 7, "rq_error": 0},
     {"address": "10.0.0.2:80", "health": "ejected", "lb_weight": 2, "locality": "", "priority": 1,
-     "ejection_time_left_ms": 29000, "rq_active": 1, "rq_total": 5, "rq_error": 5}]}]})");
+     "ejection_time_left_ms": 28001, "rq_active": 1, "rq_total": 5, "rq_error": 5}]}]})");
   Table t = endpoints_table(live);
   ASSERT_EQ(t.rows.size(), 2u);
   EXPECT_EQ(t.rows[0], (std::vector<std::string>{"c", "10.0.0.1:80", "healthy", "1", "us/east", "0", "", "0",
