@@ -81,10 +81,11 @@ int get_command(int argc, char** argv, int first) {
       if (value != "wide" && value != "json")
         return usage_error("-o: expected wide or json, got '" + value + "'");
       output = value;
-    } else if (arg.starts_with("-o") && arg.size() > 2) {  // -owide, as kubectl takes it
-      if (arg.substr(2) != "wide" && arg.substr(2) != "json")
-        return usage_error("-o: expected wide or json, got '" + arg.substr(2) + "'");
-      output = arg.substr(2);
+    } else if (arg.starts_with("-o") && arg.size() > 2) {  // -owide and -o=wide, as kubectl takes them
+      value = arg.substr(arg[2] == '=' ? 3 : 2);
+      if (value != "wide" && value != "json")
+        return usage_error("-o: expected wide or json, got '" + value + "'");
+      output = value;
     } else if (arg.starts_with("-")) {
       return usage_error("unknown option '" + arg + "'");
     } else if (resource.empty()) {

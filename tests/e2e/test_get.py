@@ -106,6 +106,7 @@ def test_get_tables(upstreams, torii):
     assert [r["MATCH"] for r in rows] == ["prefix:/api/,header:x-user=alice", "exact:/old", "prefix:/"]
     assert [r["DESTINATIONS"] for r in rows] == [SVC_A, "redirect:301", "%s=20,%s=80" % (SVC_A, SVC_B)]
     _, wide = table(t, "routes", "-owide")
+    assert table(t, "routes", "-o=wide")[1] == wide
     assert [(r["VIRTUALSERVICE"], r["TIMEOUT"], r["RETRIES"]) for r in wide] == [
         ("default/shop", "3s", "4"), ("default/shop", "<none>", "<none>"), ("default/shop", "<none>", "2")]
     assert wide[0]["RETRY-ON"] == "5xx"
