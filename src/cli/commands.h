@@ -17,4 +17,9 @@ int validate_command(const Options& options);
 // happen to it (explain/explain.h). argv[first..] are the arguments.
 int explain_command(int argc, char** argv, int first);
 
+// `torii get listeners|routes|clusters|endpoints [--admin ADDR:PORT] [-o wide|json]`:
+// kubectl-style tables of a running instance, read from its admin endpoint
+// (cli/get_tables.h). Exit 1 when the endpoint cannot be read, 2 on usage errors.
+int get_command(int argc, char** argv, int first);
+
 }  // namespace torii::cli

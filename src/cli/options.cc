@@ -79,7 +79,9 @@ bool parse_port_map(const std::string& value, std::map<uint32_t, uint32_t>& map,
   return true;
 }
 
-bool parse_host_port(const std::string& value, std::string& host, uint16_t& port, std::string& error) {
+}  // namespace
+
+bool parse_admin_address(const std::string& value, std::string& host, uint16_t& port, std::string& error) {
   size_t colon = value.rfind(':');
   uint64_t p = 0;
   if (colon == std::string::npos || !parse_uint(value.substr(colon + 1), 65535, p)) {
@@ -92,14 +94,15 @@ bool parse_host_port(const std::string& value, std::string& host, uint16_t& port
   return true;
 }
 
-}  // namespace
-
 std::string usage() {
   return R"(usage:
   torii run --config PATH [--config PATH ...] [options]
   torii validate --config PATH [--config PATH ...] [options]
   torii explain --config PATH [options] [--json] METHOD URL [-H 'Name: value' ...]
                             where would this request go, and why (nothing is sent)
+  torii get listeners|routes|clusters|endpoints [--admin ADDR:PORT] [-o wide|json]
+                            tables of a running instance, read from its admin endpoint
+                            (default: 127.0.0.1:15000, as --admin below)
   torii help                this text (also: torii --help, torii COMMAND --help)
   torii --version           the version: git describe of the build, or the release number
 
@@ -251,7 +254,7 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
     } else if (flag == "--admin") {
       if (!need_value()) return false;
       o.admin = value != "off";
-      if (o.admin && !parse_host_port(value, o.admin_address, o.admin_port, error)) return false;
+      if (o.admin && !parse_admin_address(value, o.admin_address, o.admin_port, error)) return false;
     } else if (flag == "--admin-address-path") {
       if (!need_value()) return false;
       if (value.empty()) {

@@ -36,6 +36,9 @@ struct Options {
 bool parse_options(int argc, char** argv, int first, Options& options, std::string& error,
                    std::vector<std::string>* positional = nullptr);
 
+// "ADDR:PORT" (IPv6 as "[ADDR]:PORT") of --admin, for `torii run` and `torii get`.
+bool parse_admin_address(const std::string& value, std::string& host, uint16_t& port, std::string& error);
+
 // The help text, listing every flag with its default.
 std::string usage();
 

@@ -12,7 +12,7 @@ import pytest
 
 import harness
 
-COMMANDS = ("run", "validate", "explain")
+COMMANDS = ("run", "validate", "explain", "get")
 
 
 def torii(*args):
@@ -70,11 +70,12 @@ def test_help_is_the_usage_on_stdout(args):
     assert res.stderr == "", res.stderr
     assert res.stdout.startswith("usage:\n"), res.stdout
     for line in ("torii run --config PATH", "torii validate --config PATH", "torii explain --config PATH",
-                 "torii --version", "--port-map GW=PORT"):
+                 "torii get listeners|routes|clusters|endpoints", "torii --version", "--port-map GW=PORT"):
         assert line in res.stdout, line
 
 
-@pytest.mark.parametrize("args", [[], ["serve"], ["run"], ["run", "--config", "x", "--no-such-flag"]],
+@pytest.mark.parametrize("args", [[], ["serve"], ["run"], ["run", "--config", "x", "--no-such-flag"],
+                                  ["get"], ["get", "pods"], ["get", "routes", "--no-such-flag"]],
                          ids=lambda a: " ".join(a) or "no arguments")
 def test_mistakes_print_the_usage_on_stderr_with_exit_2(args):
     res = torii(*args)
