@@ -5,12 +5,14 @@
 # publish.
 #
 #   bench/callgrind_request.sh [TORII_BIN] [REQUESTS]
+#   CLIENT=h2c bench/callgrind_request.sh ...   # clients on HTTP/2 (prior knowledge)
 #
 # TORII_BIN defaults to build-bench/torii (bench/build.sh builds it).
 #
 # Starts an nginx upstream (30-byte body) and Torii on bench/config under
 # valgrind, sends REQUESTS (default 20000) with h2load over HTTP/1.1 on 10
-# connections, then does the same with 0 requests, and prints
+# connections (CLIENT=h2c: HTTP/2 with prior knowledge, 10 connections x 10
+# streams, as bench/compare's h2c part), then does the same with 0 requests, and prints
 # (total - startup) / REQUESTS. Needs valgrind, nginx and h2load
 # (nghttp2-client).
 # TORII_EXTRA_ARGS: more `torii run` flags (e.g. --no-istio-metrics to price
@@ -21,6 +23,14 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 bin="${1:-$root/build-bench/torii}"  # bench/build.sh: -O3 + LTO, what bench/compare measures
 requests="${2:-20000}"
+case "${CLIENT:-h1}" in
+  h1) client=(--h1 -c 10) ;;
+  h2c) client=(-c 10 -m 10) ;;
+  *)
+    echo "CLIENT: h1 or h2c, not ${CLIENT}" >&2
+    exit 2
+    ;;
+esac
 up_port=${BENCH_PORT_BASE:-18190}
 gw_port=$((up_port + 1))
 admin_port=$((up_port + 2))
@@ -40,7 +50,7 @@ count() {
     sleep 0.3
   done
   if [[ "$n" != 0 ]]; then
-    h2load --h1 -n "$n" -c 10 "http://127.0.0.1:$gw_port/" | grep -E '^requests:' >&2
+    h2load "${client[@]}" -n "$n" "http://127.0.0.1:$gw_port/" | grep -E '^requests:' >&2
   fi
   kill -TERM "$pid"
   wait "$pid" || true

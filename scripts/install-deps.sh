@@ -27,6 +27,8 @@ tests=(
   # bench/compare's upstream and load generators, for its smoke test
   # (tests/e2e/test_bench_smoke.py); bench/compare installs haproxy itself
   nginx-light wrk nghttp2-client
+  # the openssl command line: test certificates (test_https.py, bench/compare's TLS parts)
+  openssl
 )
 
 case "${1:-all}" in

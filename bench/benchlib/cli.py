@@ -6,14 +6,17 @@ import platform
 import subprocess
 import sys
 
-from . import deps, part_idle, part_latency, part_reload, part_scale, part_throughput, report
+from . import deps, part_idle, part_latency, part_protocols, part_reload, part_scale, part_throughput, report
 from .run import Run
 
 BENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROOT = os.path.dirname(BENCH)
 PARTS = {"throughput": part_throughput, "latency": part_latency, "idle": part_idle, "scale": part_scale,
+         "h2c": part_protocols.H2C, "h2": part_protocols.H2, "https1": part_protocols.HTTPS1,
          "reload": part_reload}
-ORDER = ("throughput", "latency", "idle", "scale", "reload")
+# reload last: it changes the proxies' config. The protocol parts after the
+# others, so what those measure is what it was before they existed.
+ORDER = ("throughput", "latency", "idle", "scale", "h2c", "h2", "https1", "reload")
 
 
 def parse_args(argv):
@@ -22,7 +25,7 @@ def parse_args(argv):
         description="Torii vs nginx vs HAProxy, side by side on this machine (see bench/README.md).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("parts", nargs="*", default=["all"], metavar="PART",
-                   help="any of: throughput latency idle scale reload all")
+                   help="any of: throughput latency idle scale h2c h2 https1 reload all")
     p.add_argument("--quick", action="store_true",
                    help="tiny durations and sizes for a smoke check (figures mean nothing)")
     p.add_argument("--only", default="torii,nginx,haproxy", help="proxies, comma-separated")
@@ -33,6 +36,8 @@ def parse_args(argv):
     p.add_argument("--duration", type=int, default=10, help="seconds per measured run")
     p.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per proxy (throughput)")
     p.add_argument("--connections", type=int, default=50, help="wrk connections")
+    p.add_argument("--h2-clients", type=int, default=10, help="h2c, h2: h2load connections (-c)")
+    p.add_argument("--h2-streams", type=int, default=10, help="h2c, h2: h2load requests in flight per connection (-m)")
     p.add_argument("--rate", type=int, default=10000, help="latency: total request rate (req/s)")
     p.add_argument("--rate-clients", type=int, default=50, help="latency: h2load connections sharing --rate")
     p.add_argument("--idle-connections", type=int, default=1000, help="idle: keep-alive connections held")
@@ -60,7 +65,7 @@ def parse_args(argv):
         elif part in PARTS:
             parts.append(part)
         else:
-            p.error("unknown part %r (throughput, latency, idle, scale, reload, all)" % part)
+            p.error("unknown part %r (%s, all)" % (part, ", ".join(ORDER)))
     a.parts = [x for x in ORDER if x in parts]
     a.proxies = [x.strip() for x in a.only.split(",") if x.strip()]
     for x in a.proxies:
@@ -123,10 +128,12 @@ def main(argv=None):
     need = ["nginx", "curl"]  # nginx is the upstream for every part
     if "haproxy" in a.proxies:
         need.append("haproxy")
-    if {"throughput", "scale"} & set(a.parts):
+    if {"throughput", "scale", "https1"} & set(a.parts):
         need.append("wrk")
-    if {"latency", "reload"} & set(a.parts):
+    if {"latency", "reload", "h2c", "h2"} & set(a.parts):
         need.append("h2load")
+    if {"h2", "https1"} & set(a.parts):
+        need.append("openssl")  # the self-signed certificate
     logger = lambda m: print("[compare] " + m, file=sys.stderr, flush=True)
     tools = deps.ensure(need, not a.no_install, logger)
     if a.build_torii and ("torii" in a.proxies or "scale" in a.parts):

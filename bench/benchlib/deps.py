@@ -18,6 +18,7 @@ TOOLS = {
     "wrk": ("wrk",),
     "h2load": ("nghttp2-client",),
     "curl": ("curl",),
+    "openssl": ("openssl",),
 }
 SBIN = ("/usr/sbin", "/sbin")
 

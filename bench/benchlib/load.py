@@ -1,5 +1,7 @@
-"""Load generators: wrk (closed loop, max throughput) and h2load --h1 (open
-loop at a fixed rate, per-request latencies from its --log-file).
+"""Load generators: wrk (closed loop, max throughput; also over TLS), h2load
+--h1 (open loop at a fixed rate, per-request latencies from its --log-file),
+and h2load over HTTP/2 (closed loop; h2c with prior knowledge, or TLS with
+ALPN h2).
 
 Both run pinned on the load CPU, as children of the harness (so their CPU
 counts as part of the run, not as a disturbance).
@@ -37,13 +39,15 @@ def parse_wrk(text):
     return d
 
 
-def run_wrk(run, wrk, port, seconds, connections, raw_path, server=None, host=None, path="/", threads=1):
+def run_wrk(run, wrk, port, seconds, connections, raw_path, server=None, host=None, path="/", threads=1,
+            scheme="http"):
     """One wrk run; with `server`, also its CPU ticks over the run and the
-    disturbance. Returns the parsed figures (see parse_wrk) plus cpu/disturbance."""
+    disturbance. Returns the parsed figures (see parse_wrk) plus cpu/disturbance.
+    scheme "https": HTTP/1.1 over TLS (wrk offers no ALPN)."""
     argv = [wrk, "-t%d" % threads, "-c%d" % connections, "-d%ss" % _secs(seconds), "--timeout", "5s", "--latency"]
     if host:
         argv += ["-H", "Host: " + host]
-    argv.append("http://127.0.0.1:%d%s" % (port, path))
+    argv.append("%s://127.0.0.1:%d%s" % (scheme, port, path))
     dist = procs.Disturbance()
     before = server.cpu_ticks() if server else 0
     dist.start()
@@ -163,6 +167,66 @@ def run_h2load(run, h2load, port, seconds, clients, rps_per_client, raw_path, se
     d["p999_ms"] = percentile(lat, 99.9)
     d["max_ms"] = lat[-1] if lat else float("nan")
     cpu_s = (after - before) / procs.CLK_TCK
+    d["cpu_pct"] = 100.0 * cpu_s / d["seconds"] if d.get("seconds") else float("nan")
+    d["disturbance"] = disturbance
+    d["raw"] = os.path.relpath(raw_path, run.out)
+    return d
+
+
+def parse_h2load_tls(text):
+    """What h2load negotiated: TLS version, cipher, application protocol (h2, http/1.1, h2c)."""
+    d = {}
+    for key, pattern in (("tls", r"^TLS Protocol: (\S+)"), ("cipher", r"^Cipher: (\S+)"),
+                         ("alpn", r"^Application protocol: (\S+)")):
+        m = re.search(pattern, text, re.M)
+        if m:
+            d[key] = m.group(1)
+    return d
+
+
+def run_h2load_closed(run, h2load, url, seconds, clients, streams, raw_path, server, host="bench.example",
+                      connect_to=None):
+    """h2load as fast as it goes (closed loop: `clients` connections, `streams`
+    requests in flight on each) for `seconds`; the proxy's CPU ticks over the
+    run, the disturbance, and p50/p99 from the per-request log (which is
+    deleted once read: ~1M lines a run). HTTP/2 over TLS (https URL, ALPN h2)
+    or with prior knowledge (http URL, h2c)."""
+    log_file = os.path.join(run.tmp, os.path.basename(raw_path) + ".requests.tsv")
+    argv = [h2load, "-c%d" % clients, "-m%d" % streams, "-t1", "-D%s" % _secs(seconds),
+            "-H", ":authority: " + host, "--log-file=" + log_file]
+    if url.startswith("https:"):
+        argv.append("--tls13-ciphers=TLS_AES_256_GCM_SHA384")  # what wrk (https1) and HAProxy pick: one cipher for all
+    if connect_to:
+        argv.append("--connect-to=" + connect_to)
+    argv.append(url)
+    dist = procs.Disturbance()
+    before = server.cpu_ticks()
+    dist.start()
+    r = _run_bounded(argv, seconds, run.load_cpus)
+    disturbance = dist.stop()
+    after = server.cpu_ticks()
+    lat = latencies_ms(log_file)
+    try:
+        os.unlink(log_file)
+    except OSError:
+        pass
+    with open(raw_path, "w") as f:
+        f.write(" ".join(argv) + "\n" + r.stdout + r.stderr)
+        f.write("cpu_ticks %d clk_tck %d\n" % (after - before, procs.CLK_TCK))
+        f.write("latencies: %d 2xx, p50 %.3f ms, p99 %.3f ms\n" % (len(lat), percentile(lat, 50), percentile(lat, 99)))
+        f.write("disturbance %r\n" % disturbance)
+    d = parse_h2load(r.stdout)
+    d.update(parse_h2load_tls(r.stdout))
+    d["requests"] = d.get("succeeded", 0)
+    d.setdefault("rps", 0.0)
+    if r.returncode != 0 or not d["requests"]:
+        d["errors"] = d.get("errors", 0) + 1
+        d["h2load_failed"] = (r.stderr or r.stdout).strip()[-300:]
+    d["samples"] = len(lat)
+    d["p50_ms"] = percentile(lat, 50)
+    d["p99_ms"] = percentile(lat, 99)
+    cpu_s = (after - before) / procs.CLK_TCK
+    d["cpu_us_per_req"] = cpu_s * 1e6 / d["requests"] if d["requests"] else float("nan")
     d["cpu_pct"] = 100.0 * cpu_s / d["seconds"] if d.get("seconds") else float("nan")
     d["disturbance"] = disturbance
     d["raw"] = os.path.relpath(raw_path, run.out)

@@ -36,7 +36,10 @@ def overview(results, proxies):
             ("+p50 ms", "latency", lambda p: p.get("added_p50_ms"), "%.3f", False),
             ("+p99 ms", "latency", lambda p: p.get("added_p99_ms"), "%.3f", False),
             ("KiB/idle conn", "idle", lambda p: p.get("kib_per_conn"), "%.2f", False),
-            ("reload errors", "reload", lambda p: p.get("errors"), "%d", False)]
+            ("reload errors", "reload", lambda p: p.get("errors"), "%d", False),
+            ("h2c us/req", "h2c", lambda p: p.get("cpu_us_per_req"), "%.2f", False),
+            ("h2 us/req", "h2", lambda p: p.get("cpu_us_per_req"), "%.2f", False),
+            ("https1 us/req", "https1", lambda p: p.get("cpu_us_per_req"), "%.2f", False)]
     cols = [c for c in cols if c[1] in results]
     if not cols:
         return []
@@ -64,7 +67,9 @@ def overview(results, proxies):
                 row += "%15s" % _f(_ratio(figure(part, getter, "torii"), figure(part, getter, peer)), "%.2f")
             lines.append(row)
         lines.append("(ratios: req/s above 1.00 favours Torii; every other column below 1.00 favours Torii;")
-        lines.append(" +p50/+p99: latency added over hitting the upstream directly)")
+        lines.append(" +p50/+p99: latency added over hitting the upstream directly" + (
+            ";\n h2c/h2/https1 us/req: the proxy's CPU per request, client on HTTP/2 cleartext, HTTP/2 over TLS,"
+            " HTTP/1.1 over TLS)" if {"h2c", "h2", "https1"} & set(results) else ")"))
     return lines
 
 
@@ -82,6 +87,42 @@ def throughput(r, proxies):
             _f(s["p99_ms"], "%.3f"), s["errors"], "%d/%d" % (s["kept"], s["runs"])))
     lines.append("(CPU %: the proxy's CPU use during the run; well below 100 means the load side was the limit")
     lines.append(" and CPU us/req is the fairer comparison. runs: kept/total after the disturbance check)")
+    return lines
+
+
+def protocol(part, r, proxies, results):
+    """Parts h2c, h2, https1: the throughput table, then the ratios to the peers and what was negotiated."""
+    p = r["params"]
+    lines = ["%s, %d round(s) of %d s, median over undisturbed runs; upstream: HTTP/1.1 as in throughput"
+             % (p["tool"], p["rounds"], p["duration_s"])]
+    hdr = "%-14s %10s %17s %11s %7s %9s %9s %7s %6s" % ("proxy", "req/s", "(min..max)", "CPU us/req", "CPU %",
+                                                          "p50 ms", "p99 ms", "errors", "runs")
+    lines += [hdr, "-" * len(hdr)]
+    for name in proxies:
+        s = r["proxies"][name]
+        lines.append("%-14s %10s %17s %11s %7s %9s %9s %7d %6s" % (
+            name, _f(s["rps"], "%.0f") + _flag(s), "(%s..%s)" % (_f(s["rps_min"], "%.0f"), _f(s["rps_max"], "%.0f")),
+            _f(s["cpu_us_per_req"], "%.2f"), _f(s["cpu_pct"], "%.0f"), _f(s["p50_ms"], "%.3f"),
+            _f(s["p99_ms"], "%.3f"), s["errors"], "%d/%d" % (s["kept"], s["runs"])))
+    if "torii" in proxies:
+        t = r["proxies"]["torii"]
+        for peer in [x for x in PEERS if x in proxies]:
+            o = r["proxies"][peer]
+            lines.append("%-14s %10s %17s %11s %7s %9s %9s" % (
+                "torii/" + peer, _f(_ratio(t["rps"], o["rps"]), "%.2f"), "",
+                _f(_ratio(t["cpu_us_per_req"], o["cpu_us_per_req"]), "%.2f"), "",
+                _f(_ratio(t["p50_ms"], o["p50_ms"]), "%.2f"), _f(_ratio(t["p99_ms"], o["p99_ms"]), "%.2f")))
+    plain = results.get("throughput", {}).get("proxies", {})
+    if plain:
+        # what the protocol costs each proxy over the throughput part's plain HTTP/1.1
+        lines.append("CPU us/req over plain HTTP/1.1 (throughput part): " + ", ".join(
+            "%s %s" % (n, _f(r["proxies"][n]["cpu_us_per_req"] - plain[n]["cpu_us_per_req"], "%+.2f"))
+            for n in proxies if n in plain))
+    negotiated = [(n, r["proxies"][n].get("negotiated")) for n in proxies if r["proxies"][n].get("negotiated")]
+    if negotiated:
+        lines.append("negotiated: " + "; ".join("%s %s" % kv for kv in negotiated))
+    lines.append("(ratios: req/s above 1.00 favours Torii, the others below 1.00. CPU %: the proxy's use of its core;")
+    lines.append(" well below 100 means the load side was the limit and CPU us/req is the fairer comparison)")
     return lines
 
 
@@ -200,6 +241,9 @@ def write(run, proxies, env_lines):
         sections.append(("idle", idle(results["idle"], proxies)))
     if "scale" in results:
         sections.append(("scale", scale(results["scale"])))
+    for part in ("h2c", "h2", "https1"):
+        if part in results:
+            sections.append((part, protocol(part, results[part], proxies, results)))
     if "reload" in results:
         sections.append(("reload", reload(results["reload"], proxies)))
     dist = disturbance(results, run.args.max_others)

@@ -37,6 +37,9 @@ class Run:
                      % (ncpu, "" if ncpu == 1 else "s", ", --no-pin" if args.no_pin else ""))
         procs.pin_self(self.load_cpus)
         self.results = {}  # part -> its figures (summary.json)
+        # The proxies get their h2c and TLS listeners only when a part uses them.
+        self.want_h2c = "h2c" in args.parts
+        self.want_tls = bool({"h2", "https1"} & set(args.parts))
         self.upstream = None
 
     def log(self, msg):
@@ -71,7 +74,9 @@ class Run:
         s.start()
         if name == "torii":
             s.check_serves()
-        self.log("%s on 127.0.0.1:%d (pid %d) serves the upstream's body" % (s.name, s.port, s.proc.pid))
+        s.check_protocols()
+        self.log("%s on 127.0.0.1:%d (pid %d) serves the upstream's body" % (s.name, s.port, s.proc.pid)
+                 + "".join(", %s on :%d" % kv for kv in (("h2c", s.h2c_port), ("TLS", s.tls_port)) if kv[1]))
         return s
 
     def kept(self, runs):

@@ -95,6 +95,32 @@ def write_atomic(path, text):
     os.rename(tmp, path)
 
 
+def make_certificate(run):
+    """A self-signed ECDSA P-256 certificate for bench.example in the run's tmp
+    dir (cert, key, and both in one file for HAProxy's `crt`); made once per run.
+    Every proxy serves the same one, so the handshake and record costs compare."""
+    d = os.path.join(run.tmp, "tls")
+    cert, key, both = (os.path.join(d, f) for f in ("cert.pem", "key.pem", "cert+key.pem"))
+    if not os.path.exists(both):
+        os.makedirs(d, exist_ok=True)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-days", "2", "-subj", "/CN=bench.example",
+                        "-addext", "subjectAltName=DNS:bench.example", "-keyout", key, "-out", cert],
+                       check=True, capture_output=True)
+        with open(both, "w") as f:
+            f.write(open(cert).read() + open(key).read())
+    return cert, key, both
+
+
+def curl_body(url, *extra):
+    """The body curl got (HTTP/2 prior knowledge or TLS checks), or raises SystemExit with curl's error."""
+    r = subprocess.run(["curl", "-sS", "--max-time", "5", "-H", "Host: bench.example", *extra, url],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit("bench/compare: curl %s %s failed: %s" % (" ".join(extra), url, r.stderr.strip()))
+    return r.stdout
+
+
 def _tail(path, n=15):
     try:
         with open(path, errors="replace") as f:
@@ -111,6 +137,8 @@ class Server:
         self.cpus = cpus
         self.proc = None
         self.port = None
+        self.h2c_port = None  # cleartext HTTP/2, prior knowledge (parts h2c); Torii: the same as port
+        self.tls_port = None  # TLS, ALPN h2 and http/1.1 (parts h2, https1)
 
     def pids(self):
         return procs.descendants(self.proc.pid)
@@ -131,6 +159,23 @@ class Server:
         status, _, body = http_get(self.port, path, host)
         if body.strip() != BODY:
             raise SystemExit("bench/compare: %s returned an unexpected body: %r" % (self.name, body))
+
+    def check_protocols(self):
+        """Checks the h2c and TLS listeners (when the run has them) return the upstream's body,
+        over HTTP/2 where they should."""
+        checks = []
+        if self.h2c_port:
+            checks.append(("http://127.0.0.1:%d/" % self.h2c_port, "--http2-prior-knowledge"))
+        if self.tls_port:
+            checks.append(("https://127.0.0.1:%d/" % self.tls_port, "--http2", "-k"))
+            checks.append(("https://127.0.0.1:%d/" % self.tls_port, "--http1.1", "-k"))
+        for url, *extra in checks:
+            body = curl_body(url, *extra, "-w", "\n%{http_version}")
+            got, _, version = body.rpartition("\n")
+            want = "1.1" if "--http1.1" in extra else "2"
+            if got.strip() != BODY or version != want:
+                raise SystemExit("bench/compare: %s on %s (%s): HTTP/%s, body %r"
+                                 % (self.name, url, " ".join(extra), version, got))
 
     def stop(self):
         if self.proc is not None:
@@ -197,12 +242,20 @@ class Torii(Server):
         if not (os.path.isfile(self.binary) and os.access(self.binary, os.X_OK)):
             raise SystemExit("bench/compare: torii: no executable at %s (build it, or leave torii out with --only)"
                              % self.binary)
-        if self.config_dir is None:
+        port_map = {80: None}
+        bench_config = self.config_dir is None  # bench/config/ (not a scale case's)
+        if bench_config:
             self.config_dir = os.path.join(self.run.conf, self.name)
             os.makedirs(self.config_dir, exist_ok=True)
             for f in sorted(os.listdir(os.path.join(HERE, "config"))):
                 if f.endswith(".yaml"):
                     shutil.copy(os.path.join(HERE, "config", f), self.config_dir)
+            if self.run.want_tls:
+                # parts h2, https1: an HTTPS server on Gateway port 443 (ALPN h2, http/1.1), every host
+                cert, key, _ = make_certificate(self.run)
+                with open(os.path.join(self.config_dir, "gateway.yaml"), "a") as f:
+                    f.write(TORII_HTTPS_SERVER % (cert, key))
+                port_map[443] = None
         up = os.path.join(self.config_dir, "upstream.yaml")
         if os.path.exists(up):
             text = open(up).read().replace("18090", str(self.run.upstream_port))
@@ -212,11 +265,16 @@ class Torii(Server):
                          "metadata:\n  name: upstream-%d\nspec:\n  address: %s\n  labels:\n    app: upstream\n"
                          % (i, address))
             open(up, "w").write(text)
-        self.port = free_port()
+        port_map = {gw: free_port() for gw in port_map}
+        self.port = port_map[80]
+        if self.run.want_h2c and bench_config:
+            self.h2c_port = self.port  # a plain HTTP server takes HTTP/2 prior knowledge on the same port
+        self.tls_port = port_map.get(443)
         self.admin_port = free_port()
         self.log_path = os.path.join(self.run.logs, self.name + ".log")
         argv = [self.binary, "run", "--config", self.config_dir, "--workers", "1", "--bind", "127.0.0.1",
-                "--port-map", "80=%d" % self.port, "--admin", "127.0.0.1:%d" % self.admin_port] + self.extra_args
+                "--port-map", ",".join("%d=%d" % kv for kv in sorted(port_map.items())),
+                "--admin", "127.0.0.1:%d" % self.admin_port] + self.extra_args
         self.started_at = time.monotonic()
         self.proc = self.run.procs.start(argv, self.log_path, self.cpus)
         deadline = time.monotonic() + ready_timeout
@@ -262,6 +320,20 @@ class Torii(Server):
         return False
 
 
+# Appended to the copy of bench/config/gateway.yaml when the run has TLS parts.
+TORII_HTTPS_SERVER = """  - port:
+      number: 443
+      name: https
+      protocol: HTTPS
+    hosts:
+    - "*"
+    tls:
+      mode: SIMPLE
+      serverCertificate: %s
+      privateKey: %s
+"""
+
+
 def torii_virtualservice(i=None):
     """bench/config/virtualservice.yaml; with i, a first route for the prefix
     /bench-reload-<i>/ (to the same upstream) before the catch-all one, so
@@ -296,14 +368,18 @@ class Nginx(Server):
         with open(self.conf, "w") as f:
             servers = "".join("    server %s:%d;\n" % (a, self.run.upstream_port) for a in self.run.upstream_addresses)
             balance = "    least_conn;\n" if len(self.run.upstream_addresses) > 1 else ""
+            # keepalive: idle upstream connections kept. 1024, not fewer: at 100 HTTP/2 streams
+            # in flight nginx 1.22 held more than 128 upstream connections and closed the
+            # extras after each request (~0.2 new connections per request); 50 HTTP/1.1
+            # clients never reach 128.
             f.write(_nginx_common(self.run, "nginx") + """  upstream up {
-%s%s    keepalive 128;
+%s%s    keepalive 1024;
     keepalive_requests 100000000;
     keepalive_timeout 300s;
   }
   server {
     listen 127.0.0.1:%d backlog=4096;
-    location / {
+%s    location / {
       proxy_pass http://up;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
@@ -314,10 +390,27 @@ class Nginx(Server):
 %s    }
   }
 }
-""" % (servers, balance, self.port, extra))
+""" % (servers, balance, self.port, self.protocol_listens(), extra))
+
+    def protocol_listens(self):
+        """The h2c and TLS listeners of parts h2c, h2, https1 (none otherwise: the
+        other parts' config stays as it was). nginx 1.22 takes `http2` on a listen
+        without `ssl` as HTTP/2 with prior knowledge only; and its default
+        ssl_protocols stop at TLSv1.2, so TLSv1.3 is named, as the others offer it."""
+        out = ""
+        if self.h2c_port:
+            out += "    listen 127.0.0.1:%d http2 backlog=4096;\n" % self.h2c_port
+        if self.tls_port:
+            cert, key, _ = make_certificate(self.run)
+            out += ("    listen 127.0.0.1:%d ssl http2 backlog=4096;\n"
+                    "    ssl_certificate %s;\n    ssl_certificate_key %s;\n"
+                    "    ssl_protocols TLSv1.2 TLSv1.3;\n" % (self.tls_port, cert, key))
+        return out
 
     def start(self):
         self.port = free_port()
+        self.h2c_port = free_port() if self.run.want_h2c else None
+        self.tls_port = free_port() if self.run.want_tls else None
         self.conf = os.path.join(self.run.conf, "nginx.conf")
         self.write_conf()
         self.log_path = os.path.join(self.run.logs, "nginx.log")
@@ -342,6 +435,15 @@ class Haproxy(Server):
 
     def write_conf(self, i=None):
         extra = "  http-response set-header x-bench-reload %d\n" % i if i is not None else ""
+        # parts h2c, h2, https1 only (the other parts' config stays as it was):
+        # HTTP/2 prior knowledge on its own bind, TLS with ALPN h2 and http/1.1
+        binds = proto_https = ""
+        if self.h2c_port:
+            binds += "  bind 127.0.0.1:%d proto h2\n" % self.h2c_port
+        if self.tls_port:
+            binds += "  bind 127.0.0.1:%d ssl crt %s alpn h2,http/1.1\n" % (self.tls_port,
+                                                                          make_certificate(self.run)[2])
+            proto_https = "  http-request set-header X-Forwarded-Proto https if { ssl_fc }\n"
         with open(self.conf, "w") as f:
             f.write("""global
   nbthread 1
@@ -358,20 +460,22 @@ defaults
 
 frontend fe
   bind 127.0.0.1:%d
-  # the edge work an Istio gateway does too
+%s  # the edge work an Istio gateway does too
   option forwardfor
   http-request set-header X-Forwarded-Proto http
-  unique-id-format %%{+X}o%%ci:%%cp_%%fi:%%fp_%%Ts_%%rt:%%pid
+%s  unique-id-format %%{+X}o%%ci:%%cp_%%fi:%%fp_%%Ts_%%rt:%%pid
   unique-id-header X-Request-Id
 %s  default_backend be
 
 backend be
-%s""" % (self.port, extra, ("  balance leastconn\n" if len(self.run.upstream_addresses) > 1 else "") +
+%s""" % (self.port, binds, proto_https, extra, ("  balance leastconn\n" if len(self.run.upstream_addresses) > 1 else "") +
                   "".join("  server up%d %s:%d\n" % (i, a, self.run.upstream_port)
                           for i, a in enumerate(self.run.upstream_addresses, start=1))))
 
     def start(self):
         self.port = free_port()
+        self.h2c_port = free_port() if self.run.want_h2c else None
+        self.tls_port = free_port() if self.run.want_tls else None
         self.conf = os.path.join(self.run.conf, "haproxy.cfg")
         self.write_conf()
         check = subprocess.run([self.haproxy, "-c", "-q", "-f", self.conf], capture_output=True, text=True)

@@ -22,6 +22,14 @@ namespace {
 using http::http2_field;
 using http::is_http2_connection_specific;
 
+// The name/value array a response head or trailers are submitted from:
+// nghttp2 copies it at submit, so one per thread serves every stream
+// (saves an allocation per response).
+std::vector<nghttp2_nv>& nv_scratch() {
+  thread_local std::vector<nghttp2_nv> nva;
+  return nva;
+}
+
 // The response head as nghttp2 name/value pairs (views into `headers`).
 void response_nva(int status, const http::HeaderMap& headers, char (&status_digits)[4],
                   std::vector<nghttp2_nv>& out) {
@@ -49,6 +57,7 @@ class Http2Connection::Stream final : public DownstreamStream, public net::Defer
   ~Stream() override { active_.reset(); }
 
   int32_t id() const { return id_; }
+  size_t slot = 0;  // its index in the connection's streams_
 
   // ---- request, from nghttp2's callbacks ----
   void add_header(std::string_view name, std::string_view value) {
@@ -233,7 +242,7 @@ class Http2Connection::Stream final : public DownstreamStream, public net::Defer
   void encode_headers(int status, http::HeaderMap& headers, bool end_stream) override {
     if (closed_) return;
     char digits[4];
-    std::vector<nghttp2_nv> nva;
+    std::vector<nghttp2_nv>& nva = nv_scratch();
     response_nva(status, headers, digits, nva);
     if (end_stream) {
       end_queued_ = true;
@@ -307,8 +316,8 @@ class Http2Connection::Stream final : public DownstreamStream, public net::Defer
   }
 
   void submit_trailers() {
-    std::vector<nghttp2_nv> nva;
-    nva.reserve(trailers_->size());
+    std::vector<nghttp2_nv>& nva = nv_scratch();
+    nva.clear();
     for (const http::HeaderMap::Entry& e : trailers_->entries()) {
       if (!is_http2_connection_specific(e.name)) nva.push_back(http2_field(e.name, e.value));
     }
@@ -391,7 +400,8 @@ struct Http2Connection::Callbacks {
     const int32_t id = frame->hd.stream_id;
     auto stream = std::make_unique<Stream>(c, id, c.worker_.loop().now_ms());
     nghttp2_session_set_stream_user_data(session, id, stream.get());
-    c.streams_.emplace(id, std::move(stream));
+    stream->slot = c.streams_.size();
+    c.streams_.push_back(std::move(stream));
     c.flood_guard_.on_stream_opened();
     c.idle_timer_.cancel();
     return 0;
@@ -505,7 +515,7 @@ Http2Connection::Http2Connection(Worker& worker, net::Connection& connection, Do
 Http2Connection::~Http2Connection() {
   // Streams hold ActiveStreams that hold this connection's streams: reset
   // them first, then the session.
-  for (auto& [id, stream] : streams_) stream->on_closed();
+  for (auto& stream : streams_) stream->on_closed();
   streams_.clear();
   nghttp2_session_del(session_);
 }
@@ -554,10 +564,11 @@ void Http2Connection::on_data(net::Buffer& input) {
     input.drain(static_cast<size_t>(n));
   }
   in_recv_ = false;
-  // Request bodies of this read go upstream in one write per stream.
-  std::vector<Stream*> flush;
-  flush.swap(to_flush_);
-  for (Stream* s : flush) s->flush_upstream();
+  // Request bodies of this read go upstream in one write per stream. (A
+  // stream closed meanwhile is only deferred-deleted; flush_upstream checks.)
+  flushing_.swap(to_flush_);
+  for (Stream* s : flushing_) s->flush_upstream();
+  flushing_.clear();  // keeps its capacity for the next read: no allocation
   send_pending();
 }
 
@@ -611,12 +622,16 @@ void Http2Connection::stream_closed(Stream& stream, uint32_t /*error_code*/) {
   const uint64_t lifetime = worker_.loop().now_ms() - stream.started_ms();
   const bool ok = flood_guard_.on_stream_closed(premature, lifetime);
   nghttp2_session_set_stream_user_data(session_, stream.id(), nullptr);
-  auto it = streams_.find(stream.id());
   std::erase(to_flush_, &stream);
-  if (it != streams_.end()) {
-    worker_.loop().defer_delete(std::move(it->second));
-    streams_.erase(it);
+  // Out of streams_ in O(1): the last one takes its slot.
+  const size_t slot = stream.slot;
+  std::unique_ptr<Stream> owned = std::move(streams_[slot]);
+  if (slot + 1 != streams_.size()) {
+    streams_[slot] = std::move(streams_.back());
+    streams_[slot]->slot = slot;
   }
+  streams_.pop_back();
+  worker_.loop().defer_delete(std::move(owned));
   if (!ok) {
     WorkerStats::inc(worker_.mutable_stats().http2_premature_reset_close);
     flooded_ = true;
@@ -667,9 +682,9 @@ void Http2Connection::close_now() {
   closed_ = true;
   idle_timer_.cancel();
   connection_.close();
-  for (auto& [id, stream] : streams_) {
+  for (auto& stream : streams_) {
     if (stream->on_closed()) WorkerStats::inc(worker_.mutable_stats().downstream_rq_rx_reset);
-    nghttp2_session_set_stream_user_data(session_, id, nullptr);
+    nghttp2_session_set_stream_user_data(session_, stream->id(), nullptr);
     worker_.loop().defer_delete(std::move(stream));
   }
   streams_.clear();

@@ -29,7 +29,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
 #include "net/connection.h"
@@ -90,8 +89,12 @@ class Http2Connection final : public net::ConnectionCallbacks {
   DownstreamConnection& owner_;
   std::function<void()> on_closed_;
   nghttp2_session* session_ = nullptr;
-  std::unordered_map<int32_t, std::unique_ptr<Stream>> streams_;
+  // The open streams, unordered (nghttp2 maps ids to them): a vector, so
+  // opening one allocates nothing once it has grown (a map allocated a node
+  // per stream).
+  std::vector<std::unique_ptr<Stream>> streams_;
   std::vector<Stream*> to_flush_;  // streams whose request body arrived in this read
+  std::vector<Stream*> flushing_;  // to_flush_ swapped out while flushing (keeps both capacities)
   Http2FloodGuard flood_guard_;
   net::Timer idle_timer_;
   uint32_t header_limit_bytes_ = 0;

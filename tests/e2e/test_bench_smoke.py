@@ -1,13 +1,14 @@
 """Smoke test of the issue-6 benchmark harness (bench/compare), so it does not rot.
 
 Runs `bench/compare --quick --only torii --no-install` (every part: throughput,
-latency, idle, scale, reload, with tiny durations and sizes) against the real
-Torii binary, a real nginx upstream, wrk and h2load, and checks that the
+latency, idle, scale, h2c, h2, https1, reload, with tiny durations and sizes)
+against the real Torii binary, a real nginx upstream, wrk and h2load (HTTP/2
+with prior knowledge and over TLS, HTTP/1.1 over TLS too), and checks that the
 output is well-formed: every section and row is there, numbers are numbers,
 the runs served traffic. It never checks a timing value: on a shared 2-core
 CI machine those mean nothing.
 
-nginx, wrk and h2load come from scripts/install-deps.sh (Debian packages), so
+nginx, wrk, h2load and openssl come from scripts/install-deps.sh (Debian packages), so
 this runs in CI; it skips, naming what is missing, only on a machine without
 them (--no-install: a test does not apt-get).
 """
@@ -26,7 +27,7 @@ import pytest
 from harness import SOURCE_DIR, TORII_BIN, reserve_port
 
 COMPARE = SOURCE_DIR / "bench" / "compare"
-NEEDED = {"nginx": "nginx-light", "wrk": "wrk", "h2load": "nghttp2-client"}
+NEEDED = {"nginx": "nginx-light", "wrk": "wrk", "h2load": "nghttp2-client", "openssl": "openssl"}
 
 
 def _missing():
@@ -92,7 +93,8 @@ def test_prints_the_summary_it_writes(quick_run):
 
 def test_every_section_is_there(quick_run):
     s = _sections(quick_run["summary"])
-    assert list(s) == ["overview", "throughput", "latency", "idle", "scale", "reload", "disturbance"]
+    assert list(s) == ["overview", "throughput", "latency", "idle", "scale", "h2c", "h2", "https1", "reload",
+                       "disturbance"]
     assert "quick=True" in quick_run["summary"] and "torii=" in quick_run["summary"]
 
 
@@ -146,6 +148,25 @@ def test_scale_rows(quick_run):
     assert c["served"] == c["changes"] == 5 and c["failures"] == 0
     assert c["snapshots"] >= 5
     assert all(not math.isnan(x) for x in (c["p50_ms"], c["p99_ms"]))
+
+
+@pytest.mark.parametrize("part,negotiated", [("h2c", "h2c"), ("h2", "h2"), ("https1", None)])
+def test_protocol_rows(quick_run, part, negotiated):
+    lines = _sections(quick_run["summary"])[part]
+    fields = _row(lines, "torii")
+    # torii req/s (min..max) CPU-us/req CPU% p50 p99 errors kept/runs
+    assert re.match(r"^\(\d+\.\.\d+\)$", fields[2])
+    _numbers(fields[1:2] + fields[3:8])
+    assert re.match(r"^\d+/1$", fields[8])
+    d = quick_run["json"]["results"][part]["proxies"]["torii"]
+    run = d["all_runs"][0]
+    assert run["requests"] > 0 and run["errors"] == 0 and d["errors"] == 0
+    if negotiated:  # what h2load says it spoke: HTTP/2, not a fallback to HTTP/1.1
+        assert run["alpn"] == negotiated
+        assert run["samples"] > 0
+    # the overview has the part's CPU per request
+    overview = _sections(quick_run["summary"])["overview"]
+    assert "%s us/req" % part in overview[0]
 
 
 def test_reload_row(quick_run):
