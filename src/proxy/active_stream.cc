@@ -39,14 +39,10 @@ int grpc_status_of(const http::HeaderMap& headers) {
 }  // namespace
 
 ActiveStream::ActiveStream(DownstreamStream& downstream, Worker& worker, http::RequestHead& head)
-    : downstream_(downstream),
-      worker_(worker),
-      snapshot_(worker.snapshot()),
-      head_(std::move(head)),
-      start_ms_(worker.loop().now_ms()) {
+    : downstream_(downstream), worker_(worker), snapshot_(worker.snapshot()), head_(std::move(head)) {
   WorkerStats::inc(worker_.mutable_stats().downstream_rq_active);
   // "METHOD target HTTP/1.1\r\n" and the fields as received.
-  request_bytes_ = head_.method.size() + head_.target.size() + 11 + head_bytes(head_.headers);
+  request_head_bytes_ = head_.method.size() + head_.target.size() + 11 + head_bytes(head_.headers);
   // The access log's view of the request: views into head_ (which this
   // stream keeps) and the connection (which outlives it); a vDSO clock read.
   info_.start_time_us = worker_.wall_clock_us();
@@ -69,7 +65,6 @@ ActiveStream::~ActiveStream() {
 }
 
 void ActiveStream::record_metrics() {
-  if (!response_started_) response_code_ = 0;
   telemetry::HttpStreamRecord r;
   r.listener = downstream_.listener_name();
   r.cluster = dynamic_cluster_ ? dynamic_cluster_.get() : chosen_ != nullptr ? chosen_->cluster : nullptr;
@@ -86,21 +81,22 @@ void ActiveStream::record_metrics() {
     // Only then a label (destination_service): not looked up per request.
     if (const std::string_view* host = head_.headers.get("host")) r.authority = *host;
   }
-  r.response_code = response_code_;
+  r.response_code = response_started_ ? info_.response_code : 0;
   r.grpc_status = grpc_ ? grpc_status_ : -1;
   r.grpc = grpc_;
   r.response_flags = info_.response_flags;
-  r.request_bytes = request_bytes_;
-  r.response_bytes = response_bytes_;
-  r.duration_ms = worker_.loop().now_ms() - start_ms_;
+  // Bodies as they crossed the client's connection (the access log's counts).
+  r.request_bytes = request_head_bytes_ + info_.bytes_received;
+  r.response_bytes = response_head_bytes_ + info_.bytes_sent;
+  r.duration_ms = worker_.loop().now_ms() - info_.start_ms;
   r.current_snapshot = !dynamic_cluster_ && snapshot_ == worker_.snapshot();
   worker_.mutable_metrics().record_http(r);
 }
 
 void ActiveStream::note_response(int status, const http::HeaderMap& headers) {
-  response_code_ = status;
+  info_.response_code = status;
   // "HTTP/1.1 200 OK\r\n" (reason phrases vary; 2 bytes is typical).
-  response_bytes_ += 15 + head_bytes(headers);
+  response_head_bytes_ += 15 + head_bytes(headers);
   if (grpc_) grpc_status_ = grpc_status_of(headers);
 }
 
@@ -403,11 +399,9 @@ void ActiveStream::send_local_reply(const LocalReply& reply, std::string_view de
   worker_.mutable_stats().count_response(status);
   response_started_ = true;
   response_complete_ = true;
-  info_.response_code = status;
   info_.end_ms = worker_.loop().now_ms();
   const bool body = !reply.body.empty() && !head_request_ && !grpc_;
   note_response(status, headers);
-  if (body) response_bytes_ += reply.body.size();
   downstream_.encode_headers(status, headers, !body);
   if (body) send_data(reply.body, true);
 }
@@ -433,7 +427,6 @@ void ActiveStream::on_request_body(std::string_view data) {
     }
     data = decoded;
   }
-  request_bytes_ += data.size();
   if (upstream_ && !local_reply_) {
     upstream_->send_body(data);
   } else if (holding_) {
@@ -478,7 +471,6 @@ void ActiveStream::on_upstream_headers(http::ResponseHead& head, uint64_t servic
     return;
   }
   const int status = head.status;
-  info_.response_code = status;
   info_.response_code_details = details::kViaUpstream;
   info_.upstream_service_time_ms = static_cast<int64_t>(service_time_ms);
   ResponseInfo info;
@@ -508,7 +500,6 @@ void ActiveStream::on_upstream_headers(http::ResponseHead& head, uint64_t servic
 }
 
 void ActiveStream::on_upstream_body(std::string_view data) {
-  response_bytes_ += data.size();
   if (grpc_web_response_) {
     std::string out;
     grpc_web_->encode_response_body(data, out);
@@ -529,7 +520,7 @@ void ActiveStream::flush_upstream() {
 
 void ActiveStream::on_upstream_trailers(http::HeaderMap& trailers) {
   response_complete_ = true;
-  response_bytes_ += head_bytes(trailers);
+  response_head_bytes_ += head_bytes(trailers);
   if (grpc_) grpc_status_ = grpc_status_of(trailers);
   info_.end_ms = worker_.loop().now_ms();
   release_upstream();

@@ -133,9 +133,9 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   bool websocket_ = false;      // Upgrade: websocket, tunnelled if granted
 
   bool head_request_ = false;
+  // content-type application/grpc*: local replies are gRPC's.
   bool grpc_ = false;
-  bool grpc_web_response_ = false;  // a gRPC answer to a gRPC-Web request: translated  // content-type
-                                    // application/grpc*: local replies are gRPC's
+  bool grpc_web_response_ = false;  // a gRPC answer to a gRPC-Web request: translated
   bool expect_continue_ = false;
   bool response_started_ = false;
   bool headers_ended_stream_ = false;  // the response head carried END_STREAM
@@ -143,11 +143,10 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   bool local_reply_ = false;  // answered locally: request body is discarded
 
   // ---- what telemetry records when the stream ends (record_metrics) ----
-  uint64_t start_ms_ = 0;
-  uint64_t request_bytes_ = 0;                    // head (as HTTP/1.1 text) + body
-  uint64_t response_bytes_ = 0;                   // head (as HTTP/1.1 text) + body
+  // Heads (and trailers) as HTTP/1.1 text; the bodies are info_'s counts.
+  uint64_t request_head_bytes_ = 0;
+  uint64_t response_head_bytes_ = 0;
   const upstream::Endpoint* endpoint_ = nullptr;  // the endpoint whose response was relayed
-  int response_code_ = 0;                         // 0: none sent
   int grpc_status_ = -1;                          // from grpc-status, -1: none
 };
 
