@@ -5,7 +5,8 @@
 //
 // Cost per line: one pass over the compiled operations appending into a
 // caller-owned string (reused by the worker, so no allocation once it has
-// grown), a header lookup per %REQ%, and one gmtime_r for %START_TIME%.
+// grown), a header lookup per %REQ%; %START_TIME% in the default form is
+// formatted once per second per thread.
 #pragma once
 
 #include <cstdint>

@@ -94,6 +94,25 @@ TEST(AccessLogFormat, StartTimeFormats) {
   EXPECT_EQ(line("%START_TIME(%s.%6f)%", info, nullptr), "1777629600.123456\n");
 }
 
+TEST(AccessLogFormat, DefaultStartTimeFollowsTheSecond) {
+  // The default format caches its "YYYY-MM-DDTHH:MM:SS" per second: a new
+  // second (or an older one, from another stream) must not reuse it.
+  proxy::StreamInfo info = sample();
+  EXPECT_EQ(line("%START_TIME%", info, nullptr), "2026-05-01T10:00:00.123Z\n");
+  info.start_time_us += 1000000;
+  EXPECT_EQ(line("%START_TIME%", info, nullptr), "2026-05-01T10:00:01.123Z\n");
+  info.start_time_us -= 86400LL * 1000000;
+  EXPECT_EQ(line("%START_TIME%", info, nullptr), "2026-04-30T10:00:01.123Z\n");
+}
+
+TEST(AccessLogFormat, TextValuesCannotBreakTheLine) {
+  http::HeaderMap h;
+  h.add("user-agent", "evil\r\nfake line");
+  h.add("x-request-id", "plain");
+  EXPECT_EQ(line("%REQ(USER-AGENT)% %REQ(X-REQUEST-ID)% %REQ(X-MISSING)%", sample(), &h),
+            "evil  fake line plain -\n");
+}
+
 TEST(AccessLogFormat, DurationOfAnUnfinishedStreamRunsToNow) {
   proxy::StreamInfo info = sample();
   info.end_ms = 0;
