@@ -16,7 +16,9 @@
 # (total - startup) / REQUESTS. Needs valgrind, nginx and h2load
 # (nghttp2-client).
 # TORII_EXTRA_ARGS: more `torii run` flags (e.g. --no-istio-metrics to price
-# the metrics); BENCH_PORT_BASE: first of the 3 ports used (default 18190).
+# the metrics); BENCH_PORT_BASE: first of the 3 ports used (default 18190);
+# CALLGRIND_OUT_DIR: keep the two callgrind output files there, to read with
+# callgrind_annotate (where the instructions went).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -54,6 +56,9 @@ count() {
   fi
   kill -TERM "$pid"
   wait "$pid" || true
+  if [[ -n "${CALLGRIND_OUT_DIR:-}" ]]; then
+    mkdir -p "$CALLGRIND_OUT_DIR" && cp "$out" "$CALLGRIND_OUT_DIR/"
+  fi
   callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }'
 }
 

@@ -6,17 +6,19 @@ import platform
 import subprocess
 import sys
 
-from . import deps, part_idle, part_latency, part_protocols, part_reload, part_scale, part_throughput, report
+from . import (deps, part_idle, part_latency, part_protocols, part_reload, part_scale, part_telemetry,
+               part_throughput, report)
 from .run import Run
 
 BENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROOT = os.path.dirname(BENCH)
 PARTS = {"throughput": part_throughput, "latency": part_latency, "idle": part_idle, "scale": part_scale,
          "h2c": part_protocols.H2C, "h2": part_protocols.H2, "https1": part_protocols.HTTPS1,
-         "reload": part_reload}
+         "telemetry": part_telemetry, "reload": part_reload}
 # reload last: it changes the proxies' config. The protocol parts after the
 # others, so what those measure is what it was before they existed.
-ORDER = ("throughput", "latency", "idle", "scale", "h2c", "h2", "https1", "reload")
+ORDER = ("throughput", "latency", "idle", "scale", "h2c", "h2", "https1", "telemetry", "reload")
+TORII_ONLY = {"scale", "telemetry"}  # parts that start their own Torii processes
 
 
 def parse_args(argv):
@@ -25,7 +27,7 @@ def parse_args(argv):
         description="Torii vs nginx vs HAProxy, side by side on this machine (see bench/README.md).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("parts", nargs="*", default=["all"], metavar="PART",
-                   help="any of: throughput latency idle scale h2c h2 https1 reload all")
+                   help="any of: throughput latency idle scale h2c h2 https1 telemetry reload all")
     p.add_argument("--quick", action="store_true",
                    help="tiny durations and sizes for a smoke check (figures mean nothing)")
     p.add_argument("--only", default="torii,nginx,haproxy", help="proxies, comma-separated")
@@ -115,7 +117,7 @@ def env_lines(run, tools):
                              % (a.proxy_cpu, a.load_cpu) if run.proxy_cpus else "none"),
              "parts=%s proxies=%s quick=%s" % (",".join(a.parts), ",".join(a.proxies), a.quick)]
     lines += ["%s=%s" % kv for kv in sorted(v.items())]
-    if "torii" in a.proxies or "scale" in a.parts:
+    if "torii" in a.proxies or TORII_ONLY & set(a.parts):
         dirty = " (uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no") else ""
         lines.append("torii=%s (%s%s)" % (a.torii, git("rev-parse", "--short", "HEAD") or "?", dirty))
     if a.quick:
@@ -128,7 +130,7 @@ def main(argv=None):
     need = ["nginx", "curl"]  # nginx is the upstream for every part
     if "haproxy" in a.proxies:
         need.append("haproxy")
-    if {"throughput", "scale", "https1"} & set(a.parts):
+    if {"throughput", "scale", "https1", "telemetry"} & set(a.parts):
         need.append("wrk")
     if {"latency", "reload", "h2c", "h2"} & set(a.parts):
         need.append("h2load")
@@ -136,13 +138,13 @@ def main(argv=None):
         need.append("openssl")  # the self-signed certificate
     logger = lambda m: print("[compare] " + m, file=sys.stderr, flush=True)
     tools = deps.ensure(need, not a.no_install, logger)
-    if a.build_torii and ("torii" in a.proxies or "scale" in a.parts):
+    if a.build_torii and ("torii" in a.proxies or TORII_ONLY & set(a.parts)):
         build_torii(logger)
     run = Run(a, tools)
     run.log("results in " + run.out)
     try:
         proxies = {}
-        wanted = a.proxies if set(a.parts) - {"scale"} else []
+        wanted = a.proxies if set(a.parts) - TORII_ONLY else []
         # Torii first: if it does not work, say so before spending minutes on the others
         for name in sorted(wanted, key=lambda n: n != "torii"):
             proxies[name] = run.start_proxy(name)
@@ -151,8 +153,8 @@ def main(argv=None):
         with open(os.path.join(run.out, "env.txt"), "w") as f:
             f.write("\n".join(env) + "\n")
         for part in a.parts:
-            if part == "scale" and "torii" not in a.proxies:
-                run.log("scale: skipped (Torii only, and torii is not in --only)")
+            if part in TORII_ONLY and "torii" not in a.proxies:
+                run.log("%s: skipped (Torii only, and torii is not in --only)" % part)
                 continue
             run.log("== %s ==" % part)
             run.results[part] = PARTS[part].run_part(run, proxies)  # reload runs last: it changes config

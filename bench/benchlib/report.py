@@ -126,6 +126,25 @@ def protocol(part, r, proxies, results):
     return lines
 
 
+def telemetry(r):
+    p = r["params"]
+    lines = ["Torii only, the same config, telemetry switched by flags; %s, %d round(s) of %d s, median over "
+             "undisturbed runs" % (p["tool"], p["rounds"], p["duration_s"])]
+    hdr = "%-12s %10s %11s %8s %9s %7s %6s  %s" % ("variant", "req/s", "CPU us/req", "vs off", "p99 ms", "errors",
+                                                  "runs", "flags")
+    lines += [hdr, "-" * len(hdr)]
+    for name, s in r["variants"].items():
+        lines.append("%-12s %10s %11s %8s %9s %7d %6s  %s" % (
+            name, _f(s["rps"], "%.0f") + _flag(s), _f(s["cpu_us_per_req"], "%.2f"), _f(s["cpu_vs_off"], "%.3f"),
+            _f(s["p99_ms"], "%.3f"), s["errors"], "%d/%d" % (s["kept"], s["runs"]),
+            " ".join(p["variants"][name]) or "(defaults)"))
+    m = r["variants"].get("metrics", {}).get("cpu_vs_off")
+    lines.append("(vs off: CPU per request over `off`'s; budget for Istio's metrics: %.3f, %s this run)"
+                 % (p["metrics_budget"], "within" if m == m and m is not None and m <= p["metrics_budget"]
+                    else "OVER"))
+    return lines
+
+
 def latency(r, proxies):
     p = r["params"]
     lines = ["%s at %d req/s, %d round(s) of %d s; +p50/+p99 = added over `direct` (the upstream itself)"
@@ -216,7 +235,7 @@ def disturbance(results, max_others):
             lines.append("%-10s %-28s others %5.1f%% of a core (steal %.1f%%) %s"
                          % (part, label, dist["others_cpu_pct"], dist["steal_pct"], ", ".join(dist["top_others"])))
     for part, r in results.items():
-        for group in ("proxies", "targets", "cases"):
+        for group in ("proxies", "targets", "cases", "variants"):
             for name, s in (r.get(group) or {}).items():
                 for run in s.get("all_runs", []):
                     visit(part, "%s round %s" % (name, run.get("round")), run)
@@ -244,6 +263,8 @@ def write(run, proxies, env_lines):
     for part in ("h2c", "h2", "https1"):
         if part in results:
             sections.append((part, protocol(part, results[part], proxies, results)))
+    if "telemetry" in results:
+        sections.append(("telemetry", telemetry(results["telemetry"])))
     if "reload" in results:
         sections.append(("reload", reload(results["reload"], proxies)))
     dist = disturbance(results, run.args.max_others)

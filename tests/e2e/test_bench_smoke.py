@@ -1,7 +1,7 @@
 """Smoke test of the issue-6 benchmark harness (bench/compare), so it does not rot.
 
 Runs `bench/compare --quick --only torii --no-install` (every part: throughput,
-latency, idle, scale, h2c, h2, https1, reload, with tiny durations and sizes)
+latency, idle, scale, h2c, h2, https1, telemetry, reload, with tiny durations and sizes)
 against the real Torii binary, a real nginx upstream, wrk and h2load (HTTP/2
 with prior knowledge and over TLS, HTTP/1.1 over TLS too), and checks that the
 output is well-formed: every section and row is there, numbers are numbers,
@@ -93,8 +93,8 @@ def test_prints_the_summary_it_writes(quick_run):
 
 def test_every_section_is_there(quick_run):
     s = _sections(quick_run["summary"])
-    assert list(s) == ["overview", "throughput", "latency", "idle", "scale", "h2c", "h2", "https1", "reload",
-                       "disturbance"]
+    assert list(s) == ["overview", "throughput", "latency", "idle", "scale", "h2c", "h2", "https1", "telemetry",
+                       "reload", "disturbance"]
     assert "quick=True" in quick_run["summary"] and "torii=" in quick_run["summary"]
 
 
@@ -167,6 +167,22 @@ def test_protocol_rows(quick_run, part, negotiated):
     # the overview has the part's CPU per request
     overview = _sections(quick_run["summary"])["overview"]
     assert "%s us/req" % part in overview[0]
+
+
+def test_telemetry_rows(quick_run):
+    lines = _sections(quick_run["summary"])["telemetry"]
+    for variant in ("off", "metrics", "metrics+log"):
+        # variant req/s CPU-us/req vs-off p99 errors kept/runs flags...
+        fields = _row(lines, variant)
+        _numbers(fields[1:6])
+        assert re.match(r"^\d+/1$", fields[6])
+    assert _row(lines, "off")[3] == "1.000"
+    assert _row(lines, "off")[7] == "--no-istio-metrics"
+    t = quick_run["json"]["results"]["telemetry"]
+    for v in t["variants"].values():
+        assert v["all_runs"][0]["requests"] > 0 and v["errors"] == 0
+    # the access-log variant really logged: its file grew under load
+    assert t["params"]["access_log_bytes"] > 0
 
 
 def test_reload_row(quick_run):
