@@ -13,6 +13,9 @@ Every request gets a JSON document:
 
 HTTP/2 behaviour, chosen per request by request headers:
   x-hold-ms: <ms>        answer after that long (other streams go on)
+  x-hold: <key>          answer only when released (GET /__control/release?key=<key>,
+                         either protocol), or after 30 s: lets a test hold streams
+                         open for exactly as long as it needs, with no timing guess
   x-trailers: 1          end the response with trailers (x-echo-trailer: yes)
   x-reset: <code>        answer with RST_STREAM(<code>) instead (7 = REFUSED_STREAM)
   x-key: k, x-reset-first: n
@@ -25,8 +28,11 @@ Per instance:
                                is by ALPN then, not by the first bytes)
   GET /__control/stats   {"connections", "h2_connections", "h1_connections",
                           "requests", "active_streams", "max_active_streams",
-                          "max_streams_on_one_connection", "refused"} (not counted
-                          itself); streams beyond the limit are refused
+                          "max_streams_on_one_connection", "refused",
+                          "held": {key: streams waiting}} (not counted itself);
+                          streams beyond the limit are refused
+  GET /__control/release?key=K   answers every stream held under K; the reply
+                          says how many: {"released": N}
 """
 
 import argparse
@@ -59,13 +65,28 @@ class State:
         self.max_on_one = 0
         self.refused = 0
         self.keys = defaultdict(int)
+        self.held = defaultdict(list)  # x-hold key -> [(H2Session, stream id)]
+
+    def hold(self, key, session, stream_id):
+        with self.lock:
+            self.held[key].append((session, stream_id))
+
+    def release(self, key):
+        """Answers the streams held under `key` (each from its own thread: the
+        release may arrive on one of their connections, whose lock is held)."""
+        with self.lock:
+            streams = self.held.pop(key, [])
+        for session, stream_id in streams:
+            threading.Thread(target=session.answer_later, args=(stream_id,), daemon=True).start()
+        return len(streams)
 
     def stats(self):
         with self.lock:
             return {"name": self.name, "connections": self.connections, "h2_connections": self.h2_connections,
                     "h1_connections": self.h1_connections, "requests": self.requests,
                     "active_streams": self.active, "max_active_streams": self.max_active,
-                    "max_streams_on_one_connection": self.max_on_one, "refused": self.refused}
+                    "max_streams_on_one_connection": self.max_on_one, "refused": self.refused,
+                    "held": {k: len(v) for k, v in self.held.items() if v}}
 
 
 class H2Session:
@@ -153,11 +174,16 @@ class H2Session:
 
     def on_request_end(self, stream_id):
         request = self.requests.get(stream_id)
-        if request is None:
-            return
+        if request is None or request.get("ended"):
+            return  # python-h2 reports the end twice: RequestReceived.stream_ended, then StreamEnded
+        request["ended"] = True
         headers = dict(request["headers"])
         hold = int(headers.get("x-hold-ms", "0"))
-        if hold > 0:
+        key = headers.get("x-hold")
+        if key is not None:
+            self.state.hold(key, self, stream_id)
+            threading.Timer(30.0, self.state.release, (key,)).start()  # a test that forgot to release
+        elif hold > 0:
             threading.Timer(hold / 1000.0, self.answer_later, (stream_id,)).start()
         else:
             self.answer(stream_id)
@@ -175,6 +201,10 @@ class H2Session:
         path = headers.get(":path", "")
         if path == "/__control/stats":
             self.respond(stream_id, json.dumps(self.state.stats()).encode())
+            return
+        if path.startswith("/__control/release?key="):
+            released = self.state.release(path.split("=", 1)[1])
+            self.respond(stream_id, json.dumps({"released": released}).encode())
             return
         with self.state.lock:
             self.state.requests += 1
@@ -255,6 +285,8 @@ def serve_http1(sock, state, number, data):
             buf = buf[length:]
         if target == "/__control/stats":
             body = json.dumps(state.stats()).encode()
+        elif target.startswith("/__control/release?key="):
+            body = json.dumps({"released": state.release(target.split("=", 1)[1])}).encode()
         else:
             with state.lock:
                 state.requests += 1

@@ -7,6 +7,7 @@ HTTP/2 (h2c) and HTTP/1.1 on one port and says which it got.
 import concurrent.futures
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -148,6 +149,12 @@ def server_stats(up):
     return r.json()
 
 
+def release(up, key):
+    r = requests.get("http://%s:%d/__control/release?key=%s" % (up.host, up.port, key), timeout=10)
+    r.raise_for_status()
+    return r.json()["released"]
+
+
 def cluster_stat(gw, host, name):
     return gw.stat("cluster.outbound|80||%s.%s" % (host, name))
 
@@ -225,31 +232,43 @@ def test_response_trailers_reach_an_http2_client(gw):
     assert ("x-echo-trailer", "yes") in r.trailers
 
 
+def held_requests(gw, upstream, paths):
+    """Sends a GET for each path, all held at the upstream (x-hold) until every
+    one of them is in flight there at once, then released: overlap by
+    construction, not by how fast the client's threads start. Returns the
+    responses' JSON documents, in order."""
+    key = "held-%d" % time.monotonic_ns()
+    with concurrent.futures.ThreadPoolExecutor(len(paths)) as pool:
+        futures = [pool.submit(gw.get, p, headers={"x-hold": key}) for p in paths]
+        try:
+            all_held, _ = harness.poll_until(lambda: server_stats(upstream)["held"].get(key) == len(paths), 20)
+            assert all_held, "the upstream never held all %d: %s" % (len(paths), server_stats(upstream))
+        finally:
+            release(upstream, key)
+        rs = [f.result() for f in futures]
+    assert [r.status_code for r in rs] == [200] * len(paths), [r.text for r in rs if r.status_code != 200]
+    return [r.json() for r in rs]
+
+
 def test_requests_share_one_multiplexed_connection(gw, upstream):
     before = server_stats(upstream)
-    with concurrent.futures.ThreadPoolExecutor(20) as pool:
-        docs = list(pool.map(lambda i: gw.get("/named/m%d" % i, headers={"x-hold-ms": "300"}).json(), range(20)))
+    docs = held_requests(gw, upstream, ["/named/m%d" % i for i in range(20)])
     after = server_stats(upstream)
     assert all(d["protocol"] == "HTTP/2" for d in docs)
-    # One worker, one connection: every stream on it (it may be one opened
-    # by an earlier test).
+    # One worker, one connection: all 20 streams on it at once (it may be a
+    # connection opened by an earlier test).
     assert len({d["connection"] for d in docs}) == 1
     assert after["h2_connections"] - before["h2_connections"] <= 1
-    # Multiplexed: streams overlapped on a connection (2 prove it; how many
-    # overlap depends on how fast the client's threads start).
-    assert after["max_streams_on_one_connection"] >= 2
+    assert after["max_streams_on_one_connection"] >= 20
 
 
-def test_max_concurrent_streams_opens_more_connections(gw):
-    with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        docs = list(pool.map(lambda i: gw.get("/capped/c%d" % i, headers={"x-hold-ms": "300"}).json(), range(8)))
+def test_max_concurrent_streams_opens_more_connections(gw, upstream):
+    docs = held_requests(gw, upstream, ["/capped/c%d" % i for i in range(8)])
     per_connection = {}
     for d in docs:
         per_connection[d["connection"]] = per_connection.get(d["connection"], 0) + 1
-    # 8 held streams, at most 2 at a time per connection: a third one in
-    # flight needs another connection (how many overlap is up to the
-    # client's threads, so only "more than one" is certain).
-    assert len(per_connection) >= 2, per_connection
+    # 8 streams in flight at once, at most 2 per connection: 4 connections of 2.
+    assert sorted(per_connection.values()) == [2, 2, 2, 2], per_connection
 
 
 def test_server_stream_limit_queues_the_rest(gw, limited):
@@ -259,15 +278,25 @@ def test_server_stream_limit_queues_the_rest(gw, limited):
     assert server_stats(limited)["max_streams_on_one_connection"] <= 3
 
 
-def test_http2_max_requests_overflows_with_503_uo(gw):
-    with concurrent.futures.ThreadPoolExecutor(6) as pool:
-        rs = list(pool.map(lambda i: gw.get("/overloaded/o%d" % i, headers={"x-hold-ms": "500"}), range(6)))
-    codes = sorted(r.status_code for r in rs)
-    assert codes.count(200) >= 2 and codes.count(503) >= 1, codes
-    over = [r for r in rs if r.status_code == 503]
+def test_http2_max_requests_overflows_with_503_uo(gw, upstream):
+    # Two streams held open at the upstream fill http2MaxRequests (2); every
+    # request while they are held is over the limit. Exact, with no timing
+    # guess: the test waits until the upstream holds both, then releases them.
+    key = "overload-%d" % time.monotonic_ns()
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        held = [pool.submit(gw.get, "/overloaded/held%d" % i, headers={"x-hold": key}) for i in range(2)]
+        try:
+            held_now, _ = harness.poll_until(lambda: server_stats(upstream)["held"].get(key) == 2, 20)
+            assert held_now, "the upstream never held both streams: %s" % server_stats(upstream)
+            over = [gw.get("/overloaded/o%d" % i) for i in range(4)]
+        finally:
+            release(upstream, key)
+        answered = [f.result() for f in held]
+    assert [r.status_code for r in answered] == [200, 200]
+    assert [r.status_code for r in over] == [503] * 4, [(r.status_code, r.text) for r in over]
     assert all(r.headers.get("x-envoy-overloaded") == "true" for r in over)
     # Envoy counts a request over http2MaxRequests as a pending overflow.
-    assert cluster_stat(gw, "overloaded.default.svc.cluster.local", "upstream_rq_pending_overflow") >= 1
+    assert cluster_stat(gw, "overloaded.default.svc.cluster.local", "upstream_rq_pending_overflow") >= 4
 
 
 def test_goaway_moves_new_requests_to_a_new_connection(gw, upstream):
