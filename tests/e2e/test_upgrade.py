@@ -237,11 +237,15 @@ def test_takeover_with_bad_config_leaves_the_old_process_serving(echo, torii, tm
     assert "not taking over" in new.log() and "vs.yaml" in new.log(), new.describe()
     assert old.alive() and old.get("/e/still").status_code == 200
     assert old.ready_status() == 200
-    # The upgrade socket still works: a good takeover now succeeds.
-    good = start_new(torii, old, tmp_path, sock, name="good")
+    # The upgrade socket still works: a good takeover now succeeds, here with one worker more
+    # than the old process had (it adds a socket of its own to the SO_REUSEPORT group).
+    before = listen_inodes(old.listen_port)
+    good = start_new(torii, old, tmp_path, sock, argv=old.proc.argv + ["--workers", "3"], name="good")
     wait_log(good, "takeover: serving", timeout=30)
     assert wait_exit(old, DRAIN_S + 20) == 0, old.describe()
     old.stopped_by_test = True
+    after = listen_inodes(old.listen_port)
+    assert len(before) == 2 and before < after and len(after) == 3, (before, after)
     assert good.get("/e/good").status_code == 200
 
 
