@@ -136,8 +136,7 @@ int run_command(const Options& options) {
   if (takeover) {
     std::string error;
     if (ask_to_drain(taken, error)) {
-      log_info("takeover: serving; pid " + std::to_string(taken.old_pid) + " drains for up to " +
-               std::to_string(options.server.drain_timeout_ms / 1000) + " s");
+      log_info("takeover: serving; pid " + std::to_string(taken.old_pid) + " drains (its --drain-timeout-s)");
     } else {
       // It has our sockets' twins still: it may serve on, but it cannot
       // take them back from us. Serve.

@@ -295,3 +295,25 @@ def test_old_process_closes_http1_after_next_response_and_goaways_http2_graceful
     assert wait_exit(old, DRAIN_S + 20) == 0, old.describe()
     old.stopped_by_test = True
     assert new.get("/e/new").status_code == 200
+
+
+def test_systemd_notifications(echo, torii, tmp_path, monkeypatch):
+    """With $NOTIFY_SOCKET (systemd's Type=notify), torii says READY=1 once it serves; a process
+    that took over says MAINPID=<its pid> and READY=1; SIGTERM says STOPPING=1."""
+    notify_path = tmp_path / "notify.sock"
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(notify_path))
+    notify.settimeout(harness.READY_TIMEOUT)
+    monkeypatch.setenv("NOTIFY_SOCKET", str(notify_path))  # inherited by the torii processes
+    try:
+        old, sock = start_old(torii, tmp_path, echo)
+        assert notify.recv(4096) == b"READY=1"
+        new = start_new(torii, old, tmp_path, sock)
+        assert notify.recv(4096) == b"MAINPID=%d\nREADY=1" % new.pid
+        assert wait_exit(old, DRAIN_S + 20) == 0
+        old.stopped_by_test = True
+        assert new.stop() == 0, new.describe()
+        new.stopped_by_test = True
+        assert notify.recv(4096) == b"STOPPING=1"
+    finally:
+        notify.close()
