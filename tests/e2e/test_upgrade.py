@@ -317,3 +317,45 @@ def test_systemd_notifications(echo, torii, tmp_path, monkeypatch):
         assert notify.recv(4096) == b"STOPPING=1"
     finally:
         notify.close()
+
+
+def test_tcp_tunnel_outlives_the_takeover(torii, tmp_path):
+    """A TCP route's connection on the old process keeps relaying after the takeover (new
+    connections go to the new process); the old process exits once it ends."""
+    from test_tcp_passthrough import TcpEchoFactory, tcp_manifests
+    upstreams = TcpEchoFactory(tmp_path)
+    try:
+        up = upstreams("upg", "127.0.0.91")
+        port = harness.reserve_port()
+        sock = tmp_path / "upgrade.sock"
+        old = torii(tcp_manifests([(up, 100)]), port_map={9000: port},
+                    extra_args=["--upgrade-socket", str(sock), "--drain-timeout-s", "60"])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"before ")
+            assert s.recv(100) == b"before "
+            new = start_new(torii, old, tmp_path, sock)
+            wait_log(new, "takeover: serving", timeout=30)
+            wait_log(old, "serves now; draining")
+            # A new connection: the new process relays it.
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as s2:
+                s2.sendall(b"new")
+                assert s2.recv(100) == b"new"
+            ok, _ = harness.poll_until(
+                lambda: new.stat("cluster.outbound|9000||echo-upg.test.upstream_cx_total") >= 1, 10)
+            assert ok, new.describe()
+            # The old one still relays the first connection, to its end.
+            assert old.alive()
+            s.sendall(b"after")
+            assert s.recv(100) == b"after"
+            s.shutdown(socket.SHUT_WR)
+            rest = b""
+            while True:
+                chunk = s.recv(100)
+                if not chunk:
+                    break
+                rest += chunk
+            assert rest == b"\nBYE upg 12\n"
+        assert wait_exit(old, 30) == 0, old.describe()
+        old.stopped_by_test = True
+    finally:
+        upstreams.close()
