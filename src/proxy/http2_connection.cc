@@ -614,6 +614,10 @@ void Http2Connection::send_pending() {
 
 void Http2Connection::maybe_close() {
   if (closing_ || closed_) return;
+  // Between the shutdown notice and the final GOAWAY the connection stays
+  // open even with no stream left (nghttp2 may see nothing more to read):
+  // the client may still open streams until it has read the notice.
+  if (awaiting_drain_ping_) return;
   if (nghttp2_session_want_read(session_) == 0 && nghttp2_session_want_write(session_) == 0) {
     // GOAWAY exchanged (or a fatal error) and no stream left.
     closing_ = true;
@@ -681,6 +685,7 @@ void Http2Connection::start_drain(bool graceful) {
     // after it comes back once the client has read the notice, so every
     // stream it opened before is here by then and the final GOAWAY can name
     // the last one without refusing any.
+    awaiting_drain_ping_ = true;
     nghttp2_submit_shutdown_notice(session_);      // on_frame_send adds the PING
     final_goaway_timer_.arm(kFinalGoawayAfterMs);  // a client that does not answer PINGs
     send_pending();
@@ -698,14 +703,14 @@ void Http2Connection::start_drain(bool graceful) {
 void Http2Connection::send_final_goaway() {
   if (final_goaway_sent_ || closing_ || closed_) return;
   final_goaway_sent_ = true;
+  awaiting_drain_ping_ = false;
   final_goaway_timer_.cancel();
   nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session_),
                         NGHTTP2_NO_ERROR, nullptr, 0);
+  // Called from inside nghttp2's receive (the PING's answer) the GOAWAY is
+  // serialised only once that returns: closing here would lose it. Once it
+  // is out and no stream is left, send_pending()'s maybe_close() closes.
   send_pending();
-  if (streams_.empty() && !closing_) {
-    closing_ = true;
-    connection_.close_after_flush();
-  }
 }
 
 void Http2Connection::on_eof() {

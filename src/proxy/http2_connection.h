@@ -109,9 +109,11 @@ class Http2Connection final : public net::ConnectionCallbacks {
   bool flooded_ = false;      // a callback found a flood: GOAWAY ENHANCE_YOUR_CALM
   bool draining_ = false;
   bool final_goaway_sent_ = false;
+  bool awaiting_drain_ping_ = false;  // shutdown notice sent, final GOAWAY not yet
   // The graceful drain's PING payload, and how long its answer may take.
   static constexpr uint8_t kDrainPing[8] = {'t', 'o', 'r', 'i', 'i', 'd', 'r', 'n'};
-  static constexpr uint64_t kFinalGoawayAfterMs = 1000;
+  // Envoy waits its drain_timeout (5 s) between the notice and the GOAWAY.
+  static constexpr uint64_t kFinalGoawayAfterMs = 5000;
 };
 
 }  // namespace torii::proxy

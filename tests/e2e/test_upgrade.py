@@ -273,8 +273,13 @@ def test_old_process_closes_http1_after_next_response_and_goaways_http2_graceful
         # Half the drain time on, the notice and the PING come.
         notice = h2.wait_goaway(timeout=DRAIN_S)
         assert notice is not None and notice.error_code == 0 and notice.last_stream_id == 2**31 - 1
-        ping = h2.read_frames(lambda f: isinstance(f, hf.PingFrame) and "ACK" not in f.flags, timeout=5)
-        assert ping is not None
+        frames = []
+
+        def log(f):
+            frames.append(repr(f))
+            return f
+        ping = h2.read_frames(lambda f: isinstance(log(f), hf.PingFrame) and "ACK" not in f.flags, timeout=5)
+        assert ping is not None, frames
         h2.send(h2.headers(3, path="/e/h2-in-between"))  # opened before the client saw... the PING
         ack = hf.PingFrame(0)
         ack.flags.add("ACK")
@@ -283,14 +288,16 @@ def test_old_process_closes_http1_after_next_response_and_goaways_http2_graceful
         seen = {"goaway": None, "ended": False}
 
         def watch(f):
+            log(f)
             if isinstance(f, hf.GoAwayFrame):
                 seen["goaway"] = f
             if f.stream_id == 3 and "END_STREAM" in f.flags:
                 seen["ended"] = True
             return seen["goaway"] is not None and seen["ended"]
         h2.read_frames(watch, timeout=10)
-        assert seen["ended"], "stream 3 was not served"
-        assert seen["goaway"].error_code == 0 and seen["goaway"].last_stream_id == 3
+        assert seen["ended"], "stream 3 was not served: %s" % frames
+        assert seen["goaway"] is not None, frames
+        assert seen["goaway"].error_code == 0 and seen["goaway"].last_stream_id == 3, frames
         assert h2.closed(timeout=10)
     assert wait_exit(old, DRAIN_S + 20) == 0, old.describe()
     old.stopped_by_test = True
