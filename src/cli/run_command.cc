@@ -61,6 +61,14 @@ int run_command(const Options& options) {
 
   // --takeover: the running process's sockets, before anything binds.
   const bool takeover = !options.takeover_path.empty();
+  UpgradeSocket upgrade;
+  if (!takeover && !options.upgrade_socket_path.empty()) {
+    std::string error;
+    if (!upgrade.open(options.upgrade_socket_path, error)) {
+      log_error(error);
+      return 1;
+    }
+  }
   TakenOver taken;
   if (takeover) {
     if (size_t errors = config_errors(options); errors != 0) {
@@ -143,17 +151,11 @@ int run_command(const Options& options) {
       log_error("takeover: pid " + std::to_string(taken.old_pid) + " did not confirm its drain: " + error);
     }
   }
-  UpgradeSocket upgrade;
-  if (!options.upgrade_socket_path.empty()) {
+  // After a takeover the path is free only now (the old process removed it);
+  // failing to listen there is no reason to stop serving.
+  if (takeover && !options.upgrade_socket_path.empty()) {
     std::string error;
-    if (!upgrade.open(options.upgrade_socket_path, error)) {
-      log_error(error);
-      if (!takeover) {  // after a takeover, serving without it beats exiting
-        if (admin_server) admin_server->stop();
-        server.drain_and_stop();
-        return 1;
-      }
-    }
+    if (!upgrade.open(options.upgrade_socket_path, error)) log_error(error);
   }
   // systemd (Type=notify): after a takeover this process is the service's
   // main process (NotifyAccess=all lets it say so).

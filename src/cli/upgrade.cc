@@ -33,6 +33,13 @@ bool send_text(int fd, const std::string& text, std::string& error) {
 UpgradeSocket::~UpgradeSocket() { close(); }
 
 bool UpgradeSocket::open(const std::string& path, std::string& error) {
+  // A socket file there may be a stale one (replaced), or a running
+  // process's: then this one must not steal its path.
+  if (net::connect_unix(path, error).valid()) {
+    error = "--upgrade-socket '" + path + "': a running process listens there (to replace it: --takeover " +
+            path + ")";
+    return false;
+  }
   listen_ = net::listen_unix(path, error);
   if (!listen_.valid()) {
     error = "--upgrade-socket " + error;

@@ -34,7 +34,8 @@ namespace torii::cli {
 class UpgradeSocket {
  public:
   ~UpgradeSocket();
-  // Listens on `path` (replacing a stale socket file).
+  // Listens on `path` (replacing a stale socket file; not one that a
+  // running process listens on).
   bool open(const std::string& path, std::string& error);
   // Stops listening and removes the path (if it is still this socket's).
   void close();

@@ -18,8 +18,9 @@ namespace torii::net {
 // Most descriptors one message carries (the kernel's SCM_MAX_FD is 253).
 constexpr size_t kMaxFdsPerMessage = 200;
 
-// A SOCK_SEQPACKET socket listening on `path` (an existing socket file there
-// is replaced). Blocking, close-on-exec. Invalid fd + `error` on failure.
+// A SOCK_SEQPACKET socket listening on `path` (an existing file there is
+// replaced: check first that nobody listens on it). Blocking, close-on-exec.
+// Invalid fd + `error` on failure.
 UniqueFd listen_unix(const std::string& path, std::string& error);
 // Connects to `path`; invalid fd + `error` (naming the path) on failure.
 UniqueFd connect_unix(const std::string& path, std::string& error);

@@ -237,6 +237,12 @@ def test_takeover_with_bad_config_leaves_the_old_process_serving(echo, torii, tm
     assert "not taking over" in new.log() and "vs.yaml" in new.log(), new.describe()
     assert old.alive() and old.get("/e/still").status_code == 200
     assert old.ready_status() == 200
+    # Nor does a process started without --takeover on the same --upgrade-socket steal the path.
+    r = subprocess.run([harness.TORII_BIN, "run", "--config", str(bad), "--admin", "127.0.0.1:0",
+                        "--port-map", "80=%d" % harness.reserve_port(), "--upgrade-socket", str(sock)],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and "a running process listens there" in r.stdout + r.stderr, r
+    assert sock.exists()
     # The upgrade socket still works: a good takeover now succeeds, here with one worker more
     # than the old process had (it adds a socket of its own to the SO_REUSEPORT group).
     before = listen_inodes(old.listen_port)
