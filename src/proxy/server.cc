@@ -37,7 +37,8 @@ net::UniqueFd dup_socket(int fd) { return net::UniqueFd(::fcntl(fd, F_DUPFD_CLOE
 }  // namespace
 
 // What the control thread knows about open listeners: which address each
-// one is bound to (the sockets themselves belong to the workers).
+// one is bound to (the sockets belong to the workers; the control thread
+// keeps a second descriptor of each, one fd per socket, to hand over).
 struct Server::ListenerSet {
   struct Entry {
     std::string bind;
