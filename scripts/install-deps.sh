@@ -29,6 +29,9 @@ tests=(
   nginx-light wrk nghttp2-client
   # the openssl command line: test certificates (test_https.py, bench/compare's TLS parts)
   openssl
+  # the Debian package (scripts/package-check.sh): cpack's dpkg-shlibdeps and `file`,
+  # adduser for its postinst (systemd-analyze verifies the unit where systemd is installed)
+  dpkg-dev file adduser
 )
 
 case "${1:-all}" in

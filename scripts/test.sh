@@ -19,13 +19,20 @@ else
 fi
 logs="$BUILD_DIR/logs"
 
-stage 1/4 "installing packages" "$logs/apt.log" scripts/install-deps.sh
-stage 2/4 "building torii and the tests" "$logs/build.log" scripts/build.sh "${build_args[@]}"
+stage 1/5 "installing packages" "$logs/apt.log" scripts/install-deps.sh
+stage 2/5 "building torii and the tests" "$logs/build.log" scripts/build.sh "${build_args[@]}"
+# The .deb of this build, installed (and reinstalled) with apt-get and checked;
+# not from a sanitizer build, which is no binary to ship.
+if [ "${TORII_SANITIZE:-0}" = 1 ]; then
+  echo "[3/5] Debian package: skipped in the sanitizer build"
+else
+  stage 3/5 "building, installing and checking the Debian package" "$logs/package.log" scripts/package-check.sh
+fi
 
-echo "[3/4] checking formatting (clang-format)"
+echo "[4/5] checking formatting (clang-format)"
 clang-format --dry-run --Werror $(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h' 'bench/*.cc' 2>/dev/null) \
   || { echo "clang-format: run 'clang-format -i' on the files above"; exit 1; }
 
-echo "[4/4] running the tests (ctest)"
+echo "[5/5] running the tests (ctest)"
 cd "$BUILD_DIR"
 ctest --output-on-failure --timeout 900 -j "${TEST_JOBS:-2}"

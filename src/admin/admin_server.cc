@@ -1,6 +1,7 @@
 #include "admin/admin_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -88,6 +89,26 @@ AdminServer::AdminServer(std::string address, uint16_t port, Handler handler)
 AdminServer::~AdminServer() { stop(); }
 
 bool AdminServer::start(std::string& error) {
+  if (adopted_fd_ >= 0) {
+    listen_fd_ = adopted_fd_;
+    adopted_fd_ = -1;
+  } else if (!bind_socket(error)) {
+    return false;
+  }
+  // Non-blocking: during a hot upgrade two processes poll the same socket
+  // and only one gets each connection (the other's accept says EAGAIN).
+  fcntl(listen_fd_, F_SETFL, fcntl(listen_fd_, F_GETFL) | O_NONBLOCK);
+  sockaddr_storage bound{};
+  socklen_t blen = sizeof(bound);
+  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&bound), &blen);
+  port_ = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
+                                           : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
+  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  thread_ = std::thread([this] { run(); });
+  return true;
+}
+
+bool AdminServer::bind_socket(std::string& error) {
   sockaddr_storage ss{};
   socklen_t len = 0;
   auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
@@ -113,13 +134,6 @@ bool AdminServer::start(std::string& error) {
     listen_fd_ = -1;
     return false;
   }
-  sockaddr_storage bound{};
-  socklen_t blen = sizeof(bound);
-  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&bound), &blen);
-  port_ = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
-                                           : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
-  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  thread_ = std::thread([this] { run(); });
   return true;
 }
 

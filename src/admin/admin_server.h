@@ -36,7 +36,15 @@ class AdminServer {
   void stop();
   uint16_t port() const { return port_; }
 
+  // Hot upgrade (cli/upgrade.h): before start(), a listening socket to serve
+  // on instead of binding (the replaced process's admin socket: the admin
+  // port stays the same, --admin ADDR:0 included); after it, the socket
+  // (-1 if not started), for the process taking over.
+  void adopt_socket(int fd) { adopted_fd_ = fd; }
+  int listen_fd() const { return listen_fd_; }
+
  private:
+  bool bind_socket(std::string& error);
   void run();
   void serve_one(int fd);
 
@@ -44,6 +52,7 @@ class AdminServer {
   uint16_t port_;
   Handler handler_;
   int listen_fd_ = -1;
+  int adopted_fd_ = -1;
   int wake_fd_ = -1;  // eventfd to stop the thread
   std::atomic<bool> stopping_{false};
   std::thread thread_;

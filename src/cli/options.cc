@@ -140,7 +140,19 @@ HTTP behaviour and limits (Envoy's defaults unless noted):
   --http2-connection-window-kb N   HTTP/2 connection flow-control window (default: 1024)
   --idle-timeout-s N           downstream idle connection timeout (default: 3600)
   --upstream-idle-timeout-s N  idle upstream keep-alive connection timeout (default: 3600)
-  --drain-timeout-s N          on SIGTERM, how long in-flight requests may take (default: 5)
+  --drain-timeout-s N          on SIGTERM or after a takeover, how long in-flight requests may take
+                               (default: 5, Istio's terminationDrainDuration)
+
+Zero-downtime binary upgrade (docs/upgrade.md):
+  --upgrade-socket PATH        listen on the Unix socket PATH for a new torii taking over
+                               (default: off; the systemd unit uses /run/torii/upgrade.sock)
+  --takeover PATH              start by taking the listening sockets (and the admin socket) of the
+                               torii listening on PATH; serve on them, then tell it to drain: it
+                               answers HTTP/1.1 with `Connection: close`, sends HTTP/2 clients
+                               GOAWAY after half the drain time, and exits when its connections
+                               are done or --drain-timeout-s is over. Fails, leaving it serving,
+                               when nobody listens there or the configuration has errors.
+                               Give --upgrade-socket PATH too to be upgradable in turn
 
 DNS (ServiceEntry resolution DNS / DNS_ROUND_ROBIN):
   --dns-server ADDR[:PORT][,...]  name servers (default: those of /etc/resolv.conf)
@@ -316,6 +328,13 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
     } else if (flag == "--drain-timeout-s") {
       if (!uint_flag(3600, n)) return false;
       o.server.drain_timeout_ms = static_cast<uint32_t>(n * 1000);
+    } else if (flag == "--upgrade-socket" || flag == "--takeover") {
+      if (!need_value()) return false;
+      if (value.empty()) {
+        error = flag + ": expected a Unix socket path, got ''";
+        return false;
+      }
+      (flag == "--takeover" ? o.takeover_path : o.upgrade_socket_path) = value;
     } else if (flag == "--access-log") {
       if (!need_value()) return false;
       if (value.empty()) {

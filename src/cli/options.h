@@ -26,7 +26,12 @@ struct Options {
   bool watch = true;               // --no-watch disables the file watcher
   dns::ResolverOptions dns;        // --dns-server
   dns::RefreshPolicy dns_refresh;  // --dns-refresh-rate-s --dns-min-ttl-s --dns-grace-s
-  bool help = false;               // --help / -h: print usage() and exit 0, nothing else is checked
+  // Hot upgrade (cli/upgrade.h, docs/upgrade.md): --upgrade-socket PATH, where
+  // this process hands its sockets to a new one (default: off);
+  // --takeover PATH, the running process to take them from.
+  std::string upgrade_socket_path;
+  std::string takeover_path;
+  bool help = false;  // --help / -h: print usage() and exit 0, nothing else is checked
 };
 
 // Parses argv[first..] into `options`; on error returns false with `error` set.

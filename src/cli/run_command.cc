@@ -14,6 +14,8 @@
 #include "cli/commands.h"
 #include "cli/control_plane.h"
 #include "cli/log.h"
+#include "cli/sd_notify.h"
+#include "cli/upgrade.h"
 #include "cli/version.h"
 #include "net/socket_ops.h"
 #include "sources/file_watcher.h"
@@ -25,6 +27,22 @@ namespace {
 // File events come in bursts (an editor writes, renames, chmods); wait this
 // long after the last one before reloading, so one save is one reload.
 constexpr int kReloadDebounceMs = 50;
+
+// A takeover stops the running process, so it is only tried with a
+// configuration `torii validate` accepts: errors are printed and counted.
+size_t config_errors(const Options& options) {
+  config::Store store;
+  Compiled c = load_and_compile(options, store);
+  size_t errors = 0;
+  for (const config::Diagnostics* list : {&c.store.diagnostics, &c.compiled.diagnostics}) {
+    for (const auto& d : *list) {
+      if (d.severity != config::Diagnostic::Severity::Error) continue;
+      log_error(d.format());
+      ++errors;
+    }
+  }
+  return errors;
+}
 
 }  // namespace
 
@@ -41,12 +59,42 @@ int run_command(const Options& options) {
   signal(SIGPIPE, SIG_IGN);
   int sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
+  // --takeover: the running process's sockets, before anything binds.
+  const bool takeover = !options.takeover_path.empty();
+  UpgradeSocket upgrade;
+  if (!takeover && !options.upgrade_socket_path.empty()) {
+    std::string error;
+    if (!upgrade.open(options.upgrade_socket_path, error)) {
+      log_error(error);
+      return 1;
+    }
+  }
+  TakenOver taken;
+  if (takeover) {
+    if (size_t errors = config_errors(options); errors != 0) {
+      log_error("--takeover: the configuration has " + std::to_string(errors) +
+                " error(s) (above); not taking over: the running process keeps serving");
+      return 1;
+    }
+    std::string error;
+    if (!take_over(options.takeover_path, taken, error)) {
+      log_error(error);
+      return 1;
+    }
+    size_t sockets = 0;
+    for (const auto& l : taken.listeners) sockets += l.sockets.size();
+    log_info("takeover: pid " + std::to_string(taken.old_pid) + " handed over " +
+             std::to_string(taken.listeners.size()) + " listener(s) (" + std::to_string(sockets) +
+             " socket(s))" + (taken.admin.valid() ? " and its admin socket" : ""));
+  }
+
   proxy::Server server(options.server);
   std::string access_log_error;
   if (!server.open_access_log(access_log_error)) {
     log_error(access_log_error);
     return 1;
   }
+  if (takeover) server.inherit_listeners(std::move(taken.listeners));
   server.start();
 
   admin::ConfigStateHolder state;
@@ -56,11 +104,23 @@ int run_command(const Options& options) {
   if (options.watch) watcher = std::make_unique<sources::FileWatcher>(options.config_paths);
 
   control.reload();
+  if (takeover && !server.ready()) {
+    // Half a takeover is worse than none: the old process keeps everything.
+    log_error("--takeover: not every listener could be opened (above); pid " + std::to_string(taken.old_pid) +
+              " keeps serving");
+    server.drain_and_stop();
+    return 1;
+  }
 
   std::unique_ptr<admin::AdminServer> admin_server;
   if (options.admin) {
     admin_server = std::make_unique<admin::AdminServer>(options.admin_address, options.admin_port,
                                                         admin::make_admin_handler(state, server, version()));
+    // The old admin socket when it is the same endpoint: the port stays,
+    // also a kernel-picked one (--admin ADDR:0).
+    if (taken.admin.valid() && taken.admin_address == options.admin_address &&
+        taken.admin_configured_port == options.admin_port)
+      admin_server->adopt_socket(taken.admin.release());
     std::string error;
     if (!admin_server->start(error)) {
       log_error(error);
@@ -79,25 +139,61 @@ int run_command(const Options& options) {
       return 1;
     }
   }
+  taken.admin.reset();  // not adopted: the old process's, closed with it
 
+  if (takeover) {
+    std::string error;
+    if (ask_to_drain(taken, error)) {
+      log_info("takeover: serving; pid " + std::to_string(taken.old_pid) + " drains (its --drain-timeout-s)");
+    } else {
+      // It has our sockets' twins still: it may serve on, but it cannot
+      // take them back from us. Serve.
+      log_error("takeover: pid " + std::to_string(taken.old_pid) + " did not confirm its drain: " + error);
+    }
+  }
+  // After a takeover the path is free only now (the old process removed it);
+  // failing to listen there is no reason to stop serving.
+  if (takeover && !options.upgrade_socket_path.empty()) {
+    std::string error;
+    if (!upgrade.open(options.upgrade_socket_path, error)) log_error(error);
+  }
+  // systemd (Type=notify): after a takeover this process is the service's
+  // main process (NotifyAccess=all lets it say so).
+  sd_notify(takeover ? "MAINPID=" + std::to_string(::getpid()) + "\nREADY=1" : std::string("READY=1"));
+
+  bool taken_over = false;
   bool reload_pending = false;
   auto reload_at = std::chrono::steady_clock::now();
   for (;;) {
-    pollfd fds[3] = {
-        {sig_fd, POLLIN, 0}, {watcher ? watcher->fd() : -1, POLLIN, 0}, {control.dns_event_fd(), POLLIN, 0}};
+    pollfd fds[5] = {{sig_fd, POLLIN, 0},
+                     {watcher ? watcher->fd() : -1, POLLIN, 0},
+                     {control.dns_event_fd(), POLLIN, 0},
+                     {upgrade.listen_fd(), POLLIN, 0},
+                     {upgrade.peer_fd(), POLLIN, 0}};
     int timeout = -1;
     if (reload_pending) {
       auto left =
           std::chrono::duration_cast<std::chrono::milliseconds>(reload_at - std::chrono::steady_clock::now());
       timeout = left.count() < 0 ? 0 : static_cast<int>(left.count());
     }
-    int n = poll(fds, 3, timeout);
+    int n = poll(fds, 5, timeout);
     if (n < 0 && errno != EINTR) break;
     if (n > 0 && (fds[1].revents & POLLIN) && watcher->consume_events()) {
       reload_pending = true;
       reload_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(kReloadDebounceMs);
     }
     if (n > 0 && (fds[2].revents & POLLIN)) control.on_dns_change();
+    if (n > 0 && (fds[3].revents & POLLIN))
+      upgrade.on_connect(server, admin_server.get(), options.admin_address, options.admin_port);
+    if (n > 0 && fds[4].revents != 0) {
+      int new_pid = 0;
+      if (upgrade.on_peer_message(new_pid)) {
+        log_info("upgrade: pid " + std::to_string(new_pid) + " serves now; draining for up to " +
+                 std::to_string(options.server.drain_timeout_ms / 1000) + " s");
+        taken_over = true;
+        break;
+      }
+    }
     if (n > 0 && (fds[0].revents & POLLIN)) {
       signalfd_siginfo info{};
       if (read(sig_fd, &info, sizeof(info)) == sizeof(info)) {
@@ -121,8 +217,16 @@ int run_command(const Options& options) {
     }
   }
 
-  server.drain_and_stop();
-  if (admin_server) admin_server->stop();
+  if (taken_over) {
+    // The new process serves the admin socket now: stop answering on it first.
+    if (admin_server) admin_server->stop();
+    server.drain_and_stop(proxy::DrainKind::Upgrade);
+  } else {
+    sd_notify("STOPPING=1");
+    upgrade.close();
+    server.drain_and_stop();
+    if (admin_server) admin_server->stop();
+  }
   log_info("stopped");
   return 0;
 }

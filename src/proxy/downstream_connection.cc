@@ -296,7 +296,7 @@ void DownstreamConnection::finish_stream() {
   raw_response_ = false;
   body_allowed_ = true;
   connection_.flush();
-  if (close_after_response_ || worker_.draining() || (peer_eof_ && connection_.input().empty())) {
+  if (close_after_response_ || worker_.drain_closes_idle() || (peer_eof_ && connection_.input().empty())) {
     close_gracefully();
     return;
   }
@@ -358,9 +358,9 @@ void DownstreamConnection::begin_connect() {
   connect_->start();
 }
 
-void DownstreamConnection::start_drain() {
+void DownstreamConnection::start_drain(bool graceful_goaway) {
   if (h2_) {
-    h2_->start_drain();
+    h2_->start_drain(graceful_goaway);
     return;
   }
   if (connect_started_) return;  // a tunnel: ends by itself or at the drain deadline

@@ -71,7 +71,10 @@ class DownstreamConnection final : public net::ConnectionCallbacks,
   // (proxy/connect_tunnel.h) and the stream is done.
   void start_connect(TcpTunnelTarget target, std::shared_ptr<const upstream::ClusterInfo> keep) override;
   // Worker drain: close now if idle, else after the current response.
-  void start_drain();
+  // HTTP/2: GOAWAY; `graceful_goaway`: first a shutdown notice and a PING,
+  // the GOAWAY naming the last stream once the PING is answered (RFC 9113
+  // 6.8), so a stream the client opened meanwhile is not refused.
+  void start_drain(bool graceful_goaway = false);
   // Done with HTTP: response sent, waiting only for the client's FIN.
   bool lingering() const { return connection_.lingering(); }
 

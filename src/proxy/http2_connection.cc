@@ -19,6 +19,8 @@ namespace torii::proxy {
 
 namespace {
 
+constexpr int32_t kMaxStreamId = 0x7fffffff;  // the shutdown notice's last-stream-id
+
 using http::http2_field;
 using http::is_http2_connection_specific;
 
@@ -419,7 +421,12 @@ struct Http2Connection::Callbacks {
     return 0;
   }
 
-  static int on_frame_recv(nghttp2_session* session, const nghttp2_frame* frame, void*) {
+  static int on_frame_recv(nghttp2_session* session, const nghttp2_frame* frame, void* user_data) {
+    if (frame->hd.type == NGHTTP2_PING && (frame->hd.flags & NGHTTP2_FLAG_ACK) != 0 &&
+        std::memcmp(frame->ping.opaque_data, kDrainPing, sizeof(kDrainPing)) == 0) {
+      self(user_data).send_final_goaway();  // the client has seen the shutdown notice
+      return 0;
+    }
     Stream* s = frame->hd.stream_id != 0 ? stream(session, frame->hd.stream_id) : nullptr;
     if (s == nullptr) return 0;
     const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
@@ -456,6 +463,12 @@ struct Http2Connection::Callbacks {
   static int on_frame_send(nghttp2_session* session, const nghttp2_frame* frame, void* user_data) {
     Http2Connection& c = self(user_data);
     if (frame->hd.type == NGHTTP2_DATA) c.flood_guard_.on_data_frame_sent();
+    if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.last_stream_id == kMaxStreamId && c.draining_) {
+      // The shutdown notice is out: the PING goes after it (nghttp2 would
+      // send a PING queued with it first), so its answer proves the client
+      // has read the notice.
+      nghttp2_submit_ping(session, NGHTTP2_FLAG_NONE, kDrainPing);
+    }
     const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
     if (end_stream && (frame->hd.type == NGHTTP2_DATA || frame->hd.type == NGHTTP2_HEADERS)) {
       if (Stream* s = stream(session, frame->hd.stream_id)) s->on_response_end_sent();
@@ -479,6 +492,7 @@ Http2Connection::Http2Connection(Worker& worker, net::Connection& connection, Do
       owner_(owner),
       on_closed_(std::move(on_closed)),
       idle_timer_(worker.loop(), [this] { on_idle_timeout(); }),
+      final_goaway_timer_(worker.loop(), [this] { send_final_goaway(); }),
       header_limit_bytes_(worker.options().max_request_headers_bytes),
       header_limit_count_(worker.options().max_request_headers_count) {
   nghttp2_session_callbacks* callbacks = nullptr;
@@ -600,6 +614,10 @@ void Http2Connection::send_pending() {
 
 void Http2Connection::maybe_close() {
   if (closing_ || closed_) return;
+  // Between the shutdown notice and the final GOAWAY the connection stays
+  // open even with no stream left (nghttp2 may see nothing more to read):
+  // the client may still open streams until it has read the notice.
+  if (awaiting_drain_ping_) return;
   if (nghttp2_session_want_read(session_) == 0 && nghttp2_session_want_write(session_) == 0) {
     // GOAWAY exchanged (or a fatal error) and no stream left.
     closing_ = true;
@@ -658,9 +676,21 @@ void Http2Connection::on_idle_timeout() {
   }
 }
 
-void Http2Connection::start_drain() {
+void Http2Connection::start_drain(bool graceful) {
   if (draining_ || closing_ || closed_) return;
   draining_ = true;
+  if (graceful) {
+    // Envoy's drain sequence (shutdownNotice, then goAway): GOAWAY with the
+    // largest stream id tells the client to open no more streams; the PING
+    // after it comes back once the client has read the notice, so every
+    // stream it opened before is here by then and the final GOAWAY can name
+    // the last one without refusing any.
+    awaiting_drain_ping_ = true;
+    nghttp2_submit_shutdown_notice(session_);      // on_frame_send adds the PING
+    final_goaway_timer_.arm(kFinalGoawayAfterMs);  // a client that does not answer PINGs
+    send_pending();
+    return;
+  }
   nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session_),
                         NGHTTP2_NO_ERROR, nullptr, 0);
   send_pending();
@@ -668,6 +698,19 @@ void Http2Connection::start_drain() {
     closing_ = true;
     connection_.close_after_flush();
   }
+}
+
+void Http2Connection::send_final_goaway() {
+  if (final_goaway_sent_ || closing_ || closed_) return;
+  final_goaway_sent_ = true;
+  awaiting_drain_ping_ = false;
+  final_goaway_timer_.cancel();
+  nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session_),
+                        NGHTTP2_NO_ERROR, nullptr, 0);
+  // Called from inside nghttp2's receive (the PING's answer) the GOAWAY is
+  // serialised only once that returns: closing here would lose it. Once it
+  // is out and no stream is left, send_pending()'s maybe_close() closes.
+  send_pending();
 }
 
 void Http2Connection::on_eof() {

@@ -55,8 +55,9 @@ class Http2Connection final : public net::ConnectionCallbacks {
   // Sends our SETTINGS and processes what the client already sent.
   void start();
   // Worker drain: GOAWAY with the last stream we took; in-flight streams
-  // finish, then the connection closes.
-  void start_drain();
+  // finish, then the connection closes. `graceful`: shutdown notice and
+  // PING first, that GOAWAY once the PING is answered.
+  void start_drain(bool graceful = false);
 
   // net::ConnectionCallbacks
   void on_data(net::Buffer& input) override;
@@ -80,6 +81,7 @@ class Http2Connection final : public net::ConnectionCallbacks {
   void close_now();
   void maybe_close();
   void on_idle_timeout();
+  void send_final_goaway();
   void update_idle_timer();
   void stream_closed(Stream& stream, uint32_t error_code);
   void consume(int32_t stream_id, size_t bytes);
@@ -97,6 +99,7 @@ class Http2Connection final : public net::ConnectionCallbacks {
   std::vector<Stream*> flushing_;  // to_flush_ swapped out while flushing (keeps both capacities)
   Http2FloodGuard flood_guard_;
   net::Timer idle_timer_;
+  net::Timer final_goaway_timer_;  // graceful drain: GOAWAY even without the PING's answer
   uint32_t header_limit_bytes_ = 0;
   uint32_t header_limit_count_ = 0;
   bool in_recv_ = false;      // inside nghttp2_session_mem_recv
@@ -105,6 +108,12 @@ class Http2Connection final : public net::ConnectionCallbacks {
   bool closed_ = false;       // on_closed_ ran
   bool flooded_ = false;      // a callback found a flood: GOAWAY ENHANCE_YOUR_CALM
   bool draining_ = false;
+  bool final_goaway_sent_ = false;
+  bool awaiting_drain_ping_ = false;  // shutdown notice sent, final GOAWAY not yet
+  // The graceful drain's PING payload, and how long its answer may take.
+  static constexpr uint8_t kDrainPing[8] = {'t', 'o', 'r', 'i', 'i', 'd', 'r', 'n'};
+  // Envoy waits its drain_timeout (5 s) between the notice and the GOAWAY.
+  static constexpr uint64_t kFinalGoawayAfterMs = 5000;
 };
 
 }  // namespace torii::proxy

@@ -1,5 +1,9 @@
 #include "proxy/server.h"
 
+#include <fcntl.h>
+
+#include <cerrno>
+#include <cstring>
 #include <map>
 
 #include "net/socket_ops.h"
@@ -26,17 +30,39 @@ std::vector<net::UniqueFd> bind_for_workers(const std::string& bind, uint16_t po
   return fds;
 }
 
+// A second descriptor for the same socket, for the control thread to hand
+// over (the workers own theirs). Invalid when out of descriptors.
+net::UniqueFd dup_socket(int fd) { return net::UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, 0)); }
+
 }  // namespace
 
 // What the control thread knows about open listeners: which address each
-// one is bound to (the sockets themselves belong to the workers).
+// one is bound to (the sockets belong to the workers; the control thread
+// keeps a second descriptor of each, one fd per socket, to hand over).
 struct Server::ListenerSet {
   struct Entry {
     std::string bind;
     uint32_t configured_port = 0;
     uint16_t bound_port = 0;
+    // The same sockets as the workers', for a hot upgrade to hand over.
+    std::vector<net::UniqueFd> sockets;
   };
   std::map<std::string, Entry> entries;
+  // From the process this one took over from, until the first publish.
+  std::vector<ListenerSockets> inherited;
+
+  // The inherited sockets for `l`, if any: same bind address and configured
+  // port (a port-0 listener also by name: it is "the same" listener only then).
+  std::vector<net::UniqueFd> take_inherited(const compile::Listener& l) {
+    for (auto it = inherited.begin(); it != inherited.end(); ++it) {
+      if (it->bind != l.bind || it->configured_port != l.listen_port) continue;
+      if (l.listen_port == 0 && it->name != l.name) continue;
+      std::vector<net::UniqueFd> out = std::move(it->sockets);
+      inherited.erase(it);
+      return out;
+    }
+    return {};
+  }
   // A listener configured with port 0 that closed (its Gateway went away)
   // keeps its port: a bound, non-listening socket (net::bind_tcp) refuses
   // connections and keeps every other process off the port, so when the
@@ -119,7 +145,26 @@ std::vector<std::string> Server::publish(compile::SnapshotPtr snapshot) {
   for (const compile::Listener& l : snapshot->listeners) {
     if (listeners_->entries.count(l.name) != 0) continue;
     std::string error;
-    std::vector<net::UniqueFd> fds;
+    std::vector<net::UniqueFd> fds = listeners_->take_inherited(l);
+    if (!fds.empty()) {
+      // Taken over: accept from the very sockets the old process listened on
+      // (their queued connections are not lost). With fewer workers than
+      // sockets some workers take several; with more, the others join the
+      // SO_REUSEPORT group with sockets of their own.
+      const uint16_t port = net::local_port(fds.front().get());
+      ListenerSet::Entry entry{l.bind, l.listen_port, port, {}};
+      const size_t inherited = fds.size();
+      for (size_t i = inherited; i < n; ++i) {
+        net::UniqueFd extra = net::listen_tcp(l.bind, port, /*reuse_port=*/true, kListenBacklog, error);
+        if (extra.valid()) fds.push_back(std::move(extra));
+      }
+      for (size_t j = 0; j < fds.size(); ++j) {
+        entry.sockets.push_back(dup_socket(fds[j].get()));
+        added[j % n].push_back(ListenerHandoff{l.name, std::move(fds[j])});
+      }
+      listeners_->entries[l.name] = std::move(entry);
+      continue;
+    }
     auto held = listeners_->held_ports.find(l.name);
     if (l.listen_port == 0 && held != listeners_->held_ports.end()) {
       fds = bind_for_workers(l.bind, held->second.port, n, error);  // the port it had
@@ -131,9 +176,17 @@ std::vector<std::string> Server::publish(compile::SnapshotPtr snapshot) {
     }
     if (held != listeners_->held_ports.end()) listeners_->held_ports.erase(held);
     const uint16_t port = net::local_port(fds.front().get());
-    listeners_->entries[l.name] = ListenerSet::Entry{l.bind, l.listen_port, port};
-    for (size_t i = 0; i < n; ++i) added[i].push_back(ListenerHandoff{l.name, std::move(fds[i])});
+    ListenerSet::Entry entry{l.bind, l.listen_port, port, {}};
+    for (size_t i = 0; i < n; ++i) {
+      entry.sockets.push_back(dup_socket(fds[i].get()));
+      added[i].push_back(ListenerHandoff{l.name, std::move(fds[i])});
+    }
+    listeners_->entries[l.name] = std::move(entry);
   }
+  // Inherited sockets no listener wanted: their addresses are not configured
+  // any more. Closing them refuses what was queued there, as a reload that
+  // removes a listener does.
+  listeners_->inherited.clear();
   for (size_t i = 0; i < n; ++i) workers_[i]->post_update(snapshot, std::move(added[i]), removed);
   ready_.store(errors.empty(), std::memory_order_release);
   return errors;
@@ -144,12 +197,36 @@ uint16_t Server::listener_port(const std::string& name) const {
   return it == listeners_->entries.end() ? 0 : it->second.bound_port;
 }
 
-void Server::drain_and_stop() {
+std::vector<ListenerSockets> Server::export_listeners(std::string& error) const {
+  std::vector<ListenerSockets> out;
+  for (const auto& [name, entry] : listeners_->entries) {
+    ListenerSockets l{name, entry.bind, entry.configured_port, entry.bound_port, {}};
+    for (const net::UniqueFd& socket : entry.sockets) {
+      net::UniqueFd copy = dup_socket(socket.get());
+      if (!copy.valid()) {
+        error = "listener " + name + ": dup: " + std::strerror(errno);
+        return {};
+      }
+      l.sockets.push_back(std::move(copy));
+    }
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+void Server::inherit_listeners(std::vector<ListenerSockets> sockets) {
+  listeners_->inherited = std::move(sockets);
+}
+
+void Server::drain_and_stop(DrainKind kind) {
   if (stopped_) return;
   stopped_ = true;
   ready_.store(false, std::memory_order_release);
+  // The control thread's copies go first: with the workers' gone too, the
+  // sockets close (or live on only in the process that took them over).
+  for (auto& [name, entry] : listeners_->entries) entry.sockets.clear();
   if (started_) {
-    for (auto& w : workers_) w->post_drain();
+    for (auto& w : workers_) w->post_drain(kind);
   }
   for (auto& w : workers_) w->join();
   // The workers' last lines (streams ended by the drain) are written.

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "compile/snapshot.h"
+#include "net/unique_fd.h"
 #include "proxy/dynamic_host_cache.h"
 #include "proxy/stats.h"
 #include "telemetry/access_log_format.h"
@@ -88,6 +89,30 @@ struct ServerOptions {
 
 class Worker;
 
+// How a drain ends the process's service (Server::drain_and_stop).
+enum class DrainKind {
+  // SIGTERM/SIGINT: idle connections close at once, HTTP/2 ones get GOAWAY
+  // naming the last stream taken; in-flight requests finish.
+  Shutdown,
+  // A new process took the listening sockets over (docs/upgrade.md): the
+  // clients move to it without an error. HTTP/1.1 responses say
+  // `Connection: close`; HTTP/2 connections and idle HTTP/1.1 ones are left
+  // alone until half the drain time, then get a graceful GOAWAY (shutdown
+  // notice, PING, GOAWAY naming the last stream) or are closed.
+  Upgrade,
+};
+
+// A listener's sockets as one process hands them to the one that replaces it
+// (cli/upgrade.h): every worker's SO_REUSEPORT socket, so that connections
+// already queued on any of them are accepted by the new process.
+struct ListenerSockets {
+  std::string name;
+  std::string bind;
+  uint32_t configured_port = 0;  // 0: --port-map GW=0
+  uint16_t bound_port = 0;
+  std::vector<net::UniqueFd> sockets;
+};
+
 class Server {
  public:
   explicit Server(ServerOptions options);
@@ -119,7 +144,17 @@ class Server {
 
   // Stops accepting, lets in-flight requests finish for up to
   // options.drain_timeout_ms, then closes everything and joins the workers.
-  void drain_and_stop();
+  void drain_and_stop(DrainKind kind = DrainKind::Shutdown);
+
+  // ---- hot upgrade (cli/upgrade.h) ----
+  // Copies (dup) of every open listener's sockets, for the process taking over.
+  // Control thread.
+  std::vector<ListenerSockets> export_listeners(std::string& error) const;
+  // Before the first publish(): sockets from the process this one replaces.
+  // A listener of the first snapshot with the same bind address and
+  // configured port (and, for port 0, the same name) serves on them instead
+  // of binding; sockets no listener takes are closed after that publish.
+  void inherit_listeners(std::vector<ListenerSockets> sockets);
 
   std::vector<const WorkerStats*> worker_stats() const;
   // Each worker's request metrics (Istio's and per-listener), for /stats/prometheus.

@@ -51,7 +51,11 @@ Worker::Worker(int index, const ServerOptions& options, upstream::SharedClusterR
                 clusters),
       shadows_(std::make_unique<ShadowRequests>(*this)),
       drain_timer_(loop_, [this] { loop_.stop(); }),
-      drain_check_timer_(loop_, [this] { maybe_finish_drain(); }) {
+      drain_check_timer_(loop_, [this] { maybe_finish_drain(); }),
+      drain_close_timer_(loop_, [this] {
+        drain_closes_idle_ = true;
+        drain_open_connections(/*graceful_goaway=*/true);
+      }) {
   // HTTP/2 to upstreams: the same windows and limits as from clients.
   upstream::Http2ClientSettings h2;
   h2.stream_window_bytes = options.http2_stream_window_bytes;
@@ -156,24 +160,43 @@ void Worker::drain_connections_of(const std::vector<std::string>& listeners) {
   for (DownstreamConnection* connection : gone) connection->start_drain();
 }
 
-void Worker::post_drain() {
-  loop_.post([this] { start_drain(); });
+void Worker::post_drain(DrainKind kind) {
+  loop_.post([this, kind] { start_drain(kind); });
 }
 
-void Worker::start_drain() {
+void Worker::start_drain(DrainKind kind) {
   if (draining_) return;
   draining_ = true;
+  // In an upgrade the sockets live on in the new process, which accepts
+  // what is queued on them; closing this worker's descriptors loses nothing.
   listeners_.clear();
-  // start_drain() may remove the connection from the list: iterate a copy.
-  std::vector<DownstreamConnection*> open;
-  for (auto& connection : connections_) open.push_back(connection.get());
-  for (DownstreamConnection* connection : open) connection->start_drain();
   if (options_.drain_timeout_ms == 0) {
+    drain_open_connections(false);
     loop_.stop();
     return;
   }
   drain_timer_.arm(options_.drain_timeout_ms);
+  if (kind == DrainKind::Upgrade) {
+    // Every HTTP/1.1 request from now on is answered with `Connection: close`
+    // (its client reconnects, to the new process). HTTP/2 clients and idle
+    // HTTP/1.1 ones keep their connections for half the drain time: a client
+    // that does not reopen after GOAWAY (h2load, many load generators) can
+    // finish its work; then they get GOAWAY or are closed, and the other
+    // half is for what is in flight then. (Envoy's gradual drain spreads the
+    // same over its drain time.)
+    drain_closes_idle_ = false;
+    drain_close_timer_.arm(options_.drain_timeout_ms / 2);
+  } else {
+    drain_open_connections(false);
+  }
   maybe_finish_drain();
+}
+
+void Worker::drain_open_connections(bool graceful_goaway) {
+  // start_drain() may remove the connection from the list: iterate a copy.
+  std::vector<DownstreamConnection*> open;
+  for (auto& connection : connections_) open.push_back(connection.get());
+  for (DownstreamConnection* connection : open) connection->start_drain(graceful_goaway);
 }
 
 void Worker::maybe_finish_drain() {

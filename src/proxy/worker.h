@@ -55,7 +55,7 @@ class Worker {
                    std::vector<std::string> removed);
   // Control thread: stop accepting, finish in-flight requests for up to
   // drain_timeout_ms, then make the thread exit.
-  void post_drain();
+  void post_drain(DrainKind kind = DrainKind::Shutdown);
 
   const WorkerStats& stats() const { return stats_; }
   const telemetry::RequestMetrics& metrics() const { return metrics_; }
@@ -71,6 +71,11 @@ class Worker {
   DynamicHostCache& dynamic_hosts();
   DateCache& date() { return date_; }
   bool draining() const { return draining_; }
+  // Draining, and an idle keep-alive HTTP/1.1 connection (or one whose
+  // response did not say `Connection: close`) is to be closed now: always
+  // on shutdown; in an upgrade drain once half the drain time has passed
+  // (before that, closing it could race with the client's next request).
+  bool drain_closes_idle() const { return draining_ && drain_closes_idle_; }
   // A downstream connection is finished: destroy it at the end of the iteration.
   void remove_connection(DownstreamConnection& connection);
   // Layer 4 (proxy/l4_connection.h): an L4 connection is finished, or
@@ -103,7 +108,9 @@ class Worker {
   void run();
   void apply_update(compile::SnapshotPtr snapshot, std::vector<ListenerHandoff>& added,
                     const std::vector<std::string>& removed);
-  void start_drain();
+  void start_drain(DrainKind kind);
+  // The upgrade drain's second half: idle connections close, HTTP/2 ones get GOAWAY.
+  void drain_open_connections(bool graceful_goaway);
   // The HTTP connections accepted on these (removed) listeners.
   void drain_connections_of(const std::vector<std::string>& listeners);
   void accept(net::UniqueFd fd, const sockaddr_storage& peer, const std::string& listener_name);
@@ -130,7 +137,9 @@ class Worker {
   std::string access_log_line_;   // reused: formatting a line allocates nothing once grown
   net::Timer drain_timer_;        // drain_timeout_ms: stop regardless
   net::Timer drain_check_timer_;  // stop early once nothing is in flight
+  net::Timer drain_close_timer_;  // upgrade drain: half the drain time
   bool draining_ = false;
+  bool drain_closes_idle_ = true;
   std::thread thread_;
 };
 

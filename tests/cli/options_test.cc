@@ -164,6 +164,26 @@ TEST(OptionsTest, PortZeroAndTheAdminEndpoint) {
   EXPECT_EQ(error, "--admin: expected ADDR:PORT or off, got '127.0.0.1'");
 }
 
+TEST(OptionsTest, UpgradeSocketAndTakeover) {
+  std::string error;
+  Options none;
+  ASSERT_TRUE(parse({"--config", "a"}, none, error)) << error;
+  EXPECT_EQ(none.upgrade_socket_path, "");  // off by default
+  EXPECT_EQ(none.takeover_path, "");
+  Options o;
+  ASSERT_TRUE(parse(
+      {"--config", "a", "--upgrade-socket", "/run/torii/upgrade.sock", "--takeover=/run/torii/upgrade.sock"},
+      o, error))
+      << error;
+  EXPECT_EQ(o.upgrade_socket_path, "/run/torii/upgrade.sock");
+  EXPECT_EQ(o.takeover_path, "/run/torii/upgrade.sock");
+  Options empty;
+  EXPECT_FALSE(parse({"--config", "a", "--takeover", ""}, empty, error));
+  EXPECT_EQ(error, "--takeover: expected a Unix socket path, got ''");
+  EXPECT_FALSE(parse({"--config", "a", "--upgrade-socket"}, empty, error));
+  EXPECT_EQ(error, "--upgrade-socket: missing value");
+}
+
 }  // namespace
 }  // namespace torii::cli
 

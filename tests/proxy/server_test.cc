@@ -676,5 +676,41 @@ TEST_F(ServerTest, DrainClosesIdleConnectionsAndStops) {
   EXPECT_TRUE(client.peer_closed());
 }
 
+TEST_F(ServerTest, HandedOverSocketsServeConnectionsQueuedBeforeTheNewServerStarted) {
+  // A hot upgrade (cli/upgrade.h) hands over the very sockets: connections
+  // the kernel queued on any worker's socket while neither process accepted
+  // are accepted by the new server, none is refused or lost.
+  start();
+  std::string error;
+  std::vector<ListenerSockets> handed = server_->export_listeners(error);
+  ASSERT_TRUE(error.empty()) << error;
+  ASSERT_EQ(handed.size(), 1u);
+  EXPECT_EQ(handed[0].name, kListener);
+  EXPECT_EQ(handed[0].bound_port, port_);
+  ASSERT_EQ(handed[0].sockets.size(), 2u);  // one SO_REUSEPORT socket per worker
+
+  server_->drain_and_stop(DrainKind::Upgrade);  // nothing in flight: stops at once
+  server_.reset();
+  // Nobody accepts now; the sockets live on in `handed`, so these connect and wait in the queues.
+  std::vector<std::unique_ptr<TestClient>> clients;
+  for (int i = 0; i < 20; ++i) {
+    clients.push_back(std::make_unique<TestClient>(port_));
+    ASSERT_TRUE(clients.back()->connected()) << i;
+    ASSERT_TRUE(clients.back()->send("GET /queued HTTP/1.1\r\nHost: example.com\r\n\r\n"));
+  }
+
+  ServerOptions options;
+  options.workers = 3;  // one more worker than sockets: it adds its own to the group
+  Server next(options);
+  next.inherit_listeners(std::move(handed));
+  next.start();
+  auto errors = next.publish(make_snapshot(upstream_.port()));
+  ASSERT_TRUE(errors.empty()) << errors.front();
+  EXPECT_EQ(next.listener_port(kListener), port_);  // port 0 configured: the same port
+  for (auto& client : clients) EXPECT_EQ(client->read_response().status, 200);
+  EXPECT_EQ(stat(next, "downstream_rq_total"), 20u);
+  next.drain_and_stop();
+}
+
 }  // namespace
 }  // namespace torii::proxy
