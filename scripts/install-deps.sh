@@ -29,6 +29,8 @@ tests=(
   nginx-light wrk nghttp2-client
   # the openssl command line: test certificates (test_https.py, bench/compare's TLS parts)
   openssl
+  # headless Chromium renders the admin dashboard (tests/e2e/test_dashboard.py)
+  chromium
 )
 
 case "${1:-all}" in
