@@ -162,6 +162,8 @@ void ControlPlane::compile_and_publish(const char* why, std::optional<config::Re
 
   compiled.snapshot->version = ++version_;
   compile::SnapshotPtr snapshot = compiled.snapshot;
+  // Before publish(): a worker may start serving it before publish() returns.
+  const int64_t published_us = wall_clock_us();
   std::vector<std::string> listener_errors = server_.publish(snapshot);
   for (const auto& e : listener_errors) log_error(e);
   std::map<std::string, uint16_t> bound_ports = log_new_bindings(*snapshot);
@@ -170,7 +172,7 @@ void ControlPlane::compile_and_publish(const char* why, std::optional<config::Re
   record.version = version_;
   record.trigger = trigger;
   record.detected_us = detected_us;
-  record.published_us = wall_clock_us();
+  record.published_us = published_us;
   record.objects = in_force_.objects.size();
   for (const auto& o : in_force_.objects) record.rejected += o.latest_rejected || !o.in_force ? 1 : 0;
   for (const auto& d : all) record.errors += d.severity == config::Diagnostic::Severity::Error ? 1 : 0;

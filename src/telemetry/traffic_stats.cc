@@ -4,10 +4,6 @@ namespace torii::telemetry {
 
 namespace {
 
-void bump_series(std::atomic<uint64_t>& c) {
-  c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-}
-
 uint64_t read_counter(const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); }
 
 }  // namespace
@@ -51,16 +47,6 @@ void TrafficStats::on_snapshot_change() {
   last_cluster_ = {};
 }
 
-void TrafficStats::count(TrafficSeries& s, int response_code, uint64_t duration_ms) {
-  bump_series(s.requests);
-  if (response_code >= 100 && response_code < 600) {
-    bump_series(s.by_class[response_code / 100 - 1]);
-  } else {
-    bump_series(s.no_response);
-  }
-  s.duration_ms.record(duration_ms);
-}
-
 TrafficSeries& TrafficStats::find(ByName& by_name, ByAddress& by_address, Cached& last, const void* address,
                                   std::string_view listener, std::string_view name, bool cacheable,
                                   bool route) {
@@ -93,19 +79,6 @@ TrafficSeries& TrafficStats::find(ByName& by_name, ByAddress& by_address, Cached
     last = {address, series};
   }
   return *series;
-}
-
-void TrafficStats::record(std::string_view listener, const void* route, std::string_view route_key,
-                          const void* cluster, std::string_view cluster_name, bool cacheable,
-                          int response_code, uint64_t duration_ms) {
-  if (route != nullptr) {
-    count(find(routes_, route_by_address_, last_route_, route, listener, route_key, cacheable, true),
-          response_code, duration_ms);
-  }
-  if (cluster != nullptr) {
-    count(find(clusters_, cluster_by_address_, last_cluster_, cluster, {}, cluster_name, cacheable, false),
-          response_code, duration_ms);
-  }
 }
 
 void TrafficStats::for_each_route(const std::function<void(const TrafficSeries&)>& fn) const {

@@ -69,7 +69,24 @@ class TrafficStats {
   // belong to the worker's current snapshot and stay valid until
   // on_snapshot_change(). `response_code` 0: no response was sent.
   void record(std::string_view listener, const void* route, std::string_view route_key, const void* cluster,
-              std::string_view cluster_name, bool cacheable, int response_code, uint64_t duration_ms);
+              std::string_view cluster_name, bool cacheable, int response_code, uint64_t duration_ms) {
+    // Inline: the common case is the route and cluster of the last request.
+    const size_t bucket = bucket_index(duration_ms);
+    if (route != nullptr) {
+      TrafficSeries& s =
+          cacheable && last_route_.address == route
+              ? *last_route_.series
+              : find(routes_, route_by_address_, last_route_, route, listener, route_key, cacheable, true);
+      count(s, response_code, bucket, duration_ms);
+    }
+    if (cluster != nullptr) {
+      TrafficSeries& s = cacheable && last_cluster_.address == cluster
+                             ? *last_cluster_.series
+                             : find(clusters_, cluster_by_address_, last_cluster_, cluster, {}, cluster_name,
+                                    cacheable, false);
+      count(s, response_code, bucket, duration_ms);
+    }
+  }
   // The snapshot changed: addresses of the old one may be reused.
   void on_snapshot_change();
 
@@ -94,7 +111,18 @@ class TrafficStats {
   // "<listener> <name>").
   TrafficSeries& find(ByName& by_name, ByAddress& by_address, Cached& last, const void* address,
                       std::string_view listener, std::string_view name, bool cacheable, bool route);
-  static void count(TrafficSeries& series, int response_code, uint64_t duration_ms);
+  static void bump(std::atomic<uint64_t>& c) {
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+  static void count(TrafficSeries& s, int response_code, size_t bucket, uint64_t duration_ms) {
+    bump(s.requests);
+    if (response_code >= 100 && response_code < 600) {
+      bump(s.by_class[static_cast<size_t>(response_code / 100 - 1)]);
+    } else {
+      bump(s.no_response);
+    }
+    s.duration_ms.record_in(bucket, duration_ms);
+  }
 
   mutable std::mutex mutex_;  // inserts (worker) vs iteration (admin)
   ByName routes_;
