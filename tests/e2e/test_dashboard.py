@@ -191,7 +191,7 @@ def test_dashboard(upstreams, torii, tmp_path, measure):
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     # Self-contained: nothing fetched from elsewhere (the SVG namespace is a name, not a fetch).
     local = page.text.replace("http://www.w3.org/2000/svg", "")
-    assert "http://" not in local and "https://" not in local and "//" + "fonts" not in local
+    assert "http://" not in local and "https://" not in local
 
     # Traffic: 7 requests to /a; /b until the 503 endpoint is ejected (consecutive5xxErrors 1;
     # its one 503 reaches the client: Istio's default retryOn has no status codes), then 3 more.
