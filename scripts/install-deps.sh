@@ -32,6 +32,8 @@ tests=(
   # the Debian package (scripts/package-check.sh): cpack's dpkg-shlibdeps and `file`,
   # adduser for its postinst (systemd-analyze verifies the unit where systemd is installed)
   dpkg-dev file adduser
+  # headless Chromium renders the admin dashboard (tests/e2e/test_dashboard.py)
+  chromium
 )
 
 case "${1:-all}" in

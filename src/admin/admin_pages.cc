@@ -2,6 +2,8 @@
 
 #include "admin/clusters_page.h"
 #include "admin/config_dump.h"
+#include "admin/dashboard_json.h"
+#include "admin/dashboard_page.h"
 #include "admin/explain_page.h"
 #include "admin/listeners_page.h"
 #include "admin/prometheus_page.h"
@@ -64,9 +66,15 @@ AdminServer::Handler make_admin_handler(const ConfigStateHolder& holder, const p
     if (request.path == "/stats") {
       return stats_page(holder.get(), server);
     }
-    if (request.path == "/") {
+    if (request.path == "/") return dashboard_page();
+    if (request.path == "/dashboard.json") {
+      return {200, "application/json", dashboard_json(holder.get(), server).dump() + "\n"};
+    }
+    if (request.path == "/help") {
       return {200, "text/plain",
-              "torii admin\n  /ready        200 once config is loaded and listeners are bound\n"
+              "torii admin\n  /             the dashboard (HTML; docs/dashboard.md)\n"
+              "  /dashboard.json  what the dashboard shows, as one JSON document\n"
+              "  /ready        200 once config is loaded and listeners are bound\n"
               "  /config_dump  resources, rejected objects, compiled listeners/routes/clusters (JSON)\n"
               "  /stats        counters\n"
               "  /stats/prometheus  Envoy's and Istio's metrics in the Prometheus text format\n"
@@ -76,7 +84,7 @@ AdminServer::Handler make_admin_handler(const ConfigStateHolder& holder, const p
               "  /explain      ?method=GET&url=http://host/path&header=Name:value[&format=text]:\n"
               "                where that request would go with the config in force (JSON)\n"};
     }
-    return {404, "text/plain", "no such admin page; see /\n"};
+    return {404, "text/plain", "no such admin page; see /help\n"};
   };
 }
 

@@ -1,5 +1,5 @@
-// The admin pages: /ready, /config_dump, /stats, /stats/prometheus, /clusters, /listeners,
-// /explain, and an index.
+// The admin pages: the dashboard (/ and /dashboard.json), /ready, /config_dump, /stats,
+// /stats/prometheus, /clusters, /listeners, /explain, and an index (/help).
 #pragma once
 
 #include <functional>

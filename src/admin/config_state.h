@@ -17,6 +17,19 @@
 
 namespace torii::admin {
 
+// One compile-and-publish, for the dashboard's reload history.
+struct ReloadRecord {
+  uint64_t version = 0;        // the snapshot it published
+  std::string trigger;         // "startup", "file change", "SIGHUP", "DNS"
+  int64_t detected_us = 0;     // wall clock: the first file event / signal / DNS answer that asked for it
+  int64_t published_us = 0;    // compiled and handed to the workers (they serve it a moment later:
+                               // proxy::Server::serving_since_us)
+  size_t objects = 0;          // objects in the load
+  size_t rejected = 0;         // of which rejected (latest version refused, or never accepted)
+  size_t errors = 0;           // error diagnostics of the load + compile
+  size_t listener_errors = 0;  // listeners that could not be bound
+};
+
 struct ConfigState {
   compile::SnapshotPtr snapshot;              // in force; null before the first load
   std::vector<config::ObjectStatus> objects;  // every object seen in the last load
@@ -30,6 +43,9 @@ struct ConfigState {
   // What the DNS names of DNS ServiceEntries resolved to when this snapshot
   // was compiled; null when no name is needed.
   std::shared_ptr<const dns::ResolvedNames> dns;
+  // The last kReloadHistory publications, oldest first.
+  std::vector<ReloadRecord> reload_history;
+  static constexpr size_t kReloadHistory = 20;
 };
 
 class ConfigStateHolder {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 
 #include "cli/log.h"
 #include "net/socket_ops.h"
@@ -29,6 +30,12 @@ compile::DnsAnswers answers_from(const dns::ResolvedNames& names) {
 
 }  // namespace
 
+int64_t wall_clock_us() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
 Compiled load_and_compile(const Options& options, config::Store& store) {
   Compiled out;
   out.store = store.apply(config::load_paths(options.config_paths, options.load));
@@ -44,7 +51,8 @@ ControlPlane::ControlPlane(const Options& options, proxy::Server& server, admin:
 
 ControlPlane::~ControlPlane() = default;
 
-void ControlPlane::reload() {
+void ControlPlane::reload(const char* trigger, int64_t detected_us) {
+  if (detected_us == 0) detected_us = wall_clock_us();
   auto started = std::chrono::steady_clock::now();
   config::LoadResult loaded = config::load_paths(options_.config_paths, options_.load, &load_cache_);
   in_force_ = store_.apply(std::move(loaded));
@@ -52,13 +60,13 @@ void ControlPlane::reload() {
   const std::string read_note = std::to_string(stats.parsed) + " of " +
                                 std::to_string(stats.parsed + stats.reused) +
                                 " document(s) parsed, read in " + milliseconds_since(started) + " ms";
-  compile_and_publish("config", std::move(in_force_.resources), read_note);
+  compile_and_publish("config", std::move(in_force_.resources), read_note, trigger, detected_us);
 }
 
 void ControlPlane::on_dns_change() {
   uint64_t count = 0;
   if (::read(dns_event_.get(), &count, sizeof count) != sizeof count) return;
-  compile_and_publish("DNS", std::nullopt);
+  compile_and_publish("DNS", std::nullopt, "", "DNS", wall_clock_us());
 }
 
 bool ControlPlane::all_answered(const std::set<std::string>& names,
@@ -127,7 +135,8 @@ std::map<std::string, uint16_t> ControlPlane::log_new_bindings(const compile::Sn
 }
 
 void ControlPlane::compile_and_publish(const char* why, std::optional<config::ResourceSet> resources,
-                                       const std::string& read_note) {
+                                       const std::string& read_note, const char* trigger,
+                                       int64_t detected_us) {
   auto started = std::chrono::steady_clock::now();
   if (!resources) resources = store_.resources();
   std::shared_ptr<const dns::ResolvedNames> names;
@@ -153,9 +162,23 @@ void ControlPlane::compile_and_publish(const char* why, std::optional<config::Re
 
   compiled.snapshot->version = ++version_;
   compile::SnapshotPtr snapshot = compiled.snapshot;
+  // Before publish(): a worker may start serving it before publish() returns.
+  const int64_t published_us = wall_clock_us();
   std::vector<std::string> listener_errors = server_.publish(snapshot);
   for (const auto& e : listener_errors) log_error(e);
   std::map<std::string, uint16_t> bound_ports = log_new_bindings(*snapshot);
+
+  admin::ReloadRecord record;
+  record.version = version_;
+  record.trigger = trigger;
+  record.detected_us = detected_us;
+  record.published_us = published_us;
+  record.objects = in_force_.objects.size();
+  for (const auto& o : in_force_.objects) record.rejected += o.latest_rejected || !o.in_force ? 1 : 0;
+  for (const auto& d : all) record.errors += d.severity == config::Diagnostic::Severity::Error ? 1 : 0;
+  record.listener_errors = listener_errors.size();
+  history_.push_back(std::move(record));
+  if (history_.size() > admin::ConfigState::kReloadHistory) history_.erase(history_.begin());
 
   admin::ConfigState state;
   state.snapshot = snapshot;
@@ -166,6 +189,7 @@ void ControlPlane::compile_and_publish(const char* why, std::optional<config::Re
   state.reloads = version_;
   state.last_reload = utc_now_rfc3339();
   state.dns = names;
+  state.reload_history = history_;
   state_.set(std::move(state));
 
   log_info("config version " + std::to_string(version_) + " serving (" + why +

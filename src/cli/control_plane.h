@@ -28,7 +28,9 @@ class ControlPlane {
 
   // Loads, validates, compiles and publishes. Logs problems it has not logged
   // before (so an unchanged bad file is not reported on every reload).
-  void reload();
+  // `trigger` and `detected_us` (wall clock; 0: now) go to the reload
+  // history: what asked for the reload, and when it was noticed.
+  void reload(const char* trigger = "startup", int64_t detected_us = 0);
 
   // Readable when DNS answers changed; then call on_dns_change() (control thread).
   int dns_event_fd() const { return dns_event_.get(); }
@@ -42,7 +44,7 @@ class ControlPlane {
   // force (files not re-read). `read_note`: how the files were read, for the
   // "serving" log line (empty: they were not).
   void compile_and_publish(const char* why, std::optional<config::ResourceSet> resources,
-                           const std::string& read_note = "");
+                           const std::string& read_note, const char* trigger, int64_t detected_us);
   compile::CompileResult compile_with_dns(const config::ResourceSet& resources,
                                           std::shared_ptr<const dns::ResolvedNames>& names);
   // The port of every bound listener of `snapshot` (after publish); logs
@@ -61,6 +63,7 @@ class ControlPlane {
   uint64_t version_ = 0;
   std::set<std::string> logged_;                 // formatted diagnostics already logged
   std::map<std::string, uint16_t> bound_ports_;  // listener name -> port, after the last publish
+  std::vector<admin::ReloadRecord> history_;     // the last ConfigState::kReloadHistory
   net::UniqueFd dns_event_;                      // eventfd written by the DNS thread
   std::unique_ptr<dns::DnsService> dns_;         // started when a name needs resolving
 };
@@ -72,5 +75,8 @@ struct Compiled {
   compile::CompileResult compiled;
 };
 Compiled load_and_compile(const Options& options, config::Store& store);
+
+// The wall clock (CLOCK_REALTIME) in microseconds.
+int64_t wall_clock_us();
 
 }  // namespace torii::cli

@@ -164,6 +164,7 @@ int run_command(const Options& options) {
   bool taken_over = false;
   bool reload_pending = false;
   auto reload_at = std::chrono::steady_clock::now();
+  int64_t first_event_us = 0;  // the burst's first file event, for the reload history
   for (;;) {
     pollfd fds[5] = {{sig_fd, POLLIN, 0},
                      {watcher ? watcher->fd() : -1, POLLIN, 0},
@@ -179,6 +180,7 @@ int run_command(const Options& options) {
     int n = poll(fds, 5, timeout);
     if (n < 0 && errno != EINTR) break;
     if (n > 0 && (fds[1].revents & POLLIN) && watcher->consume_events()) {
+      if (!reload_pending) first_event_us = wall_clock_us();
       reload_pending = true;
       reload_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(kReloadDebounceMs);
     }
@@ -204,7 +206,7 @@ int run_command(const Options& options) {
         }
         if (info.ssi_signo == SIGHUP) {
           log_info("SIGHUP: reloading configuration");
-          control.reload();
+          control.reload("SIGHUP", wall_clock_us());
           continue;
         }
         log_info(std::string("signal ") + strsignal(static_cast<int>(info.ssi_signo)) + ": draining");
@@ -213,7 +215,7 @@ int run_command(const Options& options) {
     }
     if (reload_pending && std::chrono::steady_clock::now() >= reload_at) {
       reload_pending = false;
-      control.reload();
+      control.reload("file change", first_event_us);
     }
   }
 

@@ -67,6 +67,10 @@ ActiveStream::~ActiveStream() {
 void ActiveStream::record_metrics() {
   telemetry::HttpStreamRecord r;
   r.listener = downstream_.listener_name();
+  if (route_ != nullptr) {
+    r.route = route_;
+    r.route_key = route_->stats_key;
+  }
   r.cluster = dynamic_cluster_ ? dynamic_cluster_.get() : chosen_ != nullptr ? chosen_->cluster : nullptr;
   if (chosen_ == nullptr && route_ != nullptr && !route_->action.clusters.empty()) {
     // Answered before a destination was picked (fault abort, CORS

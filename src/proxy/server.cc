@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -245,6 +246,16 @@ std::vector<const telemetry::RequestMetrics*> Server::worker_metrics() const {
   out.reserve(workers_.size());
   for (const auto& w : workers_) out.push_back(&w->metrics());
   return out;
+}
+
+int64_t Server::serving_since_us(uint64_t version) const {
+  int64_t last = -1;
+  for (const auto& w : workers_) {
+    const int64_t at = w->adopted_at_us(version);
+    if (at < 0) return -1;
+    last = std::max(last, at);
+  }
+  return last;
 }
 
 }  // namespace torii::proxy

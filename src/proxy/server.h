@@ -159,6 +159,10 @@ class Server {
   std::vector<const WorkerStats*> worker_stats() const;
   // Each worker's request metrics (Istio's and per-listener), for /stats/prometheus.
   std::vector<const telemetry::RequestMetrics*> worker_metrics() const;
+  // When (wall clock, us) the last worker started serving snapshot `version`
+  // (published snapshots reach the workers asynchronously); -1 while some
+  // worker has not, or too long ago to be remembered (Worker::adopted_at_us).
+  int64_t serving_since_us(uint64_t version) const;
   // Per-cluster state shared by all workers (circuit breakers, outlier
   // detection, cluster.<name>.* counters), for /stats and /clusters.
   const upstream::SharedClusterRegistry& clusters() const { return cluster_registry_; }

@@ -145,6 +145,20 @@ void Worker::apply_update(compile::SnapshotPtr snapshot, std::vector<ListenerHan
   auto holder = std::make_shared<const compile::SnapshotPtr>(std::move(snapshot));
   snapshot_ = compile::SnapshotPtr(holder, holder->get());
   metrics_.on_snapshot_change();
+  Adopted& slot = adopted_[snapshot_->version % kAdoptedKept];
+  slot.version.store(0, std::memory_order_relaxed);  // the slot is being rewritten
+  std::atomic_thread_fence(std::memory_order_release);
+  slot.at_us.store(wall_clock_us(), std::memory_order_relaxed);
+  slot.version.store(snapshot_->version, std::memory_order_release);
+}
+
+int64_t Worker::adopted_at_us(uint64_t version) const {
+  const Adopted& slot = adopted_[version % kAdoptedKept];
+  if (slot.version.load(std::memory_order_acquire) != version) return -1;
+  const int64_t at = slot.at_us.load(std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_acquire);
+  // Rewritten meanwhile (kAdoptedKept snapshots later): forgotten.
+  return slot.version.load(std::memory_order_relaxed) == version ? at : -1;
 }
 
 void Worker::drain_connections_of(const std::vector<std::string>& listeners) {

@@ -7,6 +7,8 @@
 // Owned by the Server.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -59,6 +61,11 @@ class Worker {
 
   const WorkerStats& stats() const { return stats_; }
   const telemetry::RequestMetrics& metrics() const { return metrics_; }
+  // Any thread: when (wall clock, us) this worker started serving snapshot
+  // `version`; -1 if it has not yet, or adopted so many snapshots since that
+  // the time is forgotten (the last kAdoptedKept are kept).
+  int64_t adopted_at_us(uint64_t version) const;
+  static constexpr size_t kAdoptedKept = 32;
 
   // ---- worker thread only ----
   net::EventLoop& loop() { return loop_; }
@@ -127,6 +134,14 @@ class Worker {
   upstream::ClusterManager clusters_;
   std::unique_ptr<DynamicHostCache> dynamic_hosts_;  // before clusters_ goes: it unbinds their state
   compile::SnapshotPtr snapshot_;
+  // Ring of (version, adoption time) by version % kAdoptedKept, for the
+  // reload history; written by this worker (time, then version with
+  // release), read by the admin thread.
+  struct Adopted {
+    std::atomic<uint64_t> version{0};
+    std::atomic<int64_t> at_us{-1};
+  };
+  std::array<Adopted, kAdoptedKept> adopted_{};
   std::vector<std::unique_ptr<ListenerSlot>> listeners_;
   std::list<std::unique_ptr<DownstreamConnection>> connections_;
   std::list<std::unique_ptr<L4Connection>> l4_connections_;

@@ -51,6 +51,12 @@ void RouteTable::finalize() {
   star_ = nullptr;
   for (const auto& vhost : virtual_hosts_) {
     vhost->index.build(vhost->routes);
+    for (Route& route : vhost->routes) {
+      route.stats_key = vhost->domain + " " + route.virtual_service + "#" + std::to_string(route.rule_index);
+      if (route.match_index >= 0) route.stats_key += "." + std::to_string(route.match_index);
+      if (!route.delegate.empty())
+        route.stats_key += " " + route.delegate + "#" + std::to_string(route.delegate_rule_index);
+    }
     const std::string& domain = vhost->domain;
     if (domain == "*") {
       star_ = vhost.get();

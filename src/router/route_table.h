@@ -90,6 +90,11 @@ struct Route {
   // (namespace/name) and its rule index; rule_index is then the root's rule.
   std::string delegate;
   int delegate_rule_index = -1;
+  // The route's name in per-route traffic stats (the admin dashboard), set by
+  // RouteTable::finalize(): "<domain> <virtual_service>#<rule>[.<match>]
+  // [ <delegate>#<rule>]". Stable across reloads that keep the route, unique
+  // within its virtual host (duplicate routes are dropped when built).
+  std::string stats_key;
 };
 
 struct VirtualHost {
@@ -112,7 +117,8 @@ class RouteTable {
  public:
   // Adds (or returns the existing) virtual host for a lower-case domain.
   VirtualHost& add_virtual_host(const std::string& domain);
-  // Builds the lookup indexes; call once after all virtual hosts are added.
+  // Builds the lookup indexes and the routes' stats keys; call once after
+  // all virtual hosts are added.
   void finalize();
 
   // Envoy's precedence: exact domain, then the longest `*.suffix` that covers

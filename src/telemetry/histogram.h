@@ -36,8 +36,11 @@ struct HistogramSnapshot {
 class Histogram {
  public:
   // Owning thread only.
-  void record(uint64_t value) {
-    bump(buckets_[bucket_index(value)], 1);
+  void record(uint64_t value) { record_in(bucket_index(value), value); }
+  // record() with the bucket already known (bucket_index(value)), for a
+  // value recorded into several histograms.
+  void record_in(size_t bucket, uint64_t value) {
+    bump(buckets_[bucket], 1);
     bump(sum_, value);
   }
   // Any thread; `into` += this histogram's counts. The count is the sum of

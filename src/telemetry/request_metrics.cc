@@ -1,6 +1,7 @@
 #include "telemetry/request_metrics.h"
 
 #include "telemetry/response_flags.h"
+#include "upstream/cluster_info.h"
 
 namespace torii::telemetry {
 
@@ -42,6 +43,7 @@ size_t RequestMetrics::AddressKeyHash::operator()(const AddressKey& key) const {
 void RequestMetrics::on_snapshot_change() {
   by_address_.clear();
   last_by_address_ = nullptr;
+  traffic_.on_snapshot_change();
 }
 
 template <typename Series>
@@ -101,6 +103,9 @@ void RequestMetrics::record_http(const HttpStreamRecord& r) {
     if (r.response_flags & proxy::flag::NR) bump(l.no_route);
     l.rq_time_ms.record(r.duration_ms);
   }
+  traffic_.record(r.listener, r.route, r.route_key, r.cluster,
+                  r.cluster != nullptr ? std::string_view(r.cluster->name) : std::string_view(),
+                  r.current_snapshot, r.response_code, r.duration_ms);
   if (!enabled_) return;
   HttpSeries* series = nullptr;
   // Without a cluster the authority is a label: only the slow path has it.

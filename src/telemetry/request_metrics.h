@@ -24,12 +24,15 @@
 
 #include "telemetry/histogram.h"
 #include "telemetry/istio_labels.h"
+#include "telemetry/traffic_stats.h"
 
 namespace torii::telemetry {
 
 // What a stream knows when it ends (ActiveStream, at destruction).
 struct HttpStreamRecord {
   std::string_view listener;                       // "0.0.0.0_8080": connection manager stats prefix
+  const void* route = nullptr;                     // the router::Route matched; null: none
+  std::string_view route_key;                      // its Route::stats_key
   const upstream::ClusterInfo* cluster = nullptr;  // null: no cluster chosen
   const upstream::Endpoint* endpoint = nullptr;    // the endpoint that answered; null: none
   std::string_view authority;                      // Host: destination_service when no cluster
@@ -124,6 +127,9 @@ class RequestMetrics {
   void for_each_http(const std::function<void(const HttpSeries&)>& fn) const;
   void for_each_tcp(const std::function<void(const TcpSeries&)>& fn) const;
   void for_each_listener(const std::function<void(const ListenerSeries&)>& fn) const;
+  // Per-route and per-cluster series (the dashboard's), kept whether or not
+  // Istio's metrics are.
+  const TrafficStats& traffic() const { return traffic_; }
 
  private:
   // The fast path: a series by the addresses of its cluster and endpoint
@@ -160,6 +166,7 @@ class RequestMetrics {
   HttpSeries* last_http_ = nullptr;
   TcpSeries* last_tcp_ = nullptr;
   ListenerSeries* last_listener_ = nullptr;
+  TrafficStats traffic_;
 };
 
 }  // namespace torii::telemetry
