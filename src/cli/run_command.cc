@@ -47,6 +47,11 @@ int run_command(const Options& options) {
     log_error(access_log_error);
     return 1;
   }
+  std::string exporter_error;
+  if (!server.open_span_exporter(exporter_error)) {
+    log_error(exporter_error);
+    return 1;
+  }
   server.start();
 
   admin::ConfigStateHolder state;

@@ -30,6 +30,27 @@ Diagnostics validate(const Telemetry& telemetry, const FieldLines& lines) {
       }
     }
   }
+  for (size_t i = 0; i < telemetry.tracing.size(); ++i) {
+    const TracingRule& rule = telemetry.tracing[i];
+    const std::string field = at("spec.tracing", i);
+    if (!rule.sampling_error.empty()) {
+      r.error(field + ".randomSamplingPercentage", rule.sampling_error);
+    } else if (rule.random_sampling_percentage) {
+      const double p = *rule.random_sampling_percentage;
+      // Istio's webhook: 0..100 (istio/api telemetry.proto).
+      if (!(p >= 0 && p <= 100)) {
+        r.error(field + ".randomSamplingPercentage", "must be from 0 to 100, got " + std::to_string(p));
+      }
+    }
+    const std::string& mode = rule.match_mode;
+    if (!mode.empty() && mode != "CLIENT_AND_SERVER" && mode != "CLIENT" && mode != "SERVER") {
+      r.error(field + ".match.mode",
+              "unknown mode '" + mode + "', must be CLIENT_AND_SERVER, CLIENT or SERVER");
+    }
+    if (rule.providers.size() > 1) {
+      r.warning(field + ".providers", "only the first provider is used (as Istio)");
+    }
+  }
   return r.take();
 }
 
