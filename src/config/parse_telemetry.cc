@@ -40,7 +40,7 @@ void read_telemetry(const Field& spec, Telemetry& out) {
       if (percent.node().IsScalar() && YAML::convert<double>::decode(percent.node(), value)) {
         rule.random_sampling_percentage = value;
       } else {
-        rule.sampling_error = "expected a number from 0 to 100";
+        percent.error("expected a number from 0 to 100");
       }
     }
     rule.disable_span_reporting = item["disableSpanReporting"].boolean();

@@ -414,7 +414,6 @@ struct TracingRule {
   std::optional<double> random_sampling_percentage;  // absent: the mesh default (--trace-sampling)
   bool disable_span_reporting = false;               // keep propagating, stop exporting
   std::string match_mode;                            // CLIENT_AND_SERVER (default), CLIENT, SERVER
-  std::string sampling_error;                        // randomSamplingPercentage is not a number
 };
 
 struct Telemetry {

@@ -33,9 +33,7 @@ Diagnostics validate(const Telemetry& telemetry, const FieldLines& lines) {
   for (size_t i = 0; i < telemetry.tracing.size(); ++i) {
     const TracingRule& rule = telemetry.tracing[i];
     const std::string field = at("spec.tracing", i);
-    if (!rule.sampling_error.empty()) {
-      r.error(field + ".randomSamplingPercentage", rule.sampling_error);
-    } else if (rule.random_sampling_percentage) {
+    if (rule.random_sampling_percentage) {
       const double p = *rule.random_sampling_percentage;
       // Istio's webhook: 0..100 (istio/api telemetry.proto).
       if (!(p >= 0 && p <= 100)) {
