@@ -119,6 +119,7 @@ void ActiveStream::record_span() {
     s.url.append(info_.path);
   }
   s.upstream_cluster.assign(info_.upstream_cluster);
+  if (route_ != nullptr) s.operation.assign(route_->decorator);
   s.upstream_address.assign(info_.upstream_host_view());
   s.peer_address.assign(info_.downstream_remote_address);
   if (const std::string_view* id = head_.headers.get("x-request-id")) s.request_id.assign(*id);
@@ -404,6 +405,9 @@ void ActiveStream::start_router_request(const upstream::ClusterInfo* cluster) {
     upstream_target_ = std::move(rewritten);
     path_and_query_ = upstream_target_;
   }
+  // Envoy propagates the route's decorator whenever tracing is enabled,
+  // which it is at a stock Istio gateway (ISTIO_TELEMETRY 5.1).
+  if (!route_->decorator.empty()) head_.headers.add("x-envoy-decorator-operation", route_->decorator);
   trace_.inject(head_.headers);
   RouterRequest::Params params;
   params.snapshot = snapshot_;

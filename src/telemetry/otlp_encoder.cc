@@ -93,7 +93,8 @@ void put_span(std::string& out, const OtlpResource& resource, const SpanRecord& 
   put_bytes(out, 1, id_bytes(s.trace_id.hi, s.trace_id.lo, true));
   put_bytes(out, 2, id_bytes(0, s.span_id, false));
   if (s.parent_span_id != 0) put_bytes(out, 4, id_bytes(0, s.parent_span_id, false));
-  put_bytes(out, 5, span_name(s.upstream_cluster.view()));
+  put_bytes(out, 5,
+            s.operation.size != 0 ? std::string(s.operation.view()) : span_name(s.upstream_cluster.view()));
   put_uint(out, 6, kSpanKindServer);
   put_fixed64(out, 7, static_cast<uint64_t>(s.start_us) * 1000);
   put_fixed64(out, 8, static_cast<uint64_t>(s.end_us) * 1000);

@@ -24,9 +24,10 @@ struct OtlpResource {
   std::vector<std::pair<std::string, std::string>> span_attributes;
 };
 
-// The span's name: the route decorator Istio sets ("<service fqdn>:<port>/*"),
-// derived from an "outbound|<port>|<subset>|<host>" cluster name; else the
-// cluster name; else "ingress" (Envoy's operation name without a route).
+// The span's name when no route decorator names it (a local reply before
+// routing): Istio's decorator form ("<service fqdn>:<port>/*") derived from
+// an "outbound|<port>|<subset>|<host>" cluster name; else the cluster name;
+// else "ingress" (Envoy's operation name without a route).
 std::string span_name(std::string_view upstream_cluster);
 
 // Appends the encoded ExportTraceServiceRequest for `spans` to `out`.

@@ -47,6 +47,7 @@ struct SpanRecord {
   FixedString<16> protocol;
   FixedString<256> url;  // scheme://authority/path?query, as Envoy's http.url tag
   FixedString<160> upstream_cluster;
+  FixedString<192> operation;  // the route's decorator: the span's name
   FixedString<48> upstream_address;
   FixedString<48> peer_address;
   FixedString<40> request_id;

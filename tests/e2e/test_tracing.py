@@ -325,6 +325,7 @@ def test_5xx_span_has_error_status_and_flags(torii, echo, collector):
     assert r.status_code == 503
     span = collector.wait_for(lambda s: s["trace_id"] == TRACE, "the 503")[0]
     assert span["status_code"] == 2  # ERROR
+    assert span["name"] == "dead.default.svc.cluster.local:80/dead*"  # Istio's decorator of a prefix route
     a = span["attributes"]
     assert (a["http.status_code"], a["response_flags"], a["error"]) == ("503", "UF", "true")
     assert a["upstream_cluster"] == "outbound|80||dead.default.svc.cluster.local"
@@ -401,9 +402,13 @@ def test_without_a_tracer_trace_headers_pass_untouched(torii, echo):
     t = torii(manifests(echo))
     sent = {"traceparent": "00-%s-%s-01" % (TRACE, PARENT), "tracestate": "a=b", "b3": "%s-%s-1" % (B3_TRACE, B3_SPAN),
             "x-b3-traceid": B3_TRACE, "x-b3-spanid": B3_SPAN, "x-b3-sampled": "1"}
-    h = upstream_headers(requests.get(t.url("/plain"), timeout=10, headers=sent))
+    h = upstream_headers(requests.get(t.url("/plain"), timeout=10,
+                                      headers={**sent, "x-envoy-decorator-operation": "client-chosen"}))
     for name, value in sent.items():
         assert one(h, name) == value
+    # Tracing is enabled at a stock gateway (no tracer): the route's decorator
+    # goes upstream, the client's is stripped.
+    assert one(h, "x-envoy-decorator-operation") == "echo.default.svc.cluster.local:80/*"
     h = upstream_headers(requests.get(t.url("/plain"), timeout=10))
     assert "traceparent" not in h and "b3" not in h and "x-b3-traceid" not in h  # nothing injected
 
