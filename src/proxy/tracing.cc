@@ -46,6 +46,7 @@ uint64_t nonzero(upstream::FastRandom& random) {
 
 void RequestTrace::start(const http::HeaderMap& headers, bool random_sampled, upstream::FastRandom& random) {
   const ContextFields f = find_fields(headers);
+  had_traceparent = f.traceparent != nullptr;
   b3_single = f.b3 != nullptr;
   b3_multi = f.multi.any();
 
@@ -97,7 +98,12 @@ void RequestTrace::inject(http::HeaderMap& headers) const {
   if (!active) return;
   char traceparent[telemetry::kTraceparentSize];
   telemetry::write_traceparent(traceparent, trace_id, span_id, sampled);
-  headers.set("traceparent", std::string_view(traceparent, sizeof(traceparent)));
+  const std::string_view value(traceparent, sizeof(traceparent));
+  if (had_traceparent) {
+    headers.set("traceparent", value);
+  } else {
+    headers.add_lower("traceparent", value);  // known absent: no search
+  }
   if (b3_multi) {
     char hex[32];
     headers.set("x-b3-traceid", std::string_view(hex, telemetry::write_trace_id(hex, trace_id, b3_wide)));

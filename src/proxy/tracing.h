@@ -35,13 +35,14 @@ namespace torii::proxy {
 
 struct RequestTrace {
   telemetry::TraceId trace_id;
-  uint64_t span_id = 0;         // the gateway's span
-  uint64_t parent_span_id = 0;  // 0: a root span
-  bool active = false;          // a span exists (tracer on, and no unparseable context)
-  bool sampled = false;         // the span is recorded (and exported)
-  bool b3_single = false;       // the request carried `b3`: rewritten upstream
-  bool b3_multi = false;        // ... x-b3-*: rewritten upstream
-  bool b3_wide = true;          // B3 trace id width to write back
+  uint64_t span_id = 0;          // the gateway's span
+  uint64_t parent_span_id = 0;   // 0: a root span
+  bool active = false;           // a span exists (tracer on, and no unparseable context)
+  bool sampled = false;          // the span is recorded (and exported)
+  bool b3_single = false;        // the request carried `b3`: rewritten upstream
+  bool b3_multi = false;         // ... x-b3-*: rewritten upstream
+  bool b3_wide = true;           // B3 trace id width to write back
+  bool had_traceparent = false;  // inject: replace it (else append, no lookup)
 
   // At the request head, with a tracer configured. `random_sampled`:
   // Envoy's random decision (sample_random below), which decides for a new
