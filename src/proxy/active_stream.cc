@@ -262,10 +262,11 @@ void ActiveStream::route() {
   edge.chunked_body = head_.chunked;
   edge.has_te = te;
   edge.scheme = downstream_.is_tls() ? "https" : "http";
-  mutate_edge_request_headers(head_.headers, edge);
   // With a tracer: continue the caller's trace or start one (injected
-  // upstream in start_router_request, as Envoy's router does).
+  // upstream in start_router_request, as Envoy's router does). Read before
+  // the edge edits add their fields: fewer to look through.
   if (worker_.tracer_on(snapshot_.get())) trace_.start(head_.headers, random_sampled, random);
+  mutate_edge_request_headers(head_.headers, edge);
   if (websocket_) {
     head_.headers.set("connection", "upgrade");
     head_.headers.set("upgrade", upgrade_);

@@ -18,12 +18,14 @@ ContextFields find_fields(const http::HeaderMap& headers) {
   ContextFields f;
   for (const auto& e : headers.entries()) {
     const std::string_view n = e.name;
-    // Sizes and first letters first: most fields are none of these.
-    if (n.size() == 11 && n[0] == 't' && n == "traceparent") {
+    // Sizes and single characters first: most fields are none of these, and
+    // a string_view == is a memcmp call.
+    const size_t size = n.size();
+    if (size == 11 && n[0] == 't' && n[5] == 'p' && n == "traceparent") {
       if (f.traceparent == nullptr) f.traceparent = &e.value;
-    } else if (n.size() == 2 && n == "b3") {
+    } else if (size == 2 && n[0] == 'b' && n[1] == '3') {
       if (f.b3 == nullptr) f.b3 = &e.value;
-    } else if (n.size() >= 10 && n[0] == 'x' && n.starts_with("x-b3-")) {
+    } else if (size >= 10 && n[3] == '3' && n[2] == 'b' && n[0] == 'x' && n[1] == '-' && n[4] == '-') {
       const std::string_view rest = n.substr(5);
       const std::string_view** slot = rest == "traceid"        ? &f.multi.trace_id
                                       : rest == "spanid"       ? &f.multi.span_id

@@ -138,10 +138,28 @@ bool parse_b3_multi(const B3Headers& h, ParentContext& out) {
   return true;
 }
 
+namespace {
+
+// Two hex digits per byte, from one table lookup.
+struct HexPairs {
+  char pairs[512];
+  constexpr HexPairs() : pairs() {
+    for (int i = 0; i < 256; ++i) {
+      pairs[2 * i] = kHex[i >> 4];
+      pairs[2 * i + 1] = kHex[i & 0xF];
+    }
+  }
+};
+constexpr HexPairs kHexPairs;
+
+}  // namespace
+
 void write_hex64(char* out, uint64_t value) {
-  for (int i = 15; i >= 0; --i) {
-    out[i] = kHex[value & 0xF];
-    value >>= 4;
+  for (int i = 7; i >= 0; --i) {
+    const char* pair = kHexPairs.pairs + 2 * (value & 0xFF);
+    out[2 * i] = pair[0];
+    out[2 * i + 1] = pair[1];
+    value >>= 8;
   }
 }
 
