@@ -1,3 +1,6 @@
+#include <charconv>
+#include <string>
+
 #include "config/validate.h"
 #include "config/validate_common.h"
 
@@ -37,7 +40,11 @@ Diagnostics validate(const Telemetry& telemetry, const FieldLines& lines) {
       const double p = *rule.random_sampling_percentage;
       // Istio's webhook: 0..100 (istio/api telemetry.proto).
       if (!(p >= 0 && p <= 100)) {
-        r.error(field + ".randomSamplingPercentage", "must be from 0 to 100, got " + std::to_string(p));
+        char text[32];
+        const auto [end, ec] = std::to_chars(text, text + sizeof(text), p);  // shortest form: "150", "-0.5"
+        r.error(
+            field + ".randomSamplingPercentage",
+            "must be from 0 to 100, got " + (ec == std::errc() ? std::string(text, end) : std::string("?")));
       }
     }
     const std::string& mode = rule.match_mode;

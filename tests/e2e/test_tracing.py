@@ -427,7 +427,7 @@ def test_collector_down_requests_unaffected_and_drops_counted(torii, echo):
 
 
 @pytest.mark.parametrize("body,field,message", [
-    ("- randomSamplingPercentage: 150", "spec.tracing[0].randomSamplingPercentage", "must be from 0 to 100"),
+    ("- randomSamplingPercentage: 150", "spec.tracing[0].randomSamplingPercentage", "must be from 0 to 100, got 150"),
     ("- {}\n- randomSamplingPercentage: lots", "spec.tracing[1].randomSamplingPercentage",
      "expected a number from 0 to 100"),
     ("- disableSpanReporting: maybe", "spec.tracing[0].disableSpanReporting", "expected a boolean"),
