@@ -216,11 +216,14 @@ void SpanExporter::flush() {
     encode_export_request(resource_, pending_.data() + done, count, body_);
     if (post(body_)) {
       spans_sent_.fetch_add(count, std::memory_order_relaxed);
-    } else {
-      spans_failed_.fetch_add(count, std::memory_order_relaxed);
-      batches_failed_.fetch_add(1, std::memory_order_relaxed);
+      done += count;
+      continue;
     }
-    done += count;
+    // The collector is down or slow: the rest of this flush would wait the
+    // same timeout per batch (and hold up shutdown); it is dropped with it.
+    spans_failed_.fetch_add(pending_.size() - done, std::memory_order_relaxed);
+    batches_failed_.fetch_add(1, std::memory_order_relaxed);
+    break;
   }
   pending_.clear();
 }

@@ -11,7 +11,8 @@
 // spans show up within a second). Each batch is one blocking HTTP/1.1 POST
 // (Content-Type application/x-protobuf) on a fresh connection, with
 // kTimeoutMs for connect and answer; a failed batch is dropped and counted,
-// not retried (Envoy's HTTP exporter does not retry either).
+// not retried (Envoy's HTTP exporter does not retry either), and so is the
+// rest of that flush, so one flush (and shutdown) waits one timeout at most.
 #pragma once
 
 #include <atomic>

@@ -99,5 +99,32 @@ TEST(OtlpEndpointTest, ParsesHttpUrls) {
   EXPECT_FALSE(parse_otlp_endpoint("http://:4318/", e, error));
 }
 
+TEST(SpanExporterTest, AFullChannelDropsInsteadOfWaiting) {
+  OtlpEndpoint e;
+  std::string error;
+  ASSERT_TRUE(parse_otlp_endpoint("http://127.0.0.1:1/v1/traces", e, error));
+  SpanExporter exporter(e, OtlpResource{}, /*channels=*/2, /*channel_capacity=*/2);  // not started
+  SpanRecord s;
+  EXPECT_TRUE(exporter.append(0, s));
+  EXPECT_TRUE(exporter.append(0, s));
+  EXPECT_FALSE(exporter.append(0, s));  // full: the caller counts a drop
+  EXPECT_TRUE(exporter.append(1, s));   // channels are per worker
+}
+
+TEST(SpanExporterTest, ACollectorThatIsDownCostsTheSpansNotTheCaller) {
+  OtlpEndpoint e;
+  std::string error;
+  // Port 1 on loopback: refused at once.
+  ASSERT_TRUE(parse_otlp_endpoint("http://127.0.0.1:1/v1/traces", e, error));
+  SpanExporter exporter(e, OtlpResource{}, 1);
+  SpanRecord s;
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(exporter.append(0, s));
+  exporter.start();  // after the appends: all three go in its first batch
+  exporter.stop();   // posts what is buffered: one failed batch
+  EXPECT_EQ(exporter.spans_sent(), 0u);
+  EXPECT_EQ(exporter.spans_export_failed(), 3u);
+  EXPECT_EQ(exporter.export_failures(), 1u);
+}
+
 }  // namespace
 }  // namespace torii::telemetry
