@@ -18,6 +18,16 @@ AdminResponse stats_page(const ConfigState& state, const proxy::Server& server) 
   for (const auto& [name, value] : proxy::sum_stats(server.worker_stats())) {
     body += name + ": " + std::to_string(value) + "\n";
   }
+  // Tracing (docs/tracing.md): spans the collector took, and spans lost --
+  // a worker's buffer was full, or the batch could not be posted.
+  if (const telemetry::SpanExporter* exporter = server.span_exporter()) {
+    uint64_t buffer_full = 0;
+    for (const proxy::WorkerStats* w : server.worker_stats())
+      buffer_full += w->tracing_spans_buffer_full.load(std::memory_order_relaxed);
+    body += "tracing_spans_sent: " + std::to_string(exporter->spans_sent()) + "\n";
+    body += "tracing_spans_dropped: " + std::to_string(buffer_full + exporter->spans_export_failed()) + "\n";
+    body += "tracing_export_failures: " + std::to_string(exporter->export_failures()) + "\n";
+  }
   body += cluster_stats(server.clusters(), state.snapshot.get());
   body += "config_reloads: " + std::to_string(state.reloads) + "\n";
   size_t rejected = 0;

@@ -249,10 +249,19 @@ json snapshot_to_json(const compile::Snapshot& snapshot) {
                   {"needs_access_log_flag", snapshot.access_log.needs_path}};
     if (snapshot.access_log.filter) access_log["filter"] = snapshot.access_log.filter->expression();
   }
+  // Tracing as the Telemetry resources say (docs/tracing.md).
+  json tracing = json::object();
+  if (snapshot.tracing.configured) {
+    tracing = {{"source", snapshot.tracing.source},
+               {"disable_span_reporting", snapshot.tracing.disable_span_reporting}};
+    if (snapshot.tracing.sampling_basis_points >= 0)
+      tracing["random_sampling_percentage"] = snapshot.tracing.sampling_basis_points / 100.0;
+  }
   return {{"version", snapshot.version},
           {"listeners", listeners},
           {"clusters", clusters},
-          {"access_log", access_log}};
+          {"access_log", access_log},
+          {"tracing", tracing}};
 }
 
 json dns_to_json(const dns::ResolvedNames& names) {

@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <thread>
 
 #include "telemetry/access_log_format.h"
+#include "telemetry/span_exporter.h"
 
 namespace torii::cli {
 
@@ -180,6 +183,15 @@ Access log and request identity (docs/access-log.md):
                                format string with %COMMAND% operators (default: text)
   --preserve-request-id        keep a client's x-request-id (default: replaced, as an Istio gateway does)
 
+Tracing (docs/tracing.md):
+  --otlp-endpoint URL          export sampled spans (one SERVER span per request) to an OpenTelemetry
+                               collector over OTLP/HTTP, e.g. http://127.0.0.1:4318/v1/traces; turns
+                               trace-context propagation (traceparent, B3) on (default: no tracer:
+                               trace headers pass through untouched, as a stock Istio gateway)
+  --trace-sampling PERCENT     random sampling for requests that carry no sampling decision, 0-100 in
+                               steps of 0.01, when no Telemetry sets randomSamplingPercentage
+                               (default: 1, Istio's meshConfig default)
+
 Route policies:
   --no-retry-non-idempotent    retry requests with a non-idempotent method (anything but GET, HEAD,
                                OPTIONS, TRACE, PUT, DELETE) only after a connect failure, never after
@@ -351,6 +363,24 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
         return false;
       }
       o.server.access_log_format = value;
+    } else if (flag == "--otlp-endpoint") {
+      if (!need_value()) return false;
+      telemetry::OtlpEndpoint endpoint;
+      std::string endpoint_error;
+      if (!telemetry::parse_otlp_endpoint(value, endpoint, endpoint_error)) {
+        error = "--otlp-endpoint: " + endpoint_error;
+        return false;
+      }
+      o.server.otlp_endpoint = value;
+    } else if (flag == "--trace-sampling") {
+      if (!need_value()) return false;
+      char* end = nullptr;
+      const double percent = std::strtod(value.c_str(), &end);
+      if (value.empty() || end != value.c_str() + value.size() || !(percent >= 0 && percent <= 100)) {
+        error = "--trace-sampling: expected a percentage from 0 to 100 (e.g. 1 or 0.5), got '" + value + "'";
+        return false;
+      }
+      o.server.trace_sampling_basis_points = static_cast<uint32_t>(std::lround(percent * 100));
     } else if (flag == "--preserve-request-id") {
       o.server.preserve_request_id = true;
     } else if (flag == "--no-retry-non-idempotent") {

@@ -94,6 +94,11 @@ int run_command(const Options& options) {
     log_error(access_log_error);
     return 1;
   }
+  std::string exporter_error;
+  if (!server.open_span_exporter(exporter_error)) {
+    log_error(exporter_error);
+    return 1;
+  }
   if (takeover) server.inherit_listeners(std::move(taken.listeners));
   server.start();
 

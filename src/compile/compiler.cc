@@ -124,6 +124,7 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
   }
 
   snapshot->access_log = select_access_log(resources.telemetries, identity);
+  snapshot->tracing = select_tracing(resources.telemetries, identity);
 
   CompileResult result;
   result.dns_names = endpoints.dns_names();

@@ -125,6 +125,37 @@ std::optional<router::Route> translate_rule(const config::HTTPRoute& rule, const
   return route;
 }
 
+// Istio's getRouteOperation (pilot/pkg/networking/core/route/route.go): the
+// path part is the prefix + "*", the exact path or the regex; the host part
+// the single destination's "host:port" (from its cluster name
+// outbound|port|subset|host), else the VirtualService's name and the
+// gateway port.
+std::string route_operation(const router::Route& route, const std::string& vs_name, uint32_t port) {
+  std::string path = "/*";
+  switch (route.match.path.kind) {
+    case router::StringMatcher::Kind::Prefix:
+      path = route.match.path.value + "*";
+      break;
+    case router::StringMatcher::Kind::Exact:
+    case router::StringMatcher::Kind::Regex:
+      path = route.match.path.value;
+      break;
+    case router::StringMatcher::Kind::Presence:
+      break;
+  }
+  if (route.action.clusters.size() == 1) {
+    const std::string& c = route.action.clusters.front().name;
+    // outbound|<port>|<subset>|<host>
+    const size_t a = c.find('|');
+    const size_t b = a == std::string::npos ? a : c.find('|', a + 1);
+    const size_t d = b == std::string::npos ? b : c.find('|', b + 1);
+    if (c.starts_with("outbound|") && d != std::string::npos) {
+      return c.substr(d + 1) + ":" + c.substr(a + 1, b - a - 1) + path;
+    }
+  }
+  return vs_name + ":" + std::to_string(port) + path;
+}
+
 }  // namespace
 
 std::vector<router::Route> translate_virtual_service(const config::VirtualService& vs,
@@ -176,6 +207,7 @@ std::vector<router::Route> translate_virtual_service(const config::VirtualServic
         route.rule_index = origin ? origin->root_rule_index : static_cast<int>(r);
         route.match_index = match == nullptr ? -1 : static_cast<int>(m);
         route.name = route_name(rule, match);
+        route.decorator = route_operation(route, vs.meta.name, context.server_port);
         if (origin != nullptr) {
           route.delegate = origin->delegate;
           route.delegate_rule_index = origin->delegate_rule_index;

@@ -102,9 +102,22 @@ struct AccessLogPolicy {
   }
 };
 
+// Tracing as the Telemetry resources that select this gateway say (same
+// selection as the access log; compile/telemetry_selection.h). Without one,
+// --trace-sampling and --otlp-endpoint alone decide (Istio's meshConfig).
+struct TracingPolicy {
+  bool configured = false;  // a Telemetry with tracing applies
+  // randomSamplingPercentage in basis points (0.01 %, Istio's precision);
+  // -1: the rule does not set it (the mesh default, --trace-sampling).
+  int32_t sampling_basis_points = -1;
+  bool disable_span_reporting = false;
+  std::string source;  // "Telemetry ns/name", for /config_dump
+};
+
 struct Snapshot {
   uint64_t version = 0;  // increases with every published snapshot
   AccessLogPolicy access_log;
+  TracingPolicy tracing;
   std::vector<Listener> listeners;
   std::vector<std::unique_ptr<upstream::ClusterInfo>> clusters;  // index == ClusterInfo::index
   std::unordered_map<std::string, const upstream::ClusterInfo*> clusters_by_name;

@@ -1,5 +1,8 @@
 #include "compile/telemetry_selection.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "compile/labels.h"
 
 namespace torii::compile {
@@ -39,6 +42,35 @@ AccessLogPolicy select_access_log(const std::vector<config::Telemetry>& telemetr
     policy.enabled = !rule.disabled;
     policy.needs_path = rule.providers.empty();
     policy.filter = rule.filter;
+    policy.source = "Telemetry " + best->meta.namespace_ + "/" + best->meta.name;
+    break;
+  }
+  return policy;
+}
+
+TracingPolicy select_tracing(const std::vector<config::Telemetry>& telemetries,
+                             const GatewayIdentity& identity) {
+  const config::Telemetry* best = nullptr;
+  int best_level = 0;
+  for (const config::Telemetry& t : telemetries) {
+    if (t.tracing.empty()) continue;
+    const int level = specificity(t, identity);
+    if (level > best_level) {
+      best = &t;
+      best_level = level;
+    }
+  }
+  TracingPolicy policy;
+  if (best == nullptr) return policy;
+  for (const config::TracingRule& rule : best->tracing) {
+    if (rule.match_mode == "SERVER") continue;
+    policy.configured = true;
+    if (rule.random_sampling_percentage) {
+      // 0.01 % precision, as Istio rounds it.
+      const double p = std::clamp(*rule.random_sampling_percentage, 0.0, 100.0);
+      policy.sampling_basis_points = static_cast<int32_t>(std::lround(p * 100));
+    }
+    policy.disable_span_reporting = rule.disable_span_reporting;
     policy.source = "Telemetry " + best->meta.namespace_ + "/" + best->meta.name;
     break;
   }

@@ -25,4 +25,9 @@ inline constexpr std::string_view kRootNamespace = "istio-system";
 AccessLogPolicy select_access_log(const std::vector<config::Telemetry>& telemetries,
                                   const GatewayIdentity& identity);
 
+// The same selection for `tracing`: the most specific Telemetry that has
+// tracing rules, and in it the first rule that applies to a gateway.
+TracingPolicy select_tracing(const std::vector<config::Telemetry>& telemetries,
+                             const GatewayIdentity& identity);
+
 }  // namespace torii::compile

@@ -1,5 +1,5 @@
-// telemetry.istio.io Telemetry: reads accessLogging (the rest of the spec,
-// metrics and tracing, is not modelled and is ignored).
+// telemetry.istio.io Telemetry: reads accessLogging and tracing (metrics,
+// and tracing's customTags and the like, are not modelled and are ignored).
 #include "config/parsers.h"
 
 namespace torii::config {
@@ -26,6 +26,26 @@ void read_telemetry(const Field& spec, Telemetry& out) {
       }
     }
     out.access_logging.push_back(std::move(rule));
+  }
+  for (const Field& item : spec["tracing"].items()) {
+    TracingRule rule;
+    if (!item.expect_map()) continue;
+    for (const Field& provider : item["providers"].items()) {
+      if (provider.expect_map()) rule.providers.push_back(provider["name"].string());
+    }
+    // google.protobuf.DoubleValue: written as a bare number.
+    const Field percent = item["randomSamplingPercentage"];
+    if (percent.present()) {
+      double value = 0;
+      if (percent.node().IsScalar() && YAML::convert<double>::decode(percent.node(), value)) {
+        rule.random_sampling_percentage = value;
+      } else {
+        percent.error("expected a number from 0 to 100");
+      }
+    }
+    rule.disable_span_reporting = item["disableSpanReporting"].boolean();
+    rule.match_mode = item["match"].expect_map() ? item["match"]["mode"].upper_string() : "";
+    out.tracing.push_back(std::move(rule));
   }
 }
 

@@ -408,11 +408,20 @@ struct AccessLogging {
   std::string filter_error;               // why filter.expression did not compile (validation reports it)
 };
 
+// Telemetry spec.tracing[] (the fields Torii reads; docs/tracing.md).
+struct TracingRule {
+  std::vector<std::string> providers;                // providers[].name
+  std::optional<double> random_sampling_percentage;  // absent: the mesh default (--trace-sampling)
+  bool disable_span_reporting = false;               // keep propagating, stop exporting
+  std::string match_mode;                            // CLIENT_AND_SERVER (default), CLIENT, SERVER
+};
+
 struct Telemetry {
   ObjectMeta meta;
   std::optional<Labels> selector;  // selector.matchLabels; absent => the whole namespace
   bool has_target_refs = false;    // targetRef(s): Gateway API attachment, not modelled
   std::vector<AccessLogging> access_logging;
+  std::vector<TracingRule> tracing;
 };
 
 // Everything loaded from all sources, after validation. Objects that failed

@@ -1,3 +1,6 @@
+#include <charconv>
+#include <string>
+
 #include "config/validate.h"
 #include "config/validate_common.h"
 
@@ -28,6 +31,29 @@ Diagnostics validate(const Telemetry& telemetry, const FieldLines& lines) {
             "provider '" + rule.providers[p] +
                 "' is not known to Torii (only the built-in 'envoy' file logger, written to --access-log)");
       }
+    }
+  }
+  for (size_t i = 0; i < telemetry.tracing.size(); ++i) {
+    const TracingRule& rule = telemetry.tracing[i];
+    const std::string field = at("spec.tracing", i);
+    if (rule.random_sampling_percentage) {
+      const double p = *rule.random_sampling_percentage;
+      // Istio's webhook: 0..100 (istio/api telemetry.proto).
+      if (!(p >= 0 && p <= 100)) {
+        char text[32];
+        const auto [end, ec] = std::to_chars(text, text + sizeof(text), p);  // shortest form: "150", "-0.5"
+        r.error(
+            field + ".randomSamplingPercentage",
+            "must be from 0 to 100, got " + (ec == std::errc() ? std::string(text, end) : std::string("?")));
+      }
+    }
+    const std::string& mode = rule.match_mode;
+    if (!mode.empty() && mode != "CLIENT_AND_SERVER" && mode != "CLIENT" && mode != "SERVER") {
+      r.error(field + ".match.mode",
+              "unknown mode '" + mode + "', must be CLIENT_AND_SERVER, CLIENT or SERVER");
+    }
+    if (rule.providers.size() > 1) {
+      r.warning(field + ".providers", "only the first provider is used (as Istio)");
     }
   }
   return r.take();

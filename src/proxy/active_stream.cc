@@ -1,5 +1,6 @@
 #include "proxy/active_stream.h"
 
+#include <cstring>
 #include <string>
 
 #include "http/header_map.h"
@@ -10,6 +11,7 @@
 #include "proxy/request_id.h"
 #include "proxy/route_reply.h"
 #include "proxy/router_request.h"
+#include "proxy/tracing.h"
 #include "proxy/upstream_request.h"
 #include "proxy/worker.h"
 #include "router/request_actions.h"
@@ -60,6 +62,7 @@ ActiveStream::~ActiveStream() {
   if (upstream_) upstream_->abort();
   WorkerStats::dec(worker_.mutable_stats().downstream_rq_active);
   record_metrics();
+  if (trace_.sampled && worker_.export_spans(snapshot_.get())) record_span();
   // Envoy writes the access log when the stream is destroyed, too.
   worker_.log_stream(info_, &head_.headers, snapshot_.get());
 }
@@ -95,6 +98,37 @@ void ActiveStream::record_metrics() {
   r.duration_ms = worker_.loop().now_ms() - info_.start_ms;
   r.current_snapshot = !dynamic_cluster_ && snapshot_ == worker_.snapshot();
   worker_.mutable_metrics().record_http(r);
+}
+
+void ActiveStream::record_span() {
+  // Only sampled spans get here: the copies below are not on every request.
+  telemetry::SpanRecord s;
+  s.trace_id = trace_.trace_id;
+  s.span_id = trace_.span_id;
+  s.parent_span_id = trace_.parent_span_id;
+  s.start_us = info_.start_time_us;
+  s.end_us = worker_.wall_clock_us();
+  s.request_bytes = info_.bytes_received;
+  s.response_bytes = info_.bytes_sent;
+  s.response_flags = info_.response_flags;
+  s.status = static_cast<uint16_t>(response_started_ ? info_.response_code : 0);
+  s.method.assign(info_.method);
+  s.protocol.assign(info_.protocol);
+  // Envoy's http.url: scheme://host + the path as received.
+  if (!info_.path.starts_with('/')) {
+    s.url.assign(info_.path);  // absolute-form already
+  } else {
+    s.url.assign(downstream_.is_tls() ? "https://" : "http://");
+    if (const std::string_view* host = head_.headers.get("host")) s.url.append(*host);
+    s.url.append(info_.path);
+  }
+  s.upstream_cluster.assign(info_.upstream_cluster);
+  if (route_ != nullptr) s.operation.assign(route_->decorator);
+  s.upstream_address.assign(info_.upstream_host_view());
+  s.peer_address.assign(info_.downstream_remote_address);
+  if (const std::string_view* id = head_.headers.get("x-request-id")) s.request_id.assign(*id);
+  if (const std::string_view* agent = head_.headers.get("user-agent")) s.user_agent.assign(*agent);
+  worker_.record_span(s);
 }
 
 void ActiveStream::note_response(int status, const http::HeaderMap& headers) {
@@ -205,17 +239,37 @@ void ActiveStream::route() {
   char request_id[36];
   EdgeRequestInfo edge;
   edge.peer_ip = downstream_.peer_ip();
-  edge.request_id = make_request_id(worker_.clusters().random(), request_id);
+  upstream::FastRandom& random = worker_.clusters().random();
+  edge.request_id = make_request_id(random, request_id);
+  // Envoy's random sampling decision, made at every gateway (a stock one
+  // too: ISTIO_TELEMETRY 5.2) and recorded in the x-request-id.
+  const bool random_sampled = sample_random(random, worker_.trace_sampling(snapshot_.get()));
+  if (random_sampled) {
+    record_trace_decision(request_id, sizeof(request_id), true);
+    WorkerStats::inc(stats.tracing_random_sampling);
+  }
   // Envoy's preserve_external_request_id (off at Istio gateways): keep a
-  // client's non-empty id.
+  // client's non-empty id (a UUID gets the decision in character 14).
   if (options.preserve_request_id) {
     const std::string_view* client_id = head_.headers.get("x-request-id");
     edge.keep_request_id = client_id != nullptr && !client_id->empty();
+    if (edge.keep_request_id && client_id->size() == sizeof(request_id)) {
+      char copy[36];
+      client_id->copy(copy, sizeof(copy));
+      if (record_trace_decision(copy, sizeof(copy), random_sampled) && copy[14] != (*client_id)[14]) {
+        std::memcpy(request_id, copy, sizeof(copy));
+        edge.keep_request_id = false;  // sent as edited
+      }
+    }
   }
   edge.absolute_authority = absolute ? target_.authority : std::string_view();
   edge.chunked_body = head_.chunked;
   edge.has_te = te;
   edge.scheme = downstream_.is_tls() ? "https" : "http";
+  // With a tracer: continue the caller's trace or start one (injected
+  // upstream in start_router_request, as Envoy's router does). Read before
+  // the edge edits add their fields: fewer to look through.
+  if (worker_.tracer_on(snapshot_.get())) trace_.start(head_.headers, random_sampled, random);
   mutate_edge_request_headers(head_.headers, edge);
   if (websocket_) {
     head_.headers.set("connection", "upgrade");
@@ -356,6 +410,10 @@ void ActiveStream::start_router_request(const upstream::ClusterInfo* cluster) {
     upstream_target_ = std::move(rewritten);
     path_and_query_ = upstream_target_;
   }
+  // Envoy propagates the route's decorator whenever tracing is enabled,
+  // which it is at a stock Istio gateway (ISTIO_TELEMETRY 5.1).
+  if (!route_->decorator.empty()) head_.headers.add("x-envoy-decorator-operation", route_->decorator);
+  trace_.inject(head_.headers);
   RouterRequest::Params params;
   params.snapshot = snapshot_;
   params.policies = &route_->action.policies;

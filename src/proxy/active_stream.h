@@ -20,6 +20,7 @@
 #include "net/timer.h"
 #include "proxy/local_reply.h"
 #include "proxy/stream_info.h"
+#include "proxy/tracing.h"
 #include "proxy/upstream_callbacks.h"
 #include "router/forward_proxy_table.h"
 #include "router/route_table.h"
@@ -99,6 +100,8 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   void release_upstream();
   // Telemetry: the stream's one record at its end (the destructor).
   void record_metrics();
+  // Tracing: the sampled span, handed to the exporter at the stream's end.
+  void record_span();
   void note_response(int status, const http::HeaderMap& headers);
 
   DownstreamStream& downstream_;
@@ -120,6 +123,7 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   std::string failure_body_;
   std::string failure_details_;  // a TLS failure's response code details
   StreamInfo info_;              // for the access log, written when the stream goes
+  RequestTrace trace_;           // the gateway's span (proxy/tracing.h)
 
   // Fault delay: the request waits; its body is held (back-pressure beyond
   // the buffer limit) until the delay ends.

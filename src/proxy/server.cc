@@ -113,6 +113,44 @@ bool Server::open_access_log(std::string& error) {
   return true;
 }
 
+bool Server::open_span_exporter(std::string& error) {
+  if (options_.otlp_endpoint.empty()) return true;
+  telemetry::OtlpEndpoint endpoint;
+  if (!telemetry::parse_otlp_endpoint(options_.otlp_endpoint, endpoint, error)) {
+    error = "--otlp-endpoint: " + error;
+    return false;
+  }
+  // What Istio's OpenTelemetry provider puts on every span of a gateway:
+  // service.name "<workload>.<namespace>", Envoy's node_id, and the Istio
+  // tags (enableIstioTags, on by default).
+  const telemetry::GatewayIdentity& who = options_.identity;
+  telemetry::OtlpResource resource;
+  const std::string service = who.workload + "." + who.workload_namespace;
+  resource.resource_attributes = {{"service.name", service}};
+  auto label = [&who](const char* key, const std::string& fallback) {
+    auto it = who.labels.find(key);
+    return it != who.labels.end() ? it->second : fallback;
+  };
+  const std::string canonical =
+      label("service.istio.io/canonical-name", label("app.kubernetes.io/name", label("app", who.workload)));
+  resource.span_attributes = {
+      {"node_id", "router~" + who.workload + "." + who.workload_namespace + "~" + who.workload_namespace +
+                      ".svc.cluster.local"},
+      {"zone", ""},
+      {"istio.canonical_service", canonical},
+      {"istio.canonical_revision", label("service.istio.io/canonical-revision",
+                                         label("app.kubernetes.io/version", label("version", "latest")))},
+      {"istio.mesh_id", "cluster.local"},
+      {"istio.namespace", who.workload_namespace},
+      {"istio.cluster_id", who.cluster_id},
+  };
+  span_exporter_ = std::make_unique<telemetry::SpanExporter>(std::move(endpoint), std::move(resource),
+                                                             static_cast<int>(workers_.size()));
+  for (auto& w : workers_) w->set_span_exporter(span_exporter_.get());
+  span_exporter_->start();
+  return true;
+}
+
 void Server::reopen_access_log() {
   if (access_log_) access_log_->reopen();
 }
@@ -232,6 +270,7 @@ void Server::drain_and_stop(DrainKind kind) {
   for (auto& w : workers_) w->join();
   // The workers' last lines (streams ended by the drain) are written.
   if (access_log_) access_log_->stop();
+  if (span_exporter_) span_exporter_->stop();
 }
 
 std::vector<const WorkerStats*> Server::worker_stats() const {

@@ -21,6 +21,7 @@
 #include "telemetry/access_log_writer.h"
 #include "telemetry/istio_labels.h"
 #include "telemetry/request_metrics.h"
+#include "telemetry/span_exporter.h"
 #include "upstream/shared_cluster_state.h"
 
 namespace torii::proxy {
@@ -85,6 +86,12 @@ struct ServerOptions {
   // Keep a client's x-request-id (Envoy's preserve_external_request_id);
   // Istio gateways replace it.
   bool preserve_request_id = false;
+  // ---- tracing (issue 14, docs/tracing.md) ----
+  // --otlp-endpoint http://host:port/v1/traces ("" = no exporter).
+  std::string otlp_endpoint;
+  // --trace-sampling PERCENT in basis points (0.01 %): random sampling when
+  // no Telemetry sets randomSamplingPercentage (Istio's default: 1 %).
+  uint32_t trace_sampling_basis_points = 100;
 };
 
 class Worker;
@@ -126,6 +133,12 @@ class Server {
   bool open_access_log(std::string& error);
   // SIGUSR1: the access log's writer reopens its path (logrotate).
   void reopen_access_log();
+
+  // Starts the span exporter for --otlp-endpoint (none without it); before
+  // start(). false + error for an endpoint that is not http://host:port/path.
+  bool open_span_exporter(std::string& error);
+  // The exporter's counters, or null without --otlp-endpoint.
+  const telemetry::SpanExporter* span_exporter() const { return span_exporter_.get(); }
 
   // Starts the worker threads (they serve nothing until the first publish).
   void start();
@@ -180,6 +193,7 @@ class Server {
   bool stopped_ = false;
   telemetry::AccessLogFormat access_log_format_;
   std::unique_ptr<telemetry::AccessLogWriter> access_log_;  // outlives the workers' last line
+  std::unique_ptr<telemetry::SpanExporter> span_exporter_;  // outlives the workers' last span
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> ready_{false};
   struct ListenerSet;

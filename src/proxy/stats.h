@@ -73,7 +73,10 @@ namespace torii::proxy {
   X(tls_inspector_tls_not_found)       \
   X(tls_inspector_timeout)             \
   X(access_log_written)                \
-  X(access_log_dropped)
+  X(access_log_dropped)                \
+  X(tracing_random_sampling)           \
+  X(tracing_spans_buffered)            \
+  X(tracing_spans_buffer_full)
 
 struct WorkerStats {
 #define TORII_DECLARE_COUNTER(name) std::atomic<uint64_t> name{0};

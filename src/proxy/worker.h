@@ -103,6 +103,29 @@ class Worker {
   // with) says so: its Telemetry's disabled/filter, else --access-log.
   void log_stream(const StreamInfo& info, const http::HeaderMap* request_headers,
                   const compile::Snapshot* snapshot);
+  // Tracing (set before start()): the exporter for sampled spans, or null.
+  void set_span_exporter(telemetry::SpanExporter* exporter) { span_exporter_ = exporter; }
+  // A tracer is configured: --otlp-endpoint, or a Telemetry `tracing` rule
+  // in `snapshot` (then headers propagate even with nothing to export to).
+  bool tracer_on(const compile::Snapshot* snapshot) const {
+    return span_exporter_ != nullptr || (snapshot != nullptr && snapshot->tracing.configured);
+  }
+  // Random sampling percentage in force (basis points): the Telemetry's
+  // randomSamplingPercentage, else --trace-sampling.
+  uint32_t trace_sampling(const compile::Snapshot* snapshot) const {
+    return snapshot != nullptr && snapshot->tracing.sampling_basis_points >= 0
+               ? static_cast<uint32_t>(snapshot->tracing.sampling_basis_points)
+               : options_.trace_sampling_basis_points;
+  }
+  // Spans are exported (an exporter, and no disableSpanReporting).
+  bool export_spans(const compile::Snapshot* snapshot) const {
+    return span_exporter_ != nullptr && (snapshot == nullptr || !snapshot->tracing.disable_span_reporting);
+  }
+  // Hands a sampled span to the exporter; never waits (a full buffer drops it).
+  void record_span(const telemetry::SpanRecord& span) {
+    WorkerStats::inc(span_exporter_->append(index_, span) ? stats_.tracing_spans_buffered
+                                                          : stats_.tracing_spans_buffer_full);
+  }
   // Wall clock (CLOCK_REALTIME) in microseconds, for %START_TIME%.
   static int64_t wall_clock_us();
   // Mirrored requests in flight (they outlive the streams that made them).
@@ -149,6 +172,7 @@ class Worker {
   const telemetry::AccessLogFormat* access_log_format_ = nullptr;
   telemetry::AccessLogWriter* access_log_writer_ = nullptr;
   bool access_log_have_path_ = false;
+  telemetry::SpanExporter* span_exporter_ = nullptr;
   std::string access_log_line_;   // reused: formatting a line allocates nothing once grown
   net::Timer drain_timer_;        // drain_timeout_ms: stop regardless
   net::Timer drain_check_timer_;  // stop early once nothing is in flight

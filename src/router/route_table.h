@@ -86,6 +86,10 @@ struct Route {
   int rule_index = 0;           // index in spec.http
   int match_index = -1;         // index in match[]; -1 for a rule without match
   std::string name;             // rule name (and ".match name"), may be empty
+  // Istio's route decorator (getRouteOperation): "<host>:<port><path>" of
+  // the one destination, else "<vs name>:<gateway port><path>"; sent
+  // upstream as x-envoy-decorator-operation and the span's name.
+  std::string decorator;
   // A rule merged in from a delegate VirtualService (§3.12): the delegate
   // (namespace/name) and its rule index; rule_index is then the root's rule.
   std::string delegate;

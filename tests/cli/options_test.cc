@@ -243,3 +243,31 @@ TEST(OptionsTest, DnsServersMustBeAddresses) {
 
 }  // namespace
 }  // namespace torii::cli
+
+namespace torii::cli {
+namespace {
+
+TEST(OptionsTest, TracingFlags) {
+  Options o;
+  std::string error;
+  ASSERT_TRUE(parse({"--config", "a"}, o, error)) << error;
+  EXPECT_EQ(o.server.otlp_endpoint, "");
+  EXPECT_EQ(o.server.trace_sampling_basis_points, 100u);  // Istio's 1 %
+  ASSERT_TRUE(parse(
+      {"--config", "a", "--otlp-endpoint", "http://127.0.0.1:4318/v1/traces", "--trace-sampling", "12.34"}, o,
+      error))
+      << error;
+  EXPECT_EQ(o.server.otlp_endpoint, "http://127.0.0.1:4318/v1/traces");
+  EXPECT_EQ(o.server.trace_sampling_basis_points, 1234u);
+  for (const char* bad : {"-1", "100.5", "", "1%", "abc"}) {
+    Options b;
+    EXPECT_FALSE(parse({"--config", "a", "--trace-sampling", bad}, b, error)) << bad;
+    EXPECT_NE(error.find("--trace-sampling"), std::string::npos) << error;
+  }
+  Options b;
+  EXPECT_FALSE(parse({"--config", "a", "--otlp-endpoint", "localhost:4318"}, b, error));
+  EXPECT_NE(error.find("--otlp-endpoint: expected http://HOST:PORT/v1/traces"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace torii::cli
