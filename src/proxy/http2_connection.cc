@@ -495,6 +495,10 @@ Http2Connection::Http2Connection(Worker& worker, net::Connection& connection, Do
   nghttp2_option_new(&option);
   // Window updates follow what the upstream took (flow control end to end).
   nghttp2_option_set_no_auto_window_update(option, 1);
+  // Closed streams are forgotten at once, as Envoy's codec does: otherwise
+  // nghttp2 keeps some of them in its RFC 7540 priority tree (which nothing
+  // here uses) and retires one for each stream that closes.
+  nghttp2_option_set_no_closed_streams(option, 1);
   // Streams the client opens beyond SETTINGS_MAX_CONCURRENT_STREAMS, even
   // before it acknowledged them, are refused.
   nghttp2_option_set_max_reserved_remote_streams(option, 0);

@@ -289,6 +289,9 @@ Http2ClientConnection::Http2ClientConnection(ConnectionPool& pool,
   nghttp2_option* option = nullptr;
   nghttp2_option_new(&option);
   nghttp2_option_set_no_auto_window_update(option, 1);
+  // Closed streams are forgotten at once, as Envoy's codec does (nothing
+  // here uses the priority tree nghttp2 would keep them in).
+  nghttp2_option_set_no_closed_streams(option, 1);
   // Until the server's SETTINGS say otherwise, our own limit applies (the
   // pool counts on it), not nghttp2's guess of 100.
   nghttp2_option_set_peer_max_concurrent_streams(option, settings_.max_concurrent_streams);
