@@ -10,6 +10,7 @@
 #include "http/header_map.h"
 #include "http/http2_fields.h"
 #include "http/message_head.h"
+#include "net/object_pool.h"
 #include "proxy/active_stream.h"
 #include "proxy/downstream_connection.h"
 #include "proxy/downstream_stream.h"
@@ -51,6 +52,8 @@ void response_nva(int status, const http::HeaderMap& headers, char (&status_digi
 
 class Http2Connection::Stream final : public DownstreamStream, public net::Deferrable {
  public:
+  // One per request: new/delete reuse a per-thread block.
+  TORII_POOLED_NEW(Stream)
   Stream(Http2Connection& connection, int32_t id, uint64_t now_ms)
       : connection_(connection), id_(id), started_ms_(now_ms) {}
   // The ActiveStream borrows this object: it goes first.
