@@ -10,6 +10,7 @@
 #include "http/header_map.h"
 #include "http/http2_fields.h"
 #include "http/message_head.h"
+#include "http/nghttp2_memory.h"
 #include "net/object_pool.h"
 #include "proxy/active_stream.h"
 #include "proxy/downstream_connection.h"
@@ -514,7 +515,7 @@ Http2Connection::Http2Connection(Worker& worker, net::Connection& connection, Do
   // Rapid Reset (CVE-2023-44487): a token bucket of client resets; the
   // premature-reset ratio (flood guard) covers the rest.
   nghttp2_option_set_stream_reset_rate_limit(option, 1000, 100);
-  nghttp2_session_server_new2(&session_, callbacks, this, option);
+  nghttp2_session_server_new3(&session_, callbacks, this, option, http::nghttp2_pooled_memory());
   nghttp2_option_del(option);
   nghttp2_session_callbacks_del(callbacks);
 }

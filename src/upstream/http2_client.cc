@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "http/http2_fields.h"
+#include "http/nghttp2_memory.h"
 #include "upstream/connection_pool.h"
 #include "upstream/upstream_connection.h"
 
@@ -297,7 +298,7 @@ Http2ClientConnection::Http2ClientConnection(ConnectionPool& pool,
   nghttp2_option_set_peer_max_concurrent_streams(option, settings_.max_concurrent_streams);
   nghttp2_option_set_max_outbound_ack(option, 1000);
   nghttp2_option_set_max_settings(option, 32);
-  nghttp2_session_client_new2(&session_, callbacks, this, option);
+  nghttp2_session_client_new3(&session_, callbacks, this, option, http::nghttp2_pooled_memory());
   nghttp2_option_del(option);
   nghttp2_session_callbacks_del(callbacks);
 
