@@ -441,12 +441,12 @@ void Http2ClientConnection::on_data(net::Buffer& input) {
     input.drain(static_cast<size_t>(n));
   }
   // Each stream's client gets this batch in one write.
-  std::vector<Http2ClientStream*> touched;
-  touched.swap(touched_);
-  for (Http2ClientStream* s : touched) {
+  telling_.swap(touched_);
+  for (Http2ClientStream* s : telling_) {
     s->touched_ = false;
     if (s->callbacks_ != nullptr) s->callbacks_->on_h2_flush();
   }
+  telling_.clear();
   in_recv_ = false;
   if (close_wanted_) input.clear();
   send_pending();
@@ -474,11 +474,11 @@ void Http2ClientConnection::send_pending() {
       return;
     }
     // Told outside nghttp2's send: they may send more at once.
-    std::vector<Http2ClientStream*> unblocked;
-    unblocked.swap(unblocked_);
-    for (Http2ClientStream* s : unblocked) {
+    telling_.swap(unblocked_);
+    for (Http2ClientStream* s : telling_) {
       if (s->callbacks_ != nullptr) s->callbacks_->on_h2_send_blocked(false);
     }
+    telling_.clear();
   } while (send_wanted_ && !closed_);
   in_send_ = false;
   if (!closed_ && nghttp2_session_want_read(session_) == 0 && nghttp2_session_want_write(session_) == 0) {
