@@ -55,6 +55,16 @@ Http1Parser::Http1Parser(llhttp_type_t type, ParseLimits limits) : limits_(limit
 }
 
 FeedResult Http1Parser::feed(std::string_view data) {
+  FeedResult result = execute(data);
+  // A value cut off by the end of these bytes must not point into them.
+  if (!value_piece_.empty()) {
+    value_.assign(value_piece_);
+    value_piece_ = {};
+  }
+  return result;
+}
+
+FeedResult Http1Parser::execute(std::string_view data) {
   if (error_ != ParseError::None) return {0, FeedResult::Status::Error};
   if (paused_) return {0, FeedResult::Status::MessageComplete};
   const char* begin = data.data();
@@ -134,6 +144,7 @@ int Http1Parser::on_message_begin(llhttp_t* p) {
   s.message_done_ = false;
   s.head_bytes_ = 0;
   s.field_.clear();
+  s.value_piece_ = {};
   s.value_.clear();
   s.begin_message();
   return 0;
@@ -155,6 +166,14 @@ int Http1Parser::on_header_field(llhttp_t* p, const char* at, size_t len) {
 int Http1Parser::on_header_value(llhttp_t* p, const char* at, size_t len) {
   Http1Parser& s = self(p);
   if (!s.count_head_bytes(len)) return s.fail(ParseError::HeadersTooLarge);
+  if (s.value_.empty() && s.value_piece_.empty()) {
+    s.value_piece_ = std::string_view(at, len);
+    return 0;
+  }
+  if (!s.value_piece_.empty()) {
+    s.value_.assign(s.value_piece_);
+    s.value_piece_ = {};
+  }
   s.value_.append(at, len);
   return 0;
 }
@@ -166,8 +185,10 @@ int Http1Parser::on_header_value_complete(llhttp_t* p) {
   // llhttp 8 lets some non-token bytes (e.g. spaces) into a field name; Envoy
   // answers such a request with 400, so the name is checked here.
   if (!lower_token(s.field_)) return s.fail(ParseError::Malformed);
-  headers.add_lower(s.field_, trim_trailing_ows(s.value_));
+  const std::string_view value = s.value_.empty() ? s.value_piece_ : std::string_view(s.value_);
+  headers.add_lower(s.field_, trim_trailing_ows(value));
   s.field_.clear();
+  s.value_piece_ = {};
   s.value_.clear();
   return 0;
 }

@@ -115,8 +115,15 @@ class Http1Parser {
   static int on_body(llhttp_t* p, const char* at, size_t len);
   static int on_message_complete(llhttp_t* p);
 
+  FeedResult execute(std::string_view data);
+
   ParseLimits limits_;
-  std::string field_;
+  std::string field_;  // names fit the string's inline buffer: no allocation
+  // A header value that arrived in one piece is a view into the bytes being
+  // fed (a value longer than 15 bytes, such as `date`, would otherwise cost
+  // an allocation per parser, and a response parser lives for one request);
+  // value_ holds it once it spans two pieces or outlives a feed().
+  std::string_view value_piece_;
   std::string value_;
   size_t head_bytes_ = 0;
   bool in_message_ = false;

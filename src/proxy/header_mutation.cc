@@ -71,7 +71,7 @@ void mutate_edge_request_headers(http::HeaderMap& headers, const EdgeRequestInfo
   // Only when the caller saw a TE field: the lookup is not free.
   const bool te_trailers = info.has_te && http::has_token(headers.get_joined("te"), "trailers");
   strip_hop_by_hop(headers);
-  if (te_trailers) headers.add("te", "trailers");
+  if (te_trailers) headers.add_lower("te", "trailers");
   // Edge request: no client may steer the gateway with x-envoy-* controls.
   headers.remove_prefix("x-envoy-");
 
@@ -80,38 +80,39 @@ void mutate_edge_request_headers(http::HeaderMap& headers, const EdgeRequestInfo
   if (had_xff && !xff.empty()) {
     xff.append(kXffDelimiter);
     xff.append(info.peer_ip);
-    headers.set("x-forwarded-for", xff);
+    headers.set_lower("x-forwarded-for", xff);
   } else {
-    headers.set("x-forwarded-for", info.peer_ip);
+    headers.set_lower("x-forwarded-for", info.peer_ip);
   }
-  headers.set("x-forwarded-proto", info.scheme);
-  if (!info.keep_request_id) headers.set("x-request-id", info.request_id);
+  headers.set_lower("x-forwarded-proto", info.scheme);
+  if (!info.keep_request_id) headers.set_lower("x-request-id", info.request_id);
   // x-envoy-* were all removed above: add, no need to look for them.
-  headers.add("x-envoy-external-address", info.peer_ip);
-  headers.add("x-envoy-attempt-count", "1");
-  if (!info.absolute_authority.empty()) headers.set("host", info.absolute_authority);
-  if (info.chunked_body) headers.set("transfer-encoding", "chunked");
+  headers.add_lower("x-envoy-external-address", info.peer_ip);
+  headers.add_lower("x-envoy-attempt-count", "1");
+  if (!info.absolute_authority.empty()) headers.set_lower("host", info.absolute_authority);
+  if (info.chunked_body) headers.set_lower("transfer-encoding", "chunked");
 }
 
 void mutate_response_headers(http::HeaderMap& headers, const ResponseInfo& info) {
   strip_hop_by_hop(headers);
-  headers.set("server", info.server);
-  headers.set("date", info.date);
+  headers.set_lower("server", info.server);
+  headers.set_lower("date", info.date);
   if (info.upstream_service_time_ms >= 0) {
     char digits[24];
     auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), info.upstream_service_time_ms);
     (void)ec;
-    headers.set("x-envoy-upstream-service-time", std::string_view(digits, static_cast<size_t>(end - digits)));
+    headers.set_lower("x-envoy-upstream-service-time",
+                      std::string_view(digits, static_cast<size_t>(end - digits)));
   }
 }
 
 void add_http1_framing(http::HeaderMap& headers, const Http1Framing& framing) {
   // Hop-by-hop fields are gone already (or never were): add, do not look.
-  if (framing.chunked) headers.add("transfer-encoding", "chunked");
+  if (framing.chunked) headers.add_lower("transfer-encoding", "chunked");
   if (framing.close_connection) {
-    headers.add("connection", "close");
+    headers.add_lower("connection", "close");
   } else if (framing.keep_alive_http10) {
-    headers.add("connection", "keep-alive");
+    headers.add_lower("connection", "keep-alive");
   }
 }
 

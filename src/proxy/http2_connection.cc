@@ -10,6 +10,8 @@
 #include "http/header_map.h"
 #include "http/http2_fields.h"
 #include "http/message_head.h"
+#include "http/nghttp2_memory.h"
+#include "net/object_pool.h"
 #include "proxy/active_stream.h"
 #include "proxy/downstream_connection.h"
 #include "proxy/downstream_stream.h"
@@ -53,6 +55,8 @@ void response_nva(int status, const http::HeaderMap& headers, char (&status_digi
 
 class Http2Connection::Stream final : public DownstreamStream, public net::Deferrable {
  public:
+  // One per request: new/delete reuse a per-thread block.
+  TORII_POOLED_NEW(Stream)
   Stream(Http2Connection& connection, int32_t id, uint64_t now_ms)
       : connection_(connection), id_(id), started_ms_(now_ms) {}
   // The ActiveStream borrows this object: it goes first.
@@ -509,6 +513,10 @@ Http2Connection::Http2Connection(Worker& worker, net::Connection& connection, Do
   nghttp2_option_new(&option);
   // Window updates follow what the upstream took (flow control end to end).
   nghttp2_option_set_no_auto_window_update(option, 1);
+  // Closed streams are forgotten at once, as Envoy's codec does: otherwise
+  // nghttp2 keeps some of them in its RFC 7540 priority tree (which nothing
+  // here uses) and retires one for each stream that closes.
+  nghttp2_option_set_no_closed_streams(option, 1);
   // Streams the client opens beyond SETTINGS_MAX_CONCURRENT_STREAMS, even
   // before it acknowledged them, are refused.
   nghttp2_option_set_max_reserved_remote_streams(option, 0);
@@ -521,7 +529,7 @@ Http2Connection::Http2Connection(Worker& worker, net::Connection& connection, Do
   // Rapid Reset (CVE-2023-44487): a token bucket of client resets; the
   // premature-reset ratio (flood guard) covers the rest.
   nghttp2_option_set_stream_reset_rate_limit(option, 1000, 100);
-  nghttp2_session_server_new2(&session_, callbacks, this, option);
+  nghttp2_session_server_new3(&session_, callbacks, this, option, http::nghttp2_pooled_memory());
   nghttp2_option_del(option);
   nghttp2_session_callbacks_del(callbacks);
 }

@@ -65,7 +65,7 @@ uint64_t RouterRequest::per_try_timeout_ms() const {
 void RouterRequest::set_attempt_headers() {
   http::HeaderMap& headers = *params_.headers;
   char buffer[24];
-  headers.set("x-envoy-attempt-count", digits(attempts_, buffer));
+  headers.set_lower("x-envoy-attempt-count", digits(attempts_, buffer));
   // Envoy setTimeoutHeaders: the per-try timeout if any, else the route
   // timeout, never more than what is left of the route timeout.
   const uint64_t global = timeout_ms_;
@@ -76,7 +76,7 @@ void RouterRequest::set_attempt_headers() {
     const uint64_t elapsed = request_complete_ ? worker_.loop().now_ms() - request_complete_ms_ : 0;
     expected = elapsed >= global ? 1 : std::min(expected, global - elapsed);
   }
-  headers.set("x-envoy-expected-rq-timeout-ms", digits(expected, buffer));
+  headers.set_lower("x-envoy-expected-rq-timeout-ms", digits(expected, buffer));
 }
 
 void RouterRequest::start_attempt() {

@@ -44,6 +44,7 @@
 #include "net/buffer.h"
 #include "net/connection.h"
 #include "net/event_loop.h"
+#include "net/object_pool.h"
 #include "proxy/upstream_callbacks.h"
 #include "upstream/cluster_info.h"
 #include "upstream/cluster_request.h"
@@ -73,6 +74,8 @@ class UpstreamRequest final : public net::ConnectionCallbacks,
                               public upstream::Http2StreamCallbacks,
                               public net::Deferrable {
  public:
+  // Made and destroyed once per request: new/delete reuse a per-thread block.
+  TORII_POOLED_NEW(UpstreamRequest)
   UpstreamRequest(UpstreamCallbacks& callbacks, Worker& worker, const upstream::ClusterInfo& cluster,
                   UpstreamRequestHead head);
   ~UpstreamRequest() override;

@@ -91,7 +91,11 @@ const VirtualHost* RouteTable::find_virtual_host(std::string_view host) const {
     lower = heap;
   }
 
-  if (auto it = exact_.find(lower); it != exact_.end()) return it->second;
+  // The empty() checks skip hashing the host (once per label below) when a
+  // table has no such domains, e.g. a Gateway whose hosts are all `*`.
+  if (!exact_.empty()) {
+    if (auto it = exact_.find(lower); it != exact_.end()) return it->second;
+  }
 
   // Longest `*.suffix` first. The wildcard must cover at least one character,
   // so the search starts after the first byte: `*.a.com` never matches `a.com`
@@ -100,7 +104,8 @@ const VirtualHost* RouteTable::find_virtual_host(std::string_view host) const {
   // wildcard hit with 10 and with 1000 wildcard domains alike (2-core VM).
   const VirtualHost* best = nullptr;
   size_t best_length = 0;
-  for (size_t dot = lower.find('.', 1); dot != std::string_view::npos; dot = lower.find('.', dot + 1)) {
+  for (size_t dot = dot_suffixes_.empty() ? std::string_view::npos : lower.find('.', 1);
+       dot != std::string_view::npos; dot = lower.find('.', dot + 1)) {
     if (auto it = dot_suffixes_.find(lower.substr(dot)); it != dot_suffixes_.end()) {
       best = it->second;
       best_length = lower.size() - dot;

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "http/http2_fields.h"
+#include "http/nghttp2_memory.h"
 #include "upstream/connection_pool.h"
 #include "upstream/upstream_connection.h"
 
@@ -289,12 +290,15 @@ Http2ClientConnection::Http2ClientConnection(ConnectionPool& pool,
   nghttp2_option* option = nullptr;
   nghttp2_option_new(&option);
   nghttp2_option_set_no_auto_window_update(option, 1);
+  // Closed streams are forgotten at once, as Envoy's codec does (nothing
+  // here uses the priority tree nghttp2 would keep them in).
+  nghttp2_option_set_no_closed_streams(option, 1);
   // Until the server's SETTINGS say otherwise, our own limit applies (the
   // pool counts on it), not nghttp2's guess of 100.
   nghttp2_option_set_peer_max_concurrent_streams(option, settings_.max_concurrent_streams);
   nghttp2_option_set_max_outbound_ack(option, 1000);
   nghttp2_option_set_max_settings(option, 32);
-  nghttp2_session_client_new2(&session_, callbacks, this, option);
+  nghttp2_session_client_new3(&session_, callbacks, this, option, http::nghttp2_pooled_memory());
   nghttp2_option_del(option);
   nghttp2_session_callbacks_del(callbacks);
 
@@ -437,12 +441,12 @@ void Http2ClientConnection::on_data(net::Buffer& input) {
     input.drain(static_cast<size_t>(n));
   }
   // Each stream's client gets this batch in one write.
-  std::vector<Http2ClientStream*> touched;
-  touched.swap(touched_);
-  for (Http2ClientStream* s : touched) {
+  telling_.swap(touched_);
+  for (Http2ClientStream* s : telling_) {
     s->touched_ = false;
     if (s->callbacks_ != nullptr) s->callbacks_->on_h2_flush();
   }
+  telling_.clear();
   in_recv_ = false;
   if (close_wanted_) input.clear();
   send_pending();
@@ -470,11 +474,11 @@ void Http2ClientConnection::send_pending() {
       return;
     }
     // Told outside nghttp2's send: they may send more at once.
-    std::vector<Http2ClientStream*> unblocked;
-    unblocked.swap(unblocked_);
-    for (Http2ClientStream* s : unblocked) {
+    telling_.swap(unblocked_);
+    for (Http2ClientStream* s : telling_) {
       if (s->callbacks_ != nullptr) s->callbacks_->on_h2_send_blocked(false);
     }
+    telling_.clear();
   } while (send_wanted_ && !closed_);
   in_send_ = false;
   if (!closed_ && nghttp2_session_want_read(session_) == 0 && nghttp2_session_want_write(session_) == 0) {

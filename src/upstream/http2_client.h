@@ -232,6 +232,9 @@ class Http2ClientConnection final : public net::ConnectionCallbacks, public net:
   std::unordered_map<int32_t, std::unique_ptr<Http2ClientStream>> streams_;
   std::vector<Http2ClientStream*> touched_;    // streams with input in this batch
   std::vector<Http2ClientStream*> unblocked_;  // body drained below the limit in this send
+  // touched_ or unblocked_ swapped out while their streams are told: a
+  // member, so both keep their capacity (no allocation per read or send).
+  std::vector<Http2ClientStream*> telling_;
   net::Timer idle_timer_;
   net::Timer duration_timer_;
   net::Timer offer_timer_;  // room came free while requests wait: serve them next iteration

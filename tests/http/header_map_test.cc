@@ -40,6 +40,20 @@ TEST(HeaderMapTest, SetReplacesEveryFieldOfThatName) {
   EXPECT_EQ(h.get_joined("x"), "1");
 }
 
+TEST(HeaderMapTest, SetLowerMatchesFieldsAddedInAnyCase) {
+  HeaderMap h;
+  h.add("X-Forwarded-Proto", "http");
+  h.add("x", "1");
+  h.add("x-forwarded-PROTO", "ftp");
+  h.set_lower("x-forwarded-proto", "https");
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h.get_joined("X-Forwarded-Proto"), "https");
+  h.set_lower("x-request-id", "abc");  // absent: appended, last
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_EQ(h.entries().back().name, "x-request-id");
+  EXPECT_EQ(*h.get("X-Request-Id"), "abc");
+}
+
 TEST(HeaderMapTest, ManyAndLargeFieldsSpanChunks) {
   HeaderMap h;
   std::string big(3 * ByteArena::kChunkBytes, 'v');  // larger than a chunk

@@ -107,6 +107,32 @@ TEST(RequestParserTest, SplitAtEveryByteBoundary) {
   }
 }
 
+// Each piece comes from a scratch buffer that is overwritten once fed, as a
+// connection's read buffer is reused: a header value (longer than a
+// string's inline 15 bytes) cut by a read boundary must have been copied.
+TEST(RequestParserTest, ValuesCutByAReadSurviveTheBufferBeingReused) {
+  const std::string wire =
+      "GET / HTTP/1.1\r\nHost: example.com\r\nUser-Agent: a-long-user-agent-value/1.2.3\r\n"
+      "X-Long: 0123456789abcdefghijklmnopqrstuvwxyz\r\n\r\n";
+  for (size_t split = 1; split < wire.size(); ++split) {
+    RequestSink sink;
+    RequestParser p(sink, ParseLimits{});
+    std::string scratch;
+    for (std::string_view piece :
+         {std::string_view(wire).substr(0, split), std::string_view(wire).substr(split)}) {
+      scratch.assign(piece);
+      FeedResult r = p.feed(scratch);
+      ASSERT_NE(r.status, FeedResult::Status::Error) << "split " << split;
+      ASSERT_EQ(r.consumed, scratch.size()) << "split " << split;
+      scratch.assign(scratch.size(), 'X');
+    }
+    ASSERT_EQ(sink.current.headers.size(), 3u) << "split " << split;
+    EXPECT_EQ(*sink.current.headers.get("user-agent"), "a-long-user-agent-value/1.2.3") << "split " << split;
+    EXPECT_EQ(*sink.current.headers.get("x-long"), "0123456789abcdefghijklmnopqrstuvwxyz")
+        << "split " << split;
+  }
+}
+
 TEST(RequestParserTest, OneByteAtATime) {
   RequestSink sink;
   RequestParser p(sink, ParseLimits{});
