@@ -6,6 +6,7 @@
 #include "admin/listeners_page.h"
 #include "admin/prometheus_page.h"
 #include "proxy/stats.h"
+#include "router/local_rate_limit.h"
 
 namespace torii::admin {
 
@@ -14,6 +15,10 @@ namespace {
 AdminResponse stats_page(const ConfigState& state, const proxy::Server& server) {
   std::string body;
   for (const auto& [name, value] : proxy::sum_stats(server.worker_stats())) {
+    body += name + ": " + std::to_string(value) + "\n";
+  }
+  // Envoy's local rate limit filter: <stat_prefix>.http_local_rate_limit.*
+  for (const auto& [name, value] : router::rate_limit_registry().stats()) {
     body += name + ": " + std::to_string(value) + "\n";
   }
   body += cluster_stats(server.clusters(), state.snapshot.get());

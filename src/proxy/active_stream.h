@@ -77,6 +77,9 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   // After the route matched: fault (delay/abort), then CORS, then upstream,
   // in the order of the gateway's HTTP filter chain.
   void run_route_policies();
+  // Envoy's local rate limit filter, first in the chain (active_stream_policies.cc):
+  // true when it answered the request (429).
+  bool local_rate_limited(const router::VirtualHost* vhost, const router::Route* route);
   void end_fault_delay();
   void after_fault();
   void send_fault_abort();
