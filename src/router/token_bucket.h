@@ -43,14 +43,17 @@ class TokenBucket {
 
  private:
   uint64_t tokens_at(int64_t now, int64_t empty_at) const;
+  int64_t clock_now() const { return clock_() >> shift_; }
 
   const uint64_t max_tokens_;
   const uint64_t tokens_per_fill_;
   const int64_t fill_interval_ns_;
-  // fill_interval / tokens_per_fill, at least 1 ns (the rounding is below a
-  // nanosecond per token, far under any clock's resolution).
+  // Time unit: 2^shift_ ns (0 unless the limit is absurdly large, see .cc).
+  const int shift_;
+  // fill_interval / tokens_per_fill in time units, at least 1 (the rounding
+  // is below a nanosecond per token, far under any clock's resolution).
   const int64_t ns_per_token_;
-  // max_tokens * ns_per_token, capped so that `now - full_span_` never overflows.
+  // max_tokens * ns_per_token: how long an empty bucket takes to fill.
   const int64_t full_span_;
   const MonotonicClock clock_;
   std::atomic<int64_t> empty_at_;
