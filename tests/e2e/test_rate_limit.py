@@ -304,3 +304,28 @@ def test_invalid_filter_is_rejected_and_last_good_keeps_limiting(upstreams, tori
     # The last good limit, with its exhausted bucket, is still in force.
     assert_limited(get(t, "/"))
     assert_limited(get(t, "/"))
+
+
+def grpc_call(t):
+    return t.request("POST", "/pkg.Svc/Method", data=b"\0\0\0\0\0",
+                     headers={"Host": HOST, "content-type": "application/grpc", "te": "trailers"})
+
+
+def test_grpc_requests_get_a_trailers_only_answer(upstreams, torii):
+    """Envoy's sendLocalReply for gRPC: HTTP 200, grpc-status 14 (429 maps to UNAVAILABLE),
+    or 8 RESOURCE_EXHAUSTED with rate_limited_as_resource_exhausted."""
+    echo = upstreams.echo("echo")
+    t = torii(manifests(echo, gateway_filter(max_tokens=1)))
+    assert grpc_call(t).headers.get("grpc-status") is None  # the one token: proxied to the echo server
+    r = grpc_call(t)
+    assert r.status_code == 200
+    assert r.headers["grpc-status"] == "14"
+    assert r.headers["grpc-message"] == "local_rate_limited"
+    assert r.headers["content-type"] == "application/grpc"
+    assert r.headers["x-local-rate-limit"] == "true"
+    assert r.content == b""
+    t.write("rl-0.yaml", gateway_filter(max_tokens=1).replace(
+        "  stat_prefix: http_local_rate_limiter\n",
+        "  stat_prefix: http_local_rate_limiter\n            rate_limited_as_resource_exhausted: true\n"))
+    ok, _ = harness.poll_until(lambda: grpc_call(t).headers.get("grpc-status") == "8", harness.RELOAD_TIMEOUT)
+    assert ok, t.describe()
