@@ -22,10 +22,6 @@ void ef_check_rate_limit(Report& r, const std::string& field, const EnvoyFilterP
         field + ".local_rate_limit_per_downstream_connection",
         "per-connection buckets are not supported by Torii (its buckets are shared by the whole process)");
   }
-  if (c.x_ratelimit_headers) {
-    r.warning(field + ".enable_x_ratelimit_headers",
-              "x-ratelimit-* response headers are not implemented by Torii; the limit itself applies");
-  }
   if (c.has_descriptors) {
     r.warning(
         field + ".descriptors",

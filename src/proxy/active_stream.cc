@@ -485,6 +485,7 @@ void ActiveStream::on_upstream_headers(http::ResponseHead& head, uint64_t servic
   info.upstream_service_time_ms = static_cast<int64_t>(service_time_ms);
   if (route_ != nullptr) router::apply_response_actions(*route_, chosen_, head.headers);
   mutate_response_headers(head.headers, info);
+  if (x_ratelimit_ != nullptr) add_x_ratelimit_headers(head.headers);
   if (cors_response_) {
     if (const std::string_view* origin = head_.headers.get("origin"))
       router::add_cors_response_headers(*route_->action.policies.cors, *origin, head.headers);

@@ -43,6 +43,7 @@ bool ActiveStream::local_rate_limited(const router::VirtualHost* vhost, const ro
   counters.enabled.fetch_add(1, std::memory_order_relaxed);
   if (!limit.bucket || limit.bucket->try_consume()) {
     counters.ok.fetch_add(1, std::memory_order_relaxed);
+    if (limit.x_ratelimit_headers && limit.bucket) x_ratelimit_ = &limit;
     return false;
   }
   counters.rate_limited.fetch_add(1, std::memory_order_relaxed);
@@ -61,6 +62,16 @@ bool ActiveStream::local_rate_limited(const router::VirtualHost* vhost, const ro
   reply.grpc_status = limit.grpc_status;
   send_local_reply(reply, details::kLocalRateLimited, flag::RL);
   return true;
+}
+
+void ActiveStream::add_x_ratelimit_headers(http::HeaderMap& headers) const {
+  // Envoy's DRAFT_VERSION_03 headers (local_ratelimit.cc encodeHeaders): the
+  // bucket size, whole tokens left now, and seconds until the next token.
+  const router::TokenBucket& bucket = *x_ratelimit_->bucket;
+  const int64_t reset_ns = bucket.ns_until_next_token();
+  headers.set("x-ratelimit-limit", std::to_string(bucket.max_tokens()));
+  headers.set("x-ratelimit-remaining", std::to_string(bucket.remaining()));
+  headers.set("x-ratelimit-reset", std::to_string((reset_ns + 999999999) / 1000000000));
 }
 
 void ActiveStream::run_route_policies() {

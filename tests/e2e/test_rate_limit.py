@@ -329,3 +329,20 @@ def test_grpc_requests_get_a_trailers_only_answer(upstreams, torii):
         "  stat_prefix: http_local_rate_limiter\n            rate_limited_as_resource_exhausted: true\n"))
     ok, _ = harness.poll_until(lambda: grpc_call(t).headers.get("grpc-status") == "8", harness.RELOAD_TIMEOUT)
     assert ok, t.describe()
+
+
+def test_x_ratelimit_headers(upstreams, torii):
+    echo = upstreams.echo("echo")
+    ef = gateway_filter(max_tokens=3).replace(
+        "  stat_prefix: http_local_rate_limiter\n",
+        "  stat_prefix: http_local_rate_limiter\n            enable_x_ratelimit_headers: DRAFT_VERSION_03\n")
+    t = torii(manifests(echo, ef))
+    seen = []
+    for _ in range(3):
+        r = get(t, "/")
+        assert r.status_code == 200
+        assert r.headers["x-ratelimit-limit"] == "3"
+        assert 0 < int(r.headers["x-ratelimit-reset"]) <= 3600
+        seen.append(r.headers["x-ratelimit-remaining"])
+    assert seen == ["2", "1", "0"]
+    assert_limited(get(t, "/"))
