@@ -8,6 +8,7 @@
 #include "admin/listeners_page.h"
 #include "admin/prometheus_page.h"
 #include "proxy/stats.h"
+#include "router/local_rate_limit.h"
 
 namespace torii::admin {
 
@@ -27,6 +28,10 @@ AdminResponse stats_page(const ConfigState& state, const proxy::Server& server) 
     body += "tracing_spans_sent: " + std::to_string(exporter->spans_sent()) + "\n";
     body += "tracing_spans_dropped: " + std::to_string(buffer_full + exporter->spans_export_failed()) + "\n";
     body += "tracing_export_failures: " + std::to_string(exporter->export_failures()) + "\n";
+  }
+  // Envoy's local rate limit filter: <stat_prefix>.http_local_rate_limit.*
+  for (const auto& [name, value] : router::rate_limit_registry().stats()) {
+    body += name + ": " + std::to_string(value) + "\n";
   }
   body += cluster_stats(server.clusters(), state.snapshot.get());
   body += "config_reloads: " + std::to_string(state.reloads) + "\n";

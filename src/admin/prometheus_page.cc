@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "proxy/stats.h"
+#include "router/local_rate_limit.h"
 #include "telemetry/istio_labels.h"
 #include "telemetry/process_metrics.h"
 #include "telemetry/prometheus_writer.h"
@@ -252,6 +253,10 @@ std::string prometheus_stats(const ConfigState& state, const proxy::Server& serv
     } else {
       w.counter(telemetry::metric_name("torii_", name), {}, value);
     }
+  }
+  // Envoy's names: envoy_<stat_prefix>_http_local_rate_limit_<counter>.
+  for (const auto& [name, value] : router::rate_limit_registry().stats()) {
+    w.counter(telemetry::metric_name("envoy_", name), {}, value);
   }
   w.counter("torii_config_reloads", {}, state.reloads);
   if (state.snapshot) {

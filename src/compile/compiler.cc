@@ -8,6 +8,7 @@
 // compiles of the same input give the same snapshot (except `version`, which
 // the publisher sets).
 #include "compile/compiler.h"
+#include "compile/rate_limit_selection.h"
 #include "compile/telemetry_selection.h"
 
 #include <algorithm>
@@ -125,6 +126,7 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
 
   snapshot->access_log = select_access_log(resources.telemetries, identity);
   snapshot->tracing = select_tracing(resources.telemetries, identity);
+  snapshot->rate_limit = select_rate_limits(resources.envoy_filters, identity, snapshot->listeners);
 
   CompileResult result;
   result.dns_names = endpoints.dns_names();

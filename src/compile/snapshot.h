@@ -17,6 +17,7 @@
 #include "net/tls.h"
 #include "router/forward_proxy_table.h"
 #include "router/l4_route.h"
+#include "router/local_rate_limit.h"
 #include "router/route_table.h"
 #include "upstream/cluster_info.h"
 
@@ -114,10 +115,33 @@ struct TracingPolicy {
   std::string source;  // "Telemetry ns/name", for /config_dump
 };
 
+// Envoy's local rate limit filter as the EnvoyFilters selecting this gateway
+// insert it (compile/rate_limit_selection.h). `gateway` non-null: the filter
+// is in the chain; its config applies unless the request's route or virtual
+// host has one of its own (Envoy's most specific typed_per_filter_config).
+struct RateLimitPolicy {
+  std::shared_ptr<const router::LocalRateLimit> gateway;
+  // Keyed by the router::Route* or router::VirtualHost* of this snapshot.
+  std::unordered_map<const void*, std::shared_ptr<const router::LocalRateLimit>> scoped;
+
+  const router::LocalRateLimit* find(const router::VirtualHost* vhost, const router::Route* route) const {
+    if (!scoped.empty()) {
+      if (route != nullptr) {
+        if (auto it = scoped.find(route); it != scoped.end()) return it->second.get();
+      }
+      if (vhost != nullptr) {
+        if (auto it = scoped.find(vhost); it != scoped.end()) return it->second.get();
+      }
+    }
+    return gateway.get();
+  }
+};
+
 struct Snapshot {
   uint64_t version = 0;  // increases with every published snapshot
   AccessLogPolicy access_log;
   TracingPolicy tracing;
+  RateLimitPolicy rate_limit;
   std::vector<Listener> listeners;
   std::vector<std::unique_ptr<upstream::ClusterInfo>> clusters;  // index == ClusterInfo::index
   std::unordered_map<std::string, const upstream::ClusterInfo*> clusters_by_name;

@@ -424,6 +424,64 @@ struct Telemetry {
   std::vector<TracingRule> tracing;
 };
 
+// networking.istio.io EnvoyFilter, reduced to the one idiom Torii acts on:
+// Envoy's local rate limit filter inserted at the gateway, with per-vhost and
+// per-route token buckets (docs/rate-limit.md). Every other patch is kept
+// only to be reported as having no effect.
+struct RateLimitHeader {
+  std::string key;
+  std::string value;
+  bool append = true;  // HeaderValueOption.append (default true); false: replace
+};
+
+// envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit.
+struct LocalRateLimitConfig {
+  std::string stat_prefix;
+  bool has_token_bucket = false;
+  uint64_t max_tokens = 0;
+  uint64_t tokens_per_fill = 1;  // default 1 (google.protobuf.UInt32Value)
+  int64_t fill_interval_ms = 0;
+  // RuntimeFractionalPercent default_value, in parts per million; absent => 0 %.
+  uint32_t enabled_per_million = 0;
+  uint32_t enforced_per_million = 0;
+  uint32_t status = 429;             // status.code; below 400 falls back to 429
+  bool resource_exhausted = false;   // rate_limited_as_resource_exhausted (gRPC)
+  bool per_connection = false;       // local_rate_limit_per_downstream_connection
+  bool x_ratelimit_headers = false;  // enable_x_ratelimit_headers: DRAFT_VERSION_03
+  bool has_descriptors = false;      // descriptors / rate_limits (not implemented)
+  std::vector<RateLimitHeader> response_headers_to_add;
+  std::vector<RateLimitHeader> request_headers_to_add_when_not_enforced;
+  // The canonical text of the fields above: equal text, equal limit (the
+  // key under which a bucket survives a reload).
+  std::string identity() const;
+};
+
+struct EnvoyFilterPatch {
+  std::string apply_to;   // HTTP_FILTER, HTTP_ROUTE, VIRTUAL_HOST, ...
+  std::string context;    // match.context: ANY (default), GATEWAY, SIDECAR_INBOUND, ...
+  std::string operation;  // patch.operation
+  // match.routeConfiguration
+  std::optional<uint32_t> port_number;
+  std::string route_config_name;
+  std::string vhost_name;    // vhost.name, "host:port" at a gateway
+  std::string route_name;    // vhost.route.name
+  std::string route_action;  // vhost.route.action: ANY (default), ROUTE, REDIRECT, DIRECT_RESPONSE
+  // match.listener.filterChain.filter.(subFilter.)name
+  std::string listener_filter;
+  std::string sub_filter;
+  std::string filter_name;  // patch.value.name (HTTP_FILTER)
+  std::string type_url;     // the LocalRateLimit's type as written (direct @type or TypedStruct type_url)
+  std::optional<LocalRateLimitConfig> rate_limit;  // a local rate limit config in this patch
+};
+
+struct EnvoyFilter {
+  ObjectMeta meta;
+  std::optional<Labels> selector;  // workloadSelector.labels; absent => the whole namespace
+  bool has_target_refs = false;
+  int32_t priority = 0;
+  std::vector<EnvoyFilterPatch> patches;
+};
+
 // Everything loaded from all sources, after validation. Objects that failed
 // validation are not here (see Store for last-good handling).
 struct ResourceSet {
@@ -438,6 +496,7 @@ struct ResourceSet {
   std::vector<Namespace> namespaces;
   std::vector<Secret> secrets;
   std::vector<Telemetry> telemetries;
+  std::vector<EnvoyFilter> envoy_filters;
 };
 
 }  // namespace torii::config

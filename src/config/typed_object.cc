@@ -37,6 +37,7 @@ const char* kind_of(const TypedObject& object) {
                         [](const Namespace&) { return "Namespace"; },
                         [](const Secret&) { return "Secret"; },
                         [](const Telemetry&) { return "Telemetry"; },
+                        [](const EnvoyFilter&) { return "EnvoyFilter"; },
                     },
                     object);
 }
@@ -65,6 +66,7 @@ void add_to(ResourceSet& set, TypedObject object) {
                  [&](Namespace&& o) { set.namespaces.push_back(std::move(o)); },
                  [&](Secret&& o) { set.secrets.push_back(std::move(o)); },
                  [&](Telemetry&& o) { set.telemetries.push_back(std::move(o)); },
+                 [&](EnvoyFilter&& o) { set.envoy_filters.push_back(std::move(o)); },
              },
              std::move(object));
 }
@@ -97,6 +99,7 @@ std::vector<TypedObject> objects_of(ResourceSet set) {
   take(set.namespaces);
   take(set.secrets);
   take(set.telemetries);
+  take(set.envoy_filters);
   std::map<std::pair<std::string, std::string>, size_t> endpoints;  // (ns, name) -> index in out
   for (EndpointSlice& slice : set.endpoint_slices) {
     if (!slice.from_endpoints) {

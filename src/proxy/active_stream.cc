@@ -327,16 +327,22 @@ void ActiveStream::route() {
     vhost = routes != nullptr ? routes->find_virtual_host(view.authority) : nullptr;
   }
   if (vhost == nullptr) {
+    // The rate limit filter runs before the router, so even a request
+    // without a route takes a token (the gateway-wide bucket).
+    if (local_rate_limited(nullptr, nullptr)) return;
     WorkerStats::inc(stats.no_route);
     send_local_reply(LocalReply{404, {}, {}}, details::kRouteNotFound, flag::NR);
     return;
   }
   if (vhost->require_tls) {
+    if (local_rate_limited(vhost, nullptr)) return;
     std::string location = "https://" + std::string(view.authority) + std::string(path_and_query);
     send_local_reply(LocalReply{301, {}, location}, details::kDirectResponse);
     return;
   }
   const router::Route* route = vhost->match(view);
+  if (route != nullptr) info_.route_name = route->name;
+  if (local_rate_limited(vhost, route)) return;
   if (route == nullptr) {
     WorkerStats::inc(stats.no_route);
     send_local_reply(LocalReply{404, {}, {}}, details::kRouteNotFound, flag::NR);
@@ -541,6 +547,7 @@ void ActiveStream::on_upstream_headers(http::ResponseHead& head, uint64_t servic
   info.upstream_service_time_ms = static_cast<int64_t>(service_time_ms);
   if (route_ != nullptr) router::apply_response_actions(*route_, chosen_, head.headers);
   mutate_response_headers(head.headers, info);
+  if (x_ratelimit_ != nullptr) add_x_ratelimit_headers(head.headers);
   if (cors_response_) {
     if (const std::string_view* origin = head_.headers.get("origin"))
       router::add_cors_response_headers(*route_->action.policies.cors, *origin, head.headers);

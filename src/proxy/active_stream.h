@@ -81,6 +81,10 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   // After the route matched: fault (delay/abort), then CORS, then upstream,
   // in the order of the gateway's HTTP filter chain.
   void run_route_policies();
+  // Envoy's local rate limit filter, first in the chain (active_stream_policies.cc):
+  // true when it answered the request (429).
+  bool local_rate_limited(const router::VirtualHost* vhost, const router::Route* route);
+  void add_x_ratelimit_headers(http::HeaderMap& headers) const;
   void end_fault_delay();
   void after_fault();
   void send_fault_abort();
@@ -142,6 +146,9 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   bool head_request_ = false;
   // content-type application/grpc*: local replies are gRPC's.
   bool grpc_ = false;
+  // The local rate limit this request passed, when it asks for
+  // enable_x_ratelimit_headers: the upstream's response gets x-ratelimit-*.
+  const router::LocalRateLimit* x_ratelimit_ = nullptr;
   bool grpc_web_response_ = false;  // a gRPC answer to a gRPC-Web request: translated
   bool expect_continue_ = false;
   bool response_started_ = false;

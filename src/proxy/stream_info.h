@@ -101,6 +101,7 @@ inline constexpr std::string_view kRouteNotFound = "route_not_found";
 inline constexpr std::string_view kClusterNotFound = "cluster_not_found";
 inline constexpr std::string_view kNoHealthyUpstream = "no_healthy_upstream";
 inline constexpr std::string_view kFaultAbort = "fault_filter_abort";
+inline constexpr std::string_view kLocalRateLimited = "local_rate_limited";
 inline constexpr std::string_view kDirectResponse = "direct_response";
 inline constexpr std::string_view kResponseTimeout = "response_timeout";
 inline constexpr std::string_view kDownstreamRemoteDisconnect = "downstream_remote_disconnect";
