@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
 
 #include "cli/log.h"
 #include "net/socket_ops.h"
@@ -27,7 +29,23 @@ compile::DnsAnswers answers_from(const dns::ResolvedNames& names) {
   return out;
 }
 
+std::string read_file_or_empty(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 }  // namespace
+
+void ControlPlane::check_jwks_files() {
+  for (const auto& [path, content] : jwks_files_) {
+    if (read_file_or_empty(path) != content) {
+      compile_and_publish("JWKS file changed", std::nullopt);
+      return;
+    }
+  }
+}
 
 Compiled load_and_compile(const Options& options, config::Store& store) {
   Compiled out;
@@ -150,6 +168,10 @@ void ControlPlane::compile_and_publish(const char* why, std::optional<config::Re
     }
   }
   logged_ = std::move(now);
+
+  // What the file:// JWKS hold now, to notice a rotated key (check_jwks_files).
+  jwks_files_.clear();
+  for (const std::string& path : compiled.jwks_files) jwks_files_[path] = read_file_or_empty(path);
 
   compiled.snapshot->version = ++version_;
   compile::SnapshotPtr snapshot = compiled.snapshot;

@@ -8,6 +8,7 @@
 // compiles of the same input give the same snapshot (except `version`, which
 // the publisher sets).
 #include "compile/compiler.h"
+#include "compile/jwt_selection.h"
 #include "compile/telemetry_selection.h"
 
 #include <algorithm>
@@ -126,6 +127,8 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
   snapshot->access_log = select_access_log(resources.telemetries, identity);
 
   CompileResult result;
+  snapshot->jwt_authn =
+      build_jwt_authn(resources.request_authentications, identity, diagnostics, result.jwks_files);
   result.dns_names = endpoints.dns_names();
   result.diagnostics = diagnostics.take();
   snapshot->diagnostics = result.diagnostics;

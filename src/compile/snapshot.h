@@ -18,6 +18,7 @@
 #include "router/forward_proxy_table.h"
 #include "router/l4_route.h"
 #include "router/route_table.h"
+#include "security/jwt_authn.h"
 #include "upstream/cluster_info.h"
 
 namespace torii::compile {
@@ -105,6 +106,9 @@ struct AccessLogPolicy {
 struct Snapshot {
   uint64_t version = 0;  // increases with every published snapshot
   AccessLogPolicy access_log;
+  // RequestAuthentication jwtRules for this gateway (compile/jwt_selection.h);
+  // null: none apply and requests are not looked at.
+  std::shared_ptr<const security::JwtAuthn> jwt_authn;
   std::vector<Listener> listeners;
   std::vector<std::unique_ptr<upstream::ClusterInfo>> clusters;  // index == ClusterInfo::index
   std::unordered_map<std::string, const upstream::ClusterInfo*> clusters_by_name;

@@ -39,6 +39,7 @@ enum class Kind {
   Namespace,
   Secret,
   Telemetry,
+  RequestAuthentication,
   List,
   Unsupported
 };
@@ -65,15 +66,28 @@ Kind resolve_kind(const std::string& api_version, const std::string& kind) {
   if (group == "discovery.k8s.io" && version == "v1" && kind == "EndpointSlice") return Kind::EndpointSlice;
   if (group == "telemetry.istio.io" && (version == "v1" || version == "v1alpha1") && kind == "Telemetry")
     return Kind::Telemetry;
+  if (group == "security.istio.io" && (version == "v1" || version == "v1beta1") &&
+      kind == "RequestAuthentication")
+    return Kind::RequestAuthentication;
   // `kubectl get -o yaml` wraps several objects in a List (or <Kind>List).
   if (kind == "List" || (kind.size() > 4 && kind.ends_with("List"))) return Kind::List;
   return Kind::Unsupported;
 }
 
 bool is_modelled_kind_name(const std::string& kind) {
-  static const std::set<std::string> kNames = {
-      "Gateway", "VirtualService", "DestinationRule", "ServiceEntry", "WorkloadEntry", "Service",
-      "Pod",     "Endpoints",      "EndpointSlice",   "Namespace",    "Secret",        "Telemetry"};
+  static const std::set<std::string> kNames = {"Gateway",
+                                               "VirtualService",
+                                               "DestinationRule",
+                                               "ServiceEntry",
+                                               "WorkloadEntry",
+                                               "Service",
+                                               "Pod",
+                                               "Endpoints",
+                                               "EndpointSlice",
+                                               "Namespace",
+                                               "Secret",
+                                               "Telemetry",
+                                               "RequestAuthentication"};
   return kNames.contains(kind);
 }
 
@@ -456,6 +470,11 @@ std::optional<TypedObject> Loader::read_object(Kind kind, const Field& root, Obj
     case Kind::Telemetry: {
       Telemetry o{.meta = std::move(meta)};
       read_telemetry(spec, o);
+      return o;
+    }
+    case Kind::RequestAuthentication: {
+      RequestAuthentication o{.meta = std::move(meta)};
+      read_request_authentication(spec, o);
       return o;
     }
     case Kind::List:

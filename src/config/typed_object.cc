@@ -37,6 +37,7 @@ const char* kind_of(const TypedObject& object) {
                         [](const Namespace&) { return "Namespace"; },
                         [](const Secret&) { return "Secret"; },
                         [](const Telemetry&) { return "Telemetry"; },
+                        [](const RequestAuthentication&) { return "RequestAuthentication"; },
                     },
                     object);
 }
@@ -65,6 +66,7 @@ void add_to(ResourceSet& set, TypedObject object) {
                  [&](Namespace&& o) { set.namespaces.push_back(std::move(o)); },
                  [&](Secret&& o) { set.secrets.push_back(std::move(o)); },
                  [&](Telemetry&& o) { set.telemetries.push_back(std::move(o)); },
+                 [&](RequestAuthentication&& o) { set.request_authentications.push_back(std::move(o)); },
              },
              std::move(object));
 }
@@ -97,6 +99,7 @@ std::vector<TypedObject> objects_of(ResourceSet set) {
   take(set.namespaces);
   take(set.secrets);
   take(set.telemetries);
+  take(set.request_authentications);
   std::map<std::pair<std::string, std::string>, size_t> endpoints;  // (ns, name) -> index in out
   for (EndpointSlice& slice : set.endpoint_slices) {
     if (!slice.from_endpoints) {

@@ -23,6 +23,7 @@
 #include "proxy/upstream_callbacks.h"
 #include "router/forward_proxy_table.h"
 #include "router/route_table.h"
+#include "security/jwt_authn.h"
 
 namespace torii::proxy {
 
@@ -77,6 +78,10 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   // After the route matched: fault (delay/abort), then CORS, then upstream,
   // in the order of the gateway's HTTP filter chain.
   void run_route_policies();
+  // ---- RequestAuthentication (active_stream_jwt.cc) ----
+  // Verifies the request's JWTs; false: a 401/403 was sent. May point
+  // `path_and_query` at upstream_target_ (a query token removed).
+  bool authenticate_jwt(std::string_view& path_and_query);
   void end_fault_delay();
   void after_fault();
   void send_fault_abort();
@@ -120,6 +125,10 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   std::string failure_body_;
   std::string failure_details_;  // a TLS failure's response code details
   StreamInfo info_;              // for the access log, written when the stream goes
+  // The verified JWT of this request (RequestAuthentication), for
+  // AuthorizationPolicy's request.auth.* and requestPrincipals: the parsed
+  // claims, shared with the worker's token cache; empty jwt = anonymous.
+  security::JwtIdentity jwt_identity_;
 
   // Fault delay: the request waits; its body is held (back-pressure beyond
   // the buffer limit) until the delay ends.
