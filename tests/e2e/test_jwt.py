@@ -235,3 +235,34 @@ def test_invalid_rule_is_rejected_and_last_good_config_serves(torii, echo):
     assert "spec.jwtRules[0].outputClaimToHeaders[0].header" in log
     # The last good rule still rejects a bad token.
     assert t.get("/", headers={"Authorization": "Bearer deadbeef"}).status_code == 401
+
+
+def test_cookies_and_cors_preflight_bypass(torii, echo):
+    key = Key()
+    t = start(torii, echo, inline(jwks(key)) + "\nfromCookies: [session]")
+    token = key.token(**claims())
+    h = seen_headers(t.get("/", headers={"Cookie": "a=1; session=%s" % token}))
+    assert "session=" in h["cookie"]  # cookies are left as they are
+    assert t.get("/", headers={"Cookie": "session=deadbeef"}).status_code == 401
+    # A CORS preflight is not checked, even with a bad token; a plain OPTIONS is.
+    preflight = {"Cookie": "session=deadbeef", "Origin": "https://a.example", "Access-Control-Request-Method": "GET"}
+    assert t.request("OPTIONS", "/", headers=preflight).status_code == 200
+    assert t.request("OPTIONS", "/", headers={"Cookie": "session=deadbeef"}).status_code == 401
+
+
+def test_policy_for_another_workload_or_namespace_does_not_apply(torii, echo):
+    key = Key()
+    other_workload = request_authentication(inline(jwks(key))).replace(
+        "spec:\n", "spec:\n  selector:\n    matchLabels: {app: other}\n")
+    other_namespace = request_authentication(inline(jwks(key)), name="elsewhere").replace(
+        "namespace: istio-system", "namespace: default")
+    t = torii({"gw.yaml": harness.gateway("gw"), "backend.yaml": harness.backend(echo, "main") + "---\n" + VS,
+               "ra.yaml": other_workload + "---\n" + other_namespace})
+    assert t.get("/", headers={"Authorization": "Bearer deadbeef"}).status_code == 200
+    # Selecting this gateway's labels turns it on.
+    t.write("ra.yaml", request_authentication(inline(jwks(key))).replace(
+        "spec:\n", "spec:\n  selector:\n    matchLabels: {istio: ingressgateway}\n"))
+    status, _ = harness.poll_until(
+        lambda: t.get("/", headers={"Authorization": "Bearer deadbeef"}).status_code == 401 or None,
+        harness.RELOAD_TIMEOUT)
+    assert status
