@@ -144,8 +144,8 @@ TEST(JwksTest, Errors) {
   EXPECT_EQ(error, "Jwks doesn't have valid keys");
 }
 
-// Istio's sample (security/tools/jwt/samples/jwks.json and demo.jwt, which
-// expires in 2037): the token every Istio task uses.
+// Istio's sample (security/tools/jwt/samples/jwks.json and demo.jwt, copied
+// from istio/istio): the token every Istio task uses. Its exp is in 2118.
 TEST(JwksTest, IstioSampleDemoToken) {
   const std::string jwks =
       R"({ "keys":[ {"e":"AQAB","kid":"DHFbpoIUqrY8t2zpA2qXfCmr5VO5ZEr4RzHU_-envvQ","kty":"RSA","n":"xAE7eB6qugXyCAG3yhh7pkDkT65pHymX-P7KfIupjf59vsdo91bSP9C8H07pSAGQO1MV_xFj9VswgsCg4R6otmg5PV2He95lZdHtOcU5DXIg_pbhLdKXbi66GlVeK6ABZOUW3WYtnNHD-91gVuoeJT_DwtGGcp4ignkgXfkiEm4sw-4sfb4qdt5oLbyVpmW6x9cfa7vs2WTfURiCrBoUqgBo_-4WTiULmmHSGZHOjzwa8WtrtOQGsAFjIbno85jp6MnGGGZPYZbDAa_b3y5u-YpW7ypZrvD8BgtKVjgtQgZhLAGezMt0ua3DRrWnKqTZ0BJ_EyxOGuHJrLsn00fnMQ"}]})";
