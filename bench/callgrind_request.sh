@@ -19,6 +19,9 @@
 # the metrics); BENCH_PORT_BASE: first of the 3 ports used (default 18190);
 # CALLGRIND_OUT_DIR: keep the two callgrind output files there, to read with
 # callgrind_annotate (where the instructions went).
+# EXTRA_CONFIG: manifest files copied into Torii's config too (e.g. a
+# RequestAuthentication); REQUEST_HEADER: one header every h2load request
+# carries (e.g. "authorization: Bearer <jwt>"), to price a policy.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -39,6 +42,12 @@ admin_port=$((up_port + 2))
 
 source "$here/request_fixture.sh"
 trap cleanup_fixture EXIT
+if [[ -n "${EXTRA_CONFIG:-}" ]]; then
+  # shellcheck disable=SC2086
+  cp $EXTRA_CONFIG "$work/config/"
+fi
+header_args=()
+[[ -n "${REQUEST_HEADER:-}" ]] && header_args=(-H "$REQUEST_HEADER")
 
 # Prints the instructions callgrind counted for one run with $1 requests.
 count() {
@@ -52,7 +61,7 @@ count() {
     sleep 0.3
   done
   if [[ "$n" != 0 ]]; then
-    h2load "${client[@]}" -n "$n" "http://127.0.0.1:$gw_port/" | grep -E '^requests:' >&2
+    h2load "${client[@]}" "${header_args[@]}" -n "$n" "http://127.0.0.1:$gw_port/" | grep -E '^requests:' >&2
   fi
   kill -TERM "$pid"
   wait "$pid" || true

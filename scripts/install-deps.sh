@@ -24,6 +24,8 @@ tests=(
   python3-pytest python3-requests procps iproute2 dnsmasq-base
   # HTTP/2 and gRPC clients and servers for end-to-end tests
   python3-h2 python3-hyperframe python3-hpack python3-grpcio
+  # signing keys and JWTs for the RequestAuthentication tests (test_jwt.py)
+  python3-cryptography
   # bench/compare's upstream and load generators, for its smoke test
   # (tests/e2e/test_bench_smoke.py); bench/compare installs haproxy itself
   nginx-light wrk nghttp2-client

@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <ctime>
+#include <fstream>
+#include <sstream>
 
 #include "cli/log.h"
 #include "net/socket_ops.h"
@@ -28,12 +30,28 @@ compile::DnsAnswers answers_from(const dns::ResolvedNames& names) {
   return out;
 }
 
+std::string read_file_or_empty(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 }  // namespace
 
 int64_t wall_clock_us() {
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
+void ControlPlane::check_jwks_files() {
+  for (const auto& [path, content] : jwks_files_) {
+    if (read_file_or_empty(path) != content) {
+      compile_and_publish("JWKS file changed", std::nullopt);
+      return;
+    }
+  }
 }
 
 Compiled load_and_compile(const Options& options, config::Store& store) {
@@ -159,6 +177,10 @@ void ControlPlane::compile_and_publish(const char* why, std::optional<config::Re
     }
   }
   logged_ = std::move(now);
+
+  // What the file:// JWKS hold now, to notice a rotated key (check_jwks_files).
+  jwks_files_.clear();
+  for (const std::string& path : compiled.jwks_files) jwks_files_[path] = read_file_or_empty(path);
 
   compiled.snapshot->version = ++version_;
   compile::SnapshotPtr snapshot = compiled.snapshot;

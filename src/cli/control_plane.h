@@ -35,6 +35,12 @@ class ControlPlane {
   // Readable when DNS answers changed; then call on_dns_change() (control thread).
   int dns_event_fd() const { return dns_event_.get(); }
   void on_dns_change();
+  // RequestAuthentication JWKS read from file:// URIs: re-read them and
+  // recompile when one changed (a rotated key). Control thread, called
+  // about once a second while any is in use (Envoy refreshes a remote JWKS
+  // on a timer too; a local file is cheap to read).
+  bool has_jwks_files() const { return !jwks_files_.empty(); }
+  void check_jwks_files();
 
  private:
   // How long a compile waits for the first answer of a new DNS name.
@@ -61,11 +67,12 @@ class ControlPlane {
   config::Store store_;
   config::Store::Result in_force_;  // of the last reload (resources moved out)
   uint64_t version_ = 0;
-  std::set<std::string> logged_;                 // formatted diagnostics already logged
-  std::map<std::string, uint16_t> bound_ports_;  // listener name -> port, after the last publish
-  std::vector<admin::ReloadRecord> history_;     // the last ConfigState::kReloadHistory
-  net::UniqueFd dns_event_;                      // eventfd written by the DNS thread
-  std::unique_ptr<dns::DnsService> dns_;         // started when a name needs resolving
+  std::set<std::string> logged_;                   // formatted diagnostics already logged
+  std::map<std::string, uint16_t> bound_ports_;    // listener name -> port, after the last publish
+  std::vector<admin::ReloadRecord> history_;       // the last ConfigState::kReloadHistory
+  net::UniqueFd dns_event_;                        // eventfd written by the DNS thread
+  std::unique_ptr<dns::DnsService> dns_;           // started when a name needs resolving
+  std::map<std::string, std::string> jwks_files_;  // file:// JWKS path -> content compiled
 };
 
 // Loads and compiles without serving; what `torii validate` shares with

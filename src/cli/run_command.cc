@@ -27,6 +27,7 @@ namespace {
 // File events come in bursts (an editor writes, renames, chmods); wait this
 // long after the last one before reloading, so one save is one reload.
 constexpr int kReloadDebounceMs = 50;
+constexpr int kJwksCheckMs = 1000;
 
 // A takeover stops the running process, so it is only tried with a
 // configuration `torii validate` accepts: errors are printed and counted.
@@ -170,6 +171,7 @@ int run_command(const Options& options) {
   bool reload_pending = false;
   auto reload_at = std::chrono::steady_clock::now();
   int64_t first_event_us = 0;  // the burst's first file event, for the reload history
+  auto jwks_check_at = std::chrono::steady_clock::now();
   for (;;) {
     pollfd fds[5] = {{sig_fd, POLLIN, 0},
                      {watcher ? watcher->fd() : -1, POLLIN, 0},
@@ -182,7 +184,13 @@ int run_command(const Options& options) {
           std::chrono::duration_cast<std::chrono::milliseconds>(reload_at - std::chrono::steady_clock::now());
       timeout = left.count() < 0 ? 0 : static_cast<int>(left.count());
     }
+    // file:// JWKS in use: look for a rotated key about once a second.
+    if (control.has_jwks_files() && (timeout < 0 || timeout > kJwksCheckMs)) timeout = kJwksCheckMs;
     int n = poll(fds, 5, timeout);
+    if (control.has_jwks_files() && std::chrono::steady_clock::now() >= jwks_check_at) {
+      jwks_check_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(kJwksCheckMs);
+      control.check_jwks_files();
+    }
     if (n < 0 && errno != EINTR) break;
     if (n > 0 && (fds[1].revents & POLLIN) && watcher->consume_events()) {
       if (!reload_pending) first_event_us = wall_clock_us();

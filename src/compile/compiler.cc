@@ -8,6 +8,7 @@
 // compiles of the same input give the same snapshot (except `version`, which
 // the publisher sets).
 #include "compile/compiler.h"
+#include "compile/jwt_selection.h"
 #include "compile/rate_limit_selection.h"
 #include "compile/telemetry_selection.h"
 
@@ -129,6 +130,8 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
   snapshot->rate_limit = select_rate_limits(resources.envoy_filters, identity, snapshot->listeners);
 
   CompileResult result;
+  snapshot->jwt_authn =
+      build_jwt_authn(resources.request_authentications, identity, diagnostics, result.jwks_files);
   result.dns_names = endpoints.dns_names();
   result.diagnostics = diagnostics.take();
   snapshot->diagnostics = result.diagnostics;

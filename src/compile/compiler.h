@@ -49,6 +49,9 @@ struct CompileResult {
   // Host names that endpoints of DNS / DNS_ROUND_ROBIN ServiceEntries used by
   // this snapshot's clusters resolve through.
   std::set<std::string> dns_names;
+  // file:// JWKS this snapshot read (the control plane re-reads them to
+  // pick up rotated keys).
+  std::set<std::string> jwks_files;
 };
 
 CompileResult compile(const config::ResourceSet& resources, const GatewayIdentity& identity,

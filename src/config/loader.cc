@@ -40,6 +40,7 @@ enum class Kind {
   Secret,
   Telemetry,
   EnvoyFilter,
+  RequestAuthentication,
   List,
   Unsupported
 };
@@ -68,15 +69,29 @@ Kind resolve_kind(const std::string& api_version, const std::string& kind) {
     return Kind::Telemetry;
   if (group == "networking.istio.io" && (version == "v1alpha3" || version == "v1") && kind == "EnvoyFilter")
     return Kind::EnvoyFilter;
+  if (group == "security.istio.io" && (version == "v1" || version == "v1beta1") &&
+      kind == "RequestAuthentication")
+    return Kind::RequestAuthentication;
   // `kubectl get -o yaml` wraps several objects in a List (or <Kind>List).
   if (kind == "List" || (kind.size() > 4 && kind.ends_with("List"))) return Kind::List;
   return Kind::Unsupported;
 }
 
 bool is_modelled_kind_name(const std::string& kind) {
-  static const std::set<std::string> kNames = {
-      "Gateway",   "VirtualService", "DestinationRule", "ServiceEntry", "WorkloadEntry", "Service",    "Pod",
-      "Endpoints", "EndpointSlice",  "Namespace",       "Secret",       "Telemetry",     "EnvoyFilter"};
+  static const std::set<std::string> kNames = {"Gateway",
+                                               "VirtualService",
+                                               "DestinationRule",
+                                               "ServiceEntry",
+                                               "WorkloadEntry",
+                                               "Service",
+                                               "Pod",
+                                               "Endpoints",
+                                               "EndpointSlice",
+                                               "Namespace",
+                                               "Secret",
+                                               "Telemetry",
+                                               "EnvoyFilter",
+                                               "RequestAuthentication"};
   return kNames.contains(kind);
 }
 
@@ -464,6 +479,11 @@ std::optional<TypedObject> Loader::read_object(Kind kind, const Field& root, Obj
     case Kind::EnvoyFilter: {
       EnvoyFilter o{.meta = std::move(meta)};
       read_envoy_filter(spec, o);
+      return o;
+    }
+    case Kind::RequestAuthentication: {
+      RequestAuthentication o{.meta = std::move(meta)};
+      read_request_authentication(spec, o);
       return o;
     }
     case Kind::List:

@@ -26,6 +26,7 @@ std::vector<EndpointSlice> read_endpoints(const Field& root, const ObjectMeta& m
 void read_secret(const Field& root, Secret& out);
 void read_telemetry(const Field& spec, Telemetry& out);
 void read_envoy_filter(const Field& spec, EnvoyFilter& out);
+void read_request_authentication(const Field& spec, RequestAuthentication& out);
 
 // The policy fields of one VirtualService HTTP rule (parse_route_policies.cc);
 // call after the core fields (it completes `out.retries`).

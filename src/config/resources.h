@@ -482,6 +482,40 @@ struct EnvoyFilter {
   std::vector<EnvoyFilterPatch> patches;
 };
 
+// security.istio.io RequestAuthentication (v1, v1beta1): JWT rules
+// (docs/jwt.md, ISTIO_SECURITY.md §10).
+struct JwtHeaderLocation {
+  std::string name;
+  std::string prefix;
+};
+struct JwtClaimToHeader {
+  std::string header;
+  std::string claim;
+};
+struct JwtRule {
+  std::string issuer;
+  std::vector<std::string> audiences;
+  std::string jwks;      // inline JWKS document
+  std::string jwks_uri;  // file:// (read by Torii), http(s):// (not fetched)
+  std::vector<JwtHeaderLocation> from_headers;
+  std::vector<std::string> from_params;
+  std::vector<std::string> from_cookies;
+  std::string output_payload_to_header;
+  std::vector<JwtClaimToHeader> output_claim_to_headers;
+  bool forward_original_token = false;
+};
+struct PolicyTargetRef {
+  std::string group;
+  std::string kind;
+  std::string name;
+};
+struct RequestAuthentication {
+  ObjectMeta meta;
+  std::optional<Labels> selector;            // selector.matchLabels; absent => the whole namespace
+  std::vector<PolicyTargetRef> target_refs;  // targetRef and targetRefs
+  std::vector<JwtRule> jwt_rules;
+};
+
 // Everything loaded from all sources, after validation. Objects that failed
 // validation are not here (see Store for last-good handling).
 struct ResourceSet {
@@ -497,6 +531,7 @@ struct ResourceSet {
   std::vector<Secret> secrets;
   std::vector<Telemetry> telemetries;
   std::vector<EnvoyFilter> envoy_filters;
+  std::vector<RequestAuthentication> request_authentications;
 };
 
 }  // namespace torii::config

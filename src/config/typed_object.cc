@@ -38,6 +38,7 @@ const char* kind_of(const TypedObject& object) {
                         [](const Secret&) { return "Secret"; },
                         [](const Telemetry&) { return "Telemetry"; },
                         [](const EnvoyFilter&) { return "EnvoyFilter"; },
+                        [](const RequestAuthentication&) { return "RequestAuthentication"; },
                     },
                     object);
 }
@@ -67,6 +68,7 @@ void add_to(ResourceSet& set, TypedObject object) {
                  [&](Secret&& o) { set.secrets.push_back(std::move(o)); },
                  [&](Telemetry&& o) { set.telemetries.push_back(std::move(o)); },
                  [&](EnvoyFilter&& o) { set.envoy_filters.push_back(std::move(o)); },
+                 [&](RequestAuthentication&& o) { set.request_authentications.push_back(std::move(o)); },
              },
              std::move(object));
 }
@@ -100,6 +102,7 @@ std::vector<TypedObject> objects_of(ResourceSet set) {
   take(set.secrets);
   take(set.telemetries);
   take(set.envoy_filters);
+  take(set.request_authentications);
   std::map<std::pair<std::string, std::string>, size_t> endpoints;  // (ns, name) -> index in out
   for (EndpointSlice& slice : set.endpoint_slices) {
     if (!slice.from_endpoints) {

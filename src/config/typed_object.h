@@ -22,7 +22,7 @@ struct Endpoints {
 
 using TypedObject =
     std::variant<Gateway, VirtualService, DestinationRule, ServiceEntry, WorkloadEntry, Service, Pod,
-                 EndpointSlice, Endpoints, Namespace, Secret, Telemetry, EnvoyFilter>;
+                 EndpointSlice, Endpoints, Namespace, Secret, Telemetry, EnvoyFilter, RequestAuthentication>;
 
 // A parsed object is never changed once read: the load cache, the Store and
 // the loader's result share it instead of copying it.

@@ -17,6 +17,7 @@ namespace torii::config {
 Diagnostics validate(const Gateway& gateway, const FieldLines& lines = {});
 Diagnostics validate(const Telemetry& telemetry, const FieldLines& lines = {});
 Diagnostics validate(const EnvoyFilter& envoy_filter, const FieldLines& lines = {});
+Diagnostics validate(const RequestAuthentication& policy, const FieldLines& lines = {});
 Diagnostics validate(const VirtualService& virtual_service, const FieldLines& lines = {});
 Diagnostics validate(const DestinationRule& destination_rule, const FieldLines& lines = {});
 Diagnostics validate(const ServiceEntry& service_entry, const FieldLines& lines = {});

@@ -292,6 +292,10 @@ void ActiveStream::route() {
   view.headers = &head_.headers;
   view.path_and_query = path_and_query;
 
+  // jwt_authn runs before authorization and the router (ISTIO_SECURITY.md §0).
+  if (snapshot_ && snapshot_->jwt_authn && !authenticate_jwt(path_and_query)) return;
+  view.path_and_query = path_and_query;
+
   const compile::Listener* listener =
       snapshot_ ? snapshot_->find_listener(downstream_.listener_name()) : nullptr;
   const router::RouteTable* routes = nullptr;

@@ -25,6 +25,7 @@
 #include "proxy/upstream_callbacks.h"
 #include "router/forward_proxy_table.h"
 #include "router/route_table.h"
+#include "security/jwt_authn.h"
 
 namespace torii::proxy {
 
@@ -85,6 +86,10 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   // true when it answered the request (429).
   bool local_rate_limited(const router::VirtualHost* vhost, const router::Route* route);
   void add_x_ratelimit_headers(http::HeaderMap& headers) const;
+  // ---- RequestAuthentication (active_stream_jwt.cc) ----
+  // Verifies the request's JWTs; false: a 401/403 was sent. May point
+  // `path_and_query` at upstream_target_ (a query token removed).
+  bool authenticate_jwt(std::string_view& path_and_query);
   void end_fault_delay();
   void after_fault();
   void send_fault_abort();
@@ -131,6 +136,10 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   std::string failure_details_;  // a TLS failure's response code details
   StreamInfo info_;              // for the access log, written when the stream goes
   RequestTrace trace_;           // the gateway's span (proxy/tracing.h)
+  // The verified JWT of this request (RequestAuthentication), for
+  // AuthorizationPolicy's request.auth.* and requestPrincipals: the parsed
+  // claims, shared with the worker's token cache; empty jwt = anonymous.
+  security::JwtIdentity jwt_identity_;
 
   // Fault delay: the request waits; its body is held (back-pressure beyond
   // the buffer limit) until the delay ends.

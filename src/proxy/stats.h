@@ -56,6 +56,8 @@ namespace torii::proxy {
   X(cors_origin_valid)                 \
   X(cors_origin_invalid)               \
   X(cors_preflight_answered)           \
+  X(jwt_authn_allowed)                 \
+  X(jwt_authn_denied)                  \
   X(mirror_rq_total)                   \
   X(mirror_rq_dropped)                 \
   X(mirror_rq_failed)                  \
