@@ -20,7 +20,7 @@ namespace torii::admin {
 // One compile-and-publish, for the dashboard's reload history.
 struct ReloadRecord {
   uint64_t version = 0;        // the snapshot it published
-  std::string trigger;         // "startup", "file change", "SIGHUP", "DNS"
+  std::string trigger;         // "startup", "file change", "SIGHUP", "DNS", "JWKS file change"
   int64_t detected_us = 0;     // wall clock: the first file event / signal / DNS answer that asked for it
   int64_t published_us = 0;    // compiled and handed to the workers (they serve it a moment later:
                                // proxy::Server::serving_since_us)

@@ -48,7 +48,7 @@ int64_t wall_clock_us() {
 void ControlPlane::check_jwks_files() {
   for (const auto& [path, content] : jwks_files_) {
     if (read_file_or_empty(path) != content) {
-      compile_and_publish("JWKS file changed", std::nullopt);
+      compile_and_publish("JWKS file changed", std::nullopt, "", "JWKS file change", wall_clock_us());
       return;
     }
   }
