@@ -8,22 +8,8 @@ using nlohmann::json;
 
 namespace {
 
-const char* kind_name(router::StringMatcher::Kind kind) {
-  switch (kind) {
-    case router::StringMatcher::Kind::Exact:
-      return "exact";
-    case router::StringMatcher::Kind::Prefix:
-      return "prefix";
-    case router::StringMatcher::Kind::Regex:
-      return "regex";
-    case router::StringMatcher::Kind::Presence:
-      return "present";
-  }
-  return "?";
-}
-
 json matcher_json(const router::StringMatcher& m) {
-  json j = {{kind_name(m.kind), m.value}};
+  json j = {{router::kind_name(m.kind), m.value}};
   if (m.ignore_case) j["ignore_case"] = true;
   return j;
 }

@@ -56,33 +56,19 @@ std::string url_encode(std::string_view s) {
   return out;
 }
 
-const char* matcher_kind(router::StringMatcher::Kind kind) {
-  switch (kind) {
-    case router::StringMatcher::Kind::Exact:
-      return "exact";
-    case router::StringMatcher::Kind::Prefix:
-      return "prefix";
-    case router::StringMatcher::Kind::Regex:
-      return "regex";
-    case router::StringMatcher::Kind::Presence:
-      return "present";
-  }
-  return "?";
-}
-
 // "prefix /api, header x-user exact alice, query v present": what the
 // route's match block asks for, one line.
 std::string match_summary(const router::RouteMatch& m) {
-  std::string out = std::string(matcher_kind(m.path.kind)) + " " + m.path.value;
+  std::string out = std::string(router::kind_name(m.path.kind)) + " " + m.path.value;
   for (const auto& h : m.headers) {
     out += std::string(", ") + (h.invert ? "without header " : "header ") + h.name;
     if (h.value.kind != router::StringMatcher::Kind::Presence)
-      out += std::string(" ") + matcher_kind(h.value.kind) + " " + h.value.value;
+      out += std::string(" ") + router::kind_name(h.value.kind) + " " + h.value.value;
   }
   for (const auto& q : m.query_params) {
     out += ", query " + q.name;
     if (q.value.kind != router::StringMatcher::Kind::Presence)
-      out += std::string(" ") + matcher_kind(q.value.kind) + " " + q.value.value;
+      out += std::string(" ") + router::kind_name(q.value.kind) + " " + q.value.value;
   }
   return out;
 }

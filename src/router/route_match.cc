@@ -142,4 +142,18 @@ bool RouteMatch::is_catch_all() const {
   return false;
 }
 
+const char* kind_name(StringMatcher::Kind kind) {
+  switch (kind) {
+    case StringMatcher::Kind::Exact:
+      return "exact";
+    case StringMatcher::Kind::Prefix:
+      return "prefix";
+    case StringMatcher::Kind::Regex:
+      return "regex";
+    case StringMatcher::Kind::Presence:
+      return "present";
+  }
+  return "?";
+}
+
 }  // namespace torii::router

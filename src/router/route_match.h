@@ -25,6 +25,9 @@ struct StringMatcher {
   bool matches(std::string_view input) const;
 };
 
+// "exact", "prefix", "regex", "present": as /config_dump and the dashboard name them.
+const char* kind_name(StringMatcher::Kind kind);
+
 // Where a header matcher reads its value. Envoy matches pseudo-headers like
 // any other header; Torii keeps them as RequestView fields, so which one a
 // matcher reads is decided when it is built (header_source), never by
