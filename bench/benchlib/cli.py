@@ -40,6 +40,9 @@ def parse_args(argv):
     p.add_argument("--connections", type=int, default=50, help="wrk connections")
     p.add_argument("--h2-clients", type=int, default=10, help="h2c, h2: h2load connections (-c)")
     p.add_argument("--h2-streams", type=int, default=10, help="h2c, h2: h2load requests in flight per connection (-m)")
+    p.add_argument("--h2-rate", type=int, default=0,
+                   help="h2c, h2: a fixed total request rate (req/s, h2load --rps per connection) instead of a "
+                        "closed loop; 0 = closed loop")
     p.add_argument("--rate", type=int, default=10000, help="latency: total request rate (req/s)")
     p.add_argument("--rate-clients", type=int, default=50, help="latency: h2load connections sharing --rate")
     p.add_argument("--idle-connections", type=int, default=1000, help="idle: keep-alive connections held")

@@ -185,12 +185,14 @@ def parse_h2load_tls(text):
 
 
 def run_h2load_closed(run, h2load, url, seconds, clients, streams, raw_path, server, host="bench.example",
-                      connect_to=None):
+                      connect_to=None, rps_per_client=0):
     """h2load as fast as it goes (closed loop: `clients` connections, `streams`
     requests in flight on each) for `seconds`; the proxy's CPU ticks over the
     run, the disturbance, and p50/p99 from the per-request log (which is
     deleted once read: ~1M lines a run). HTTP/2 over TLS (https URL, ALPN h2)
-    or with prior knowledge (http URL, h2c)."""
+    or with prior knowledge (http URL, h2c). rps_per_client > 0: each
+    connection sends at most that many requests a second (h2load --rps), so
+    every proxy gets the same load when all of them can keep up."""
     log_file = os.path.join(run.tmp, os.path.basename(raw_path) + ".requests.tsv")
     argv = [h2load, "-c%d" % clients, "-m%d" % streams, "-t1", "-D%s" % _secs(seconds),
             "-H", ":authority: " + host, "--log-file=" + log_file]
@@ -198,6 +200,8 @@ def run_h2load_closed(run, h2load, url, seconds, clients, streams, raw_path, ser
         argv.append("--tls13-ciphers=TLS_AES_256_GCM_SHA384")  # what wrk (https1) and HAProxy pick: one cipher for all
     if connect_to:
         argv.append("--connect-to=" + connect_to)
+    if rps_per_client > 0:
+        argv.append("--rps=%d" % rps_per_client)
     argv.append(url)
     dist = procs.Disturbance()
     before = server.cpu_ticks()

@@ -8,6 +8,12 @@ HTTP/1.1 to the same upstream.
 - https1: HTTP/1.1 over TLS (wrk -c50, as the throughput part): the cost of
   TLS alone, without HTTP/2.
 
+With --h2-rate N, h2c and h2 send N requests a second in all instead of as
+fast as they can: a proxy that keeps up with a closed loop better than the
+others is otherwise measured less busy (fewer requests per wake-up, so more
+CPU per request) than they are; at one rate below every proxy's ceiling,
+CPU per request compares like with like.
+
 Every proxy serves one self-signed ECDSA P-256 certificate
 (servers.make_certificate) and takes the cipher OpenSSL picks by default;
 the table says what was negotiated. Connections are set up once per run (50
@@ -29,6 +35,9 @@ class ProtocolPart:
         a = run.args
         if self.tool == "wrk":
             return "wrk -t1 -c%d --latency, HTTP/1.1 over TLS (closed loop)" % a.connections
+        if a.h2_rate:
+            return "h2load -c%d -m%d -t1 --rps=%d, %s (fixed rate: %d req/s in all)" % (
+                a.h2_clients, a.h2_streams, a.h2_rate // a.h2_clients, self.title, a.h2_rate)
         return "h2load -c%d -m%d -t1, %s (closed loop)" % (a.h2_clients, a.h2_streams, self.title)
 
     def measure(self, run, server, seconds, raw_path):
@@ -41,7 +50,7 @@ class ProtocolPart:
         else:  # SNI bench.example, the certificate's name; the connection still goes to 127.0.0.1
             url, connect_to = "https://bench.example:%d/" % server.tls_port, "127.0.0.1:%d" % server.tls_port
         d = load.run_h2load_closed(run, run.tools["h2load"], url, seconds, a.h2_clients, a.h2_streams, raw_path,
-                                   server, connect_to=connect_to)
+                                   server, connect_to=connect_to, rps_per_client=a.h2_rate // a.h2_clients)
         want = "h2c" if self.name == "h2c" else "h2"
         if d.get("alpn") != want:  # h2load fell back to HTTP/1.1, or spoke nothing
             d["errors"] = d.get("errors", 0) + 1
