@@ -71,6 +71,9 @@ def parse_args(argv):
             parts.append(part)
         else:
             p.error("unknown part %r (%s, all)" % (part, ", ".join(ORDER)))
+    if a.h2_rate < 0 or 0 < a.h2_rate < a.h2_clients:
+        p.error("--h2-rate %d: give 0 (closed loop) or at least one request a second per connection "
+                "(--h2-clients %d)" % (a.h2_rate, a.h2_clients))
     a.parts = [x for x in ORDER if x in parts]
     a.proxies = [x.strip() for x in a.only.split(",") if x.strip()]
     for x in a.proxies:

@@ -22,7 +22,7 @@ not handshakes.
 """
 
 from . import load
-from .run import summarize_runs
+from .run import interleaved_rounds, summarize_runs
 
 
 class ProtocolPart:
@@ -64,19 +64,8 @@ class ProtocolPart:
         for name in names if warmup > 0 else []:
             run.log("%s: warm-up %s (%ds)" % (self.name, name, warmup))
             self.measure(run, proxies[name], warmup, run.raw_path("%s-warmup-%s.txt" % (self.name, name)))
-        runs = {n: [] for n in names}
-        for r in range(rounds):
-            order = run.rounds_order(names, r)
-            run.log("%s round %d/%d: %s" % (self.name, r + 1, rounds, " ".join(order)))
-            for name in order:
-                s = proxies[name]
-                d = self.measure(run, s, duration, run.raw_path("%s-round%d-%s.txt" % (self.name, r + 1, name)))
-                if not s.alive():
-                    raise SystemExit("bench/compare: %s died during the run (logs in %s)" % (name, run.logs))
-                d["round"] = r + 1
-                runs[name].append(d)
-                run.log("  %s: %.0f req/s, %.1f us CPU/req, %d errors, others %.0f%% of a core"
-                        % (name, d["rps"], d["cpu_us_per_req"], d["errors"], d["disturbance"]["others_cpu_pct"]))
+        runs = interleaved_rounds(run, self.name, proxies, rounds, lambda name, s, r: self.measure(
+            run, s, duration, run.raw_path("%s-round%d-%s.txt" % (self.name, r, name))))
         out = {"params": {"rounds": rounds, "duration_s": duration, "warmup_s": warmup, "tool": self.params(run)},
                "proxies": {}}
         for name in names:

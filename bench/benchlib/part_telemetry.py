@@ -17,7 +17,7 @@ Each variant's CPU per request is reported with its ratio to `off`.
 import os
 
 from . import load, servers
-from .run import summarize_runs
+from .run import interleaved_rounds, summarize_runs
 
 # (name, extra `torii run` flags); {tmp} is the run's temp dir
 VARIANTS = (("off", ["--no-istio-metrics"]),
@@ -43,20 +43,9 @@ def run_part(run, _proxies):
         for name in names if warmup > 0 else []:
             load.run_wrk(run, run.tools["wrk"], started[name].port, warmup, a.connections,
                          run.raw_path("telemetry-warmup-%s.txt" % name), started[name])
-        runs = {n: [] for n in names}
-        for r in range(rounds):
-            order = run.rounds_order(names, r)
-            run.log("telemetry round %d/%d: %s" % (r + 1, rounds, " ".join(order)))
-            for name in order:
-                s = started[name]
-                d = load.run_wrk(run, run.tools["wrk"], s.port, duration, a.connections,
-                                 run.raw_path("telemetry-round%d-%s.txt" % (r + 1, name)), s)
-                if not s.alive():
-                    raise SystemExit("bench/compare: %s died during the run (logs in %s)" % (s.name, run.logs))
-                d["round"] = r + 1
-                runs[name].append(d)
-                run.log("  %s: %.0f req/s, %.2f us CPU/req, others %.0f%% of a core"
-                        % (name, d["rps"], d["cpu_us_per_req"], d["disturbance"]["others_cpu_pct"]))
+        runs = interleaved_rounds(run, "telemetry", started, rounds, lambda name, s, r: load.run_wrk(
+            run, run.tools["wrk"], s.port, duration, a.connections,
+            run.raw_path("telemetry-round%d-%s.txt" % (r, name)), s))
         log_path = os.path.join(run.tmp, "telemetry-access.log")
         out = {"params": {"rounds": rounds, "duration_s": duration, "warmup_s": warmup,
                           "tool": "wrk -t1 -c%d --latency (closed loop)" % a.connections,

@@ -2,7 +2,7 @@
 (A B C, B C A, ...), requests/s and the proxy's CPU time per request."""
 
 from . import load
-from .run import summarize_runs
+from .run import interleaved_rounds, summarize_runs
 
 
 def run_part(run, proxies):
@@ -13,20 +13,9 @@ def run_part(run, proxies):
         run.log("throughput: warm-up %s (%ds)" % (name, warmup))
         load.run_wrk(run, run.tools["wrk"], proxies[name].port, warmup, a.connections,
                      run.raw_path("throughput-warmup-%s.txt" % name), proxies[name])
-    runs = {n: [] for n in names}
-    for r in range(rounds):
-        order = run.rounds_order(names, r)
-        run.log("throughput round %d/%d: %s" % (r + 1, rounds, " ".join(order)))
-        for name in order:
-            s = proxies[name]
-            d = load.run_wrk(run, run.tools["wrk"], s.port, duration, a.connections,
-                             run.raw_path("throughput-round%d-%s.txt" % (r + 1, name)), s)
-            if not s.alive():
-                raise SystemExit("bench/compare: %s died during the run (logs in %s)" % (name, run.logs))
-            d["round"] = r + 1
-            runs[name].append(d)
-            run.log("  %s: %.0f req/s, %.1f us CPU/req, others %.0f%% of a core"
-                    % (name, d["rps"], d["cpu_us_per_req"], d["disturbance"]["others_cpu_pct"]))
+    runs = interleaved_rounds(run, "throughput", proxies, rounds, lambda name, s, r: load.run_wrk(
+        run, run.tools["wrk"], s.port, duration, a.connections,
+        run.raw_path("throughput-round%d-%s.txt" % (r, name)), s))
     out = {"params": {"rounds": rounds, "duration_s": duration, "warmup_s": warmup, "connections": a.connections,
                       "tool": "wrk -t1 -c%d --latency (closed loop)" % a.connections},
            "proxies": {}}

@@ -91,6 +91,28 @@ class Run:
         self.procs.stop_all()
 
 
+def interleaved_rounds(run, label, servers, rounds, measure):
+    """`rounds` rounds over `servers` (name -> server), each in a rotated
+    order (A B C, B C A, ...): measure(name, server, round) gives one run's
+    figures. Returns name -> [figures of each round]; stops the harness if a
+    server died during its run."""
+    names = list(servers)
+    runs = {n: [] for n in names}
+    for r in range(rounds):
+        order = run.rounds_order(names, r)
+        run.log("%s round %d/%d: %s" % (label, r + 1, rounds, " ".join(order)))
+        for name in order:
+            s = servers[name]
+            d = measure(name, s, r + 1)
+            if not s.alive():
+                raise SystemExit("bench/compare: %s died during the run (logs in %s)" % (s.name, run.logs))
+            d["round"] = r + 1
+            runs[name].append(d)
+            run.log("  %s: %.0f req/s, %.2f us CPU/req, %d errors, others %.0f%% of a core"
+                    % (name, d["rps"], d["cpu_us_per_req"], d.get("errors", 0), d["disturbance"]["others_cpu_pct"]))
+    return runs
+
+
 def median_of(runs, key, kept_only_from=None):
     xs = [r[key] for r in runs if r.get(key) == r.get(key)]
     return statistics.median(xs) if xs else float("nan")
