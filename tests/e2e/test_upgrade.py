@@ -134,7 +134,8 @@ def test_upgrade_under_load_loses_no_request(echo, torii, tmp_path):
     stop_file = tmp_path / "stop-h2load"
     wrk_out = tmp_path / "wrk.out"
     h2_out = tmp_path / "h2load.out"
-    wrk = harness.Proc("wrk", ["wrk", "-t2", "-c8", "-d120s", "http://127.0.0.1:%d/e/wrk" % port], wrk_out)
+    # -d: long enough never to end by itself on a slow machine; SIGINT below stops it.
+    wrk = harness.Proc("wrk", ["wrk", "-t2", "-c8", "-d900s", "http://127.0.0.1:%d/e/wrk" % port], wrk_out)
     # h2load opens no new connection after GOAWAY (it fails what it has left), as many
     # clients do: short runs, one after the other, as clients come and go.
     h2 = harness.Proc("h2load", ["bash", "-c", "while [ ! -e %s ]; do h2load -n 400 -c 2 -m 4 "
