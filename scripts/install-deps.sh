@@ -12,7 +12,7 @@ example=(
   # toolchain (CMake drives Ninja: no make, no build-essential)
   g++ cmake ninja-build pkg-config git
   # libraries (see DESIGN.md "Dependencies")
-  libyaml-cpp-dev libre2-dev node-llhttp nlohmann-json3-dev libssl-dev libc-ares-dev libxxhash-dev
+  libyaml-dev libre2-dev node-llhttp nlohmann-json3-dev libssl-dev libc-ares-dev libxxhash-dev
   libjemalloc-dev libnghttp2-dev
   # the example's workload (httpbin under gunicorn) and the curl commands it prints
   python3 python3-httpbin gunicorn curl

@@ -3,17 +3,14 @@
 // the same, so a reload that only reformats a file changes no generation.
 #pragma once
 
-#include <yaml-cpp/yaml.h>
-
 #include <string>
+
+#include "config/yaml_tree.h"
 
 namespace torii::config {
 
-// The canonical form: the node emitted by YAML::Emitter in flow style with map
-// keys sorted and every scalar double-quoted.
-std::string canonical_yaml(const YAML::Node& node);
-// 16 hex digits: FNV-1a 64 over the same canonical view (scalars as text,
-// map keys sorted), walked directly rather than emitted.
-std::string content_hash(const YAML::Node& node);
+// 16 hex digits: FNV-1a 64 over a canonical view of the tree (scalars as
+// text, map keys sorted).
+std::string content_hash(const YamlNode& node);
 
 }  // namespace torii::config

@@ -107,10 +107,10 @@ Diagnostic file_error(const std::string& file, int line, std::string message) {
   return d;
 }
 
-// 1-based line in `text` of a parse error. yaml-cpp often notices a problem
-// only at the end of the input; pointing past the last written line would
-// confuse, so the line is capped there.
-int error_line(const std::string& text, const YAML::Mark& mark) {
+// 1-based line in `text` of a parse error (`line` 0-based, -1 if unknown).
+// The parser may notice a problem only at the end of the input; pointing past
+// the last written line would confuse, so the line is capped there.
+int error_line(const std::string& text, int mark_line) {
   int last = 0;  // 0-based index of the last line with content
   int line = 0;
   bool content = false;
@@ -124,8 +124,8 @@ int error_line(const std::string& text, const YAML::Mark& mark) {
     }
   }
   if (content) last = line;
-  if (mark.is_null() || mark.line < 0) return last + 1;
-  return std::min(mark.line, last) + 1;
+  if (mark_line < 0) return last + 1;
+  return std::min(mark_line, last) + 1;
 }
 
 // The kinds validate.h has rules for; the others (Pod, slices, Namespace) are
@@ -185,8 +185,8 @@ class Loader {
   bool parse_document(const DocumentText& doc, const std::string& file);
   // Replays what parsing `doc` gave last time.
   bool reuse_document(const LoadCache::Document& cached, const std::string& file);
-  void load_object(const YAML::Node& node, const std::string& file, int line_offset);
-  void read_envelope(DocumentReader& reader, const YAML::Node& node, int line_offset);
+  void load_object(const YamlNode& node, const std::string& file, int line_offset);
+  void read_envelope(DocumentReader& reader, const YamlNode& node, int line_offset);
   void skip(const std::string& api_version, const std::string& kind);
   void skip_what(const std::string& what);  // counts one skipped object under its notice
   // Reads one object of a modelled kind; Diagnostics go to `reader`.
@@ -273,16 +273,16 @@ bool Loader::reuse_document(const LoadCache::Document& cached, const std::string
 }
 
 bool Loader::parse_document(const DocumentText& doc, const std::string& file) {
-  std::optional<YAML::Node> node;
-  try {
-    node.emplace(YAML::Load(doc.text));
-  } catch (const YAML::Exception& e) {
-    add(file_error(file, doc.first_line + error_line(doc.text, e.mark),
-                   "YAML syntax error: " + e.msg + "; the rest of this file is not read"));
+  YamlDocument parsed;
+  YamlDocument::Error syntax;
+  if (!parsed.parse(doc.text, &syntax)) {
+    add(file_error(file, doc.first_line + error_line(doc.text, syntax.line),
+                   "YAML syntax error: " + syntax.message + "; the rest of this file is not read"));
     return false;
   }
-  if (!node->IsDefined() || node->IsNull()) return true;  // empty document
-  if (!within_walk_limits(*node)) {
+  const YamlNode node = parsed.root();
+  if (!node.IsDefined() || node.IsNull()) return true;  // empty document
+  if (!within_walk_limits(node)) {
     add(file_error(
         file, doc.first_line + 1,
         "document nested too deeply or too large once its aliases are expanded; the rest of this file "
@@ -291,7 +291,7 @@ bool Loader::parse_document(const DocumentText& doc, const std::string& file) {
   }
   try {
     unidentified_ = false;
-    load_object(*node, file, doc.first_line);
+    load_object(node, file, doc.first_line);
     // An object we could not name may be one the Store has to keep.
     if (unidentified_) unreadable(file);
   } catch (const std::exception& e) {
@@ -318,7 +318,7 @@ void Loader::skip_what(const std::string& what) {
   }
 }
 
-void Loader::load_object(const YAML::Node& node, const std::string& file, int line_offset) {
+void Loader::load_object(const YamlNode& node, const std::string& file, int line_offset) {
   DocumentReader reader(file, line_offset);
   read_envelope(reader, node, line_offset);
   // What was not claimed by an object (type errors in an envelope that named
@@ -326,7 +326,7 @@ void Loader::load_object(const YAML::Node& node, const std::string& file, int li
   for (Diagnostic& d : reader.diagnostics()) add(std::move(d));
 }
 
-void Loader::read_envelope(DocumentReader& reader, const YAML::Node& node, int line_offset) {
+void Loader::read_envelope(DocumentReader& reader, const YamlNode& node, int line_offset) {
   const std::string& file = reader.file();
   const Field root = document_root(reader, node);
   const int line = root.line();

@@ -4,8 +4,6 @@
 // compiler sees what a cluster would hold.
 #include "config/parsers.h"
 
-#include <yaml-cpp/binary.h>
-
 namespace torii::config {
 namespace {
 
@@ -148,12 +146,17 @@ std::vector<EndpointSlice> read_endpoints(const Field& root, const ObjectMeta& m
 void read_secret(const Field& root, Secret& out) {
   out.type = root["type"].string();
   for (const auto& [key, encoded] : root["data"].string_map()) {
-    const std::vector<unsigned char> bytes = YAML::DecodeBase64(encoded);
-    if (bytes.empty() && !encoded.empty()) {
+    // Line breaks are allowed inside, as Go's base64 decoder skips them.
+    std::string compact;
+    for (char c : encoded) {
+      if (c != '\n' && c != '\r') compact.push_back(c);
+    }
+    std::optional<std::string> bytes = decode_base64(compact);
+    if (!bytes) {
       root["data"][key].error("invalid base64 data");
       continue;
     }
-    out.data[key] = std::string(bytes.begin(), bytes.end());
+    out.data[key] = std::move(*bytes);
   }
   for (const auto& [key, value] : root["stringData"].string_map()) out.data[key] = value;
 }

@@ -12,11 +12,9 @@ namespace {
 
 std::optional<double> read_double(const Field& f) {
   if (!f.present()) return std::nullopt;
-  double value = 0;
-  if (!f.node().IsScalar() || !YAML::convert<double>::decode(f.node(), value)) {
-    f.error("expected a number");
-    return std::nullopt;
-  }
+  const std::optional<double> value =
+      f.node().IsScalar() ? scalar_to_double(f.node().Scalar()) : std::nullopt;
+  if (!value) f.error("expected a number");
   return value;
 }
 

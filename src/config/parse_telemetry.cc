@@ -36,9 +36,10 @@ void read_telemetry(const Field& spec, Telemetry& out) {
     // google.protobuf.DoubleValue: written as a bare number.
     const Field percent = item["randomSamplingPercentage"];
     if (percent.present()) {
-      double value = 0;
-      if (percent.node().IsScalar() && YAML::convert<double>::decode(percent.node(), value)) {
-        rule.random_sampling_percentage = value;
+      const std::optional<double> value =
+          percent.node().IsScalar() ? scalar_to_double(percent.node().Scalar()) : std::nullopt;
+      if (value) {
+        rule.random_sampling_percentage = *value;
       } else {
         percent.error("expected a number from 0 to 100");
       }

@@ -7,36 +7,6 @@
 namespace torii::config {
 namespace {
 
-// Standard or URL-safe alphabet, padding optional: what protobuf JSON accepts
-// for `bytes` fields.
-std::optional<std::string> decode_base64(const std::string& in) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
-    return -1;
-  };
-  std::string text = in;
-  while (!text.empty() && text.back() == '=') text.pop_back();
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    const int v = value(c);
-    if (v < 0) return std::nullopt;
-    buffer = (buffer << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-    }
-  }
-  return out;
-}
-
 PortSelector read_port_selector(const Field& f) {
   PortSelector port;
   if (f.expect_map()) port.number = f["number"].uint32();

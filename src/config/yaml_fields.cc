@@ -1,5 +1,8 @@
 #include "config/yaml_fields.h"
 
+#include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <limits>
 
 #include "config/duration.h"
@@ -18,7 +21,7 @@ std::string entry_path(const std::string& parent, std::string_view key) {
   return parent + "[" + std::string(key) + "]";
 }
 
-std::string type_name(const YAML::Node& node) {
+std::string type_name(const YamlNode& node) {
   if (node.IsMap()) return "a map";
   if (node.IsSequence()) return "a list";
   return "\"" + node.Scalar() + "\"";
@@ -57,11 +60,9 @@ std::optional<int64_t> parse_int(const std::string& s) {
 
 }  // namespace
 
-int DocumentReader::line_of(const YAML::Node& node) const {
+int DocumentReader::line_of(const YamlNode& node) const {
   if (!node.IsDefined()) return 0;
-  const YAML::Mark mark = node.Mark();
-  if (mark.is_null() || mark.line < 0) return 0;
-  return line_offset_ + mark.line + 1;
+  return line_offset_ + node.line() + 1;
 }
 
 void DocumentReader::error(int line, std::string path, std::string message) {
@@ -82,12 +83,12 @@ void DocumentReader::record_line(const std::string& path, int line) {
   if (line > 0) lines_.emplace(path, line);
 }
 
-Field::Field(DocumentReader& reader, YAML::Node node, std::string path, int line)
+Field::Field(DocumentReader& reader, YamlNode node, std::string path, int line)
     : reader_(&reader), node_(std::move(node)), path_(std::move(path)), line_(line) {
   if (present()) reader_->record_line(path_, line_);
 }
 
-Field document_root(DocumentReader& reader, const YAML::Node& node) {
+Field document_root(DocumentReader& reader, const YamlNode& node) {
   return Field(reader, node, "", reader.line_of(node));
 }
 
@@ -101,15 +102,15 @@ bool Field::expect_map() const {
 Field Field::operator[](std::string_view key) const {
   const std::string path = join_path(path_, key);
   if (present() && node_.IsMap()) {
-    for (const auto& kv : node_) {
-      if (kv.first.IsScalar() && kv.first.Scalar() == key) {
+    for (const YamlNode::Entry& kv : node_.entries()) {
+      if (kv.key.IsScalar() && kv.key.Scalar() == key) {
         // The key's line: for a nested map or list the value starts a line later.
-        const int line = reader_->line_of(kv.first);
-        return Field(*reader_, kv.second, path, line > 0 ? line : line_);
+        const int line = reader_->line_of(kv.key);
+        return Field(*reader_, kv.value, path, line > 0 ? line : line_);
       }
     }
   }
-  return Field(*reader_, YAML::Node(YAML::NodeType::Undefined), path, line_);
+  return Field(*reader_, YamlNode(), path, line_);
 }
 
 std::vector<Field> Field::items() const {
@@ -120,7 +121,7 @@ std::vector<Field> Field::items() const {
     return out;
   }
   size_t index = 0;
-  for (const auto& item : node_) {
+  for (const YamlNode& item : node_.items()) {
     const int line = reader_->line_of(item);
     out.emplace_back(*reader_, item, path_ + "[" + std::to_string(index++) + "]", line > 0 ? line : line_);
   }
@@ -130,14 +131,14 @@ std::vector<Field> Field::items() const {
 std::vector<std::pair<std::string, Field>> Field::entries() const {
   std::vector<std::pair<std::string, Field>> out;
   if (!expect_map()) return out;
-  for (const auto& kv : node_) {
-    if (!kv.first.IsScalar()) {
-      reader_->error(reader_->line_of(kv.first), path_, "map keys must be strings");
+  for (const YamlNode::Entry& kv : node_.entries()) {
+    if (!kv.key.IsScalar()) {
+      reader_->error(reader_->line_of(kv.key), path_, "map keys must be strings");
       continue;
     }
-    const std::string key = kv.first.Scalar();
-    const int line = reader_->line_of(kv.first);
-    out.emplace_back(key, Field(*reader_, kv.second, entry_path(path_, key), line > 0 ? line : line_));
+    const std::string& key = kv.key.Scalar();
+    const int line = reader_->line_of(kv.key);
+    out.emplace_back(key, Field(*reader_, kv.value, entry_path(path_, key), line > 0 ? line : line_));
   }
   return out;
 }
@@ -258,49 +259,159 @@ namespace {
 constexpr int kMaxDepth = 100;
 constexpr int64_t kMaxNodes = 1000000;
 
-bool walk_within(const YAML::Node& node, int depth, int64_t& budget) {
+bool walk_within(const YamlNode& node, int depth, int64_t& budget) {
   if (depth > kMaxDepth || --budget < 0) return false;
-  if (node.IsSequence()) {
-    for (const auto& item : node) {
-      if (!walk_within(item, depth + 1, budget)) return false;
-    }
-  } else if (node.IsMap()) {
-    for (const auto& kv : node) {
-      if (!walk_within(kv.first, depth + 1, budget) || !walk_within(kv.second, depth + 1, budget))
-        return false;
-    }
+  for (const YamlNode& item : node.items()) {
+    if (!walk_within(item, depth + 1, budget)) return false;
+  }
+  for (const YamlNode::Entry& kv : node.entries()) {
+    if (!walk_within(kv.key, depth + 1, budget) || !walk_within(kv.value, depth + 1, budget)) return false;
   }
   return true;
 }
 
 }  // namespace
 
-bool within_walk_limits(const YAML::Node& node) {
+bool within_walk_limits(const YamlNode& node) {
   int64_t budget = kMaxNodes;
   return walk_within(node, 0, budget);
 }
 
-void report_duplicate_keys(DocumentReader& reader, const YAML::Node& node, const std::string& path) {
+namespace {
+
+// One step of the path to a node: a map key or a list index. The path text is
+// only built for an error, so a clean document allocates nothing here.
+struct PathStep {
+  std::string_view key;
+  size_t index = 0;
+  bool is_index = false;
+};
+
+std::string path_text(const std::vector<PathStep>& trail) {
+  std::string path;
+  for (const PathStep& step : trail) {
+    if (step.is_index) {
+      path += "[" + std::to_string(step.index) + "]";
+    } else {
+      path = join_path(path, step.key);
+    }
+  }
+  return path;
+}
+
+// For each entry of a map, the index of an earlier entry with the same scalar
+// key, or -1. Small maps (nearly all) compare pairwise; large ones sort.
+std::vector<ptrdiff_t> earlier_same_keys(const std::vector<YamlNode::Entry>& entries) {
+  std::vector<ptrdiff_t> earlier(entries.size(), -1);
+  if (entries.size() <= 16) {
+    for (size_t i = 1; i < entries.size(); ++i) {
+      if (!entries[i].key.IsScalar()) continue;
+      for (size_t j = 0; j < i; ++j) {
+        if (entries[j].key.IsScalar() && entries[j].key.Scalar() == entries[i].key.Scalar()) {
+          earlier[i] = static_cast<ptrdiff_t>(j);
+          break;
+        }
+      }
+    }
+    return earlier;
+  }
+  std::vector<std::pair<std::string_view, size_t>> sorted;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].key.IsScalar()) sorted.emplace_back(entries[i].key.Scalar(), i);
+  }
+  std::sort(sorted.begin(), sorted.end());  // by key, then by written order
+  for (size_t k = 1, first = 0; k < sorted.size(); ++k) {
+    if (sorted[k].first == sorted[first].first) {
+      earlier[sorted[k].second] = static_cast<ptrdiff_t>(sorted[first].second);
+    } else {
+      first = k;
+    }
+  }
+  return earlier;
+}
+
+void find_duplicate_keys(DocumentReader& reader, const YamlNode& node, std::vector<PathStep>& trail) {
   if (node.IsSequence()) {
-    size_t index = 0;
-    for (const auto& item : node)
-      report_duplicate_keys(reader, item, path + "[" + std::to_string(index++) + "]");
+    const std::vector<YamlNode>& items = node.items();
+    for (size_t i = 0; i < items.size(); ++i) {
+      trail.push_back(PathStep{{}, i, true});
+      find_duplicate_keys(reader, items[i], trail);
+      trail.pop_back();
+    }
     return;
   }
   if (!node.IsMap()) return;
-  std::map<std::string, int> first_line;
-  for (const auto& kv : node) {
-    if (!kv.first.IsScalar()) continue;
-    const std::string& key = kv.first.Scalar();
-    const int line = reader.line_of(kv.first);
-    const auto [it, inserted] = first_line.emplace(key, line);
-    if (!inserted) {
-      reader.error(line, join_path(path, key),
-                   "mapping key \"" + key + "\" already defined at line " + std::to_string(it->second));
-      continue;
+  const std::vector<YamlNode::Entry>& entries = node.entries();
+  const std::vector<ptrdiff_t> earlier = earlier_same_keys(entries);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const YamlNode::Entry& kv = entries[i];
+    if (!kv.key.IsScalar()) continue;
+    trail.push_back(PathStep{kv.key.Scalar()});
+    if (earlier[i] >= 0) {
+      const int first_line = reader.line_of(entries[static_cast<size_t>(earlier[i])].key);
+      reader.error(
+          reader.line_of(kv.key), path_text(trail),
+          "mapping key \"" + kv.key.Scalar() + "\" already defined at line " + std::to_string(first_line));
+    } else {
+      find_duplicate_keys(reader, kv.value, trail);
     }
-    report_duplicate_keys(reader, kv.second, join_path(path, key));
+    trail.pop_back();
   }
+}
+
+}  // namespace
+
+void report_duplicate_keys(DocumentReader& reader, const YamlNode& node, const std::string& path) {
+  std::vector<PathStep> trail;
+  if (!path.empty()) trail.push_back(PathStep{path});
+  find_duplicate_keys(reader, node, trail);
+}
+
+std::optional<double> scalar_to_double(const std::string& text) {
+  std::string_view s = text;
+  bool negative = false;
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
+    negative = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  if (s == ".inf" || s == ".Inf" || s == ".INF") {
+    return negative ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+  }
+  if (text == ".nan" || text == ".NaN" || text == ".NAN") return std::numeric_limits<double>::quiet_NaN();
+  // from_chars alone would also take "inf", "nan" and hexadecimal forms.
+  if (s.empty() || s.find_first_not_of("0123456789.eE+-") != std::string_view::npos) return std::nullopt;
+  double value = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value, std::chars_format::general);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return negative ? -value : value;
+}
+
+std::optional<std::string> decode_base64(std::string_view in) {
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+' || c == '-') return 62;
+    if (c == '/' || c == '_') return 63;
+    return -1;
+  };
+  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
+  if (in.size() % 4 == 1) return std::nullopt;
+  std::string out;
+  out.reserve(in.size() * 3 / 4);
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : in) {
+    const int v = value(c);
+    if (v < 0) return std::nullopt;
+    buffer = (buffer << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
+    }
+  }
+  return out;
 }
 
 }  // namespace torii::config

@@ -6,10 +6,8 @@
 // document. A missing or null field reads as the default (protobuf JSON
 // semantics); a present field records its line for later diagnostics.
 //
-// Nothing here throws: yaml-cpp is only asked about node types it has.
+// Nothing here throws.
 #pragma once
-
-#include <yaml-cpp/yaml.h>
 
 #include <cstdint>
 #include <map>
@@ -21,6 +19,7 @@
 #include "config/diagnostic.h"
 #include "config/field_lines.h"
 #include "config/resources.h"
+#include "config/yaml_tree.h"
 
 namespace torii::config {
 
@@ -32,8 +31,8 @@ class DocumentReader {
   DocumentReader(std::string file, int line_offset) : file_(std::move(file)), line_offset_(line_offset) {}
 
   const std::string& file() const { return file_; }
-  // 1-based file line of a node, 0 if yaml-cpp does not know it.
-  int line_of(const YAML::Node& node) const;
+  // 1-based file line of a node, 0 for an undefined one.
+  int line_of(const YamlNode& node) const;
 
   void error(int line, std::string path, std::string message);
   void warning(int line, std::string path, std::string message);
@@ -51,10 +50,8 @@ class DocumentReader {
 
 class Field {
  public:
-  Field(DocumentReader& reader, YAML::Node node, std::string path, int line);
+  Field(DocumentReader& reader, YamlNode node, std::string path, int line);
   Field(const Field&) = default;
-  // Not assignable: assigning a YAML::Node rebinds the node it refers to, which
-  // would rewrite the document being read.
   Field& operator=(const Field&) = delete;
 
   // Defined and not null.
@@ -62,7 +59,7 @@ class Field {
   const std::string& path() const { return path_; }
   int line() const { return line_; }
   SourceRef source() const { return SourceRef{reader_->file(), line_}; }
-  const YAML::Node& node() const { return node_; }
+  const YamlNode& node() const { return node_; }
   DocumentReader& reader() const { return *reader_; }
 
   // True for a present map; reports "expected a map" for a present non-map.
@@ -100,21 +97,29 @@ class Field {
   std::optional<int64_t> integer(int64_t min, int64_t max, const char* expected) const;
 
   DocumentReader* reader_;
-  YAML::Node node_;
+  YamlNode node_;
   std::string path_;
   int line_;
 };
 
 // The root of a document: paths start at its top-level keys ("spec", ...).
-Field document_root(DocumentReader& reader, const YAML::Node& node);
+Field document_root(DocumentReader& reader, const YamlNode& node);
 
 // Whether walking `node` stays within a sane size. Aliases let a few lines
 // describe a cycle (`a: &x [*x]`) or an exponential tree, which every
 // recursive walk of the document (hashing, duplicate keys) would follow.
-bool within_walk_limits(const YAML::Node& node);
+bool within_walk_limits(const YamlNode& node);
 
 // Reports every map key written twice under `node`. kubectl refuses such YAML;
 // yaml-cpp would silently keep the first value.
-void report_duplicate_keys(DocumentReader& reader, const YAML::Node& node, const std::string& path);
+void report_duplicate_keys(DocumentReader& reader, const YamlNode& node, const std::string& path);
+
+// A scalar as a number (protobuf JSON's double: decimal or exponent form, also
+// the YAML forms .inf/-.inf/.nan). nullopt for anything else.
+std::optional<double> scalar_to_double(const std::string& text);
+
+// Standard or URL-safe base64, padding optional (what protobuf JSON accepts
+// for `bytes` fields, and more than Kubernetes needs for Secret data).
+std::optional<std::string> decode_base64(std::string_view in);
 
 }  // namespace torii::config

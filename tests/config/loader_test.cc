@@ -712,6 +712,21 @@ spec:
   EXPECT_FALSE(r.objects[0].valid);
 }
 
+TEST(LoaderTest, DuplicateKeyInALargeMapNamesItsPathAndFirstLine) {
+  // More than 16 keys: the sorted search, not the pairwise one.
+  std::string labels;
+  for (int i = 0; i < 20; ++i) labels += "    k" + std::to_string(i) + ": v\n";
+  const LoadResult r = load(
+      "apiVersion: networking.istio.io/v1\n"
+      "kind: DestinationRule\n"
+      "metadata:\n"
+      "  name: a\n"
+      "  labels:\n" +
+      labels + "    k3: again\n    k7: again\n" + "spec:\n  host: a\n");
+  EXPECT_TRUE(has_error(r, "metadata.labels.k3", "mapping key \"k3\" already defined at line 9"));
+  EXPECT_TRUE(has_error(r, "metadata.labels.k7", "mapping key \"k7\" already defined at line 13"));
+}
+
 TEST(LoaderTest, InvalidObjectIsListedButNotInResources) {
   const LoadResult r = load(R"(
 apiVersion: networking.istio.io/v1
