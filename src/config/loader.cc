@@ -4,6 +4,7 @@
 #include "config/loader.h"
 
 #include <algorithm>
+#include <atomic>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "config/content_hash.h"
 #include "config/documents.h"
@@ -171,7 +173,9 @@ class Loader {
     }
   }
 
-  void load_file(const std::string& file);
+  // Reads `files` in order: every document not in the cache is parsed (on
+  // several threads when there are many), then all are taken in file order.
+  void load_files(const std::vector<std::string>& files);
   void load_text(const std::string& text, const std::string& file);
   void unreadable(const std::string& path) { unreadable_.push_back(path); }
   void add(Diagnostic d) { diagnostics_.push_back(std::move(d)); }
@@ -180,10 +184,31 @@ class Loader {
  private:
   using Parsed = LoadCache::Document::Object;
 
+  // One document of a file being loaded, and what parsing it gave.
+  struct Pending {
+    DocumentText doc;
+    std::string key;  // in the LoadCache
+    std::shared_ptr<const LoadCache::Document> result;
+    bool fresh = false;  // parsed in this load, not taken from the cache
+  };
+  // One file: its documents, or that it could not be read.
+  struct File {
+    std::string path;
+    bool read = false;
+    std::vector<Pending> documents;
+  };
+
+  void collect(const std::string& text, File& file);
+  void parse_pending(std::vector<File>& files) const;
+  // Parses one document on its own (any thread): what it gives, as the cache keeps it.
+  static std::shared_ptr<const LoadCache::Document> parse_alone(const LoadOptions& options,
+                                                                const DocumentText& doc,
+                                                                const std::string& file);
+  // Takes the files' documents in order, as if each had just been parsed.
+  void replay(std::vector<File>& files);
   // False when the rest of the file cannot be trusted.
-  bool load_document(const DocumentText& doc, const std::string& file);
   bool parse_document(const DocumentText& doc, const std::string& file);
-  // Replays what parsing `doc` gave last time.
+  // Replays what parsing a document gave (now or in the previous load).
   bool reuse_document(const LoadCache::Document& cached, const std::string& file);
   void load_object(const YamlNode& node, const std::string& file, int line_offset);
   void read_envelope(DocumentReader& reader, const YamlNode& node, int line_offset);
@@ -204,60 +229,108 @@ class Loader {
   bool unidentified_ = false;  // the current document held an object without kind or name
 };
 
-void Loader::load_file(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream text;
-  if (in.is_open()) text << in.rdbuf();
-  if (!in.is_open() || in.bad()) {
-    add(file_error(file, 0, "cannot read file"));
-    unreadable(file);
-    return;
+void Loader::load_files(const std::vector<std::string>& paths) {
+  std::vector<File> files(paths.size());
+  for (size_t i = 0; i < paths.size(); ++i) {
+    File& file = files[i];
+    file.path = paths[i];
+    std::ifstream in(file.path, std::ios::binary);
+    std::stringstream text;
+    if (in.is_open()) text << in.rdbuf();
+    file.read = in.is_open() && !in.bad();
+    if (file.read) collect(text.str(), file);
   }
-  load_text(text.str(), file);
+  parse_pending(files);
+  replay(files);
 }
 
-void Loader::load_text(const std::string& text, const std::string& file) {
-  for (const DocumentText& doc : split_documents(text)) {
-    if (!load_document(doc, file)) {
-      unreadable(file);
-      return;
+void Loader::load_text(const std::string& text, const std::string& path) {
+  std::vector<File> files(1);
+  files[0].path = path;
+  files[0].read = true;
+  collect(text, files[0]);
+  parse_pending(files);
+  replay(files);
+}
+
+void Loader::collect(const std::string& text, File& file) {
+  for (DocumentText& doc : split_documents(text)) {
+    Pending& p = file.documents.emplace_back();
+    p.doc = std::move(doc);
+    if (!cache_) continue;
+    // The default namespace is part of what a document parses to (objects
+    // without metadata.namespace get it).
+    p.key = options_.default_namespace;
+    p.key += '\0';
+    p.key += file.path;
+    p.key += '\0';
+    p.key += std::to_string(p.doc.first_line);
+    p.key += '\0';
+    p.key += p.doc.text;
+    if (auto it = previous_.find(p.key); it != previous_.end()) p.result = it->second;
+  }
+}
+
+void Loader::parse_pending(std::vector<File>& files) const {
+  std::vector<std::pair<Pending*, const std::string*>> work;
+  for (File& file : files) {
+    for (Pending& p : file.documents) {
+      if (!p.result) work.emplace_back(&p, &file.path);
     }
   }
+  // Documents are independent until they are taken in order (replay), so
+  // they are parsed on up to 4 threads; below a few hundred, a thread costs
+  // more than it saves. 25,003 objects on 2 cores: parsing 0.48 -> 0.26 s.
+  constexpr size_t kDocumentsPerThread = 256;
+  const size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  const size_t threads =
+      options_.parse_threads > 0
+          ? options_.parse_threads
+          : std::min({cores, size_t{4}, std::max(size_t{1}, work.size() / kDocumentsPerThread)});
+  std::atomic<size_t> next{0};
+  auto run = [&] {
+    for (size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < work.size();) {
+      work[i].first->result = parse_alone(options_, work[i].first->doc, *work[i].second);
+      work[i].first->fresh = true;
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < threads; ++t) helpers.emplace_back(run);
+  run();
+  for (std::thread& t : helpers) t.join();
 }
 
-bool Loader::load_document(const DocumentText& doc, const std::string& file) {
-  if (!cache_) return parse_document(doc, file);
-  // The default namespace is part of what a document parses to (objects
-  // without metadata.namespace get it).
-  std::string key = options_.default_namespace;
-  key += '\0';
-  key += file;
-  key += '\0';
-  key += std::to_string(doc.first_line);
-  key += '\0';
-  key += doc.text;
-  if (auto it = previous_.find(key); it != previous_.end()) {
-    ++cache_->stats_.reused;
-    const bool ok = reuse_document(*it->second, file);
-    cache_->documents_.emplace(std::move(key), it->second);
-    return ok;
+std::shared_ptr<const LoadCache::Document> Loader::parse_alone(const LoadOptions& options,
+                                                               const DocumentText& doc,
+                                                               const std::string& file) {
+  Loader one(options, nullptr);
+  auto out = std::make_shared<LoadCache::Document>();
+  out->ok = one.parse_document(doc, file);
+  out->unidentified = one.unidentified_;
+  out->objects = std::move(one.parsed_);
+  out->diagnostics = std::move(one.diagnostics_);
+  out->skipped = std::move(one.document_skips_);
+  return out;
+}
+
+void Loader::replay(std::vector<File>& files) {
+  for (File& file : files) {
+    if (!file.read) {
+      add(file_error(file.path, 0, "cannot read file"));
+      unreadable(file.path);
+      continue;
+    }
+    for (Pending& p : file.documents) {
+      if (cache_) {
+        ++(p.fresh ? cache_->stats_.parsed : cache_->stats_.reused);
+        cache_->documents_.emplace(std::move(p.key), p.result);
+      }
+      if (!reuse_document(*p.result, file.path)) {
+        unreadable(file.path);
+        break;  // the rest of this file is not read
+      }
+    }
   }
-  ++cache_->stats_.parsed;
-  const size_t parsed_before = parsed_.size();
-  const size_t diagnostics_before = diagnostics_.size();
-  document_skips_.clear();
-  unidentified_ = false;
-  auto cached = std::make_shared<LoadCache::Document>();
-  cached->ok = parse_document(doc, file);
-  cached->unidentified = unidentified_;
-  cached->objects.assign(parsed_.begin() + static_cast<std::ptrdiff_t>(parsed_before), parsed_.end());
-  cached->diagnostics.assign(diagnostics_.begin() + static_cast<std::ptrdiff_t>(diagnostics_before),
-                             diagnostics_.end());
-  cached->skipped = std::move(document_skips_);
-  document_skips_.clear();
-  const bool ok = cached->ok;
-  cache_->documents_.emplace(std::move(key), std::move(cached));
-  return ok;
 }
 
 bool Loader::reuse_document(const LoadCache::Document& cached, const std::string& file) {
@@ -305,7 +378,7 @@ bool Loader::parse_document(const DocumentText& doc, const std::string& file) {
 void Loader::skip(const std::string& api_version, const std::string& kind) {
   std::string what =
       is_modelled_kind_name(kind) ? "kind " + kind + " with apiVersion " + api_version : "kind " + kind;
-  if (cache_) document_skips_.push_back(what);
+  document_skips_.push_back(what);
   skip_what(what);
 }
 
@@ -583,6 +656,7 @@ ResourceSet LoadResult::resources() const {
 LoadResult load_paths(const std::vector<std::string>& paths, const LoadOptions& options, LoadCache* cache) {
   Loader loader(options, cache);
   std::set<std::string> seen;  // a file named twice (directly and via its directory) is read once
+  std::vector<std::string> to_read;
   for (const std::string& path : paths) {
     std::error_code ec;
     const fs::file_status status = fs::status(path, ec);
@@ -603,9 +677,10 @@ LoadResult load_paths(const std::vector<std::string>& paths, const LoadOptions& 
     for (const std::string& file : files) {
       const std::string canonical = fs::weakly_canonical(file, ec).string();
       if (!seen.insert(ec ? file : canonical).second) continue;
-      loader.load_file(file);
+      to_read.push_back(file);
     }
   }
+  loader.load_files(to_read);
   return std::move(loader).finish();
 }
 

@@ -22,6 +22,10 @@ namespace torii::config {
 
 struct LoadOptions {
   std::string default_namespace = "default";  // for objects without metadata.namespace
+  // Threads that parse documents (the calling one included); 0: up to 4, as
+  // the machine has cores and the documents are many. The result is the same
+  // for any value.
+  unsigned parse_threads = 0;
 };
 
 // One object as read, before the Store decides what is in force.

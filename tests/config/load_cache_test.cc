@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -70,6 +71,44 @@ TEST_F(LoadCacheTest, UnchangedDocumentsAreNotParsedAgain) {
   EXPECT_EQ(summary(second), summary(first));
   // Shared, not copied.
   EXPECT_EQ(second.typed[0].get(), first.typed[0].get());
+}
+
+TEST_F(LoadCacheTest, ParsingOnThreadsGivesWhatOneThreadGives) {
+  // Enough documents for several threads, with what must stay in order: a
+  // name defined twice (the later wins, with a warning naming both places),
+  // an invalid object, a skipped kind, and a syntax error that ends its file.
+  for (const char* file : {"a.yaml", "b.yaml", "c.yaml"}) {
+    std::string text;
+    for (int i = 0; i < 300; ++i) {
+      if (i > 0) text += "---\n";
+      const std::string name = std::string(1, file[0]) + std::to_string(i);
+      if (file[0] == 'b' && i == 150) {
+        text += "kind: [unclosed\n";
+      } else if (i == 7) {
+        text += vs("shared", std::string(file) + ".example.com");
+      } else if (i == 8) {
+        text += vs("bad" + name, "not a host!");
+      } else if (i == 9) {
+        text += "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + "}\n";
+      } else {
+        text += vs(name, name + ".example.com");
+      }
+    }
+    write(file, text);
+  }
+  LoadOptions one_thread;
+  one_thread.parse_threads = 1;
+  LoadOptions four_threads;
+  four_threads.parse_threads = 4;
+  const LoadResult sequential = load_paths({dir_.string()}, one_thread);
+  EXPECT_EQ(summary(load_paths({dir_.string()}, four_threads)), summary(sequential));
+  EXPECT_EQ(summary(load_paths({dir_.string()}, four_threads, &cache_)), summary(sequential));
+  EXPECT_EQ(cache_.stats().parsed, 300u + 151u + 300u);  // b.yaml is read up to its syntax error
+  // And the summary is not trivially equal: the cases above are in it.
+  // Objects (the ConfigMaps skipped, the invalid ones listed): "shared" three times, kept once.
+  EXPECT_EQ(sequential.objects.size(), 299u + 149u + 299u - 2u);
+  EXPECT_TRUE(std::any_of(sequential.diagnostics.begin(), sequential.diagnostics.end(),
+                          [](const Diagnostic& d) { return d.message.find("YAML syntax error") == 0; }));
 }
 
 TEST_F(LoadCacheTest, ADifferentDefaultNamespaceParsesAgain) {
