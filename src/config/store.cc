@@ -35,54 +35,25 @@ Store::Result Store::apply(LoadResult loaded) {
   Result result;
   Diagnostics notes;
 
+  // The load in key order, merged with in_force_ (also in key order): one
+  // pass, no lookups, and both new maps are built from their ends. At 25,000
+  // objects the lookups were most of apply()'s 200 ms.
+  std::vector<size_t> order(loaded.objects.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  // Stable: of two objects with one key (the loader keeps only the later),
+  // the later in load order is taken last and wins.
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return loaded.objects[a].key < loaded.objects[b].key; });
+
   std::map<ObjectKey, Entry> next;
   std::map<ObjectKey, ObjectStatus> statuses;
-  // In load order, so of two objects with one key the later wins.
-  for (size_t i = 0; i < loaded.objects.size(); ++i) {
-    const LoadedObject& loaded_object = loaded.objects[i];
-    const ObjectKey& key = loaded_object.key;
-    ObjectStatus status;
-    status.key = key;
-    status.source = loaded_object.source;
-    const auto previous = in_force_.find(key);
-    next.erase(key);
+  auto previous = in_force_.begin();
 
-    SharedObject object = loaded_object.valid ? std::move(loaded.typed[i]) : nullptr;
-    if (object) {
-      Entry entry{std::move(object), loaded_object.content_hash, 1, loaded_object.load_order};
-      if (previous != in_force_.end()) {
-        const bool changed = previous->second.content_hash != loaded_object.content_hash;
-        entry.generation = previous->second.generation + (changed ? 1 : 0);
-      }
-      status.generation = entry.generation;
-      status.in_force = true;
-      next.emplace(key, std::move(entry));
-    } else {
-      status.latest_rejected = true;
-      status.errors = loaded_object.errors;
-      if (previous != in_force_.end()) {
-        // istiod keeps serving the last accepted version of a rejected update.
-        Entry entry = previous->second;
-        // Ordered where its document is now, so it sorts consistently with
-        // everything loaded this time.
-        entry.load_order = loaded_object.load_order;
-        status.generation = entry.generation;
-        status.in_force = true;
-        notes.push_back(about(key, loaded_object.source, Diagnostic::Severity::Warning,
-                              "the latest version was rejected; generation " +
-                                  std::to_string(entry.generation) + " stays in force"));
-        next.emplace(key, std::move(entry));
-      }
-    }
-    statuses.insert_or_assign(key, std::move(status));
-  }
-
-  // Gone from the load: deleted, unless its file could not be read completely,
-  // in which case it may well still be there.
-  for (const auto& [key, entry] : in_force_) {
-    if (statuses.contains(key)) continue;
+  // An object in force that is not in this load: deleted, unless its file
+  // could not be read completely, in which case it may well still be there.
+  auto gone = [&](const ObjectKey& key, const Entry& entry) {
     const SourceRef& source = meta_of(*entry.object).source;
-    if (!is_under_any(source.file, loaded.unreadable_paths)) continue;
+    if (!is_under_any(source.file, loaded.unreadable_paths)) return;
     ObjectStatus status;
     status.key = key;
     status.source = source;
@@ -99,13 +70,58 @@ Store::Result Store::apply(LoadResult loaded) {
                           "not read this time because " + source.file +
                               " could not be read completely; generation " +
                               std::to_string(entry.generation) + " stays in force"));
-    statuses.emplace(key, std::move(status));
-    next.emplace(key, entry);
+    statuses.emplace_hint(statuses.end(), key, std::move(status));
+    next.emplace_hint(next.end(), key, entry);
+  };
+
+  for (size_t k = 0; k < order.size(); ++k) {
+    const size_t i = order[k];
+    const LoadedObject& loaded_object = loaded.objects[i];
+    const ObjectKey& key = loaded_object.key;
+    if (k + 1 < order.size() && loaded.objects[order[k + 1]].key == key) continue;  // a later one wins
+    for (; previous != in_force_.end() && previous->first < key; ++previous)
+      gone(previous->first, previous->second);
+    const bool had = previous != in_force_.end() && previous->first == key;
+
+    ObjectStatus status;
+    status.key = key;
+    status.source = loaded_object.source;
+    SharedObject object = loaded_object.valid ? std::move(loaded.typed[i]) : nullptr;
+    if (object) {
+      Entry entry{std::move(object), loaded_object.content_hash, 1, loaded_object.load_order};
+      if (had) {
+        const bool changed = previous->second.content_hash != loaded_object.content_hash;
+        entry.generation = previous->second.generation + (changed ? 1 : 0);
+      }
+      status.generation = entry.generation;
+      status.in_force = true;
+      next.emplace_hint(next.end(), key, std::move(entry));
+    } else {
+      status.latest_rejected = true;
+      status.errors = loaded_object.errors;
+      if (had) {
+        // istiod keeps serving the last accepted version of a rejected update.
+        Entry entry = previous->second;
+        // Ordered where its document is now, so it sorts consistently with
+        // everything loaded this time.
+        entry.load_order = loaded_object.load_order;
+        status.generation = entry.generation;
+        status.in_force = true;
+        notes.push_back(about(key, loaded_object.source, Diagnostic::Severity::Warning,
+                              "the latest version was rejected; generation " +
+                                  std::to_string(entry.generation) + " stays in force"));
+        next.emplace_hint(next.end(), key, std::move(entry));
+      }
+    }
+    statuses.emplace_hint(statuses.end(), key, std::move(status));
+    if (had) ++previous;
   }
+  for (; previous != in_force_.end(); ++previous) gone(previous->first, previous->second);
 
   in_force_ = std::move(next);
   result.resources = resources();
 
+  result.objects.reserve(statuses.size());
   for (auto& [key, status] : statuses) result.objects.push_back(std::move(status));
   result.diagnostics = std::move(loaded.diagnostics);
   result.diagnostics.insert(result.diagnostics.end(), notes.begin(), notes.end());
