@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "config/duration.h"
+#include "security/base64url.h"
 
 namespace torii::config {
 namespace {
@@ -386,32 +387,6 @@ std::optional<double> scalar_to_double(const std::string& text) {
   return negative ? -value : value;
 }
 
-std::optional<std::string> decode_base64(std::string_view in) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
-    return -1;
-  };
-  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
-  if (in.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(in.size() * 3 / 4);
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : in) {
-    const int v = value(c);
-    if (v < 0) return std::nullopt;
-    buffer = (buffer << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-    }
-  }
-  return out;
-}
+std::optional<std::string> decode_base64(std::string_view in) { return security::base64_decode_either(in); }
 
 }  // namespace torii::config
