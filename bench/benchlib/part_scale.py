@@ -43,7 +43,7 @@ def run_part(run, _proxies):
         s.start(ready_timeout=120.0)
         s.check_serves(info["path"], info["host"])
         info["ready_s"] = s.ready_seconds
-        info["clusters"] = s.stats().get("snapshot_clusters")
+        info["clusters"] = s.stats("^snapshot_clusters$").get("snapshot_clusters")
         cases[case] = (s, info)
     # warm-up, then RSS of each, loaded
     for case, (s, info) in cases.items():
@@ -84,7 +84,7 @@ def run_part(run, _proxies):
 
 def _config_changes(run, torii, changes):
     probe_file = os.path.join(torii.config_dir, "zz-probe.yaml")
-    version0 = torii.stats().get("snapshot_version", 0)
+    version0 = torii.stats("^snapshot_version$").get("snapshot_version", 0)
     conn = clients.KeepAliveConn(torii.port)
     samples, failures = [], 0
     dist = procs.Disturbance()
@@ -110,7 +110,7 @@ def _config_changes(run, torii, changes):
             time.sleep(0.002)
     disturbance = dist.stop()
     conn.close()
-    version1 = torii.stats().get("snapshot_version", 0)
+    version1 = torii.stats("^snapshot_version$").get("snapshot_version", 0)
     s = sorted(samples)
     result = {"changes": changes, "served": len(samples), "failures": failures,
               "p50_ms": percentile(s, 50) * 1e3, "p99_ms": percentile(s, 99) * 1e3,

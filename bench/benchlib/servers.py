@@ -24,6 +24,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 
 from . import procs
 
@@ -45,12 +46,13 @@ def http_get(port, path="/", host="bench.example", timeout=2.0):
     """(status, headers dict lower-case, body) of one HTTP/1.1 request on a new connection."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, host)).encode())
-        data = b""
+        chunks = []  # joined once: /stats with 10,000 clusters is ~50 MB
         while True:
             chunk = s.recv(65536)
             if not chunk:
                 break
-            data += chunk
+            chunks.append(chunk)
+        data = b"".join(chunks)
     head, _, body = data.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1])
@@ -292,8 +294,10 @@ class Torii(Server):
         raise SystemExit("bench/compare: torii (%s) not ready after %.0f s:\n%s"
                          % (self.binary, ready_timeout, _tail(self.log_path)))
 
-    def stats(self):
-        _, _, body = http_get(self.admin_port, "/stats")
+    def stats(self, filter_regex=None):
+        """/stats as {name: int}; `filter_regex`: only the names it matches (Envoy's ?filter=)."""
+        path = "/stats" if filter_regex is None else "/stats?filter=" + urllib.parse.quote(filter_regex)
+        _, _, body = http_get(self.admin_port, path)
         out = {}
         for line in body.splitlines():
             k, _, v = line.partition(":")

@@ -120,6 +120,22 @@ def test_stats_counters_move(echo, torii):
     assert now.get("upstream_rq_total", 0) - before.get("upstream_rq_total", 0) >= 3
 
 
+def test_stats_filter_as_envoy(echo, torii):
+    """/stats?filter=REGEX keeps the lines whose name the RE2 regex matches (partially, as
+    Envoy's filter); an empty filter keeps all; a bad regex is 400."""
+    t = torii(manifests(echo))
+    everything = requests.get(t.admin + "/stats", timeout=10).text
+    r = requests.get(t.admin + "/stats", params={"filter": "^snapshot_(version|clusters)$"}, timeout=10)
+    assert r.status_code == 200
+    assert [line.split(":")[0] for line in r.text.splitlines()] == ["snapshot_version", "snapshot_clusters"]
+    partial = requests.get(t.admin + "/stats", params={"filter": "rq_2xx"}, timeout=10).text.splitlines()
+    assert partial and all("rq_2xx" in line.split(":")[0] for line in partial)
+    assert "downstream_rq_2xx: 0" in partial
+    assert requests.get(t.admin + "/stats?filter=", timeout=10).text.count("\n") == everything.count("\n")
+    bad = requests.get(t.admin + "/stats", params={"filter": "(unclosed"}, timeout=10)
+    assert bad.status_code == 400 and "Invalid re2 regex" in bad.text
+
+
 def test_config_dump_shows_resources_and_clusters(echo, torii):
     """/config_dump is JSON naming the objects in force and Istio-named clusters (§0.8)."""
     t = torii(manifests(echo))
