@@ -20,6 +20,14 @@ ClusterRequest::Admission ClusterRequest::start(ClusterState& state, const Clust
          ++picks) {
       choice = state.choose(info, hash, random, now_ms);
     }
+    // Beyond Envoy: its previous_hosts predicate keeps the last pick even if
+    // it was tried before, so with two endpoints and one down, about one
+    // retry in 32 went back to the dead one (5 picks, each a coin toss under
+    // LEAST_REQUEST ties). An untried endpoint is taken instead when one is
+    // usable; with none, the last pick stands, as in Envoy.
+    if (choice.status == ClusterState::Choice::Status::Ok && tried(choice.index)) {
+      if (const std::optional<size_t> other = state.untried(*avoid, random)) choice.index = *other;
+    }
   }
   if (choice.status != ClusterState::Choice::Status::Ok) {
     ClusterStats::inc(stats.upstream_cx_none_healthy);

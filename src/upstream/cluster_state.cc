@@ -61,6 +61,19 @@ ClusterState::Choice ClusterState::choose(const ClusterInfo& info, std::optional
   return choice;
 }
 
+std::optional<size_t> ClusterState::untried(const std::vector<size_t>& avoid, FastRandom& random) const {
+  for (const Level& level : levels_) {
+    const size_t n = level.candidates.size();
+    if (n == 0) continue;
+    const size_t start = static_cast<size_t>(random.below(n));
+    for (size_t k = 0; k < n; ++k) {
+      const size_t index = level.candidates[(start + k) % n];
+      if (std::find(avoid.begin(), avoid.end(), index) == avoid.end()) return index;
+    }
+  }
+  return std::nullopt;
+}
+
 EndpointSet ClusterState::view(const ClusterInfo& info, const Level& level) const {
   EndpointSet set;
   set.info = &info;

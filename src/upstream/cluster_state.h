@@ -60,6 +60,10 @@ class ClusterState {
   // Steps 1-3 above for one request.
   Choice choose(const ClusterInfo& info, std::optional<uint64_t> hash, FastRandom& random, uint64_t now_ms);
   EndpointState& endpoint_state(size_t index) { return *bound_[index]; }
+  // A usable endpoint not in `avoid`, drawn uniformly from the most
+  // preferred level that has one; nullopt if every usable one is in `avoid`.
+  // For a retry whose re-picks all landed on endpoints already tried.
+  std::optional<size_t> untried(const std::vector<size_t>& avoid, FastRandom& random) const;
 
   bool bound_to(const ClusterInfo* info) const { return bound_info_ == info; }
   // The TLS origination settings last bound (UpstreamTls::fingerprint).

@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "upstream/cluster_request.h"
 #include "upstream/cluster_state.h"
 #include "upstream/consistent_hash.h"
 #include "upstream/hash.h"
@@ -165,6 +166,40 @@ TEST(ConsistentHashTest, RingSizeFollowsMinimumAndWeights) {
   EXPECT_EQ(ConsistentHashTable::build_ring(make_cluster(3, LbPolicy::RingHash).endpoints, 1024)->size(),
             3u * 512);
   EXPECT_EQ(ConsistentHashTable::build_maglev(info.endpoints, 65537)->size(), 65537u);
+}
+
+}  // namespace
+}  // namespace torii::upstream
+
+namespace torii::upstream {
+namespace {
+
+// previous_hosts: a retry never goes back to an endpoint it tried while an
+// untried one is usable, whatever the balancer draws (Envoy keeps its fifth
+// pick even if tried; Torii takes an untried endpoint then).
+TEST(RetryHostSelectionTest, UntriedEndpointWhileOneIsUsable) {
+  for (LbPolicy lb : {LbPolicy::LeastRequest, LbPolicy::RoundRobin, LbPolicy::Random}) {
+    ClusterInfo info = make_cluster(2, lb);
+    ClusterState state(info.name);
+    const std::vector<size_t> tried = {0};
+    for (uint64_t seed = 1; seed <= 500; ++seed) {
+      FastRandom rng(seed);
+      ClusterRequest request;
+      ASSERT_EQ(request.start(state, info, std::nullopt, rng, 1000, &tried, 5),
+                ClusterRequest::Admission::Ok);
+      EXPECT_EQ(request.endpoint_index(), 1u) << "seed " << seed;
+    }
+  }
+}
+
+TEST(RetryHostSelectionTest, EveryEndpointTriedKeepsThePick) {
+  ClusterInfo info = make_cluster(2, LbPolicy::LeastRequest);
+  ClusterState state(info.name);
+  const std::vector<size_t> tried = {0, 1};
+  FastRandom rng(7);
+  ClusterRequest request;
+  ASSERT_EQ(request.start(state, info, std::nullopt, rng, 1000, &tried, 5), ClusterRequest::Admission::Ok);
+  EXPECT_LT(request.endpoint_index(), 2u);
 }
 
 }  // namespace
