@@ -243,11 +243,22 @@ json snapshot_to_json(const compile::Snapshot& snapshot) {
     if (snapshot.tracing.sampling_basis_points >= 0)
       tracing["random_sampling_percentage"] = snapshot.tracing.sampling_basis_points / 100.0;
   }
-  return {{"version", snapshot.version},
-          {"listeners", listeners},
-          {"clusters", clusters},
-          {"access_log", access_log},
-          {"tracing", tracing}};
+  // AuthorizationPolicies in force (docs/authorization.md), DENY first, as
+  // they are evaluated; empty: none applies, every request is allowed.
+  json authorization = json::array();
+  if (snapshot.authz) {
+    for (const security::AuthzPolicy& p : snapshot.authz->policies()) {
+      const char* action = p.action == security::AuthzPolicy::Action::Deny    ? "DENY"
+                           : p.action == security::AuthzPolicy::Action::Allow ? "ALLOW"
+                                                                              : "AUDIT";
+      json j = {{"namespace", p.namespace_}, {"name", p.name}, {"action", action}, {"rules", p.rules.size()}};
+      if (p.dry_run) j["dry_run"] = true;
+      if (p.from_custom) j["custom_without_provider"] = true;
+      authorization.push_back(std::move(j));
+    }
+  }
+  return {{"version", snapshot.version}, {"listeners", listeners}, {"clusters", clusters},
+          {"access_log", access_log},    {"tracing", tracing},     {"authorization", authorization}};
 }
 
 json dns_to_json(const dns::ResolvedNames& names) {

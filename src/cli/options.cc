@@ -182,6 +182,9 @@ Access log and request identity (docs/access-log.md):
   --access-log-format F        text (Istio's default line), json (Istio's JSON map), or an Envoy
                                format string with %COMMAND% operators (default: text)
   --preserve-request-id        keep a client's x-request-id (default: replaced, as an Istio gateway does)
+  --num-trusted-proxies N      trusted proxies in front (Istio's gatewayTopology.numTrustedProxies;
+                               default 0): the client address for remoteIpBlocks, remote.ip and
+                               x-envoy-external-address is the N-th X-Forwarded-For entry from the right
 
 Tracing (docs/tracing.md):
   --otlp-endpoint URL          export sampled spans (one SERVER span per request) to an OpenTelemetry
@@ -383,6 +386,9 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
       o.server.trace_sampling_basis_points = static_cast<uint32_t>(std::lround(percent * 100));
     } else if (flag == "--preserve-request-id") {
       o.server.preserve_request_id = true;
+    } else if (flag == "--num-trusted-proxies") {
+      if (!uint_flag(64, n)) return false;
+      o.server.num_trusted_proxies = static_cast<uint32_t>(n);
     } else if (flag == "--no-retry-non-idempotent") {
       o.server.retry_non_idempotent = false;
     } else if (flag == "--tunnel-idle-timeout-s") {

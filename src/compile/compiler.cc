@@ -8,6 +8,7 @@
 // compiles of the same input give the same snapshot (except `version`, which
 // the publisher sets).
 #include "compile/compiler.h"
+#include "compile/authz_selection.h"
 #include "compile/jwt_selection.h"
 #include "compile/rate_limit_selection.h"
 #include "compile/telemetry_selection.h"
@@ -132,6 +133,7 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
   CompileResult result;
   snapshot->jwt_authn =
       build_jwt_authn(resources.request_authentications, identity, diagnostics, result.jwks_files);
+  snapshot->authz = build_authz(resources.authorization_policies, identity, diagnostics);
   result.dns_names = endpoints.dns_names();
   result.diagnostics = diagnostics.take();
   snapshot->diagnostics = result.diagnostics;

@@ -4,25 +4,14 @@
 #include <fstream>
 #include <sstream>
 
-#include "compile/labels.h"
+#include "compile/policy_attachment.h"
 
 namespace torii::compile {
 
 namespace {
 
-constexpr std::string_view kGatewayNameLabel = "gateway.networking.k8s.io/gateway-name";
-
 bool applies(const config::RequestAuthentication& p, const GatewayIdentity& identity) {
-  const bool own = p.meta.namespace_ == identity.namespace_;
-  if (!own && p.meta.namespace_ != identity.root_namespace) return false;
-  if (!p.target_refs.empty()) {
-    auto name = identity.labels.find(std::string(kGatewayNameLabel));
-    if (name == identity.labels.end() || !own) return false;  // classic gateway: ignored entirely
-    return std::any_of(p.target_refs.begin(), p.target_refs.end(), [&](const config::PolicyTargetRef& r) {
-      return r.kind == "Gateway" && r.name == name->second;
-    });
-  }
-  return !p.selector || p.selector->empty() || labels_subset(*p.selector, identity.labels);
+  return policy_applies(p.meta, p.selector, p.target_refs, identity);
 }
 
 std::string lower(std::string s) {

@@ -1,12 +1,7 @@
-// Which RequestAuthentications apply to this gateway and the JwtAuthn built
-// from their jwtRules, as istiod does for a workload (pilot/pkg/model
-// authentication.go, policyattachment.go; security/authn policy_applier.go):
-//   - candidates from the gateway's namespace and the root namespace only;
-//   - selector.matchLabels a subset of the gateway's labels (none: all);
-//   - targetRef(s): ignored on a classic gateway (no
-//     gateway.networking.k8s.io/gateway-name label); on a Gateway-API one,
-//     kind Gateway named like that label, in the gateway's namespace;
-//   - all applicable rules merged and sorted by issuer.
+// Which RequestAuthentications apply to this gateway (policy_attachment.h)
+// and the JwtAuthn built from their jwtRules, as istiod does for a workload
+// (security/authn policy_applier.go): all applicable rules merged and sorted
+// by issuer.
 // JWKS: inline, or file:// read here (on the control thread). A JWKS that
 // cannot be had fails closed: tokens of that issuer are rejected.
 #pragma once

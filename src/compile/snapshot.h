@@ -19,6 +19,7 @@
 #include "router/l4_route.h"
 #include "router/local_rate_limit.h"
 #include "router/route_table.h"
+#include "security/authz.h"
 #include "security/jwt_authn.h"
 #include "upstream/cluster_info.h"
 
@@ -146,6 +147,8 @@ struct Snapshot {
   // RequestAuthentication jwtRules for this gateway (compile/jwt_selection.h);
   // null: none apply and requests are not looked at.
   std::shared_ptr<const security::JwtAuthn> jwt_authn;
+  // AuthorizationPolicy (docs/authorization.md); null: none applies.
+  std::shared_ptr<const security::AuthzEngine> authz;
   std::vector<Listener> listeners;
   std::vector<std::unique_ptr<upstream::ClusterInfo>> clusters;  // index == ClusterInfo::index
   std::unordered_map<std::string, const upstream::ClusterInfo*> clusters_by_name;

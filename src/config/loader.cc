@@ -43,6 +43,7 @@ enum class Kind {
   Telemetry,
   EnvoyFilter,
   RequestAuthentication,
+  AuthorizationPolicy,
   List,
   Unsupported
 };
@@ -74,6 +75,9 @@ Kind resolve_kind(const std::string& api_version, const std::string& kind) {
   if (group == "security.istio.io" && (version == "v1" || version == "v1beta1") &&
       kind == "RequestAuthentication")
     return Kind::RequestAuthentication;
+  if (group == "security.istio.io" && (version == "v1" || version == "v1beta1") &&
+      kind == "AuthorizationPolicy")
+    return Kind::AuthorizationPolicy;
   // `kubectl get -o yaml` wraps several objects in a List (or <Kind>List).
   if (kind == "List" || (kind.size() > 4 && kind.ends_with("List"))) return Kind::List;
   return Kind::Unsupported;
@@ -93,7 +97,8 @@ bool is_modelled_kind_name(const std::string& kind) {
                                                "Secret",
                                                "Telemetry",
                                                "EnvoyFilter",
-                                               "RequestAuthentication"};
+                                               "RequestAuthentication",
+                                               "AuthorizationPolicy"};
   return kNames.contains(kind);
 }
 
@@ -557,6 +562,11 @@ std::optional<TypedObject> Loader::read_object(Kind kind, const Field& root, Obj
     case Kind::RequestAuthentication: {
       RequestAuthentication o{.meta = std::move(meta)};
       read_request_authentication(spec, o);
+      return o;
+    }
+    case Kind::AuthorizationPolicy: {
+      AuthorizationPolicy o{.meta = std::move(meta)};
+      read_authorization_policy(spec, o);
       return o;
     }
     case Kind::List:

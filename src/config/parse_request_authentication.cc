@@ -13,13 +13,18 @@ void read_target_ref(const Field& ref, std::vector<PolicyTargetRef>& out) {
 
 }  // namespace
 
+void read_policy_attachment(const Field& spec, std::optional<Labels>& selector,
+                            std::vector<PolicyTargetRef>& target_refs) {
+  const Field s = spec["selector"];
+  if (s.expect_map()) selector = s["matchLabels"].string_map();
+  if (spec["targetRef"].present()) read_target_ref(spec["targetRef"], target_refs);
+  for (const Field& ref : spec["targetRefs"].items()) read_target_ref(ref, target_refs);
+}
+
 void read_request_authentication(const Field& spec, RequestAuthentication& out) {
   if (!spec.present()) return;  // spec: {} is a policy without rules
   if (!spec.expect_map()) return;
-  const Field selector = spec["selector"];
-  if (selector.expect_map()) out.selector = selector["matchLabels"].string_map();
-  if (spec["targetRef"].present()) read_target_ref(spec["targetRef"], out.target_refs);
-  for (const Field& ref : spec["targetRefs"].items()) read_target_ref(ref, out.target_refs);
+  read_policy_attachment(spec, out.selector, out.target_refs);
   for (const Field& item : spec["jwtRules"].items()) {
     if (!item.expect_map()) continue;
     JwtRule rule;

@@ -26,7 +26,11 @@ std::vector<EndpointSlice> read_endpoints(const Field& root, const ObjectMeta& m
 void read_secret(const Field& root, Secret& out);
 void read_telemetry(const Field& spec, Telemetry& out);
 void read_envoy_filter(const Field& spec, EnvoyFilter& out);
+// selector.matchLabels, targetRef and targetRefs of a security.istio.io policy.
+void read_policy_attachment(const Field& spec, std::optional<Labels>& selector,
+                            std::vector<PolicyTargetRef>& target_refs);
 void read_request_authentication(const Field& spec, RequestAuthentication& out);
+void read_authorization_policy(const Field& spec, AuthorizationPolicy& out);
 
 // The policy fields of one VirtualService HTTP rule (parse_route_policies.cc);
 // call after the core fields (it completes `out.retries`).

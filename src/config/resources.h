@@ -516,6 +516,44 @@ struct RequestAuthentication {
   std::vector<JwtRule> jwt_rules;
 };
 
+// security.istio.io AuthorizationPolicy (v1, v1beta1): access rules
+// (docs/authorization.md, ISTIO_SECURITY.md §1-§9). Values are kept as
+// written; compile/authz_selection builds the matchers.
+struct AuthzSource {
+  std::vector<std::string> principals, not_principals;
+  std::vector<std::string> request_principals, not_request_principals;
+  std::vector<std::string> namespaces, not_namespaces;
+  std::vector<std::string> service_accounts, not_service_accounts;
+  std::vector<std::string> ip_blocks, not_ip_blocks;
+  std::vector<std::string> remote_ip_blocks, not_remote_ip_blocks;
+};
+struct AuthzOperation {
+  std::vector<std::string> hosts, not_hosts;
+  std::vector<std::string> ports, not_ports;
+  std::vector<std::string> methods, not_methods;
+  std::vector<std::string> paths, not_paths;
+};
+struct AuthzCondition {
+  std::string key;
+  std::vector<std::string> values, not_values;
+};
+struct AuthzRule {
+  bool has_from = false;  // `from: []` is an error; absent means any source
+  std::vector<AuthzSource> from;
+  bool has_to = false;
+  std::vector<AuthzOperation> to;
+  std::vector<AuthzCondition> when;
+};
+struct AuthorizationPolicy {
+  ObjectMeta meta;
+  std::optional<Labels> selector;
+  std::vector<PolicyTargetRef> target_refs;
+  std::string action = "ALLOW";  // ALLOW, DENY, AUDIT, CUSTOM (upper-cased)
+  std::string provider;          // CUSTOM: provider.name
+  bool has_rules = false;        // `rules` written (absent: ALLOW matches nothing)
+  std::vector<AuthzRule> rules;
+};
+
 // Everything loaded from all sources, after validation. Objects that failed
 // validation are not here (see Store for last-good handling).
 struct ResourceSet {
@@ -532,6 +570,7 @@ struct ResourceSet {
   std::vector<Telemetry> telemetries;
   std::vector<EnvoyFilter> envoy_filters;
   std::vector<RequestAuthentication> request_authentications;
+  std::vector<AuthorizationPolicy> authorization_policies;
 };
 
 }  // namespace torii::config

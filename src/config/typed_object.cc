@@ -39,6 +39,7 @@ const char* kind_of(const TypedObject& object) {
                         [](const Telemetry&) { return "Telemetry"; },
                         [](const EnvoyFilter&) { return "EnvoyFilter"; },
                         [](const RequestAuthentication&) { return "RequestAuthentication"; },
+                        [](const AuthorizationPolicy&) { return "AuthorizationPolicy"; },
                     },
                     object);
 }
@@ -69,6 +70,7 @@ void add_to(ResourceSet& set, TypedObject object) {
                  [&](Telemetry&& o) { set.telemetries.push_back(std::move(o)); },
                  [&](EnvoyFilter&& o) { set.envoy_filters.push_back(std::move(o)); },
                  [&](RequestAuthentication&& o) { set.request_authentications.push_back(std::move(o)); },
+                 [&](AuthorizationPolicy&& o) { set.authorization_policies.push_back(std::move(o)); },
              },
              std::move(object));
 }
@@ -103,6 +105,7 @@ std::vector<TypedObject> objects_of(ResourceSet set) {
   take(set.telemetries);
   take(set.envoy_filters);
   take(set.request_authentications);
+  take(set.authorization_policies);
   std::map<std::pair<std::string, std::string>, size_t> endpoints;  // (ns, name) -> index in out
   for (EndpointSlice& slice : set.endpoint_slices) {
     if (!slice.from_endpoints) {

@@ -20,9 +20,9 @@ struct Endpoints {
   std::vector<EndpointSlice> slices;
 };
 
-using TypedObject =
-    std::variant<Gateway, VirtualService, DestinationRule, ServiceEntry, WorkloadEntry, Service, Pod,
-                 EndpointSlice, Endpoints, Namespace, Secret, Telemetry, EnvoyFilter, RequestAuthentication>;
+using TypedObject = std::variant<Gateway, VirtualService, DestinationRule, ServiceEntry, WorkloadEntry,
+                                 Service, Pod, EndpointSlice, Endpoints, Namespace, Secret, Telemetry,
+                                 EnvoyFilter, RequestAuthentication, AuthorizationPolicy>;
 
 // A parsed object is never changed once read: the load cache, the Store and
 // the loader's result share it instead of copying it.

@@ -18,6 +18,7 @@ Diagnostics validate(const Gateway& gateway, const FieldLines& lines = {});
 Diagnostics validate(const Telemetry& telemetry, const FieldLines& lines = {});
 Diagnostics validate(const EnvoyFilter& envoy_filter, const FieldLines& lines = {});
 Diagnostics validate(const RequestAuthentication& policy, const FieldLines& lines = {});
+Diagnostics validate(const AuthorizationPolicy& policy, const FieldLines& lines = {});
 Diagnostics validate(const VirtualService& virtual_service, const FieldLines& lines = {});
 Diagnostics validate(const DestinationRule& destination_rule, const FieldLines& lines = {});
 Diagnostics validate(const ServiceEntry& service_entry, const FieldLines& lines = {});

@@ -96,4 +96,17 @@ void check_destination(Report& r, const std::string& field, const Destination& d
   if (d.port.number != 0) r.error_unless_empty(field + ".port.number", check_port(d.port.number));
 }
 
+void check_policy_attachment(Report& report, const std::optional<Labels>& selector,
+                             const std::vector<PolicyTargetRef>& target_refs) {
+  if (selector && !target_refs.empty()) {
+    report.error("spec.targetRefs", "only one of selector or targetRef(s) may be set");
+  }
+  if (!selector) return;
+  for (const auto& [k, v] : *selector) {
+    if (k.find('*') != std::string::npos || v.find('*') != std::string::npos) {
+      report.error(entry("spec.selector.matchLabels", k), "wildcard is not supported in selector");
+    }
+  }
+}
+
 }  // namespace torii::config

@@ -2,6 +2,7 @@
 // into Diagnostics for one object, and checks used by several kinds.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,6 +59,10 @@ void check_destination(Report& report, const std::string& field, const Destinati
 void check_export_to(Report& report, std::string_view field, const std::string& namespace_,
                      const std::vector<std::string>& export_to, bool is_service_entry);
 void check_labels(Report& report, std::string_view field, const Labels& labels);
+// selector / targetRef(s) of a security.istio.io policy: one or the other,
+// no wildcard in the selector.
+void check_policy_attachment(Report& report, const std::optional<Labels>& selector,
+                             const std::vector<PolicyTargetRef>& target_refs);
 // DestinationRule trafficPolicy (top level or subset) of a rule in
 // `namespace_`; validate_traffic_policy.cc.
 void check_traffic_policy(Report& report, const std::string& field, const TrafficPolicy& policy,

@@ -24,16 +24,7 @@ bool header_name_ok(const std::string& name) {
 
 Diagnostics validate(const RequestAuthentication& policy, const FieldLines& lines) {
   Report r("RequestAuthentication", policy.meta, lines);
-  if (policy.selector && !policy.target_refs.empty()) {
-    r.error("spec.targetRefs", "only one of selector or targetRef(s) may be set");
-  }
-  if (policy.selector) {
-    for (const auto& [k, v] : *policy.selector) {
-      if (k.find('*') != std::string::npos || v.find('*') != std::string::npos) {
-        r.error(entry("spec.selector.matchLabels", k), "wildcard is not supported in selector");
-      }
-    }
-  }
+  check_policy_attachment(r, policy.selector, policy.target_refs);
   for (size_t i = 0; i < policy.jwt_rules.size(); ++i) {
     const JwtRule& rule = policy.jwt_rules[i];
     const std::string field = at("spec.jwtRules", i);

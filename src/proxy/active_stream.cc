@@ -270,6 +270,16 @@ void ActiveStream::route() {
   // upstream in start_router_request, as Envoy's router does). Read before
   // the edge edits add their fields: fewer to look through.
   if (worker_.tracer_on(snapshot_.get())) trace_.start(head_.headers, random_sampled, random);
+  if (options.num_trusted_proxies > 0) {
+    // Read before the edge edits append the peer to X-Forwarded-For.
+    const std::string_view client =
+        trusted_client_address(head_.headers, downstream_.peer_ip(), options.num_trusted_proxies);
+    if (client.data() != downstream_.peer_ip().data()) {
+      remote_address_.assign(client);
+      edge.external_address = remote_address_;
+      info_.downstream_remote_address = remote_address_;
+    }
+  }
   mutate_edge_request_headers(head_.headers, edge);
   if (websocket_) {
     head_.headers.set("connection", "upgrade");
@@ -298,6 +308,9 @@ void ActiveStream::route() {
 
   const compile::Listener* listener =
       snapshot_ ? snapshot_->find_listener(downstream_.listener_name()) : nullptr;
+  // RBAC runs after jwt_authn and before the router: a denied request gets
+  // 403 even for a host without a route (ISTIO_SECURITY.md §0).
+  if (snapshot_ && snapshot_->authz && !authorize(view, listener)) return;
   const router::RouteTable* routes = nullptr;
   if (listener != nullptr && !listener->tls_chains.empty()) {
     // HTTPS: the routes of the server the SNI picked (in this snapshot).

@@ -90,6 +90,9 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   // Verifies the request's JWTs; false: a 401/403 was sent. May point
   // `path_and_query` at upstream_target_ (a query token removed).
   bool authenticate_jwt(std::string_view& path_and_query);
+  // AuthorizationPolicy (active_stream_authz.cc): false when the request
+  // was denied (403 sent).
+  bool authorize(const router::RequestView& view, const compile::Listener* listener);
   void end_fault_delay();
   void after_fault();
   void send_fault_abort();
@@ -140,6 +143,9 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   // AuthorizationPolicy's request.auth.* and requestPrincipals: the parsed
   // claims, shared with the worker's token cache; empty jwt = anonymous.
   security::JwtIdentity jwt_identity_;
+  // The client address from X-Forwarded-For with --num-trusted-proxies, when
+  // it is not the TCP peer (remote.ip, x-envoy-external-address).
+  std::string remote_address_;
 
   // Fault delay: the request waits; its body is held (back-pressure beyond
   // the buffer limit) until the delay ends.

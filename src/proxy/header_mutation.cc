@@ -67,6 +67,28 @@ bool connection_nominations_allowed(const http::HeaderMap& headers) {
   return true;
 }
 
+std::string_view trusted_client_address(const http::HeaderMap& headers, std::string_view peer,
+                                        uint32_t hops) {
+  if (hops == 0) return peer;
+  // Entries from the right, across repeated fields (the last field's last
+  // entry first).
+  const auto& entries = headers.entries();
+  uint32_t seen = 0;
+  for (auto e = entries.rbegin(); e != entries.rend(); ++e) {
+    if (e->name != "x-forwarded-for") continue;
+    std::string_view value = e->value;
+    while (!value.empty()) {
+      const size_t comma = value.rfind(',');
+      std::string_view item = comma == std::string_view::npos ? value : value.substr(comma + 1);
+      value = comma == std::string_view::npos ? std::string_view() : value.substr(0, comma);
+      while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+      while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+      if (++seen == hops) return item.empty() ? peer : item;
+    }
+  }
+  return peer;
+}
+
 void mutate_edge_request_headers(http::HeaderMap& headers, const EdgeRequestInfo& info) {
   // Only when the caller saw a TE field: the lookup is not free.
   const bool te_trailers = info.has_te && http::has_token(headers.get_joined("te"), "trailers");
@@ -87,7 +109,8 @@ void mutate_edge_request_headers(http::HeaderMap& headers, const EdgeRequestInfo
   headers.set_lower("x-forwarded-proto", info.scheme);
   if (!info.keep_request_id) headers.set_lower("x-request-id", info.request_id);
   // x-envoy-* were all removed above: add, no need to look for them.
-  headers.add_lower("x-envoy-external-address", info.peer_ip);
+  headers.add_lower("x-envoy-external-address",
+                    info.external_address.empty() ? info.peer_ip : info.external_address);
   headers.add_lower("x-envoy-attempt-count", "1");
   if (!info.absolute_authority.empty()) headers.set_lower("host", info.absolute_authority);
   if (info.chunked_body) headers.set_lower("transfer-encoding", "chunked");

@@ -33,7 +33,14 @@ struct EdgeRequestInfo {
   bool chunked_body = false;            // body re-framed as chunked upstream
   bool has_te = false;                  // the request has a TE field
   bool keep_request_id = false;         // --preserve-request-id and the client sent one
+  std::string_view external_address;    // x-envoy-external-address; empty: peer_ip
 };
+
+// The client address Envoy derives with xff_num_trusted_hops = `hops`
+// (use_remote_address on): the `hops`-th X-Forwarded-For entry from the
+// right as the client sent it, else `peer` (no hops trusted, or fewer
+// entries than that). A view into the header or into `peer`.
+std::string_view trusted_client_address(const http::HeaderMap& headers, std::string_view peer, uint32_t hops);
 
 // The request an edge gateway sends upstream (§4.3): hop-by-hop removed,
 // client `x-envoy-*` removed, XFF appended, x-forwarded-proto,

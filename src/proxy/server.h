@@ -86,6 +86,11 @@ struct ServerOptions {
   // Keep a client's x-request-id (Envoy's preserve_external_request_id);
   // Istio gateways replace it.
   bool preserve_request_id = false;
+  // --num-trusted-proxies N: Istio's gatewayTopology.numTrustedProxies
+  // (Envoy's xff_num_trusted_hops): the client address (remote.ip,
+  // x-envoy-external-address) is the N-th X-Forwarded-For entry from the
+  // right as received; 0 (the default) trusts no hop: the TCP peer.
+  uint32_t num_trusted_proxies = 0;
   // ---- tracing (issue 14, docs/tracing.md) ----
   // --otlp-endpoint http://host:port/v1/traces ("" = no exporter).
   std::string otlp_endpoint;

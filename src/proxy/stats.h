@@ -58,6 +58,9 @@ namespace torii::proxy {
   X(cors_preflight_answered)           \
   X(jwt_authn_allowed)                 \
   X(jwt_authn_denied)                  \
+  X(rbac_allowed)                      \
+  X(rbac_denied)                       \
+  X(rbac_shadow_denied)                \
   X(mirror_rq_total)                   \
   X(mirror_rq_dropped)                 \
   X(mirror_rq_failed)                  \

@@ -1,0 +1,141 @@
+// AuthorizationPolicy as Envoy's RBAC filters evaluate it at an Istio gateway
+// (ISTIO_SECURITY.md §2-§8; docs/authorization.md).
+//
+// compile/authz_selection builds an AuthzEngine per snapshot from the
+// policies that apply to the gateway; workers call evaluate() for every
+// request after jwt_authn and before the router. Matchers are built once:
+// evaluating allocates nothing.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/header_map.h"
+#include "security/jwt.h"
+
+namespace torii::security {
+
+// An IPv4 or IPv6 address as 16 bytes (IPv4 mapped into ::ffff:0:0/96).
+struct IpAddress {
+  std::array<uint8_t, 16> bytes{};
+  static std::optional<IpAddress> parse(std::string_view text);
+};
+
+// What one request offers to the policies.
+struct AuthzRequest {
+  std::string_view method;
+  std::string_view host;               // :authority as received, port included
+  std::string_view path;               // normalised, without the query
+  uint32_t port = 0;                   // the local port the connection arrived on
+  std::optional<IpAddress> source_ip;  // the TCP peer
+  std::optional<IpAddress> remote_ip;  // from X-Forwarded-For with --num-trusted-proxies, else the peer
+  std::string_view sni;
+  const http::HeaderMap* headers = nullptr;
+  const Jwt* jwt = nullptr;  // verified token; null: anonymous
+};
+
+// exact "v", prefix "v*", suffix "*v", presence "*" (ISTIO_SECURITY.md §4).
+struct ValueMatcher {
+  enum class Kind : uint8_t { Exact, Prefix, Suffix, Present };
+  Kind kind = Kind::Exact;
+  std::string value;
+  bool ignore_case = false;
+
+  static ValueMatcher of(std::string_view written, bool ignore_case = false);
+  bool matches(std::string_view s) const;
+};
+
+struct IpRange {
+  IpAddress base;
+  int prefix_bits = 128;  // over the 16-byte form
+  static std::optional<IpRange> parse(std::string_view text);
+  bool contains(const IpAddress& ip) const;
+};
+
+// One field of a source, operation or condition: its attribute, the values
+// and whether it is the not-form.
+struct AuthzPredicate {
+  enum class Attribute : uint8_t {
+    Host,
+    Method,
+    Path,
+    Port,
+    SourceIp,
+    RemoteIp,
+    Sni,
+    Header,            // `name`
+    RequestPrincipal,  // "iss/sub"
+    Audiences,
+    Presenter,
+    Claim,         // `claim_path`
+    PeerIdentity,  // principals, namespaces, service accounts: never present here
+    Never,         // a key Torii cannot evaluate (destination.ip, Envoy metadata)
+  };
+  Attribute attribute = Attribute::Never;
+  bool negated = false;
+  std::string name;                     // header name, lower-case
+  std::vector<std::string> claim_path;  // request.auth.claims[a][b] -> {a, b}
+  std::vector<ValueMatcher> values;
+  std::vector<IpRange> ranges;
+  std::vector<uint32_t> ports;
+
+  bool matches(const AuthzRequest& request) const;
+};
+
+// A rule matches when every group matches; a group (from / to) matches when
+// any of its alternatives does, an alternative when all its predicates do.
+struct AuthzRule {
+  bool any_source = true;
+  std::vector<std::vector<AuthzPredicate>> sources;
+  bool any_operation = true;
+  std::vector<std::vector<AuthzPredicate>> operations;
+  std::vector<AuthzPredicate> conditions;
+
+  bool matches(const AuthzRequest& request) const;
+};
+
+struct AuthzPolicy {
+  enum class Action : uint8_t { Allow, Deny, Audit };
+  Action action = Action::Allow;
+  std::string namespace_, name;
+  bool dry_run = false;      // istio.io/dry-run: evaluated and counted, never enforced
+  bool from_custom = false;  // a CUSTOM policy turned DENY (no provider, as istiod fails closed)
+  std::vector<AuthzRule> rules;
+  // Envoy's policy id prefix: "ns[<ns>]-policy[<name>]-rule[" (the index follows).
+  std::string id_prefix;
+};
+
+struct AuthzDecision {
+  bool allowed = true;
+  const AuthzPolicy* policy = nullptr;  // the DENY that matched, or the ALLOW that let it through
+  int rule = -1;
+  bool shadow_denied = false;  // a dry-run policy would have denied
+};
+
+class AuthzEngine {
+ public:
+  explicit AuthzEngine(std::vector<AuthzPolicy> policies);
+
+  // DENY (and CUSTOM-as-DENY) first, then ALLOW: no enforced ALLOW policy
+  // means allow; else one of their rules must match (ISTIO_SECURITY.md §2).
+  AuthzDecision evaluate(const AuthzRequest& request) const;
+
+  const std::vector<AuthzPolicy>& policies() const { return policies_; }
+  bool has_allow() const { return has_allow_; }
+
+ private:
+  std::vector<AuthzPolicy> policies_;  // DENY first, then ALLOW, then AUDIT
+  bool has_allow_ = false;
+};
+
+// Envoy's response code details for a deny:
+// "rbac_access_denied_matched_policy[ns[N]-policy[P]-rule[R]]", or
+// "...[none]" when no ALLOW rule matched.
+std::string rbac_denied_details(const AuthzDecision& decision);
+
+}  // namespace torii::security

@@ -1,0 +1,237 @@
+"""AuthorizationPolicy through the real binary (ISTIO_SECURITY.md §1-§9; docs/authorization.md).
+
+The echo upstream answers 200 to whatever reaches it; a denied request never
+gets there and is answered 403 `RBAC: access denied` by the gateway. Checked:
+ALLOW / DENY / AUDIT / CUSTOM in Istio's order, `spec: {}` and `rules: [{}]`,
+every operation field with its not-form, hosts with and without a port,
+headers, ipBlocks vs remoteIpBlocks with X-Forwarded-For and
+--num-trusted-proxies, requestPrincipals and JWT claims (list, nested,
+space-delimited scope), peer identities that never exist at a gateway,
+dry-run, live edits, validation errors keeping the last good policy, and the
+403 for a host without a route.
+"""
+
+import json
+
+import pytest
+import requests
+
+import harness
+from test_jwt import ISSUER, VS, Key, claims, inline, jwks
+
+
+
+@pytest.fixture(scope="module")
+def echo(module_upstreams):
+    return module_upstreams.echo("main", host="127.0.0.8")
+
+
+def policy(spec, name="authz", namespace="istio-system", annotations=None):
+    meta = {"name": name, "namespace": namespace}
+    if annotations:
+        meta["annotations"] = annotations
+    return json.dumps({"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+                       "metadata": meta, "spec": spec}) + "\n"
+
+
+def start(torii, echo, *policies, extra=None, extra_args=()):
+    files = {"gw.yaml": harness.gateway("gw"), "backend.yaml": harness.backend(echo, "main") + "---\n" + VS,
+             "authz.yaml": "---\n".join(policies) if policies else ""}
+    files.update(extra or {})
+    return torii(files, extra_args=extra_args)
+
+
+def status(t, path="/", method="GET", **kw):
+    return t.request(method, path, **kw).status_code
+
+
+def expect_rbac_denied(r):
+    assert r.status_code == 403, r.text
+    assert r.text == "RBAC: access denied"
+    assert r.headers["content-type"] == "text/plain"
+    assert r.headers["server"] == "istio-envoy"
+    assert "x-envoy-upstream-service-time" not in r.headers
+
+
+def test_allow_paths_and_deny_first(torii, echo):
+    allow = policy({"action": "ALLOW", "rules": [{"to": [{"operation": {"paths": ["/public/*", "/exact"]}}]}]},
+                   name="allow")
+    deny = policy({"action": "DENY", "rules": [{"to": [{"operation": {"methods": ["POST"],
+                                                                     "paths": ["/public/admin*"]}}]}]},
+                  name="deny")
+    t = start(torii, echo, allow, deny)
+    assert status(t, "/public/a") == 200
+    assert status(t, "/exact") == 200
+    assert status(t, "/exact?query=ignored") == 200  # paths match without the query
+    expect_rbac_denied(t.get("/exactly"))
+    expect_rbac_denied(t.get("/private"))
+    assert status(t, "/public/admin/x") == 200  # GET: the DENY wants POST
+    expect_rbac_denied(t.request("POST", "/public/admin/x"))  # DENY before ALLOW
+    # Denied even where no route exists: RBAC runs before the router.
+    expect_rbac_denied(t.get("/private", headers={"Host": "nowhere.example"}))
+    stats = t.stats()
+    assert stats["rbac_denied"] >= 4 and stats["rbac_allowed"] >= 4
+    # /config_dump lists the policies in force, DENY first, as evaluated.
+    dumped = t.config_dump()["snapshot"]["authorization"]
+    assert [(p["name"], p["action"], p["rules"]) for p in dumped] == [("deny", "DENY", 1), ("allow", "ALLOW", 1)]
+
+
+def test_empty_spec_denies_all_and_empty_rule_allows_all(torii, echo):
+    t = start(torii, echo, policy({}, name="nothing"))
+    expect_rbac_denied(t.get("/"))
+    t.write("authz.yaml", policy({"rules": [{}]}, name="nothing"))
+    ok, _ = harness.poll_until(lambda: status(t, "/") == 200 or None, harness.RELOAD_TIMEOUT)
+    assert ok
+
+
+def test_audit_only_is_not_default_deny_and_custom_fails_closed(torii, echo):
+    audit = policy({"action": "AUDIT", "rules": [{"to": [{"operation": {"paths": ["/audited"]}}]}]}, name="audit")
+    custom = policy({"action": "CUSTOM", "provider": {"name": "ext-authz"},
+                     "rules": [{"to": [{"operation": {"paths": ["/ext/*"]}}]}]}, name="custom")
+    t = start(torii, echo, audit, custom)
+    assert status(t, "/audited") == 200
+    assert status(t, "/other") == 200
+    # No external authorizer: the CUSTOM rules deny what they match (istiod fails closed).
+    expect_rbac_denied(t.get("/ext/thing"))
+    assert "no external authorizer" in t.log()
+
+
+def test_operation_fields_and_not_forms(torii, echo):
+    t = start(torii, echo, policy({"rules": [{"to": [{"operation": {
+        "hosts": ["allowed.example", "*.wild.example"], "notMethods": ["DELETE"],
+        "notPaths": ["/secret*"]}}]}]}))
+    assert status(t, "/", headers={"Host": "allowed.example"}) == 200
+    assert status(t, "/", headers={"Host": "ALLOWED.example"}) == 200  # hosts: case-insensitive
+    assert status(t, "/", headers={"Host": "a.wild.example"}) == 200
+    # The Host header is compared with its port, as Envoy's RBAC sees it.
+    expect_rbac_denied(t.get("/", headers={"Host": "allowed.example:8080"}))
+    expect_rbac_denied(t.get("/", headers={"Host": "other.example"}))
+    expect_rbac_denied(t.request("DELETE", "/", headers={"Host": "allowed.example"}))
+    expect_rbac_denied(t.get("/secret/x", headers={"Host": "allowed.example"}))
+
+
+def test_ports(torii, echo):
+    # ports: the local port the connection arrived on (the one Torii listens on).
+    t = start(torii, echo, policy({"action": "DENY", "rules": [{"to": [{"operation": {"ports": ["1"]}}]}]}))
+    assert status(t, "/") == 200
+    t.write("authz.yaml", policy({"action": "DENY", "rules": [{"to": [{"operation": {
+        "ports": [str(t.listen_port)]}}]}]}))
+    ok, _ = harness.poll_until(lambda: status(t, "/") == 403 or None, harness.RELOAD_TIMEOUT)
+    assert ok
+
+
+def test_header_conditions(torii, echo):
+    t = start(torii, echo, policy({"rules": [{"when": [
+        {"key": "request.headers[X-Token]", "values": ["good-*"]},
+        {"key": "request.headers[x-debug]", "notValues": ["on"]}]}]}))
+    assert status(t, "/", headers={"x-token": "good-1"}) == 200
+    expect_rbac_denied(t.get("/", headers={"x-token": "bad"}))
+    expect_rbac_denied(t.get("/"))  # values: the header must be there
+    expect_rbac_denied(t.get("/", headers={"x-token": "good-1", "x-debug": "on"}))
+    assert status(t, "/", headers={"x-token": "good-1", "x-debug": "off"}) == 200  # notValues: absent or other
+
+
+def test_ip_blocks_and_remote_ip_blocks_with_trusted_proxies(torii, echo):
+    deny_peer = policy({"action": "DENY", "rules": [{"from": [{"source": {"ipBlocks": ["127.0.0.0/8"]}}],
+                                                     "to": [{"operation": {"paths": ["/peer"]}}]}]}, name="peer")
+    deny_remote = policy({"action": "DENY", "rules": [{"from": [{"source": {
+        "remoteIpBlocks": ["203.0.113.0/24"]}}]}]}, name="remote")
+    # No trusted proxy: X-Forwarded-For is ignored, remote.ip is the peer.
+    t = start(torii, echo, deny_peer, deny_remote)
+    expect_rbac_denied(t.get("/peer"))
+    assert status(t, "/x", headers={"X-Forwarded-For": "203.0.113.9"}) == 200
+    t.stop()
+    # One trusted proxy: the client is the rightmost X-Forwarded-For entry.
+    t = start(torii, echo, deny_peer, deny_remote, extra_args=("--num-trusted-proxies", "1"))
+    expect_rbac_denied(t.get("/x", headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.9"}))
+    r = t.get("/x", headers={"X-Forwarded-For": "203.0.113.9, 198.51.100.1"})
+    assert r.status_code == 200
+    seen = {k.lower(): v for k, v in r.json()["headers"]}
+    assert seen["x-envoy-external-address"] == "198.51.100.1"
+    assert seen["x-forwarded-for"].startswith("203.0.113.9, 198.51.100.1") and seen["x-forwarded-for"].endswith(
+        "127.0.0.1")
+    assert status(t, "/x") == 200  # no XFF: the peer
+
+
+def test_request_principals_and_claims(torii, echo):
+    key = Key()
+    ra = ("apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: {name: jwt, namespace: "
+          "istio-system}\nspec:\n  jwtRules:\n  - issuer: %s\n    %s\n" % (ISSUER, inline(jwks(key))))
+    allow = policy({"rules": [
+        {"from": [{"source": {"requestPrincipals": [ISSUER + "/alice"]}}]},
+        {"to": [{"operation": {"paths": ["/groups"]}}],
+         "when": [{"key": "request.auth.claims[groups]", "values": ["admins"]}]},
+        {"to": [{"operation": {"paths": ["/nested"]}}],
+         "when": [{"key": "request.auth.claims[org][team]", "values": ["blue"]}]},
+        {"to": [{"operation": {"paths": ["/scope"]}}],
+         "when": [{"key": "request.auth.claims[scope]", "values": ["write"]}]},
+        {"to": [{"operation": {"paths": ["/anyone-signed"]}}], "from": [{"source": {"requestPrincipals": ["*"]}}]},
+    ]})
+    t = start(torii, echo, allow, extra={"ra.yaml": ra})
+
+    def get(path, **c):
+        token = key.token(**claims(**c))
+        return t.get(path, headers={"Authorization": "Bearer " + token})
+
+    assert get("/anything", sub="alice").status_code == 200
+    expect_rbac_denied(get("/anything", sub="bob"))
+    expect_rbac_denied(t.get("/anything"))  # anonymous: no principal
+    assert get("/groups", sub="bob", groups=["users", "admins"]).status_code == 200  # a list claim
+    expect_rbac_denied(get("/groups", sub="bob", groups=["users"]))
+    assert get("/nested", sub="bob", org={"team": "blue"}).status_code == 200
+    expect_rbac_denied(get("/nested", sub="bob", org={"team": "red"}))
+    assert get("/scope", sub="bob", scope="read write").status_code == 200  # space-delimited
+    expect_rbac_denied(get("/scope", sub="bob", scope="read"))
+    assert get("/anyone-signed", sub="carol").status_code == 200
+    expect_rbac_denied(t.get("/anyone-signed"))
+    # A bad token is 401 from jwt_authn first, whatever the policy says.
+    assert t.get("/anything", headers={"Authorization": "Bearer deadbeef"}).status_code == 401
+
+
+def test_peer_identities_never_match_at_a_gateway(torii, echo):
+    allow = policy({"rules": [{"from": [{"source": {"principals": ["cluster.local/ns/a/sa/b"]}}]}]}, name="allow")
+    t = start(torii, echo, allow)
+    expect_rbac_denied(t.get("/"))  # the only ALLOW rule can never match: everything is denied
+    t.write("authz.yaml", policy({"action": "DENY", "rules": [{"from": [{"source": {"notPrincipals": ["*"]}}]}]},
+                                 name="allow"))
+    # notPrincipals: ["*"] matches every plaintext request (no peer identity): all denied.
+    ok, _ = harness.poll_until(lambda: "rbac" in t.get("/").text.lower() or None, harness.RELOAD_TIMEOUT)
+    assert ok
+    expect_rbac_denied(t.get("/"))
+
+
+def test_dry_run_is_counted_not_enforced(torii, echo):
+    t = start(torii, echo, policy({"action": "DENY", "rules": [{}]}, annotations={"istio.io/dry-run": "true"}))
+    assert status(t, "/") == 200
+    assert t.stat("rbac_shadow_denied") >= 1
+
+
+def test_invalid_policy_keeps_the_last_good_one(torii, echo):
+    good = policy({"action": "DENY", "rules": [{"to": [{"operation": {"paths": ["/blocked"]}}]}]})
+    t = start(torii, echo, good)
+    expect_rbac_denied(t.get("/blocked"))
+    t.write("authz.yaml", policy({"action": "DENY", "rules": [{"from": []}]}))
+    log, _ = harness.poll_until(lambda: "`from` must not be empty" in t.log() and t.log() or None,
+                                harness.RELOAD_TIMEOUT)
+    assert "AuthorizationPolicy" in log and "authz.yaml" in log and "spec.rules[0].from" in log
+    expect_rbac_denied(t.get("/blocked"))  # the last good version is in force
+    # DENY without rules is refused too (it could never trigger).
+    t.write("authz.yaml", policy({"action": "DENY"}))
+    log, _ = harness.poll_until(lambda: "DENY action without" in t.log() and t.log() or None, harness.RELOAD_TIMEOUT)
+    assert log
+    expect_rbac_denied(t.get("/blocked"))
+
+
+def test_policy_for_another_namespace_or_workload_does_not_apply(torii, echo):
+    elsewhere = policy({}, name="elsewhere", namespace="default")
+    other_workload = policy({"selector": {"matchLabels": {"app": "other"}}}, name="other")
+    t = start(torii, echo, elsewhere, other_workload)
+    assert status(t, "/") == 200
+
+
+def test_validate_warns_about_peer_identities(tmp_path):
+    (tmp_path / "p.yaml").write_text(policy({"rules": [{"from": [{"source": {"namespaces": ["prod"]}}]}]}))
+    out = harness.run_torii_validate([str(tmp_path)])
+    text = out.stdout + out.stderr
+    assert out.returncode == 0, text
+    assert "needs an mTLS peer identity" in text

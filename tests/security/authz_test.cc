@@ -1,0 +1,155 @@
+// AuthorizationPolicy matching and decisions (security/authz.h): the string
+// grammar, IP ranges, not-forms on absent attributes, rule algebra and the
+// DENY -> ALLOW order with dry-run and AUDIT.
+#include "security/authz.h"
+
+#include <gtest/gtest.h>
+
+namespace torii::security {
+namespace {
+
+using Attribute = AuthzPredicate::Attribute;
+
+AuthzPredicate predicate(Attribute a, std::vector<std::string> values, bool negated = false) {
+  AuthzPredicate p;
+  p.attribute = a;
+  p.negated = negated;
+  for (const auto& v : values) {
+    if (a == Attribute::SourceIp || a == Attribute::RemoteIp) {
+      p.ranges.push_back(*IpRange::parse(v));
+    } else {
+      p.values.push_back(ValueMatcher::of(v, a == Attribute::Host));
+    }
+  }
+  return p;
+}
+
+AuthzRule rule_of(std::vector<AuthzPredicate> operation) {
+  AuthzRule r;
+  r.any_operation = false;
+  r.operations.push_back(std::move(operation));
+  return r;
+}
+
+AuthzPolicy policy(AuthzPolicy::Action action, std::vector<AuthzRule> rules, std::string name = "p") {
+  AuthzPolicy p;
+  p.action = action;
+  p.namespace_ = "istio-system";
+  p.name = name;
+  p.id_prefix = "ns[istio-system]-policy[" + name + "]-rule[";
+  p.rules = std::move(rules);
+  return p;
+}
+
+TEST(AuthzValueMatcherTest, ExactPrefixSuffixPresence) {
+  EXPECT_TRUE(ValueMatcher::of("/a").matches("/a"));
+  EXPECT_FALSE(ValueMatcher::of("/a").matches("/ab"));
+  EXPECT_TRUE(ValueMatcher::of("/a*").matches("/ab"));
+  EXPECT_TRUE(ValueMatcher::of("*.example.com").matches("x.example.com"));
+  EXPECT_FALSE(ValueMatcher::of("*.example.com").matches("example.com"));
+  EXPECT_TRUE(ValueMatcher::of("*").matches("x"));
+  EXPECT_FALSE(ValueMatcher::of("*").matches(""));
+  EXPECT_TRUE(ValueMatcher::of("/a*b").matches("/a*b"));  // a middle * is literal
+  EXPECT_FALSE(ValueMatcher::of("/a*b").matches("/axb"));
+  EXPECT_TRUE(ValueMatcher::of("Example.COM", true).matches("example.com"));
+  EXPECT_FALSE(ValueMatcher::of("Example.COM").matches("example.com"));
+}
+
+TEST(AuthzIpRangeTest, V4AndV6) {
+  const IpRange net = *IpRange::parse("10.1.0.0/16");
+  EXPECT_TRUE(net.contains(*IpAddress::parse("10.1.200.3")));
+  EXPECT_FALSE(net.contains(*IpAddress::parse("10.2.0.1")));
+  EXPECT_TRUE(IpRange::parse("192.0.2.7")->contains(*IpAddress::parse("192.0.2.7")));
+  EXPECT_FALSE(IpRange::parse("192.0.2.7")->contains(*IpAddress::parse("192.0.2.8")));
+  EXPECT_TRUE(IpRange::parse("2001:db8::/32")->contains(*IpAddress::parse("2001:db8:1::5")));
+  EXPECT_FALSE(IpRange::parse("2001:db8::/32")->contains(*IpAddress::parse("10.1.0.1")));
+  EXPECT_TRUE(IpRange::parse("0.0.0.0/0")->contains(*IpAddress::parse("203.0.113.1")));
+  EXPECT_FALSE(IpRange::parse("10.0.0.0/33").has_value());
+  EXPECT_FALSE(IpAddress::parse("not-an-ip").has_value());
+}
+
+TEST(AuthzPredicateTest, NotFormsMatchAbsentAttributes) {
+  http::HeaderMap headers;
+  AuthzRequest r;
+  r.headers = &headers;
+  EXPECT_FALSE(predicate(Attribute::Header, {"*"}).matches(r));
+  AuthzPredicate not_on = predicate(Attribute::Header, {"on"}, true);
+  not_on.name = "x-debug";
+  EXPECT_TRUE(not_on.matches(r));  // absent header: notValues holds
+  headers.add("x-debug", "on");
+  EXPECT_FALSE(not_on.matches(r));
+  // No JWT: requestPrincipals never, notRequestPrincipals always.
+  EXPECT_FALSE(predicate(Attribute::RequestPrincipal, {"*"}).matches(r));
+  EXPECT_TRUE(predicate(Attribute::RequestPrincipal, {"*"}, true).matches(r));
+  // Peer identities never exist at a standalone gateway.
+  EXPECT_FALSE(predicate(Attribute::PeerIdentity, {"*"}).matches(r));
+  EXPECT_TRUE(predicate(Attribute::PeerIdentity, {"*"}, true).matches(r));
+}
+
+TEST(AuthzPredicateTest, ClaimsListNestedAndScopes) {
+  Jwt jwt;
+  jwt.iss = "https://issuer";
+  jwt.sub = "alice";
+  jwt.payload = nlohmann::json::parse(
+      R"({"groups": ["a", "admins"], "org": {"team": "blue"}, "scope": "read write", "level": 7})");
+  AuthzRequest r;
+  r.jwt = &jwt;
+  auto claim = [](std::vector<std::string> path, std::string value) {
+    AuthzPredicate p = predicate(Attribute::Claim, {value});
+    p.claim_path = std::move(path);
+    return p;
+  };
+  EXPECT_TRUE(claim({"groups"}, "admins").matches(r));
+  EXPECT_FALSE(claim({"groups"}, "users").matches(r));
+  EXPECT_TRUE(claim({"org", "team"}, "blue").matches(r));
+  EXPECT_TRUE(claim({"scope"}, "write").matches(r));
+  EXPECT_FALSE(claim({"level"}, "7").matches(r));  // numbers do not match strings
+  EXPECT_TRUE(predicate(Attribute::RequestPrincipal, {"https://issuer/alice"}).matches(r));
+  EXPECT_TRUE(predicate(Attribute::RequestPrincipal, {"https://issuer/*"}).matches(r));
+  EXPECT_FALSE(predicate(Attribute::RequestPrincipal, {"https://other/*"}).matches(r));
+}
+
+TEST(AuthzEngineTest, DenyFirstThenAllowElseDefaultDeny) {
+  AuthzRequest get_public;
+  get_public.method = "GET";
+  get_public.path = "/public/x";
+  AuthzRequest post_public = get_public;
+  post_public.method = "POST";
+  AuthzRequest get_private = get_public;
+  get_private.path = "/private";
+
+  const AuthzEngine engine(
+      {policy(AuthzPolicy::Action::Allow, {rule_of({predicate(Attribute::Path, {"/public/*"})})}, "allow"),
+       policy(AuthzPolicy::Action::Deny, {rule_of({predicate(Attribute::Method, {"POST"})})}, "deny")});
+  EXPECT_TRUE(engine.evaluate(get_public).allowed);
+  const AuthzDecision denied = engine.evaluate(post_public);
+  EXPECT_FALSE(denied.allowed);
+  EXPECT_EQ(rbac_denied_details(denied),
+            "rbac_access_denied_matched_policy[ns[istio-system]-policy[deny]-rule[0]]");
+  const AuthzDecision none = engine.evaluate(get_private);
+  EXPECT_FALSE(none.allowed);
+  EXPECT_EQ(rbac_denied_details(none), "rbac_access_denied_matched_policy[none]");
+}
+
+TEST(AuthzEngineTest, AuditAndDryRunNeverDecide) {
+  AuthzRequest r;
+  r.path = "/x";
+  AuthzPolicy shadow = policy(AuthzPolicy::Action::Deny, {AuthzRule{}}, "shadow");
+  shadow.dry_run = true;
+  AuthzPolicy dry_allow = policy(AuthzPolicy::Action::Allow, {}, "dry-allow");
+  dry_allow.dry_run = true;
+  const AuthzEngine engine({shadow, dry_allow, policy(AuthzPolicy::Action::Audit, {AuthzRule{}}, "audit")});
+  const AuthzDecision d = engine.evaluate(r);
+  EXPECT_TRUE(d.allowed);  // a dry-run ALLOW does not make the gateway default-deny
+  EXPECT_TRUE(d.shadow_denied);
+  EXPECT_FALSE(engine.has_allow());
+}
+
+TEST(AuthzEngineTest, AllowWithoutRulesAllowsNothingAndEmptyRuleAll) {
+  AuthzRequest r;
+  EXPECT_FALSE(AuthzEngine({policy(AuthzPolicy::Action::Allow, {})}).evaluate(r).allowed);
+  EXPECT_TRUE(AuthzEngine({policy(AuthzPolicy::Action::Allow, {AuthzRule{}})}).evaluate(r).allowed);
+}
+
+}  // namespace
+}  // namespace torii::security
