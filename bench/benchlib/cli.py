@@ -6,19 +6,19 @@ import platform
 import subprocess
 import sys
 
-from . import (deps, part_idle, part_latency, part_protocols, part_reload, part_scale, part_telemetry,
-               part_throughput, report)
+from . import (deps, part_idle, part_latency, part_protocols, part_reload, part_scale, part_security,
+               part_telemetry, part_throughput, report)
 from .run import Run
 
 BENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROOT = os.path.dirname(BENCH)
 PARTS = {"throughput": part_throughput, "latency": part_latency, "idle": part_idle, "scale": part_scale,
          "h2c": part_protocols.H2C, "h2": part_protocols.H2, "https1": part_protocols.HTTPS1,
-         "telemetry": part_telemetry, "reload": part_reload}
+         "telemetry": part_telemetry, "security": part_security, "reload": part_reload}
 # reload last: it changes the proxies' config. The protocol parts after the
 # others, so what those measure is what it was before they existed.
-ORDER = ("throughput", "latency", "idle", "scale", "h2c", "h2", "https1", "telemetry", "reload")
-TORII_ONLY = {"scale", "telemetry"}  # parts that start their own Torii processes
+ORDER = ("throughput", "latency", "idle", "scale", "h2c", "h2", "https1", "telemetry", "security", "reload")
+TORII_ONLY = {"scale", "telemetry", "security"}  # parts that start their own Torii processes
 
 
 def parse_args(argv):
@@ -27,7 +27,7 @@ def parse_args(argv):
         description="Torii vs nginx vs HAProxy, side by side on this machine (see bench/README.md).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("parts", nargs="*", default=["all"], metavar="PART",
-                   help="any of: throughput latency idle scale h2c h2 https1 telemetry reload all")
+                   help="any of: throughput latency idle scale h2c h2 https1 telemetry security reload all")
     p.add_argument("--quick", action="store_true",
                    help="tiny durations and sizes for a smoke check (figures mean nothing)")
     p.add_argument("--only", default="torii,nginx,haproxy", help="proxies, comma-separated")
@@ -136,7 +136,7 @@ def main(argv=None):
     need = ["nginx", "curl"]  # nginx is the upstream for every part
     if "haproxy" in a.proxies:
         need.append("haproxy")
-    if {"throughput", "scale", "https1", "telemetry"} & set(a.parts):
+    if {"throughput", "scale", "https1", "telemetry", "security"} & set(a.parts):
         need.append("wrk")
     if {"latency", "reload", "h2c", "h2"} & set(a.parts):
         need.append("h2load")

@@ -40,13 +40,15 @@ def parse_wrk(text):
 
 
 def run_wrk(run, wrk, port, seconds, connections, raw_path, server=None, host=None, path="/", threads=1,
-            scheme="http"):
+            scheme="http", headers=()):
     """One wrk run; with `server`, also its CPU ticks over the run and the
     disturbance. Returns the parsed figures (see parse_wrk) plus cpu/disturbance.
     scheme "https": HTTP/1.1 over TLS (wrk offers no ALPN)."""
     argv = [wrk, "-t%d" % threads, "-c%d" % connections, "-d%ss" % _secs(seconds), "--timeout", "5s", "--latency"]
     if host:
         argv += ["-H", "Host: " + host]
+    for h in headers:
+        argv += ["-H", h]
     argv.append("%s://127.0.0.1:%d%s" % (scheme, port, path))
     dist = procs.Disturbance()
     before = server.cpu_ticks() if server else 0

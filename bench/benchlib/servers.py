@@ -42,10 +42,12 @@ def free_port():
     return reserved_ports.reserve_port()
 
 
-def http_get(port, path="/", host="bench.example", timeout=2.0):
-    """(status, headers dict lower-case, body) of one HTTP/1.1 request on a new connection."""
+def http_get(port, path="/", host="bench.example", timeout=2.0, headers=()):
+    """(status, headers dict lower-case, body) of one HTTP/1.1 request on a new connection;
+    `headers`: more "Name: value" lines."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, host)).encode())
+        extra = "".join(h + "\r\n" for h in headers)
+        s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\n%sConnection: close\r\n\r\n" % (path, host, extra)).encode())
         chunks = []  # joined once: /stats with 10,000 clusters is ~50 MB
         while True:
             chunk = s.recv(65536)
@@ -63,13 +65,13 @@ def http_get(port, path="/", host="bench.example", timeout=2.0):
     return status, headers, body.decode("latin-1")
 
 
-def wait_http(port, timeout, path="/", host="bench.example", proc=None, want=200):
+def wait_http(port, timeout, path="/", host="bench.example", proc=None, want=200, headers=()):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             return False
         try:
-            if http_get(port, path, host)[0] == want:
+            if http_get(port, path, host, headers=headers)[0] == want:
                 return True
         except (OSError, ValueError, IndexError):
             pass
@@ -154,11 +156,11 @@ class Server:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def check_serves(self, path="/", host="bench.example"):
-        if not wait_http(self.port, 10, path, host, self.proc):
+    def check_serves(self, path="/", host="bench.example", headers=()):
+        if not wait_http(self.port, 10, path, host, self.proc, headers=headers):
             raise SystemExit("bench/compare: %s does not answer 200 on 127.0.0.1:%d%s (log: %s)\n%s"
                              % (self.name, self.port, path, self.log_path, _tail(self.log_path)))
-        status, _, body = http_get(self.port, path, host)
+        status, _, body = http_get(self.port, path, host, headers=headers)
         if body.strip() != BODY:
             raise SystemExit("bench/compare: %s returned an unexpected body: %r" % (self.name, body))
 
@@ -233,12 +235,13 @@ class Upstream(Server):
 class Torii(Server):
     name = "torii"
 
-    def __init__(self, run, cpus, binary, config_dir=None, name="torii", extra_args=()):
+    def __init__(self, run, cpus, binary, config_dir=None, name="torii", extra_args=(), extra_files=None):
         super().__init__(run, cpus)
         self.binary = binary
         self.name = name
         self.config_dir = config_dir
         self.extra_args = list(extra_args)
+        self.extra_files = dict(extra_files or {})  # more manifests next to the bench config
 
     def start(self, ready_timeout=10.0):
         if not (os.path.isfile(self.binary) and os.access(self.binary, os.X_OK)):
@@ -258,6 +261,9 @@ class Torii(Server):
                 with open(os.path.join(self.config_dir, "gateway.yaml"), "a") as f:
                     f.write(TORII_HTTPS_SERVER % (cert, key))
                 port_map[443] = None
+        for filename, text in self.extra_files.items():
+            with open(os.path.join(self.config_dir, filename), "w") as f:
+                f.write(text)
         up = os.path.join(self.config_dir, "upstream.yaml")
         if os.path.exists(up):
             text = open(up).read().replace("18090", str(self.run.upstream_port))
