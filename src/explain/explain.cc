@@ -225,6 +225,45 @@ json explain(const compile::Snapshot& snapshot, const Request& request) {
   }
   l["servers"] = std::move(servers);
 
+  // AuthorizationPolicy runs before the router: a deny is the answer
+  // whatever the routes say (docs/authorization.md).
+  if (snapshot.authz && !listener->l4) {
+    security::AuthzRequest ar;
+    ar.method = request.method;
+    ar.host = authority;
+    ar.path = target.path;
+    ar.port = listener->listen_port != 0 ? listener->listen_port : listener->gateway_port;
+    ar.headers = &headers;
+    const security::AuthzDecision d = snapshot.authz->evaluate(ar);
+    json policies = json::array();
+    for (const security::AuthzPolicy& p : snapshot.authz->policies()) {
+      json rules = json::array();
+      for (const security::AuthzRule& r : p.rules) rules.push_back(r.matches(ar));
+      const char* action = p.action == security::AuthzPolicy::Action::Deny    ? "DENY"
+                           : p.action == security::AuthzPolicy::Action::Allow ? "ALLOW"
+                                                                              : "AUDIT";
+      policies.push_back({{"policy", p.namespace_ + "/" + p.name},
+                          {"action", action},
+                          {"dry_run", p.dry_run},
+                          {"rules_matching", rules}});
+    }
+    json& authz = out["authorization"];
+    authz["allowed"] = d.allowed;
+    authz["decided_by"] = d.policy != nullptr ? d.policy->namespace_ + "/" + d.policy->name + " rules[" +
+                                                    std::to_string(d.rule) + "]"
+                          : d.allowed ? "no ALLOW policy applies"
+                                      : "no ALLOW rule matched";
+    authz["policies"] = std::move(policies);
+    authz["note"] =
+        "evaluated as an anonymous request from an unknown peer: requestPrincipals, request.auth.*, ipBlocks "
+        "and "
+        "remoteIpBlocks see no value";
+    if (!d.allowed) {
+      result(403, "RBAC: access denied (" + authz["decided_by"].get<std::string>() + ")");
+      return out;
+    }
+  }
+
   if (listener->l4) {
     // TCP / TLS passthrough: the URL's host stands for the SNI; a chain
     // found here relays bytes, HTTP routing does not apply.

@@ -54,6 +54,18 @@ std::string to_text(const json& e) {
     for (const json& h : s["hosts"]) out += " " + str(h);
     out += s["serves_host"].get<bool>() ? "  <- covers this host\n" : "\n";
   }
+  if (e.contains("authorization")) {
+    const json& a = e["authorization"];
+    out += std::string("authorization: ") + (a["allowed"].get<bool>() ? "allowed" : "denied") + ", " +
+           str(a["decided_by"]) + "\n";
+    for (const json& p : a["policies"]) {
+      out += "  " + str(p["action"]) + " " + str(p["policy"]) +
+             (p["dry_run"].get<bool>() ? " (dry run)" : "") + ": rules matching";
+      for (const json& m : p["rules_matching"]) out += m.get<bool>() ? " yes" : " no";
+      out += "\n";
+    }
+    out += "  (" + str(a["note"]) + ")\n";
+  }
   if (!e.contains("virtual_host")) {
     out += "virtual host: none\nresult:       " + str(e["result"]["status"]) + " " +
            str(e["result"]["reason"]) + "\n";

@@ -74,6 +74,15 @@ def test_allow_paths_and_deny_first(torii, echo):
     # /config_dump lists the policies in force, DENY first, as evaluated.
     dumped = t.config_dump()["snapshot"]["authorization"]
     assert [(p["name"], p["action"], p["rules"]) for p in dumped] == [("deny", "DENY", 1), ("allow", "ALLOW", 1)]
+    # explain says which policy and rule decided, and what each rule made of the request.
+    e = requests.get(t.admin + "/explain", params={"method": "POST", "url": "http://x.example/public/admin/1"},
+                     timeout=10).json()
+    assert e["authorization"]["allowed"] is False
+    assert e["authorization"]["decided_by"] == "istio-system/deny rules[0]"
+    assert e["result"]["status"] == 403
+    e = requests.get(t.admin + "/explain", params={"url": "http://x.example/private"}, timeout=10).json()
+    assert e["authorization"]["decided_by"] == "no ALLOW rule matched"
+    assert [p["rules_matching"] for p in e["authorization"]["policies"]] == [[False], [False]]
 
 
 def test_empty_spec_denies_all_and_empty_rule_allows_all(torii, echo):
