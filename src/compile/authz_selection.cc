@@ -84,7 +84,8 @@ void condition_predicates(std::vector<AuthzPredicate>& out, const config::AuthzC
   if (key.starts_with("request.headers[")) {
     const size_t before = out.size();
     simple(Attribute::Header);
-    for (size_t i = before; i < out.size(); ++i) out[i].name = http::to_lower(std::string_view(key).substr(16, key.size() - 17));
+    for (size_t i = before; i < out.size(); ++i)
+      out[i].name = http::to_lower(std::string_view(key).substr(16, key.size() - 17));
   } else if (key.starts_with("request.auth.claims[")) {
     const size_t before = out.size();
     simple(Attribute::Claim);

@@ -25,6 +25,44 @@ MatcherKind to_kind(config::StringMatch::Kind kind) {
   return MatcherKind::Presence;
 }
 
+// istio pkg/jwt ToRoutingClaim: "@request.auth.claims" (any case) then
+// ".a.b" (dots separate nested claims) or "[a][b.c]" (brackets keep dots).
+// nullopt for any other header name.
+std::optional<std::vector<std::string>> jwt_claim_path(std::string_view name) {
+  constexpr std::string_view kPrefix = "@request.auth.claims";
+  if (name.size() <= kPrefix.size() ||
+      host::to_lower(std::string(name.substr(0, kPrefix.size()))) != kPrefix) {
+    return std::nullopt;
+  }
+  std::string_view rest = name.substr(kPrefix.size());
+  std::vector<std::string> path;
+  if (rest.front() == '.') {
+    rest.remove_prefix(1);
+    while (true) {
+      const size_t dot = rest.find('.');
+      path.emplace_back(rest.substr(0, dot));
+      if (dot == std::string_view::npos) break;
+      rest.remove_prefix(dot + 1);
+    }
+  } else {
+    while (!rest.empty() && rest.front() == '[') {
+      const size_t close = rest.find(']');
+      if (close == std::string_view::npos) return std::nullopt;
+      path.emplace_back(rest.substr(1, close - 1));
+      rest.remove_prefix(close + 1);
+    }
+    if (!rest.empty()) return std::nullopt;
+  }
+  for (const std::string& key : path) {
+    if (key.empty()) return std::nullopt;
+  }
+  return path;
+}
+
+// Header names are compared lower-case; a JWT claim key keeps its case
+// (claim names are case-sensitive).
+std::string header_key(const std::string& name) { return jwt_claim_path(name) ? name : host::to_lower(name); }
+
 class Translator {
  public:
   Translator(const config::VirtualService& vs, const std::string& field, DiagnosticSink& diagnostics,
@@ -59,6 +97,10 @@ class Translator {
     router::HeaderMatcher out;
     out.name = std::move(name);
     out.source = router::header_source(out.name);  // ":path" & co. read the RequestView
+    if (std::optional<std::vector<std::string>> claim = jwt_claim_path(out.name)) {
+      out.source = router::HeaderSource::JwtClaim;
+      out.claim_path = std::move(*claim);
+    }
     out.value = matcher(in, sub_field);
     out.invert = invert;
     // Envoy treat_missing_header_as_empty for withoutHeaders value forms, so a
@@ -120,7 +162,7 @@ std::optional<router::RouteMatch> translate_match(const config::HTTPMatchRequest
   // then withoutHeaders: the order istiod emits, so dumps are stable; all
   // must hold anyway.
   for (const auto& [name, value] : match->headers) {
-    out.headers.push_back(t.header(host::to_lower(name), value, "headers." + name, false));
+    out.headers.push_back(t.header(header_key(name), value, "headers." + name, false));
   }
   sort_by_name(out.headers, 0);
   if (match->method) out.headers.push_back(t.header(":method", *match->method, "method", false));
@@ -128,7 +170,7 @@ std::optional<router::RouteMatch> translate_match(const config::HTTPMatchRequest
   if (match->scheme) out.headers.push_back(t.header(":scheme", *match->scheme, "scheme", false));
   const size_t without_start = out.headers.size();
   for (const auto& [name, value] : match->without_headers) {
-    out.headers.push_back(t.header(host::to_lower(name), value, "withoutHeaders." + name, true));
+    out.headers.push_back(t.header(header_key(name), value, "withoutHeaders." + name, true));
   }
   sort_by_name(out.headers, without_start);
   for (const auto& [name, value] : match->query_params) {

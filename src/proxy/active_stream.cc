@@ -305,6 +305,8 @@ void ActiveStream::route() {
   // jwt_authn runs before authorization and the router (ISTIO_SECURITY.md §0).
   if (snapshot_ && snapshot_->jwt_authn && !authenticate_jwt(path_and_query)) return;
   view.path_and_query = path_and_query;
+  // "@request.auth.claims" route matches read the verified token's claims.
+  if (jwt_identity_.jwt) view.jwt_payload = &jwt_identity_.jwt->payload;
 
   const compile::Listener* listener =
       snapshot_ ? snapshot_->find_listener(downstream_.listener_name()) : nullptr;

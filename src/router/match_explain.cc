@@ -33,6 +33,9 @@ std::string header_label(const HeaderMatcher& h) {
     case HeaderSource::None:
       what = (h.invert ? "without header " : "header ") + h.name;
       return what + " " + describe(h.value);
+    case HeaderSource::JwtClaim:
+      what = (h.invert ? "without JWT claim " : "JWT claim ") + h.name;
+      return what + " " + describe(h.value);
   }
   if (h.invert) what = "not " + what;
   return what + " " + describe(h.value);
@@ -51,6 +54,8 @@ std::optional<std::string> header_value(const HeaderMatcher& h, const RequestVie
       return std::string(request.path_and_query.substr(0, request.path_and_query.find('#')));
     case HeaderSource::None:
       return std::nullopt;
+    case HeaderSource::JwtClaim:
+      return claim_text(request, h.claim_path);
     case HeaderSource::Header:
       break;
   }
@@ -111,7 +116,10 @@ std::string first_failure(const RouteMatch& match, const RequestView& request) {
   for (const HeaderMatcher& h : match.headers) {
     if (h.matches(request)) continue;
     std::optional<std::string> value = header_value(h, request);
-    std::string had = value ? "value is " + quoted(*value) : std::string("header absent");
+    std::string had = value ? "value is " + quoted(*value)
+                      : h.source == HeaderSource::JwtClaim
+                          ? std::string("no verified token, or no such claim")
+                          : std::string("header absent");
     if (h.invert && value) had = "value " + quoted(*value) + " matches";
     return header_label(h) + ": " + had;
   }

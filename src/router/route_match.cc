@@ -1,5 +1,9 @@
 #include "router/route_match.h"
 
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
 #include "router/route_table.h"
 
 namespace torii::router {
@@ -29,6 +33,7 @@ bool find_header(const RequestView& request, const HeaderMatcher& matcher, std::
       *value = request.path_and_query.substr(0, request.path_and_query.find('#'));
       return !value->empty();
     case HeaderSource::None:
+    case HeaderSource::JwtClaim:  // matched in HeaderMatcher::matches
       return false;
   }
   if (request.headers == nullptr) return false;
@@ -97,7 +102,40 @@ bool StringMatcher::matches(std::string_view input) const {
   return false;
 }
 
+namespace {
+
+const nlohmann::json* find_claim(const RequestView& request, const std::vector<std::string>& path) {
+  const nlohmann::json* node = request.jwt_payload;
+  for (const std::string& key : path) {
+    if (node == nullptr || !node->is_object()) return nullptr;
+    auto it = node->find(key);
+    node = it == node->end() ? nullptr : &*it;
+  }
+  return node;
+}
+
+}  // namespace
+
+std::optional<std::string> claim_text(const RequestView& request, const std::vector<std::string>& path) {
+  const nlohmann::json* claim = find_claim(request, path);
+  if (claim == nullptr) return std::nullopt;
+  return claim->is_string() ? claim->get<std::string>() : claim->dump();
+}
+
 bool HeaderMatcher::matches(const RequestView& request) const {
+  if (source == HeaderSource::JwtClaim) {
+    const nlohmann::json* claim = find_claim(request, claim_path);
+    auto one = [&](const nlohmann::json& v) {
+      return v.is_string() && value.matches(v.get_ref<const std::string&>());
+    };
+    bool matched = false;
+    if (claim != nullptr && claim->is_array()) {
+      matched = std::any_of(claim->begin(), claim->end(), one);
+    } else if (claim != nullptr) {
+      matched = one(*claim);
+    }
+    return matched != invert;  // withoutHeaders: no token or no such claim satisfies it
+  }
   std::string scratch;
   std::string_view header_value;
   bool present = find_header(request, *this, &header_value, &scratch);

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,10 +40,15 @@ enum class HeaderSource : uint8_t {
   Path,       // :path (path and query as received)
   Scheme,     // :scheme (http or https of the downstream connection)
   None,       // a pseudo-header no request carries (:status, unknown ':' names)
+  JwtClaim,   // "@request.auth.claims.a.b": a claim of the verified JWT (`claim_path`)
 };
 
 // The source for a lower-case header name.
 HeaderSource header_source(std::string_view name);
+
+// A claim of the request's verified JWT as text (a string as it is, other
+// values as JSON), for explanations; nullopt without a token or claim.
+std::optional<std::string> claim_text(const RequestView& request, const std::vector<std::string>& path);
 
 struct HeaderMatcher {
   std::string name;  // lower-case
@@ -52,6 +58,11 @@ struct HeaderMatcher {
   // treat_missing_header_as_empty), so it satisfies the inverted matcher.
   bool treat_missing_as_empty = false;
   HeaderSource source = HeaderSource::Header;  // header_source(name)
+  // JwtClaim: the claim's path in the token payload ({"org", "team"}). A
+  // string claim is matched as the value; a list claim matches when any
+  // string element does; no token, a missing claim or another type: absent
+  // (Istio routes on claims at gateways through jwt_authn's metadata).
+  std::vector<std::string> claim_path;
   // Envoy HeaderUtility::matchHeaders semantics: repeated headers are matched
   // as their ','-joined value; pseudo-headers come from the RequestView
   // fields. Allocates only when the header is repeated.

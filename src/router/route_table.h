@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
 #include <unordered_map>
 #include <vector>
 
@@ -31,6 +33,9 @@ struct RequestView {
   // Envoy's :path: path and query as received ("/a?b=1"); a fragment the
   // client sent is cut by the header matchers (Envoy's codec refuses it).
   std::string_view path_and_query;
+  // The payload of the request's verified JWT (RequestAuthentication), for
+  // "@request.auth.claims" matches; null: no token.
+  const nlohmann::json* jwt_payload = nullptr;
 };
 
 struct WeightedCluster {
