@@ -52,6 +52,14 @@ void ControlPlane::check_jwks_files() {
       return;
     }
   }
+  // http(s) JWKS due for a fetch: blocking, on this (the control) thread,
+  // each fetch bounded by --jwks-fetch-timeout-s; workers never wait on it.
+  const uint64_t now_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                    std::chrono::steady_clock::now().time_since_epoch())
+                                                    .count());
+  if (security::RemoteJwks::instance().refresh(now_ms)) {
+    compile_and_publish("JWKS fetched", std::nullopt, "", "JWKS fetch", wall_clock_us());
+  }
 }
 
 Compiled load_and_compile(const Options& options, config::Store& store) {
@@ -100,6 +108,7 @@ bool ControlPlane::all_answered(const std::set<std::string>& names,
 compile::CompileResult ControlPlane::compile_with_dns(const config::ResourceSet& resources,
                                                       std::shared_ptr<const dns::ResolvedNames>& names) {
   names = dns_ ? dns_->current() : nullptr;
+  security::RemoteJwks::instance().begin_compile();
   compile::CompileResult compiled =
       compile::compile(resources, options_.identity, names ? answers_from(*names) : compile::DnsAnswers{});
   if (compiled.dns_names.empty() && !dns_) return compiled;

@@ -18,6 +18,7 @@
 #include "dns/dns_service.h"
 #include "net/unique_fd.h"
 #include "proxy/server.h"
+#include "security/jwks_fetch.h"
 
 namespace torii::cli {
 
@@ -39,7 +40,8 @@ class ControlPlane {
   // recompile when one changed (a rotated key). Control thread, called
   // about once a second while any is in use (Envoy refreshes a remote JWKS
   // on a timer too; a local file is cheap to read).
-  bool has_jwks_files() const { return !jwks_files_.empty(); }
+  // file:// JWKS to watch, or http(s) ones to refresh (security/jwks_fetch.h).
+  bool has_jwks_files() const { return !jwks_files_.empty() || !security::RemoteJwks::instance().empty(); }
   void check_jwks_files();
 
  private:

@@ -182,6 +182,10 @@ Access log and request identity (docs/access-log.md):
   --access-log-format F        text (Istio's default line), json (Istio's JSON map), or an Envoy
                                format string with %COMMAND% operators (default: text)
   --preserve-request-id        keep a client's x-request-id (default: replaced, as an Istio gateway does)
+  --jwks-refresh-interval-s N  how often an http(s) jwksUri is fetched again (default 1200, as
+                               istiod's PILOT_JWT_PUB_KEY_REFRESH_INTERVAL); failures retry sooner
+  --jwks-fetch-timeout-s N     connect + response limit of one JWKS fetch (default 5)
+  --jwks-ca-file PATH          CA certificates trusted for https JWKS URIs, besides the system ones
   --num-trusted-proxies N      trusted proxies in front (Istio's gatewayTopology.numTrustedProxies;
                                default 0): the client address for remoteIpBlocks, remote.ip and
                                x-envoy-external-address is the N-th X-Forwarded-For entry from the right
@@ -386,6 +390,15 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
       o.server.trace_sampling_basis_points = static_cast<uint32_t>(std::lround(percent * 100));
     } else if (flag == "--preserve-request-id") {
       o.server.preserve_request_id = true;
+    } else if (flag == "--jwks-refresh-interval-s") {
+      if (!positive_flag(86400 * 7, n)) return false;
+      o.jwks.refresh_ms = n * 1000;
+    } else if (flag == "--jwks-fetch-timeout-s") {
+      if (!positive_flag(300, n)) return false;
+      o.jwks.timeout_ms = static_cast<uint32_t>(n * 1000);
+    } else if (flag == "--jwks-ca-file") {
+      if (!need_value()) return false;
+      o.jwks.ca_file = value;
     } else if (flag == "--num-trusted-proxies") {
       if (!uint_flag(64, n)) return false;
       o.server.num_trusted_proxies = static_cast<uint32_t>(n);

@@ -11,6 +11,7 @@
 #include "dns/name_cache.h"
 #include "dns/resolver.h"
 #include "proxy/server.h"
+#include "security/jwks_fetch.h"
 
 namespace torii::cli {
 
@@ -26,6 +27,8 @@ struct Options {
   bool watch = true;               // --no-watch disables the file watcher
   dns::ResolverOptions dns;        // --dns-server
   dns::RefreshPolicy dns_refresh;  // --dns-refresh-rate-s --dns-min-ttl-s --dns-grace-s
+  // Remote JWKS (docs/jwt.md): --jwks-refresh-interval-s, --jwks-fetch-timeout-s, --jwks-ca-file.
+  security::JwksFetchOptions jwks;
   // Hot upgrade (cli/upgrade.h, docs/upgrade.md): --upgrade-socket PATH, where
   // this process hands its sockets to a new one (default: off);
   // --takeover PATH, the running process to take them from.

@@ -18,6 +18,7 @@
 #include "cli/upgrade.h"
 #include "cli/version.h"
 #include "net/socket_ops.h"
+#include "security/jwks_fetch.h"
 #include "sources/file_watcher.h"
 
 namespace torii::cli {
@@ -104,6 +105,8 @@ int run_command(const Options& options) {
   server.start();
 
   admin::ConfigStateHolder state;
+  // http(s) JWKS are fetched by `torii run` only (validate and explain never).
+  security::RemoteJwks::instance().configure(options.jwks);
   ControlPlane control(options, server, state);
 
   std::unique_ptr<sources::FileWatcher> watcher;

@@ -1,14 +1,22 @@
 #include "compile/jwt_selection.h"
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
 #include "compile/policy_attachment.h"
+#include "security/jwks_fetch.h"
 
 namespace torii::compile {
 
 namespace {
+
+uint64_t monotonic_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
 
 bool applies(const config::RequestAuthentication& p, const GatewayIdentity& identity) {
   return policy_applies(p.meta, p.selector, p.target_refs, identity);
@@ -47,6 +55,21 @@ std::shared_ptr<const security::JwtAuthn> build_jwt_authn(
           diagnostics.warning(
               "RequestAuthentication", policy.meta, field + ".jwksUri",
               "cannot read '" + path + "': tokens of issuer '" + rule.issuer + "' are rejected");
+        }
+      } else if (rule.jwks_uri.starts_with("http://") || rule.jwks_uri.starts_with("https://")) {
+        // Fetched on the control thread (security/jwks_fetch.h): at once the
+        // first time, then refreshed by the control loop.
+        security::RemoteJwks& remote = security::RemoteJwks::instance();
+        if (remote.enabled()) {
+          std::string error;
+          const std::optional<std::string> fetched = remote.get(rule.jwks_uri, error, monotonic_ms());
+          if (fetched) {
+            document = *fetched;
+          } else {
+            diagnostics.warning("RequestAuthentication", policy.meta, field + ".jwksUri",
+                                "cannot fetch '" + rule.jwks_uri + "' (" + error + "): tokens of issuer '" +
+                                    rule.issuer + "' are rejected until it can be");
+          }
         }
       }
       if (!document.empty()) {

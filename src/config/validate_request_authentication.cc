@@ -42,12 +42,6 @@ Diagnostics validate(const RequestAuthentication& policy, const FieldLines& line
         !rule.jwks_uri.starts_with("http://") && !rule.jwks_uri.starts_with("file://")) {
       r.error(field + ".jwksUri", "'" + rule.jwks_uri + "' is not an http(s):// or file:// URI");
     }
-    if (rule.jwks_uri.starts_with("http")) {
-      r.warning(field + ".jwksUri",
-                "Torii does not fetch http(s) JWKS URIs yet: every token of this issuer is rejected (as "
-                "istiod does "
-                "when it cannot fetch); use jwks or a file:// URI");
-    }
     for (size_t h = 0; h < rule.from_headers.size(); ++h) {
       if (rule.from_headers[h].name.empty())
         r.error(at(field + ".fromHeaders", h) + ".name", "must be non-empty");
