@@ -580,16 +580,18 @@ def test_sigterm_with_an_open_tunnel_exits_after_the_drain_timeout(tcp_echo, tor
 
 
 def test_back_pressure_when_the_client_stops_reading(tcp_echo, torii):
-    """The client writes 64 MiB but reads nothing for a while: the echo comes back faster than it
+    """The client writes 256 MiB but reads nothing for a while: the echo comes back faster than it
     is read, so the gateway must stop reading the upstream (and, the upstream then blocking, the
     client) instead of buffering; once the client reads, every byte arrives. (The kernel's socket
-    buffers on the four legs hold a few tens of MiB on their own; the gateway holds at most its
-    buffer limit per direction.)"""
+    buffers on the four legs hold tens of MiB on their own: receive buffers autotune up to
+    net.ipv4.tcp_rmem's maximum, 32 MiB on this CI's kernel, so 64 MiB could fit in them and the
+    writer finish without any back-pressure; the gateway holds at most its buffer limit per
+    direction.)"""
     up = tcp_echo("bp", "127.0.0.94")
     port = harness.reserve_port()
     t = torii(tcp_manifests([(up, 100)]), port_map={9000: port})
     exchange(port)  # warm up
-    total = 64 * MiB
+    total = 256 * MiB
     chunk = b"q" * 65536
     with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
