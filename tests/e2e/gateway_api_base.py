@@ -145,9 +145,18 @@ def base_manifests(ups, gateways=GATEWAYS):
 
 def manifest(name):
     """A conformance test's manifest file, as copied from conformance/tests."""
-    return (MANIFESTS / name).read_text()
+    return (MANIFESTS / name).read_text().replace("{GATEWAY_CLASS_NAME}", "istio")
 
 
 def backend_of(response):
     """The conformance Service an echo reply came from."""
     return response.json()["name"]
+
+
+def request_headers(response):
+    """The headers the echo backend received: {lower-case name: values joined by ","}."""
+    out = {}
+    for name, value in response.json()["headers"]:
+        key = name.lower()
+        out[key] = out[key] + "," + value if key in out else value
+    return out

@@ -63,3 +63,107 @@ def test_matching(torii, backends):
         ("GET", "/v2example", None, None, V1),
         ("GET", "/foo/v2/example", None, None, V1),
     ])
+
+
+def test_matching_across_routes(torii, backends):
+    """HTTPRouteMatchingAcrossRoutes: two routes on one hostname merge under one precedence order."""
+    t = start(torii, backends, "httproute-matching-across-routes.yaml")
+    expect(t, [
+        ("GET", "/", None, "example.com", V1),
+        ("GET", "/example", None, "example.com", V1),
+        ("GET", "/example", None, "example.net", V1),
+        ("GET", "/example", {"Version": "one"}, "example.com", V1),
+        ("GET", "/v2", None, "example.com", V2),
+        ("GET", "/v2", None, "example.net", V1),  # v2 matches are limited to example.com
+        ("GET", "/v2/example", None, "example.com", V2),
+        ("GET", "/", {"Version": "two"}, "example.com", V2),
+    ])
+
+
+def test_exact_path_matching(torii, backends):
+    """HTTPRouteExactPathMatching: exact and case-sensitive; no match is 404."""
+    t = start(torii, backends, "httproute-exact-path-matching.yaml")
+    expect(t, [
+        ("GET", "/one", None, None, V1),
+        ("GET", "/two", None, None, V2),
+        ("GET", "/", None, None, 404),
+        ("GET", "/one/example", None, None, 404),
+        ("GET", "/two/", None, None, 404),
+        ("GET", "/Two", None, None, 404),
+    ])
+
+
+def test_header_matching(torii, backends):
+    """HTTPRouteHeaderMatching: AND within a match, OR across matches, more headers first."""
+    t = start(torii, backends, "httproute-header-matching.yaml")
+    expect(t, [
+        ("GET", "/", {"Version": "one"}, None, V1),
+        ("GET", "/", {"Version": "two"}, None, V2),
+        ("GET", "/", {"Version": "two", "Color": "orange"}, None, V1),
+        ("GET", "/", {"Version": "two", "Color": "blue"}, None, V2),
+        ("GET", "/", {"Color": "orange"}, None, 404),
+        ("GET", "/", {"Some-Other-Header": "one"}, None, 404),
+        ("GET", "/", {"Color": "blue"}, None, V1),
+        ("GET", "/", {"Color": "green"}, None, V1),
+        ("GET", "/", {"Color": "red"}, None, V2),
+        ("GET", "/", {"Color": "yellow"}, None, V2),
+        ("GET", "/", {"Color": "purple"}, None, 404),
+    ])
+
+
+def test_query_param_matching(torii, backends):
+    """HTTPRouteQueryParamMatching: names and values case-sensitive; path > headers > queries."""
+    t = start(torii, backends, "httproute-query-param-matching.yaml")
+    expect(t, [
+        ("GET", "/?animal=whale", None, None, V1),
+        ("GET", "/?animal=dolphin", None, None, V2),
+        ("GET", "/?animal=dolphin&color=blue", None, None, V3),
+        ("GET", "/?ANIMAL=Whale", None, None, V3),
+        ("GET", "/?animal=whale&otherparam=irrelevant", None, None, V1),
+        ("GET", "/?animal=dolphin&color=yellow", None, None, V2),
+        ("GET", "/?color=blue", None, None, 404),
+        ("GET", "/?animal=dog", None, None, 404),
+        ("GET", "/?animal=whaledolphin", None, None, 404),
+        ("GET", "/", None, None, 404),
+        ("GET", "/path1?animal=whale", None, None, V1),
+        ("GET", "/?animal=whale", {"version": "one"}, None, V2),
+        ("GET", "/path2?animal=whale", {"version": "two"}, None, V3),
+        ("GET", "/path3?animal=shark", None, None, V1),
+        ("GET", "/path4?animal=kraken", {"version": "three"}, None, V1),
+        ("GET", "/?animal=shark", None, None, 404),
+        ("GET", "/path4?animal=kraken", None, None, 404),
+        ("GET", "/path5?animal=hydra", None, None, V1),
+        ("GET", "/?animal=hydra", {"version": "four"}, None, V3),
+    ])
+
+
+def test_method_matching(torii, backends):
+    """HTTPRouteMethodMatching: method with path/headers; method beats header count."""
+    t = start(torii, backends, "httproute-method-matching.yaml")
+    expect(t, [
+        ("POST", "/", None, None, V1),
+        ("GET", "/", None, None, V2),
+        ("HEAD", "/", None, None, 404),
+        ("GET", "/path1", None, None, V1),
+        ("PUT", "/", {"version": "one"}, None, V2),
+        ("POST", "/path2", {"version": "two"}, None, V3),
+        ("PATCH", "/path3", None, None, V1),
+        ("DELETE", "/path4", {"version": "three"}, None, V1),
+        ("PUT", "/", None, None, 404),
+        ("DELETE", "/path4", None, None, 404),
+        ("PATCH", "/path5", None, None, V1),
+        ("PATCH", "/", {"version": "four"}, None, V2),
+    ])
+
+
+def test_path_match_order(torii, backends):
+    """HTTPRoutePathMatchOrder: Exact beats every prefix; longer prefix first, whatever the rule order."""
+    t = start(torii, backends, "httproute-path-match-order.yaml")
+    expect(t, [
+        ("GET", "/match/exact/one", None, None, V3),
+        ("GET", "/match/exact", None, None, V2),
+        ("GET", "/match", None, None, V1),
+        ("GET", "/match/prefix/one/any", None, None, V2),
+        ("GET", "/match/prefix/any", None, None, V1),
+        ("GET", "/match/any", None, None, V3),
+    ])
