@@ -137,6 +137,7 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
     }
   }
 
+  snapshot->gateway_api_status = format_gateway_api_status(gateway_api.status);
   snapshot->access_log = select_access_log(resources.telemetries, identity);
   snapshot->tracing = select_tracing(resources.telemetries, identity);
   snapshot->rate_limit = select_rate_limits(resources.envoy_filters, identity, snapshot->listeners);

@@ -94,6 +94,68 @@ bool granted(const config::ResourceSet& resources, const std::string& from_ns, c
   return false;
 }
 
+// Why a backendRef cannot be used (reason and message as Istio words them),
+// or an empty reason when it can.
+std::pair<std::string, std::string> backend_problem(const config::gwapi::HTTPRoute& route,
+                                                    const config::gwapi::BackendObjectReference& ref,
+                                                    const config::ResourceSet& resources,
+                                                    const GatewayIdentity& identity) {
+  const std::string ns = ref.namespace_.empty() ? route.meta.namespace_ : ref.namespace_;
+  if (!ref.group.empty() || ref.kind != "Service")
+    return {"InvalidKind",
+            "referencing unsupported backendRef: group \"" + ref.group + "\" kind \"" + ref.kind + "\""};
+  if (ns != route.meta.namespace_ && !granted(resources, route.meta.namespace_, ns, ref.name))
+    return {"RefNotPermitted", "backendRef " + ref.name + "/" + ns +
+                                   " not accessible to a HTTPRoute in namespace \"" + route.meta.namespace_ +
+                                   "\" (missing a ReferenceGrant?)"};
+  const bool found = std::any_of(
+      resources.services.begin(), resources.services.end(),
+      [&](const config::Service& s) { return s.meta.namespace_ == ns && s.meta.name == ref.name; });
+  if (!found)
+    return {"BackendNotFound",
+            "backend(" + ref.name + "." + ns + ".svc." + identity.domain_suffix + ") not found"};
+  return {};
+}
+
+// The route's ResolvedRefs condition, with a warning per unusable reference
+// or unsupported filter (reported once per route, not per listener).
+GatewayApiCondition resolve_refs(const config::gwapi::HTTPRoute& route, const config::ResourceSet& resources,
+                                 const GatewayIdentity& identity, DiagnosticSink& diagnostics) {
+  GatewayApiCondition condition{"ResolvedRefs", true, "ResolvedRefs", "All references resolved"};
+  auto fail = [&](const std::string& field, const std::string& reason, const std::string& message,
+                  const std::string& effect, const config::SourceRef& source) {
+    diagnostics.warning(kHTTPRouteKind, route.meta, field,
+                        message + effect + " (ResolvedRefs=False " + reason + ")", &source);
+    if (condition.status) condition = {"ResolvedRefs", false, reason, message};
+  };
+  for (size_t r = 0; r < route.rules.size(); ++r) {
+    const config::gwapi::HTTPRouteRule& rule = route.rules[r];
+    const std::string field = "spec.rules[" + std::to_string(r) + "]";
+    for (size_t f = 0; f < rule.filters.size(); ++f) {
+      const config::gwapi::HTTPRouteFilter& filter = rule.filters[f];
+      static const std::set<std::string> kSupported = {"RequestHeaderModifier", "ResponseHeaderModifier",
+                                                       "RequestRedirect", "URLRewrite", "RequestMirror"};
+      if (!kSupported.contains(filter.type)) {
+        fail(field + ".filters[" + std::to_string(f) + "]", "InvalidFilter",
+             "unsupported filter type \"" + filter.type + "\"", "; filter ignored", filter.source);
+      } else if (filter.type == "RequestMirror" && filter.request_mirror) {
+        auto [reason, message] =
+            backend_problem(route, filter.request_mirror->backend_ref, resources, identity);
+        if (!reason.empty())
+          fail(field + ".filters[" + std::to_string(f) + "].requestMirror.backendRef", reason, message,
+               "; mirror dropped", filter.source);
+      }
+    }
+    for (size_t b = 0; b < rule.backend_refs.size(); ++b) {
+      auto [reason, message] = backend_problem(route, rule.backend_refs[b].ref, resources, identity);
+      if (!reason.empty())
+        fail(field + ".backendRefs[" + std::to_string(b) + "]", reason, message,
+             "; its share of requests fails", rule.source);
+    }
+  }
+  return condition;
+}
+
 // One VirtualService route of a rule's match, with its precedence key.
 struct SortedRoute {
   int path_rank = 0;  // Exact 0, PathPrefix 1, RegularExpression 2
@@ -149,8 +211,7 @@ void apply_header_filter(const config::gwapi::HTTPHeaderFilter& in, config::Head
 config::HTTPRoute rule_actions(const config::gwapi::HTTPRoute& route,
                                const config::gwapi::HTTPRouteRule& rule, size_t rule_index,
                                const std::string& prefix, bool exact_part,
-                               const config::ResourceSet& resources, const GatewayIdentity& identity,
-                               DiagnosticSink& diagnostics) {
+                               const config::ResourceSet& resources, const GatewayIdentity& identity) {
   config::HTTPRoute out;
   out.name = rule.name.empty()
                  ? route.meta.namespace_ + "." + route.meta.name + "." + std::to_string(rule_index)
@@ -199,7 +260,8 @@ config::HTTPRoute rule_actions(const config::gwapi::HTTPRoute& route,
       } else if (path && path->type == "ReplacePrefixMatch") {
         out.rewrite->uri = replace_prefix(path->replace_prefix_match);
       }
-    } else if (f.type == "RequestMirror" && f.request_mirror) {
+    } else if (f.type == "RequestMirror" && f.request_mirror &&
+               backend_problem(route, f.request_mirror->backend_ref, resources, identity).first.empty()) {
       const auto& ref = f.request_mirror->backend_ref;
       const std::string ns = ref.namespace_.empty() ? route.meta.namespace_ : ref.namespace_;
       config::HTTPMirrorPolicy mirror;
@@ -211,11 +273,8 @@ config::HTTPRoute rule_actions(const config::gwapi::HTTPRoute& route,
         mirror.percentage = config::Percent{100.0 * num / den};
       }
       out.policies.mirrors.push_back(std::move(mirror));
-    } else {
-      diagnostics.warning(kHTTPRouteKind, route.meta, field + ".filters[" + std::to_string(i) + "]",
-                          "unsupported filter type \"" + f.type + "\" (ResolvedRefs=False InvalidFilter)",
-                          &f.source);
     }
+    // Other filter types: reported by resolve_refs (InvalidFilter).
   }
   if (rule.request_timeout_ms >= 0) out.timeout_ms = rule.request_timeout_ms;
   // Without a retry stanza, backendRequest replaces the route timeout (Istio).
@@ -226,30 +285,14 @@ config::HTTPRoute rule_actions(const config::gwapi::HTTPRoute& route,
   for (size_t b = 0; b < rule.backend_refs.size(); ++b) {
     const config::gwapi::HTTPBackendRef& backend = rule.backend_refs[b];
     if (backend.weight == 0) continue;
-    const std::string bf = field + ".backendRefs[" + std::to_string(b) + "]";
     const std::string ns = backend.ref.namespace_.empty() ? route.meta.namespace_ : backend.ref.namespace_;
-    std::string problem;
-    if (!backend.ref.group.empty() || backend.ref.kind != "Service") {
-      problem = "InvalidKind: unsupported backend kind " + backend.ref.group + "/" + backend.ref.kind;
-    } else if (ns != route.meta.namespace_ &&
-               !granted(resources, route.meta.namespace_, ns, backend.ref.name)) {
-      problem = "RefNotPermitted: backendRef " + backend.ref.name + "/" + ns +
-                " not accessible to a HTTPRoute in namespace \"" + route.meta.namespace_ +
-                "\" (missing a ReferenceGrant?)";
-    } else if (std::none_of(resources.services.begin(), resources.services.end(),
-                            [&](const config::Service& s) {
-                              return s.meta.namespace_ == ns && s.meta.name == backend.ref.name;
-                            })) {
-      problem = "BackendNotFound: backend(" + backend.ref.name + "." + ns + ".svc." + identity.domain_suffix +
-                ") not found";
-    }
+    const bool usable = backend_problem(route, backend.ref, resources, identity).first.empty();
     config::HTTPRouteDestination destination;
     destination.destination.host = backend.ref.name + "." + ns + ".svc." + identity.domain_suffix;
     destination.destination.port.number = backend.ref.port;
     destination.weight = backend.weight;
     destination.weight_set = true;
-    if (!problem.empty()) {
-      diagnostics.warning(kHTTPRouteKind, route.meta, bf, problem + " (ResolvedRefs=False)", &rule.source);
+    if (!usable) {
       // Its share of the traffic fails: Istio points it at a cluster that
       // does not exist. (Torii answers that 503 NC; Istio 500.)
       destination.destination.host = "invalid-backend.gateway-api.torii.invalid";
@@ -278,7 +321,7 @@ config::HTTPRoute rule_actions(const config::gwapi::HTTPRoute& route,
 // The VirtualService routes of one match (two for a segment prefix).
 void add_match_routes(const config::gwapi::HTTPRoute& route, size_t rule_index, size_t match_index,
                       const config::ResourceSet& resources, const GatewayIdentity& identity,
-                      DiagnosticSink& diagnostics, std::vector<SortedRoute>& out) {
+                      std::vector<SortedRoute>& out) {
   const config::gwapi::HTTPRouteRule& rule = route.rules[rule_index];
   const config::gwapi::HTTPRouteMatch& m = rule.matches[match_index];
   config::HTTPMatchRequest base;
@@ -310,7 +353,7 @@ void add_match_routes(const config::gwapi::HTTPRoute& route, size_t rule_index, 
   auto emit = [&](config::StringMatch uri, const std::string& prefix, bool exact_part, int sub) {
     SortedRoute r = key;
     r.match = match_index * 2 + static_cast<size_t>(sub);
-    r.istio = rule_actions(route, rule, rule_index, prefix, exact_part, resources, identity, diagnostics);
+    r.istio = rule_actions(route, rule, rule_index, prefix, exact_part, resources, identity);
     config::HTTPMatchRequest match = base;
     match.uri = std::move(uri);
     r.istio.match.push_back(std::move(match));
@@ -343,25 +386,70 @@ void add_match_routes(const config::gwapi::HTTPRoute& route, size_t rule_index, 
 GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources,
                                             const GatewayIdentity& identity, DiagnosticSink& diagnostics) {
   GatewayApiTranslation out;
+  for (const config::gwapi::GatewayClass& c : resources.gateway_classes) {
+    if (c.controller_name != kIstioGatewayController) continue;
+    out.status.push_back({.kind = "GatewayClass",
+                          .namespace_ = "",
+                          .name = c.meta.name,
+                          .conditions = {{"Accepted", true, "Accepted", "Handled by Istio controller"}},
+                          .listeners = {},
+                          .parents = {}});
+  }
   // The Gateways of our class, and their HTTP listeners as internal Gateways.
   struct ListenerRef {
     const config::gwapi::Gateway* gateway;
     const config::gwapi::Listener* listener;
     std::string internal_name;
+    GatewayApiListenerStatus* status;
   };
   std::vector<ListenerRef> listeners;
+  std::vector<GatewayApiObjectStatus> gateway_status;
+  gateway_status.reserve(resources.k8s_gateways.size());  // ListenerRef points into it
   for (const config::gwapi::Gateway& gw : resources.k8s_gateways) {
     if (gw.gateway_class_name != identity.gateway_class) continue;
+    GatewayApiObjectStatus& status = gateway_status.emplace_back();
+    status.kind = "Gateway";
+    status.namespace_ = gw.meta.namespace_;
+    status.name = gw.meta.name;
+    status.listeners.reserve(gw.listeners.size());
+    size_t valid = 0;
     for (size_t i = 0; i < gw.listeners.size(); ++i) {
       const config::gwapi::Listener& l = gw.listeners[i];
       const std::string field = "spec.listeners[" + std::to_string(i) + "]";
+      GatewayApiListenerStatus& ls = status.listeners.emplace_back();
+      ls.name = l.name;
       if (l.protocol != "HTTP") {
-        diagnostics.warning(
-            config::gwapi::kGatewayKind, gw.meta, field + ".protocol",
-            "protocol " + l.protocol + " is not served yet (only HTTP listeners); listener skipped",
-            &l.source);
+        // Istio serves HTTPS, TLS and TCP too; Torii not yet (docs/gateway-api.md).
+        const std::string message = "protocol " + l.protocol + " is not served by Torii yet (only HTTP)";
+        diagnostics.warning(config::gwapi::kGatewayKind, gw.meta, field + ".protocol",
+                            message + "; listener skipped", &l.source);
+        ls.conditions = {{"Accepted", false, "UnsupportedProtocol", message},
+                         {"Programmed", false, "Invalid", message},
+                         {"Conflicted", false, "NoConflicts", "No conflicts"},
+                         {"ResolvedRefs", true, "ResolvedRefs", "No errors found"}};
         continue;
       }
+      // supportedKinds: HTTPRoute (GRPCRoute is not read yet), filtered by allowedRoutes.kinds.
+      std::string invalid_kinds;
+      if (l.kinds) {
+        for (const config::gwapi::RouteGroupKind& k : *l.kinds) {
+          if (k.kind == "HTTPRoute" && k.group == config::gwapi::kGroup) {
+            if (ls.supported_kinds.empty()) ls.supported_kinds.push_back("HTTPRoute");
+          } else {
+            invalid_kinds += (invalid_kinds.empty() ? "" : ", ") + k.group + "/" + k.kind;
+          }
+        }
+      } else {
+        ls.supported_kinds.push_back("HTTPRoute");
+      }
+      ls.conditions = {{"Accepted", true, "Accepted", "No errors found"},
+                       {"Programmed", true, "Programmed", "No errors found"},
+                       {"Conflicted", false, "NoConflicts", "No conflicts"},
+                       invalid_kinds.empty()
+                           ? GatewayApiCondition{"ResolvedRefs", true, "ResolvedRefs", "No errors found"}
+                           : GatewayApiCondition{"ResolvedRefs", false, "InvalidRouteKinds",
+                                                 "invalid route kinds: " + invalid_kinds}};
+      ++valid;
       config::Gateway internal;
       internal.meta = gw.meta;
       internal.meta.name = gw.meta.name + kInternalGatewayInfix + l.name;
@@ -371,14 +459,28 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
       server.name = l.name;
       server.source = l.source;
       internal.servers.push_back(std::move(server));
-      listeners.push_back({&gw, &l, internal.meta.name});
+      listeners.push_back({&gw, &l, internal.meta.name, &ls});
       out.gateways.push_back(std::move(internal));
+    }
+    if (valid == gw.listeners.size()) {
+      status.conditions = {{"Accepted", true, "Accepted", "Resource accepted"},
+                           {"Programmed", true, "Programmed", "Resource programmed"}};
+    } else {
+      status.conditions = {{"Accepted", valid > 0, "ListenersNotValid", "Invalid listeners"},
+                           {"Programmed", valid > 0, valid > 0 ? "Programmed" : "Invalid",
+                            valid > 0 ? "Resource programmed" : "No valid listeners"}};
     }
   }
 
   // Attachment: (listener index, served hostname) -> routes of that VirtualService.
   std::map<std::pair<size_t, std::string>, std::vector<SortedRoute>> buckets;
+  std::vector<GatewayApiObjectStatus> route_status;
   for (const config::gwapi::HTTPRoute& route : resources.http_routes) {
+    GatewayApiObjectStatus status;
+    status.kind = "HTTPRoute";
+    status.namespace_ = route.meta.namespace_;
+    status.name = route.meta.name;
+    const GatewayApiCondition resolved = resolve_refs(route, resources, identity, diagnostics);
     for (size_t p = 0; p < route.parent_refs.size(); ++p) {
       const config::gwapi::ParentReference& parent = route.parent_refs[p];
       if (parent.group != config::gwapi::kGroup || parent.kind != "Gateway") continue;
@@ -386,18 +488,26 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
       const std::string field = "spec.parentRefs[" + std::to_string(p) + "]";
       bool known = false;
       int accepted = 0;
-      std::string reason;
+      // Istio's rank: NotAllowedByListeners > NoMatchingListenerHostname > NoMatchingParent.
+      int rank = 0;
+      std::string reason, message;
+      auto note = [&](int r, const char* why, std::string text) {
+        if (r > rank) {
+          rank = r;
+          reason = why;
+          message = std::move(text);
+        }
+      };
       for (size_t li = 0; li < listeners.size(); ++li) {
         const ListenerRef& ref = listeners[li];
         if (ref.gateway->meta.name != parent.name || ref.gateway->meta.namespace_ != parent_ns) continue;
         known = true;
         if (parent.port != 0 && parent.port != ref.listener->port) {
-          if (reason.empty()) reason = "NoMatchingParent: port " + std::to_string(parent.port) + " not found";
+          note(1, "NoMatchingParent", "port " + std::to_string(parent.port) + " not found");
           continue;
         }
         if (!parent.section_name.empty() && parent.section_name != ref.listener->name) {
-          if (reason.empty())
-            reason = "NoMatchingParent: sectionName \"" + parent.section_name + "\" not found";
+          note(1, "NoMatchingParent", "sectionName \"" + parent.section_name + "\" not found");
           continue;
         }
         std::vector<std::string> hosts;
@@ -409,32 +519,46 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
           }
         }
         if (hosts.empty()) {
-          if (!reason.starts_with("NotAllowed"))
-            reason = "NoMatchingListenerHostname: no hostnames matched parent hostname";
+          note(2, "NoMatchingListenerHostname",
+               "no hostnames matched parent hostname \"" + ref.listener->hostname + "\"");
           continue;
         }
         if (!namespace_allowed(*ref.listener, ref.gateway->meta.namespace_, route.meta.namespace_,
                                resources) ||
             !kind_allowed(*ref.listener)) {
-          reason =
-              "NotAllowedByListeners: hostnames matched parent hostname, but namespace or kind is not "
-              "allowed";
+          note(3, "NotAllowedByListeners",
+               "hostnames matched parent hostname \"" + ref.listener->hostname + "\", but namespace \"" +
+                   route.meta.namespace_ + "\" is not allowed by the parent");
           continue;
         }
         ++accepted;
+        ++ref.status->attached_routes;
         for (const std::string& host : hosts) {
           std::vector<SortedRoute>& bucket = buckets[{li, host}];
           for (size_t r = 0; r < route.rules.size(); ++r) {
             for (size_t m = 0; m < route.rules[r].matches.size(); ++m)
-              add_match_routes(route, r, m, resources, identity, diagnostics, bucket);
+              add_match_routes(route, r, m, resources, identity, bucket);
           }
         }
       }
-      if (known && accepted == 0) {
-        diagnostics.warning(kHTTPRouteKind, route.meta, field, reason + " (Accepted=False); not attached",
+      // A parent that is not a Gateway of our class gets no status entry (Istio).
+      if (!known) continue;
+      GatewayApiObjectStatus::Parent& ps = status.parents.emplace_back();
+      ps.namespace_ = parent_ns;
+      ps.name = parent.name;
+      ps.section_name = parent.section_name;
+      ps.port = parent.port;
+      if (accepted > 0) {
+        ps.conditions.push_back({"Accepted", true, "Accepted", "Route was valid"});
+      } else {
+        ps.conditions.push_back({"Accepted", false, reason, message});
+        diagnostics.warning(kHTTPRouteKind, route.meta, field,
+                            "not attached: " + message + " (Accepted=False " + reason + ")",
                             &route.meta.source);
       }
+      ps.conditions.push_back(resolved);
     }
+    route_status.push_back(std::move(status));
   }
 
   for (auto& [key, routes] : buckets) {
@@ -448,6 +572,8 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
     for (SortedRoute& r : routes) vs.http.push_back(std::move(r.istio));
     out.virtual_services.push_back(std::move(vs));
   }
+  for (GatewayApiObjectStatus& s : gateway_status) out.status.push_back(std::move(s));
+  for (GatewayApiObjectStatus& s : route_status) out.status.push_back(std::move(s));
   return out;
 }
 

@@ -13,6 +13,7 @@
 
 #include "compile/compiler.h"
 #include "compile/diagnostic_sink.h"
+#include "compile/gateway_api_status.h"
 #include "config/resources.h"
 
 namespace torii::compile {
@@ -20,6 +21,8 @@ namespace torii::compile {
 struct GatewayApiTranslation {
   std::vector<config::Gateway> gateways;
   std::vector<config::VirtualService> virtual_services;
+  // GatewayClasses, Gateways and HTTPRoutes handled here, with their status.
+  std::vector<GatewayApiObjectStatus> status;
 };
 
 GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources,
