@@ -213,6 +213,7 @@ config::HTTPRoute rule_actions(const config::gwapi::HTTPRoute& route,
                                const std::string& prefix, bool exact_part,
                                const config::ResourceSet& resources, const GatewayIdentity& identity) {
   config::HTTPRoute out;
+  out.cluster_not_found_status = 500;
   out.name = rule.name.empty()
                  ? route.meta.namespace_ + "." + route.meta.name + "." + std::to_string(rule_index)
                  : rule.name;

@@ -196,6 +196,9 @@ struct HTTPRoute {
   std::optional<Headers> headers;
   bool has_fault = false;      // fault injection: a later issue; recorded so validation can check conflicts
   HTTPRoutePolicies policies;  // fault, mirror(s), corsPolicy
+  // Not a VirtualService field: set on the routes translated from Gateway
+  // API HTTPRoutes, whose invalid backends answer 500 instead of 503 (NC).
+  uint16_t cluster_not_found_status = 503;
   SourceRef source;
 };
 

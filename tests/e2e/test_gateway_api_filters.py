@@ -161,3 +161,78 @@ def test_listener_hostname_matching(torii, backends):
             assert r.status_code == want, host
         else:
             assert r.status_code == 200 and gw.backend_of(r) == want, host
+
+
+MIXED = """
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: half-broken
+  namespace: gateway-conformance-infra
+spec:
+  parentRefs:
+  - name: same-namespace
+  rules:
+  - backendRefs:
+    - name: infra-backend-v1
+      port: 8080
+    - name: nonexistent
+      port: 8080
+    - name: app-backend-v1
+      namespace: gateway-conformance-app-backend
+      port: 8080
+"""
+
+
+def test_invalid_backend_share_gets_500(torii, backends):
+    """An invalid backend (missing, or across namespaces without a ReferenceGrant) answers 500
+    with an empty body for its share of the traffic while the valid one serves the rest
+    (GATEWAY_API.md §6; VirtualService destinations get 503 there)."""
+    manifests = gw.base_manifests(backends)
+    manifests["route.yaml"] = MIXED
+    t = torii(manifests=manifests)
+    seen = collections.Counter()
+    with requests.Session() as s:
+        for i in range(300):
+            r = s.get(t.url("/m/%d" % i), timeout=harness.HTTP_TIMEOUT)
+            if r.status_code == 200:
+                seen[gw.backend_of(r)] += 1
+            else:
+                assert r.status_code == 500 and r.text == "", (r.status_code, r.text[:100])
+                seen[500] += 1
+    assert set(seen) == {V1, 500}, seen  # app-backend-v1 is never reached: no ReferenceGrant
+    assert 50 <= seen[V1] <= 150, seen  # a third of 300
+
+
+GRANT = """
+apiVersion: gateway.networking.k8s.io/v1beta1
+kind: ReferenceGrant
+metadata:
+  name: allow-infra-routes
+  namespace: gateway-conformance-app-backend
+spec:
+  from:
+  - group: gateway.networking.k8s.io
+    kind: HTTPRoute
+    namespace: gateway-conformance-infra
+  to:
+  - group: ""
+    kind: Service
+    name: app-backend-v1
+"""
+
+
+def test_reference_grant_live(torii, backends):
+    """A ReferenceGrant permits the cross-namespace backend; deleting it turns its share back into 500."""
+    manifests = gw.base_manifests(backends)
+    manifests["route.yaml"] = MIXED.replace("""    - name: nonexistent
+      port: 8080
+""", "").replace("infra-backend-v1", "infra-backend-v1\n      weight: 0")
+    manifests["grant.yaml"] = GRANT
+    t = torii(manifests=manifests)
+    r = t.get("/")
+    assert r.status_code == 200 and gw.backend_of(r) == "app-backend-v1"
+    (t.config_dir / "grant.yaml").unlink()
+    turned, _ = harness.poll_until(lambda: t.get("/").status_code == 500, harness.RELOAD_TIMEOUT)
+    assert turned, "still served after the ReferenceGrant was deleted"
+    assert t.get("/").text == ""
