@@ -167,3 +167,37 @@ def test_path_match_order(torii, backends):
         ("GET", "/match/prefix/any", None, None, V1),
         ("GET", "/match/any", None, None, V3),
     ])
+
+
+def test_hostname_intersection(torii, backends):
+    """HTTPRouteHostnameIntersection: a route serves only the intersection of its hostnames with
+    the listener's; the port of the Host header is ignored."""
+    t = start(torii, backends, "httproute-hostname-intersection.yaml")
+    expect(t, [
+        ("GET", "/s1", None, "very.specific.com", V1),
+        ("GET", "/s1", None, "very.specific.com:1234", V1),
+        ("GET", "/s1", None, "non.matching.com", 404),
+        ("GET", "/s1", None, "foo.nonmatchingwildcard.io", 404),
+        ("GET", "/s1", None, "foo.wildcard.io", 404),
+        ("GET", "/non-matching-prefix", None, "very.specific.com", 404),
+        ("GET", "/s2", None, "foo.wildcard.io", V2),
+        ("GET", "/s2", None, "bar.wildcard.io", V2),
+        ("GET", "/s2", None, "foo.bar.wildcard.io", V2),
+        ("GET", "/s2", None, "non.matching.com", 404),
+        ("GET", "/s2", None, "wildcard.io", 404),
+        ("GET", "/s2", None, "very.specific.com", 404),
+        ("GET", "/non-matching-prefix", None, "foo.wildcard.io", 404),
+        ("GET", "/s3", None, "very.specific.com", V3),
+        ("GET", "/s3", None, "non.matching.com", 404),
+        ("GET", "/s3", None, "foo.specific.com", 404),
+        ("GET", "/s3", None, "foo.wildcard.io", 404),
+        ("GET", "/s4", None, "foo.anotherwildcard.io", V1),
+        ("GET", "/s4", None, "bar.anotherwildcard.io", V1),
+        ("GET", "/s4", None, "foo.bar.anotherwildcard.io", V1),
+        ("GET", "/s4", None, "anotherwildcard.io", 404),
+        ("GET", "/s4", None, "foo.wildcard.io", 404),
+        ("GET", "/s4", None, "very.specific.com", 404),
+        ("GET", "/non-matching-prefix", None, "foo.anotherwildcard.io", 404),
+        ("GET", "/s5", None, "specific.but.wrong.com", 404),
+        ("GET", "/s5", None, "wildcard.io", 404),
+    ])
