@@ -42,6 +42,28 @@ std::optional<std::string> intersect(const std::string& listener, const std::str
   return std::nullopt;
 }
 
+// Whether every name `inner` stands for is also one of `outer`'s ("" = any).
+bool covers(const std::string& outer, const std::string& inner) {
+  const std::string o = outer.empty() ? "*" : outer;
+  const std::string i = inner.empty() ? "*" : inner;
+  if (o == i || o == "*") return true;
+  return o.starts_with("*.") && i.size() > o.size() - 1 && i.ends_with(o.substr(1));
+}
+
+// Listener isolation (Istio hostnameAllowedByIsolation; GATEWAY_API.md §2):
+// a served hostname of listener `l` that falls under a more specific
+// listener of the same Gateway, port and protocol belongs to that listener.
+bool allowed_by_isolation(const config::gwapi::Gateway& gw, const config::gwapi::Listener& l,
+                          const std::string& host) {
+  for (const config::gwapi::Listener& other : gw.listeners) {
+    if (&other == &l || other.port != l.port || other.protocol != l.protocol) continue;
+    const bool more_specific =
+        !other.hostname.empty() && other.hostname != l.hostname && covers(l.hostname, other.hostname);
+    if (more_specific && covers(other.hostname, host)) return false;
+  }
+  return true;
+}
+
 bool selector_matches(const config::gwapi::LabelSelector& selector, const config::Labels& labels) {
   for (const auto& [k, v] : selector.match_labels) {
     auto it = labels.find(k);
@@ -519,7 +541,11 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
             if (auto served = intersect(ref.listener->hostname, h)) hosts.push_back(*served);
           }
         }
-        if (hosts.empty()) {
+        const bool matched = !hosts.empty();
+        std::erase_if(hosts, [&](const std::string& h) {
+          return !allowed_by_isolation(*ref.gateway, *ref.listener, h);
+        });
+        if (!matched) {
           note(2, "NoMatchingListenerHostname",
                "no hostnames matched parent hostname \"" + ref.listener->hostname + "\"");
           continue;

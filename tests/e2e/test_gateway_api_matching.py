@@ -201,3 +201,54 @@ def test_hostname_intersection(torii, backends):
         ("GET", "/s5", None, "specific.but.wrong.com", 404),
         ("GET", "/s5", None, "wildcard.io", 404),
     ])
+
+
+def test_http_listener_isolation(torii, backends):
+    """GatewayHTTPListenerIsolation: a request is answered only by the routes of the most
+    specific listener whose hostname matches its Host."""
+    t = start(torii, backends, "gateway-http-listener-isolation.yaml")
+    paths = ["/empty-hostname", "/wildcard-example-com", "/wildcard-foo-example-com", "/abc-foo-example-com"]
+    owner = {"bar.com": 0, "bar.example.com": 1, "bar.foo.example.com": 2, "abc.foo.example.com": 3}
+    cases = []
+    for host, own in owner.items():
+        for i, path in enumerate(paths):
+            cases.append(("GET", path, None, host, V1 if i == own else 404))
+    expect(t, cases)
+
+
+ISOLATION_BY_HOSTNAME = """
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: isolation
+  namespace: gateway-conformance-infra
+spec:
+  gatewayClassName: istio
+  listeners:
+  - {name: any, port: 80, protocol: HTTP}
+  - {name: example, port: 80, protocol: HTTP, hostname: "*.example.com"}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: on-any-listener
+  namespace: gateway-conformance-infra
+spec:
+  parentRefs: [{name: isolation, sectionName: any}]
+  hostnames: ["*.example.com", "other.org"]
+  rules:
+  - backendRefs: [{name: infra-backend-v1, port: 8080}]
+"""
+
+
+def test_listener_isolation_drops_hostnames_of_more_specific_listener(torii, backends):
+    """Istio's second isolation mechanism (hostnameAllowedByIsolation): a route on the `*` listener
+    listing `*.example.com` is not served for that hostname when a more specific listener owns it,
+    even with no route attached there; its other hostnames still are."""
+    manifests = gw.base_manifests(backends)
+    manifests["isolation.yaml"] = ISOLATION_BY_HOSTNAME
+    t = torii(manifests=manifests)
+    expect(t, [
+        ("GET", "/", None, "other.org", V1),
+        ("GET", "/", None, "a.example.com", 404),
+    ])
