@@ -236,3 +236,20 @@ def test_reference_grant_live(torii, backends):
     turned, _ = harness.poll_until(lambda: t.get("/").status_code == 500, harness.RELOAD_TIMEOUT)
     assert turned, "still served after the ReferenceGrant was deleted"
     assert t.get("/").text == ""
+
+
+@pytest.mark.parametrize("manifest,prefix", [
+    ("httproute-timeout-request.yaml", "request"),
+    ("httproute-timeout-backend-request.yaml", "backend"),
+])
+def test_timeouts(torii, backends, manifest, prefix):
+    """HTTPRouteTimeoutRequest / HTTPRouteTimeoutBackendRequest: 500ms gives 504 on a backend that
+    answers after 1 s; '0s' disables the timeout. (The conformance echo server delays on ?delay=1s,
+    ours on ?sleep_ms=1000.)"""
+    t = start(torii, backends, manifest)
+    path = "/request-timeout" if prefix == "request" else "/backend-timeout"
+    off = "/disable-request-timeout" if prefix == "request" else "/disable-backend-timeout"
+    assert get(t, path).status_code == 200
+    r = get(t, path + "?sleep_ms=1000")
+    assert r.status_code == 504 and r.text == "upstream request timeout"
+    assert get(t, off + "?sleep_ms=1000").status_code == 200
