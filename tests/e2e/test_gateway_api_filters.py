@@ -253,3 +253,31 @@ def test_timeouts(torii, backends, manifest, prefix):
     r = get(t, path + "?sleep_ms=1000")
     assert r.status_code == 504 and r.text == "upstream request timeout"
     assert get(t, off + "?sleep_ms=1000").status_code == 200
+
+
+def test_redirect_port(torii, backends):
+    """HTTPRouteRedirectPort: an explicit port, with hostname and status."""
+    t = start(torii, backends, "httproute-redirect-port.yaml")
+    for path, status, host in [("/port", 302, None), ("/port-and-host", 302, "example.org"),
+                               ("/port-and-status", 301, None), ("/port-and-host-and-status", 302, "example.org")]:
+        r = get(t, path)
+        assert r.status_code == status, path
+        loc = location(r)
+        assert loc.port == 8083, (path, r.headers["location"])
+        if host:
+            assert loc.hostname == host, path
+
+
+def test_redirect_scheme(torii, backends):
+    """HTTPRouteRedirectScheme: https with the scheme's default port, which is not written. The
+    request's Host carries no port, as the suite's requests to a Gateway on port 80 do (Envoy keeps
+    a non-default port of the Host header when the filter sets no hostname: GATEWAY_API.md §5)."""
+    t = start(torii, backends, "httproute-redirect-scheme.yaml")
+    for path, status, host in [("/scheme", 302, None), ("/scheme-and-host", 302, "example.org"),
+                               ("/scheme-and-status", 301, None), ("/scheme-and-host-and-status", 302, "example.org")]:
+        r = get(t, path, host="gateway.test")
+        assert r.status_code == status, path
+        loc = location(r)
+        assert loc.scheme == "https" and loc.port is None, (path, r.headers["location"])
+        if host:
+            assert loc.hostname == host, path
