@@ -281,3 +281,15 @@ def test_redirect_scheme(torii, backends):
         assert loc.scheme == "https" and loc.port is None, (path, r.headers["location"])
         if host:
             assert loc.hostname == host, path
+
+
+@pytest.mark.parametrize("code,method,path", [(303, "POST", "/see-other"), (307, "GET", "/temporary"),
+                                              (308, "GET", "/permanent")])
+def test_redirect_status_codes(torii, backends, code, method, path):
+    """HTTPRoute303Redirect, HTTPRoute307Redirect, HTTPRoute308Redirect: host and path kept."""
+    t = start(torii, backends, "httproute-%d-redirect.yaml" % code)
+    r = requests.request(method, t.url(path), headers={"Host": "gateway.test"}, timeout=harness.HTTP_TIMEOUT,
+                         allow_redirects=False)
+    assert r.status_code == code
+    loc = location(r)
+    assert loc.path == path and loc.hostname == "gateway.test", r.headers["location"]
