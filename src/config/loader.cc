@@ -83,7 +83,7 @@ Kind resolve_kind(const std::string& api_version, const std::string& kind) {
     if (v1 && kind == "GatewayClass") return Kind::GatewayClass;
     if (v1 && kind == "Gateway") return Kind::K8sGateway;
     if (v1 && kind == "HTTPRoute") return Kind::HTTPRoute;
-    if (version == "v1beta1" && kind == "ReferenceGrant") return Kind::ReferenceGrant;
+    if (v1 && kind == "ReferenceGrant") return Kind::ReferenceGrant;
   }
   // `kubectl get -o yaml` wraps several objects in a List (or <Kind>List).
   if (kind == "List" || (kind.size() > 4 && kind.ends_with("List"))) return Kind::List;

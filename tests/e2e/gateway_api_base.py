@@ -50,7 +50,7 @@ kind: Namespace
 metadata:
   name: gateway-conformance-web-backend
   labels:
-    gateway-conformance: web-backend
+    gateway-conformance: backend
 """
 
 # The base Gateways with HTTP listeners (the HTTPS ones need Secrets: later).

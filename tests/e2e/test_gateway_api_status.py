@@ -101,3 +101,63 @@ def test_validate_prints_status(tmp_path, module_upstreams, backends):
     assert docs["same-namespace"]["kind"] == "Gateway"
     assert docs["httproute-listener-not-matching-section-name"]["status"]["parents"][0]["conditions"][0]["reason"] \
         == "NoMatchingParent"
+
+
+def resolved_refs(t, name, ns=gw.INFRA):
+    return condition(status(t)[("HTTPRoute", ns, name)]["parents"][0]["conditions"], "ResolvedRefs")
+
+
+def test_omitted_backendrefs(torii, backends):
+    """HTTPRouteNoBackendRefs: rules with omitted or empty backendRefs answer 500."""
+    t = start(torii, backends, "httproute-omitted-backendrefs.yaml")
+    r = t.get("/forward")
+    assert r.status_code == 200 and gw.backend_of(r) == "infra-backend-v1"
+    assert t.get("/omitted-no-forward").status_code == 500
+    assert t.get("/empty-no-forward").status_code == 500
+
+
+@pytest.mark.parametrize("manifest,name,path,reason", [
+    ("httproute-invalid-cross-namespace-backend-ref.yaml", "invalid-cross-namespace-backend-ref", "/",
+     "RefNotPermitted"),
+    ("httproute-invalid-backendref-unknown-kind.yaml", "invalid-backend-ref-unknown-kind", "/v2", "InvalidKind"),
+])
+def test_invalid_backend_refs(torii, backends, manifest, name, path, reason):
+    """HTTPRouteInvalidCrossNamespaceBackendRef, HTTPRouteInvalidBackendRefUnknownKind:
+    ResolvedRefs=False with the reason, the route Accepted, requests 500."""
+    t = start(torii, backends, manifest)
+    assert condition(status(t)[("HTTPRoute", gw.INFRA, name)]["parents"][0]["conditions"],
+                     "Accepted")["status"] == "True"
+    resolved = resolved_refs(t, name)
+    assert resolved["status"] == "False" and resolved["reason"] == reason
+    assert t.get(path).status_code == 500
+
+
+def test_reference_grant(torii, backends):
+    """HTTPRouteReferenceGrant: the grant permits the cross-namespace backend; without it, 500."""
+    t = start(torii, backends, "httproute-reference-grant.yaml")
+    r = t.get("/")
+    assert r.status_code == 200 and gw.backend_of(r) == "web-backend"
+    assert resolved_refs(t, "reference-grant")["status"] == "True"
+    # Delete the grant (the route stays): its backend is no longer permitted.
+    route_only = gw.manifest("httproute-reference-grant.yaml").split("---\n")
+    t.write("httproute-reference-grant.yaml", "---\n".join(d for d in route_only if "kind: ReferenceGrant" not in d))
+    turned, _ = harness.poll_until(lambda: t.get("/").status_code == 500, harness.RELOAD_TIMEOUT)
+    assert turned
+    assert resolved_refs(t, "reference-grant")["reason"] == "RefNotPermitted"
+
+
+def test_cross_namespace(torii, backends):
+    """HTTPRouteCrossNamespace: a route in another namespace attaches through a from: Selector listener."""
+    t = start(torii, backends, "httproute-cross-namespace.yaml")
+    r = t.get("/")
+    assert r.status_code == 200 and gw.backend_of(r) == "web-backend"
+
+
+def test_invalid_cross_namespace_parent_ref(torii, backends):
+    """HTTPRouteInvalidCrossNamespaceParentRef: Accepted=False NotAllowedByListeners, not served."""
+    t = start(torii, backends, "httproute-invalid-cross-namespace-parent-ref.yaml")
+    route = status(t)[("HTTPRoute", gw.WEB, "invalid-cross-namespace-parent-ref")]
+    accepted = condition(route["parents"][0]["conditions"], "Accepted")
+    assert accepted["status"] == "False" and accepted["reason"] == "NotAllowedByListeners"
+    assert listener(status(t)[("Gateway", gw.INFRA, "same-namespace")], "http")["attachedRoutes"] == 0
+    assert t.get("/").status_code == 404
