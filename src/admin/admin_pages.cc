@@ -92,6 +92,13 @@ AdminServer::Handler make_admin_handler(const ConfigStateHolder& holder, const p
     if (request.path == "/config_dump") {
       return {200, "application/json", config_dump(holder.get()).dump(2) + "\n"};
     }
+    if (request.path == "/status") {
+      // Gateway API status (compile/gateway_api_status.h), as YAML.
+      ConfigState state = holder.get();
+      std::string body = state.snapshot ? state.snapshot->gateway_api_status : "";
+      if (body.empty()) body = "# no Gateway API objects served\n";
+      return {200, "text/yaml", body};
+    }
     if (request.path == "/clusters") {
       return clusters_page(holder.get(), server.clusters(), request.query);
     }
@@ -123,7 +130,8 @@ AdminServer::Handler make_admin_handler(const ConfigStateHolder& holder, const p
               "  /listeners    every bound listener and its address:port (?format=json adds the\n"
               "                Gateway port and what it serves: HTTP, HTTPS, TLS_PASSTHROUGH, TCP, ...)\n"
               "  /explain      ?method=GET&url=http://host/path&header=Name:value[&format=text]:\n"
-              "                where that request would go with the config in force (JSON)\n"};
+              "                where that request would go with the config in force (JSON)\n"
+              "  /status       Gateway API status (conditions per Gateway, listener, route parent), YAML\n"};
     }
     return {404, "text/plain", "no such admin page; see /help\n"};
   };

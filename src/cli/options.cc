@@ -118,6 +118,8 @@ Who this gateway is:
   --namespace NS            namespace the gateway runs in (default: istio-system)
   --labels k=v[,k=v]        the gateway's labels, matched by Gateway.spec.selector
                             (default: istio=ingressgateway)
+  --gateway-class NAME      serve the Gateway API Gateways of this gatewayClassName
+                            (default: istio)
   --domain-suffix S         cluster domain suffix (default: cluster.local)
   --locality R[/Z[/S]]      the gateway's region/zone/subzone, for DestinationRule
                             locality load balancing (default: none)
@@ -277,6 +279,9 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
     } else if (flag == "--default-namespace") {
       if (!need_value()) return false;
       o.load.default_namespace = value;
+    } else if (flag == "--gateway-class") {
+      if (!need_value()) return false;
+      o.identity.gateway_class = value;
     } else if (flag == "--port-map") {
       if (!need_value() || !parse_port_map(value, o.identity.port_map, error)) return false;
     } else if (flag == "--bind") {

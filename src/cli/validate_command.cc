@@ -16,6 +16,9 @@ int validate_command(const Options& options) {
     errors += d.severity == config::Diagnostic::Severity::Error;
     warnings += d.severity == config::Diagnostic::Severity::Warning;
   }
+  // Gateway API status as a controller would write it (compile/gateway_api_status.h).
+  if (!c.compiled.snapshot->gateway_api_status.empty())
+    std::printf("# Gateway API status\n%s", c.compiled.snapshot->gateway_api_status.c_str());
   size_t objects = 0;
   for (const auto& o : c.store.objects) objects += o.in_force ? 1 : 0;
   const auto& snap = *c.compiled.snapshot;

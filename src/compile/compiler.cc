@@ -21,6 +21,7 @@
 #include "compile/diagnostic_sink.h"
 #include "compile/endpoint_discovery.h"
 #include "compile/forward_proxy_builder.h"
+#include "compile/gateway_api_translation.h"
 #include "compile/gateway_merge.h"
 #include "compile/l4_route_builder.h"
 #include "compile/route_table_builder.h"
@@ -50,13 +51,24 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
   DiagnosticSink diagnostics;
   auto snapshot = std::make_shared<Snapshot>();
 
+  // Gateway API objects become Istio Gateways and VirtualServices first, as
+  // istiod translates them (compile/gateway_api_translation.h).
+  const GatewayApiTranslation gateway_api = translate_gateway_api(resources, identity, diagnostics);
   std::vector<const config::Gateway*> gateways = select_gateways(resources, identity);
+  for (const config::Gateway& gateway : gateway_api.gateways) gateways.push_back(&gateway);
   std::vector<MergedListener> listeners = merge_gateways(gateways, identity, diagnostics);
 
   // Delegates are merged into their roots first, as istiod does when it
   // builds its VirtualService index.
+  std::vector<config::VirtualService> with_gateway_api;
+  if (!gateway_api.virtual_services.empty()) {
+    with_gateway_api = resources.virtual_services;
+    with_gateway_api.insert(with_gateway_api.end(), gateway_api.virtual_services.begin(),
+                            gateway_api.virtual_services.end());
+  }
   const DelegationResult delegation =
-      merge_delegates(resources.virtual_services, identity.domain_suffix, diagnostics);
+      merge_delegates(gateway_api.virtual_services.empty() ? resources.virtual_services : with_gateway_api,
+                      identity.domain_suffix, diagnostics);
   const VirtualServiceIndex virtual_services(delegation.virtual_services, identity.namespace_);
   const ServiceRegistry registry(resources, identity);
   const DestinationRuleIndex destination_rules(resources.destination_rules, identity, diagnostics);
@@ -126,6 +138,7 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
     }
   }
 
+  snapshot->gateway_api_status = format_gateway_api_status(gateway_api.status);
   snapshot->access_log = select_access_log(resources.telemetries, identity);
   snapshot->tracing = select_tracing(resources.telemetries, identity);
   snapshot->rate_limit = select_rate_limits(resources.envoy_filters, identity, snapshot->listeners);

@@ -35,6 +35,8 @@ struct GatewayIdentity {
   // meshConfig.outboundTrafficPolicy.mode (--outbound-traffic-policy):
   // REGISTRY_ONLY when true, else ALLOW_ANY (Istio's default).
   bool outbound_registry_only = false;
+  // Gateway API Gateways of this gatewayClassName are served (--gateway-class).
+  std::string gateway_class = "istio";
 };
 
 // What the control plane's DNS last resolved each host name to (IPv4 text).

@@ -96,6 +96,7 @@ std::optional<router::RouteAction> translate_destinations(const config::HTTPRout
     return std::nullopt;
   }
   action.policies = translate_policies(rule, vs, field, context);
+  action.cluster_not_found_status = rule.cluster_not_found_status;
   return action;
 }
 

@@ -153,6 +153,8 @@ struct Snapshot {
   std::vector<std::unique_ptr<upstream::ClusterInfo>> clusters;  // index == ClusterInfo::index
   std::unordered_map<std::string, const upstream::ClusterInfo*> clusters_by_name;
   config::Diagnostics diagnostics;  // compile-time warnings/notices (dropped servers, ...)
+  // Gateway API status (compile/gateway_api_status.h) as YAML; "" without Gateway API objects.
+  std::string gateway_api_status;
 
   const Listener* find_listener(const std::string& name) const;
   const upstream::ClusterInfo* find_cluster(const std::string& name) const;

@@ -44,6 +44,10 @@ enum class Kind {
   EnvoyFilter,
   RequestAuthentication,
   AuthorizationPolicy,
+  GatewayClass,
+  K8sGateway,  // gateway.networking.k8s.io Gateway
+  HTTPRoute,
+  ReferenceGrant,
   List,
   Unsupported
 };
@@ -78,6 +82,13 @@ Kind resolve_kind(const std::string& api_version, const std::string& kind) {
   if (group == "security.istio.io" && (version == "v1" || version == "v1beta1") &&
       kind == "AuthorizationPolicy")
     return Kind::AuthorizationPolicy;
+  if (group == "gateway.networking.k8s.io") {
+    const bool v1 = version == "v1" || version == "v1beta1";
+    if (v1 && kind == "GatewayClass") return Kind::GatewayClass;
+    if (v1 && kind == "Gateway") return Kind::K8sGateway;
+    if (v1 && kind == "HTTPRoute") return Kind::HTTPRoute;
+    if (v1 && kind == "ReferenceGrant") return Kind::ReferenceGrant;
+  }
   // `kubectl get -o yaml` wraps several objects in a List (or <Kind>List).
   if (kind == "List" || (kind.size() > 4 && kind.ends_with("List"))) return Kind::List;
   return Kind::Unsupported;
@@ -98,7 +109,10 @@ bool is_modelled_kind_name(const std::string& kind) {
                                                "Telemetry",
                                                "EnvoyFilter",
                                                "RequestAuthentication",
-                                               "AuthorizationPolicy"};
+                                               "AuthorizationPolicy",
+                                               "GatewayClass",
+                                               "HTTPRoute",
+                                               "ReferenceGrant"};
   return kNames.contains(kind);
 }
 
@@ -449,7 +463,7 @@ void Loader::read_envelope(DocumentReader& reader, const YamlNode& node, int lin
     meta.annotations = metadata["annotations"].string_map();
     meta.creation_timestamp = metadata["creationTimestamp"].string();
   }
-  if (kind == Kind::Namespace) {
+  if (kind == Kind::Namespace || kind == Kind::GatewayClass) {
     meta.namespace_.clear();  // cluster-scoped
   } else if (meta.namespace_.empty()) {
     meta.namespace_ = options_.default_namespace;
@@ -468,7 +482,8 @@ void Loader::read_envelope(DocumentReader& reader, const YamlNode& node, int lin
   report_duplicate_keys(reader, node, "");
 
   LoadedObject loaded;
-  loaded.key = ObjectKey{kind_name, meta.namespace_, meta.name};
+  // kind_of, not the written kind: a Gateway API Gateway is not an Istio one.
+  loaded.key = ObjectKey{kind_of(*typed), meta.namespace_, meta.name};
   loaded.source = meta.source;
   loaded.load_order = meta.load_order;
   loaded.content_hash = content_hash(node);
@@ -557,6 +572,26 @@ std::optional<TypedObject> Loader::read_object(Kind kind, const Field& root, Obj
     case Kind::EnvoyFilter: {
       EnvoyFilter o{.meta = std::move(meta)};
       read_envoy_filter(spec, o);
+      return o;
+    }
+    case Kind::GatewayClass: {
+      gwapi::GatewayClass o{.meta = std::move(meta)};
+      read_gateway_class(spec, o);
+      return o;
+    }
+    case Kind::K8sGateway: {
+      gwapi::Gateway o{.meta = std::move(meta)};
+      read_k8s_gateway(spec, o);
+      return o;
+    }
+    case Kind::HTTPRoute: {
+      gwapi::HTTPRoute o{.meta = std::move(meta)};
+      read_http_route(spec, o);
+      return o;
+    }
+    case Kind::ReferenceGrant: {
+      gwapi::ReferenceGrant o{.meta = std::move(meta)};
+      read_reference_grant(spec, o);
       return o;
     }
     case Kind::RequestAuthentication: {

@@ -32,6 +32,12 @@ void read_policy_attachment(const Field& spec, std::optional<Labels>& selector,
 void read_request_authentication(const Field& spec, RequestAuthentication& out);
 void read_authorization_policy(const Field& spec, AuthorizationPolicy& out);
 
+// Gateway API kinds (parse_gateway_api.cc); CRD defaults applied.
+void read_gateway_class(const Field& spec, gwapi::GatewayClass& out);
+void read_k8s_gateway(const Field& spec, gwapi::Gateway& out);
+void read_http_route(const Field& spec, gwapi::HTTPRoute& out);
+void read_reference_grant(const Field& spec, gwapi::ReferenceGrant& out);
+
 // The policy fields of one VirtualService HTTP rule (parse_route_policies.cc);
 // call after the core fields (it completes `out.retries`).
 void read_route_policies(const Field& rule, HTTPRoute& out);

@@ -196,6 +196,9 @@ struct HTTPRoute {
   std::optional<Headers> headers;
   bool has_fault = false;      // fault injection: a later issue; recorded so validation can check conflicts
   HTTPRoutePolicies policies;  // fault, mirror(s), corsPolicy
+  // Not a VirtualService field: set on the routes translated from Gateway
+  // API HTTPRoutes, whose invalid backends answer 500 instead of 503 (NC).
+  uint16_t cluster_not_found_status = 503;
   SourceRef source;
 };
 
@@ -554,6 +557,188 @@ struct AuthorizationPolicy {
   std::vector<AuthzRule> rules;
 };
 
+// ---- Kubernetes Gateway API (gateway.networking.k8s.io; issue 15) ----
+//
+// In their own namespace because two names collide with Istio's: `Gateway`
+// (networking.istio.io) and `HTTPRoute` (a VirtualService rule). The loader
+// dispatches on apiVersion, never on kind alone. CRD defaults the API server
+// would fill in are applied by the parser (parse_gateway_api.cc), so the
+// compiler never sees an absent `path`, `weight` or `kind`
+// (docs/gateway-api.md, GATEWAY_API.md §0-1).
+namespace gwapi {
+
+inline constexpr const char* kGroup = "gateway.networking.k8s.io";
+// The kind as the Store, `torii get` and diagnostics name a Gateway API
+// Gateway: kubectl's "kind.group" form, so that it and an Istio Gateway of
+// the same name are two objects.
+inline constexpr const char* kGatewayKind = "Gateway.gateway.networking.k8s.io";
+
+// metav1.LabelSelector.
+struct LabelSelectorRequirement {
+  std::string key;
+  std::string op;  // In, NotIn, Exists, DoesNotExist
+  std::vector<std::string> values;
+};
+struct LabelSelector {
+  Labels match_labels;
+  std::vector<LabelSelectorRequirement> match_expressions;
+};
+
+struct RouteGroupKind {
+  std::string group = kGroup;
+  std::string kind;
+};
+
+struct SecretObjectReference {
+  std::string group;  // "" = core
+  std::string kind = "Secret";
+  std::string name;
+  std::string namespace_;  // "" = the referrer's
+};
+
+struct Listener {
+  std::string name;
+  std::string hostname;  // "" = any
+  uint32_t port = 0;
+  std::string protocol;  // as written: case-sensitive (HTTP, HTTPS, TLS, TCP, UDP)
+  struct Tls {
+    std::string mode = "Terminate";  // Terminate | Passthrough
+    std::vector<SecretObjectReference> certificate_refs;
+    Labels options;
+  };
+  std::optional<Tls> tls;
+  std::string from = "Same";  // allowedRoutes.namespaces.from: All | Same | Selector | None
+  std::optional<LabelSelector> selector;
+  std::optional<std::vector<RouteGroupKind>> kinds;  // allowedRoutes.kinds; absent = the protocol's
+  SourceRef source;
+};
+
+struct Gateway {
+  ObjectMeta meta;
+  std::string gateway_class_name;
+  std::vector<Listener> listeners;
+  std::vector<std::string> addresses;  // spec.addresses[].value
+};
+
+struct GatewayClass {
+  ObjectMeta meta;
+  std::string controller_name;
+};
+
+struct ParentReference {
+  std::string group = kGroup;
+  std::string kind = "Gateway";
+  std::string namespace_;  // "" = the route's
+  std::string name;
+  std::string section_name;
+  uint32_t port = 0;  // 0 = not set
+};
+
+struct HTTPPathMatch {
+  std::string type = "PathPrefix";  // Exact | PathPrefix | RegularExpression
+  std::string value = "/";
+};
+
+struct HTTPValueMatch {        // headers[] and queryParams[]
+  std::string type = "Exact";  // Exact | RegularExpression
+  std::string name;
+  std::string value;
+};
+
+struct HTTPRouteMatch {
+  HTTPPathMatch path;
+  std::vector<HTTPValueMatch> headers;
+  std::vector<HTTPValueMatch> query_params;
+  std::string method;  // "" = any
+};
+
+struct HTTPHeaderFilter {
+  std::vector<std::pair<std::string, std::string>> set;
+  std::vector<std::pair<std::string, std::string>> add;
+  std::vector<std::string> remove;
+};
+
+struct HTTPPathModifier {
+  std::string type;  // ReplaceFullPath | ReplacePrefixMatch
+  std::string replace_full_path;
+  std::string replace_prefix_match;
+};
+
+struct BackendObjectReference {
+  std::string group;  // "" = core
+  std::string kind = "Service";
+  std::string name;
+  std::string namespace_;  // "" = the route's
+  uint32_t port = 0;       // 0 = not set
+};
+
+struct HTTPRouteFilter {
+  std::string type;  // RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect, URLRewrite, ...
+  std::optional<HTTPHeaderFilter> request_header_modifier;
+  std::optional<HTTPHeaderFilter> response_header_modifier;
+  struct Redirect {
+    std::string scheme;
+    std::string hostname;
+    std::optional<HTTPPathModifier> path;
+    uint32_t port = 0;
+    uint32_t status_code = 302;
+  };
+  std::optional<Redirect> request_redirect;
+  struct Rewrite {
+    std::string hostname;
+    std::optional<HTTPPathModifier> path;
+  };
+  std::optional<Rewrite> url_rewrite;
+  struct Mirror {
+    BackendObjectReference backend_ref;
+    std::optional<uint32_t> percent;
+    std::optional<std::pair<int32_t, int32_t>> fraction;  // numerator, denominator
+  };
+  std::optional<Mirror> request_mirror;
+  SourceRef source;
+};
+
+struct HTTPBackendRef {
+  BackendObjectReference ref;
+  int32_t weight = 1;
+  std::vector<HTTPRouteFilter> filters;
+};
+
+struct HTTPRouteRule {
+  std::string name;
+  std::vector<HTTPRouteMatch> matches;  // never empty once parsed (CRD default)
+  std::vector<HTTPRouteFilter> filters;
+  std::vector<HTTPBackendRef> backend_refs;
+  int64_t request_timeout_ms = -1;  // timeouts.request; -1 unset, 0 = none
+  int64_t backend_request_timeout_ms = -1;
+  SourceRef source;
+};
+
+struct HTTPRoute {
+  ObjectMeta meta;
+  std::vector<ParentReference> parent_refs;
+  std::vector<std::string> hostnames;
+  std::vector<HTTPRouteRule> rules;  // never empty once parsed (CRD default)
+};
+
+struct ReferenceGrant {
+  ObjectMeta meta;
+  struct From {
+    std::string group;
+    std::string kind;
+    std::string namespace_;
+  };
+  struct To {
+    std::string group;
+    std::string kind;
+    std::string name;  // "" = every object of the kind
+  };
+  std::vector<From> from;
+  std::vector<To> to;
+};
+
+}  // namespace gwapi
+
 // Everything loaded from all sources, after validation. Objects that failed
 // validation are not here (see Store for last-good handling).
 struct ResourceSet {
@@ -571,6 +756,10 @@ struct ResourceSet {
   std::vector<EnvoyFilter> envoy_filters;
   std::vector<RequestAuthentication> request_authentications;
   std::vector<AuthorizationPolicy> authorization_policies;
+  std::vector<gwapi::GatewayClass> gateway_classes;
+  std::vector<gwapi::Gateway> k8s_gateways;
+  std::vector<gwapi::HTTPRoute> http_routes;
+  std::vector<gwapi::ReferenceGrant> reference_grants;
 };
 
 }  // namespace torii::config

@@ -40,6 +40,10 @@ const char* kind_of(const TypedObject& object) {
                         [](const EnvoyFilter&) { return "EnvoyFilter"; },
                         [](const RequestAuthentication&) { return "RequestAuthentication"; },
                         [](const AuthorizationPolicy&) { return "AuthorizationPolicy"; },
+                        [](const gwapi::GatewayClass&) { return "GatewayClass"; },
+                        [](const gwapi::Gateway&) { return gwapi::kGatewayKind; },
+                        [](const gwapi::HTTPRoute&) { return "HTTPRoute"; },
+                        [](const gwapi::ReferenceGrant&) { return "ReferenceGrant"; },
                     },
                     object);
 }
@@ -71,6 +75,10 @@ void add_to(ResourceSet& set, TypedObject object) {
                  [&](EnvoyFilter&& o) { set.envoy_filters.push_back(std::move(o)); },
                  [&](RequestAuthentication&& o) { set.request_authentications.push_back(std::move(o)); },
                  [&](AuthorizationPolicy&& o) { set.authorization_policies.push_back(std::move(o)); },
+                 [&](gwapi::GatewayClass&& o) { set.gateway_classes.push_back(std::move(o)); },
+                 [&](gwapi::Gateway&& o) { set.k8s_gateways.push_back(std::move(o)); },
+                 [&](gwapi::HTTPRoute&& o) { set.http_routes.push_back(std::move(o)); },
+                 [&](gwapi::ReferenceGrant&& o) { set.reference_grants.push_back(std::move(o)); },
              },
              std::move(object));
 }
@@ -106,6 +114,10 @@ std::vector<TypedObject> objects_of(ResourceSet set) {
   take(set.envoy_filters);
   take(set.request_authentications);
   take(set.authorization_policies);
+  take(set.gateway_classes);
+  take(set.k8s_gateways);
+  take(set.http_routes);
+  take(set.reference_grants);
   std::map<std::pair<std::string, std::string>, size_t> endpoints;  // (ns, name) -> index in out
   for (EndpointSlice& slice : set.endpoint_slices) {
     if (!slice.from_endpoints) {

@@ -22,7 +22,8 @@ struct Endpoints {
 
 using TypedObject = std::variant<Gateway, VirtualService, DestinationRule, ServiceEntry, WorkloadEntry,
                                  Service, Pod, EndpointSlice, Endpoints, Namespace, Secret, Telemetry,
-                                 EnvoyFilter, RequestAuthentication, AuthorizationPolicy>;
+                                 EnvoyFilter, RequestAuthentication, AuthorizationPolicy, gwapi::GatewayClass,
+                                 gwapi::Gateway, gwapi::HTTPRoute, gwapi::ReferenceGrant>;
 
 // A parsed object is never changed once read: the load cache, the Store and
 // the loader's result share it instead of copying it.

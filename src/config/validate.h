@@ -24,5 +24,10 @@ Diagnostics validate(const DestinationRule& destination_rule, const FieldLines& 
 Diagnostics validate(const ServiceEntry& service_entry, const FieldLines& lines = {});
 Diagnostics validate(const WorkloadEntry& workload_entry, const FieldLines& lines = {});
 Diagnostics validate(const Service& service, const FieldLines& lines = {});
+// Gateway API (validate_gateway_api.cc): the CRD schemas' and CEL rules' checks.
+Diagnostics validate(const gwapi::GatewayClass& gateway_class, const FieldLines& lines = {});
+Diagnostics validate(const gwapi::Gateway& gateway, const FieldLines& lines = {});
+Diagnostics validate(const gwapi::HTTPRoute& route, const FieldLines& lines = {});
+Diagnostics validate(const gwapi::ReferenceGrant& grant, const FieldLines& lines = {});
 
 }  // namespace torii::config

@@ -410,7 +410,8 @@ void ActiveStream::forward_to_upstream() {
   info_.upstream_cluster = chosen.name;
   if (chosen.cluster == nullptr) {
     WorkerStats::inc(stats.no_cluster);
-    send_local_reply(LocalReply{503, {}, {}}, details::kClusterNotFound, flag::NC);
+    send_local_reply(LocalReply{route_->action.cluster_not_found_status, {}, {}}, details::kClusterNotFound,
+                     flag::NC);
     return;
   }
   if (chosen.dynamic_host) {

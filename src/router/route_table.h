@@ -76,6 +76,9 @@ struct RouteAction {
   HeaderMutations headers;
   PathRewrite path_rewrite;  // rewrite.uri / rewrite.uriRegexRewrite
   RoutePolicies policies;    // timeout, retries, fault, mirrors, CORS
+  // Envoy RouteAction.cluster_not_found_response_code: 503, or 500 on
+  // Gateway API routes (an invalid backend fails its share with 500).
+  uint16_t cluster_not_found_status = 503;
   // Picks a cluster by relative weight; `random` is any uniformly random value.
   const WeightedCluster& pick(uint64_t random) const { return pick_weighted(clusters, total_weight, random); }
 };

@@ -101,24 +101,28 @@ TEST(LoaderTest, ApiVersionsOfNetworkingAreTheSameSchema) {
   }
 }
 
-TEST(LoaderTest, GatewayApiGatewayIsSkippedNotMistakenForIstio) {
+TEST(LoaderTest, GatewayApiGatewayIsNotMistakenForIstio) {
+  // Same name, two groups: two objects of two kinds (docs/gateway-api.md).
   const LoadResult r = load(R"(
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: {name: gw}
-spec: {gatewayClassName: istio}
+spec:
+  gatewayClassName: istio
+  listeners: [{name: http, port: 80, protocol: HTTP}]
 ---
-apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata: {name: r}
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
 )");
-  EXPECT_TRUE(r.resources().gateways.empty());
-  EXPECT_TRUE(r.objects.empty());
-  ASSERT_EQ(r.diagnostics.size(), 2u);
-  EXPECT_EQ(r.diagnostics[0].message,
-            "skipped 1 object(s) of kind Gateway with apiVersion gateway.networking.k8s.io/v1 (not used by a "
-            "gateway)");
-  EXPECT_EQ(r.diagnostics[1].message, "skipped 1 object(s) of kind HTTPRoute (not used by a gateway)");
+  ASSERT_TRUE(no_errors(r)) << testing::dump(r.diagnostics);
+  ASSERT_EQ(r.resources().gateways.size(), 1u);
+  ASSERT_EQ(r.resources().k8s_gateways.size(), 1u);
+  EXPECT_EQ(r.resources().k8s_gateways[0].gateway_class_name, "istio");
+  ASSERT_EQ(r.objects.size(), 2u);
+  EXPECT_NE(r.objects[0].key.kind, r.objects[1].key.kind);
 }
 
 TEST(LoaderTest, OneNoticePerSkippedKind) {

@@ -1,0 +1,258 @@
+// Gateway API kinds: gwapi::GatewayClass, Gateway, HTTPRoute, gwapi::ReferenceGrant
+// (gateway.networking.k8s.io). On Kubernetes the API server fills in the CRD
+// defaults before a controller sees an object, and Istio relies on that (it
+// reads `path` unconditionally); Torii reads files, so the defaults are
+// applied here (GATEWAY_API.md §0).
+#include "config/parsers.h"
+
+namespace torii::config {
+namespace {
+
+std::string string_or(const Field& f, std::string fallback) {
+  std::optional<std::string> value = f.optional_string();
+  return value ? *value : std::move(fallback);
+}
+
+gwapi::LabelSelector read_label_selector(const Field& f) {
+  gwapi::LabelSelector s;
+  if (!f.expect_map()) return s;
+  s.match_labels = f["matchLabels"].string_map();
+  for (const Field& e : f["matchExpressions"].items()) {
+    if (!e.expect_map()) continue;
+    s.match_expressions.push_back({e["key"].string(), e["operator"].string(), e["values"].strings()});
+  }
+  return s;
+}
+
+gwapi::Listener read_listener(const Field& f) {
+  gwapi::Listener l;
+  l.source = f.source();
+  if (!f.expect_map()) return l;
+  l.name = f["name"].string();
+  l.hostname = f["hostname"].string();
+  l.port = f["port"].uint32();
+  l.protocol = f["protocol"].string();
+  const Field tls = f["tls"];
+  if (tls.expect_map()) {
+    gwapi::Listener::Tls t;
+    t.mode = string_or(tls["mode"], "Terminate");
+    for (const Field& c : tls["certificateRefs"].items()) {
+      gwapi::SecretObjectReference ref;
+      if (c.expect_map()) {
+        ref.group = c["group"].string();
+        ref.kind = string_or(c["kind"], "Secret");
+        ref.name = c["name"].string();
+        ref.namespace_ = c["namespace"].string();
+      }
+      t.certificate_refs.push_back(std::move(ref));
+    }
+    t.options = tls["options"].string_map();
+    l.tls = std::move(t);
+  }
+  const Field allowed = f["allowedRoutes"];
+  if (allowed.expect_map()) {
+    const Field namespaces = allowed["namespaces"];
+    if (namespaces.expect_map()) {
+      l.from = string_or(namespaces["from"], "Same");
+      if (namespaces["selector"].present()) l.selector = read_label_selector(namespaces["selector"]);
+    }
+    if (allowed["kinds"].present()) {
+      std::vector<gwapi::RouteGroupKind> kinds;
+      for (const Field& k : allowed["kinds"].items()) {
+        gwapi::RouteGroupKind rgk;
+        if (k.expect_map()) {
+          rgk.group = string_or(k["group"], gwapi::kGroup);
+          rgk.kind = k["kind"].string();
+        }
+        kinds.push_back(std::move(rgk));
+      }
+      l.kinds = std::move(kinds);
+    }
+  }
+  return l;
+}
+
+gwapi::ParentReference read_parent_ref(const Field& f) {
+  gwapi::ParentReference p;
+  if (!f.expect_map()) return p;
+  p.group = string_or(f["group"], gwapi::kGroup);
+  p.kind = string_or(f["kind"], "Gateway");
+  p.namespace_ = f["namespace"].string();
+  p.name = f["name"].string();
+  p.section_name = f["sectionName"].string();
+  p.port = f["port"].uint32();
+  return p;
+}
+
+gwapi::BackendObjectReference read_backend_object_ref(const Field& f) {
+  gwapi::BackendObjectReference b;
+  if (!f.expect_map()) return b;
+  b.group = f["group"].string();
+  b.kind = string_or(f["kind"], "Service");
+  b.name = f["name"].string();
+  b.namespace_ = f["namespace"].string();
+  b.port = f["port"].uint32();
+  return b;
+}
+
+std::vector<gwapi::HTTPValueMatch> read_value_matches(const Field& list) {
+  std::vector<gwapi::HTTPValueMatch> out;
+  for (const Field& f : list.items()) {
+    gwapi::HTTPValueMatch m;
+    if (f.expect_map()) {
+      m.type = string_or(f["type"], "Exact");
+      m.name = f["name"].string();
+      m.value = f["value"].string();
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+gwapi::HTTPRouteMatch read_match(const Field& f) {
+  gwapi::HTTPRouteMatch m;
+  if (!f.expect_map()) return m;
+  const Field path = f["path"];
+  if (path.expect_map()) {
+    m.path.type = string_or(path["type"], "PathPrefix");
+    m.path.value = string_or(path["value"], "/");
+  }
+  m.headers = read_value_matches(f["headers"]);
+  m.query_params = read_value_matches(f["queryParams"]);
+  m.method = f["method"].string();
+  return m;
+}
+
+std::optional<gwapi::HTTPHeaderFilter> read_header_filter(const Field& f) {
+  if (!f.expect_map()) return std::nullopt;
+  gwapi::HTTPHeaderFilter h;
+  auto pairs = [](const Field& list) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const Field& e : list.items()) {
+      if (e.expect_map()) out.emplace_back(e["name"].string(), e["value"].string());
+    }
+    return out;
+  };
+  h.set = pairs(f["set"]);
+  h.add = pairs(f["add"]);
+  h.remove = f["remove"].strings();
+  return h;
+}
+
+std::optional<gwapi::HTTPPathModifier> read_path_modifier(const Field& f) {
+  if (!f.expect_map()) return std::nullopt;
+  gwapi::HTTPPathModifier p;
+  p.type = f["type"].string();
+  p.replace_full_path = f["replaceFullPath"].string();
+  p.replace_prefix_match = f["replacePrefixMatch"].string();
+  return p;
+}
+
+gwapi::HTTPRouteFilter read_filter(const Field& f) {
+  gwapi::HTTPRouteFilter filter;
+  filter.source = f.source();
+  if (!f.expect_map()) return filter;
+  filter.type = f["type"].string();
+  filter.request_header_modifier = read_header_filter(f["requestHeaderModifier"]);
+  filter.response_header_modifier = read_header_filter(f["responseHeaderModifier"]);
+  const Field redirect = f["requestRedirect"];
+  if (redirect.expect_map()) {
+    gwapi::HTTPRouteFilter::Redirect r;
+    r.scheme = redirect["scheme"].string();
+    r.hostname = redirect["hostname"].string();
+    r.path = read_path_modifier(redirect["path"]);
+    r.port = redirect["port"].uint32();
+    if (redirect["statusCode"].present()) r.status_code = redirect["statusCode"].uint32();
+    filter.request_redirect = std::move(r);
+  }
+  const Field rewrite = f["urlRewrite"];
+  if (rewrite.expect_map()) {
+    filter.url_rewrite =
+        gwapi::HTTPRouteFilter::Rewrite{rewrite["hostname"].string(), read_path_modifier(rewrite["path"])};
+  }
+  const Field mirror = f["requestMirror"];
+  if (mirror.expect_map()) {
+    gwapi::HTTPRouteFilter::Mirror m;
+    m.backend_ref = read_backend_object_ref(mirror["backendRef"]);
+    if (mirror["percent"].present()) m.percent = mirror["percent"].uint32();
+    const Field fraction = mirror["fraction"];
+    if (fraction.expect_map()) {
+      const int32_t denominator = fraction["denominator"].present() ? fraction["denominator"].int32() : 100;
+      m.fraction = std::make_pair(fraction["numerator"].int32(), denominator);
+    }
+    filter.request_mirror = std::move(m);
+  }
+  return filter;
+}
+
+gwapi::HTTPRouteRule read_rule(const Field& f) {
+  gwapi::HTTPRouteRule rule;
+  rule.source = f.source();
+  if (f.expect_map()) {
+    rule.name = f["name"].string();
+    for (const Field& m : f["matches"].items()) rule.matches.push_back(read_match(m));
+    for (const Field& filter : f["filters"].items()) rule.filters.push_back(read_filter(filter));
+    for (const Field& b : f["backendRefs"].items()) {
+      gwapi::HTTPBackendRef ref;
+      ref.ref = read_backend_object_ref(b);
+      if (b.expect_map()) {
+        if (b["weight"].present()) ref.weight = b["weight"].int32();
+        for (const Field& filter : b["filters"].items()) ref.filters.push_back(read_filter(filter));
+      }
+      rule.backend_refs.push_back(std::move(ref));
+    }
+    const Field timeouts = f["timeouts"];
+    if (timeouts.expect_map()) {
+      if (timeouts["request"].present()) rule.request_timeout_ms = timeouts["request"].duration_ms();
+      if (timeouts["backendRequest"].present())
+        rule.backend_request_timeout_ms = timeouts["backendRequest"].duration_ms();
+    }
+  }
+  // CRD default: no matches = one match on PathPrefix "/".
+  if (rule.matches.empty()) rule.matches.emplace_back();
+  return rule;
+}
+
+}  // namespace
+
+void read_gateway_class(const Field& spec, gwapi::GatewayClass& out) {
+  if (!spec.expect_map()) return;
+  out.controller_name = spec["controllerName"].string();
+}
+
+void read_k8s_gateway(const Field& spec, gwapi::Gateway& out) {
+  if (!spec.expect_map()) return;
+  out.gateway_class_name = spec["gatewayClassName"].string();
+  for (const Field& l : spec["listeners"].items()) out.listeners.push_back(read_listener(l));
+  for (const Field& a : spec["addresses"].items()) {
+    if (a.expect_map()) out.addresses.push_back(a["value"].string());
+  }
+}
+
+void read_http_route(const Field& spec, gwapi::HTTPRoute& out) {
+  if (spec.expect_map()) {
+    for (const Field& p : spec["parentRefs"].items()) out.parent_refs.push_back(read_parent_ref(p));
+    out.hostnames = spec["hostnames"].strings();
+    for (const Field& r : spec["rules"].items()) out.rules.push_back(read_rule(r));
+  }
+  // CRD default: no rules = one rule matching PathPrefix "/" (and no backends).
+  if (out.rules.empty()) {
+    gwapi::HTTPRouteRule rule;
+    rule.source = out.meta.source;
+    rule.matches.emplace_back();
+    out.rules.push_back(std::move(rule));
+  }
+}
+
+void read_reference_grant(const Field& spec, gwapi::ReferenceGrant& out) {
+  if (!spec.expect_map()) return;
+  for (const Field& f : spec["from"].items()) {
+    if (f.expect_map())
+      out.from.push_back({f["group"].string(), f["kind"].string(), f["namespace"].string()});
+  }
+  for (const Field& t : spec["to"].items()) {
+    if (t.expect_map()) out.to.push_back({t["group"].string(), t["kind"].string(), t["name"].string()});
+  }
+}
+
+}  // namespace torii::config

@@ -1,0 +1,163 @@
+"""Gateway API status, as a controller would write it, read from the admin
+endpoint's /status and from `torii validate`: ports of the conformance
+tests' status checks (kubernetes-sigs/gateway-api conformance/tests,
+manifests in gateway_api/), plus the traffic they expect.
+"""
+
+import os
+import subprocess
+
+import pytest
+import requests
+import yaml
+
+import gateway_api_base as gw
+import harness
+
+
+@pytest.fixture(scope="module")
+def backends(module_upstreams):
+    return gw.start_backends(module_upstreams)
+
+
+def start(torii, backends, *files, port_map=None):
+    manifests = gw.base_manifests(backends)
+    for f in files:
+        manifests[f] = gw.manifest(f)
+    return torii(manifests=manifests, port_map=port_map)
+
+
+def status(t):
+    r = requests.get(t.admin + "/status", timeout=harness.HTTP_TIMEOUT)
+    assert r.status_code == 200
+    return {(d["kind"], d["metadata"].get("namespace", ""), d["metadata"]["name"]): d["status"]
+            for d in yaml.safe_load_all(r.text)}
+
+
+def condition(conditions, kind):
+    return next(c for c in conditions if c["type"] == kind)
+
+
+def listener(gateway_status, name):
+    return next(l for l in gateway_status["listeners"] if l["name"] == name)
+
+
+def test_gateway_with_attached_routes(torii, backends):
+    """GatewayWithAttachedRoutes: attachedRoutes counts accepted routes; a route whose hostname
+    matches no listener is Accepted=False NoMatchingListenerHostname and not counted. (The part
+    with an HTTPS listener waits for HTTPS listeners.)"""
+    t = start(torii, backends, "gateway-with-attached-routes.yaml")
+    s = status(t)
+    one = s[("Gateway", gw.INFRA, "gateway-with-one-attached-route")]
+    assert listener(one, "http")["attachedRoutes"] == 1
+    assert condition(listener(one, "http")["conditions"], "Accepted")["status"] == "True"
+    assert listener(one, "http")["supportedKinds"] == [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"}]
+    two = s[("Gateway", gw.INFRA, "gateway-with-two-attached-routes")]
+    assert listener(two, "http")["attachedRoutes"] == 2
+    na = s[("HTTPRoute", gw.INFRA, "http-route-not-accepted")]
+    accepted = condition(na["parents"][0]["conditions"], "Accepted")
+    assert accepted["status"] == "False" and accepted["reason"] == "NoMatchingListenerHostname"
+    assert na["parents"][0]["controllerName"] == "istio.io/gateway-controller"
+    # Traffic: the routes of the foo.example.com listener answer for that host.
+    r = requests.get(t.url("/"), headers={"Host": "foo.example.com"}, timeout=harness.HTTP_TIMEOUT)
+    assert r.status_code == 200 and gw.backend_of(r) == "infra-backend-v1"
+
+
+def test_invalid_parentref_section_name(torii, backends):
+    """HTTPRouteInvalidParentRefNotMatchingSectionName: Accepted=False NoMatchingParent, not served."""
+    t = start(torii, backends, "httproute-invalid-parentref-not-matching-section-name.yaml")
+    s = status(t)
+    route = s[("HTTPRoute", gw.INFRA, "httproute-listener-not-matching-section-name")]
+    accepted = condition(route["parents"][0]["conditions"], "Accepted")
+    assert accepted["status"] == "False" and accepted["reason"] == "NoMatchingParent"
+    assert listener(s[("Gateway", gw.INFRA, "same-namespace")], "http")["attachedRoutes"] == 0
+    assert t.get("/").status_code == 404
+
+
+def test_invalid_nonexistent_backendref_status(torii, backends):
+    """HTTPRouteInvalidNonExistentBackendRef: Accepted=True, ResolvedRefs=False BackendNotFound."""
+    t = start(torii, backends, "httproute-invalid-nonexistent-backendref.yaml")
+    route = status(t)[("HTTPRoute", gw.INFRA, "invalid-nonexistent-backend-ref")]
+    conditions = route["parents"][0]["conditions"]
+    assert condition(conditions, "Accepted")["status"] == "True"
+    resolved = condition(conditions, "ResolvedRefs")
+    assert resolved["status"] == "False" and resolved["reason"] == "BackendNotFound"
+    assert "nonexistent.gateway-conformance-infra.svc.cluster.local" in resolved["message"]
+
+
+def test_validate_prints_status(tmp_path, module_upstreams, backends):
+    """`torii validate` prints the same status after the diagnostics, and warns about the route."""
+    manifests = gw.base_manifests(backends)
+    manifests["route.yaml"] = gw.manifest("httproute-invalid-parentref-not-matching-section-name.yaml")
+    for name, text in manifests.items():
+        (tmp_path / name).write_text(text)
+    out = subprocess.run([os.environ["TORII_BIN"], "validate", "--config", str(tmp_path)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "spec.parentRefs[0]: not attached: sectionName \"http1\" not found (Accepted=False NoMatchingParent)" \
+        in out.stdout
+    text = out.stdout.split("# Gateway API status\n", 1)[1].rsplit("\n", 2)[0]
+    docs = {d["metadata"]["name"]: d for d in yaml.safe_load_all(text)}
+    assert docs["same-namespace"]["kind"] == "Gateway"
+    assert docs["httproute-listener-not-matching-section-name"]["status"]["parents"][0]["conditions"][0]["reason"] \
+        == "NoMatchingParent"
+
+
+def resolved_refs(t, name, ns=gw.INFRA):
+    return condition(status(t)[("HTTPRoute", ns, name)]["parents"][0]["conditions"], "ResolvedRefs")
+
+
+def test_omitted_backendrefs(torii, backends):
+    """HTTPRouteNoBackendRefs: rules with omitted or empty backendRefs answer 500."""
+    t = start(torii, backends, "httproute-omitted-backendrefs.yaml")
+    r = t.get("/forward")
+    assert r.status_code == 200 and gw.backend_of(r) == "infra-backend-v1"
+    assert t.get("/omitted-no-forward").status_code == 500
+    assert t.get("/empty-no-forward").status_code == 500
+
+
+@pytest.mark.parametrize("manifest,name,path,reason", [
+    ("httproute-invalid-cross-namespace-backend-ref.yaml", "invalid-cross-namespace-backend-ref", "/",
+     "RefNotPermitted"),
+    ("httproute-invalid-backendref-unknown-kind.yaml", "invalid-backend-ref-unknown-kind", "/v2", "InvalidKind"),
+])
+def test_invalid_backend_refs(torii, backends, manifest, name, path, reason):
+    """HTTPRouteInvalidCrossNamespaceBackendRef, HTTPRouteInvalidBackendRefUnknownKind:
+    ResolvedRefs=False with the reason, the route Accepted, requests 500."""
+    t = start(torii, backends, manifest)
+    assert condition(status(t)[("HTTPRoute", gw.INFRA, name)]["parents"][0]["conditions"],
+                     "Accepted")["status"] == "True"
+    resolved = resolved_refs(t, name)
+    assert resolved["status"] == "False" and resolved["reason"] == reason
+    assert t.get(path).status_code == 500
+
+
+def test_reference_grant(torii, backends):
+    """HTTPRouteReferenceGrant: the grant permits the cross-namespace backend; without it, 500."""
+    t = start(torii, backends, "httproute-reference-grant.yaml")
+    r = t.get("/")
+    assert r.status_code == 200 and gw.backend_of(r) == "web-backend"
+    assert resolved_refs(t, "reference-grant")["status"] == "True"
+    # Delete the grant (the route stays): its backend is no longer permitted.
+    route_only = gw.manifest("httproute-reference-grant.yaml").split("---\n")
+    t.write("httproute-reference-grant.yaml", "---\n".join(d for d in route_only if "kind: ReferenceGrant" not in d))
+    turned, _ = harness.poll_until(lambda: t.get("/").status_code == 500, harness.RELOAD_TIMEOUT)
+    assert turned
+    assert resolved_refs(t, "reference-grant")["reason"] == "RefNotPermitted"
+
+
+def test_cross_namespace(torii, backends):
+    """HTTPRouteCrossNamespace: a route in another namespace attaches through a from: Selector listener."""
+    t = start(torii, backends, "httproute-cross-namespace.yaml")
+    r = t.get("/")
+    assert r.status_code == 200 and gw.backend_of(r) == "web-backend"
+
+
+def test_invalid_cross_namespace_parent_ref(torii, backends):
+    """HTTPRouteInvalidCrossNamespaceParentRef: Accepted=False NotAllowedByListeners, not served."""
+    t = start(torii, backends, "httproute-invalid-cross-namespace-parent-ref.yaml")
+    route = status(t)[("HTTPRoute", gw.WEB, "invalid-cross-namespace-parent-ref")]
+    accepted = condition(route["parents"][0]["conditions"], "Accepted")
+    assert accepted["status"] == "False" and accepted["reason"] == "NotAllowedByListeners"
+    assert listener(status(t)[("Gateway", gw.INFRA, "same-namespace")], "http")["attachedRoutes"] == 0
+    assert t.get("/").status_code == 404
