@@ -93,7 +93,21 @@ bool namespace_allowed(const config::gwapi::Listener& listener, const std::strin
   return selector_matches(*listener.selector, labels);
 }
 
+// The route kinds a listener's protocol takes (Istio; GATEWAY_API.md §2).
+std::vector<std::string> protocol_kinds(const config::gwapi::Listener& l) {
+  if (l.protocol == "HTTP" || l.protocol == "HTTPS") return {"HTTPRoute", "GRPCRoute"};
+  if (l.protocol == "TCP") return {"TCPRoute"};
+  if (l.protocol == "TLS") {
+    if (l.tls && l.tls->mode == "Terminate") return {"TLSRoute", "TCPRoute"};
+    return {"TLSRoute"};
+  }
+  return {};
+}
+
+// Whether HTTPRoutes may attach: the protocol takes them and allowedRoutes.kinds lists them.
 bool kind_allowed(const config::gwapi::Listener& listener) {
+  const std::vector<std::string> kinds = protocol_kinds(listener);
+  if (std::find(kinds.begin(), kinds.end(), "HTTPRoute") == kinds.end()) return false;
   if (!listener.kinds) return true;
   return std::any_of(listener.kinds->begin(), listener.kinds->end(),
                      [](const config::gwapi::RouteGroupKind& k) {
@@ -424,6 +438,7 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
     const config::gwapi::Listener* listener;
     std::string internal_name;
     GatewayApiListenerStatus* status;
+    bool served;  // false: a listener Torii does not serve yet (only its status exists)
   };
   std::vector<ListenerRef> listeners;
   std::vector<GatewayApiObjectStatus> gateway_status;
@@ -450,6 +465,14 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
                          {"Programmed", false, "Invalid", message},
                          {"Conflicted", false, "NoConflicts", "No conflicts"},
                          {"ResolvedRefs", true, "ResolvedRefs", "No errors found"}};
+        // Still a candidate parent, so routes get the status Istio would give them.
+        for (const std::string& k : protocol_kinds(l)) {
+          const bool listed = !l.kinds || std::any_of(l.kinds->begin(), l.kinds->end(), [&](const auto& rgk) {
+            return rgk.kind == k && rgk.group == config::gwapi::kGroup;
+          });
+          if (listed && k != "GRPCRoute") ls.supported_kinds.push_back(k);
+        }
+        listeners.push_back({&gw, &l, "", &ls, false});
         continue;
       }
       // supportedKinds: HTTPRoute (GRPCRoute is not read yet), filtered by allowedRoutes.kinds.
@@ -482,7 +505,7 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
       server.name = l.name;
       server.source = l.source;
       internal.servers.push_back(std::move(server));
-      listeners.push_back({&gw, &l, internal.meta.name, &ls});
+      listeners.push_back({&gw, &l, internal.meta.name, &ls, true});
       out.gateways.push_back(std::move(internal));
     }
     if (valid == gw.listeners.size()) {
@@ -550,12 +573,22 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
                "no hostnames matched parent hostname \"" + ref.listener->hostname + "\"");
           continue;
         }
+        if (!kind_allowed(*ref.listener)) {
+          note(3, "NotAllowedByListeners",
+               "kind HTTPRoute is not allowed by listener \"" + ref.listener->name + "\"");
+          continue;
+        }
         if (!namespace_allowed(*ref.listener, ref.gateway->meta.namespace_, route.meta.namespace_,
-                               resources) ||
-            !kind_allowed(*ref.listener)) {
+                               resources)) {
           note(3, "NotAllowedByListeners",
                "hostnames matched parent hostname \"" + ref.listener->hostname + "\", but namespace \"" +
                    route.meta.namespace_ + "\" is not allowed by the parent");
+          continue;
+        }
+        if (!ref.served) {
+          note(1, "NoMatchingParent",
+               "listener \"" + ref.listener->name + "\" (" + ref.listener->protocol +
+                   ") is not served by Torii yet");
           continue;
         }
         ++accepted;

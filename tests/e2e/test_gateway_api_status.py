@@ -161,3 +161,16 @@ def test_invalid_cross_namespace_parent_ref(torii, backends):
     assert accepted["status"] == "False" and accepted["reason"] == "NotAllowedByListeners"
     assert listener(status(t)[("Gateway", gw.INFRA, "same-namespace")], "http")["attachedRoutes"] == 0
     assert t.get("/").status_code == 404
+
+
+def test_disallowed_kind(torii, backends):
+    """HTTPRouteDisallowedKind: an HTTPRoute on a TLSRoute-only listener is Accepted=False
+    NotAllowedByListeners and not counted (the TLS listener itself is not served by Torii yet)."""
+    t = start(torii, backends, "httproute-disallowed-kind.yaml")
+    s = status(t)
+    route = s[("HTTPRoute", gw.INFRA, "disallowed-kind")]
+    accepted = condition(route["parents"][0]["conditions"], "Accepted")
+    assert accepted["status"] == "False" and accepted["reason"] == "NotAllowedByListeners"
+    tls = listener(s[("Gateway", gw.INFRA, "tlsroutes-only")], "tls")
+    assert tls["attachedRoutes"] == 0
+    assert tls["supportedKinds"] == [{"group": "gateway.networking.k8s.io", "kind": "TLSRoute"}]
