@@ -94,7 +94,7 @@ def test_prints_the_summary_it_writes(quick_run):
 def test_every_section_is_there(quick_run):
     s = _sections(quick_run["summary"])
     assert list(s) == ["overview", "throughput", "latency", "idle", "scale", "h2c", "h2", "https1", "telemetry",
-                       "reload", "disturbance"]
+                       "security", "reload", "disturbance"]
     assert "quick=True" in quick_run["summary"] and "torii=" in quick_run["summary"]
 
 
