@@ -22,7 +22,7 @@ import time
 
 from . import load, servers
 from .servers import http_get
-from .run import interleaved_rounds, summarize_runs
+from .run import interleaved_rounds, summarize_variants
 
 ISSUER = "https://issuer.bench.example"
 
@@ -90,15 +90,7 @@ def run_part(run, _proxies):
         out = {"params": {"rounds": rounds, "duration_s": duration, "warmup_s": warmup,
                           "tool": "wrk -t1 -c%d --latency (closed loop), a bearer token on every request"
                                   % a.connections},
-               "variants": {}}
-        for name in variants:
-            s = summarize_runs(run, runs[name], ("rps", "cpu_us_per_req", "p99_ms"))
-            s["all_runs"] = runs[name]
-            out["variants"][name] = s
-        base = out["variants"]["none"]["cpu_us_per_req"]
-        for name in variants:
-            v = out["variants"][name]
-            v["cpu_vs_none"] = v["cpu_us_per_req"] / base if base and base == base else float("nan")
+               "variants": summarize_variants(run, runs, list(variants), "none", "cpu_vs_none")}
         return out
     finally:
         for s in started.values():

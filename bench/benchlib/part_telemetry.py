@@ -17,7 +17,7 @@ Each variant's CPU per request is reported with its ratio to `off`.
 import os
 
 from . import load, servers
-from .run import interleaved_rounds, summarize_runs
+from .run import interleaved_rounds, summarize_variants
 
 # (name, extra `torii run` flags); {tmp} is the run's temp dir
 VARIANTS = (("off", ["--no-istio-metrics"]),
@@ -51,15 +51,7 @@ def run_part(run, _proxies):
                           "tool": "wrk -t1 -c%d --latency (closed loop)" % a.connections,
                           "variants": {n: f for n, f in VARIANTS}, "metrics_budget": METRICS_BUDGET,
                           "access_log_bytes": os.path.getsize(log_path) if os.path.exists(log_path) else 0},
-               "variants": {}}
-        for name in names:
-            s = summarize_runs(run, runs[name], ("rps", "cpu_us_per_req", "p99_ms"))
-            s["all_runs"] = runs[name]
-            out["variants"][name] = s
-        base = out["variants"]["off"]["cpu_us_per_req"]
-        for name in names:
-            v = out["variants"][name]
-            v["cpu_vs_off"] = v["cpu_us_per_req"] / base if base and base == base else float("nan")
+               "variants": summarize_variants(run, runs, names, "off", "cpu_vs_off")}
         return out
     finally:
         for s in started.values():

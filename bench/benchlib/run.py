@@ -118,6 +118,21 @@ def median_of(runs, key, kept_only_from=None):
     return statistics.median(xs) if xs else float("nan")
 
 
+def summarize_variants(run, runs, names, base, ratio_key):
+    """Torii-only parts comparing variants of one config: per variant the
+    summarize_runs medians (req/s, CPU us/req, p99), its runs, and its CPU
+    per request over `base`'s as `ratio_key`."""
+    variants = {}
+    for name in names:
+        s = summarize_runs(run, runs[name], ("rps", "cpu_us_per_req", "p99_ms"))
+        s["all_runs"] = runs[name]
+        variants[name] = s
+    reference = variants[base]["cpu_us_per_req"]
+    for v in variants.values():
+        v[ratio_key] = v["cpu_us_per_req"] / reference if reference and reference == reference else float("nan")
+    return variants
+
+
 def summarize_runs(run, runs, keys):
     """Medians over the undisturbed runs; over all runs (flagged) when every run was disturbed."""
     kept = run.kept(runs)

@@ -12,6 +12,8 @@ conformance/tests (Apache License 2.0; commit in docs/gateway-api.md).
 
 import pathlib
 
+import pytest
+
 import harness
 
 INFRA = "gateway-conformance-infra"
@@ -160,3 +162,17 @@ def request_headers(response):
         key = name.lower()
         out[key] = out[key] + "," + value if key in out else value
     return out
+
+
+@pytest.fixture(scope="module")
+def backends(module_upstreams):
+    """The conformance backends (echo servers) for one test module."""
+    return start_backends(module_upstreams)
+
+
+def start(torii, backends, *files):
+    """Torii on the conformance base plus the named manifests of gateway_api/."""
+    manifests = base_manifests(backends)
+    for f in files:
+        manifests[f] = manifest(f)
+    return torii(manifests=manifests)

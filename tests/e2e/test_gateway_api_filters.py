@@ -10,21 +10,12 @@ import pytest
 import requests
 
 import gateway_api_base as gw
+from gateway_api_base import backends, start  # noqa: F401 (backends: the fixture)
 import harness
 
 V1, V2, V3 = "infra-backend-v1", "infra-backend-v2", "infra-backend-v3"
 
 
-@pytest.fixture(scope="module")
-def backends(module_upstreams):
-    return gw.start_backends(module_upstreams)
-
-
-def start(torii, backends, *files):
-    manifests = gw.base_manifests(backends)
-    for f in files:
-        manifests[f] = gw.manifest(f)
-    return torii(manifests=manifests)
 
 
 def get(t, path, headers=None, host=None):

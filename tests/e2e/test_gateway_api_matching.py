@@ -9,19 +9,10 @@ import pytest
 import requests
 
 import gateway_api_base as gw
+from gateway_api_base import backends, start  # noqa: F401 (backends: the fixture)
 import harness
 
 
-@pytest.fixture(scope="module")
-def backends(module_upstreams):
-    return gw.start_backends(module_upstreams)
-
-
-def start(torii, backends, *files):
-    manifests = gw.base_manifests(backends)
-    for f in files:
-        manifests[f] = gw.manifest(f)
-    return torii(manifests=manifests)
 
 
 def expect(t, cases):
