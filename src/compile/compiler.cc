@@ -147,6 +147,9 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
   snapshot->jwt_authn =
       build_jwt_authn(resources.request_authentications, identity, diagnostics, result.jwks_files);
   snapshot->authz = build_authz(resources.authorization_policies, identity, diagnostics);
+  if (snapshot->authz)
+    snapshot->authz_tcp =
+        std::make_shared<const security::AuthzEngine>(security::for_tcp(snapshot->authz->policies()));
   result.dns_names = endpoints.dns_names();
   result.diagnostics = diagnostics.take();
   snapshot->diagnostics = result.diagnostics;

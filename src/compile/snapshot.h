@@ -149,6 +149,8 @@ struct Snapshot {
   std::shared_ptr<const security::JwtAuthn> jwt_authn;
   // AuthorizationPolicy (docs/authorization.md); null: none applies.
   std::shared_ptr<const security::AuthzEngine> authz;
+  // The same policies for TCP and TLS-passthrough servers (security::for_tcp).
+  std::shared_ptr<const security::AuthzEngine> authz_tcp;
   std::vector<Listener> listeners;
   std::vector<std::unique_ptr<upstream::ClusterInfo>> clusters;  // index == ClusterInfo::index
   std::unordered_map<std::string, const upstream::ClusterInfo*> clusters_by_name;

@@ -122,6 +122,11 @@ void L4Connection::route(std::string_view sni) {
     close_now();
     return;
   }
+  if (snapshot_->authz_tcp && !authorized(sni)) {
+    // Envoy's network RBAC: the connection is closed, no byte is relayed.
+    close_now();
+    return;
+  }
   const router::L4Route& l4 = *chain.l4;
   const router::WeightedCluster& destination = l4.pick(worker_.clusters().random().next());
   downstream_ = std::make_unique<net::Connection>(worker_.loop(), watch_.release(), null_callbacks());
@@ -135,6 +140,19 @@ void L4Connection::route(std::string_view sni) {
     target.sni = destination.cluster->policy.tls.sni;  // TLS origination on a tcp route: DR sni
   tunnel_ = std::make_unique<TcpTunnel>(worker_, *downstream_, std::move(target), *this);
   tunnel_->start();
+}
+
+bool L4Connection::authorized(std::string_view sni) {
+  security::AuthzRequest request;
+  request.port = listener_.listen_port != 0 ? listener_.listen_port : listener_.gateway_port;
+  request.source_ip = security::IpAddress::parse(peer_ip_);
+  request.remote_ip = request.source_ip;  // no X-Forwarded-For on TCP
+  request.sni = sni;
+  const security::AuthzDecision decision = snapshot_->authz_tcp->evaluate(request);
+  WorkerStats& stats = worker_.mutable_stats();
+  if (decision.shadow_denied) WorkerStats::inc(stats.rbac_shadow_denied);
+  WorkerStats::inc(decision.allowed ? stats.rbac_allowed : stats.rbac_denied);
+  return decision.allowed;
 }
 
 void L4Connection::on_tunnel_closed(TcpTunnel& /*tunnel*/) { finish(/*handed_over=*/false); }

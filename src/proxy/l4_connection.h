@@ -60,6 +60,8 @@ class L4Connection final : public net::IoHandler, public TcpTunnelCallbacks, pub
   void peek();
   void on_inspect_timeout();
   void route(std::string_view sni);
+  // AuthorizationPolicy for TCP servers (security::for_tcp); false: denied.
+  bool authorized(std::string_view sni);
   // Ends the connection without a tunnel (no route, timeout, client gone).
   void close_now();
   void finish(bool handed_over);

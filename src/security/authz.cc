@@ -226,6 +226,22 @@ bool AuthzPredicate::matches(const AuthzRequest& request) const {
   return negated ? !(seen.present && seen.matched) : seen.present && seen.matched;
 }
 
+bool AuthzPredicate::http_only() const {
+  switch (attribute) {
+    case Attribute::Host:
+    case Attribute::Method:
+    case Attribute::Path:
+    case Attribute::Header:
+    case Attribute::RequestPrincipal:
+    case Attribute::Audiences:
+    case Attribute::Presenter:
+    case Attribute::Claim:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool AuthzRule::matches(const AuthzRequest& request) const {
   auto all = [&](const std::vector<AuthzPredicate>& predicates) {
     return std::all_of(predicates.begin(), predicates.end(),
@@ -274,6 +290,33 @@ AuthzDecision AuthzEngine::evaluate(const AuthzRequest& request) const {
   }
   if (has_allow_ && !allow_matched) decision.allowed = false;
   return decision;
+}
+
+std::vector<AuthzPolicy> for_tcp(const std::vector<AuthzPolicy>& policies) {
+  auto http_only = [](const AuthzPredicate& p) { return p.http_only(); };
+  std::vector<AuthzPolicy> out;
+  for (const AuthzPolicy& policy : policies) {
+    AuthzPolicy tcp = policy;
+    tcp.rules.clear();
+    for (AuthzRule rule : policy.rules) {
+      if (policy.action == AuthzPolicy::Action::Allow) {
+        bool uses_http = std::any_of(rule.conditions.begin(), rule.conditions.end(), http_only);
+        for (const auto& group : {&rule.sources, &rule.operations}) {
+          for (const auto& alternative : *group)
+            uses_http = uses_http || std::any_of(alternative.begin(), alternative.end(), http_only);
+        }
+        if (!uses_http) tcp.rules.push_back(std::move(rule));
+        continue;
+      }
+      std::erase_if(rule.conditions, http_only);
+      for (auto* group : {&rule.sources, &rule.operations}) {
+        for (auto& alternative : *group) std::erase_if(alternative, http_only);
+      }
+      tcp.rules.push_back(std::move(rule));
+    }
+    out.push_back(std::move(tcp));
+  }
+  return out;
 }
 
 std::string rbac_denied_details(const AuthzDecision& decision) {

@@ -85,6 +85,9 @@ struct AuthzPredicate {
   std::vector<uint32_t> ports;
 
   bool matches(const AuthzRequest& request) const;
+  // Needs an HTTP request (host, method, path, header, JWT); a TCP server
+  // has none of these.
+  bool http_only() const;
 };
 
 // A rule matches when every group matches; a group (from / to) matches when
@@ -132,6 +135,12 @@ class AuthzEngine {
   std::vector<AuthzPolicy> policies_;  // DENY first, then ALLOW, then AUDIT
   bool has_allow_ = false;
 };
+
+// The policies as istiod builds them for a TCP server's network RBAC
+// (ISTIO_SECURITY.md §6): an ALLOW rule using an HTTP-only field is
+// dropped (the policy allows less); in DENY and AUDIT rules only those
+// fields are dropped (the rule matches more).
+std::vector<AuthzPolicy> for_tcp(const std::vector<AuthzPolicy>& policies);
 
 // Envoy's response code details for a deny:
 // "rbac_access_denied_matched_policy[ns[N]-policy[P]-rule[R]]", or

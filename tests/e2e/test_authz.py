@@ -12,12 +12,14 @@ dry-run, live edits, validation errors keeping the last good policy, and the
 """
 
 import json
+import socket
 
 import pytest
 import requests
 
 import harness
 from test_jwt import ISSUER, VS, Key, claims, inline, jwks
+from test_tcp_passthrough import tcp_echo, tcp_manifests  # noqa: F401 (tcp_echo: the fixture)
 
 
 
@@ -244,3 +246,38 @@ def test_validate_warns_about_peer_identities(tmp_path):
     text = out.stdout + out.stderr
     assert out.returncode == 0, text
     assert "needs an mTLS peer identity" in text
+
+
+def tcp_reply(port):
+    """What a TCP client gets back for b"ping" (b"" when the gateway closes the connection)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        data = b""
+        try:
+            s.sendall(b"ping")
+            s.shutdown(socket.SHUT_WR)
+            while chunk := s.recv(4096):
+                data += chunk
+        except OSError:  # reset, or already closed by the gateway
+            pass
+        return data
+
+
+def test_tcp_servers_get_network_rbac(tcp_echo, torii):
+    """A TCP server gets the policies as istiod builds network RBAC (ISTIO_SECURITY.md §6): an
+    ALLOW rule with an HTTP-only field is dropped (the policy allows less), a DENY rule only
+    loses that field (it matches more); a deny closes the connection without a byte."""
+    up = tcp_echo("rbac", "127.0.0.95")
+    port = harness.reserve_port()
+    files = tcp_manifests([(up, 100)])
+    files["authz.yaml"] = policy({"rules": [{"to": [{"operation": {"methods": ["GET"]}}]}]})
+    t = torii(files, port_map={9000: port})
+    assert tcp_reply(port) == b""  # the only ALLOW rule needs HTTP: nothing is allowed on TCP
+    t.write("authz.yaml", policy({"action": "DENY", "rules": [{"to": [{"operation": {
+        "ports": [str(port + 1)], "paths": ["/x"]}}]}]}))
+    ok, _ = harness.poll_until(lambda: tcp_reply(port).startswith(b"ping") or None, harness.RELOAD_TIMEOUT)
+    assert ok  # another port: not denied
+    t.write("authz.yaml", policy({"action": "DENY", "rules": [{"to": [{"operation": {
+        "ports": [str(port)], "paths": ["/x"]}}]}]}))
+    ok, _ = harness.poll_until(lambda: tcp_reply(port) == b"" or None, harness.RELOAD_TIMEOUT)
+    assert ok  # `paths` dropped on TCP: the port alone denies
+    assert t.stat("rbac_denied") >= 2

@@ -151,5 +151,23 @@ TEST(AuthzEngineTest, AllowWithoutRulesAllowsNothingAndEmptyRuleAll) {
   EXPECT_TRUE(AuthzEngine({policy(AuthzPolicy::Action::Allow, {AuthzRule{}})}).evaluate(r).allowed);
 }
 
+TEST(AuthzEngineTest, TcpDropsAllowRulesAndDenyFieldsThatNeedHttp) {
+  AuthzRule http_and_port = rule_of({predicate(Attribute::Method, {"GET"})});
+  AuthzPredicate port;
+  port.attribute = Attribute::Port;
+  port.ports = {9000};
+  http_and_port.operations[0].push_back(port);
+  const std::vector<AuthzPolicy> tcp = for_tcp({policy(AuthzPolicy::Action::Allow, {http_and_port}, "allow"),
+                                                policy(AuthzPolicy::Action::Deny, {http_and_port}, "deny")});
+  ASSERT_EQ(tcp.size(), 2u);
+  EXPECT_TRUE(tcp[0].rules.empty());   // ALLOW: the rule is dropped, the policy allows nothing
+  ASSERT_EQ(tcp[1].rules.size(), 1u);  // DENY: only the method is dropped
+  ASSERT_EQ(tcp[1].rules[0].operations[0].size(), 1u);
+  EXPECT_EQ(tcp[1].rules[0].operations[0][0].attribute, Attribute::Port);
+  AuthzRequest r;
+  r.port = 9000;
+  EXPECT_FALSE(AuthzEngine(tcp).evaluate(r).allowed);
+}
+
 }  // namespace
 }  // namespace torii::security
