@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "compile/policy_attachment.h"
+#include "security/base64url.h"
 #include "security/jwks_fetch.h"
 
 namespace torii::compile {
@@ -66,6 +67,14 @@ std::shared_ptr<const security::JwtAuthn> build_jwt_authn(
           if (fetched) {
             document = *fetched;
           } else {
+            // istiod's CreateFakeJwks: a key set whose one RSA key (kid
+            // "abc") matches nothing, so tokens fail with Envoy's usual
+            // answers ("Jwks doesn't have key to match kid or alg from Jwt"
+            // for most, "Jwt verification fails" for an RS/PS token without
+            // a kid), as at an Istio gateway whose istiod could not fetch.
+            document = R"({"keys":[{"e":"AQAB","kid":"abc","kty":"RSA","n":")" +
+                       security::base64url_encode("Error-IstiodFailedToFetchJwksUri-" + rule.jwks_uri) +
+                       R"("}]})";
             diagnostics.warning("RequestAuthentication", policy.meta, field + ".jwksUri",
                                 "cannot fetch '" + rule.jwks_uri + "' (" + error + "): tokens of issuer '" +
                                     rule.issuer + "' are rejected until it can be");
