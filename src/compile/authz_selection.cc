@@ -30,6 +30,16 @@ void add(std::vector<AuthzPredicate>& out, Attribute attribute, const std::vecto
       case Attribute::Port:
         p.ports.push_back(static_cast<uint32_t>(std::stoul(v)));
         break;
+      case Attribute::RequestPrincipal:
+        p.principals.push_back(security::PrincipalMatcher::of(v));
+        break;
+      case Attribute::Path:
+        if (security::PathTemplate::is_template(v)) {
+          p.templates.push_back(security::PathTemplate::of(v));
+        } else {
+          p.values.push_back(security::ValueMatcher::of(v));
+        }
+        break;
       default:
         p.values.push_back(security::ValueMatcher::of(v, ignore_case));
     }

@@ -50,6 +50,38 @@ struct ValueMatcher {
   bool matches(std::string_view s) const;
 };
 
+// requestPrincipals / request.auth.principal: istiod splits the value at its
+// last '/' into an issuer and a subject matcher (`iss/sub` exact, `iss/*` any
+// subject of that issuer, `*` both present, `*x` / `x*` without a '/' a
+// subject suffix / issuer prefix; authz/model/generator.go), and Envoy
+// compares them with the token's `iss` and `sub` claims.
+struct PrincipalMatcher {
+  ValueMatcher iss, sub;
+
+  static PrincipalMatcher of(std::string_view written);
+  bool matches(const Jwt& jwt) const;
+};
+
+// A `paths` value with `{*}` (one segment) or `{**}` (any number, the last
+// operator): Istio turns it into Envoy's uri_template matcher, where `{*}` is
+// one or more path characters other than '/' and `{**}` any run of path
+// characters and '/' (ISTIO_SECURITY.md §4). Validation keeps every other
+// segment a plain literal.
+struct PathTemplate {
+  struct Segment {
+    enum class Kind : uint8_t { Literal, OneSegment, AnySegments };
+    Kind kind = Kind::Literal;
+    std::string literal;
+  };
+  std::vector<Segment> segments;  // between the '/' separators, after the leading one
+  // For `{**}`: the '/'-joined literal segments after it, which the path must end with.
+  std::string tail;
+
+  static bool is_template(std::string_view written);
+  static PathTemplate of(std::string_view written);
+  bool matches(std::string_view path) const;
+};
+
 struct IpRange {
   IpAddress base;
   int prefix_bits = 128;  // over the 16-byte form
@@ -69,7 +101,7 @@ struct AuthzPredicate {
     RemoteIp,
     Sni,
     Header,            // `name`
-    RequestPrincipal,  // "iss/sub"
+    RequestPrincipal,  // `principals`
     Audiences,
     Presenter,
     Claim,         // `claim_path`
@@ -81,6 +113,8 @@ struct AuthzPredicate {
   std::string name;                     // header name, lower-case
   std::vector<std::string> claim_path;  // request.auth.claims[a][b] -> {a, b}
   std::vector<ValueMatcher> values;
+  std::vector<PathTemplate> templates;       // Path: the values with {*} / {**}
+  std::vector<PrincipalMatcher> principals;  // RequestPrincipal
   std::vector<IpRange> ranges;
   std::vector<uint32_t> ports;
 
