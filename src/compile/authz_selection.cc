@@ -25,6 +25,7 @@ void add(std::vector<AuthzPredicate>& out, Attribute attribute, const std::vecto
     switch (attribute) {
       case Attribute::SourceIp:
       case Attribute::RemoteIp:
+      case Attribute::DestinationIp:
         if (auto range = security::IpRange::parse(v)) p.ranges.push_back(*range);
         break;
       case Attribute::Port:
@@ -111,6 +112,8 @@ void condition_predicates(std::vector<AuthzPredicate>& out, const config::AuthzC
     simple(Attribute::Audiences);
   } else if (key == "request.auth.presenter") {
     simple(Attribute::Presenter);
+  } else if (key == "destination.ip") {
+    simple(Attribute::DestinationIp);
   } else if (key == "destination.port") {
     simple(Attribute::Port);
   } else if (key == "connection.sni") {
@@ -118,7 +121,7 @@ void condition_predicates(std::vector<AuthzPredicate>& out, const config::AuthzC
   } else if (key.starts_with("source.")) {
     simple(Attribute::PeerIdentity);
   } else {
-    simple(Attribute::Never);  // destination.ip, experimental.envoy.filters.*
+    simple(Attribute::Never);  // experimental.envoy.filters.*: no Envoy dynamic metadata here
   }
 }
 

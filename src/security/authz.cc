@@ -78,8 +78,11 @@ Seen evaluate(const AuthzPredicate& p, const AuthzRequest& r) {
     case A::Port:
       return {r.port != 0, std::find(p.ports.begin(), p.ports.end(), r.port) != p.ports.end()};
     case A::SourceIp:
-    case A::RemoteIp: {
-      const std::optional<IpAddress>& ip = p.attribute == A::SourceIp ? r.source_ip : r.remote_ip;
+    case A::RemoteIp:
+    case A::DestinationIp: {
+      const std::optional<IpAddress>& ip = p.attribute == A::SourceIp   ? r.source_ip
+                                           : p.attribute == A::RemoteIp ? r.remote_ip
+                                                                        : r.destination_ip;
       if (!ip) return {};
       return {true, std::any_of(p.ranges.begin(), p.ranges.end(),
                                 [&](const IpRange& range) { return range.contains(*ip); })};
@@ -145,6 +148,20 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
   in6_addr v6;
   if (inet_pton(AF_INET6, buffer, &v6) == 1) {
     std::memcpy(ip.bytes.data(), &v6, 16);
+    return ip;
+  }
+  return std::nullopt;
+}
+
+std::optional<IpAddress> IpAddress::of(const sockaddr_storage& address) {
+  IpAddress ip;
+  if (address.ss_family == AF_INET) {
+    ip.bytes[10] = ip.bytes[11] = 0xff;
+    std::memcpy(ip.bytes.data() + 12, &reinterpret_cast<const sockaddr_in&>(address).sin_addr, 4);
+    return ip;
+  }
+  if (address.ss_family == AF_INET6) {
+    std::memcpy(ip.bytes.data(), &reinterpret_cast<const sockaddr_in6&>(address).sin6_addr, 16);
     return ip;
   }
   return std::nullopt;
@@ -363,6 +380,20 @@ AuthzEngine::AuthzEngine(std::vector<AuthzPolicy> policies) : policies_(std::mov
   has_allow_ = std::any_of(policies_.begin(), policies_.end(), [](const AuthzPolicy& p) {
     return p.action == AuthzPolicy::Action::Allow && !p.dry_run;
   });
+  auto reads_destination_ip = [](const std::vector<AuthzPredicate>& predicates) {
+    return std::any_of(predicates.begin(), predicates.end(), [](const AuthzPredicate& p) {
+      return p.attribute == AuthzPredicate::Attribute::DestinationIp;
+    });
+  };
+  for (const AuthzPolicy& policy : policies_) {
+    for (const AuthzRule& rule : policy.rules) {
+      needs_destination_ip_ = needs_destination_ip_ || reads_destination_ip(rule.conditions);
+      for (const auto& group : {&rule.sources, &rule.operations}) {
+        for (const auto& alternative : *group)
+          needs_destination_ip_ = needs_destination_ip_ || reads_destination_ip(alternative);
+      }
+    }
+  }
 }
 
 AuthzDecision AuthzEngine::evaluate(const AuthzRequest& request) const {

@@ -7,6 +7,8 @@
 // evaluating allocates nothing.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -24,6 +26,7 @@ namespace torii::security {
 struct IpAddress {
   std::array<uint8_t, 16> bytes{};
   static std::optional<IpAddress> parse(std::string_view text);
+  static std::optional<IpAddress> of(const sockaddr_storage& address);
 };
 
 // What one request offers to the policies.
@@ -35,6 +38,9 @@ struct AuthzRequest {
   std::optional<IpAddress> source_ip;  // the TCP peer
   std::optional<IpAddress> remote_ip;  // from X-Forwarded-For with --num-trusted-proxies, else the peer
   std::string_view sni;
+  // The local address the connection arrived on; filled only when a policy
+  // asks for it (AuthzEngine::needs_destination_ip: a getsockname call).
+  std::optional<IpAddress> destination_ip;
   const http::HeaderMap* headers = nullptr;
   const Jwt* jwt = nullptr;  // verified token; null: anonymous
 };
@@ -99,6 +105,7 @@ struct AuthzPredicate {
     Port,
     SourceIp,
     RemoteIp,
+    DestinationIp,
     Sni,
     Header,            // `name`
     RequestPrincipal,  // `principals`
@@ -106,7 +113,7 @@ struct AuthzPredicate {
     Presenter,
     Claim,         // `claim_path`
     PeerIdentity,  // principals, namespaces, service accounts: never present here
-    Never,         // a key Torii cannot evaluate (destination.ip, Envoy metadata)
+    Never,         // a key Torii cannot evaluate (Envoy dynamic metadata)
   };
   Attribute attribute = Attribute::Never;
   bool negated = false;
@@ -164,10 +171,13 @@ class AuthzEngine {
 
   const std::vector<AuthzPolicy>& policies() const { return policies_; }
   bool has_allow() const { return has_allow_; }
+  // A rule reads destination.ip: the caller fills AuthzRequest::destination_ip.
+  bool needs_destination_ip() const { return needs_destination_ip_; }
 
  private:
   std::vector<AuthzPolicy> policies_;  // DENY first, then ALLOW, then AUDIT
   bool has_allow_ = false;
+  bool needs_destination_ip_ = false;
 };
 
 // The policies as istiod builds them for a TCP server's network RBAC

@@ -287,7 +287,16 @@ def test_tcp_servers_get_network_rbac(tcp_echo, torii):
         "ports": [str(port)], "paths": ["/x"]}}]}]}))
     ok, _ = harness.poll_until(lambda: tcp_reply(port) == b"" or None, harness.RELOAD_TIMEOUT)
     assert ok  # `paths` dropped on TCP: the port alone denies
-    assert t.stat("rbac_denied") >= 2
+    # destination.ip is the address the client connected to, on TCP too.
+    t.write("authz.yaml", policy({"action": "DENY", "rules": [{"when": [
+        {"key": "destination.ip", "values": ["10.0.0.0/8"]}]}]}))
+    ok, _ = harness.poll_until(lambda: tcp_reply(port).startswith(b"ping") or None, harness.RELOAD_TIMEOUT)
+    assert ok
+    t.write("authz.yaml", policy({"action": "DENY", "rules": [{"when": [
+        {"key": "destination.ip", "values": ["127.0.0.1"]}]}]}))
+    ok, _ = harness.poll_until(lambda: tcp_reply(port) == b"" or None, harness.RELOAD_TIMEOUT)
+    assert ok
+    assert t.stat("rbac_denied") >= 3
 
 
 def test_path_templates(torii, echo):
@@ -355,7 +364,8 @@ def test_request_principal_split_and_auth_conditions(torii, echo):
 
 def test_ip_and_port_conditions(torii, echo):
     """when: source.ip is the TCP peer, remote.ip the client X-Forwarded-For names behind
-    --num-trusted-proxies, destination.port the port Torii listens on."""
+    --num-trusted-proxies, destination.port the port Torii listens on, destination.ip the
+    address the client connected to."""
     port = harness.reserve_port()
     t = start(torii, echo, policy({"rules": [
         {"to": [{"operation": {"paths": ["/src"]}}], "when": [{"key": "source.ip", "values": ["127.0.0.1"]}]},
@@ -366,6 +376,9 @@ def test_ip_and_port_conditions(torii, echo):
         {"to": [{"operation": {"paths": ["/port"]}}], "when": [{"key": "destination.port", "values": [str(port)]}]},
         {"to": [{"operation": {"paths": ["/other-port"]}}],
          "when": [{"key": "destination.port", "values": [str(port + 1)]}]},
+        {"to": [{"operation": {"paths": ["/dst"]}}], "when": [{"key": "destination.ip", "values": ["127.0.0.0/8"]}]},
+        {"to": [{"operation": {"paths": ["/other-dst"]}}],
+         "when": [{"key": "destination.ip", "values": ["10.0.0.0/8"]}]},
     ]}), extra_args=("--num-trusted-proxies", "1"), port_map={80: port})
     assert status(t, "/src") == 200
     expect_rbac_denied(t.get("/not-src"))
@@ -377,6 +390,8 @@ def test_ip_and_port_conditions(torii, echo):
     expect_rbac_denied(t.get("/not-src", headers={"X-Forwarded-For": "198.51.100.7"}))
     assert status(t, "/port") == 200
     expect_rbac_denied(t.get("/other-port"))
+    assert status(t, "/dst") == 200  # the address the client connected to
+    expect_rbac_denied(t.get("/other-dst"))
 
 
 def https_get(port, sni, path, cafile):

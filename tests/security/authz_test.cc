@@ -3,6 +3,9 @@
 // DENY -> ALLOW order with dry-run and AUDIT.
 #include "security/authz.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <gtest/gtest.h>
 
 namespace torii::security {
@@ -183,6 +186,24 @@ TEST(AuthzPathTemplateTest, OneSegmentAndAnySegments) {
   r.path = "/files/x/raw";
   EXPECT_TRUE(predicate(Attribute::Path, {"/nope", "/files/{*}/raw"}).matches(r));
   EXPECT_FALSE(predicate(Attribute::Path, {"/files/{*}/raw"}, true).matches(r));
+}
+
+TEST(AuthzPredicateTest, DestinationIpIsReadOnlyWhenAPolicyAsks) {
+  AuthzPredicate dst;
+  dst.attribute = Attribute::DestinationIp;
+  dst.ranges.push_back(*IpRange::parse("10.0.0.0/8"));
+  AuthzRequest r;
+  EXPECT_FALSE(dst.matches(r));  // not filled: absent
+  sockaddr_storage local{};
+  auto& v4 = reinterpret_cast<sockaddr_in&>(local);
+  v4.sin_family = AF_INET;
+  v4.sin_addr.s_addr = htonl(0x0a010203);  // 10.1.2.3
+  r.destination_ip = IpAddress::of(local);
+  EXPECT_TRUE(dst.matches(r));
+  AuthzRule rule;
+  rule.conditions.push_back(dst);
+  EXPECT_TRUE(AuthzEngine({policy(AuthzPolicy::Action::Deny, {rule})}).needs_destination_ip());
+  EXPECT_FALSE(AuthzEngine({policy(AuthzPolicy::Action::Deny, {AuthzRule{}})}).needs_destination_ip());
 }
 
 TEST(AuthzEngineTest, DenyFirstThenAllowElseDefaultDeny) {
