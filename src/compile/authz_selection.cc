@@ -25,10 +25,21 @@ void add(std::vector<AuthzPredicate>& out, Attribute attribute, const std::vecto
     switch (attribute) {
       case Attribute::SourceIp:
       case Attribute::RemoteIp:
+      case Attribute::DestinationIp:
         if (auto range = security::IpRange::parse(v)) p.ranges.push_back(*range);
         break;
       case Attribute::Port:
         p.ports.push_back(static_cast<uint32_t>(std::stoul(v)));
+        break;
+      case Attribute::RequestPrincipal:
+        p.principals.push_back(security::PrincipalMatcher::of(v));
+        break;
+      case Attribute::Path:
+        if (security::PathTemplate::is_template(v)) {
+          p.templates.push_back(security::PathTemplate::of(v));
+        } else {
+          p.values.push_back(security::ValueMatcher::of(v));
+        }
         break;
       default:
         p.values.push_back(security::ValueMatcher::of(v, ignore_case));
@@ -101,6 +112,8 @@ void condition_predicates(std::vector<AuthzPredicate>& out, const config::AuthzC
     simple(Attribute::Audiences);
   } else if (key == "request.auth.presenter") {
     simple(Attribute::Presenter);
+  } else if (key == "destination.ip") {
+    simple(Attribute::DestinationIp);
   } else if (key == "destination.port") {
     simple(Attribute::Port);
   } else if (key == "connection.sni") {
@@ -108,7 +121,7 @@ void condition_predicates(std::vector<AuthzPredicate>& out, const config::AuthzC
   } else if (key.starts_with("source.")) {
     simple(Attribute::PeerIdentity);
   } else {
-    simple(Attribute::Never);  // destination.ip, experimental.envoy.filters.*
+    simple(Attribute::Never);  // experimental.envoy.filters.*: no Envoy dynamic metadata here
   }
 }
 

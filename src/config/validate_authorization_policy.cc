@@ -62,13 +62,50 @@ void check_ports(Report& r, const std::string& field, const std::vector<std::str
   }
 }
 
-void check_paths(Report& r, const std::string& field, const std::vector<std::string>& values) {
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (values[i].find('{') != std::string::npos) {
-      r.warning(at(field, i),
-                "URI templates ({*}, {**}) are not supported by Torii yet: the path is compared as written");
+// Istio's CheckValidPathTemplate (pkg/config/security): `{` and `}` only as
+// whole `{*}` / `{**}` segments, `{**}` the last operator, and in a path with
+// a template every other segment a plain path literal (no `*`). "" when
+// `path` is fine.
+std::string check_path(std::string_view path) {
+  const bool templated =
+      path.find("{*}") != std::string_view::npos || path.find("{**}") != std::string_view::npos;
+  // Envoy's uri_template refuses a template without the leading '/', which
+  // istiod does not check: the gateway would reject its whole listener.
+  if (templated && !path.starts_with('/')) return "a path template must start with '/'";
+  std::string_view rest = path;
+  while (rest.starts_with('/')) rest.remove_prefix(1);
+  while (rest.ends_with('/')) rest.remove_suffix(1);
+  bool after_any = false;
+  for (size_t start = 0; start <= rest.size();) {
+    size_t end = rest.find('/', start);
+    if (end == std::string_view::npos) end = rest.size();
+    const std::string_view glob = rest.substr(start, end - start);
+    start = end + 1;
+    if (glob == "{*}" || glob == "{**}") {
+      if (after_any) return "invalid path " + std::string(path) + ": {**} is not the last operator";
+      after_any = glob == "{**}";
+      continue;
+    }
+    if (glob.find_first_of("{}") != std::string_view::npos) {
+      return "invalid path " + std::string(path) +
+             ": '{' or '}' beyond a supported path template ({*}, {**})";
+    }
+    if (!templated) continue;
+    bool literal = !glob.empty();
+    for (char c : glob) {
+      literal = literal && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                            std::string_view("-._~%!$&'()+,;:@=").find(c) != std::string_view::npos);
+    }
+    if (!literal) {
+      return "invalid path " + std::string(path) + ": segment '" + std::string(glob) +
+             "' is not a valid path literal in a path template";
     }
   }
+  return "";
+}
+
+void check_paths(Report& r, const std::string& field, const std::vector<std::string>& values) {
+  for (size_t i = 0; i < values.size(); ++i) r.error_unless_empty(at(field, i), check_path(values[i]));
 }
 
 void check_source(Report& r, const std::string& field, const AuthzSource& s, bool custom) {

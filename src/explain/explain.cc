@@ -255,9 +255,8 @@ json explain(const compile::Snapshot& snapshot, const Request& request) {
                                       : "no ALLOW rule matched";
     authz["policies"] = std::move(policies);
     authz["note"] =
-        "evaluated as an anonymous request from an unknown peer: requestPrincipals, request.auth.*, ipBlocks "
-        "and "
-        "remoteIpBlocks see no value";
+        "evaluated as an anonymous request from an unknown peer: requestPrincipals, request.auth.*, "
+        "ipBlocks, remoteIpBlocks, source.ip, remote.ip and destination.ip see no value";
     if (!d.allowed) {
       result(403, "RBAC: access denied (" + authz["decided_by"].get<std::string>() + ")");
       return out;

@@ -73,6 +73,11 @@ uint16_t local_port(int fd) {
   return 0;
 }
 
+bool local_address(int fd, sockaddr_storage& out) {
+  socklen_t len = sizeof(out);
+  return getsockname(fd, reinterpret_cast<sockaddr*>(&out), &len) == 0;
+}
+
 std::string address_with_port(const std::string& ip, uint16_t port) {
   const bool v6 = ip.find(':') != std::string::npos && ip.front() != '[';
   return (v6 ? "[" + ip + "]" : ip) + ":" + std::to_string(port);

@@ -30,6 +30,9 @@ UniqueFd listen_tcp(const std::string& ip, uint16_t port, bool reuse_port, int b
 // The port a bound socket actually got (for port 0).
 uint16_t local_port(int fd);
 
+// The local address of a socket (getsockname); false on error.
+bool local_address(int fd, sockaddr_storage& out);
+
 // "1.2.3.4:80", or "[::1]:80" for an IPv6 address (how Envoy prints addresses).
 std::string address_with_port(const std::string& ip, uint16_t port);
 

@@ -27,6 +27,10 @@ bool ActiveStream::authorize(const router::RequestView& view, const compile::Lis
   request.remote_ip =
       remote_address_.empty() ? request.source_ip : security::IpAddress::parse(remote_address_);
   request.sni = downstream_.is_tls() ? downstream_.server_name() : std::string_view();
+  if (engine.needs_destination_ip()) {
+    sockaddr_storage local;  // not zeroed up front: 128 bytes on every request otherwise
+    if (downstream_.local_address(local)) request.destination_ip = security::IpAddress::of(local);
+  }
   request.headers = &head_.headers;
   request.jwt = jwt_identity_.jwt.get();
   const security::AuthzDecision decision = engine.evaluate(request);

@@ -8,6 +8,7 @@
 #include "proxy/connect_tunnel.h"
 
 #include "http/http1_serializer.h"
+#include "net/socket_ops.h"
 #include "proxy/active_stream.h"
 #include "proxy/header_mutation.h"
 #include "proxy/http2_connection.h"
@@ -320,6 +321,10 @@ void DownstreamConnection::resume_parsing() {
 }
 
 void DownstreamConnection::reset() { close_now(); }
+
+bool DownstreamConnection::local_address(sockaddr_storage& out) const {
+  return net::local_address(connection_.fd(), out);
+}
 
 void DownstreamConnection::close_now() {
   if (finished_) return;

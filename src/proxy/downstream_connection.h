@@ -49,6 +49,7 @@ class DownstreamConnection final : public net::ConnectionCallbacks,
     return connection_.tls() ? std::string_view(connection_.tls()->server_name()) : std::string_view();
   }
   HttpProtocol protocol() const override { return http10_ ? HttpProtocol::Http10 : HttpProtocol::Http11; }
+  bool local_address(sockaddr_storage& out) const override;
   void encode_100_continue() override;
   void encode_headers(int status, http::HeaderMap& headers, bool end_stream) override;
   void encode_data(std::string_view data, bool end_stream) override;

@@ -13,6 +13,8 @@
 // carries (the stream is destroyed deferred, before its connection).
 #pragma once
 
+#include <sys/socket.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
@@ -37,6 +39,9 @@ class DownstreamStream {
   // The SNI the client sent ("" without TLS or SNI): picks the HTTPS server.
   virtual std::string_view server_name() const = 0;
   virtual HttpProtocol protocol() const = 0;
+  // The local address the connection arrived on (a getsockname call: for
+  // the rare policy that asks, not kept per connection). false on error.
+  virtual bool local_address(sockaddr_storage& out) const = 0;
 
   // ---- the response ----
   // An interim 100 (the caller checks that the client asked for it).

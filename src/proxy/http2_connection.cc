@@ -236,6 +236,7 @@ class Http2Connection::Stream final : public DownstreamStream, public net::Defer
   const std::string& listener_name() const override;
   bool is_tls() const override;
   std::string_view server_name() const override;
+  bool local_address(sockaddr_storage& out) const override;
   HttpProtocol protocol() const override { return HttpProtocol::Http2; }
 
   void encode_100_continue() override {
@@ -381,6 +382,9 @@ const std::string& Http2Connection::Stream::listener_name() const {
 }
 bool Http2Connection::Stream::is_tls() const { return connection_.owner_.is_tls(); }
 std::string_view Http2Connection::Stream::server_name() const { return connection_.owner_.server_name(); }
+bool Http2Connection::Stream::local_address(sockaddr_storage& out) const {
+  return connection_.owner_.local_address(out);
+}
 
 // ---- nghttp2 callbacks ----
 

@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "net/client_hello.h"
+#include "net/socket_ops.h"
 #include "proxy/worker.h"
 
 namespace torii::proxy {
@@ -148,6 +149,10 @@ bool L4Connection::authorized(std::string_view sni) {
   request.source_ip = security::IpAddress::parse(peer_ip_);
   request.remote_ip = request.source_ip;  // no X-Forwarded-For on TCP
   request.sni = sni;
+  if (snapshot_->authz_tcp->needs_destination_ip()) {
+    sockaddr_storage local;
+    if (net::local_address(watch_.fd(), local)) request.destination_ip = security::IpAddress::of(local);
+  }
   const security::AuthzDecision decision = snapshot_->authz_tcp->evaluate(request);
   WorkerStats& stats = worker_.mutable_stats();
   if (decision.shadow_denied) WorkerStats::inc(stats.rbac_shadow_denied);

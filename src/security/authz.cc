@@ -72,12 +72,17 @@ Seen evaluate(const AuthzPredicate& p, const AuthzRequest& r) {
     case A::Method:
       return {true, any_value(p.values, r.method)};
     case A::Path:
-      return {true, any_value(p.values, r.path)};
+      return {true, any_value(p.values, r.path) ||
+                        std::any_of(p.templates.begin(), p.templates.end(),
+                                    [&](const PathTemplate& t) { return t.matches(r.path); })};
     case A::Port:
       return {r.port != 0, std::find(p.ports.begin(), p.ports.end(), r.port) != p.ports.end()};
     case A::SourceIp:
-    case A::RemoteIp: {
-      const std::optional<IpAddress>& ip = p.attribute == A::SourceIp ? r.source_ip : r.remote_ip;
+    case A::RemoteIp:
+    case A::DestinationIp: {
+      const std::optional<IpAddress>& ip = p.attribute == A::SourceIp   ? r.source_ip
+                                           : p.attribute == A::RemoteIp ? r.remote_ip
+                                                                        : r.destination_ip;
       if (!ip) return {};
       return {true, std::any_of(p.ranges.begin(), p.ranges.end(),
                                 [&](const IpRange& range) { return range.contains(*ip); })};
@@ -96,18 +101,9 @@ Seen evaluate(const AuthzPredicate& p, const AuthzRequest& r) {
       return {true, any_value(p.values, r.headers->get_joined(p.name))};
     }
     case A::RequestPrincipal: {
-      if (r.jwt == nullptr || r.jwt->iss.empty() || r.jwt->sub.empty()) return {};
-      // Compared as "iss/sub" (Envoy's jwt_authn metadata); see docs/authorization.md.
-      char buffer[512];
-      const size_t n = r.jwt->iss.size() + 1 + r.jwt->sub.size();
-      if (n > sizeof(buffer)) {
-        const std::string principal = r.jwt->iss + "/" + r.jwt->sub;
-        return {true, any_value(p.values, principal)};
-      }
-      std::copy(r.jwt->iss.begin(), r.jwt->iss.end(), buffer);
-      buffer[r.jwt->iss.size()] = '/';
-      std::copy(r.jwt->sub.begin(), r.jwt->sub.end(), buffer + r.jwt->iss.size() + 1);
-      return {true, any_value(p.values, std::string_view(buffer, n))};
+      if (r.jwt == nullptr) return {};
+      return {true, std::any_of(p.principals.begin(), p.principals.end(),
+                                [&](const PrincipalMatcher& m) { return m.matches(*r.jwt); })};
     }
     case A::Audiences: {
       if (r.jwt == nullptr || r.jwt->audiences.empty()) return {};
@@ -116,7 +112,8 @@ Seen evaluate(const AuthzPredicate& p, const AuthzRequest& r) {
     }
     case A::Presenter: {
       if (r.jwt == nullptr) return {};
-      const nlohmann::json* azp = find_claim(r.jwt->payload, {"azp"});
+      static const std::vector<std::string> kAzp{"azp"};  // built once: nothing allocated per request
+      const nlohmann::json* azp = find_claim(r.jwt->payload, kAzp);
       if (azp == nullptr) return {};
       return {true, claim_matches(*azp, p.values, false)};
     }
@@ -151,6 +148,20 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
   in6_addr v6;
   if (inet_pton(AF_INET6, buffer, &v6) == 1) {
     std::memcpy(ip.bytes.data(), &v6, 16);
+    return ip;
+  }
+  return std::nullopt;
+}
+
+std::optional<IpAddress> IpAddress::of(const sockaddr_storage& address) {
+  IpAddress ip;
+  if (address.ss_family == AF_INET) {
+    ip.bytes[10] = ip.bytes[11] = 0xff;
+    std::memcpy(ip.bytes.data() + 12, &reinterpret_cast<const sockaddr_in&>(address).sin_addr, 4);
+    return ip;
+  }
+  if (address.ss_family == AF_INET6) {
+    std::memcpy(ip.bytes.data(), &reinterpret_cast<const sockaddr_in6&>(address).sin6_addr, 16);
     return ip;
   }
   return std::nullopt;
@@ -220,6 +231,113 @@ bool ValueMatcher::matches(std::string_view s) const {
   return false;
 }
 
+PrincipalMatcher PrincipalMatcher::of(std::string_view written) {
+  using Kind = ValueMatcher::Kind;
+  auto make = [](Kind kind, std::string_view value) { return ValueMatcher{kind, std::string(value), false}; };
+  const ValueMatcher any = make(Kind::Present, "");
+  // The issuer may be a URL: the subject is what follows the last '/'.
+  const size_t slash = written.rfind('/');
+  const bool found = slash != std::string_view::npos;
+  const std::string_view iss = found ? written.substr(0, slash) : written;
+  const std::string_view sub = found ? written.substr(slash + 1) : std::string_view();
+  if (written == "*") return {any, any};
+  if (written.starts_with('*')) {
+    if (!found) return {any, make(Kind::Suffix, written.substr(1))};
+    return {iss == "*" ? any : make(Kind::Suffix, iss.substr(1)), make(Kind::Exact, sub)};
+  }
+  if (written.ends_with('*')) {
+    if (!found) return {make(Kind::Prefix, written.substr(0, written.size() - 1)), any};
+    return {make(Kind::Exact, iss), sub == "*" ? any : make(Kind::Prefix, sub.substr(0, sub.size() - 1))};
+  }
+  return {make(Kind::Exact, iss), make(Kind::Exact, sub)};
+}
+
+bool PrincipalMatcher::matches(const Jwt& jwt) const {
+  // Envoy reads `iss` and `sub` from the verified payload: an absent claim
+  // matches nothing, an empty string claim is a value like any other.
+  auto claim = [&](const ValueMatcher& m, const std::string& value, const char* name) {
+    if (value.empty()) {
+      auto it = jwt.payload.find(name);
+      if (it == jwt.payload.end() || !it->is_string()) return false;
+    }
+    return m.matches(value);
+  };
+  return claim(iss, jwt.iss, "iss") && claim(sub, jwt.sub, "sub");
+}
+
+namespace {
+
+// Envoy's uri_template path characters: RFC 3986 pchar without '*' and '='.
+bool path_char(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("-._~%!$&'()+,;:@").find(c) != std::string_view::npos;
+}
+
+}  // namespace
+
+bool PathTemplate::is_template(std::string_view written) {
+  return written.find("{*}") != std::string_view::npos || written.find("{**}") != std::string_view::npos;
+}
+
+PathTemplate PathTemplate::of(std::string_view written) {
+  PathTemplate t;
+  if (written.starts_with('/')) written.remove_prefix(1);
+  bool after_any = false;
+  for (size_t start = 0; start <= written.size();) {
+    size_t end = written.find('/', start);
+    if (end == std::string_view::npos) end = written.size();
+    const std::string_view segment = written.substr(start, end - start);
+    Segment s;
+    if (segment == "{*}") {
+      s.kind = Segment::Kind::OneSegment;
+    } else if (segment == "{**}") {
+      s.kind = Segment::Kind::AnySegments;
+      after_any = true;
+    } else {
+      s.literal = std::string(segment);
+      if (after_any) t.tail += "/" + s.literal;
+    }
+    t.segments.push_back(std::move(s));
+    start = end + 1;
+  }
+  return t;
+}
+
+bool PathTemplate::matches(std::string_view path) const {
+  if (!path.starts_with('/')) return false;
+  size_t pos = 1;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const Segment& s = segments[i];
+    if (i > 0) {
+      if (pos >= path.size() || path[pos] != '/') return false;
+      ++pos;
+    }
+    switch (s.kind) {
+      case Segment::Kind::Literal:
+        if (path.substr(pos, s.literal.size()) != s.literal) return false;
+        pos += s.literal.size();
+        break;
+      case Segment::Kind::OneSegment: {
+        const size_t start = pos;
+        while (pos < path.size() && path_char(path[pos])) ++pos;
+        if (pos == start) return false;
+        break;
+      }
+      case Segment::Kind::AnySegments: {
+        // Only literals follow: the path ends with them, and `{**}` takes
+        // whatever path characters and '/' come before.
+        if (path.size() < pos + tail.size() || !path.ends_with(tail)) return false;
+        const size_t end = path.size() - tail.size();
+        for (; pos < end; ++pos) {
+          if (path[pos] != '/' && !path_char(path[pos])) return false;
+        }
+        return true;
+      }
+    }
+  }
+  return pos == path.size();
+}
+
 bool AuthzPredicate::matches(const AuthzRequest& request) const {
   const Seen seen = evaluate(*this, request);
   // notX: true when the attribute is absent or none of the values matches.
@@ -262,6 +380,20 @@ AuthzEngine::AuthzEngine(std::vector<AuthzPolicy> policies) : policies_(std::mov
   has_allow_ = std::any_of(policies_.begin(), policies_.end(), [](const AuthzPolicy& p) {
     return p.action == AuthzPolicy::Action::Allow && !p.dry_run;
   });
+  auto reads_destination_ip = [](const std::vector<AuthzPredicate>& predicates) {
+    return std::any_of(predicates.begin(), predicates.end(), [](const AuthzPredicate& p) {
+      return p.attribute == AuthzPredicate::Attribute::DestinationIp;
+    });
+  };
+  for (const AuthzPolicy& policy : policies_) {
+    for (const AuthzRule& rule : policy.rules) {
+      needs_destination_ip_ = needs_destination_ip_ || reads_destination_ip(rule.conditions);
+      for (const auto& group : {&rule.sources, &rule.operations}) {
+        for (const auto& alternative : *group)
+          needs_destination_ip_ = needs_destination_ip_ || reads_destination_ip(alternative);
+      }
+    }
+  }
 }
 
 AuthzDecision AuthzEngine::evaluate(const AuthzRequest& request) const {

@@ -7,6 +7,8 @@
 // evaluating allocates nothing.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -24,6 +26,7 @@ namespace torii::security {
 struct IpAddress {
   std::array<uint8_t, 16> bytes{};
   static std::optional<IpAddress> parse(std::string_view text);
+  static std::optional<IpAddress> of(const sockaddr_storage& address);
 };
 
 // What one request offers to the policies.
@@ -35,6 +38,9 @@ struct AuthzRequest {
   std::optional<IpAddress> source_ip;  // the TCP peer
   std::optional<IpAddress> remote_ip;  // from X-Forwarded-For with --num-trusted-proxies, else the peer
   std::string_view sni;
+  // The local address the connection arrived on; filled only when a policy
+  // asks for it (AuthzEngine::needs_destination_ip: a getsockname call).
+  std::optional<IpAddress> destination_ip;
   const http::HeaderMap* headers = nullptr;
   const Jwt* jwt = nullptr;  // verified token; null: anonymous
 };
@@ -48,6 +54,38 @@ struct ValueMatcher {
 
   static ValueMatcher of(std::string_view written, bool ignore_case = false);
   bool matches(std::string_view s) const;
+};
+
+// requestPrincipals / request.auth.principal: istiod splits the value at its
+// last '/' into an issuer and a subject matcher (`iss/sub` exact, `iss/*` any
+// subject of that issuer, `*` both present, `*x` / `x*` without a '/' a
+// subject suffix / issuer prefix; authz/model/generator.go), and Envoy
+// compares them with the token's `iss` and `sub` claims.
+struct PrincipalMatcher {
+  ValueMatcher iss, sub;
+
+  static PrincipalMatcher of(std::string_view written);
+  bool matches(const Jwt& jwt) const;
+};
+
+// A `paths` value with `{*}` (one segment) or `{**}` (any number, the last
+// operator): Istio turns it into Envoy's uri_template matcher, where `{*}` is
+// one or more path characters other than '/' and `{**}` any run of path
+// characters and '/' (ISTIO_SECURITY.md §4). Validation keeps every other
+// segment a plain literal.
+struct PathTemplate {
+  struct Segment {
+    enum class Kind : uint8_t { Literal, OneSegment, AnySegments };
+    Kind kind = Kind::Literal;
+    std::string literal;
+  };
+  std::vector<Segment> segments;  // between the '/' separators, after the leading one
+  // For `{**}`: the '/'-joined literal segments after it, which the path must end with.
+  std::string tail;
+
+  static bool is_template(std::string_view written);
+  static PathTemplate of(std::string_view written);
+  bool matches(std::string_view path) const;
 };
 
 struct IpRange {
@@ -67,20 +105,23 @@ struct AuthzPredicate {
     Port,
     SourceIp,
     RemoteIp,
+    DestinationIp,
     Sni,
     Header,            // `name`
-    RequestPrincipal,  // "iss/sub"
+    RequestPrincipal,  // `principals`
     Audiences,
     Presenter,
     Claim,         // `claim_path`
     PeerIdentity,  // principals, namespaces, service accounts: never present here
-    Never,         // a key Torii cannot evaluate (destination.ip, Envoy metadata)
+    Never,         // a key Torii cannot evaluate (Envoy dynamic metadata)
   };
   Attribute attribute = Attribute::Never;
   bool negated = false;
   std::string name;                     // header name, lower-case
   std::vector<std::string> claim_path;  // request.auth.claims[a][b] -> {a, b}
   std::vector<ValueMatcher> values;
+  std::vector<PathTemplate> templates;       // Path: the values with {*} / {**}
+  std::vector<PrincipalMatcher> principals;  // RequestPrincipal
   std::vector<IpRange> ranges;
   std::vector<uint32_t> ports;
 
@@ -130,10 +171,13 @@ class AuthzEngine {
 
   const std::vector<AuthzPolicy>& policies() const { return policies_; }
   bool has_allow() const { return has_allow_; }
+  // A rule reads destination.ip: the caller fills AuthzRequest::destination_ip.
+  bool needs_destination_ip() const { return needs_destination_ip_; }
 
  private:
   std::vector<AuthzPolicy> policies_;  // DENY first, then ALLOW, then AUDIT
   bool has_allow_ = false;
+  bool needs_destination_ip_ = false;
 };
 
 // The policies as istiod builds them for a TCP server's network RBAC

@@ -13,6 +13,9 @@ dry-run, live edits, validation errors keeping the last good policy, and the
 
 import json
 import socket
+import ssl
+import threading
+import time
 
 import pytest
 import requests
@@ -36,11 +39,16 @@ def policy(spec, name="authz", namespace="istio-system", annotations=None):
                        "metadata": meta, "spec": spec}) + "\n"
 
 
-def start(torii, echo, *policies, extra=None, extra_args=()):
+def start(torii, echo, *policies, extra=None, extra_args=(), port_map=None):
     files = {"gw.yaml": harness.gateway("gw"), "backend.yaml": harness.backend(echo, "main") + "---\n" + VS,
              "authz.yaml": "---\n".join(policies) if policies else ""}
     files.update(extra or {})
-    return torii(files, extra_args=extra_args)
+    return torii(files, extra_args=extra_args, port_map=port_map)
+
+
+def request_authentication(key):
+    return ("apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: {name: jwt, namespace: "
+            "istio-system}\nspec:\n  jwtRules:\n  - issuer: %s\n    %s\n" % (ISSUER, inline(jwks(key))))
 
 
 def status(t, path="/", method="GET", **kw):
@@ -166,8 +174,7 @@ def test_ip_blocks_and_remote_ip_blocks_with_trusted_proxies(torii, echo):
 
 def test_request_principals_and_claims(torii, echo):
     key = Key()
-    ra = ("apiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: {name: jwt, namespace: "
-          "istio-system}\nspec:\n  jwtRules:\n  - issuer: %s\n    %s\n" % (ISSUER, inline(jwks(key))))
+    ra = request_authentication(key)
     allow = policy({"rules": [
         {"from": [{"source": {"requestPrincipals": [ISSUER + "/alice"]}}]},
         {"to": [{"operation": {"paths": ["/groups"]}}],
@@ -280,4 +287,194 @@ def test_tcp_servers_get_network_rbac(tcp_echo, torii):
         "ports": [str(port)], "paths": ["/x"]}}]}]}))
     ok, _ = harness.poll_until(lambda: tcp_reply(port) == b"" or None, harness.RELOAD_TIMEOUT)
     assert ok  # `paths` dropped on TCP: the port alone denies
-    assert t.stat("rbac_denied") >= 2
+    # destination.ip is the address the client connected to, on TCP too.
+    t.write("authz.yaml", policy({"action": "DENY", "rules": [{"when": [
+        {"key": "destination.ip", "values": ["10.0.0.0/8"]}]}]}))
+    ok, _ = harness.poll_until(lambda: tcp_reply(port).startswith(b"ping") or None, harness.RELOAD_TIMEOUT)
+    assert ok
+    t.write("authz.yaml", policy({"action": "DENY", "rules": [{"when": [
+        {"key": "destination.ip", "values": ["127.0.0.1"]}]}]}))
+    ok, _ = harness.poll_until(lambda: tcp_reply(port) == b"" or None, harness.RELOAD_TIMEOUT)
+    assert ok
+    assert t.stat("rbac_denied") >= 3
+
+
+def test_path_templates(torii, echo):
+    """{*} is one path segment, {**} any number (the last operator), as Envoy's uri_template
+    matcher that istiod builds from them; compared with the normalised path without the query."""
+    t = start(torii, echo, policy({"rules": [{"to": [{"operation": {"paths": ["/api/{*}/info", "/files/{**}"]}}]},
+                                             {"to": [{"operation": {"notPaths": ["/{**}/private"],
+                                                                    "methods": ["PUT"]}}]}]}))
+    assert status(t, "/api/v1/info") == 200
+    assert status(t, "/api/v1/info?verbose=1") == 200
+    assert status(t, "/api/v1/x/../info") == 200  # normalised to /api/v1/info first
+    expect_rbac_denied(t.get("/api/v1/v2/info"))  # {*}: a single segment
+    expect_rbac_denied(t.get("/api/info"))
+    assert status(t, "/files/") == 200
+    assert status(t, "/files/a/b/c.txt") == 200
+    expect_rbac_denied(t.get("/files"))  # {**} comes after a '/'
+    assert status(t, "/x/y", method="PUT") == 200
+    expect_rbac_denied(t.request("PUT", "/x/y/private"))
+    # A template istiod refuses is refused here too, naming the field; the last good policy stays.
+    t.write("authz.yaml", policy({"rules": [{"to": [{"operation": {"paths": ["/{**}/a/{*}"]}}]}]}))
+    log, _ = harness.poll_until(lambda: "not the last operator" in t.log() and t.log() or None,
+                                harness.RELOAD_TIMEOUT)
+    assert "spec.rules[0].to[0].operation.paths[0]" in log
+    assert status(t, "/api/v1/info") == 200
+
+
+def test_request_principal_split_and_auth_conditions(torii, echo):
+    """requestPrincipals and request.auth.principal are split at the value's last '/' into an
+    issuer and a subject (istiod's generator.go); audiences and presenter are list-aware."""
+    key = Key()
+    allow = policy({"rules": [
+        # The issuer is a URL: ".../team/*" asks for the issuer ".../team", which no token has.
+        {"to": [{"operation": {"paths": ["/team"]}}],
+         "from": [{"source": {"requestPrincipals": [ISSUER + "/team/*"]}}]},
+        {"to": [{"operation": {"paths": ["/issuer"]}}], "from": [{"source": {"requestPrincipals": [ISSUER + "/*"]}}]},
+        {"to": [{"operation": {"paths": ["/suffix"]}}], "from": [{"source": {"requestPrincipals": ["*alice"]}}]},
+        {"to": [{"operation": {"paths": ["/principal"]}}],
+         "when": [{"key": "request.auth.principal", "values": [ISSUER + "/bob"]}]},
+        {"to": [{"operation": {"paths": ["/aud"]}}], "when": [{"key": "request.auth.audiences", "values": ["api-*"]}]},
+        {"to": [{"operation": {"paths": ["/azp"]}}], "when": [{"key": "request.auth.presenter", "values": ["web"]}]},
+        {"to": [{"operation": {"paths": ["/anonymous"]}}],
+         "from": [{"source": {"notRequestPrincipals": ["*"]}}]},
+    ]})
+    t = start(torii, echo, allow, extra={"ra.yaml": request_authentication(key)})
+
+    def get(path, **c):
+        return t.get(path, headers={"Authorization": "Bearer " + key.token(**claims(**c))})
+
+    expect_rbac_denied(get("/team", sub="team/alice"))
+    assert get("/issuer", sub="team/alice").status_code == 200
+    assert get("/suffix", sub="team/alice").status_code == 200  # no '/' in the value: a subject suffix
+    expect_rbac_denied(get("/suffix", sub="alice-2"))
+    assert get("/principal", sub="bob").status_code == 200
+    expect_rbac_denied(get("/principal", sub="bobby"))
+    assert get("/aud", aud=["web", "api-1"]).status_code == 200
+    assert get("/aud", aud="api-2").status_code == 200
+    expect_rbac_denied(get("/aud", aud="web"))
+    expect_rbac_denied(get("/aud"))  # no aud claim
+    assert get("/azp", azp="web").status_code == 200
+    expect_rbac_denied(get("/azp", azp="mobile"))
+    assert t.get("/anonymous").status_code == 200  # notRequestPrincipals: no token, no principal
+    expect_rbac_denied(get("/anonymous"))
+    expect_rbac_denied(get("/anonymous", sub="x/y"))
+
+
+def test_ip_and_port_conditions(torii, echo):
+    """when: source.ip is the TCP peer, remote.ip the client X-Forwarded-For names behind
+    --num-trusted-proxies, destination.port the port Torii listens on, destination.ip the
+    address the client connected to."""
+    port = harness.reserve_port()
+    t = start(torii, echo, policy({"rules": [
+        {"to": [{"operation": {"paths": ["/src"]}}], "when": [{"key": "source.ip", "values": ["127.0.0.1"]}]},
+        {"to": [{"operation": {"paths": ["/not-src"]}}],
+         "when": [{"key": "source.ip", "notValues": ["127.0.0.0/8"]}]},
+        {"to": [{"operation": {"paths": ["/remote"]}}],
+         "when": [{"key": "remote.ip", "values": ["198.51.100.0/24", "2001:db8::/32"]}]},
+        {"to": [{"operation": {"paths": ["/port"]}}], "when": [{"key": "destination.port", "values": [str(port)]}]},
+        {"to": [{"operation": {"paths": ["/other-port"]}}],
+         "when": [{"key": "destination.port", "values": [str(port + 1)]}]},
+        {"to": [{"operation": {"paths": ["/dst"]}}], "when": [{"key": "destination.ip", "values": ["127.0.0.0/8"]}]},
+        {"to": [{"operation": {"paths": ["/other-dst"]}}],
+         "when": [{"key": "destination.ip", "values": ["10.0.0.0/8"]}]},
+    ]}), extra_args=("--num-trusted-proxies", "1"), port_map={80: port})
+    assert status(t, "/src") == 200
+    expect_rbac_denied(t.get("/not-src"))
+    assert status(t, "/remote", headers={"X-Forwarded-For": "198.51.100.7"}) == 200
+    assert status(t, "/remote", headers={"X-Forwarded-For": "10.0.0.1, 2001:db8::5"}) == 200
+    expect_rbac_denied(t.get("/remote", headers={"X-Forwarded-For": "198.51.100.7, 10.0.0.1"}))
+    expect_rbac_denied(t.get("/remote"))  # no XFF: the peer, 127.0.0.1
+    # source.ip never reads X-Forwarded-For.
+    expect_rbac_denied(t.get("/not-src", headers={"X-Forwarded-For": "198.51.100.7"}))
+    assert status(t, "/port") == 200
+    expect_rbac_denied(t.get("/other-port"))
+    assert status(t, "/dst") == 200  # the address the client connected to
+    expect_rbac_denied(t.get("/other-dst"))
+
+
+def https_get(port, sni, path, cafile):
+    """Status of GET `path` over TLS to 127.0.0.1:`port` with `sni` (also the Host)."""
+    ctx = ssl.create_default_context(cafile=str(cafile))
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname=sni) as s:
+            s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, sni)).encode())
+            data = b""
+            while chunk := s.recv(65536):
+                data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), body
+
+
+def test_connection_sni(torii, echo, tmp_path):
+    """connection.sni is the SNI of the TLS connection the request came on; plaintext has none,
+    so only a notValues condition matches there."""
+    (tmp_path / "pki").mkdir()
+    pki = harness.make_pki(tmp_path / "pki", {"api": "DNS:api.example.test"})
+    gw = """\
+apiVersion: networking.istio.io/v1beta1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: ["*"]
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [api.example.test]
+    tls: {mode: SIMPLE, serverCertificate: %s, privateKey: %s}
+""" % (pki / "api.pem", pki / "api.key")
+    deny = policy({"action": "DENY", "rules": [
+        {"to": [{"operation": {"paths": ["/tls-secret"]}}], "when": [{"key": "connection.sni", "values": ["api.*"]}]},
+        {"to": [{"operation": {"paths": ["/tls-only"]}}], "when": [{"key": "connection.sni", "notValues": ["*"]}]},
+    ]})
+    tls_port = harness.reserve_port()
+    t = start(torii, echo, deny, extra={"gw.yaml": gw}, port_map={80: harness.reserve_port(), 443: tls_port})
+    code, body = https_get(tls_port, "api.example.test", "/tls-secret", pki / "ca.pem")
+    assert (code, body) == (403, b"RBAC: access denied")
+    assert https_get(tls_port, "api.example.test", "/tls-only", pki / "ca.pem")[0] == 200
+    assert status(t, "/tls-secret") == 200  # plaintext: no SNI
+    expect_rbac_denied(t.get("/tls-only"))
+
+
+def test_live_edits_apply_whole(torii, echo):
+    """A policy change reaches requests whole: two policies swap their actions in one write, and
+    a request evaluated against half the change (both DENY, no ALLOW) would get 200 for /other.
+    Under traffic, every answer is the old or the new policy set's: 403 for /other, 200 for /r."""
+    def version(n):
+        first = ({"action": "ALLOW", "rules": [{"to": [{"operation": {"paths": ["/r"]}}]}]},
+                 {"action": "DENY", "rules": [{"to": [{"operation": {"paths": ["/x"]}}]}]})
+        a, b = first if n % 2 == 0 else first[::-1]
+        return policy(a, name="p1") + "---\n" + policy(b, name="p2")
+
+    t = start(torii, echo, version(0))
+    seen = {"/other": {}, "/r": {}}
+    stop = threading.Event()
+
+    def hammer():
+        with requests.Session() as s:
+            while not stop.is_set():
+                for path in seen:
+                    code = s.get(t.url(path), timeout=10).status_code
+                    seen[path][code] = seen[path].get(code, 0) + 1
+
+    workers = [threading.Thread(target=hammer) for _ in range(2)]
+    for w in workers:
+        w.start()
+    try:
+        for n in range(1, 9):
+            t.write("authz.yaml", version(n))
+            want = ["p2", "p1"] if n % 2 == 0 else ["p1", "p2"]  # DENY first in the dump
+            ok, _ = harness.poll_until(
+                lambda: [p["name"] for p in t.config_dump()["snapshot"]["authorization"]] == want or None,
+                harness.RELOAD_TIMEOUT)
+            assert ok, "version %d never applied" % n
+            time.sleep(0.1)  # some traffic on each version
+    finally:
+        stop.set()
+        for w in workers:
+            w.join()
+    assert set(seen["/other"]) == {403}, seen
+    assert set(seen["/r"]) == {200}, seen
+    assert seen["/other"][403] >= 20, seen

@@ -3,6 +3,9 @@
 // DENY -> ALLOW order with dry-run and AUDIT.
 #include "security/authz.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <gtest/gtest.h>
 
 namespace torii::security {
@@ -17,6 +20,10 @@ AuthzPredicate predicate(Attribute a, std::vector<std::string> values, bool nega
   for (const auto& v : values) {
     if (a == Attribute::SourceIp || a == Attribute::RemoteIp) {
       p.ranges.push_back(*IpRange::parse(v));
+    } else if (a == Attribute::RequestPrincipal) {
+      p.principals.push_back(PrincipalMatcher::of(v));
+    } else if (a == Attribute::Path && PathTemplate::is_template(v)) {
+      p.templates.push_back(PathTemplate::of(v));
     } else {
       p.values.push_back(ValueMatcher::of(v, a == Attribute::Host));
     }
@@ -107,6 +114,96 @@ TEST(AuthzPredicateTest, ClaimsListNestedAndScopes) {
   EXPECT_TRUE(predicate(Attribute::RequestPrincipal, {"https://issuer/alice"}).matches(r));
   EXPECT_TRUE(predicate(Attribute::RequestPrincipal, {"https://issuer/*"}).matches(r));
   EXPECT_FALSE(predicate(Attribute::RequestPrincipal, {"https://other/*"}).matches(r));
+}
+
+// istiod splits a requestPrincipals value at its last '/' into an issuer
+// and a subject matcher (authz/model/generator.go).
+TEST(AuthzPrincipalTest, IssuerAndSubjectSplitAtTheLastSlash) {
+  Jwt jwt;
+  jwt.iss = "https://example.com/tenant";
+  jwt.sub = "team/alice";
+  jwt.payload = nlohmann::json::parse(R"({"iss": "https://example.com/tenant", "sub": "team/alice"})");
+  auto m = [&](std::string_view v) { return PrincipalMatcher::of(v).matches(jwt); };
+  // The subject is what follows the last '/' of the value: a subject that
+  // itself contains '/' is out of reach of the exact forms.
+  EXPECT_FALSE(m("https://example.com/tenant/team/alice"));  // iss ".../tenant/team", sub "alice"
+  EXPECT_FALSE(m("*/alice"));                                // any issuer, sub "alice"
+  EXPECT_TRUE(m("*"));
+  EXPECT_TRUE(m("*alice"));                        // no '/': a subject suffix
+  EXPECT_TRUE(m("https://example.com/tenant/*"));  // issuer exact, any subject
+  EXPECT_FALSE(m("*.com/tenant/*"));               // '*' at both ends: an issuer suffix and a literal sub "*"
+  EXPECT_FALSE(m("https://example*"));             // issuer exact "https:/", subject prefix "example"
+  Jwt simple;
+  simple.iss = "issuer";
+  simple.sub = "bob";
+  simple.payload = nlohmann::json::parse(R"({"iss": "issuer", "sub": "bob"})");
+  auto s = [&](std::string_view v) { return PrincipalMatcher::of(v).matches(simple); };
+  EXPECT_TRUE(s("issuer/bob"));
+  EXPECT_TRUE(s("issuer/*"));
+  EXPECT_TRUE(s("issuer/b*"));
+  EXPECT_FALSE(s("issuer/c*"));
+  EXPECT_TRUE(s("*suer/bob"));
+  EXPECT_TRUE(s("iss*"));     // no '/': issuer prefix, any subject
+  EXPECT_FALSE(s("issuer"));  // no '/': issuer exact and an empty subject
+  // A token without `sub` has no principal: even `*` does not match it.
+  Jwt no_sub;
+  no_sub.iss = "issuer";
+  no_sub.payload = nlohmann::json::parse(R"({"iss": "issuer"})");
+  EXPECT_FALSE(PrincipalMatcher::of("*").matches(no_sub));
+  EXPECT_FALSE(PrincipalMatcher::of("issuer/*").matches(no_sub));
+  EXPECT_FALSE(PrincipalMatcher::of("issuer").matches(no_sub));
+  no_sub.payload["sub"] = "";  // an empty `sub` is a value, as Envoy's metadata matcher sees it
+  EXPECT_TRUE(PrincipalMatcher::of("issuer").matches(no_sub));
+  EXPECT_FALSE(PrincipalMatcher::of("issuer/*").matches(no_sub));
+}
+
+// Envoy's uri_template matcher as Istio builds it from {*} and {**}.
+TEST(AuthzPathTemplateTest, OneSegmentAndAnySegments) {
+  auto m = [](std::string_view pattern, std::string_view path) {
+    return PathTemplate::of(pattern).matches(path);
+  };
+  EXPECT_TRUE(m("/api/{*}/info", "/api/v1/info"));
+  EXPECT_FALSE(m("/api/{*}/info", "/api/v1/v2/info"));
+  EXPECT_FALSE(m("/api/{*}/info", "/api//info"));  // {*}: at least one character
+  EXPECT_FALSE(m("/api/{*}/info", "/api/v1/info/x"));
+  EXPECT_TRUE(m("/api/{*}", "/api/v1"));
+  EXPECT_FALSE(m("/api/{*}", "/api/v1/"));
+  EXPECT_FALSE(m("/api/{*}", "/api/a=b"));  // '=' and '*' are not path characters there
+  EXPECT_TRUE(m("/api/{**}", "/api/"));
+  EXPECT_TRUE(m("/api/{**}", "/api/a/b/c"));
+  EXPECT_FALSE(m("/api/{**}", "/api"));
+  EXPECT_FALSE(m("/api/{**}", "/apix/a"));
+  EXPECT_TRUE(m("/{**}/manifest", "/content/123/manifest"));
+  EXPECT_FALSE(m("/{**}/manifest", "/manifest"));
+  EXPECT_TRUE(m("/{**}/manifest", "//manifest"));
+  EXPECT_FALSE(m("/{**}/manifest", "/content/manifest.mpd"));
+  EXPECT_TRUE(m("/{*}/{**}/end", "/a/b/c/end"));
+  EXPECT_FALSE(m("/{*}/{**}/end", "/a/end/x"));
+  EXPECT_TRUE(m("/a/{*}/", "/a/b/"));
+  EXPECT_FALSE(m("/a/{*}/", "/a/b"));
+  // In a path predicate, templates and plain values are alternatives.
+  AuthzRequest r;
+  r.path = "/files/x/raw";
+  EXPECT_TRUE(predicate(Attribute::Path, {"/nope", "/files/{*}/raw"}).matches(r));
+  EXPECT_FALSE(predicate(Attribute::Path, {"/files/{*}/raw"}, true).matches(r));
+}
+
+TEST(AuthzPredicateTest, DestinationIpIsReadOnlyWhenAPolicyAsks) {
+  AuthzPredicate dst;
+  dst.attribute = Attribute::DestinationIp;
+  dst.ranges.push_back(*IpRange::parse("10.0.0.0/8"));
+  AuthzRequest r;
+  EXPECT_FALSE(dst.matches(r));  // not filled: absent
+  sockaddr_storage local{};
+  auto& v4 = reinterpret_cast<sockaddr_in&>(local);
+  v4.sin_family = AF_INET;
+  v4.sin_addr.s_addr = htonl(0x0a010203);  // 10.1.2.3
+  r.destination_ip = IpAddress::of(local);
+  EXPECT_TRUE(dst.matches(r));
+  AuthzRule rule;
+  rule.conditions.push_back(dst);
+  EXPECT_TRUE(AuthzEngine({policy(AuthzPolicy::Action::Deny, {rule})}).needs_destination_ip());
+  EXPECT_FALSE(AuthzEngine({policy(AuthzPolicy::Action::Deny, {AuthzRule{}})}).needs_destination_ip());
 }
 
 TEST(AuthzEngineTest, DenyFirstThenAllowElseDefaultDeny) {
