@@ -1,0 +1,517 @@
+// `torii apply`, `torii delete` and `torii get KIND` against etcd
+// (docs/scale_out.md). Exit codes, as the contract: 0 done, 1
+// invalid input (or a conflict, or an object not found), 2 etcd unreachable.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "cli/control_plane.h"
+#include "cli/get_tables.h"
+#include "cli/options.h"
+#include "sources/etcd_client.h"
+#include "sources/etcd_keys.h"
+#include "sources/etcd_objects.h"
+#include "sources/replica_status.h"
+
+namespace torii::cli {
+
+namespace {
+
+constexpr int kInvalid = 1;
+constexpr int kUnreachable = 2;
+constexpr const char* kStdinName = "<stdin>";
+
+// What apply/delete/get take besides the run options.
+struct EtcdArgs {
+  std::vector<std::string> files;  // -f (repeatable); "-" is stdin
+  bool dry_run = false;
+  std::string namespace_;  // -n
+  bool all_namespaces = false;
+  std::string output;  // -o
+  std::vector<std::string> positional;
+  Options options;
+};
+
+// Takes -f, --dry-run, -n, -A and -o out of argv; the rest goes to parse_options.
+bool parse_etcd_args(const char* command, int argc, char** argv, int first, EtcdArgs& out) {
+  std::vector<char*> rest = {argv[0]};
+  auto value_of = [&](int& i, const std::string& arg, const std::string& flag, std::string& value) -> bool {
+    if (arg == flag) {
+      if (i + 1 >= argc) return false;
+      value = argv[++i];
+      return true;
+    }
+    if (arg.starts_with(flag + "=")) {
+      value = arg.substr(flag.size() + 1);
+      return true;
+    }
+    if (flag.size() == 2 && arg.starts_with(flag) && arg.size() > 2 && !arg.starts_with("--")) {
+      value = arg.substr(2);  // -ojson, -nfoo
+      return true;
+    }
+    return false;
+  };
+  for (int i = first; i < argc; ++i) {
+    const std::string arg = argv[i];
+    std::string value;
+    if (value_of(i, arg, "-f", value) || value_of(i, arg, "--filename", value)) {
+      out.files.push_back(value);
+    } else if (arg == "--dry-run" || arg == "--dry-run=client" || arg == "--dry-run=server") {
+      out.dry_run = true;
+    } else if (value_of(i, arg, "-n", value) || value_of(i, arg, "--namespace", value)) {
+      out.namespace_ = value;
+    } else if (arg == "-A" || arg == "--all-namespaces") {
+      out.all_namespaces = true;
+    } else if (value_of(i, arg, "-o", value) || value_of(i, arg, "--output", value)) {
+      if (value != "yaml" && value != "json" && value != "wide") {
+        std::fprintf(stderr, "torii %s: -o: expected yaml, json or wide, got '%s'\n", command, value.c_str());
+        return false;
+      }
+      out.output = value;
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  std::string error;
+  if (!parse_options(static_cast<int>(rest.size()), rest.data(), 1, out.options, error, &out.positional)) {
+    std::fprintf(stderr, "torii %s: %s\n", command, error.c_str());
+    return false;
+  }
+  if (!out.options.etcd.enabled()) {
+    std::fprintf(stderr, "torii %s: --etcd URL[,URL...] is required\n", command);
+    return false;
+  }
+  return true;
+}
+
+int etcd_failure(const char* command, const sources::EtcdError& error) {
+  std::fprintf(stderr, "torii %s: %s\n", command, error.message.c_str());
+  return error.unreachable ? kUnreachable : kInvalid;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// kubectl's `kind/name` (lower-case kind).
+std::string kind_slash_name(const config::ObjectKey& key) {
+  const sources::KindInfo* kind = sources::kind_info(key.kind);
+  return lower(kind != nullptr ? kind->kind : key.kind) + "/" + key.name;
+}
+
+std::string read_stream(std::istream& in) {
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The input of apply/delete -f: files and directories by path, "-" as stdin.
+struct Input {
+  std::vector<std::string> paths;
+  std::vector<config::NamedText> texts;         // stdin
+  std::map<std::string, std::string> contents;  // file -> its text, read when needed
+  const std::string& text_of(const std::string& file) {
+    auto it = contents.find(file);
+    if (it != contents.end()) return it->second;
+    std::ifstream in(file, std::ios::binary);
+    return contents[file] = read_stream(in);
+  }
+};
+
+Input read_input(const std::vector<std::string>& files) {
+  Input input;
+  for (const std::string& f : files) {
+    if (f == "-") {
+      input.texts.push_back({kStdinName, read_stream(std::cin), ""});
+      input.contents[kStdinName] = input.texts.back().text;
+    } else {
+      input.paths.push_back(f);
+    }
+  }
+  return input;
+}
+
+bool print_diagnostics(const config::Diagnostics& all, const std::set<std::string>& etcd_names) {
+  bool blocking = false;
+  for (const auto& d : all) {
+    const bool from_etcd = etcd_names.contains(d.source.file);
+    const bool error = d.severity == config::Diagnostic::Severity::Error;
+    if (from_etcd && !error) continue;  // not this apply's business
+    // An error of an object already in etcd (and not in this apply) is
+    // shown but does not stop the apply: it is served as it is now.
+    std::fprintf(stderr, "%s%s\n", from_etcd ? "(in etcd, not changed by this apply) " : "",
+                 d.format().c_str());
+    blocking = blocking || (error && !from_etcd);
+  }
+  return blocking;
+}
+
+}  // namespace
+
+int apply_command(int argc, char** argv, int first) {
+  EtcdArgs args;
+  if (!parse_etcd_args("apply", argc, argv, first, args)) return kInvalid;
+  if (args.files.empty() || !args.positional.empty()) {
+    std::fprintf(stderr, "torii apply: expected -f FILE|DIR|- (repeatable) and no other argument\n");
+    return kInvalid;
+  }
+  const Options& options = args.options;
+  const std::string& prefix = options.etcd.prefix;
+  Input input = read_input(args.files);
+
+  // The new objects on their own: their keys, and which document each came from.
+  config::LoadResult fresh = config::load_paths(input.paths, options.load, nullptr, input.texts);
+
+  sources::EtcdClient etcd(options.etcd);
+  sources::RangeResponse current;
+  sources::EtcdError error;
+  if (!etcd.range_prefix(sources::objects_prefix(prefix), current, error))
+    return etcd_failure("apply", error);
+  std::map<std::string, sources::KeyValue> existing;
+  for (sources::KeyValue& kv : current.kvs) existing.emplace(kv.key, std::move(kv));
+
+  std::set<std::string> applied_keys;
+  for (const config::LoadedObject& o : fresh.objects) applied_keys.insert(sources::object_key(prefix, o.key));
+
+  // Validate the new objects together with those already in etcd that they
+  // do not replace, exactly as `torii validate` would with all of them.
+  std::vector<sources::KeyValue> others;
+  for (const auto& [key, kv] : existing) {
+    if (!applied_keys.contains(key)) others.push_back(kv);
+  }
+  std::vector<config::NamedText> texts = sources::named_texts(others, prefix);
+  std::set<std::string> etcd_names;
+  for (const auto& t : texts) etcd_names.insert(t.name);
+  texts.insert(texts.end(), input.texts.begin(), input.texts.end());
+  config::Store store;
+  config::Store::Result loaded = store.apply(config::load_paths(input.paths, options.load, nullptr, texts));
+  compile::CompileResult compiled = compile::compile(loaded.resources, options.identity);
+  config::Diagnostics all = loaded.diagnostics;
+  all.insert(all.end(), compiled.diagnostics.begin(), compiled.diagnostics.end());
+  bool blocking = print_diagnostics(all, etcd_names);
+
+  // One key per object: its document, as written.
+  struct Change {
+    config::ObjectKey key;
+    std::string etcd_key;
+    std::string value;
+    const char* verb = "unchanged";
+    int64_t expect_revision = 0;  // the compare: 0 = must not exist
+  };
+  std::vector<Change> changes;
+  std::map<std::string, int> per_document;  // file:first line -> objects from it
+  for (const config::LoadedObject& o : fresh.objects) {
+    Change c;
+    c.key = o.key;
+    c.etcd_key = sources::object_key(prefix, o.key);
+    int first_line = 0;
+    c.value = sources::document_at(input.text_of(o.source.file), o.source.line, &first_line);
+    if (++per_document[o.source.file + ":" + std::to_string(first_line)] == 2) {
+      std::fprintf(stderr,
+                   "%s:%d: a List document: apply writes one object per document; split its items into "
+                   "documents of their own (separated by ---)\n",
+                   o.source.file.c_str(), first_line);
+      blocking = true;
+    }
+    if (c.etcd_key.empty()) {
+      std::fprintf(stderr, "%s:%d: %s: this kind cannot be stored in etcd\n", o.source.file.c_str(),
+                   o.source.line, o.key.str().c_str());
+      blocking = true;
+      continue;
+    }
+    auto it = existing.find(c.etcd_key);
+    const int64_t written_version = sources::resource_version_of(c.value);
+    if (it == existing.end()) {
+      c.verb = "created";
+    } else {
+      c.expect_revision = it->second.mod_revision;
+      c.verb = it->second.value == c.value ? "unchanged" : "configured";
+    }
+    // A resourceVersion from `get -o yaml` names the version it was edited from.
+    if (written_version != 0 && written_version != c.expect_revision) {
+      std::fprintf(
+          stderr,
+          "torii apply: %s was changed by someone else: resourceVersion %lld was given, etcd has %lld; "
+          "nothing was written (get it again and reapply your change)\n",
+          c.key.str().c_str(), static_cast<long long>(written_version),
+          static_cast<long long>(c.expect_revision));
+      return kInvalid;
+    }
+    changes.push_back(std::move(c));
+  }
+  if (blocking) {
+    std::fprintf(stderr, "torii apply: nothing was written (errors above)\n");
+    return kInvalid;
+  }
+  if (fresh.objects.empty()) {
+    std::fprintf(stderr, "torii apply: no objects in the input\n");
+    return kInvalid;
+  }
+
+  std::vector<sources::TxnCompare> compares;
+  std::vector<sources::TxnOp> puts;
+  for (const Change& c : changes) {
+    if (std::string_view(c.verb) == "unchanged") continue;
+    compares.push_back({c.etcd_key, c.expect_revision});
+    puts.push_back({sources::TxnOp::Type::Put, c.etcd_key, c.value, "", 0});
+  }
+  if (!args.dry_run && !puts.empty()) {
+    sources::TxnResponse done;
+    if (!etcd.txn(compares, puts, {}, done, error)) {
+      if (!error.unreachable && error.message.find("too many operations") != std::string::npos) {
+        error.message += " (" + std::to_string(puts.size()) +
+                         " changed objects in one transaction; etcd's --max-txn-ops defaults to 128. "
+                         "Chunked applies are not implemented yet: apply in parts, or raise --max-txn-ops)";
+      }
+      return etcd_failure("apply", error);
+    }
+    if (!done.succeeded) {
+      // Someone wrote in between: name what changed.
+      for (const Change& c : changes) {
+        sources::RangeResponse now;
+        if (!etcd.range(c.etcd_key, "", 0, now, error)) return etcd_failure("apply", error);
+        const int64_t revision = now.kvs.empty() ? 0 : now.kvs[0].mod_revision;
+        if (revision != c.expect_revision) {
+          std::fprintf(stderr,
+                       "torii apply: %s was changed by someone else while this apply ran (mod_revision %lld, "
+                       "now %lld); nothing was written\n",
+                       c.key.str().c_str(), static_cast<long long>(c.expect_revision),
+                       static_cast<long long>(revision));
+        }
+      }
+      return kInvalid;
+    }
+  }
+  for (const Change& c : changes)
+    std::printf("%s %s%s\n", kind_slash_name(c.key).c_str(), c.verb, args.dry_run ? " (dry run)" : "");
+  return 0;
+}
+
+int delete_command(int argc, char** argv, int first) {
+  EtcdArgs args;
+  if (!parse_etcd_args("delete", argc, argv, first, args)) return kInvalid;
+  const Options& options = args.options;
+  const std::string& prefix = options.etcd.prefix;
+  std::vector<config::ObjectKey> keys;
+  if (!args.files.empty()) {
+    if (!args.positional.empty()) {
+      std::fprintf(stderr, "torii delete: either -f FILE or KIND NAME, not both\n");
+      return kInvalid;
+    }
+    Input input = read_input(args.files);
+    config::LoadResult fresh = config::load_paths(input.paths, options.load, nullptr, input.texts);
+    for (const auto& d : fresh.diagnostics) {
+      if (d.severity == config::Diagnostic::Severity::Error && d.kind.empty()) {
+        std::fprintf(stderr, "%s\n", d.format().c_str());
+        return kInvalid;
+      }
+    }
+    for (const auto& o : fresh.objects) keys.push_back(o.key);
+  } else {
+    if (args.positional.size() != 2) {
+      std::fprintf(stderr, "torii delete: expected -f FILE or KIND NAME [-n NS]\n");
+      return kInvalid;
+    }
+    const sources::KindInfo* kind = sources::resolve_kind(args.positional[0]);
+    if (kind == nullptr) {
+      std::fprintf(stderr, "torii delete: unknown kind '%s'\n", args.positional[0].c_str());
+      return kInvalid;
+    }
+    const std::string ns = kind->cluster_scoped      ? ""
+                           : args.namespace_.empty() ? options.load.default_namespace
+                                                     : args.namespace_;
+    keys.push_back({kind->key_kind, ns, args.positional[1]});
+  }
+
+  sources::EtcdClient etcd(options.etcd);
+  sources::EtcdError error;
+  std::vector<sources::TxnCompare> compares;
+  std::vector<sources::TxnOp> deletes;
+  std::vector<config::ObjectKey> found;
+  int status = 0;
+  for (const auto& key : keys) {
+    const std::string etcd_key = sources::object_key(prefix, key);
+    sources::RangeResponse now;
+    if (!etcd.range(etcd_key, "", 0, now, error)) return etcd_failure("delete", error);
+    if (now.kvs.empty()) {
+      std::fprintf(stderr, "torii delete: %s not found\n", key.str().c_str());
+      status = kInvalid;
+      continue;
+    }
+    compares.push_back({etcd_key, now.kvs[0].mod_revision});
+    deletes.push_back({sources::TxnOp::Type::Delete, etcd_key, "", "", 0});
+    found.push_back(key);
+  }
+  if (!deletes.empty() && !args.dry_run) {
+    sources::TxnResponse done;
+    if (!etcd.txn(compares, deletes, {}, done, error)) return etcd_failure("delete", error);
+    if (!done.succeeded) {
+      std::fprintf(stderr,
+                   "torii delete: an object changed while deleting; nothing was deleted, try again\n");
+      return kInvalid;
+    }
+  }
+  for (const auto& key : found)
+    std::printf("%s deleted%s\n", kind_slash_name(key).c_str(), args.dry_run ? " (dry run)" : "");
+  return status;
+}
+
+int etcd_get_command(int argc, char** argv, int first) {
+  EtcdArgs args;
+  if (!parse_etcd_args("get", argc, argv, first, args)) return kInvalid;
+  const Options& options = args.options;
+  const std::string& prefix = options.etcd.prefix;
+  if (args.positional.empty() || args.positional.size() > 2) {
+    std::fprintf(stderr, "torii get: expected KIND [NAME] (KIND: vs, gw, dr, se, ... or replicas)\n");
+    return kInvalid;
+  }
+  sources::EtcdClient etcd(options.etcd);
+  sources::EtcdError error;
+  const std::string& what = args.positional[0];
+  if (what == "replicas" || what == "replica") {
+    std::vector<sources::ReplicaStatus> replicas;
+    int64_t newest = 0;
+    if (!sources::read_replicas(etcd, prefix, replicas, newest, error)) return etcd_failure("get", error);
+    Table table;
+    table.columns = {"NAME", "REVISION", "BEHIND", "REJECTED", "CACHE", "LAST-UPDATE"};
+    table.narrow_columns = 5;
+    for (const sources::ReplicaStatus& r : replicas) {
+      std::vector<std::string> row = {r.name, std::to_string(r.served_revision),
+                                      std::to_string(std::max<int64_t>(0, newest - r.served_revision)),
+                                      std::to_string(r.rejected.size()), r.stale ? "stale" : "-"};
+      row.push_back(r.updated);
+      table.rows.push_back(std::move(row));
+    }
+    if (args.output == "json") {
+      nlohmann::json out = nlohmann::json::array();
+      for (const sources::ReplicaStatus& r : replicas) out.push_back(r.raw);
+      std::printf("%s\n", out.dump(2).c_str());
+    } else if (table.rows.empty()) {
+      std::fputs("No replicas found.\n", stderr);
+    } else {
+      std::fputs(format_table(table, args.output == "wide").c_str(), stdout);
+    }
+    return 0;
+  }
+  const sources::KindInfo* kind = sources::resolve_kind(what);
+  if (kind == nullptr) {
+    std::fprintf(stderr, "torii get: unknown kind '%s' (vs, gw, dr, se, ... or replicas)\n", what.c_str());
+    return kInvalid;
+  }
+  const std::string ns = args.namespace_.empty() ? options.load.default_namespace : args.namespace_;
+  const bool every_namespace = args.all_namespaces || kind->cluster_scoped;
+
+  // Every object: a status is only right with all of them (cross-object checks).
+  sources::RangeResponse all;
+  if (!etcd.range_prefix(sources::objects_prefix(prefix), all, error)) return etcd_failure("get", error);
+  std::vector<sources::ReplicaStatus> replicas;
+  int64_t newest = 0;
+  if (!sources::read_replicas(etcd, prefix, replicas, newest, error)) return etcd_failure("get", error);
+
+  std::vector<config::NamedText> texts = sources::named_texts(all.kvs, prefix);
+  config::Store store;
+  config::Store::Result loaded = store.apply(config::load_paths({}, options.load, nullptr, texts));
+  compile::CompileResult compiled = compile::compile(loaded.resources, options.identity);
+  std::map<std::string, std::string> rejected;  // etcd key -> first error
+  for (const config::Diagnostics* list : {&loaded.diagnostics, &compiled.diagnostics}) {
+    for (const auto& d : *list) {
+      if (d.severity == config::Diagnostic::Severity::Error && !rejected.contains(d.source.file))
+        rejected[d.source.file] = d.format();
+    }
+  }
+
+  const std::string wanted =
+      every_namespace ? sources::kind_prefix(prefix, *kind) : sources::kind_prefix(prefix, *kind, ns);
+  std::vector<const sources::KeyValue*> shown;
+  for (const sources::KeyValue& kv : all.kvs) {
+    if (!kv.key.starts_with(wanted)) continue;
+    config::ObjectKey key;
+    if (!sources::parse_object_key(prefix, kv.key, key)) continue;
+    if (args.positional.size() == 2 && key.name != args.positional[1]) continue;
+    shown.push_back(&kv);
+  }
+  if (args.positional.size() == 2 && shown.empty()) {
+    std::fprintf(stderr, "torii get: %s \"%s\" not found%s\n", lower(kind->kind).c_str(),
+                 args.positional[1].c_str(), every_namespace ? "" : (" in namespace " + ns).c_str());
+    return kInvalid;
+  }
+
+  auto status_of = [&](const sources::KeyValue& kv) {
+    return rejected.contains(kv.key) ? "Rejected" : "Accepted";
+  };
+  if (args.output == "yaml" || args.output == "json") {
+    std::vector<std::string> docs;
+    nlohmann::json items = nlohmann::json::array();
+    for (const sources::KeyValue* kv : shown) {
+      const std::string message = rejected.contains(kv->key) ? rejected[kv->key] : "";
+      const std::string status = sources::object_status_yaml(*kv, message, replicas);
+      std::string doc = sources::with_resource_version(kv->value, kv->mod_revision);
+      if (args.output == "yaml") {
+        docs.push_back(doc + status);
+      } else {
+        nlohmann::json object = sources::yaml_to_json(doc);
+        object["status"] = sources::yaml_to_json(status)["status"];
+        // A string, as Kubernetes writes it (the YAML reader cannot tell "2" from 2).
+        if (object.is_object() && object["metadata"].is_object())
+          object["metadata"]["resourceVersion"] = std::to_string(kv->mod_revision);
+        items.push_back(std::move(object));
+      }
+    }
+    if (args.output == "json") {
+      const nlohmann::json out =
+          args.positional.size() == 2 && items.size() == 1
+              ? items[0]
+              : nlohmann::json{{"apiVersion", "v1"}, {"kind", "List"}, {"items", items}};
+      std::printf("%s\n", out.dump(2).c_str());
+    } else if (args.positional.size() == 2 && docs.size() == 1) {
+      std::fputs(docs[0].c_str(), stdout);
+    } else {
+      std::string out = "apiVersion: v1\nkind: List\nitems:\n";
+      for (const std::string& doc : docs) {
+        bool first_line = true;
+        std::stringstream lines(doc);
+        for (std::string line; std::getline(lines, line);) {
+          out += (first_line ? "- " : "  ") + line + "\n";
+          first_line = false;
+        }
+      }
+      std::fputs(out.c_str(), stdout);
+    }
+    return 0;
+  }
+
+  Table table;
+  if (every_namespace && !kind->cluster_scoped) table.columns.push_back("NAMESPACE");
+  for (const char* c : {"NAME", "STATUS", "REVISION", "REPLICAS"}) table.columns.push_back(c);
+  table.narrow_columns = table.columns.size();
+  table.columns.push_back("MESSAGE");
+  for (const sources::KeyValue* kv : shown) {
+    config::ObjectKey key;
+    sources::parse_object_key(prefix, kv->key, key);
+    std::vector<std::string> row;
+    if (every_namespace && !kind->cluster_scoped) row.push_back(key.namespace_);
+    row.push_back(key.name);
+    row.push_back(status_of(*kv));
+    row.push_back(std::to_string(kv->mod_revision));
+    row.push_back(sources::replicas_serving(*kv, replicas));
+    row.push_back(rejected.contains(kv->key) ? rejected[kv->key] : "");
+    table.rows.push_back(std::move(row));
+  }
+  if (table.rows.empty()) {
+    std::fprintf(stderr, "No resources found%s.\n",
+                 every_namespace ? "" : (" in " + ns + " namespace").c_str());
+  } else {
+    std::fputs(format_table(table, args.output == "wide").c_str(), stdout);
+  }
+  return 0;
+}
+
+}  // namespace torii::cli
