@@ -348,7 +348,10 @@ bool EtcdClient::authenticate(size_t index, std::string& error) {
   if (!call_endpoint(index, "/v3/auth/authenticate", body, response, error)) return false;
   nlohmann::json reply = nlohmann::json::parse(response.body, nullptr, false);
   if (response.status != 200 || !reply.is_object() || !reply.contains("token")) {
-    error = "authentication as '" + options_.user + "' failed: " + error_message(reply);
+    error = "authentication as '" + options_.user + "' failed: " +
+            (reply.is_discarded()
+                 ? "HTTP " + std::to_string(response.status) + ": " + response.body.substr(0, 200)
+                 : error_message(reply));
     return false;
   }
   token_ = reply["token"].get<std::string>();
@@ -392,13 +395,17 @@ bool EtcdClient::call(const std::string& path, const nlohmann::json& body, nlohm
       return true;
     }
     const std::string message =
-        reply.is_discarded() ? "HTTP " + std::to_string(response.status) : error_message(reply);
+        reply.is_discarded() ? "HTTP " + std::to_string(response.status) + ": " + response.body.substr(0, 200)
+                             : error_message(reply);
     if (member_unavailable(response.status, message)) {
       failures += (failures.empty() ? "" : "; ") + options_.endpoints[index] + ": " + message;
       continue;
     }
     current_ = index;
     error = {false, options_.endpoints[index] + ": " + message};
+    if (options_.user.empty() && (message.find("user name is empty") != std::string::npos ||
+                                  message.find("permission denied") != std::string::npos))
+      error.message += " (authentication is on in etcd: --etcd-user NAME --etcd-password-file PATH)";
     return false;
   }
   // The next call starts with the next endpoint.
@@ -473,6 +480,7 @@ bool EtcdClient::start_watch(std::string_view key, std::string_view range_end, i
   first.clear();
   const std::string body = watch_create_request(key, range_end, start_revision).dump();
   std::string failures;
+  bool renewed = false;  // the token, once (it expired since the last request)
   for (size_t tried = 0; tried < options_.endpoints.size(); ++tried) {
     const size_t index = (current_ + tried) % options_.endpoints.size();
     std::string transport;
@@ -513,6 +521,12 @@ bool EtcdClient::start_watch(std::string_view key, std::string_view range_end, i
     }
     stop_watch();
     first.clear();
+    if (!options_.user.empty() && !renewed && auth_expired(why)) {
+      renewed = true;
+      token_.clear();
+      --tried;  // the same endpoint again, with a new token
+      continue;
+    }
     failures += (failures.empty() ? "" : "; ") + options_.endpoints[index] + ": " + why;
   }
   current_ = (current_ + 1) % options_.endpoints.size();

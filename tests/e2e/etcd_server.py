@@ -32,7 +32,8 @@ def etcd_available():
 
 
 class Member:
-    def __init__(self, workdir, name, client_port, peer_port):
+    def __init__(self, workdir, name, client_port, peer_port, pki=None):
+        self.pki = Path(pki) if pki else None  # harness.make_pki dir with server.* and client.*: TLS to clients
         self.workdir = Path(workdir)
         self.name = name
         self.client_port = client_port
@@ -42,7 +43,11 @@ class Member:
 
     @property
     def client_url(self):
-        return "http://127.0.0.1:%d" % self.client_port
+        return "%s://127.0.0.1:%d" % ("https" if self.pki else "http", self.client_port)
+
+    def tls_args(self):
+        return ["--cacert", self.pki / "ca.pem", "--cert", self.pki / "client.pem",
+                "--key", self.pki / "client.key"] if self.pki else []
 
     @property
     def peer_url(self):
@@ -54,13 +59,18 @@ class Member:
                 "--listen-peer-urls", self.peer_url, "--initial-advertise-peer-urls", self.peer_url,
                 "--initial-cluster", initial_cluster, "--initial-cluster-state", state,
                 "--initial-cluster-token", "torii-test", "--logger", "zap", "--log-level", "warn"]
+        if self.pki:
+            argv += ["--cert-file", self.pki / "server.pem", "--key-file", self.pki / "server.key",
+                     "--trusted-ca-file", self.pki / "ca.pem", "--client-cert-auth"]
         argv += list(extra_args)
         self.proc = harness.Proc("etcd-" + self.name, argv,
                                  self.workdir / ("etcd-%s-%d.log" % (self.name, int(time.time() * 1000))))
 
     def healthy(self):
         try:
-            r = requests.get(self.client_url + "/health", timeout=1)
+            tls = {"verify": str(self.pki / "ca.pem"),
+                   "cert": (str(self.pki / "client.pem"), str(self.pki / "client.key"))} if self.pki else {}
+            r = requests.get(self.client_url + "/health", timeout=1, **tls)
             return r.status_code == 200 and r.json().get("health") == "true"
         except (requests.RequestException, ValueError):
             return False
@@ -82,8 +92,8 @@ class Member:
 class Cluster:
     """N members on loopback; cluster.endpoints is the comma-separated --etcd value."""
 
-    def __init__(self, workdir, size=1):
-        self.members = [Member(workdir, "m%d" % i, harness.reserve_port(), harness.reserve_port())
+    def __init__(self, workdir, size=1, pki=None):
+        self.members = [Member(workdir, "m%d" % i, harness.reserve_port(), harness.reserve_port(), pki)
                         for i in range(size)]
         self.initial = ",".join("%s=%s" % (m.name, m.peer_url) for m in self.members)
 
@@ -98,8 +108,8 @@ class Cluster:
 
     def wait_healthy(self, members=None):
         members = members or [m for m in self.members if m.alive()]
-        _, elapsed = harness.poll_until(lambda: all(m.healthy() for m in members), START_TIMEOUT)
-        if elapsed is None:
+        ok, _ = harness.poll_until(lambda: all(m.healthy() for m in members), START_TIMEOUT)
+        if not ok:
             logs = "\n".join(m.proc.log_tail(20) for m in members)
             raise RuntimeError("etcd did not become healthy in %.0f s\n%s" % (START_TIMEOUT, logs))
 
@@ -124,7 +134,8 @@ class Cluster:
 
     def ctl(self, *args, check=True):
         live = ",".join(m.client_url for m in self.members if m.alive())
-        return subprocess.run([ETCDCTL, "--endpoints", live] + list(args), capture_output=True, text=True,
+        argv = [ETCDCTL, "--endpoints", live] + self.members[0].tls_args() + list(args)
+        return subprocess.run([str(a) for a in argv], capture_output=True, text=True,
                               timeout=30, check=check, env=dict(os.environ, ETCDCTL_API="3"))
 
     def revision(self):

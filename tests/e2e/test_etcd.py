@@ -25,6 +25,7 @@ def gateway_yaml():
 
 
 def vs_yaml(name="web", host="*", service="echo-a", extra=""):
+    """A VirtualService on Gateway gw; `extra`: more fields of its http rule (YAML flow text)."""
     return harness.yaml_docs("""
         apiVersion: networking.istio.io/v1
         kind: VirtualService
@@ -36,7 +37,7 @@ def vs_yaml(name="web", host="*", service="echo-a", extra=""):
           http:
           - route:
             - destination: {host: %s}
-        %s""" % (name, host, service, extra))
+            %s""" % (name, host, service, extra))
 
 
 def torii_cli(*args, stdin=None):
@@ -113,8 +114,8 @@ def test_apply_get_delete_served_by_replicas(tmp_path, etcd, torii, upstreams, m
     r = apply(etcd.endpoints, config)
     assert r.returncode == 0 and "virtualservice/web configured" in r.stdout, r.stdout + r.stderr
     for t in (r1, r2):
-        _, elapsed = harness.poll_until(lambda: served_by(t) == "b", harness.RELOAD_TIMEOUT)
-        assert elapsed is not None, t.log()
+        ok, elapsed = harness.poll_until(lambda: served_by(t) == "b", harness.RELOAD_TIMEOUT)
+        assert ok, t.log()
         measure("etcd apply -> served by replica %s" % t.proc.name, elapsed)
 
     # torii get: kubectl-style, short names, status, which replicas serve it.
@@ -150,14 +151,14 @@ def test_apply_get_delete_served_by_replicas(tmp_path, etcd, torii, upstreams, m
     def r2_gone():
         out = torii_cli("get", "replicas", "--etcd", etcd.endpoints).stdout
         return "r2" not in out and "r1" in out
-    _, elapsed = harness.poll_until(r2_gone, 30)
-    assert elapsed is not None, torii_cli("get", "replicas", "--etcd", etcd.endpoints).stdout
+    ok, elapsed = harness.poll_until(r2_gone, 30)
+    assert ok, torii_cli("get", "replicas", "--etcd", etcd.endpoints).stdout
 
     # delete KIND NAME: the route goes (404 NR at the replica).
     r = torii_cli("delete", "vs", "web", "--etcd", etcd.endpoints)
     assert r.returncode == 0 and r.stdout.strip() == "virtualservice/web deleted", r.stdout + r.stderr
-    _, elapsed = harness.poll_until(lambda: served_by(r1) == 404, harness.RELOAD_TIMEOUT)
-    assert elapsed is not None, r1.log()
+    ok, elapsed = harness.poll_until(lambda: served_by(r1) == 404, harness.RELOAD_TIMEOUT)
+    assert ok, r1.log()
     r = torii_cli("delete", "vs", "web", "--etcd", etcd.endpoints)
     assert r.returncode == 1 and "not found" in r.stderr
     # delete -f: every object of the file.
@@ -242,15 +243,15 @@ def test_etcd_down_keeps_serving_cache_and_catch_up(tmp_path, etcd, torii, upstr
     cache = tmp_path / "cache"
     r1 = replica(torii, etcd.endpoints, "r1", ["--etcd-cache", cache])
     assert served_by(r1) == "a"
-    _, elapsed = harness.poll_until(lambda: (cache / "etcd-objects.json").exists(), 10)
-    assert elapsed is not None
+    ok, elapsed = harness.poll_until(lambda: (cache / "etcd-objects.json").exists(), 10)
+    assert ok
 
     # etcd stops: r1 keeps serving, and says so on /ready (200).
     etcd.stop()
     ready, elapsed = harness.poll_until(
         lambda: (lambda r: r if "stale: serving from cache (etcd unreachable since" in r.text else None)(
             requests.get(r1.admin + "/ready", timeout=5)), 10)
-    assert elapsed is not None and ready.status_code == 200, requests.get(r1.admin + "/ready").text
+    assert ready and ready.status_code == 200, requests.get(r1.admin + "/ready").text
     assert served_by(r1) == "a"
 
     # A new replica starts from the cache while etcd is down.
@@ -267,27 +268,27 @@ def test_etcd_down_keeps_serving_cache_and_catch_up(tmp_path, etcd, torii, upstr
                                         harness.backend(b, "echo-b"), vs_yaml(service="echo-b")))
     assert apply(etcd.endpoints, config).returncode == 0
     for t in (r1, r3):
-        _, elapsed = harness.poll_until(lambda: served_by(t) == "b", 15)
-        assert elapsed is not None, t.log()
-        _, elapsed = harness.poll_until(lambda: requests.get(t.admin + "/ready", timeout=5).text == "LIVE\n", 15)
-        assert elapsed is not None, requests.get(t.admin + "/ready").text
+        ok, elapsed = harness.poll_until(lambda: served_by(t) == "b", 15)
+        assert ok, t.log()
+        ok, elapsed = harness.poll_until(lambda: requests.get(t.admin + "/ready", timeout=5).text == "LIVE\n", 15)
+        assert ok, requests.get(t.admin + "/ready").text
 
 
 def test_no_etcd_and_no_cache_not_ready_until_etcd(tmp_path, torii, upstreams):
     a = upstreams.echo("a")
     cluster = Cluster(tmp_path, size=1)
     t = torii(manifests={}, extra_args=["--etcd", cluster.endpoints], wait_ready=False)
-    _, elapsed = harness.poll_until(lambda: "waiting for etcd" in requests.get(t.admin + "/ready", timeout=5).text
+    ok, elapsed = harness.poll_until(lambda: "waiting for etcd" in requests.get(t.admin + "/ready", timeout=5).text
                                     if t.admin_address_path.exists() else False, 10)
-    assert elapsed is not None
+    assert ok
     assert t.ready_status() == 503
     cluster.start()
     try:
         config = write(tmp_path, "config.yaml", harness.yaml_docs(gateway_yaml(), harness.backend(a, "echo-a"),
                                                                   vs_yaml()))
         assert apply(cluster.endpoints, config).returncode == 0
-        _, elapsed = harness.poll_until(lambda: served_by(t) == "a", 15)
-        assert elapsed is not None, t.log()
+        ok, elapsed = harness.poll_until(lambda: served_by(t) == "a", 15)
+        assert ok, t.log()
         assert t.ready_status() == 200
     finally:
         t.stop()
@@ -297,31 +298,92 @@ def test_no_etcd_and_no_cache_not_ready_until_etcd(tmp_path, torii, upstreams):
 def test_compaction_while_cut_off_relists(tmp_path, etcd, torii, upstreams):
     a = upstreams.echo("a")
     b = upstreams.echo("b")
+    c = upstreams.echo("c")
     config = write(tmp_path, "config.yaml", harness.yaml_docs(
         gateway_yaml(), harness.backend(a, "echo-a"), harness.backend(b, "echo-b"),
-        vs_yaml(), vs_yaml(name="gone", host="gone.example.com")))
+        harness.backend(c, "echo-c"), vs_yaml(), vs_yaml(name="gone", host="gone.example.com", service="echo-c")))
     assert apply(etcd.endpoints, config).returncode == 0
     gate = TcpGate(etcd.members[0].client_port)
     gate.open()
     t = replica(torii, gate.url, "r1")
     assert served_by(t) == "a"
-    assert requests.get(t.url("/"), headers={"Host": "gone.example.com"}, timeout=5).status_code == 200
+    r = requests.get(t.url("/"), headers={"Host": "gone.example.com"}, timeout=5)
+    assert r.status_code == 200 and r.json()["name"] == "c"
 
     gate.close()
-    _, elapsed = harness.poll_until(lambda: "stale" in requests.get(t.admin + "/ready", timeout=5).text, 10)
-    assert elapsed is not None, t.log()
+    ok, elapsed = harness.poll_until(lambda: "stale" in requests.get(t.admin + "/ready", timeout=5).text, 10)
+    assert ok, t.log()
     # Behind its back: a change, a delete, and a compaction of every revision it missed.
-    config.write_text(harness.yaml_docs(gateway_yaml(), harness.backend(a, "echo-a"),
-                                        harness.backend(b, "echo-b"), vs_yaml(service="echo-b")))
+    config.write_text(harness.yaml_docs(gateway_yaml(), harness.backend(a, "echo-a"), harness.backend(b, "echo-b"),
+                                        harness.backend(c, "echo-c"), vs_yaml(service="echo-b")))
     assert apply(etcd.endpoints, config).returncode == 0
     assert torii_cli("delete", "vs", "gone", "--etcd", etcd.endpoints).returncode == 0
     etcd.ctl("compact", str(etcd.revision()))
 
     gate.open()
-    _, elapsed = harness.poll_until(lambda: served_by(t) == "b", 15)
-    assert elapsed is not None, t.log()
-    _, elapsed = harness.poll_until(
-        lambda: requests.get(t.url("/"), headers={"Host": "gone.example.com"}, timeout=5).status_code == 404, 5)
-    assert elapsed is not None, t.log()
+    ok, elapsed = harness.poll_until(lambda: served_by(t) == "b", 15)
+    assert ok, t.log()
+    # The deleted VirtualService is gone too: its host falls to web's "*" (upstream b).
+    r = requests.get(t.url("/"), headers={"Host": "gone.example.com"}, timeout=5)
+    assert r.status_code == 200 and r.json()["name"] == "b", t.log()
     assert "was compacted" in t.log()
     gate.close()
+
+
+def test_authentication_and_tls(tmp_path, torii, upstreams):
+    a = upstreams.echo("a")
+    (tmp_path / "pki").mkdir()
+    pki = harness.make_pki(tmp_path / "pki", {"server": "IP:127.0.0.1", "client": ""})
+    # etcd 3.4's JSON gateway, with authentication on, refuses a client certificate
+    # with a CommonName (it would be taken as the user): Torii's has none.
+    subprocess.run(harness.OPENSSL_NEWKEY + ["-keyout", "torii.key", "-out", "torii.csr", "-subj", "/O=torii"],
+                   cwd=pki, check=True, capture_output=True)
+    subprocess.run(["openssl", "x509", "-req", "-in", "torii.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                    "-CAcreateserial", "-days", "2", "-out", "torii.pem"], cwd=pki, check=True, capture_output=True)
+    cluster = Cluster(tmp_path, size=1, pki=pki)
+    cluster.start()
+    try:
+        # A user that may read and write under the prefix only; authentication on.
+        for args in (["user", "add", "root:rootpw"], ["user", "add", "torii:s3cret"], ["role", "add", "torii"],
+                     ["role", "grant-permission", "torii", "--prefix=true", "readwrite", PREFIX],
+                     ["user", "grant-role", "torii", "torii"], ["auth", "enable"]):
+            cluster.ctl(*args)
+        password = write(tmp_path, "password", "s3cret\n")
+        tls = ["--etcd-cacert", pki / "ca.pem", "--etcd-cert", pki / "torii.pem", "--etcd-key", pki / "torii.key"]
+        creds = ["--etcd-user", "torii", "--etcd-password-file", password]
+        config = write(tmp_path, "config.yaml", harness.yaml_docs(gateway_yaml(), harness.backend(a, "echo-a"),
+                                                                  vs_yaml()))
+
+        # No client certificate: the TLS handshake fails (unreachable, 2); no user: etcd
+        # refuses, 1; a certificate with a CommonName: etcd's gateway refuses, 1.
+        r = torii_cli("apply", "-f", config, "--etcd", cluster.endpoints, *creds)
+        assert r.returncode == 2 and "TLS" in r.stderr, r.stderr
+        r = torii_cli("apply", "-f", config, "--etcd", cluster.endpoints, *tls)
+        assert r.returncode == 1 and "--etcd-user" in r.stderr, r.stderr
+        with_cn = ["--etcd-cacert", pki / "ca.pem", "--etcd-cert", pki / "client.pem", "--etcd-key", pki / "client.key"]
+        r = torii_cli("apply", "-f", config, "--etcd", cluster.endpoints, *with_cn, *creds)
+        assert r.returncode == 1 and "CommonName" in r.stderr, r.stderr
+        assert cluster.ctl("get", "--prefix", "--keys-only", PREFIX, "--user", "torii:s3cret").stdout.strip() == ""
+        wrong = write(tmp_path, "wrong", "nope\n")
+        r = torii_cli("apply", "-f", config, "--etcd", cluster.endpoints, *tls, "--etcd-user", "torii",
+                      "--etcd-password-file", wrong)
+        assert r.returncode == 1 and "authentication as 'torii' failed" in r.stderr, r.stderr
+
+        r = torii_cli("apply", "-f", config, "--etcd", cluster.endpoints, *tls, *creds)
+        assert r.returncode == 0 and "virtualservice/web created" in r.stdout, r.stderr
+        t = replica(torii, cluster.endpoints, "r1", tls + creds)
+        assert served_by(t) == "a", t.log()
+        config.write_text(harness.yaml_docs(gateway_yaml(), harness.backend(a, "echo-a"),
+                                            vs_yaml(extra="headers: {response: {set: {x-v: two}}}")))
+        r = torii_cli("apply", "-f", config, "--etcd", cluster.endpoints, *tls, *creds)
+        assert r.returncode == 0 and "virtualservice/web configured" in r.stdout, r.stderr
+
+        def second():
+            r = requests.get(t.url("/"), timeout=5)
+            return r.headers.get("x-v") == "two"
+        ok, elapsed = harness.poll_until(second, harness.RELOAD_TIMEOUT)
+        assert ok, t.log()
+        out = torii_cli("get", "replicas", "--etcd", cluster.endpoints, *tls, *creds)
+        assert out.returncode == 0 and "r1" in out.stdout, out.stderr
+    finally:
+        cluster.stop()
