@@ -154,6 +154,148 @@ bool print_diagnostics(const config::Diagnostics& all, const std::set<std::strin
   return blocking;
 }
 
+// One key per object of an apply: its document, as written.
+struct Change {
+  config::ObjectKey key;
+  std::string etcd_key;
+  std::string value;
+  const char* verb = "unchanged";
+  int64_t expect_revision = 0;  // the compare: 0 = must not exist
+};
+
+// etcd's default --max-txn-ops: compares and operations of one transaction,
+// each; and its default --max-request-bytes is 1.5 MiB, which keys and values
+// reach at about 1.1 MiB once base64-encoded in JSON: 1 MiB per transaction.
+constexpr size_t kMaxTxnOps = 128;
+constexpr size_t kMaxTxnBytes = 1 << 20;
+
+// [first, last) of `puts` per transaction, within both limits.
+std::vector<std::pair<size_t, size_t>> transactions(const std::vector<sources::TxnOp>& puts) {
+  std::vector<std::pair<size_t, size_t>> out;
+  size_t first = 0, bytes = 0;
+  for (size_t i = 0; i < puts.size(); ++i) {
+    const size_t size = puts[i].key.size() * 2 + puts[i].value.size();  // the key twice: put and compare
+    if (i > first && (i - first == kMaxTxnOps || bytes + size > kMaxTxnBytes)) {
+      out.emplace_back(first, i);
+      first = i;
+      bytes = 0;
+    }
+    bytes += size;
+  }
+  if (first < puts.size()) out.emplace_back(first, puts.size());
+  return out;
+}
+// The lease of a chunked apply's "writing" mark: if `torii apply` dies half-way
+// the mark goes and replicas stop holding back (they then serve what was written).
+constexpr int64_t kChunkedApplyLeaseS = 60;
+
+// After a failed compare: which objects someone else changed since they were read.
+int report_conflicts(sources::EtcdClient& etcd, const std::vector<Change>& changes, const char* outcome) {
+  sources::EtcdError error;
+  for (const Change& c : changes) {
+    sources::RangeResponse now;
+    if (!etcd.range(c.etcd_key, "", 0, now, error)) return etcd_failure("apply", error);
+    const int64_t revision = now.kvs.empty() ? 0 : now.kvs[0].mod_revision;
+    if (revision != c.expect_revision && std::string_view(c.verb) != "unchanged") {
+      std::fprintf(stderr,
+                   "torii apply: %s was changed by someone else while this apply ran (mod_revision %lld, now "
+                   "%lld); %s\n",
+                   c.key.str().c_str(), static_cast<long long>(c.expect_revision),
+                   static_cast<long long>(revision), outcome);
+    }
+  }
+  return kInvalid;
+}
+
+int write_in_one_transaction(sources::EtcdClient& etcd, const std::vector<sources::TxnCompare>& compares,
+                             const std::vector<sources::TxnOp>& puts, const std::vector<Change>& changes) {
+  sources::TxnResponse done;
+  sources::EtcdError error;
+  if (!etcd.txn(compares, puts, {}, done, error)) return etcd_failure("apply", error);
+  if (!done.succeeded) return report_conflicts(etcd, changes, "nothing was written");
+  return 0;
+}
+
+// More than one transaction holds: the chunks are written between a
+// "writing" and a "done" value of the generation key (sources/etcd_keys.h),
+// so replicas switch to the new objects only once the last chunk has landed.
+// A compare that fails half-way puts back what the earlier chunks changed.
+int write_in_chunks(sources::EtcdClient& etcd, const std::string& prefix,
+                    const std::vector<std::pair<size_t, size_t>>& chunks,
+                    const std::vector<sources::TxnCompare>& compares, const std::vector<sources::TxnOp>& puts,
+                    const std::vector<Change>& changes,
+                    const std::map<std::string, sources::KeyValue>& existing) {
+  sources::EtcdError error;
+  const std::string mark = sources::generation_key_name(prefix);
+  int64_t mark_revision = 0, generation = 0;
+  sources::RangeResponse marks;
+  if (!etcd.range(mark, "", 0, marks, error)) return etcd_failure("apply", error);
+  if (!marks.kvs.empty()) {
+    const sources::KeyValue& current = marks.kvs[0];
+    const nlohmann::json value = nlohmann::json::parse(current.value, nullptr, false);
+    if (value.is_object() && value.value("state", "") == "writing") {
+      std::fprintf(stderr,
+                   "torii apply: another chunked apply is being written (generation %lld); try again\n",
+                   static_cast<long long>(sources::json_int(value, "generation")));
+      return kInvalid;
+    }
+    mark_revision = current.mod_revision;
+    generation = sources::json_int(value, "generation");
+  }
+  int64_t lease = 0;
+  if (!etcd.lease_grant(kChunkedApplyLeaseS, lease, error)) return etcd_failure("apply", error);
+  auto mark_value = [&](const char* state) {
+    return nlohmann::json{
+        {"generation", generation + 1}, {"state", state}, {"objects", puts.size()}, {"chunks", chunks.size()}}
+        .dump();
+  };
+  sources::TxnResponse done;
+  if (!etcd.txn({{mark, mark_revision}},
+                {{sources::TxnOp::Type::Put, mark, mark_value("writing"), "", lease}}, {}, done, error))
+    return etcd_failure("apply", error);
+  if (!done.succeeded) {
+    std::fprintf(stderr, "torii apply: another apply changed the generation key %s meanwhile; try again\n",
+                 mark.c_str());
+    return kInvalid;
+  }
+  size_t written = 0;
+  int status = 0;
+  for (const auto& [first, last] : chunks) {
+    int64_t ttl = 0;
+    if (!etcd.lease_keepalive(lease, ttl, error)) return etcd_failure("apply", error);
+    if (!etcd.txn({compares.begin() + first, compares.begin() + last},
+                  {puts.begin() + first, puts.begin() + last}, {}, done, error))
+      return etcd_failure("apply", error);
+    if (!done.succeeded) {
+      status = report_conflicts(etcd, changes, "nothing of this apply stays written");
+      break;
+    }
+    written = last;
+  }
+  if (status != 0) {
+    // Put back what the chunks before changed (the replicas held it back).
+    std::vector<sources::TxnOp> undo;
+    for (size_t i = 0; i < written; ++i) {
+      auto it = existing.find(puts[i].key);
+      if (it == existing.end()) {
+        undo.push_back({sources::TxnOp::Type::Delete, puts[i].key, "", "", 0});
+      } else {
+        undo.push_back({sources::TxnOp::Type::Put, puts[i].key, it->second.value, "", 0});
+      }
+    }
+    for (const auto& [first, last] : transactions(undo)) {
+      if (!etcd.txn({}, {undo.begin() + first, undo.begin() + last}, {}, done, error))
+        return etcd_failure("apply", error);
+    }
+  }
+  // The last write: replicas take everything at once (or nothing, after an undo).
+  if (!etcd.txn({}, {{sources::TxnOp::Type::Put, mark, mark_value(status == 0 ? "done" : "undone"), "", 0}},
+                {}, done, error))
+    return etcd_failure("apply", error);
+  etcd.lease_revoke(lease, error);
+  return status;
+}
+
 }  // namespace
 
 int apply_command(int argc, char** argv, int first) {
@@ -198,14 +340,6 @@ int apply_command(int argc, char** argv, int first) {
   all.insert(all.end(), compiled.diagnostics.begin(), compiled.diagnostics.end());
   bool blocking = print_diagnostics(all, etcd_names);
 
-  // One key per object: its document, as written.
-  struct Change {
-    config::ObjectKey key;
-    std::string etcd_key;
-    std::string value;
-    const char* verb = "unchanged";
-    int64_t expect_revision = 0;  // the compare: 0 = must not exist
-  };
   std::vector<Change> changes;
   std::map<std::string, int> per_document;  // file:first line -> objects from it
   for (const config::LoadedObject& o : fresh.objects) {
@@ -264,31 +398,11 @@ int apply_command(int argc, char** argv, int first) {
     puts.push_back({sources::TxnOp::Type::Put, c.etcd_key, c.value, "", 0});
   }
   if (!args.dry_run && !puts.empty()) {
-    sources::TxnResponse done;
-    if (!etcd.txn(compares, puts, {}, done, error)) {
-      if (!error.unreachable && error.message.find("too many operations") != std::string::npos) {
-        error.message += " (" + std::to_string(puts.size()) +
-                         " changed objects in one transaction; etcd's --max-txn-ops defaults to 128. "
-                         "Chunked applies are not implemented yet: apply in parts, or raise --max-txn-ops)";
-      }
-      return etcd_failure("apply", error);
-    }
-    if (!done.succeeded) {
-      // Someone wrote in between: name what changed.
-      for (const Change& c : changes) {
-        sources::RangeResponse now;
-        if (!etcd.range(c.etcd_key, "", 0, now, error)) return etcd_failure("apply", error);
-        const int64_t revision = now.kvs.empty() ? 0 : now.kvs[0].mod_revision;
-        if (revision != c.expect_revision) {
-          std::fprintf(stderr,
-                       "torii apply: %s was changed by someone else while this apply ran (mod_revision %lld, "
-                       "now %lld); nothing was written\n",
-                       c.key.str().c_str(), static_cast<long long>(c.expect_revision),
-                       static_cast<long long>(revision));
-        }
-      }
-      return kInvalid;
-    }
+    const auto chunks = transactions(puts);
+    const int status = chunks.size() == 1
+                           ? write_in_one_transaction(etcd, compares, puts, changes)
+                           : write_in_chunks(etcd, prefix, chunks, compares, puts, changes, existing);
+    if (status != 0) return status;
   }
   for (const Change& c : changes)
     std::printf("%s %s%s\n", kind_slash_name(c.key).c_str(), c.verb, args.dry_run ? " (dry run)" : "");
@@ -336,6 +450,8 @@ int delete_command(int argc, char** argv, int first) {
   std::vector<sources::TxnCompare> compares;
   std::vector<sources::TxnOp> deletes;
   std::vector<config::ObjectKey> found;
+  std::vector<Change> changes;
+  std::map<std::string, sources::KeyValue> existing;
   int status = 0;
   for (const auto& key : keys) {
     const std::string etcd_key = sources::object_key(prefix, key);
@@ -349,15 +465,16 @@ int delete_command(int argc, char** argv, int first) {
     compares.push_back({etcd_key, now.kvs[0].mod_revision});
     deletes.push_back({sources::TxnOp::Type::Delete, etcd_key, "", "", 0});
     found.push_back(key);
+    changes.push_back({key, etcd_key, "", "deleted", now.kvs[0].mod_revision});
+    existing.emplace(etcd_key, now.kvs[0]);
   }
   if (!deletes.empty() && !args.dry_run) {
-    sources::TxnResponse done;
-    if (!etcd.txn(compares, deletes, {}, done, error)) return etcd_failure("delete", error);
-    if (!done.succeeded) {
-      std::fprintf(stderr,
-                   "torii delete: an object changed while deleting; nothing was deleted, try again\n");
-      return kInvalid;
-    }
+    // As apply writes: one transaction, or chunks under the generation key.
+    const auto chunks = transactions(deletes);
+    const int failed = chunks.size() == 1
+                           ? write_in_one_transaction(etcd, compares, deletes, changes)
+                           : write_in_chunks(etcd, prefix, chunks, compares, deletes, changes, existing);
+    if (failed != 0) return failed;
   }
   for (const auto& key : found)
     std::printf("%s deleted%s\n", kind_slash_name(key).c_str(), args.dry_run ? " (dry run)" : "");

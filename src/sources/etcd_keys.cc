@@ -76,6 +76,8 @@ std::string objects_prefix(std::string_view prefix) { return std::string(prefix)
 
 std::string replicas_prefix(std::string_view prefix) { return std::string(prefix) + "replicas/"; }
 
+std::string generation_key_name(std::string_view prefix) { return objects_prefix(prefix) + "_generation"; }
+
 std::string kind_prefix(std::string_view prefix, const KindInfo& kind, std::string_view namespace_) {
   std::string out = objects_prefix(prefix) + kind.group + "/" + kind.kind + "/";
   if (!namespace_.empty()) out += std::string(kind.cluster_scoped ? "_" : namespace_) + "/";

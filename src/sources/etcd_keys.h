@@ -34,6 +34,12 @@ const KindInfo* resolve_kind(std::string_view name);
 
 std::string objects_prefix(std::string_view prefix);   // <prefix>objects/
 std::string replicas_prefix(std::string_view prefix);  // <prefix>replicas/
+// <prefix>objects/_generation: an apply too large for one transaction is
+// written in chunks between a "writing" and a "done" value of this key
+// ({"generation": N, "state": ...}); replicas serve none of it before "done".
+// Under objects/ so that the replicas' watch sees it in order with the chunks;
+// it is not an object key (parse_object_key() refuses it).
+std::string generation_key_name(std::string_view prefix);
 // <prefix>objects/<group>/<Kind>/ (and <namespace>/ when given).
 std::string kind_prefix(std::string_view prefix, const KindInfo& kind, std::string_view namespace_ = {});
 // The key of an object; empty when its kind is not a known one.

@@ -32,9 +32,27 @@ EtcdSource::EtcdSource(EtcdClient& etcd, std::string cache_dir, Log log)
 
 std::string EtcdSource::cache_path() const { return cache_dir_ + "/etcd-objects.json"; }
 
+bool EtcdSource::deliver(bool changed) {
+  undelivered_ = undelivered_ || changed;
+  if (holding_ || !undelivered_ || !loaded_) return false;
+  undelivered_ = false;
+  delivered_ = true;
+  return true;
+}
+
+void EtcdSource::generation_key(const KeyValue* kv) {
+  const bool was = holding_;
+  holding_ =
+      kv != nullptr && nlohmann::json::parse(kv->value, nullptr, false).value("state", "") == "writing";
+  if (holding_ && !was)
+    log_(false, "etcd: a chunked apply is being written; its objects are served once it is done");
+}
+
 bool EtcdSource::start() {
-  if (connect()) return true;
-  if (!cache_dir_.empty() && load_cache()) return true;
+  connect();
+  if (loaded_ && deliver(true)) return true;
+  if (loaded_ && holding_) return false;  // not half of a chunked apply: wait for its end
+  if (!cache_dir_.empty() && load_cache()) return deliver(true);
   return false;
 }
 
@@ -70,10 +88,13 @@ bool EtcdSource::relist() {
     return false;
   }
   objects_.clear();
+  const KeyValue* generation = nullptr;
   for (KeyValue& kv : all.kvs) {
     newest_seen_ = std::max(newest_seen_, kv.mod_revision);
-    objects_.emplace(kv.key, std::move(kv));
+    if (kv.key == generation_key_name(etcd_.options().prefix)) generation = &kv;
+    objects_.emplace(kv.key, kv);
   }
+  generation_key(generation);
   revision_ = all.revision;
   loaded_ = true;
   from_cache_ = false;
@@ -128,6 +149,8 @@ bool EtcdSource::apply_messages(std::vector<WatchMessage>& messages, bool& relis
       return changed;
     }
     for (WatchEvent& e : m.events) {
+      if (e.kv.key == generation_key_name(etcd_.options().prefix))
+        generation_key(e.deleted ? nullptr : &e.kv);
       revision_ = std::max(revision_, e.kv.mod_revision);
       newest_seen_ = std::max(newest_seen_, e.kv.mod_revision);
       if (e.deleted) {
@@ -145,7 +168,7 @@ bool EtcdSource::apply_messages(std::vector<WatchMessage>& messages, bool& relis
 bool EtcdSource::poll_once() {
   if (!connected()) {
     if (std::chrono::steady_clock::now() < next_attempt_) return false;
-    return connect();
+    return deliver(connect());
   }
   std::vector<WatchMessage> messages;
   std::string error;
@@ -155,10 +178,10 @@ bool EtcdSource::poll_once() {
   if (relist_needed) {
     etcd_.stop_watch();
     if (relist()) changed = connect() || true;
-    return changed;
+    return deliver(changed);
   }
   if (!open && connected()) disconnected(error);
-  return changed;
+  return deliver(changed);
 }
 
 std::vector<config::NamedText> EtcdSource::texts() const {
@@ -169,7 +192,7 @@ std::vector<config::NamedText> EtcdSource::texts() const {
 }
 
 void EtcdSource::save_cache() {
-  if (cache_dir_.empty() || from_cache_ || !loaded_ || cached_revision_ == revision_) return;
+  if (cache_dir_.empty() || from_cache_ || !loaded_ || holding_ || cached_revision_ == revision_) return;
   nlohmann::json objects = nlohmann::json::object();
   for (const auto& [key, kv] : objects_)
     objects[key] = {{"value", kv.value}, {"mod_revision", kv.mod_revision}};

@@ -4,7 +4,10 @@
 //
 // - One watch message holds whole revisions (etcd never splits one), so the
 //   objects are handed over per message: one apply (one transaction, one
-//   revision) becomes one snapshot, never half of one.
+//   revision) becomes one snapshot, never half of one. An apply too large
+//   for one transaction is written in chunks between two writes of the
+//   generation key (etcd_keys.h): while it says "writing", changes are held
+//   back, and handed over together when it says "done".
 // - The watch resumes from the last revision seen after a reconnect; when
 //   etcd has compacted that revision away it relists everything and the
 //   Store's diff of the full set finds what changed: no gap.
@@ -50,7 +53,11 @@ class EtcdSource {
   bool poll_once();
 
   std::vector<config::NamedText> texts() const;
-  bool loaded() const { return loaded_; }
+  // Objects were handed over (start() or poll_once() returned true): the
+  // control plane has something from etcd or the cache to serve.
+  bool loaded() const { return delivered_; }
+  // A chunked apply is being written: changes are held back until it is done.
+  bool holding() const { return holding_; }
   int64_t revision() const { return revision_; }        // of the objects held
   int64_t newest_seen() const { return newest_seen_; }  // newest object revision seen
   bool connected() const { return etcd_.watch_fd() >= 0; }
@@ -65,6 +72,10 @@ class EtcdSource {
   bool relist();
   bool connect();
   bool apply_messages(std::vector<WatchMessage>& messages, bool& relist_needed);
+  // The generation key's value: holding_ while it says "writing".
+  void generation_key(const KeyValue* kv);
+  // What poll_once()/start() return: changes not handed over yet, unless held back.
+  bool deliver(bool changed);
   void disconnected(const std::string& why);
   bool load_cache();
   std::string cache_path() const;
@@ -75,7 +86,10 @@ class EtcdSource {
   std::map<std::string, KeyValue> objects_;  // etcd key -> value
   int64_t revision_ = 0;
   int64_t newest_seen_ = 0;
-  bool loaded_ = false;
+  bool loaded_ = false;       // objects_ holds what etcd (or the cache) has
+  bool delivered_ = false;    // ... and it was handed over
+  bool holding_ = false;      // a chunked apply is being written
+  bool undelivered_ = false;  // changes held back
   bool from_cache_ = false;
   int64_t cached_revision_ = -1;  // revision of what the cache holds
   std::string unreachable_since_;

@@ -387,3 +387,43 @@ def test_authentication_and_tls(tmp_path, torii, upstreams):
         assert out.returncode == 0 and "r1" in out.stdout, out.stderr
     finally:
         cluster.stop()
+
+
+def test_apply_larger_than_one_transaction_is_one_snapshot(tmp_path, etcd, torii, upstreams):
+    """300 objects: more than etcd's 128 operations per transaction. Written in chunks under
+    the generation key, served by the replica in one snapshot once the last chunk landed."""
+    a = upstreams.echo("a")
+    b = upstreams.echo("b")
+    services = "".join(harness.yaml_docs(harness.service("s%d" % i)) + "---\n" for i in range(300))
+    config = write(tmp_path, "config.yaml", services + harness.yaml_docs(
+        gateway_yaml(), harness.backend(a, "echo-a"), harness.backend(b, "echo-b"), vs_yaml()))
+    t = replica(torii, etcd.endpoints, "r1")
+    r = apply(etcd.endpoints, config)
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout.splitlines()) == 306 and "service/s299 created" in r.stdout
+    ok, _ = harness.poll_until(lambda: served_by(t) == "a", harness.RELOAD_TIMEOUT)
+    assert ok, t.log()
+    mark = json.loads(etcd.ctl("get", "--print-value-only", PREFIX + "objects/_generation").stdout)
+    assert mark["state"] == "done" and mark["chunks"] >= 3 and mark["objects"] == 306, mark
+    assert "a chunked apply is being written" in t.log()
+    # One snapshot for the whole apply: config version 1 (empty) then 2 (all of it).
+    versions = [line for line in t.log().splitlines() if "serving (config)" in line]
+    assert len(versions) == 2 and "306 of 306 document(s)" in versions[1], "\n".join(versions)
+
+    # Changing them all again (a label on every Service, and the route): one more snapshot.
+    config.write_text(services.replace("  name: s", "  labels: {gen: two}\n  name: s") + harness.yaml_docs(
+        gateway_yaml(), harness.backend(a, "echo-a"), harness.backend(b, "echo-b"), vs_yaml(service="echo-b")))
+    r = apply(etcd.endpoints, config)
+    assert r.returncode == 0 and r.stdout.count(" configured") == 301, r.stdout[-500:] + r.stderr
+    ok, _ = harness.poll_until(lambda: served_by(t) == "b", harness.RELOAD_TIMEOUT)
+    assert ok, t.log()
+    versions = [line for line in t.log().splitlines() if "serving (config)" in line]
+    assert len(versions) == 3, "\n".join(versions)
+    assert json.loads(etcd.ctl("get", "--print-value-only", PREFIX + "objects/_generation").stdout)["generation"] == 2
+
+    # Deleting them: chunks too.
+    r = torii_cli("delete", "-f", config, "--etcd", etcd.endpoints)
+    assert r.returncode == 0 and r.stdout.count(" deleted") == 306, r.stderr
+    ok, _ = harness.poll_until(lambda: served_by(t) != "b", harness.RELOAD_TIMEOUT)
+    assert ok, t.log()
+    assert etcd.ctl("get", "--prefix", "--keys-only", PREFIX + "objects/core/").stdout.strip() == ""
