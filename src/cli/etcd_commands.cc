@@ -118,11 +118,18 @@ struct Input {
   std::vector<std::string> paths;
   std::vector<config::NamedText> texts;         // stdin
   std::map<std::string, std::string> contents;  // file -> its text, read when needed
-  const std::string& text_of(const std::string& file) {
-    auto it = contents.find(file);
-    if (it != contents.end()) return it->second;
-    std::ifstream in(file, std::ios::binary);
-    return contents[file] = read_stream(in);
+  std::map<std::string, sources::DocumentIndex> documents;
+  // The document holding `line` of `file`, as stored in etcd.
+  std::string document(const std::string& file, int line, int* first_line) {
+    auto it = documents.find(file);
+    if (it == documents.end()) {
+      if (!contents.contains(file)) {
+        std::ifstream in(file, std::ios::binary);
+        contents[file] = read_stream(in);
+      }
+      it = documents.emplace(file, sources::DocumentIndex(contents[file])).first;
+    }
+    return it->second.at(line, first_line);
   }
 };
 
@@ -347,7 +354,7 @@ int apply_command(int argc, char** argv, int first) {
     c.key = o.key;
     c.etcd_key = sources::object_key(prefix, o.key);
     int first_line = 0;
-    c.value = sources::document_at(input.text_of(o.source.file), o.source.line, &first_line);
+    c.value = input.document(o.source.file, o.source.line, &first_line);
     if (++per_document[o.source.file + ":" + std::to_string(first_line)] == 2) {
       std::fprintf(stderr,
                    "%s:%d: a List document: apply writes one object per document; split its items into "

@@ -1,5 +1,6 @@
 #include "sources/etcd_objects.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <regex>
 
@@ -112,12 +113,17 @@ nlohmann::json yaml_to_json(std::string_view yaml) {
 }
 
 std::string document_at(std::string_view text, int line, int* first_line) {
-  const std::vector<config::DocumentText> docs = config::split_documents(text);
-  const config::DocumentText* found = nullptr;
-  for (const auto& d : docs) {
-    if (d.first_line < line) found = &d;  // first_line is 0-based: line first_line+1 is its first
-  }
-  if (found == nullptr) return "";
+  return DocumentIndex(text).at(line, first_line);
+}
+
+DocumentIndex::DocumentIndex(std::string_view text) : documents_(config::split_documents(text)) {}
+
+std::string DocumentIndex::at(int line, int* first_line) const {
+  // The last document starting before `line` (first_line is 0-based: line first_line+1 is its first).
+  auto after = std::partition_point(documents_.begin(), documents_.end(),
+                                    [&](const config::DocumentText& d) { return d.first_line < line; });
+  if (after == documents_.begin()) return "";
+  const config::DocumentText* found = &*(after - 1);
   int skipped = 0;
   std::string out = trim_blank_lines(found->text, skipped);
   if (first_line != nullptr) *first_line = found->first_line + skipped + 1;
