@@ -197,6 +197,11 @@ void ControlPlane::compile_and_publish(const char* why, std::optional<config::Re
     }
   }
   logged_ = std::move(now);
+  first_errors_.clear();
+  for (const auto& d : all) {
+    if (d.severity == config::Diagnostic::Severity::Error && !d.source.file.empty())
+      first_errors_.emplace(d.source.file, d.format());
+  }
 
   // What the file:// JWKS hold now, to notice a rotated key (check_jwks_files).
   jwks_files_.clear();

@@ -39,8 +39,9 @@ class ControlPlane {
   // For /ready: nothing read from etcd nor a cache yet (503), or what it
   // says besides LIVE while etcd is unreachable (empty: nothing).
   void set_etcd_health(bool waiting, const std::string& stale_note);
-  // Every object of the last reload (rejected ones with their errors).
-  const std::vector<config::ObjectStatus>& object_statuses() const { return in_force_.objects; }
+  // The first error of the last load + compile per source file (an etcd
+  // key for objects from etcd): what the replica status reports as rejected.
+  const std::map<std::string, std::string>& first_errors() const { return first_errors_; }
 
   // Readable when DNS answers changed; then call on_dns_change() (control thread).
   int dns_event_fd() const { return dns_event_.get(); }
@@ -78,15 +79,16 @@ class ControlPlane {
   config::Store store_;
   config::Store::Result in_force_;  // of the last reload (resources moved out)
   uint64_t version_ = 0;
-  std::set<std::string> logged_;                   // formatted diagnostics already logged
-  std::map<std::string, uint16_t> bound_ports_;    // listener name -> port, after the last publish
-  std::vector<admin::ReloadRecord> history_;       // the last ConfigState::kReloadHistory
-  net::UniqueFd dns_event_;                        // eventfd written by the DNS thread
-  std::unique_ptr<dns::DnsService> dns_;           // started when a name needs resolving
-  std::map<std::string, std::string> jwks_files_;  // file:// JWKS path -> content compiled
-  std::vector<config::NamedText> etcd_objects_;    // set_etcd_objects()
-  std::string stale_note_;                         // set_etcd_health()
-  bool waiting_for_etcd_ = false;                  // set_etcd_health()
+  std::set<std::string> logged_;                     // formatted diagnostics already logged
+  std::map<std::string, uint16_t> bound_ports_;      // listener name -> port, after the last publish
+  std::vector<admin::ReloadRecord> history_;         // the last ConfigState::kReloadHistory
+  net::UniqueFd dns_event_;                          // eventfd written by the DNS thread
+  std::unique_ptr<dns::DnsService> dns_;             // started when a name needs resolving
+  std::map<std::string, std::string> jwks_files_;    // file:// JWKS path -> content compiled
+  std::vector<config::NamedText> etcd_objects_;      // set_etcd_objects()
+  std::string stale_note_;                           // set_etcd_health()
+  std::map<std::string, std::string> first_errors_;  // first_errors()
+  bool waiting_for_etcd_ = false;                    // set_etcd_health()
 };
 
 // Loads and compiles without serving; what `torii validate` shares with

@@ -205,7 +205,7 @@ int report_conflicts(sources::EtcdClient& etcd, const std::vector<Change>& chang
     const int64_t revision = now.kvs.empty() ? 0 : now.kvs[0].mod_revision;
     if (revision != c.expect_revision && std::string_view(c.verb) != "unchanged") {
       std::fprintf(stderr,
-                   "torii apply: %s was changed by someone else while this apply ran (mod_revision %lld, now "
+                   "torii: %s was changed by someone else meanwhile (mod_revision %lld, now "
                    "%lld); %s\n",
                    c.key.str().c_str(), static_cast<long long>(c.expect_revision),
                    static_cast<long long>(revision), outcome);
@@ -568,8 +568,11 @@ int etcd_get_command(int argc, char** argv, int first) {
     return kInvalid;
   }
 
+  // Rejected when it does not validate here, or when a replica says it rejected it.
   auto status_of = [&](const sources::KeyValue& kv) {
-    return rejected.contains(kv.key) ? "Rejected" : "Accepted";
+    bool refused = rejected.contains(kv.key);
+    for (const sources::ReplicaStatus& r : replicas) refused = refused || r.rejected.contains(kv.key);
+    return refused ? "Rejected" : "Accepted";
   };
   if (args.output == "yaml" || args.output == "json") {
     std::vector<std::string> docs;

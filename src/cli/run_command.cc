@@ -62,11 +62,11 @@ sources::ReplicaStatus replica_status(const sources::EtcdSource& etcd, const Con
   status.newest_seen = etcd.newest_seen();
   status.stale = !etcd.connected();
   status.updated = utc_now_rfc3339();
+  // Objects from etcd are named by their keys (loader and compile errors alike).
   const std::string objects = prefix + "objects/";
-  for (const config::ObjectStatus& o : control.object_statuses()) {
-    if (!o.latest_rejected || !o.source.file.starts_with(objects)) continue;
-    status.rejected[o.source.file] = o.errors.empty() ? "rejected" : o.errors.front().format();
-  }
+  for (auto it = control.first_errors().lower_bound(objects);
+       it != control.first_errors().end() && it->first.starts_with(objects); ++it)
+    status.rejected.emplace(it->first, it->second);
   return status;
 }
 

@@ -427,3 +427,38 @@ def test_apply_larger_than_one_transaction_is_one_snapshot(tmp_path, etcd, torii
     ok, _ = harness.poll_until(lambda: served_by(t) != "b", harness.RELOAD_TIMEOUT)
     assert ok, t.log()
     assert etcd.ctl("get", "--prefix", "--keys-only", PREFIX + "objects/core/").stdout.strip() == ""
+
+
+def test_invalid_object_in_etcd_is_rejected_and_recorded(tmp_path, etcd, torii, upstreams):
+    """Written behind Torii's back (etcdctl): a bad new version of an object keeps the last good
+    one serving, as istiod does; the error is in the replica's status and in torii get."""
+    a = upstreams.echo("a")
+    b = upstreams.echo("b")
+    config = write(tmp_path, "config.yaml", harness.yaml_docs(
+        gateway_yaml(), harness.backend(a, "echo-a"), harness.backend(b, "echo-b"), vs_yaml()))
+    assert apply(etcd.endpoints, config).returncode == 0
+    t = replica(torii, etcd.endpoints, "r1")
+    assert served_by(t) == "a"
+    key = PREFIX + "objects/networking.istio.io/VirtualService/default/web"
+    bad = vs_yaml(service="echo-b").replace('hosts: ["*"]', "hosts: 5")
+    etcd.ctl("put", key, bad)
+    ok, _ = harness.poll_until(lambda: "spec.hosts" in t.log(), harness.RELOAD_TIMEOUT)
+    assert ok, t.log()
+    assert served_by(t) == "a"  # the last good version
+
+    def rejected_row():
+        out = torii_cli("get", "replicas", "--etcd", etcd.endpoints).stdout.splitlines()
+        return out[1].split() if len(out) == 2 and out[1].split()[3] == "1" else None
+    row, _ = harness.poll_until(rejected_row, 10)
+    assert row and row[0] == "r1", torii_cli("get", "replicas", "--etcd", etcd.endpoints).stdout
+    out = torii_cli("get", "vs", "-o", "wide", "--etcd", etcd.endpoints).stdout
+    assert "Rejected" in out and key + ":" in out and "spec.hosts" in out, out
+    out = torii_cli("get", "vs", "web", "-o", "yaml", "--etcd", etcd.endpoints).stdout
+    assert 'status: "False"' in out and "reason: Rejected" in out and 'rejected: ["r1"]' in out, out
+
+    # Fixed: served, status back to Accepted.
+    etcd.ctl("put", key, vs_yaml(service="echo-b"))
+    ok, _ = harness.poll_until(lambda: served_by(t) == "b", harness.RELOAD_TIMEOUT)
+    assert ok, t.log()
+    ok, _ = harness.poll_until(lambda: "Accepted" in torii_cli("get", "vs", "--etcd", etcd.endpoints).stdout, 10)
+    assert ok
