@@ -161,9 +161,10 @@ int run_command(const Options& options) {
                " at revision " + std::to_string(etcd->revision()) +
                (etcd->from_cache() ? " (from --etcd-cache)" : " from " + etcd_client->endpoint()));
     } else {
-      log_error(
-          "etcd: cannot be reached and there is no --etcd-cache to start from; /ready says 503 until it "
-          "answers (retrying)");
+      log_error(etcd->holding()
+                    ? "etcd: a chunked apply is being written; /ready says 503 until it is done"
+                    : "etcd: cannot be reached and there is no --etcd-cache to start from; /ready says "
+                      "503 until it answers (retrying)");
     }
     control.set_etcd_health(!etcd->loaded(), stale_note(*etcd));
   }

@@ -37,6 +37,7 @@ bool EtcdSource::deliver(bool changed) {
   if (holding_ || !undelivered_ || !loaded_) return false;
   undelivered_ = false;
   delivered_ = true;
+  delivered_revision_ = revision_;
   return true;
 }
 

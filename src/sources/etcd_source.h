@@ -58,7 +58,9 @@ class EtcdSource {
   bool loaded() const { return delivered_; }
   // A chunked apply is being written: changes are held back until it is done.
   bool holding() const { return holding_; }
-  int64_t revision() const { return revision_; }        // of the objects held
+  // The revision of the objects handed over last (what the replica serves);
+  // the objects held may be newer while a chunked apply is held back.
+  int64_t revision() const { return delivered_revision_; }
   int64_t newest_seen() const { return newest_seen_; }  // newest object revision seen
   bool connected() const { return etcd_.watch_fd() >= 0; }
   bool from_cache() const { return from_cache_; }
@@ -84,7 +86,8 @@ class EtcdSource {
   std::string cache_dir_;
   Log log_;
   std::map<std::string, KeyValue> objects_;  // etcd key -> value
-  int64_t revision_ = 0;
+  int64_t revision_ = 0;                     // of the objects held
+  int64_t delivered_revision_ = 0;
   int64_t newest_seen_ = 0;
   bool loaded_ = false;       // objects_ holds what etcd (or the cache) has
   bool delivered_ = false;    // ... and it was handed over
