@@ -462,3 +462,24 @@ def test_invalid_object_in_etcd_is_rejected_and_recorded(tmp_path, etcd, torii, 
     assert ok, t.log()
     ok, _ = harness.poll_until(lambda: "Accepted" in torii_cli("get", "vs", "--etcd", etcd.endpoints).stdout, 10)
     assert ok
+
+
+def test_etcd_together_with_config_files(tmp_path, etcd, torii, upstreams):
+    """--config files and --etcd are one set of objects: the Gateway and the backend in a
+    watched file, the VirtualService in etcd; a change on either side is served."""
+    a = upstreams.echo("a")
+    b = upstreams.echo("b")
+    t = torii(manifests={"gw.yaml": harness.yaml_docs(gateway_yaml(), harness.backend(a, "echo-a"))},
+              extra_args=["--etcd", etcd.endpoints, "--replica-name", "r1"])
+    assert served_by(t) == 404  # no route yet
+    assert apply(etcd.endpoints, write(tmp_path, "vs.yaml", vs_yaml())).returncode == 0
+    ok, _ = harness.poll_until(lambda: served_by(t) == "a", harness.RELOAD_TIMEOUT)
+    assert ok, t.log()
+    # The file changes: the etcd objects stay.
+    t.write("gw.yaml", harness.yaml_docs(gateway_yaml(), harness.backend(b, "echo-a")))
+    ok, _ = harness.poll_until(lambda: served_by(t) == "b", harness.RELOAD_TIMEOUT)
+    assert ok, t.log()
+    # And etcd changes: the file's objects stay.
+    assert torii_cli("delete", "vs", "web", "--etcd", etcd.endpoints).returncode == 0
+    ok, _ = harness.poll_until(lambda: served_by(t) == 404, harness.RELOAD_TIMEOUT)
+    assert ok, t.log()
