@@ -34,12 +34,12 @@ int etcd_get_command(int argc, char** argv, int first) {
     int64_t newest = 0;
     if (!sources::read_replicas(etcd, prefix, replicas, newest, error)) return etcd_failure("get", error);
     Table table;
-    table.columns = {"NAME", "REVISION", "BEHIND", "REJECTED", "CACHE", "LAST-UPDATE"};
+    table.columns = {"NAME", "REVISION", "BEHIND", "REJECTED", "ENDPOINT", "LAST-UPDATE"};
     table.narrow_columns = 5;
     for (const sources::ReplicaStatus& r : replicas) {
       std::vector<std::string> row = {r.name, std::to_string(r.served_revision),
                                       std::to_string(std::max<int64_t>(0, newest - r.served_revision)),
-                                      std::to_string(r.rejected.size()), r.stale ? "stale" : "-"};
+                                      std::to_string(r.rejected.size()), r.endpoint};
       row.push_back(r.updated);
       table.rows.push_back(std::move(row));
     }

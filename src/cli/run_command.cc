@@ -56,11 +56,11 @@ std::string stale_note(const sources::EtcdSource& etcd) {
 
 // What this replica writes under <prefix>replicas/<name>.
 sources::ReplicaStatus replica_status(const sources::EtcdSource& etcd, const ControlPlane& control,
-                                      const std::string& prefix) {
+                                      const std::string& prefix, const std::string& endpoint) {
   sources::ReplicaStatus status;
   status.served_revision = etcd.revision();
   status.newest_seen = etcd.newest_seen();
-  status.stale = !etcd.connected();
+  status.endpoint = endpoint;
   status.updated = utc_now_rfc3339();
   // Objects from etcd are named by their keys (loader and compile errors alike).
   const std::string objects = prefix + "objects/";
@@ -289,7 +289,8 @@ int run_command(const Options& options) {
       control.set_etcd_health(!etcd->loaded(), stale_note(*etcd));
     }
     if (replica && etcd->connected())
-      replica->update(replica_status(*etcd, control, options.etcd.prefix), steady_ms());
+      replica->update(replica_status(*etcd, control, options.etcd.prefix, etcd_client->endpoint()),
+                      steady_ms());
     if (n > 0 && (fds[3].revents & POLLIN))
       upgrade.on_connect(server, admin_server.get(), options.admin_address, options.admin_port);
     if (n > 0 && fds[4].revents != 0) {

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -22,6 +23,8 @@
 namespace torii::sources {
 
 namespace {
+
+constexpr int kConnectTimeoutMs = 2000;
 
 struct Endpoint {
   bool tls = false;
@@ -81,40 +84,6 @@ bool member_unavailable(int status, const std::string& message) {
 bool auth_expired(const std::string& message) {
   return message.find("invalid auth token") != std::string::npos ||
          message.find("user name is empty") != std::string::npos;
-}
-
-// Complete JSON objects at the front of `buffer` (the watch stream's
-// messages, newline-delimited by the gateway, split here by brace depth so a
-// message cut across chunks waits for its end).
-std::vector<std::string> take_json_objects(std::string& buffer) {
-  std::vector<std::string> out;
-  size_t start = 0, i = 0;
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (; i < buffer.size(); ++i) {
-    const char c = buffer[i];
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{') {
-      if (depth++ == 0) start = i;
-    } else if (c == '}' && depth > 0 && --depth == 0) {
-      out.push_back(buffer.substr(start, i + 1 - start));
-      buffer.erase(0, i + 1);
-      i = static_cast<size_t>(-1);  // the loop's ++i: from 0 again
-    }
-  }
-  if (depth == 0) buffer.clear();  // whitespace between messages
-  return out;
 }
 
 }  // namespace
@@ -238,7 +207,9 @@ bool EtcdClient::connect(size_t index, Connection& connection, std::string& erro
       pollfd p{fd, POLLOUT, 0};
       int so_error = 0;
       socklen_t len = sizeof so_error;
-      if (::poll(&p, 1, options_.timeout_ms) == 1 &&
+      // Connecting is bounded tighter than answering: an unreachable member
+      // (blackholed, not refusing) holds the control thread this long.
+      if (::poll(&p, 1, std::min(timeout_ms(), kConnectTimeoutMs)) == 1 &&
           ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) == 0 && so_error == 0) {
         ok = true;
       } else {
@@ -253,8 +224,8 @@ bool EtcdClient::connect(size_t index, Connection& connection, std::string& erro
     }
     // Blocking from here on, each read and write bounded by the timeout.
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    timeval tv{static_cast<time_t>(options_.timeout_ms / 1000),
-               static_cast<suseconds_t>((options_.timeout_ms % 1000) * 1000)};
+    timeval tv{static_cast<time_t>(timeout_ms() / 1000),
+               static_cast<suseconds_t>((timeout_ms() % 1000) * 1000)};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     // A member that vanishes without a FIN (power, partition) would leave a

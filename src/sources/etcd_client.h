@@ -38,7 +38,7 @@ struct EtcdOptions {
   std::string cacert;                  // --etcd-cacert: CA for https endpoints (else the system's)
   std::string cert;                    // --etcd-cert: client certificate (PEM chain)
   std::string key;                     // --etcd-key: its private key
-  int timeout_ms = 5000;               // connect + each read of one request
+  int timeout_ms = 5000;               // each read and write of one request (connect: at most 2 s)
   bool enabled() const { return !endpoints.empty(); }
 };
 
@@ -61,6 +61,11 @@ class EtcdClient {
   EtcdClient& operator=(const EtcdClient&) = delete;
 
   const EtcdOptions& options() const { return options_; }
+  // A tighter bound for the requests that follow (0: the options' again):
+  // status writes must not hold the control thread while a member waits
+  // for a leader, since the watch's events wait behind them.
+  void set_timeout_override(int ms) { timeout_override_ms_ = ms; }
+  int timeout_ms() const { return timeout_override_ms_ > 0 ? timeout_override_ms_ : options_.timeout_ms; }
   // The endpoint that answered last (or will be tried first).
   const std::string& endpoint() const { return options_.endpoints[current_]; }
 
@@ -110,6 +115,7 @@ class EtcdClient {
 
   EtcdOptions options_;
   size_t current_ = 0;
+  int timeout_override_ms_ = 0;
   void* tls_ = nullptr;  // SSL_CTX*, made on first use of an https endpoint
   std::string tls_error_;
   std::string password_;

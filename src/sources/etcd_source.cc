@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -74,8 +75,11 @@ void EtcdSource::disconnected(const std::string& why) {
                             : std::string()) +
                    "; reconnecting");
   }
-  // Jittered exponential back-off: half to all of min(5 s, 200 ms * 2^n).
-  const int base = std::min(kMaxBackoffMs, kFirstBackoffMs << std::min(failures_, 5));
+  // Jittered exponential back-off: half to all of min(5 s, 100 ms * 1.5^n).
+  // The gentle growth keeps retries under a second apart through a leader
+  // election (~1-2 s), so replicas converge within 3 s of the next write.
+  const int base = static_cast<int>(
+      std::min<double>(kMaxBackoffMs, kFirstBackoffMs * std::pow(1.5, std::min(failures_, 20))));
   ++failures_;
   std::uniform_int_distribution<int> pick(base / 2, base);
   next_attempt_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(pick(jitter_));

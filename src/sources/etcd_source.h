@@ -34,7 +34,7 @@ namespace torii::sources {
 class EtcdSource {
  public:
   static constexpr int kMaxBackoffMs = 5000;
-  static constexpr int kFirstBackoffMs = 200;
+  static constexpr int kFirstBackoffMs = 100;
   using Log = std::function<void(bool error, const std::string& line)>;
 
   EtcdSource(EtcdClient& etcd, std::string cache_dir, Log log);

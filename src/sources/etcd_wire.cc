@@ -217,6 +217,37 @@ bool parse_watch_message(const nlohmann::json& message, WatchMessage& out) {
   return true;
 }
 
+std::vector<std::string> take_json_objects(std::string& buffer) {
+  std::vector<std::string> out;
+  size_t start = 0, i = 0;
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (; i < buffer.size(); ++i) {
+    const char c = buffer[i];
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{') {
+      if (depth++ == 0) start = i;
+    } else if (c == '}' && depth > 0 && --depth == 0) {
+      out.push_back(buffer.substr(start, i + 1 - start));
+      buffer.erase(0, i + 1);
+      i = static_cast<size_t>(-1);  // the loop's ++i: from 0 again
+    }
+  }
+  if (depth == 0) buffer.clear();  // whitespace between messages
+  return out;
+}
+
 std::string error_message(const nlohmann::json& body) {
   if (!body.is_object()) return "unexpected answer";
   auto error = body.find("error");

@@ -78,6 +78,11 @@ struct WatchMessage {
   std::vector<WatchEvent> events;
   std::string error;  // the gateway's {"error": ...} for a failed stream
 };
+// Takes the complete JSON objects off the front of `buffer` (the watch
+// stream's messages, newline-delimited by the gateway, split here by brace
+// depth outside strings, so a message cut across reads waits for its end).
+std::vector<std::string> take_json_objects(std::string& buffer);
+
 nlohmann::json watch_create_request(std::string_view key, std::string_view range_end, int64_t start_revision);
 bool parse_watch_message(const nlohmann::json& message, WatchMessage& out);
 

@@ -7,8 +7,8 @@
 namespace torii::sources {
 
 nlohmann::json ReplicaStatus::to_json() const {
-  return {{"name", name},   {"revision", served_revision}, {"newestSeen", newest_seen},
-          {"stale", stale}, {"updated", updated},          {"rejected", rejected}};
+  return {{"name", name},         {"revision", served_revision}, {"newestSeen", newest_seen},
+          {"endpoint", endpoint}, {"updated", updated},          {"rejected", rejected}};
 }
 
 ReplicaStatus ReplicaStatus::from_json(const nlohmann::json& j) {
@@ -18,7 +18,7 @@ ReplicaStatus ReplicaStatus::from_json(const nlohmann::json& j) {
   r.name = j.value("name", "");
   r.served_revision = json_int(j, "revision");
   r.newest_seen = json_int(j, "newestSeen");
-  r.stale = j.value("stale", false);
+  r.endpoint = j.value("endpoint", "");
   r.updated = j.value("updated", "");
   if (auto it = j.find("rejected"); it != j.end() && it->is_object()) {
     for (const auto& [key, message] : it->items())
@@ -105,6 +105,13 @@ bool ReplicaRegistration::update(ReplicaStatus status, int64_t now_ms) {
   const std::string content = j.dump();
   const bool due = now_ms - refreshed_ms_ >= kReplicaRefreshMs;
   if (!due && content == written_ && lease_ != 0) return true;
+  if (now_ms < retry_at_ms_) return false;
+  struct Bound {
+    EtcdClient& etcd;
+    ~Bound() { etcd.set_timeout_override(0); }
+  } bound{etcd_};
+  etcd_.set_timeout_override(kReplicaRequestTimeoutMs);
+  retry_at_ms_ = now_ms + kReplicaRequestTimeoutMs;  // until it worked
   EtcdError error;
   if (lease_ != 0 && due) {
     int64_t ttl = 0;
@@ -124,6 +131,7 @@ bool ReplicaRegistration::update(ReplicaStatus status, int64_t now_ms) {
     return false;
   }
   written_ = content;
+  retry_at_ms_ = 0;
   return true;
 }
 

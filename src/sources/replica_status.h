@@ -19,12 +19,16 @@ namespace torii::sources {
 
 inline constexpr int64_t kReplicaLeaseTtlS = 10;
 inline constexpr int kReplicaRefreshMs = 3000;
+// Each status request waits at most this long (a member without a leader
+// holds a lease keepalive until its own timeout), and a failed update is
+// tried again this much later.
+inline constexpr int kReplicaRequestTimeoutMs = 1000;
 
 struct ReplicaStatus {
   std::string name;
   int64_t served_revision = 0;                  // the etcd revision of the objects this replica serves
   int64_t newest_seen = 0;                      // the newest object revision it has seen (may be rejected)
-  bool stale = false;                           // serving from --etcd-cache, etcd unreachable
+  std::string endpoint;                         // the etcd member it reads from
   std::string updated;                          // RFC 3339, when it last wrote this
   std::map<std::string, std::string> rejected;  // object key -> why (the first error)
   nlohmann::json raw;
@@ -66,6 +70,7 @@ class ReplicaRegistration {
   std::string name_;
   int64_t lease_ = 0;
   int64_t refreshed_ms_ = 0;
+  int64_t retry_at_ms_ = 0;  // after a failure: not before (the control loop calls often)
   std::string written_;
 };
 

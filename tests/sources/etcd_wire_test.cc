@@ -205,3 +205,38 @@ TEST(EtcdObjects, DocumentAtAndYamlToJson) {
 
 }  // namespace
 }  // namespace torii::sources
+
+namespace torii::sources {
+namespace {
+
+TEST(EtcdWire, WatchStreamSplitIntoMessagesAcrossReads) {
+  std::string buffer = R"({"result": {"created": true}})"
+                       "\n"
+                       R"({"result": {"events": [{"kv": {"value": "e30="}}]})";
+  std::vector<std::string> out = take_json_objects(buffer);
+  ASSERT_EQ(out.size(), 1u);  // the second one is not complete yet
+  EXPECT_EQ(out[0], R"({"result": {"created": true}})");
+  buffer += "}\n";
+  out = take_json_objects(buffer);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(nlohmann::json::parse(out[0]).contains("result"));
+  EXPECT_TRUE(buffer.empty());
+  // Braces and escaped quotes inside strings do not count.
+  buffer = R"({"error": {"message": "a } \" { b"}})"
+           R"({"x": "{"})";
+  out = take_json_objects(buffer);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(nlohmann::json::parse(out[0])["error"]["message"], "a } \" { b");
+  EXPECT_EQ(nlohmann::json::parse(out[1])["x"], "{");
+  // One byte at a time.
+  const std::string message = R"({"result": {"header": {"revision": "3"}, "events": []}})";
+  std::vector<std::string> all;
+  for (char c : message + "\n" + message) {
+    buffer += c;
+    for (std::string& m : take_json_objects(buffer)) all.push_back(std::move(m));
+  }
+  EXPECT_EQ(all, (std::vector<std::string>{message, message}));
+}
+
+}  // namespace
+}  // namespace torii::sources
