@@ -36,6 +36,8 @@ tests=(
   dpkg-dev file adduser
   # headless Chromium renders the admin dashboard (tests/e2e/test_dashboard.py)
   chromium
+  # a real etcd (and etcdctl) for the etcd config source's tests (tests/e2e/test_etcd*.py)
+  etcd-server etcd-client
 )
 
 case "${1:-all}" in

@@ -84,7 +84,10 @@ AdminServer::Handler make_admin_handler(const ConfigStateHolder& holder, const p
     }
     if (request.path == "/ready") {
       ConfigState state = holder.get();
-      if (state.snapshot && server.ready()) return {200, "text/plain", "LIVE\n"};
+      if (state.waiting_for_etcd)
+        return {503, "text/plain", "waiting for etcd (no config read yet, no --etcd-cache)\n"};
+      if (state.snapshot && server.ready())
+        return {200, "text/plain", state.stale_note.empty() ? "LIVE\n" : "LIVE\n" + state.stale_note + "\n"};
       std::string why = !state.snapshot ? "no configuration loaded yet\n" : "listeners not bound\n";
       for (const auto& e : state.listener_errors) why += e + "\n";
       return {503, "text/plain", why};

@@ -45,6 +45,11 @@ struct ConfigState {
   std::shared_ptr<const dns::ResolvedNames> dns;
   // The last kReloadHistory publications, oldest first.
   std::vector<ReloadRecord> reload_history;
+  // `torii run --etcd` while etcd is unreachable: "stale: serving from cache
+  // (etcd unreachable since ...)", added to /ready's answer (still 200).
+  std::string stale_note;
+  // `torii run --etcd` before anything was read from etcd or a cache: /ready says 503.
+  bool waiting_for_etcd = false;
   static constexpr size_t kReloadHistory = 20;
 };
 

@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   }
   if (command == "explain") return explain_command(argc, argv, 2);
   if (command == "get") return get_command(argc, argv, 2);
+  if (command == "apply") return apply_command(argc, argv, 2);
+  if (command == "delete") return delete_command(argc, argv, 2);
   if (command != "run" && command != "validate") {
     std::fprintf(stderr, "torii: unknown command '%s'\n\n%s", command.c_str(), usage().c_str());
     return 2;

@@ -80,13 +80,24 @@ ControlPlane::~ControlPlane() = default;
 void ControlPlane::reload(const char* trigger, int64_t detected_us) {
   if (detected_us == 0) detected_us = wall_clock_us();
   auto started = std::chrono::steady_clock::now();
-  config::LoadResult loaded = config::load_paths(options_.config_paths, options_.load, &load_cache_);
+  config::LoadResult loaded =
+      config::load_paths(options_.config_paths, options_.load, &load_cache_, etcd_objects_);
   in_force_ = store_.apply(std::move(loaded));
   const config::LoadCache::Stats& stats = load_cache_.stats();
   const std::string read_note = std::to_string(stats.parsed) + " of " +
                                 std::to_string(stats.parsed + stats.reused) +
                                 " document(s) parsed, read in " + milliseconds_since(started) + " ms";
   compile_and_publish("config", std::move(in_force_.resources), read_note, trigger, detected_us);
+}
+
+void ControlPlane::set_etcd_health(bool waiting, const std::string& stale_note) {
+  if (waiting == waiting_for_etcd_ && stale_note == stale_note_) return;
+  waiting_for_etcd_ = waiting;
+  stale_note_ = stale_note;
+  admin::ConfigState state = state_.get();
+  state.stale_note = stale_note;
+  state.waiting_for_etcd = waiting;
+  state_.set(std::move(state));
 }
 
 void ControlPlane::on_dns_change() {
@@ -186,6 +197,11 @@ void ControlPlane::compile_and_publish(const char* why, std::optional<config::Re
     }
   }
   logged_ = std::move(now);
+  first_errors_.clear();
+  for (const auto& d : all) {
+    if (d.severity == config::Diagnostic::Severity::Error && !d.source.file.empty())
+      first_errors_.emplace(d.source.file, d.format());
+  }
 
   // What the file:// JWKS hold now, to notice a rotated key (check_jwks_files).
   jwks_files_.clear();
@@ -221,6 +237,8 @@ void ControlPlane::compile_and_publish(const char* why, std::optional<config::Re
   state.last_reload = utc_now_rfc3339();
   state.dns = names;
   state.reload_history = history_;
+  state.stale_note = stale_note_;
+  state.waiting_for_etcd = waiting_for_etcd_;
   state_.set(std::move(state));
 
   log_info("config version " + std::to_string(version_) + " serving (" + why +

@@ -33,6 +33,16 @@ class ControlPlane {
   // history: what asked for the reload, and when it was noticed.
   void reload(const char* trigger = "startup", int64_t detected_us = 0);
 
+  // Objects read from etcd (sources/etcd_source.h), loaded with the files at
+  // every reload from now on.
+  void set_etcd_objects(std::vector<config::NamedText> objects) { etcd_objects_ = std::move(objects); }
+  // For /ready: nothing read from etcd nor a cache yet (503), or what it
+  // says besides LIVE while etcd is unreachable (empty: nothing).
+  void set_etcd_health(bool waiting, const std::string& stale_note);
+  // The first error of the last load + compile per source file (an etcd
+  // key for objects from etcd): what the replica status reports as rejected.
+  const std::map<std::string, std::string>& first_errors() const { return first_errors_; }
+
   // Readable when DNS answers changed; then call on_dns_change() (control thread).
   int dns_event_fd() const { return dns_event_.get(); }
   void on_dns_change();
@@ -69,12 +79,16 @@ class ControlPlane {
   config::Store store_;
   config::Store::Result in_force_;  // of the last reload (resources moved out)
   uint64_t version_ = 0;
-  std::set<std::string> logged_;                   // formatted diagnostics already logged
-  std::map<std::string, uint16_t> bound_ports_;    // listener name -> port, after the last publish
-  std::vector<admin::ReloadRecord> history_;       // the last ConfigState::kReloadHistory
-  net::UniqueFd dns_event_;                        // eventfd written by the DNS thread
-  std::unique_ptr<dns::DnsService> dns_;           // started when a name needs resolving
-  std::map<std::string, std::string> jwks_files_;  // file:// JWKS path -> content compiled
+  std::set<std::string> logged_;                     // formatted diagnostics already logged
+  std::map<std::string, uint16_t> bound_ports_;      // listener name -> port, after the last publish
+  std::vector<admin::ReloadRecord> history_;         // the last ConfigState::kReloadHistory
+  net::UniqueFd dns_event_;                          // eventfd written by the DNS thread
+  std::unique_ptr<dns::DnsService> dns_;             // started when a name needs resolving
+  std::map<std::string, std::string> jwks_files_;    // file:// JWKS path -> content compiled
+  std::vector<config::NamedText> etcd_objects_;      // set_etcd_objects()
+  std::string stale_note_;                           // set_etcd_health()
+  std::map<std::string, std::string> first_errors_;  // first_errors()
+  bool waiting_for_etcd_ = false;                    // set_etcd_health()
 };
 
 // Loads and compiles without serving; what `torii validate` shares with

@@ -51,6 +51,11 @@ int usage_error(const std::string& message) {
 }  // namespace
 
 int get_command(int argc, char** argv, int first) {
+  // With --etcd: objects and replicas in etcd (cli/etcd_commands.cc).
+  for (int i = first; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--etcd" || std::string_view(argv[i]).starts_with("--etcd="))
+      return etcd_get_command(argc, argv, first);
+  }
   Admin admin;
   std::string resource;
   std::string output;  // "", "wide" or "json"

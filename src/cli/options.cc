@@ -82,6 +82,44 @@ bool parse_port_map(const std::string& value, std::map<uint32_t, uint32_t>& map,
   return true;
 }
 
+// The etcd source's flags (docs/scale_out.md), shared by run, apply, get and delete.
+bool parse_etcd_flag(const std::string& flag, const std::string& value, Options& o, std::string& error) {
+  if (value.empty()) {
+    error = flag + ": expected a value, got ''";
+    return false;
+  }
+  if (flag == "--etcd") {
+    if (!sources::parse_endpoints(value, o.etcd.endpoints, error)) {
+      error = "--etcd: " + error;
+      return false;
+    }
+  } else if (flag == "--etcd-prefix") {
+    if (!value.starts_with("/")) {
+      error = "--etcd-prefix: expected a key prefix starting with '/', got '" + value + "'";
+      return false;
+    }
+    o.etcd.prefix = value.ends_with("/") ? value : value + "/";
+  } else if (flag == "--etcd-user") {
+    o.etcd.user = value;
+  } else if (flag == "--etcd-password-file") {
+    o.etcd.password_file = value;
+  } else if (flag == "--etcd-cacert") {
+    o.etcd.cacert = value;
+  } else if (flag == "--etcd-cert") {
+    o.etcd.cert = value;
+  } else if (flag == "--etcd-key") {
+    o.etcd.key = value;
+  } else if (flag == "--etcd-cache") {
+    o.etcd_cache_dir = value;
+  } else if (flag == "--replica-name") {
+    o.replica_name = value;
+  } else {
+    error = "unknown option '" + flag + "'";
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool parse_admin_address(const std::string& value, std::string& host, uint16_t& port, std::string& error) {
@@ -106,6 +144,12 @@ std::string usage() {
   torii get listeners|routes|clusters|endpoints [--admin ADDR:PORT] [-o wide|json]
                             tables of a running instance, read from its admin endpoint
                             (default: 127.0.0.1:15000, as --admin below)
+  torii apply -f FILE|DIR|- --etcd URLS [--dry-run] [options]
+                            validate, then write the objects to etcd in one transaction
+  torii delete (-f FILE | KIND NAME [-n NS]) --etcd URLS
+  torii get KIND [NAME] [-n NS | -A] [-o yaml|json|wide] --etcd URLS
+                            objects in etcd (KIND: vs, gw, dr, se, ... or replicas);
+                            exit codes: 0 done, 1 invalid input or conflict, 2 etcd unreachable
   torii help                this text (also: torii --help, torii COMMAND --help)
   torii --version           the version: git describe of the build, or the release number
 
@@ -113,6 +157,15 @@ Configuration:
   --config PATH             file or directory of multi-document YAML (repeatable)
   --default-namespace NS    namespace of objects without metadata.namespace (default: default)
   --no-watch                do not reload when the files change
+
+Config from etcd (docs/scale_out.md; run, apply, get and delete):
+  --etcd URL[,URL...]       etcd endpoints (http:// or https://), alone or with --config
+  --etcd-prefix P           key prefix (default: /torii/)
+  --etcd-user NAME          authenticate as NAME, the password read from --etcd-password-file PATH
+  --etcd-cacert PATH        CA for https endpoints (default: the system's)
+  --etcd-cert PATH, --etcd-key PATH   client certificate and key for etcd
+  --etcd-cache DIR          keep the last config read there; start from it when etcd is down
+  --replica-name NAME       this replica's name in etcd's replica status (default: HOST:ADMIN-PORT)
 
 Who this gateway is:
   --namespace NS            namespace the gateway runs in (default: istio-system)
@@ -483,6 +536,8 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
     } else if (flag == "--dns-grace-s") {
       if (!uint_flag(86400 * 7, n)) return false;
       o.dns_refresh.grace_ms = static_cast<uint32_t>(n * 1000);
+    } else if (flag.starts_with("--etcd") || flag == "--replica-name") {
+      if (!need_value() || !parse_etcd_flag(flag, value, o, error)) return false;
     } else if (positional != nullptr && !flag.starts_with("-")) {
       positional->push_back(flag);
     } else {
@@ -494,8 +549,12 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
     error = "--admin-address-path: there is no admin endpoint (--admin off)";
     return false;
   }
-  if (o.config_paths.empty()) {
-    error = "at least one --config PATH is required";
+  if (!o.etcd.enabled() && (!o.etcd_cache_dir.empty() || !o.replica_name.empty() || !o.etcd.user.empty())) {
+    error = "--etcd-* and --replica-name need --etcd ENDPOINTS";
+    return false;
+  }
+  if (o.config_paths.empty() && !o.etcd.enabled()) {
+    error = "at least one --config PATH (or --etcd ENDPOINTS) is required";
     return false;
   }
   // Per-request DNS (forward proxy) uses the same servers and TTL rules as

@@ -12,6 +12,7 @@
 #include "dns/resolver.h"
 #include "proxy/server.h"
 #include "security/jwks_fetch.h"
+#include "sources/etcd_client.h"
 
 namespace torii::cli {
 
@@ -34,7 +35,12 @@ struct Options {
   // --takeover PATH, the running process to take them from.
   std::string upgrade_socket_path;
   std::string takeover_path;
-  bool help = false;  // --help / -h: print usage() and exit 0, nothing else is checked
+  // Config from etcd (docs/scale_out.md): --etcd, --etcd-prefix, --etcd-user,
+  // --etcd-password-file, --etcd-cacert, --etcd-cert, --etcd-key.
+  sources::EtcdOptions etcd;
+  std::string etcd_cache_dir;  // --etcd-cache DIR: last config read, to start from when etcd is down
+  std::string replica_name;    // --replica-name (default: host:admin-port)
+  bool help = false;           // --help / -h: print usage() and exit 0, nothing else is checked
 };
 
 // Parses argv[first..] into `options`; on error returns false with `error` set.

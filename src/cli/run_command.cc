@@ -19,7 +19,9 @@
 #include "cli/version.h"
 #include "net/socket_ops.h"
 #include "security/jwks_fetch.h"
+#include "sources/etcd_source.h"
 #include "sources/file_watcher.h"
+#include "sources/replica_status.h"
 
 namespace torii::cli {
 
@@ -44,6 +46,34 @@ size_t config_errors(const Options& options) {
     }
   }
   return errors;
+}
+
+// /ready's note while etcd cannot be reached.
+std::string stale_note(const sources::EtcdSource& etcd) {
+  if (etcd.connected() || !etcd.loaded()) return "";
+  return "stale: serving from cache (etcd unreachable since " + etcd.unreachable_since() + ")";
+}
+
+// What this replica writes under <prefix>replicas/<name>.
+sources::ReplicaStatus replica_status(const sources::EtcdSource& etcd, const ControlPlane& control,
+                                      const std::string& prefix, const std::string& endpoint) {
+  sources::ReplicaStatus status;
+  status.served_revision = etcd.revision();
+  status.newest_seen = etcd.newest_seen();
+  status.endpoint = endpoint;
+  status.updated = utc_now_rfc3339();
+  // Objects from etcd are named by their keys (loader and compile errors alike).
+  const std::string objects = prefix + "objects/";
+  for (auto it = control.first_errors().lower_bound(objects);
+       it != control.first_errors().end() && it->first.starts_with(objects); ++it)
+    status.rejected.emplace(it->first, it->second);
+  return status;
+}
+
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace
@@ -112,7 +142,35 @@ int run_command(const Options& options) {
   std::unique_ptr<sources::FileWatcher> watcher;
   if (options.watch) watcher = std::make_unique<sources::FileWatcher>(options.config_paths);
 
+  // --etcd: the objects in etcd, read before the first reload (docs/scale_out.md).
+  std::unique_ptr<sources::EtcdClient> etcd_client;
+  std::unique_ptr<sources::EtcdSource> etcd;
+  if (options.etcd.enabled()) {
+    etcd_client = std::make_unique<sources::EtcdClient>(options.etcd);
+    etcd = std::make_unique<sources::EtcdSource>(*etcd_client, options.etcd_cache_dir,
+                                                 [](bool error, const std::string& line) {
+                                                   if (error) {
+                                                     log_error(line);
+                                                   } else {
+                                                     log_info(line);
+                                                   }
+                                                 });
+    if (etcd->start()) {
+      control.set_etcd_objects(etcd->texts());
+      log_info("etcd: " + std::to_string(etcd->texts().size()) + " object(s) under " + options.etcd.prefix +
+               " at revision " + std::to_string(etcd->revision()) +
+               (etcd->from_cache() ? " (from --etcd-cache)" : " from " + etcd_client->endpoint()));
+    } else {
+      log_error(etcd->holding()
+                    ? "etcd: a chunked apply is being written; /ready says 503 until it is done"
+                    : "etcd: cannot be reached and there is no --etcd-cache to start from; /ready says "
+                      "503 until it answers (retrying)");
+    }
+    control.set_etcd_health(!etcd->loaded(), stale_note(*etcd));
+  }
+
   control.reload();
+  if (etcd) etcd->save_cache();
   if (takeover && !server.ready()) {
     // Half a takeover is worse than none: the old process keeps everything.
     log_error("--takeover: not every listener could be opened (above); pid " + std::to_string(taken.old_pid) +
@@ -170,17 +228,31 @@ int run_command(const Options& options) {
   // main process (NotifyAccess=all lets it say so).
   sd_notify(takeover ? "MAINPID=" + std::to_string(::getpid()) + "\nREADY=1" : std::string("READY=1"));
 
+  // Replica status under a lease (sources/replica_status.h); default name HOST:ADMIN-PORT.
+  std::unique_ptr<sources::ReplicaRegistration> replica;
+  if (etcd) {
+    std::string name = options.replica_name;
+    if (name.empty()) {
+      char host[256] = {0};
+      ::gethostname(host, sizeof host - 1);
+      name = std::string(host) + ":" + std::to_string(admin_server ? admin_server->port() : 0);
+    }
+    replica = std::make_unique<sources::ReplicaRegistration>(*etcd_client, options.etcd.prefix, name);
+    log_info("etcd: replica status under " + options.etcd.prefix + "replicas/" + name);
+  }
+
   bool taken_over = false;
   bool reload_pending = false;
   auto reload_at = std::chrono::steady_clock::now();
   int64_t first_event_us = 0;  // the burst's first file event, for the reload history
   auto jwks_check_at = std::chrono::steady_clock::now();
   for (;;) {
-    pollfd fds[5] = {{sig_fd, POLLIN, 0},
+    pollfd fds[6] = {{sig_fd, POLLIN, 0},
                      {watcher ? watcher->fd() : -1, POLLIN, 0},
                      {control.dns_event_fd(), POLLIN, 0},
                      {upgrade.listen_fd(), POLLIN, 0},
-                     {upgrade.peer_fd(), POLLIN, 0}};
+                     {upgrade.peer_fd(), POLLIN, 0},
+                     {etcd ? etcd->fd() : -1, POLLIN, 0}};
     int timeout = -1;
     if (reload_pending) {
       auto left =
@@ -189,7 +261,12 @@ int run_command(const Options& options) {
     }
     // file:// JWKS in use: look for a rotated key about once a second.
     if (control.has_jwks_files() && (timeout < 0 || timeout > kJwksCheckMs)) timeout = kJwksCheckMs;
-    int n = poll(fds, 5, timeout);
+    // etcd: the next reconnect, and the replica status refresh.
+    if (etcd) {
+      const int etcd_timeout = etcd->connected() ? sources::kReplicaRefreshMs : etcd->timeout_ms();
+      if (timeout < 0 || etcd_timeout < timeout) timeout = etcd_timeout;
+    }
+    int n = poll(fds, 6, timeout);
     if (control.has_jwks_files() && std::chrono::steady_clock::now() >= jwks_check_at) {
       jwks_check_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(kJwksCheckMs);
       control.check_jwks_files();
@@ -201,6 +278,19 @@ int run_command(const Options& options) {
       reload_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(kReloadDebounceMs);
     }
     if (n > 0 && (fds[2].revents & POLLIN)) control.on_dns_change();
+    if (etcd && ((n > 0 && fds[5].revents != 0) || (!etcd->connected() && etcd->timeout_ms() == 0))) {
+      const int64_t detected_us = wall_clock_us();
+      if (etcd->poll_once()) {
+        control.set_etcd_objects(etcd->texts());
+        control.set_etcd_health(false, stale_note(*etcd));
+        control.reload("etcd", detected_us);
+        etcd->save_cache();
+      }
+      control.set_etcd_health(!etcd->loaded(), stale_note(*etcd));
+    }
+    if (replica && etcd->connected())
+      replica->update(replica_status(*etcd, control, options.etcd.prefix, etcd_client->endpoint()),
+                      steady_ms());
     if (n > 0 && (fds[3].revents & POLLIN))
       upgrade.on_connect(server, admin_server.get(), options.admin_address, options.admin_port);
     if (n > 0 && fds[4].revents != 0) {
@@ -241,6 +331,7 @@ int run_command(const Options& options) {
     server.drain_and_stop(proxy::DrainKind::Upgrade);
   } else {
     sd_notify("STOPPING=1");
+    if (replica) replica->remove();  // its key goes now, not when the lease expires
     upgrade.close();
     server.drain_and_stop();
     if (admin_server) admin_server->stop();

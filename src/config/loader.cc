@@ -194,7 +194,7 @@ class Loader {
 
   // Reads `files` in order: every document not in the cache is parsed (on
   // several threads when there are many), then all are taken in file order.
-  void load_files(const std::vector<std::string>& files);
+  void load_files(const std::vector<std::string>& files, const std::vector<NamedText>& texts = {});
   void load_text(const std::string& text, const std::string& file);
   void unreadable(const std::string& path) { unreadable_.push_back(path); }
   void add(Diagnostic d) { diagnostics_.push_back(std::move(d)); }
@@ -213,6 +213,7 @@ class Loader {
   // One file: its documents, or that it could not be read.
   struct File {
     std::string path;
+    std::string default_namespace;  // NamedText's own; empty: the options'
     bool read = false;
     std::vector<Pending> documents;
   };
@@ -248,8 +249,8 @@ class Loader {
   bool unidentified_ = false;  // the current document held an object without kind or name
 };
 
-void Loader::load_files(const std::vector<std::string>& paths) {
-  std::vector<File> files(paths.size());
+void Loader::load_files(const std::vector<std::string>& paths, const std::vector<NamedText>& texts) {
+  std::vector<File> files(paths.size() + texts.size());
   for (size_t i = 0; i < paths.size(); ++i) {
     File& file = files[i];
     file.path = paths[i];
@@ -258,6 +259,13 @@ void Loader::load_files(const std::vector<std::string>& paths) {
     if (in.is_open()) text << in.rdbuf();
     file.read = in.is_open() && !in.bad();
     if (file.read) collect(text.str(), file);
+  }
+  for (size_t i = 0; i < texts.size(); ++i) {
+    File& file = files[paths.size() + i];
+    file.path = texts[i].name;
+    file.default_namespace = texts[i].default_namespace;
+    file.read = true;
+    collect(texts[i].text, file);
   }
   parse_pending(files);
   replay(files);
@@ -279,7 +287,7 @@ void Loader::collect(const std::string& text, File& file) {
     if (!cache_) continue;
     // The default namespace is part of what a document parses to (objects
     // without metadata.namespace get it).
-    p.key = options_.default_namespace;
+    p.key = file.default_namespace.empty() ? options_.default_namespace : file.default_namespace;
     p.key += '\0';
     p.key += file.path;
     p.key += '\0';
@@ -291,10 +299,10 @@ void Loader::collect(const std::string& text, File& file) {
 }
 
 void Loader::parse_pending(std::vector<File>& files) const {
-  std::vector<std::pair<Pending*, const std::string*>> work;
+  std::vector<std::pair<Pending*, const File*>> work;
   for (File& file : files) {
     for (Pending& p : file.documents) {
-      if (!p.result) work.emplace_back(&p, &file.path);
+      if (!p.result) work.emplace_back(&p, &file);
     }
   }
   // Documents are independent until they are taken in order (replay), so
@@ -309,7 +317,14 @@ void Loader::parse_pending(std::vector<File>& files) const {
   std::atomic<size_t> next{0};
   auto run = [&] {
     for (size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < work.size();) {
-      work[i].first->result = parse_alone(options_, work[i].first->doc, *work[i].second);
+      const File& file = *work[i].second;
+      if (file.default_namespace.empty()) {
+        work[i].first->result = parse_alone(options_, work[i].first->doc, file.path);
+      } else {
+        LoadOptions own = options_;
+        own.default_namespace = file.default_namespace;
+        work[i].first->result = parse_alone(own, work[i].first->doc, file.path);
+      }
       work[i].first->fresh = true;
     }
   };
@@ -698,7 +713,8 @@ ResourceSet LoadResult::resources() const {
   return resource_set_of(std::move(valid));
 }
 
-LoadResult load_paths(const std::vector<std::string>& paths, const LoadOptions& options, LoadCache* cache) {
+LoadResult load_paths(const std::vector<std::string>& paths, const LoadOptions& options, LoadCache* cache,
+                      const std::vector<NamedText>& texts) {
   Loader loader(options, cache);
   std::set<std::string> seen;  // a file named twice (directly and via its directory) is read once
   std::vector<std::string> to_read;
@@ -725,7 +741,7 @@ LoadResult load_paths(const std::vector<std::string>& paths, const LoadOptions& 
       to_read.push_back(file);
     }
   }
-  loader.load_files(to_read);
+  loader.load_files(to_read, texts);
   return std::move(loader).finish();
 }
 

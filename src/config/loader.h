@@ -82,13 +82,21 @@ class LoadCache {
   Stats stats_;
 };
 
+// Text read as if it were a file named `name` (an etcd key, stdin): after
+// the files, in the order given.
+struct NamedText {
+  std::string name;
+  std::string text;
+  std::string default_namespace;  // for its objects without metadata.namespace; empty: LoadOptions'
+};
+
 // `paths` are files or directories. A directory is read recursively (*.yaml,
 // *.yml, *.json, sorted by path so load order is deterministic); a file named
 // explicitly is read whatever its extension. Paths are read in the order given.
 // With a cache, documents unchanged since the previous call are not parsed
 // again, and the cache is updated to this load.
 LoadResult load_paths(const std::vector<std::string>& paths, const LoadOptions& options,
-                      LoadCache* cache = nullptr);
+                      LoadCache* cache = nullptr, const std::vector<NamedText>& texts = {});
 
 // Parses YAML text as if it were the file `file_name` (for tests).
 LoadResult load_string(const std::string& yaml, const std::string& file_name, const LoadOptions& options);

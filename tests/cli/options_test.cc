@@ -271,3 +271,44 @@ TEST(OptionsTest, TracingFlags) {
 
 }  // namespace
 }  // namespace torii::cli
+
+namespace torii::cli {
+namespace {
+
+TEST(OptionsTest, EtcdFlags) {
+  Options o;
+  std::string error;
+  // --etcd alone is a config source: no --config needed.
+  ASSERT_TRUE(
+      parse({"--etcd", "http://127.0.0.1:2379,https://[::1]:2379", "--etcd-prefix", "/gw", "--etcd-user",
+             "torii", "--etcd-password-file", "/p", "--etcd-cacert", "/ca", "--etcd-cert", "/c", "--etcd-key",
+             "/k", "--etcd-cache", "/var/cache/torii", "--replica-name", "r1"},
+            o, error))
+      << error;
+  EXPECT_EQ(o.etcd.endpoints, (std::vector<std::string>{"http://127.0.0.1:2379", "https://[::1]:2379"}));
+  EXPECT_EQ(o.etcd.prefix, "/gw/");  // a trailing / added
+  EXPECT_EQ(o.etcd.user, "torii");
+  EXPECT_EQ(o.etcd.password_file, "/p");
+  EXPECT_EQ(o.etcd.cacert, "/ca");
+  EXPECT_EQ(o.etcd.cert, "/c");
+  EXPECT_EQ(o.etcd.key, "/k");
+  EXPECT_EQ(o.etcd_cache_dir, "/var/cache/torii");
+  EXPECT_EQ(o.replica_name, "r1");
+  EXPECT_TRUE(o.config_paths.empty());
+  Options defaults;
+  ASSERT_TRUE(parse({"--etcd=http://h:1"}, defaults, error)) << error;
+  EXPECT_EQ(defaults.etcd.prefix, "/torii/");
+
+  Options bad;
+  EXPECT_FALSE(parse({"--etcd", "127.0.0.1:2379"}, bad, error));  // no scheme
+  EXPECT_NE(error.find("--etcd"), std::string::npos);
+  Options bad_prefix;
+  EXPECT_FALSE(parse({"--etcd", "http://h:1", "--etcd-prefix", "torii"}, bad_prefix, error));
+  EXPECT_NE(error.find("--etcd-prefix"), std::string::npos);
+  Options cache_alone;
+  EXPECT_FALSE(parse({"--config", "a", "--etcd-cache", "/d"}, cache_alone, error));
+  EXPECT_NE(error.find("need --etcd"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace torii::cli
