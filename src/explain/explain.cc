@@ -1,6 +1,7 @@
 #include "explain/explain.h"
 
 #include <charconv>
+#include <ctime>
 
 #include "explain/policies.h"
 #include "http/header_map.h"
@@ -8,6 +9,7 @@
 #include "router/match_explain.h"
 #include "router/request_actions.h"
 #include "router/route_table.h"
+#include "security/jwt_status.h"
 
 namespace torii::explain {
 
@@ -225,6 +227,32 @@ json explain(const compile::Snapshot& snapshot, const Request& request) {
   }
   l["servers"] = std::move(servers);
 
+  // RequestAuthentication, then AuthorizationPolicy, both before the router
+  // (ISTIO_SECURITY.md §0): a bad token is 401 and a deny 403 whatever the
+  // routes say. The token is the one in the request's headers or query,
+  // verified as the gateway verifies it (CORS preflights skip it there too).
+  security::JwtIdentity identity;
+  const bool preflight =
+      request.method == "OPTIONS" && headers.has("origin") && headers.has("access-control-request-method");
+  if (snapshot.jwt_authn && !listener->l4 && !preflight) {
+    const security::JwtOutcome outcome = snapshot.jwt_authn->authenticate(
+        headers, target.query, static_cast<int64_t>(std::time(nullptr)), identity);
+    json& jwt = out["jwt"];
+    if (outcome.status != security::JwtStatus::Ok) {
+      jwt["status"] = std::string(security::jwt_status_string(outcome.status));
+      jwt["rejected"] = true;
+      result(security::jwt_status_http_code(outcome.status),
+             std::string(security::jwt_status_string(outcome.status)));
+      return out;
+    }
+    jwt["status"] = identity.jwt ? "verified" : "no token (anonymous)";
+    if (identity.jwt) {
+      jwt["issuer"] = identity.jwt->iss;
+      jwt["subject"] = identity.jwt->sub;
+      view.jwt_payload = &identity.jwt->payload;  // for VirtualService matches on claims
+    }
+  }
+
   // AuthorizationPolicy runs before the router: a deny is the answer
   // whatever the routes say (docs/authorization.md).
   if (snapshot.authz && !listener->l4) {
@@ -234,6 +262,7 @@ json explain(const compile::Snapshot& snapshot, const Request& request) {
     ar.path = target.path;
     ar.port = listener->listen_port != 0 ? listener->listen_port : listener->gateway_port;
     ar.headers = &headers;
+    ar.jwt = identity.jwt.get();
     const security::AuthzDecision d = snapshot.authz->evaluate(ar);
     json policies = json::array();
     for (const security::AuthzPolicy& p : snapshot.authz->policies()) {
@@ -255,8 +284,9 @@ json explain(const compile::Snapshot& snapshot, const Request& request) {
                                       : "no ALLOW rule matched";
     authz["policies"] = std::move(policies);
     authz["note"] =
-        "evaluated as an anonymous request from an unknown peer: requestPrincipals, request.auth.*, "
-        "ipBlocks, remoteIpBlocks, source.ip, remote.ip and destination.ip see no value";
+        "evaluated from an unknown peer: ipBlocks, remoteIpBlocks, source.ip, remote.ip and destination.ip "
+        "see "
+        "no value; requestPrincipals and request.auth.* see the token the request carries, if any";
     if (!d.allowed) {
       result(403, "RBAC: access denied (" + authz["decided_by"].get<std::string>() + ")");
       return out;

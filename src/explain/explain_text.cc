@@ -54,6 +54,16 @@ std::string to_text(const json& e) {
     for (const json& h : s["hosts"]) out += " " + str(h);
     out += s["serves_host"].get<bool>() ? "  <- covers this host\n" : "\n";
   }
+  if (e.contains("jwt")) {
+    const json& j = e["jwt"];
+    out += "jwt:          " + str(j["status"]);
+    if (j.contains("issuer")) out += ", principal " + str(j["issuer"]) + "/" + str(j["subject"]);
+    out += "\n";
+    if (j.value("rejected", false)) {
+      out += "result:       " + str(e["result"]["status"]) + " " + str(e["result"]["reason"]) + "\n";
+      return out;
+    }
+  }
   if (e.contains("authorization")) {
     const json& a = e["authorization"];
     out += std::string("authorization: ") + (a["allowed"].get<bool>() ? "allowed" : "denied") + ", " +

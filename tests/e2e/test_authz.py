@@ -205,6 +205,25 @@ def test_request_principals_and_claims(torii, echo):
     # A bad token is 401 from jwt_authn first, whatever the policy says.
     assert t.get("/anything", headers={"Authorization": "Bearer deadbeef"}).status_code == 401
 
+    # explain verifies the request's token as the gateway does, and evaluates the policy with it.
+    def explain(path, token=None):
+        params = {"url": "http://x.example" + path}
+        if token:
+            params["header"] = "Authorization:Bearer " + token
+        return requests.get(t.admin + "/explain", params=params, timeout=10).json()
+
+    e = explain("/anything", key.token(**claims(sub="alice")))
+    assert e["jwt"]["status"] == "verified" and e["jwt"]["subject"] == "alice"
+    assert e["authorization"]["allowed"] is True
+    assert e["result"]["status"] == 0  # forwarded upstream: the status is the upstream's
+    e = explain("/anything", key.token(**claims(sub="bob")))
+    assert e["authorization"]["allowed"] is False and e["result"]["status"] == 403
+    e = explain("/anything")
+    assert e["jwt"]["status"] == "no token (anonymous)" and e["result"]["status"] == 403
+    e = explain("/anything", "deadbeef")
+    assert e["jwt"]["rejected"] is True and e["result"]["status"] == 401
+    assert "authorization" not in e
+
 
 def test_peer_identities_never_match_at_a_gateway(torii, echo):
     allow = policy({"rules": [{"from": [{"source": {"principals": ["cluster.local/ns/a/sa/b"]}}]}]}, name="allow")
