@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "compile/labels.h"
+#include "compile/rate_limit_rules.h"
 
 namespace torii::compile {
 
@@ -84,6 +85,13 @@ std::shared_ptr<const router::LocalRateLimit> compile_local_rate_limit(const con
     out->bucket = registry.bucket(where + "|" + c.identity(), c.max_tokens, c.tokens_per_fill,
                                   c.fill_interval_ms * 1000000);
   }
+  out->descriptors = compile_limit_descriptors(c, where + "|" + c.identity());
+  out->always_consume_default = c.always_consume_default_token_bucket;
+  out->rate_limits = compile_rate_limit_rules(c.rate_limits);
+  out->vh_rate_limits = c.vh_rate_limits == "INCLUDE"  ? router::LocalRateLimit::VhRateLimits::Include
+                        : c.vh_rate_limits == "IGNORE" ? router::LocalRateLimit::VhRateLimits::Ignore
+                                                       : router::LocalRateLimit::VhRateLimits::Override;
+  out->stage = c.stage;
   out->counters = &registry.counters(c.stat_prefix);
   out->source = std::move(source);
   return out;
@@ -120,12 +128,25 @@ RateLimitPolicy select_rate_limits(const std::vector<config::EnvoyFilter>& envoy
   if (!policy.gateway) return policy;  // per-route configs without the filter do nothing
 
   const std::vector<RateLimitTable> tables = rl_tables_of(listeners);
+  // rate_limits MERGEd into a route or virtual host append to its list
+  // (protobuf merge of a repeated field), across patches in order.
+  std::unordered_map<const void*, std::shared_ptr<router::RouteRateLimits>> rules;
+  auto add_rules = [&](const void* scope, const std::vector<router::RateLimitRule>& more, bool include_vh) {
+    std::shared_ptr<router::RouteRateLimits>& slot = rules[scope];
+    if (!slot) slot = std::make_shared<router::RouteRateLimits>();
+    slot->rules.insert(slot->rules.end(), more.begin(), more.end());
+    slot->include_vh_rate_limits = slot->include_vh_rate_limits || include_vh;
+  };
   for (const config::EnvoyFilter* ef : selected) {
     for (size_t i = 0; i < ef->patches.size(); ++i) {
       const config::EnvoyFilterPatch& p = ef->patches[i];
-      if (!p.rate_limit || !rl_gateway_context(p.context) || p.operation != "MERGE") continue;
+      if (!p.rate_limit && !p.route_rate_limits) continue;
+      if (!rl_gateway_context(p.context) || p.operation != "MERGE") continue;
       const bool route_level = p.apply_to == "HTTP_ROUTE";
       if (!route_level && p.apply_to != "VIRTUAL_HOST") continue;
+      const std::vector<router::RateLimitRule> patch_rules =
+          p.route_rate_limits ? compile_rate_limit_rules(*p.route_rate_limits)
+                              : std::vector<router::RateLimitRule>{};
       for (const RateLimitTable& t : tables) {
         if (!rl_table_matches(p, t)) continue;
         const std::string port = std::to_string(t.listener->gateway_port);
@@ -134,22 +155,29 @@ RateLimitPolicy select_rate_limits(const std::vector<config::EnvoyFilter>& envoy
           if (!p.vhost_name.empty() && p.vhost_name != vhost_name) continue;
           const std::string scope = t.listener->name + "|" + t.name + "|" + vhost_name;
           if (!route_level) {
-            policy.scoped[vhost.get()] =
-                compile_local_rate_limit(*p.rate_limit, "vhost:" + scope, rl_source_of(*ef, i));
+            if (p.rate_limit) {
+              policy.scoped[vhost.get()] =
+                  compile_local_rate_limit(*p.rate_limit, "vhost:" + scope, rl_source_of(*ef, i));
+            }
+            if (p.route_rate_limits) add_rules(vhost.get(), patch_rules, false);
             continue;
           }
           for (const router::Route& route : vhost->routes) {
             if (!p.route_name.empty() && p.route_name != route.name) continue;
             if (!rl_action_matches(p.route_action, route)) continue;
-            const std::string where = "route:" + scope + "|" + route.virtual_service + "|" +
-                                      std::to_string(route.rule_index) + "|" +
-                                      std::to_string(route.match_index);
-            policy.scoped[&route] = compile_local_rate_limit(*p.rate_limit, where, rl_source_of(*ef, i));
+            if (p.rate_limit) {
+              const std::string where = "route:" + scope + "|" + route.virtual_service + "|" +
+                                        std::to_string(route.rule_index) + "|" +
+                                        std::to_string(route.match_index);
+              policy.scoped[&route] = compile_local_rate_limit(*p.rate_limit, where, rl_source_of(*ef, i));
+            }
+            if (p.route_rate_limits) add_rules(&route, patch_rules, p.include_vh_rate_limits);
           }
         }
       }
     }
   }
+  for (auto& [scope, r] : rules) policy.rules.emplace(scope, std::move(r));
   return policy;
 }
 

@@ -125,6 +125,14 @@ struct RateLimitPolicy {
   std::shared_ptr<const router::LocalRateLimit> gateway;
   // Keyed by the router::Route* or router::VirtualHost* of this snapshot.
   std::unordered_map<const void*, std::shared_ptr<const router::LocalRateLimit>> scoped;
+  // The rate_limits (descriptor actions) of a router::Route* or VirtualHost*.
+  std::unordered_map<const void*, std::shared_ptr<const router::RouteRateLimits>> rules;
+
+  const router::RouteRateLimits* rules_of(const void* scope) const {
+    if (rules.empty() || scope == nullptr) return nullptr;
+    auto it = rules.find(scope);
+    return it == rules.end() ? nullptr : it->second.get();
+  }
 
   const router::LocalRateLimit* find(const router::VirtualHost* vhost, const router::Route* route) const {
     if (!scoped.empty()) {

@@ -26,6 +26,14 @@ std::vector<EndpointSlice> read_endpoints(const Field& root, const ObjectMeta& m
 void read_secret(const Field& root, Secret& out);
 void read_telemetry(const Field& spec, Telemetry& out);
 void read_envoy_filter(const Field& spec, EnvoyFilter& out);
+// Proto JSON: the field under its snake_case name, else its camelCase one.
+Field proto_field(const Field& map, std::string_view snake, std::string_view camel);
+// An Envoy TokenBucket, with Envoy's checks (max_tokens >= 1, fill_interval >= 50ms).
+void read_token_bucket(const Field& bucket, uint64_t& max_tokens, uint64_t& tokens_per_fill,
+                       int64_t& fill_interval_ms);
+// route.v3.RateLimit list and LocalRateLimitDescriptor list (parse_rate_limit_rules.cc).
+std::vector<RateLimitRuleConfig> read_rate_limit_rules(const Field& list);
+std::vector<RateLimitDescriptorConfig> read_rate_limit_descriptors(const Field& list);
 // selector.matchLabels, targetRef and targetRefs of a security.istio.io policy.
 void read_policy_attachment(const Field& spec, std::optional<Labels>& selector,
                             std::vector<PolicyTargetRef>& target_refs);

@@ -437,6 +437,55 @@ struct RateLimitHeader {
   bool append = true;  // HeaderValueOption.append (default true); false: replace
 };
 
+// An Envoy HeaderMatcher (config.route.v3) in a rate limit action.
+struct RateLimitHeaderMatcher {
+  enum class Kind { Exact, Prefix, Suffix, Contains, Regex, Present };
+  std::string name;  // lower-case
+  Kind kind = Kind::Present;
+  std::string value;
+  bool ignore_case = false;             // string_match.ignore_case
+  bool present = true;                  // present_match: false = matches when absent
+  bool invert = false;                  // invert_match
+  bool treat_missing_as_empty = false;  // treat_missing_header_as_empty
+};
+
+// One action of an Envoy route.v3.RateLimit: it adds one entry to the
+// descriptor, or fails and drops the descriptor (docs/rate-limit.md).
+struct RateLimitActionConfig {
+  // request_headers, remote_address, masked_remote_address, generic_key,
+  // header_value_match, query_parameter_value_match; anything else is
+  // reported as unsupported and its RateLimit produces no descriptor.
+  std::string type;
+  std::string descriptor_key;
+  std::string descriptor_value;
+  std::string header_name;  // request_headers (lower-case)
+  bool skip_if_absent = false;
+  bool expect_match = true;
+  std::vector<RateLimitHeaderMatcher> headers;           // header_value_match
+  std::vector<RateLimitHeaderMatcher> query_parameters;  // query_parameter_value_match (name + value)
+  uint32_t v4_prefix_len = 32;                           // masked_remote_address
+  uint32_t v6_prefix_len = 128;
+};
+
+// route.v3.RateLimit: the actions that together make one descriptor.
+struct RateLimitRuleConfig {
+  uint32_t stage = 0;
+  std::string disable_key;  // non-empty: Envoy's local filter skips the rule
+  bool has_limit = false;   // limit (dynamic metadata override): not modelled
+  std::vector<RateLimitActionConfig> actions;
+};
+
+// common.ratelimit.v3.LocalRateLimitDescriptor: entries and their own bucket.
+// An entry with an empty value matches any value, with one bucket per value
+// seen (Envoy's dynamic descriptors, at most max_dynamic_descriptors).
+struct RateLimitDescriptorConfig {
+  std::vector<std::pair<std::string, std::string>> entries;
+  bool has_token_bucket = false;
+  uint64_t max_tokens = 0;
+  uint64_t tokens_per_fill = 1;
+  int64_t fill_interval_ms = 0;
+};
+
 // envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit.
 struct LocalRateLimitConfig {
   std::string stat_prefix;
@@ -451,7 +500,13 @@ struct LocalRateLimitConfig {
   bool resource_exhausted = false;   // rate_limited_as_resource_exhausted (gRPC)
   bool per_connection = false;       // local_rate_limit_per_downstream_connection
   bool x_ratelimit_headers = false;  // enable_x_ratelimit_headers: DRAFT_VERSION_03
-  bool has_descriptors = false;      // descriptors / rate_limits (not implemented)
+  std::vector<RateLimitDescriptorConfig> descriptors;
+  // The filter's own rate_limits: when set, route and vhost rate_limits are ignored.
+  std::vector<RateLimitRuleConfig> rate_limits;
+  bool always_consume_default_token_bucket = true;  // default true
+  std::string vh_rate_limits = "OVERRIDE";          // OVERRIDE, INCLUDE, IGNORE
+  uint32_t stage = 0;
+  uint32_t max_dynamic_descriptors = 20;  // Envoy's default
   std::vector<RateLimitHeader> response_headers_to_add;
   std::vector<RateLimitHeader> request_headers_to_add_when_not_enforced;
   // The canonical text of the fields above: equal text, equal limit (the
@@ -475,6 +530,10 @@ struct EnvoyFilterPatch {
   std::string filter_name;  // patch.value.name (HTTP_FILTER)
   std::string type_url;     // the LocalRateLimit's type as written (direct @type or TypedStruct type_url)
   std::optional<LocalRateLimitConfig> rate_limit;  // a local rate limit config in this patch
+  // MERGE patches: HTTP_ROUTE value.route.rate_limits (and
+  // include_vh_rate_limits), VIRTUAL_HOST value.rate_limits. Set when present.
+  std::optional<std::vector<RateLimitRuleConfig>> route_rate_limits;
+  bool include_vh_rate_limits = false;
 };
 
 struct EnvoyFilter {

@@ -348,20 +348,20 @@ void ActiveStream::route() {
   if (vhost == nullptr) {
     // The rate limit filter runs before the router, so even a request
     // without a route takes a token (the gateway-wide bucket).
-    if (local_rate_limited(nullptr, nullptr)) return;
+    if (local_rate_limited(view, nullptr, nullptr)) return;
     WorkerStats::inc(stats.no_route);
     send_local_reply(LocalReply{404, {}, {}}, details::kRouteNotFound, flag::NR);
     return;
   }
   if (vhost->require_tls) {
-    if (local_rate_limited(vhost, nullptr)) return;
+    if (local_rate_limited(view, vhost, nullptr)) return;
     std::string location = "https://" + std::string(view.authority) + std::string(path_and_query);
     send_local_reply(LocalReply{301, {}, location}, details::kDirectResponse);
     return;
   }
   const router::Route* route = vhost->match(view);
   if (route != nullptr) info_.route_name = route->name;
-  if (local_rate_limited(vhost, route)) return;
+  if (local_rate_limited(view, vhost, route)) return;
   if (route == nullptr) {
     WorkerStats::inc(stats.no_route);
     send_local_reply(LocalReply{404, {}, {}}, details::kRouteNotFound, flag::NR);

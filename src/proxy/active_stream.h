@@ -84,7 +84,12 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   void run_route_policies();
   // Envoy's local rate limit filter, first in the chain (active_stream_policies.cc):
   // true when it answered the request (429).
-  bool local_rate_limited(const router::VirtualHost* vhost, const router::Route* route);
+  bool local_rate_limited(const router::RequestView& view, const router::VirtualHost* vhost,
+                          const router::Route* route);
+  std::vector<router::DescriptorEntries> request_descriptors(const router::LocalRateLimit& limit,
+                                                             const router::RequestView& view,
+                                                             const router::VirtualHost* vhost,
+                                                             const router::Route* route) const;
   void add_x_ratelimit_headers(http::HeaderMap& headers) const;
   // ---- RequestAuthentication (active_stream_jwt.cc) ----
   // Verifies the request's JWTs; false: a 401/403 was sent. May point
@@ -163,8 +168,9 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   bool grpc_ = false;
   // The local rate limit this request passed, when it asks for
   // enable_x_ratelimit_headers: the upstream's response gets x-ratelimit-*.
-  const router::LocalRateLimit* x_ratelimit_ = nullptr;
-  bool grpc_web_response_ = false;  // a gRPC answer to a gRPC-Web request: translated
+  const router::TokenBucket* x_ratelimit_ = nullptr;
+  std::shared_ptr<router::TokenBucket> x_ratelimit_hold_;  // a per-value (wildcard descriptor) bucket
+  bool grpc_web_response_ = false;                         // a gRPC answer to a gRPC-Web request: translated
   bool expect_continue_ = false;
   bool response_started_ = false;
   bool headers_ended_stream_ = false;  // the response head carried END_STREAM

@@ -33,17 +33,31 @@ bool rate_limit_hit(uint32_t per_million, upstream::FastRandom& random) {
 // enforced, the request goes on with request_headers_to_add_when_not_enforced.
 // Cost without an EnvoyFilter: one null test. With one: a hash lookup when
 // per-route configs exist, one relaxed fetch_add per counter touched and one
-// CAS on the shared bucket (a contended cache line across workers).
-bool ActiveStream::local_rate_limited(const router::VirtualHost* vhost, const router::Route* route) {
+// CAS on the shared bucket (a contended cache line across workers). Configs
+// with descriptors also build the request's descriptors (small strings).
+bool ActiveStream::local_rate_limited(const router::RequestView& view, const router::VirtualHost* vhost,
+                                      const router::Route* route) {
   if (!snapshot_ || !snapshot_->rate_limit.gateway) return false;
   const router::LocalRateLimit& limit = *snapshot_->rate_limit.find(vhost, route);
   upstream::FastRandom& random = worker_.clusters().random();
   if (!rate_limit_hit(limit.enabled_per_million, random)) return false;
   router::LocalRateLimitCounters& counters = *limit.counters;
   counters.enabled.fetch_add(1, std::memory_order_relaxed);
-  if (!limit.bucket || limit.bucket->try_consume()) {
+  router::RateLimitVerdict verdict;
+  if (limit.descriptors.empty()) {
+    router::TokenBucket* bucket = limit.bucket.get();
+    verdict.bucket = bucket;
+    verdict.allowed = bucket == nullptr || bucket->try_consume();
+  } else {
+    const std::vector<router::DescriptorEntries> request = request_descriptors(limit, view, vhost, route);
+    verdict = router::decide(limit.descriptors, limit.bucket.get(), limit.always_consume_default, request);
+  }
+  if (verdict.allowed) {
     counters.ok.fetch_add(1, std::memory_order_relaxed);
-    if (limit.x_ratelimit_headers && limit.bucket) x_ratelimit_ = &limit;
+    if (limit.x_ratelimit_headers && verdict.bucket != nullptr) {
+      x_ratelimit_ = verdict.bucket;
+      x_ratelimit_hold_ = std::move(verdict.hold);
+    }
     return false;
   }
   counters.rate_limited.fetch_add(1, std::memory_order_relaxed);
@@ -64,10 +78,43 @@ bool ActiveStream::local_rate_limited(const router::VirtualHost* vhost, const ro
   return true;
 }
 
+// Envoy's Filter::populateDescriptors: the filter's own rate_limits if it
+// has any; else the route's, and the virtual host's as vh_rate_limits says
+// (OVERRIDE: only when the route has none; a route's include_vh_rate_limits
+// means INCLUDE). No route (404, redirects to HTTPS): only the filter's own.
+std::vector<router::DescriptorEntries> ActiveStream::request_descriptors(const router::LocalRateLimit& limit,
+                                                                         const router::RequestView& view,
+                                                                         const router::VirtualHost* vhost,
+                                                                         const router::Route* route) const {
+  std::vector<router::DescriptorEntries> out;
+  // The client address the gateway trusts (--num-trusted-proxies), as remote.ip in RBAC.
+  const std::string_view remote =
+      remote_address_.empty() ? downstream_.peer_ip() : std::string_view(remote_address_);
+  if (!limit.rate_limits.empty()) {
+    router::populate_descriptors(limit.rate_limits, limit.stage, view, remote, out);
+    return out;
+  }
+  if (route == nullptr) return out;
+  const compile::RateLimitPolicy& policy = snapshot_->rate_limit;
+  const router::RouteRateLimits* route_rules = policy.rules_of(route);
+  if (route_rules != nullptr)
+    router::populate_descriptors(route_rules->rules, limit.stage, view, remote, out);
+  using Vh = router::LocalRateLimit::VhRateLimits;
+  const Vh option =
+      route_rules != nullptr && route_rules->include_vh_rate_limits ? Vh::Include : limit.vh_rate_limits;
+  const bool route_has_rules = route_rules != nullptr && !route_rules->rules.empty();
+  if (option == Vh::Include || (option == Vh::Override && !route_has_rules)) {
+    if (const router::RouteRateLimits* vhost_rules = policy.rules_of(vhost))
+      router::populate_descriptors(vhost_rules->rules, limit.stage, view, remote, out);
+  }
+  return out;
+}
+
 void ActiveStream::add_x_ratelimit_headers(http::HeaderMap& headers) const {
   // Envoy's DRAFT_VERSION_03 headers (local_ratelimit.cc encodeHeaders): the
-  // bucket size, whole tokens left now, and seconds until the next token.
-  const router::TokenBucket& bucket = *x_ratelimit_->bucket;
+  // size of the bucket that decided (the strictest matched descriptor's, else
+  // the default), whole tokens left now, and seconds until the next token.
+  const router::TokenBucket& bucket = *x_ratelimit_;
   const int64_t reset_ns = bucket.ns_until_next_token();
   headers.set("x-ratelimit-limit", std::to_string(bucket.max_tokens()));
   headers.set("x-ratelimit-remaining", std::to_string(bucket.remaining()));

@@ -17,6 +17,20 @@ std::shared_ptr<TokenBucket> LocalRateLimitRegistry::bucket(const std::string& k
   return created;
 }
 
+std::shared_ptr<DynamicBuckets> LocalRateLimitRegistry::dynamic(const std::string& key, uint64_t max_tokens,
+                                                                uint64_t tokens_per_fill,
+                                                                int64_t fill_interval_ns, uint32_t max_size) {
+  std::lock_guard lock(mutex_);
+  for (auto it = dynamic_.begin(); it != dynamic_.end();) {
+    it = it->second.expired() ? dynamic_.erase(it) : std::next(it);
+  }
+  std::weak_ptr<DynamicBuckets>& slot = dynamic_[key];
+  if (std::shared_ptr<DynamicBuckets> existing = slot.lock()) return existing;
+  auto created = std::make_shared<DynamicBuckets>(max_tokens, tokens_per_fill, fill_interval_ns, max_size);
+  slot = created;
+  return created;
+}
+
 LocalRateLimitCounters& LocalRateLimitRegistry::counters(const std::string& stat_prefix) {
   std::lock_guard lock(mutex_);
   std::unique_ptr<LocalRateLimitCounters>& slot = counters_[stat_prefix];

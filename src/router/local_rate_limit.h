@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "http/header_map.h"
+#include "router/rate_limit_descriptors.h"
 #include "router/token_bucket.h"
 
 namespace torii::router {
@@ -48,7 +49,17 @@ struct LocalRateLimit {
   // Added to a request that was limited but not enforced, before it goes on.
   std::vector<RequestHeader> request_headers_when_not_enforced;
   bool x_ratelimit_headers = false;
-  std::shared_ptr<TokenBucket> bucket;         // null: no token_bucket, never limits
+  std::shared_ptr<TokenBucket> bucket;  // null: no token_bucket, never limits
+  // descriptors: limits of their own for requests whose rate limit actions
+  // produce them. Empty: no request descriptors are built at all.
+  std::vector<LimitDescriptor> descriptors;
+  bool always_consume_default = true;  // always_consume_default_token_bucket
+  // The filter's own rate_limits; when non-empty the route's and virtual
+  // host's are not read.
+  std::vector<RateLimitRule> rate_limits;
+  enum class VhRateLimits : uint8_t { Override, Include, Ignore };
+  VhRateLimits vh_rate_limits = VhRateLimits::Override;
+  uint32_t stage = 0;
   LocalRateLimitCounters* counters = nullptr;  // owned by the registry, never freed
   std::string source;                          // "EnvoyFilter ns/name configPatches[i]"
 };
@@ -59,6 +70,10 @@ class LocalRateLimitRegistry {
   // use if any snapshot still holds it, else a new full one.
   std::shared_ptr<TokenBucket> bucket(const std::string& key, uint64_t max_tokens, uint64_t tokens_per_fill,
                                       int64_t fill_interval_ns);
+  // The per-value buckets of a wildcard descriptor, kept across reloads as bucket() is.
+  std::shared_ptr<DynamicBuckets> dynamic(const std::string& key, uint64_t max_tokens,
+                                          uint64_t tokens_per_fill, int64_t fill_interval_ns,
+                                          uint32_t max_size);
   LocalRateLimitCounters& counters(const std::string& stat_prefix);
   // ("<prefix>.http_local_rate_limit.<name>", value), sorted by name.
   std::vector<std::pair<std::string, uint64_t>> stats() const;
@@ -66,6 +81,7 @@ class LocalRateLimitRegistry {
  private:
   mutable std::mutex mutex_;
   std::map<std::string, std::weak_ptr<TokenBucket>> buckets_;
+  std::map<std::string, std::weak_ptr<DynamicBuckets>> dynamic_;
   std::map<std::string, std::unique_ptr<LocalRateLimitCounters>> counters_;
 };
 
