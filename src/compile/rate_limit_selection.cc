@@ -121,8 +121,14 @@ RateLimitPolicy select_rate_limits(const std::vector<config::EnvoyFilter>& envoy
       if (p.operation != "INSERT_BEFORE" && p.operation != "INSERT_FIRST" && p.operation != "INSERT_AFTER" &&
           p.operation != "ADD")
         continue;
-      if (!policy.gateway)
+      if (!policy.gateway) {
         policy.gateway = compile_local_rate_limit(*p.rate_limit, "gateway", rl_source_of(*ef, i));
+        // INSERT_BEFORE without a subFilter (the task's patch) or INSERT_FIRST
+        // puts the filter first; a subFilter position (e.g. before the
+        // router) puts it after jwt_authn and RBAC.
+        policy.first =
+            p.operation == "INSERT_FIRST" || (p.operation == "INSERT_BEFORE" && p.sub_filter.empty());
+      }
     }
   }
   if (!policy.gateway) return policy;  // per-route configs without the filter do nothing

@@ -123,6 +123,9 @@ struct TracingPolicy {
 // host has one of its own (Envoy's most specific typed_per_filter_config).
 struct RateLimitPolicy {
   std::shared_ptr<const router::LocalRateLimit> gateway;
+  // The filter is the first HTTP filter (before jwt_authn and RBAC), as
+  // Istio's documented patch inserts it; false: after them.
+  bool first = true;
   // Keyed by the router::Route* or router::VirtualHost* of this snapshot.
   std::unordered_map<const void*, std::shared_ptr<const router::LocalRateLimit>> scoped;
   // The rate_limits (descriptor actions) of a router::Route* or VirtualHost*.

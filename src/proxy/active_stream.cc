@@ -302,6 +302,21 @@ void ActiveStream::route() {
   view.headers = &head_.headers;
   view.path_and_query = path_and_query;
 
+  // Istio's documented EnvoyFilter makes the local rate limit the first HTTP
+  // filter (ISTIO_SECURITY.md §12): it takes its token before jwt_authn and
+  // RBAC, so an empty bucket answers 429 even to a request they would
+  // refuse. It sees the route as resolved before jwt_authn (no claims), as
+  // Envoy's route cache does until jwt_authn clears it.
+  bool rate_limit_done = false;
+  if (snapshot_ && snapshot_->rate_limit.gateway && snapshot_->rate_limit.first) {
+    const router::VirtualHost* vhost = nullptr;
+    const router::Route* route = nullptr;
+    rate_limit_scope(view, absolute, vhost, route);
+    if (route != nullptr) info_.route_name = route->name;
+    if (local_rate_limited(view, vhost, route)) return;
+    rate_limit_done = true;
+  }
+
   // jwt_authn runs before authorization and the router (ISTIO_SECURITY.md §0).
   if (snapshot_ && snapshot_->jwt_authn && !authenticate_jwt(path_and_query)) return;
   view.path_and_query = path_and_query;
@@ -348,20 +363,20 @@ void ActiveStream::route() {
   if (vhost == nullptr) {
     // The rate limit filter runs before the router, so even a request
     // without a route takes a token (the gateway-wide bucket).
-    if (local_rate_limited(view, nullptr, nullptr)) return;
+    if (!rate_limit_done && local_rate_limited(view, nullptr, nullptr)) return;
     WorkerStats::inc(stats.no_route);
     send_local_reply(LocalReply{404, {}, {}}, details::kRouteNotFound, flag::NR);
     return;
   }
   if (vhost->require_tls) {
-    if (local_rate_limited(view, vhost, nullptr)) return;
+    if (!rate_limit_done && local_rate_limited(view, vhost, nullptr)) return;
     std::string location = "https://" + std::string(view.authority) + std::string(path_and_query);
     send_local_reply(LocalReply{301, {}, location}, details::kDirectResponse);
     return;
   }
   const router::Route* route = vhost->match(view);
   if (route != nullptr) info_.route_name = route->name;
-  if (local_rate_limited(view, vhost, route)) return;
+  if (!rate_limit_done && local_rate_limited(view, vhost, route)) return;
   if (route == nullptr) {
     WorkerStats::inc(stats.no_route);
     send_local_reply(LocalReply{404, {}, {}}, details::kRouteNotFound, flag::NR);
@@ -373,6 +388,27 @@ void ActiveStream::route() {
   if (route->action.clusters.size() == 1) info_.upstream_cluster = route->action.clusters.front().name;
   path_and_query_ = path_and_query;
   run_route_policies();
+}
+
+// The virtual host and route the local rate limit filter sees when it runs
+// first: the same lookup as the router's below, without answering anything
+// (no vhost, a redirect-to-HTTPS vhost and a refused forward-proxy target
+// give no route).
+void ActiveStream::rate_limit_scope(const router::RequestView& view, bool absolute,
+                                    const router::VirtualHost*& vhost, const router::Route*& route) const {
+  const compile::Listener* listener = snapshot_->find_listener(downstream_.listener_name());
+  if (listener == nullptr) return;
+  if (absolute && listener->forward_proxy != nullptr) {
+    vhost = listener->forward_proxy->find(target_.authority, target_.scheme == "https" ? 443 : 80);
+  } else {
+    const router::RouteTable* routes = listener->routes.get();
+    if (!listener->tls_chains.empty()) {
+      const compile::TlsChain* chain = listener->chain_for_sni(downstream_.server_name());
+      routes = chain != nullptr ? chain->routes.get() : nullptr;
+    }
+    vhost = routes != nullptr ? routes->find_virtual_host(view.authority) : nullptr;
+  }
+  if (vhost != nullptr && !vhost->require_tls) route = vhost->match(view);
 }
 
 bool ActiveStream::misdirected(const compile::Listener& listener, const compile::TlsChain* chain,

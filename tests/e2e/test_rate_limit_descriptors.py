@@ -193,3 +193,37 @@ def test_invalid_descriptors_are_rejected_and_unsupported_actions_warned(tmp_pat
     assert "descriptors[0].token_bucket.fill_interval" in out and "multiple" in out, out
     assert "destination_cluster is not supported" in out, out
     assert "a rate limit needs at least one action" in out, out
+
+
+DENY_PRIVATE = """\
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: deny-private
+  namespace: istio-system
+spec:
+  action: DENY
+  rules:
+  - to: [{operation: {paths: ["/private*"]}}]
+"""
+
+
+def test_filter_position_first_or_before_the_router(upstreams, torii):
+    """The task's patch (INSERT_BEFORE, no subFilter) makes the rate limit the first HTTP
+    filter: requests RBAC denies still take tokens, and an empty bucket answers 429 before
+    RBAC's 403. With subFilter envoy.filters.http.router it runs after RBAC: denied
+    requests take nothing."""
+    echo = upstreams.echo("echo")
+    first = envoy_filter(filter_patch(limit_config("first", max_tokens=2)))
+    t = torii({**manifests(echo, first), "authz.yaml": DENY_PRIVATE})
+    assert codes(t, 2, "/private") == [403, 403]
+    assert_limited(get(t, "/private"))  # 429, not 403: the rate limit runs first
+    assert_limited(get(t, "/"))
+
+    patch = filter_patch(limit_config("late", max_tokens=2))
+    patch["match"]["listener"]["filterChain"]["filter"]["subFilter"] = {"name": "envoy.filters.http.router"}
+    late = envoy_filter(patch)
+    t2 = torii({**manifests(echo, late), "authz.yaml": DENY_PRIVATE})
+    assert codes(t2, 3, "/private") == [403, 403, 403]
+    assert codes(t2, 2, "/") == [200, 200]
+    assert_limited(get(t2, "/"))
