@@ -204,6 +204,12 @@ class EchoHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("X-Echo-Name", self.server.echo_name)
+        # The Gateway API conformance echo server's X-Echo-Set-Header:
+        # "Name:value,Name2:value2" become response headers.
+        for item in (self.headers.get("X-Echo-Set-Header") or "").split(","):
+            name, sep, value = item.partition(":")
+            if sep and name.strip():
+                self.send_header(name.strip(), value.strip())
         if "header_kb" in query:
             self.send_header("X-Big", "x" * (int(query["header_kb"]) * 1024))
         if self.command == "HEAD":

@@ -4,6 +4,8 @@ listener hostnames, ported from kubernetes-sigs/gateway-api conformance/tests
 """
 
 import collections
+import time
+import uuid
 import urllib.parse
 
 import pytest
@@ -284,3 +286,134 @@ def test_redirect_status_codes(torii, backends, code, method, path):
     assert r.status_code == code
     loc = location(r)
     assert loc.path == path and loc.hostname == "gateway.test", r.headers["location"]
+
+
+def response_header(r, name):
+    """A response header's values joined by "," (the suite's comparison), or None."""
+    values = r.raw.headers.getlist(name)
+    return ",".join(values) if values else None
+
+
+def test_response_header_modifier(torii, backends):
+    """HTTPRouteResponseHeaderModifier: the backend sets response headers (the conformance echo
+    server's X-Echo-Set-Header); set overwrites, add appends, remove deletes, names case-insensitive;
+    with a RequestHeaderModifier on the same rule both apply."""
+    t = start(torii, backends, "httproute-response-header-modifier.yaml")
+    cases = [
+        ("/set", {"Some-Other-Header": "val"}, {}, {"Some-Other-Header": "val", "X-Header-Set": "set-overwrites-values"},
+         []),
+        ("/set", {"Some-Other-Header": "val", "X-Header-Set": "some-other-value"}, {},
+         {"Some-Other-Header": "val", "X-Header-Set": "set-overwrites-values"}, []),
+        ("/add", {"Some-Other-Header": "val"}, {}, {"Some-Other-Header": "val", "X-Header-Add": "add-appends-values"}, []),
+        ("/add", {"Some-Other-Header": "val", "X-Header-Add": "some-other-value"}, {},
+         {"Some-Other-Header": "val", "X-Header-Add": "some-other-value,add-appends-values"}, []),
+        ("/remove", {"X-Header-Remove": "val"}, {}, {}, ["X-Header-Remove"]),
+        ("/multiple", {"X-Header-Set-2": "set-val-2", "X-Header-Add-2": "add-val-2", "X-Header-Remove-2": "remove-val-2",
+                       "Another-Header": "another-header-val", "X-Header-Remove-1": "val"}, {},
+         {"X-Header-Set-1": "header-set-1", "X-Header-Set-2": "header-set-2", "X-Header-Add-1": "header-add-1",
+          "X-Header-Add-2": "add-val-2,header-add-2", "X-Header-Add-3": "header-add-3",
+          "Another-Header": "another-header-val"}, ["X-Header-Remove-1", "X-Header-Remove-2"]),
+        ("/case-insensitivity", {"x-header-set": "original-val-set", "x-header-add": "original-val-add",
+                                 "x-header-remove": "original-val-remove", "Another-Header": "another-header-val"}, {},
+         {"X-Header-Set": "header-set", "X-Header-Add": "original-val-add,header-add",
+          "X-Lowercase-Add": "lowercase-add", "X-Mixedcase-Add-1": "mixedcase-add-1",
+          "X-Mixedcase-Add-2": "mixedcase-add-2", "X-Uppercase-Add": "uppercase-add",
+          "Another-Header": "another-header-val"}, ["x-header-remove", "X-Header-Remove"]),
+        ("/response-and-request-header-modifiers",
+         {"X-Header-Set-2": "set-val-2", "X-Header-Add-2": "add-val-2", "X-Header-Remove-2": "remove-val-2",
+          "Another-Header": "another-header-val", "X-Header-Remove-1": "remove-val-1", "X-Header-Echo": "echo"},
+         {"X-Header-Remove": "remove-val", "X-Header-Add-Append": "append-val-1", "X-Header-Echo": "echo"},
+         {"X-Header-Set-1": "header-set-1", "X-Header-Set-2": "header-set-2", "X-Header-Add-1": "header-add-1",
+          "X-Header-Add-2": "add-val-2,header-add-2", "Another-Header": "another-header-val", "X-Header-Echo": "echo"},
+         ["X-Header-Remove-1", "X-Header-Remove-2"]),
+    ]
+    for path, backend_sets, sent, want, absent in cases:
+        headers = dict(sent)
+        headers["X-Echo-Set-Header"] = ",".join("%s:%s" % kv for kv in backend_sets.items())
+        r = get(t, path, headers)
+        assert r.status_code == 200 and gw.backend_of(r) == V1, path
+        for k, v in want.items():
+            assert response_header(r, k) == v, (path, k, dict(r.headers))
+        for k in absent:
+            assert response_header(r, k) is None, (path, k)
+        if path == "/response-and-request-header-modifiers":
+            seen = gw.request_headers(r)
+            assert seen.get("x-header-add") == "header-val-1"
+            assert seen.get("x-header-set") == "set-overwrites-values"
+            assert seen.get("x-header-add-append") == "append-val-1,header-val-2"
+            assert seen.get("x-header-echo") == "echo"
+            assert "x-header-remove" not in seen
+
+
+def mirror_log(backends, name, clear=False):
+    return requests.get(backends[name].url + "/__log" + ("?clear=1" if clear else ""), timeout=10).json()
+
+
+def mirrored_paths(backends, name):
+    return [e["path"] for e in mirror_log(backends, name)]
+
+
+def check_mirrored(t, backends, path, sent, mirrors, want_headers=None):
+    """One request: answered by infra-backend-v1 (with the request header edits), and the
+    same request (the suite tags it with a unique query) seen by each mirror backend."""
+    tagged = "%s?request_id=%s" % (path, uuid.uuid4())
+    r = get(t, tagged, sent)
+    assert r.status_code == 200 and gw.backend_of(r) == V1, path
+    seen = gw.request_headers(r)
+    for k, v in (want_headers or {}).items():
+        assert seen.get(k) == v, (path, k, seen)
+    if want_headers:
+        assert "x-header-remove" not in seen
+    for name in mirrors:
+        ok, _ = harness.poll_until(lambda: tagged in mirrored_paths(backends, name), harness.RELOAD_TIMEOUT)
+        assert ok, (path, name, mirrored_paths(backends, name))
+    if V3 not in mirrors:
+        assert tagged not in mirrored_paths(backends, V3)  # only the named mirror gets a copy
+
+
+MODIFIED = {"x-header-add": "header-val-1", "x-header-add-append": "append-val-1,header-val-2",
+            "x-header-set": "set-overwrites-values"}
+SENT = {"X-Header-Remove": "remove-val", "X-Header-Add-Append": "append-val-1"}
+
+
+def test_request_mirror(torii, backends):
+    """HTTPRouteRequestMirror: the request goes to v1 and a copy to v2, header edits included."""
+    t = start(torii, backends, "httproute-request-mirror.yaml")
+    check_mirrored(t, backends, "/mirror", None, [V2])
+    check_mirrored(t, backends, "/mirror-and-modify-headers", SENT, [V2], MODIFIED)
+
+
+def test_request_multiple_mirrors(torii, backends):
+    """HTTPRouteRequestMultipleMirrors: a copy to each of v2 and v3."""
+    t = start(torii, backends, "httproute-request-multiple-mirrors.yaml")
+    check_mirrored(t, backends, "/multi-mirror", None, [V2, V3])
+    check_mirrored(t, backends, "/multi-mirror-and-modify-request-headers", SENT, [V2, V3], MODIFIED)
+
+
+def test_request_percentage_mirror(torii, backends):
+    """HTTPRouteRequestPercentageMirror: percent 20, fraction 25/50, percent 35 of 400 requests
+    each reach the mirror. The suite allows 3 binomial standard deviations; this test allows 5
+    (a false failure about once in two million runs), since a flaky suite stops every landing."""
+    t = start(torii, backends, "httproute-request-percentage-mirror.yaml")
+    n = 400
+    for path, percent, sent in (("/percent-mirror", 20, None), ("/percent-mirror-fraction", 50, None),
+                                ("/percent-mirror-and-modify-headers", 35, SENT)):
+        mirror_log(backends, V2, clear=True)
+        for _ in range(n):
+            r = get(t, path, sent)
+            assert r.status_code == 200 and gw.backend_of(r) == V1, path
+        p = percent / 100.0
+        margin = 5 * (n * p * (1 - p)) ** 0.5
+        low, high = n * p - margin, n * p + margin
+
+        def count():
+            return sum(1 for e in mirror_log(backends, V2) if e["path"].startswith(path))
+
+        # Mirrors are fire-and-forget: wait until they stop arriving (every primary request has
+        # been answered, so each mirror copy was sent before that), then judge the count.
+        harness.poll_until(lambda: count() >= low or None, harness.RELOAD_TIMEOUT)
+        last = -1
+        while count() != last:
+            last = count()
+            time.sleep(0.3)
+        assert low <= last <= high, (path, percent, last, low, high)

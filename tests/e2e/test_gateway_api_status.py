@@ -120,6 +120,10 @@ def test_omitted_backendrefs(torii, backends):
     ("httproute-invalid-cross-namespace-backend-ref.yaml", "invalid-cross-namespace-backend-ref", "/",
      "RefNotPermitted"),
     ("httproute-invalid-backendref-unknown-kind.yaml", "invalid-backend-ref-unknown-kind", "/v2", "InvalidKind"),
+    # HTTPRouteInvalidReferenceGrant: seven grants, each wrong in one field, permit nothing.
+    ("httproute-invalid-reference-grant.yaml", "reference-grant", "/", "RefNotPermitted"),
+    ("httproute-partially-invalid-via-invalid-reference-grant.yaml", "invalid-reference-grant", "/v2",
+     "RefNotPermitted"),
 ])
 def test_invalid_backend_refs(torii, backends, manifest, name, path, reason):
     """HTTPRouteInvalidCrossNamespaceBackendRef, HTTPRouteInvalidBackendRefUnknownKind:
@@ -130,6 +134,11 @@ def test_invalid_backend_refs(torii, backends, manifest, name, path, reason):
     resolved = resolved_refs(t, name)
     assert resolved["status"] == "False" and resolved["reason"] == reason
     assert t.get(path).status_code == 500
+    if name == "invalid-reference-grant":
+        # HTTPRoutePartiallyInvalidViaInvalidReferenceGrant: the sibling rule's backend, which
+        # the grant does cover, still serves.
+        r = t.get("/")
+        assert r.status_code == 200 and gw.backend_of(r) == "app-backend-v1"
 
 
 def test_reference_grant(torii, backends):
@@ -174,3 +183,45 @@ def test_disallowed_kind(torii, backends):
     tls = listener(s[("Gateway", gw.INFRA, "tlsroutes-only")], "tls")
     assert tls["attachedRoutes"] == 0
     assert tls["supportedKinds"] == [{"group": "gateway.networking.k8s.io", "kind": "TLSRoute"}]
+
+
+def test_named_rule(torii, backends):
+    """HTTPRouteNamedRule: a rule's `name` changes nothing about what it serves."""
+    t = start(torii, backends, "httproute-named-rule.yaml")
+    assert resolved_refs(t, "http-named-rules")["status"] == "True"
+    assert gw.backend_of(t.get("/named")) == "infra-backend-v1"
+    assert gw.backend_of(t.get("/unnamed")) == "infra-backend-v2"
+
+
+def test_invalid_parentref_not_matching_listener_port(torii, backends):
+    """HTTPRouteInvalidParentRefNotMatchingListenerPort: parentRef port 81 names no listener:
+    Accepted=False NoMatchingParent, no accepted parent, no route attached to the Gateway."""
+    t = start(torii, backends, "httproute-invalid-parentref-not-matching-listener-port.yaml")
+    st = status(t)
+    route = st[("HTTPRoute", gw.INFRA, "httproute-listener-not-matching-route-port")]
+    assert resolved_refs(t, "httproute-listener-not-matching-route-port")["status"] == "True"
+    accepted = condition(route["parents"][0]["conditions"], "Accepted")
+    assert accepted["status"] == "False" and accepted["reason"] == "NoMatchingParent"
+    assert all(condition(p["conditions"], "Accepted")["status"] == "False" for p in route["parents"])
+    gateway = st[("Gateway", gw.INFRA, "same-namespace")]
+    assert all(listener_status["attachedRoutes"] == 0 for listener_status in gateway["listeners"])
+
+
+def test_listener_port_matching(torii, backends):
+    """HTTPRouteListenerPortMatching: parentRef `port` (and sectionName) attach each route to the
+    listeners of that port only; bar.com on 8090 has no route there (404)."""
+    ports = {80: harness.reserve_port(), 8080: harness.reserve_port(), 8090: harness.reserve_port()}
+    t = start(torii, backends, "httproute-listener-port-matching.yaml", port_map=ports)
+    for gateway_port, host, want in ((80, "foo.com", "infra-backend-v1"), (8080, "foo.com:8080", "infra-backend-v2"),
+                                     (8080, "bar.com:8080", "infra-backend-v2"),
+                                     (8090, "foo.com:8090", "infra-backend-v3"), (8090, "bar.com:8090", None)):
+        r = requests.get("http://127.0.0.1:%d/" % ports[gateway_port], headers={"Host": host},
+                         timeout=harness.HTTP_TIMEOUT)
+        if want is None:
+            assert r.status_code == 404, (host, r.status_code)
+        else:
+            assert r.status_code == 200 and gw.backend_of(r) == want, (host, r.status_code, r.text[:200])
+    for name in ("backend-v1", "backend-v2", "backend-v3"):
+        assert resolved_refs(t, name)["status"] == "True"
+        accepted = condition(status(t)[("HTTPRoute", gw.INFRA, name)]["parents"][0]["conditions"], "Accepted")
+        assert accepted["status"] == "True", (name, accepted)
