@@ -13,6 +13,8 @@
 // among valid ones (it gets 503 NC, as a VirtualService's).
 #include "compile/gateway_api_translation.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -170,7 +172,8 @@ GatewayApiCondition resolve_refs(const config::gwapi::HTTPRoute& route, const co
     for (size_t f = 0; f < rule.filters.size(); ++f) {
       const config::gwapi::HTTPRouteFilter& filter = rule.filters[f];
       static const std::set<std::string> kSupported = {"RequestHeaderModifier", "ResponseHeaderModifier",
-                                                       "RequestRedirect", "URLRewrite", "RequestMirror"};
+                                                       "RequestRedirect",       "URLRewrite",
+                                                       "RequestMirror",         "CORS"};
       if (!kSupported.contains(filter.type)) {
         fail(field + ".filters[" + std::to_string(f) + "]", "InvalidFilter",
              "unsupported filter type \"" + filter.type + "\"", "; filter ignored", filter.source);
@@ -222,6 +225,57 @@ bool precedes(const SortedRoute& a, const SortedRoute& b) {
   if (ma.namespace_ != mb.namespace_) return ma.namespace_ < mb.namespace_;
   if (ma.name != mb.name) return ma.name < mb.name;
   return std::tie(a.rule, a.match) < std::tie(b.rule, b.match);
+}
+
+// HTTPCORSFilter -> Istio's CorsPolicy, as istiod's createCorsFilter: "*"
+// is any well-formed origin, an origin with one trailing '*' a prefix,
+// other '*'s a regex; unmatched preflights are IGNOREd (passed on).
+config::CorsPolicy cors_policy_of(const config::gwapi::HTTPRouteFilter::Cors& in) {
+  config::CorsPolicy out;
+  for (const std::string& origin : in.allow_origins) {
+    if (origin.empty()) continue;
+    config::StringMatch m;
+    if (origin == "*") {
+      m = {config::StringMatch::Kind::Regex, "^[a-zA-Z][a-zA-Z0-9+.-]*://[^/\\s?#]+$"};
+    } else if (origin.find('*') == std::string::npos) {
+      m = {config::StringMatch::Kind::Exact, origin};
+    } else if (std::count(origin.begin(), origin.end(), '*') == 1 && origin.ends_with('*')) {
+      m = {config::StringMatch::Kind::Prefix, origin.substr(0, origin.size() - 1)};
+    } else {
+      std::string quoted = re2::RE2::QuoteMeta(origin);
+      std::string pattern;
+      for (size_t i = 0; i < quoted.size(); ++i) {
+        if (quoted[i] == '\\' && i + 1 < quoted.size() && quoted[i + 1] == '*') {
+          pattern += ".*";
+          ++i;
+        } else {
+          pattern += quoted[i];
+        }
+      }
+      m = {config::StringMatch::Kind::Regex, "^" + pattern + "$"};
+    }
+    out.allow_origins.push_back(std::move(m));
+  }
+  if (in.allow_credentials) out.allow_credentials = true;
+  out.allow_methods = in.allow_methods;
+  out.allow_headers = in.allow_headers;
+  out.expose_headers = in.expose_headers;
+  if (in.max_age_s > 0) out.max_age_ms = int64_t{in.max_age_s} * 1000;
+  out.unmatched_preflights = "IGNORE";
+  return out;
+}
+
+// HTTPRouteRetry -> Istio's HTTPRetry, as istiod translates it: retry on
+// connection errors always, and on the listed codes; attempts default 2;
+// attempts 0 retries nothing.
+config::HTTPRetry retry_of(const config::gwapi::HTTPRouteRule::Retry& in) {
+  config::HTTPRetry out;
+  out.attempts = in.attempts.value_or(2);
+  out.retry_on = "connect-failure,refused-stream,unavailable,cancelled";
+  for (uint32_t code : in.codes) out.retry_on += "," + std::to_string(code);
+  if (out.attempts == 0) out.retry_on.clear();
+  if (in.backoff_ms >= 0) out.backoff_ms = in.backoff_ms;
+  return out;
 }
 
 void apply_header_filter(const config::gwapi::HTTPHeaderFilter& in, config::HeaderOperations& out,
@@ -310,12 +364,21 @@ config::HTTPRoute rule_actions(const config::gwapi::HTTPRoute& route,
         mirror.percentage = config::Percent{100.0 * num / den};
       }
       out.policies.mirrors.push_back(std::move(mirror));
+    } else if (f.type == "CORS" && f.cors) {
+      out.policies.cors_policy = cors_policy_of(*f.cors);
     }
     // Other filter types: reported by resolve_refs (InvalidFilter).
   }
-  if (rule.request_timeout_ms >= 0) out.timeout_ms = rule.request_timeout_ms;
-  // Without a retry stanza, backendRequest replaces the route timeout (Istio).
-  if (rule.backend_request_timeout_ms >= 0) out.timeout_ms = rule.backend_request_timeout_ms;
+  if (rule.retry) out.retries = retry_of(*rule.retry);
+  // Zero durations are ignored, as istiod does (the route keeps its default).
+  if (rule.request_timeout_ms > 0) out.timeout_ms = rule.request_timeout_ms;
+  // backendRequest is the per-try timeout with a retry stanza; without one
+  // it replaces the route timeout (Istio).
+  if (rule.backend_request_timeout_ms > 0 && out.retries) {
+    out.retries->per_try_timeout_ms = rule.backend_request_timeout_ms;
+  } else if (rule.backend_request_timeout_ms > 0) {
+    out.timeout_ms = rule.backend_request_timeout_ms;
+  }
   if (out.redirect) return out;
 
   int32_t valid_weight = 0;

@@ -182,6 +182,17 @@ gwapi::HTTPRouteFilter read_filter(const Field& f) {
     }
     filter.request_mirror = std::move(m);
   }
+  const Field cors = f["cors"];
+  if (cors.expect_map()) {
+    gwapi::HTTPRouteFilter::Cors c;
+    c.allow_origins = cors["allowOrigins"].strings();
+    c.allow_credentials = cors["allowCredentials"].boolean();
+    c.allow_methods = cors["allowMethods"].strings();
+    c.allow_headers = cors["allowHeaders"].strings();
+    c.expose_headers = cors["exposeHeaders"].strings();
+    if (cors["maxAge"].present()) c.max_age_s = cors["maxAge"].int32();
+    filter.cors = std::move(c);
+  }
   return filter;
 }
 
@@ -206,6 +217,14 @@ gwapi::HTTPRouteRule read_rule(const Field& f) {
       if (timeouts["request"].present()) rule.request_timeout_ms = timeouts["request"].duration_ms();
       if (timeouts["backendRequest"].present())
         rule.backend_request_timeout_ms = timeouts["backendRequest"].duration_ms();
+    }
+    const Field retry = f["retry"];
+    if (retry.expect_map()) {
+      gwapi::HTTPRouteRule::Retry r;
+      for (const Field& code : retry["codes"].items()) r.codes.push_back(code.uint32());
+      if (retry["attempts"].present()) r.attempts = retry["attempts"].int32();
+      if (retry["backoff"].present()) r.backoff_ms = retry["backoff"].duration_ms();
+      rule.retry = std::move(r);
     }
   }
   // CRD default: no matches = one match on PathPrefix "/".

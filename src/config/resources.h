@@ -754,6 +754,16 @@ struct HTTPRouteFilter {
     std::optional<std::pair<int32_t, int32_t>> fraction;  // numerator, denominator
   };
   std::optional<Mirror> request_mirror;
+  // HTTPCORSFilter (experimental channel; Istio translates it).
+  struct Cors {
+    std::vector<std::string> allow_origins;  // "*", exact, or with '*' wildcards
+    bool allow_credentials = false;
+    std::vector<std::string> allow_methods;
+    std::vector<std::string> allow_headers;
+    std::vector<std::string> expose_headers;
+    int32_t max_age_s = 5;  // CRD default
+  };
+  std::optional<Cors> cors;
   SourceRef source;
 };
 
@@ -770,6 +780,13 @@ struct HTTPRouteRule {
   std::vector<HTTPBackendRef> backend_refs;
   int64_t request_timeout_ms = -1;  // timeouts.request; -1 unset, 0 = none
   int64_t backend_request_timeout_ms = -1;
+  // HTTPRouteRetry (experimental channel): codes, attempts, backoff.
+  struct Retry {
+    std::vector<uint32_t> codes;
+    std::optional<int32_t> attempts;  // absent: Istio's 2
+    int64_t backoff_ms = -1;
+  };
+  std::optional<Retry> retry;
   SourceRef source;
 };
 

@@ -123,7 +123,17 @@ void check_filters(Report& r, const std::string& field, const std::vector<gwapi:
           r.error(path + ".requestMirror.fraction",
                   "numerator must be between 0 and denominator (at least 1)");
       }
-    } else if (f.type == "ExtensionRef" || f.type == "CORS" || f.type == "ExternalAuth") {
+    } else if (f.type == "CORS") {
+      if (!f.cors) {
+        r.error(path, "filter type CORS requires cors");
+        continue;
+      }
+      for (size_t o = 0; o < f.cors->allow_origins.size(); ++o) {
+        if (f.cors->allow_origins[o].empty())
+          r.error(at(path + ".cors.allowOrigins", o), "an origin is required");
+      }
+      if (f.cors->max_age_s < 1) r.error(path + ".cors.maxAge", "maxAge must be at least 1");
+    } else if (f.type == "ExtensionRef" || f.type == "ExternalAuth") {
       // Reported by the compiler in route status, as Istio does (InvalidFilter).
     } else {
       r.error(path + ".type", "unsupported filter type \"" + f.type + "\"");
@@ -249,6 +259,14 @@ Diagnostics validate(const gwapi::HTTPRoute& route, const FieldLines& lines) {
         r.error(mf + ".method", "unsupported method \"" + match.method + "\"");
     }
     check_filters(r, f + ".filters", rule.filters, rule);
+    if (rule.retry) {
+      for (size_t c = 0; c < rule.retry->codes.size(); ++c) {
+        if (rule.retry->codes[c] < 400 || rule.retry->codes[c] > 599)
+          r.error(at(f + ".retry.codes", c), "a retry code must be between 400 and 599");
+      }
+      if (rule.retry->attempts && *rule.retry->attempts < 0)
+        r.error(f + ".retry.attempts", "attempts must be >= 0");
+    }
     const bool redirect =
         std::any_of(rule.filters.begin(), rule.filters.end(),
                     [](const gwapi::HTTPRouteFilter& x) { return x.type == "RequestRedirect"; });
