@@ -454,6 +454,9 @@ void add_match_routes(const config::gwapi::HTTPRoute& route, size_t rule_index, 
     SortedRoute r = key;
     r.match = match_index * 2 + static_cast<size_t>(sub);
     r.istio = rule_actions(route, rule, rule_index, prefix, exact_part, resources, identity);
+    r.istio.gateway_api_origin = "HTTPRoute " + route.meta.namespace_ + "/" + route.meta.name +
+                                 " spec.rules[" + std::to_string(rule_index) + "].matches[" +
+                                 std::to_string(match_index) + "]";
     config::HTTPMatchRequest match = base;
     match.uri = std::move(uri);
     r.istio.match.push_back(std::move(match));

@@ -208,6 +208,7 @@ std::vector<router::Route> translate_virtual_service(const config::VirtualServic
         route.rule_index = origin ? origin->root_rule_index : static_cast<int>(r);
         route.match_index = match == nullptr ? -1 : static_cast<int>(m);
         route.name = route_name(rule, match);
+        route.gateway_api_origin = rule.gateway_api_origin;
         route.decorator = route_operation(route, vs.meta.name, context.server_port);
         if (origin != nullptr) {
           route.delegate = origin->delegate;

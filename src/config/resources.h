@@ -196,6 +196,10 @@ struct HTTPRoute {
   std::optional<Headers> headers;
   bool has_fault = false;      // fault injection: a later issue; recorded so validation can check conflicts
   HTTPRoutePolicies policies;  // fault, mirror(s), corsPolicy
+  // Not a VirtualService field: on routes translated from a Gateway API
+  // HTTPRoute, the rule and match they come from ("HTTPRoute ns/name
+  // spec.rules[1].matches[0]"), for `torii explain`.
+  std::string gateway_api_origin;
   // Not a VirtualService field: set on the routes translated from Gateway
   // API HTTPRoutes, whose invalid backends answer 500 instead of 503 (NC).
   uint16_t cluster_not_found_status = 503;

@@ -72,6 +72,7 @@ json route_label(const router::Route& route, size_t index) {
     out["delegate"] = route.delegate;
     out["delegate_rule"] = route.delegate_rule_index;
   }
+  if (!route.gateway_api_origin.empty()) out["http_route"] = route.gateway_api_origin;
   out["conditions"] = router::describe(route.match);
   return out;
 }

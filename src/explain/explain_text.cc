@@ -10,6 +10,13 @@ using json = nlohmann::json;
 std::string str(const json& j) { return j.is_string() ? j.get<std::string>() : j.dump(); }
 
 std::string route_text(const json& r) {
+  // Routes from a Gateway API HTTPRoute name it; their generated
+  // VirtualService (in precedence order) is an implementation detail.
+  if (r.contains("http_route")) {
+    std::string out = "#" + str(r["index"]) + " " + str(r["http_route"]);
+    if (r.contains("name")) out += " \"" + str(r["name"]) + "\"";
+    return out;
+  }
   std::string out =
       "#" + str(r["index"]) + " " + str(r["virtual_service"]) + " spec.http[" + str(r["rule"]) + "]";
   if (r.contains("delegate")) {

@@ -102,6 +102,10 @@ struct Route {
   // (namespace/name) and its rule index; rule_index is then the root's rule.
   std::string delegate;
   int delegate_rule_index = -1;
+  // A route translated from a Gateway API HTTPRoute: "HTTPRoute ns/name
+  // spec.rules[i].matches[j]" (the generated VirtualService's indexes above
+  // follow the spec's precedence order, not the HTTPRoute's).
+  std::string gateway_api_origin;
   // The route's name in per-route traffic stats (the admin dashboard), set by
   // RouteTable::finalize(): "<domain> <virtual_service>#<rule>[.<match>]
   // [ <delegate>#<rule>]". Stable across reloads that keep the route, unique

@@ -243,3 +243,23 @@ def test_listener_isolation_drops_hostnames_of_more_specific_listener(torii, bac
         ("GET", "/", None, "other.org", V1),
         ("GET", "/", None, "a.example.com", 404),
     ])
+
+
+def test_explain_names_the_httproute_rule(torii, backends):
+    """`torii explain` (here /explain) shows which HTTPRoute rule and match took the request, and
+    why the routes before it in the spec's precedence order did not."""
+    t = start(torii, backends, "httproute-matching.yaml")
+    params = {"url": "http://x.example/v2/x", "header": "version:two"}
+    e = requests.get(t.admin + "/explain", params=params, timeout=harness.HTTP_TIMEOUT).json()
+    assert e["route"]["http_route"] == "HTTPRoute gateway-conformance-infra/matching spec.rules[1].matches[0]"
+    # PathPrefix /v2 is the exact path /v2, then the prefix /v2/: the first did not match.
+    skipped = e["skipped_routes"]
+    assert [s["http_route"] for s in skipped] == ["HTTPRoute gateway-conformance-infra/matching spec.rules[1].matches[0]"]
+    assert skipped[0]["failed"] == 'uri exact "/v2": path is "/v2/x"'
+    text = requests.get(t.admin + "/explain", params={**params, "format": "text"}, timeout=harness.HTTP_TIMEOUT).text
+    assert "matched:      #1 HTTPRoute gateway-conformance-infra/matching spec.rules[1].matches[0]" in text, text
+    assert "skipped     #0 HTTPRoute gateway-conformance-infra/matching spec.rules[1].matches[0]" in text, text
+    # The header match of rule 0 (its second match) comes later in precedence than /v2's path.
+    e = requests.get(t.admin + "/explain", params={"url": "http://x.example/", "header": "version:one"},
+                     timeout=harness.HTTP_TIMEOUT).json()
+    assert e["route"]["http_route"].startswith("HTTPRoute gateway-conformance-infra/matching spec.rules[0]")
