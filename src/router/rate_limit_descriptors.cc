@@ -15,25 +15,7 @@ namespace {
 // Envoy's RequestHeadersAction reads the header's first value; pseudo-headers
 // come from the request view.
 bool first_header_value(const RequestView& request, const RateLimitAction& action, std::string_view* value) {
-  switch (action.source) {
-    case HeaderSource::Method:
-      *value = request.method;
-      return !value->empty();
-    case HeaderSource::Authority:
-      *value = request.authority;
-      return !value->empty();
-    case HeaderSource::Scheme:
-      *value = request.scheme;
-      return !value->empty();
-    case HeaderSource::Path:
-      *value = request.path_and_query;
-      return !value->empty();
-    case HeaderSource::None:
-    case HeaderSource::JwtClaim:
-      return false;
-    case HeaderSource::Header:
-      break;
-  }
+  if (action.source != HeaderSource::Header) return pseudo_header(request, action.source, value);
   if (request.headers == nullptr) return false;
   for (const http::HeaderMap::Entry& entry : request.headers->entries()) {
     if (entry.name == action.header_name) {

@@ -15,27 +15,8 @@ namespace {
 // `scratch` (the only case that allocates).
 bool find_header(const RequestView& request, const HeaderMatcher& matcher, std::string_view* value,
                  std::string* scratch) {
-  switch (matcher.source) {
-    case HeaderSource::Header:
-      break;
-    case HeaderSource::Method:
-      *value = request.method;
-      // Every HTTP request carries these; an empty view means the codec had none.
-      return !value->empty();
-    case HeaderSource::Authority:
-      *value = request.authority;
-      return !value->empty();
-    case HeaderSource::Scheme:
-      *value = request.scheme;
-      return !value->empty();
-    case HeaderSource::Path:
-      // Envoy's codec never lets a fragment reach :path (it rejects the request).
-      *value = request.path_and_query.substr(0, request.path_and_query.find('#'));
-      return !value->empty();
-    case HeaderSource::None:
-    case HeaderSource::JwtClaim:  // matched in HeaderMatcher::matches
-      return false;
-  }
+  // JwtClaim is matched in HeaderMatcher::matches.
+  if (matcher.source != HeaderSource::Header) return pseudo_header(request, matcher.source, value);
   if (request.headers == nullptr) return false;
   bool found = false;
   bool joined = false;
@@ -76,6 +57,30 @@ bool find_query_param(std::string_view query, std::string_view name, std::string
 }
 
 }  // namespace
+
+bool pseudo_header(const RequestView& request, HeaderSource source, std::string_view* value) {
+  switch (source) {
+    case HeaderSource::Method:
+      *value = request.method;
+      // Every HTTP request carries these; an empty view means the codec had none.
+      return !value->empty();
+    case HeaderSource::Authority:
+      *value = request.authority;
+      return !value->empty();
+    case HeaderSource::Scheme:
+      *value = request.scheme;
+      return !value->empty();
+    case HeaderSource::Path:
+      // Envoy's codec never lets a fragment reach :path (it rejects the request).
+      *value = request.path_and_query.substr(0, request.path_and_query.find('#'));
+      return !value->empty();
+    case HeaderSource::Header:
+    case HeaderSource::None:
+    case HeaderSource::JwtClaim:
+      return false;
+  }
+  return false;
+}
 
 HeaderSource header_source(std::string_view name) {
   if (name.empty() || name.front() != ':') return HeaderSource::Header;

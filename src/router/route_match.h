@@ -46,6 +46,10 @@ enum class HeaderSource : uint8_t {
 // The source for a lower-case header name.
 HeaderSource header_source(std::string_view name);
 
+// The value of a pseudo-header source (Method, Authority, Path, Scheme) in
+// `request`; false for an absent one and for the other sources.
+bool pseudo_header(const RequestView& request, HeaderSource source, std::string_view* value);
+
 // A claim of the request's verified JWT as text (a string as it is, other
 // values as JSON), for explanations; nullopt without a token or claim.
 std::optional<std::string> claim_text(const RequestView& request, const std::vector<std::string>& path);

@@ -15,6 +15,8 @@
 #include <cstring>
 #include <memory>
 
+#include "http/http_url.h"
+
 namespace torii::security {
 
 namespace {
@@ -23,41 +25,21 @@ struct Url {
   bool tls = false;
   std::string host;
   std::string port;
+  std::string authority;  // host[:port] as written: the Host header
   std::string path;
 };
 
 bool parse_url(const std::string& url, Url& out, std::string& error) {
-  std::string_view rest = url;
-  if (rest.starts_with("https://")) {
-    out.tls = true;
-    rest.remove_prefix(8);
-  } else if (rest.starts_with("http://")) {
-    rest.remove_prefix(7);
-  } else {
-    error = "not an http(s):// URL";
+  http::HttpUrl parsed;
+  if (!http::parse_http_url(url, parsed)) {
+    error = "not an http(s)://HOST[:PORT]/PATH URL";
     return false;
   }
-  const size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  out.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-  out.port = out.tls ? "443" : "80";
-  if (authority.starts_with('[')) {  // [v6]:port
-    const size_t close = authority.find(']');
-    if (close == std::string_view::npos) {
-      error = "bad IPv6 address in URL";
-      return false;
-    }
-    out.host = std::string(authority.substr(1, close - 1));
-    if (close + 1 < authority.size() && authority[close + 1] == ':') out.port = authority.substr(close + 2);
-  } else {
-    const size_t colon = authority.rfind(':');
-    out.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) out.port = authority.substr(colon + 1);
-  }
-  if (out.host.empty()) {
-    error = "no host in URL";
-    return false;
-  }
+  out.tls = parsed.tls;
+  out.host = std::move(parsed.host);
+  out.port = std::to_string(parsed.port);
+  out.authority = std::move(parsed.authority);
+  out.path = parsed.path.empty() ? "/" : std::move(parsed.path);
   return true;
 }
 
@@ -172,7 +154,7 @@ bool fetch_url(const std::string& url_text, const JwksFetchOptions& options, std
   Fd fd;
   if (!connect_with_timeout(url, options.timeout_ms, fd, error)) return false;
   const std::string request =
-      "GET " + url.path + " HTTP/1.1\r\nHost: " + url.host +
+      "GET " + url.path + " HTTP/1.1\r\nHost: " + url.authority +
       "\r\nAccept: application/json\r\nUser-Agent: torii\r\nConnection: close\r\n\r\n";
   std::string raw;
   char buffer[16384];

@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include "http/http1_parser.h"
+#include "http/http_url.h"
 
 namespace torii::sources {
 
@@ -33,35 +34,16 @@ struct Endpoint {
 };
 
 bool parse_endpoint(const std::string& url, Endpoint& out, std::string& error) {
-  std::string_view rest = url;
-  if (rest.starts_with("https://")) {
-    out.tls = true;
-    rest.remove_prefix(8);
-  } else if (rest.starts_with("http://")) {
-    rest.remove_prefix(7);
-  } else {
+  std::string_view trimmed = url;
+  while (trimmed.ends_with('/')) trimmed.remove_suffix(1);
+  http::HttpUrl parsed;
+  if (!http::parse_http_url(trimmed, parsed, 2379) || !parsed.path.empty()) {
     error = "'" + url + "': expected http://HOST:PORT or https://HOST:PORT";
     return false;
   }
-  while (rest.ends_with('/')) rest.remove_suffix(1);
-  out.port = "2379";
-  if (rest.starts_with('[')) {
-    const size_t close = rest.find(']');
-    if (close == std::string_view::npos) {
-      error = "'" + url + "': bad IPv6 address";
-      return false;
-    }
-    out.host = std::string(rest.substr(1, close - 1));
-    if (close + 1 < rest.size() && rest[close + 1] == ':') out.port = rest.substr(close + 2);
-  } else {
-    const size_t colon = rest.rfind(':');
-    out.host = std::string(rest.substr(0, colon));
-    if (colon != std::string_view::npos) out.port = rest.substr(colon + 1);
-  }
-  if (out.host.empty() || out.port.empty() || out.host.find('/') != std::string::npos) {
-    error = "'" + url + "': expected http://HOST:PORT or https://HOST:PORT";
-    return false;
-  }
+  out.tls = parsed.tls;
+  out.host = std::move(parsed.host);
+  out.port = std::to_string(parsed.port);
   return true;
 }
 

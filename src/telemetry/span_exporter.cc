@@ -10,6 +10,8 @@
 #include <charconv>
 #include <chrono>
 
+#include "http/http_url.h"
+
 namespace torii::telemetry {
 
 namespace {
@@ -105,58 +107,19 @@ int read_status(int fd, Clock::time_point deadline) {
 
 bool parse_otlp_endpoint(const std::string& url, OtlpEndpoint& out, std::string& error) {
   const std::string expected = "expected http://HOST:PORT/v1/traces (OTLP/HTTP), got '" + url + "'";
-  std::string_view rest = url;
-  if (!rest.starts_with("http://")) {
-    error = rest.starts_with("https://")
-                ? "https is not supported (the collector must listen on plain HTTP); " + expected
-                : expected;
-    return false;
-  }
-  rest.remove_prefix(7);
-  const size_t slash = rest.find('/');
-  const std::string_view authority = rest.substr(0, slash);
-  OtlpEndpoint e;
-  e.path = slash == std::string_view::npos ? "/v1/traces" : std::string(rest.substr(slash));
-  if (authority.empty()) {
+  http::HttpUrl parsed;
+  if (!http::parse_http_url(url, parsed)) {
     error = expected;
     return false;
   }
-  e.authority = std::string(authority);
-  std::string_view host = authority;
-  std::string_view port;
-  if (authority.front() == '[') {  // [v6]:port
-    const size_t close = authority.find(']');
-    if (close == std::string_view::npos) {
-      error = expected;
-      return false;
-    }
-    host = authority.substr(1, close - 1);
-    if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') {
-        error = expected;
-        return false;
-      }
-      port = authority.substr(close + 2);
-    }
-  } else if (const size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-  }
-  if (!port.empty() || authority.back() == ':') {
-    unsigned value = 0;
-    auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (ec != std::errc() || ptr != port.data() + port.size() || value == 0 || value > 65535) {
-      error = expected;
-      return false;
-    }
-    e.port = static_cast<uint16_t>(value);
-  }
-  if (host.empty()) {
-    error = expected;
+  if (parsed.tls) {
+    error = "https is not supported (the collector must listen on plain HTTP); " + expected;
     return false;
   }
-  e.host = std::string(host);
-  out = std::move(e);
+  out.host = std::move(parsed.host);
+  out.port = parsed.port;
+  out.authority = std::move(parsed.authority);
+  out.path = parsed.path.empty() ? "/v1/traces" : std::move(parsed.path);
   return true;
 }
 
