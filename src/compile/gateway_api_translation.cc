@@ -20,6 +20,9 @@
 #include <set>
 #include <tuple>
 
+#include "compile/secret_lookup.h"
+#include "net/tls.h"
+
 namespace torii::compile {
 namespace {
 
@@ -117,19 +120,101 @@ bool kind_allowed(const config::gwapi::Listener& listener) {
                      });
 }
 
-bool granted(const config::ResourceSet& resources, const std::string& from_ns, const std::string& to_ns,
-             const std::string& to_name) {
+// A ReferenceGrant in `to_ns` lets objects of `from_kind` (Gateway API
+// group) in `from_ns` refer to the core `to_kind` object `to_name`.
+bool granted(const config::ResourceSet& resources, const std::string& from_kind, const std::string& from_ns,
+             const std::string& to_kind, const std::string& to_ns, const std::string& to_name) {
   for (const config::gwapi::ReferenceGrant& grant : resources.reference_grants) {
     if (grant.meta.namespace_ != to_ns) continue;
     const bool from = std::any_of(grant.from.begin(), grant.from.end(), [&](const auto& f) {
-      return f.group == config::gwapi::kGroup && f.kind == "HTTPRoute" && f.namespace_ == from_ns;
+      return f.group == config::gwapi::kGroup && f.kind == from_kind && f.namespace_ == from_ns;
     });
     const bool to = std::any_of(grant.to.begin(), grant.to.end(), [&](const auto& t) {
-      return t.group.empty() && t.kind == "Service" && (t.name.empty() || t.name == to_name);
+      return t.group.empty() && t.kind == to_kind && (t.name.empty() || t.name == to_name);
     });
     if (from && to) return true;
   }
   return false;
+}
+
+bool granted(const config::ResourceSet& resources, const std::string& from_ns, const std::string& to_ns,
+             const std::string& to_name) {
+  return granted(resources, "HTTPRoute", from_ns, "Service", to_ns, to_name);
+}
+
+// An HTTPS listener's TLS as istiod's buildTLS makes it: each certificateRef
+// must be a core Secret, in the Gateway's namespace or granted to it by a
+// ReferenceGrant (checked first, so status never says whether an ungranted
+// Secret exists), holding a certificate and key that load. At most two.
+// Returns the server TLS settings, or the listener's ResolvedRefs failure.
+struct ListenerTls {
+  std::optional<config::ServerTLSSettings> tls;
+  std::string reason;  // InvalidCertificateRef | RefNotPermitted
+  std::string message;
+};
+
+ListenerTls listener_tls(const config::gwapi::Gateway& gw, const config::gwapi::Listener& l,
+                         const config::ResourceSet& resources) {
+  ListenerTls out;
+  auto fail = [&](std::string reason, std::string message) {
+    if (out.reason.empty()) {
+      out.reason = std::move(reason);
+      out.message = std::move(message);
+    }
+  };
+  if (!l.tls || l.tls->certificate_refs.empty()) {
+    fail("InvalidCertificateRef", "an HTTPS listener needs tls.certificateRefs");
+    return out;
+  }
+  if (l.tls->certificate_refs.size() > 2) {
+    fail("InvalidCertificateRef", "TLS mode can only support up to 2 server certificates");
+    return out;
+  }
+  std::vector<std::string> credentials;
+  for (const config::gwapi::SecretObjectReference& ref : l.tls->certificate_refs) {
+    const std::string ns = ref.namespace_.empty() ? gw.meta.namespace_ : ref.namespace_;
+    const std::string text = (ref.namespace_.empty() ? "" : ref.namespace_ + "/") + ref.name;
+    if (ns != gw.meta.namespace_ &&
+        !granted(resources, "Gateway", gw.meta.namespace_, "Secret", ns, ref.name)) {
+      fail("RefNotPermitted", "certificateRef " + ref.name + "/" + ns +
+                                  " not accessible to a Gateway in namespace \"" + gw.meta.namespace_ +
+                                  "\" (missing a ReferenceGrant?)");
+      continue;
+    }
+    if (!ref.group.empty() || ref.kind != "Secret") {
+      fail("InvalidCertificateRef", "invalid certificate reference " + text + ", only secret is allowed");
+      continue;
+    }
+    const auto secret = std::find_if(resources.secrets.begin(), resources.secrets.end(), [&](const auto& s) {
+      return s.meta.namespace_ == ns && s.meta.name == ref.name;
+    });
+    if (secret == resources.secrets.end()) {
+      fail("InvalidCertificateRef",
+           "invalid certificate reference " + text + ", secret " + ns + "/" + ref.name + " not found");
+      continue;
+    }
+    net::TlsServerConfig probe;
+    probe.cert_pem = SecretLookup::value(*secret, "tls.crt", "cert");
+    probe.key_pem = SecretLookup::value(*secret, "tls.key", "key");
+    std::string error;
+    if (probe.cert_pem.empty() || probe.key_pem.empty() || !net::TlsContext::server(probe, error)) {
+      fail("InvalidCertificateRef", "invalid certificate reference " + text +
+                                        ", the certificate is malformed" +
+                                        (error.empty() ? std::string() : ": " + error));
+      continue;
+    }
+    credentials.push_back(std::string(kGatewaySecretScheme) + ns + "/" + ref.name);
+  }
+  if (credentials.empty()) return out;  // no usable certificate: no server
+  config::ServerTLSSettings tls;
+  tls.mode = "SIMPLE";
+  if (credentials.size() == 1) {
+    tls.credential_name = credentials.front();
+  } else {
+    tls.credential_names = credentials;
+  }
+  out.tls = std::move(tls);
+  return out;
 }
 
 // Why a backendRef cannot be used (reason and message as Istio words them),
@@ -522,9 +607,11 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
       const std::string field = "spec.listeners[" + std::to_string(i) + "]";
       GatewayApiListenerStatus& ls = status.listeners.emplace_back();
       ls.name = l.name;
-      if (l.protocol != "HTTP") {
-        // Istio serves HTTPS, TLS and TCP too; Torii not yet (docs/gateway-api.md).
-        const std::string message = "protocol " + l.protocol + " is not served by Torii yet (only HTTP)";
+      const bool https = l.protocol == "HTTPS" && (!l.tls || l.tls->mode == "Terminate");
+      if (l.protocol != "HTTP" && !https) {
+        // Istio serves TLS and TCP too; Torii not yet (docs/gateway-api.md).
+        const std::string message =
+            "protocol " + l.protocol + " is not served by Torii yet (only HTTP and HTTPS)";
         diagnostics.warning(config::gwapi::kGatewayKind, gw.meta, field + ".protocol",
                             message + "; listener skipped", &l.source);
         ls.conditions = {{"Accepted", false, "UnsupportedProtocol", message},
@@ -561,16 +648,35 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
                            ? GatewayApiCondition{"ResolvedRefs", true, "ResolvedRefs", "No errors found"}
                            : GatewayApiCondition{"ResolvedRefs", false, "InvalidRouteKinds",
                                                  "invalid route kinds: " + invalid_kinds}};
-      ++valid;
+      ListenerTls tls;
+      if (https) {
+        tls = listener_tls(gw, l, resources);
+        if (!tls.reason.empty()) {
+          // istiod: ResolvedRefs=False with the reason, Programmed=False "Bad
+          // TLS configuration"; a listener without any usable certificate
+          // gets no server (its routes still attach, as Istio's do).
+          ls.conditions[3] = {"ResolvedRefs", false, tls.reason, tls.message};
+          ls.conditions[1] = {"Programmed", false, "Invalid", "Bad TLS configuration"};
+          diagnostics.warning(config::gwapi::kGatewayKind, gw.meta, field + ".tls.certificateRefs",
+                              tls.message + (tls.tls ? "" : "; listener not served") +
+                                  " (ResolvedRefs=False " + tls.reason + ")",
+                              &l.source);
+        }
+      }
+      if (tls.reason.empty()) ++valid;
       config::Gateway internal;
       internal.meta = gw.meta;
       internal.meta.name = gw.meta.name + kInternalGatewayInfix + l.name;
-      config::Server server;
-      server.port = config::Port{.number = l.port, .protocol = "HTTP", .name = l.name, .target_port = 0};
-      server.hosts = {"*/" + (l.hostname.empty() ? std::string("*") : l.hostname)};
-      server.name = l.name;
-      server.source = l.source;
-      internal.servers.push_back(std::move(server));
+      if (!https || tls.tls) {
+        config::Server server;
+        server.port = config::Port{
+            .number = l.port, .protocol = https ? "HTTPS" : "HTTP", .name = l.name, .target_port = 0};
+        server.hosts = {"*/" + (l.hostname.empty() ? std::string("*") : l.hostname)};
+        server.tls = std::move(tls.tls);
+        server.name = l.name;
+        server.source = l.source;
+        internal.servers.push_back(std::move(server));
+      }
       listeners.push_back({&gw, &l, internal.meta.name, &ls, true});
       out.gateways.push_back(std::move(internal));
     }

@@ -3,6 +3,17 @@
 namespace torii::compile {
 
 const config::Secret* SecretLookup::find(const std::string& name, const std::string& also_namespace) const {
+  if (name.starts_with(kGatewaySecretScheme)) {
+    // "kubernetes-gateway://<ns>/<name>": exactly that Secret (a Gateway API
+    // certificateRef, already checked against ReferenceGrants).
+    const std::string_view rest = std::string_view(name).substr(kGatewaySecretScheme.size());
+    const size_t slash = rest.find('/');
+    if (slash == std::string_view::npos) return nullptr;
+    for (const config::Secret& s : secrets_) {
+      if (s.meta.namespace_ == rest.substr(0, slash) && s.meta.name == rest.substr(slash + 1)) return &s;
+    }
+    return nullptr;
+  }
   for (const std::string* ns : {&gateway_namespace_, &also_namespace}) {
     if (ns->empty()) continue;
     for (const config::Secret& s : secrets_) {

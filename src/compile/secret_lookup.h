@@ -6,11 +6,16 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/resources.h"
 
 namespace torii::compile {
+
+// istiod's credentialName for a Gateway API certificateRef:
+// "kubernetes-gateway://<namespace>/<name>", a Secret in any namespace.
+inline constexpr std::string_view kGatewaySecretScheme = "kubernetes-gateway://";
 
 class SecretLookup {
  public:

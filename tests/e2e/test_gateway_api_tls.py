@@ -1,0 +1,207 @@
+"""Gateway API HTTPS listeners: tls.mode Terminate with certificateRefs to
+Secrets (ReferenceGrant across namespaces), ported from kubernetes-sigs/gateway-api
+conformance/tests (manifests in gateway_api/, unchanged; expectations from the
+.go files). The suite's programmatic Secrets (a self-signed certificate for
+`*`, `*.org`, `*.wildcard.org`, and one for `*` in the web-backend namespace)
+are made here with openssl; the client is curl with --resolve, so the SNI is
+the host under test while traffic stays on loopback.
+"""
+
+import base64
+import subprocess
+
+import pytest
+import requests
+import yaml
+
+import gateway_api_base as gw
+import harness
+
+# conformance/base/manifests.yaml's Gateway with HTTPS listeners (needs the Secret below).
+HTTPS_GATEWAY = """
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: same-namespace-with-https-listener
+  namespace: gateway-conformance-infra
+spec:
+  gatewayClassName: istio
+  listeners:
+    - name: https
+      port: 443
+      protocol: HTTPS
+      allowedRoutes:
+        namespaces:
+          from: Same
+      tls:
+        certificateRefs:
+          - group: ""
+            kind: Secret
+            name: tls-validity-checks-certificate
+            namespace: gateway-conformance-infra
+    - name: https-with-hostname
+      port: 443
+      hostname: second-example.org
+      protocol: HTTPS
+      allowedRoutes:
+        namespaces:
+          from: Same
+      tls:
+        certificateRefs:
+          - group: ""
+            kind: Secret
+            name: tls-validity-checks-certificate
+            namespace: gateway-conformance-infra
+    - name: https-with-wildcard-hostname
+      port: 443
+      hostname: "*.wildcard.org"
+      protocol: HTTPS
+      allowedRoutes:
+        namespaces:
+          from: Same
+      tls:
+        certificateRefs:
+          - group: ""
+            kind: Secret
+            name: tls-validity-checks-certificate
+            namespace: gateway-conformance-infra
+    - name: https-with-hostname-matching-wildcard
+      port: 443
+      hostname: "fourth-example.wildcard.org"
+      protocol: HTTPS
+      allowedRoutes:
+        namespaces:
+          from: Same
+      tls:
+        certificateRefs:
+          - group: ""
+            kind: Secret
+            name: tls-validity-checks-certificate
+            namespace: gateway-conformance-infra
+"""
+
+
+def self_signed(d, name, sans):
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-days", "2", "-subj", "/CN=" + name, "-keyout", str(d / (name + ".key")),
+                    "-out", str(d / (name + ".pem")), "-addext", "subjectAltName=" + ",".join("DNS:" + s for s in sans)],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return d / (name + ".pem"), d / (name + ".key")
+
+
+def secret(name, namespace, cert, key):
+    return ("apiVersion: v1\nkind: Secret\nmetadata: {name: %s, namespace: %s}\ntype: kubernetes.io/tls\n"
+            "data:\n  tls.crt: %s\n  tls.key: %s\n"
+            % (name, namespace, base64.b64encode(cert.read_bytes()).decode(),
+               base64.b64encode(key.read_bytes()).decode()))
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    d = tmp_path_factory.mktemp("gwapi-pki")
+    return {"validity": self_signed(d, "validity", ["*", "*.org", "*.wildcard.org"]),
+            "web": self_signed(d, "web", ["*"])}
+
+
+@pytest.fixture(scope="module")
+def backends(module_upstreams):
+    return gw.start_backends(module_upstreams)
+
+
+def start(torii, backends, pki, *files, https_base=True):
+    """Torii on the conformance base (with its HTTPS Gateway unless `https_base` is false: Torii
+    serves every Gateway in one process, so two listeners without hostname on port 443 would
+    share one server name, where the suite gives each Gateway its own address)."""
+    manifests = gw.base_manifests(backends, gw.GATEWAYS + ("---\n" + HTTPS_GATEWAY if https_base else ""))
+    manifests["secrets.yaml"] = harness.yaml_docs(
+        secret("tls-validity-checks-certificate", gw.INFRA, *pki["validity"]),
+        secret("certificate", gw.WEB, *pki["web"]))
+    for f in files:
+        manifests[f] = gw.manifest(f)
+    ports = {80: harness.reserve_port(), 443: harness.reserve_port()}
+    t = torii(manifests=manifests, port_map=ports)
+    t.tls_port = ports[443]
+    return t
+
+
+def https_get(t, host, path="/"):
+    """curl with SNI and Host `host`. Not verified: OpenSSL refuses the suite's wildcard `*.org` (a
+    wildcard right above a top-level domain), which the suite's Go client takes; served_cn checks
+    which certificate answers."""
+    p = subprocess.run(["curl", "-sk", "-o", "-", "-w", "\n%{http_code}", "--max-time", "5",
+                        "--resolve", "%s:%d:127.0.0.1" % (host, t.tls_port),
+                        "https://%s:%d%s" % (host, t.tls_port, path)], capture_output=True, text=True)
+    body, _, status = p.stdout.rpartition("\n")
+    return p.returncode, status, body
+
+
+def served_cn(t, sni):
+    """The subject CN of the certificate Torii presents for `sni`."""
+    p = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % t.tls_port, "-servername", sni],
+                       input="", capture_output=True, text=True, timeout=10)
+    for line in p.stdout.splitlines():
+        if line.startswith("subject="):
+            return line.split("CN", 1)[1].lstrip(" =").split(",")[0].strip()
+    return None
+
+
+def listener_status(t, gateway, listener="https"):
+    r = requests.get(t.admin + "/status", timeout=harness.HTTP_TIMEOUT)
+    docs = {(d["kind"], d["metadata"].get("namespace", ""), d["metadata"]["name"]): d["status"]
+            for d in yaml.safe_load_all(r.text)}
+    listeners = docs[("Gateway", gw.INFRA, gateway)]["listeners"]
+    return next(x for x in listeners if x["name"] == listener)
+
+
+def condition(status, kind):
+    return next(c for c in status["conditions"] if c["type"] == kind)
+
+
+def test_https_listener(torii, backends, pki):
+    """HTTPRouteHTTPSListener: routes on HTTPS listeners, picked by SNI and Host."""
+    t = start(torii, backends, pki, "httproute-https-listener.yaml")
+    assert served_cn(t, "example.org") == "validity"
+    rc, status, body = https_get(t, "example.org")
+    assert (rc, status) == (0, "200") and '"name": "infra-backend-v1"' in body, (rc, status, body[:200])
+    rc, status, _ = https_get(t, "unknown-example.org")
+    assert (rc, status) == (0, "404")
+    rc, status, body = https_get(t, "second-example.org")
+    assert (rc, status) == (0, "200") and '"name": "infra-backend-v2"' in body, (rc, status, body[:200])
+    ls = listener_status(t, "same-namespace-with-https-listener")
+    assert condition(ls, "Programmed")["status"] == "True"
+    assert condition(ls, "ResolvedRefs")["status"] == "True"
+    assert ls["supportedKinds"] == [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"}]
+
+
+@pytest.mark.parametrize("gateway", ["gateway-certificate-nonexistent-secret", "gateway-certificate-unsupported-group",
+                                     "gateway-certificate-unsupported-kind", "gateway-certificate-malformed-secret"])
+def test_invalid_tls_configuration(torii, backends, pki, gateway):
+    """GatewayInvalidTLSConfiguration: ResolvedRefs=False InvalidCertificateRef, no route attached."""
+    t = start(torii, backends, pki, "gateway-invalid-tls-configuration.yaml")
+    ls = listener_status(t, gateway)
+    resolved = condition(ls, "ResolvedRefs")
+    assert (resolved["status"], resolved["reason"]) == ("False", "InvalidCertificateRef"), ls
+    assert condition(ls, "Programmed")["status"] == "False"
+    assert ls["attachedRoutes"] == 0
+    assert ls["supportedKinds"] == [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"}]
+
+
+@pytest.mark.parametrize("manifest,gateway,programmed", [
+    ("gateway-secret-missing-reference-grant.yaml", "gateway-secret-missing-reference-grant", False),
+    ("gateway-secret-invalid-reference-grant.yaml", "gateway-secret-invalid-reference-grant", False),
+    ("gateway-secret-reference-grant-all-in-namespace.yaml", "gateway-secret-reference-grant-all-in-namespace", True),
+    ("gateway-secret-reference-grant-specific.yaml", "gateway-secret-reference-grant-specific", True),
+])
+def test_secret_reference_grants(torii, backends, pki, manifest, gateway, programmed):
+    """GatewaySecret{Missing,Invalid}ReferenceGrant: ResolvedRefs=False RefNotPermitted;
+    GatewaySecretReferenceGrant{AllInNamespace,Specific}: programmed, and it serves TLS with the
+    granted certificate."""
+    t = start(torii, backends, pki, manifest, https_base=False)
+    ls = listener_status(t, gateway)
+    resolved = condition(ls, "ResolvedRefs")
+    if programmed:
+        assert resolved["status"] == "True" and condition(ls, "Programmed")["status"] == "True", ls
+        assert served_cn(t, "any.example") == "web"  # the granted Secret's certificate
+    else:
+        assert (resolved["status"], resolved["reason"]) == ("False", "RefNotPermitted"), ls
+        assert condition(ls, "Programmed")["status"] == "False"
