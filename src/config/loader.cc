@@ -47,6 +47,7 @@ enum class Kind {
   GatewayClass,
   K8sGateway,  // gateway.networking.k8s.io Gateway
   HTTPRoute,
+  GRPCRoute,
   ReferenceGrant,
   List,
   Unsupported
@@ -87,6 +88,7 @@ Kind resolve_kind(const std::string& api_version, const std::string& kind) {
     if (v1 && kind == "GatewayClass") return Kind::GatewayClass;
     if (v1 && kind == "Gateway") return Kind::K8sGateway;
     if (v1 && kind == "HTTPRoute") return Kind::HTTPRoute;
+    if (version == "v1" && kind == "GRPCRoute") return Kind::GRPCRoute;
     if (v1 && kind == "ReferenceGrant") return Kind::ReferenceGrant;
   }
   // `kubectl get -o yaml` wraps several objects in a List (or <Kind>List).
@@ -112,6 +114,7 @@ bool is_modelled_kind_name(const std::string& kind) {
                                                "AuthorizationPolicy",
                                                "GatewayClass",
                                                "HTTPRoute",
+                                               "GRPCRoute",
                                                "ReferenceGrant"};
   return kNames.contains(kind);
 }
@@ -602,6 +605,11 @@ std::optional<TypedObject> Loader::read_object(Kind kind, const Field& root, Obj
     case Kind::HTTPRoute: {
       gwapi::HTTPRoute o{.meta = std::move(meta)};
       read_http_route(spec, o);
+      return o;
+    }
+    case Kind::GRPCRoute: {
+      gwapi::HTTPRoute o{.meta = std::move(meta)};
+      read_grpc_route(spec, o);
       return o;
     }
     case Kind::ReferenceGrant: {

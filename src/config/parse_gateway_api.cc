@@ -3,6 +3,8 @@
 // defaults before a controller sees an object, and Istio relies on that (it
 // reads `path` unconditionally); Torii reads files, so the defaults are
 // applied here (GATEWAY_API.md §0).
+#include <re2/re2.h>
+
 #include "config/parsers.h"
 
 namespace torii::config {
@@ -196,6 +198,64 @@ gwapi::HTTPRouteFilter read_filter(const Field& f) {
   return filter;
 }
 
+void read_backend_refs(const Field& list, gwapi::HTTPRouteRule& rule) {
+  for (const Field& b : list.items()) {
+    gwapi::HTTPBackendRef ref;
+    ref.ref = read_backend_object_ref(b);
+    if (b.expect_map()) {
+      if (b["weight"].present()) ref.weight = b["weight"].int32();
+      for (const Field& filter : b["filters"].items()) ref.filters.push_back(read_filter(filter));
+    }
+    rule.backend_refs.push_back(std::move(ref));
+  }
+}
+
+// A GRPCRoute match as istiod's createGRPCURIMatch turns it into a path
+// match (gRPC's path is /<service>/<method>): Exact service and method ->
+// the exact path; service only -> any method of it; method only -> that
+// method of any service; RegularExpression -> the two parts as regexes.
+gwapi::HTTPRouteMatch read_grpc_match(const Field& f) {
+  gwapi::HTTPRouteMatch m;  // no method match: PathPrefix "/", every call
+  if (!f.expect_map()) return m;
+  m.headers = read_value_matches(f["headers"]);
+  const Field method = f["method"];
+  if (!method.expect_map()) return m;
+  const std::string type = string_or(method["type"], "Exact");
+  const std::optional<std::string> service = method["service"].optional_string();
+  const std::optional<std::string> name = method["method"].optional_string();
+  if (!service && !name) {
+    method.error("a gRPC method match needs service or method (or both)");
+    return m;
+  }
+  if (type == "Exact") {
+    if (service && name) {
+      m.path = {"Exact", "/" + *service + "/" + *name};
+    } else if (service) {
+      m.path = {"RegularExpression", "/" + re2::RE2::QuoteMeta(*service) + "/[^/]+"};
+    } else {
+      m.path = {"RegularExpression", "/[^/]+/" + re2::RE2::QuoteMeta(*name)};
+    }
+  } else if (type == "RegularExpression") {
+    m.path = {"RegularExpression", "/" + service.value_or("[^/]+") + "/" + name.value_or("[^/]+")};
+  } else {
+    method["type"].error("type must be Exact or RegularExpression");
+  }
+  return m;
+}
+
+gwapi::HTTPRouteRule read_grpc_rule(const Field& f) {
+  gwapi::HTTPRouteRule rule;
+  rule.source = f.source();
+  if (f.expect_map()) {
+    rule.name = f["name"].string();
+    for (const Field& m : f["matches"].items()) rule.matches.push_back(read_grpc_match(m));
+    for (const Field& filter : f["filters"].items()) rule.filters.push_back(read_filter(filter));
+    read_backend_refs(f["backendRefs"], rule);
+  }
+  if (rule.matches.empty()) rule.matches.emplace_back();  // every call
+  return rule;
+}
+
 gwapi::HTTPRouteRule read_rule(const Field& f) {
   gwapi::HTTPRouteRule rule;
   rule.source = f.source();
@@ -203,15 +263,7 @@ gwapi::HTTPRouteRule read_rule(const Field& f) {
     rule.name = f["name"].string();
     for (const Field& m : f["matches"].items()) rule.matches.push_back(read_match(m));
     for (const Field& filter : f["filters"].items()) rule.filters.push_back(read_filter(filter));
-    for (const Field& b : f["backendRefs"].items()) {
-      gwapi::HTTPBackendRef ref;
-      ref.ref = read_backend_object_ref(b);
-      if (b.expect_map()) {
-        if (b["weight"].present()) ref.weight = b["weight"].int32();
-        for (const Field& filter : b["filters"].items()) ref.filters.push_back(read_filter(filter));
-      }
-      rule.backend_refs.push_back(std::move(ref));
-    }
+    read_backend_refs(f["backendRefs"], rule);
     const Field timeouts = f["timeouts"];
     if (timeouts.expect_map()) {
       if (timeouts["request"].present()) rule.request_timeout_ms = timeouts["request"].duration_ms();
@@ -255,6 +307,21 @@ void read_http_route(const Field& spec, gwapi::HTTPRoute& out) {
     for (const Field& r : spec["rules"].items()) out.rules.push_back(read_rule(r));
   }
   // CRD default: no rules = one rule matching PathPrefix "/" (and no backends).
+  if (out.rules.empty()) {
+    gwapi::HTTPRouteRule rule;
+    rule.source = out.meta.source;
+    rule.matches.emplace_back();
+    out.rules.push_back(std::move(rule));
+  }
+}
+
+void read_grpc_route(const Field& spec, gwapi::HTTPRoute& out) {
+  out.kind = "GRPCRoute";
+  if (spec.expect_map()) {
+    for (const Field& p : spec["parentRefs"].items()) out.parent_refs.push_back(read_parent_ref(p));
+    out.hostnames = spec["hostnames"].strings();
+    for (const Field& r : spec["rules"].items()) out.rules.push_back(read_grpc_rule(r));
+  }
   if (out.rules.empty()) {
     gwapi::HTTPRouteRule rule;
     rule.source = out.meta.source;

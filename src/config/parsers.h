@@ -44,6 +44,8 @@ void read_authorization_policy(const Field& spec, AuthorizationPolicy& out);
 void read_gateway_class(const Field& spec, gwapi::GatewayClass& out);
 void read_k8s_gateway(const Field& spec, gwapi::Gateway& out);
 void read_http_route(const Field& spec, gwapi::HTTPRoute& out);
+// A GRPCRoute, read into the HTTPRoute shape (kind "GRPCRoute").
+void read_grpc_route(const Field& spec, gwapi::HTTPRoute& out);
 void read_reference_grant(const Field& spec, gwapi::ReferenceGrant& out);
 
 // The policy fields of one VirtualService HTTP rule (parse_route_policies.cc);

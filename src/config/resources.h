@@ -796,6 +796,9 @@ struct HTTPRouteRule {
 
 struct HTTPRoute {
   ObjectMeta meta;
+  // "GRPCRoute" for a GRPCRoute, read into this shape as istiod translates
+  // it: its method matches become path matches on /<service>/<method>.
+  std::string kind = "HTTPRoute";
   std::vector<ParentReference> parent_refs;
   std::vector<std::string> hostnames;
   std::vector<HTTPRouteRule> rules;  // never empty once parsed (CRD default)

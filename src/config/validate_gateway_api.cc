@@ -220,7 +220,7 @@ Diagnostics validate(const gwapi::Gateway& gateway, const FieldLines& lines) {
 }
 
 Diagnostics validate(const gwapi::HTTPRoute& route, const FieldLines& lines) {
-  Report r("HTTPRoute", route.meta, lines);
+  Report r(route.kind, route.meta, lines);
   if (route.parent_refs.size() > 32) r.error("spec.parentRefs", "at most 32 parentRefs are allowed");
   for (size_t i = 0; i < route.parent_refs.size(); ++i) {
     if (route.parent_refs[i].name.empty()) r.error(at("spec.parentRefs", i) + ".name", "name is required");

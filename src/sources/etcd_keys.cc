@@ -43,6 +43,7 @@ const std::vector<KindInfo>& known_kinds() {
       {"GatewayClass", "gateway.networking.k8s.io", "GatewayClass", true, "gc"},
       {"Gateway.gateway.networking.k8s.io", "gateway.networking.k8s.io", "Gateway", false, ""},
       {"HTTPRoute", "gateway.networking.k8s.io", "HTTPRoute", false, ""},
+      {"GRPCRoute", "gateway.networking.k8s.io", "GRPCRoute", false, ""},
       {"ReferenceGrant", "gateway.networking.k8s.io", "ReferenceGrant", false, ""},
   };
   return kinds;
