@@ -34,7 +34,7 @@ std::string format_gateway_api_status(const std::vector<GatewayApiObjectStatus>&
     out += "metadata:\n  name: " + o.name + "\n";
     if (!o.namespace_.empty()) out += "  namespace: " + o.namespace_ + "\n";
     out += "status:\n";
-    if (o.kind == "HTTPRoute" || o.kind == "GRPCRoute") {
+    if (o.kind.ends_with("Route")) {  // HTTPRoute, GRPCRoute, TLSRoute, TCPRoute
       out += "  parents:\n";
       for (const auto& p : o.parents) {
         out += "  - parentRef:\n";

@@ -275,6 +275,37 @@ GatewayApiCondition resolve_refs(const config::gwapi::HTTPRoute& route, const co
   return condition;
 }
 
+// A TLSRoute or TCPRoute rule as istiod's L4 translation makes it: a
+// VirtualService tls route matching the served SNI hostnames (TLSRoute), or
+// a tcp route (TCPRoute), to the rule's backends by weight. Backends that
+// cannot be used are left out; a rule with none left has no destination,
+// so its connections are closed.
+config::L4Route l4_route(const config::gwapi::HTTPRoute& route, const config::gwapi::HTTPRouteRule& rule,
+                         const std::vector<std::string>& hosts, const config::ResourceSet& resources,
+                         const GatewayIdentity& identity) {
+  config::L4Route out;
+  out.source = rule.source;
+  if (route.kind == "TLSRoute") {
+    config::L4MatchAttributes match;
+    match.sni_hosts = hosts;
+    match.source = rule.source;
+    out.match.push_back(std::move(match));
+  }
+  for (const config::gwapi::HTTPBackendRef& backend : rule.backend_refs) {
+    if (backend.weight == 0) continue;
+    if (!backend_problem(route, backend.ref, resources, identity).first.empty()) continue;
+    const std::string ns = backend.ref.namespace_.empty() ? route.meta.namespace_ : backend.ref.namespace_;
+    config::RouteDestination d;
+    d.destination.host = backend.ref.name + "." + ns + ".svc." + identity.domain_suffix;
+    d.destination.port.number = backend.ref.port;
+    d.has_destination = true;
+    d.weight = backend.weight;
+    d.weight_set = true;
+    out.route.push_back(std::move(d));
+  }
+  return out;
+}
+
 // One VirtualService route of a rule's match, with its precedence key.
 struct SortedRoute {
   int path_rank = 0;  // Exact 0, PathPrefix 1, RegularExpression 2
@@ -603,10 +634,12 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
       GatewayApiListenerStatus& ls = status.listeners.emplace_back();
       ls.name = l.name;
       const bool https = l.protocol == "HTTPS" && (!l.tls || l.tls->mode == "Terminate");
-      if (l.protocol != "HTTP" && !https) {
-        // Istio serves TLS and TCP too; Torii not yet (docs/gateway-api.md).
-        const std::string message =
-            "protocol " + l.protocol + " is not served by Torii yet (only HTTP and HTTPS)";
+      const bool passthrough = l.protocol == "TLS" && l.tls && l.tls->mode == "Passthrough";
+      const bool tcp = l.protocol == "TCP";
+      if (l.protocol != "HTTP" && !https && !passthrough && !tcp) {
+        // Istio terminates TLS for TLSRoutes/TCPRoutes too; Torii not yet (docs/gateway-api.md).
+        const std::string message = "protocol " + l.protocol + (l.tls ? " (" + l.tls->mode + ")" : "") +
+                                    " is not served by Torii yet (HTTP, HTTPS, TLS Passthrough and TCP are)";
         diagnostics.warning(config::gwapi::kGatewayKind, gw.meta, field + ".protocol",
                             message + "; listener skipped", &l.source);
         ls.conditions = {{"Accepted", false, "UnsupportedProtocol", message},
@@ -623,11 +656,14 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
         listeners.push_back({&gw, &l, "", &ls, false});
         continue;
       }
-      // supportedKinds: HTTPRoute and GRPCRoute, filtered by allowedRoutes.kinds.
+      // supportedKinds: the protocol's route kinds, filtered by allowedRoutes.kinds.
       std::string invalid_kinds;
+      const std::vector<std::string> protocol_route_kinds = protocol_kinds(l);
       if (l.kinds) {
         for (const config::gwapi::RouteGroupKind& k : *l.kinds) {
-          if ((k.kind == "HTTPRoute" || k.kind == "GRPCRoute") && k.group == config::gwapi::kGroup) {
+          const bool takes = std::find(protocol_route_kinds.begin(), protocol_route_kinds.end(), k.kind) !=
+                             protocol_route_kinds.end();
+          if (takes && k.group == config::gwapi::kGroup) {
             if (std::find(ls.supported_kinds.begin(), ls.supported_kinds.end(), k.kind) ==
                 ls.supported_kinds.end())
               ls.supported_kinds.push_back(k.kind);
@@ -636,7 +672,7 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
           }
         }
       } else {
-        ls.supported_kinds = {"HTTPRoute", "GRPCRoute"};
+        ls.supported_kinds = protocol_route_kinds;
       }
       ls.conditions = {{"Accepted", true, "Accepted", "No errors found"},
                        {"Programmed", true, "Programmed", "No errors found"},
@@ -666,10 +702,14 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
       internal.meta.name = gw.meta.name + kInternalGatewayInfix + l.name;
       if (!https || tls.tls) {
         config::Server server;
-        server.port = config::Port{
-            .number = l.port, .protocol = https ? "HTTPS" : "HTTP", .name = l.name, .target_port = 0};
+        const char* protocol = https ? "HTTPS" : passthrough ? "TLS" : tcp ? "TCP" : "HTTP";
+        server.port = config::Port{.number = l.port, .protocol = protocol, .name = l.name, .target_port = 0};
         server.hosts = {"*/" + (l.hostname.empty() ? std::string("*") : l.hostname)};
         server.tls = std::move(tls.tls);
+        if (passthrough) {
+          server.tls.emplace();
+          server.tls->mode = "PASSTHROUGH";
+        }
         server.name = l.name;
         server.source = l.source;
         internal.servers.push_back(std::move(server));
@@ -689,6 +729,8 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
 
   // Attachment: (listener index, served hostname) -> routes of that VirtualService.
   std::map<std::pair<size_t, std::string>, std::vector<SortedRoute>> buckets;
+  // TLS passthrough and TCP listeners: listener index -> its TLS or TCP routes.
+  std::map<size_t, std::vector<config::L4Route>> l4_buckets;
   std::vector<GatewayApiObjectStatus> route_status;
   for (const config::gwapi::HTTPRoute& route : resources.http_routes) {
     GatewayApiObjectStatus status;
@@ -762,6 +804,12 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
         }
         ++accepted;
         ++ref.status->attached_routes;
+        if (route.kind == "TLSRoute" || route.kind == "TCPRoute") {
+          std::vector<config::L4Route>& bucket = l4_buckets[li];
+          for (const config::gwapi::HTTPRouteRule& rule : route.rules)
+            bucket.push_back(l4_route(route, rule, hosts, resources, identity));
+          continue;
+        }
         for (const std::string& host : hosts) {
           std::vector<SortedRoute>& bucket = buckets[{li, host}];
           for (size_t r = 0; r < route.rules.size(); ++r) {
@@ -799,6 +847,20 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
     vs.hosts = {key.second};
     vs.gateways = {ref.gateway->meta.namespace_ + "/" + ref.internal_name};
     for (SortedRoute& r : routes) vs.http.push_back(std::move(r.istio));
+    out.virtual_services.push_back(std::move(vs));
+  }
+  for (auto& [li, routes] : l4_buckets) {
+    const ListenerRef& ref = listeners[li];
+    config::VirtualService vs;
+    vs.meta = ref.gateway->meta;
+    vs.meta.name = ref.gateway->meta.namespace_ + "~" + ref.internal_name + "~l4";
+    vs.hosts = {"*"};
+    vs.gateways = {ref.gateway->meta.namespace_ + "/" + ref.internal_name};
+    if (ref.listener->protocol == "TCP") {
+      vs.tcp = std::move(routes);
+    } else {
+      vs.tls = std::move(routes);
+    }
     out.virtual_services.push_back(std::move(vs));
   }
   for (GatewayApiObjectStatus& s : gateway_status) out.status.push_back(std::move(s));

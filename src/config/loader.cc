@@ -48,6 +48,8 @@ enum class Kind {
   K8sGateway,  // gateway.networking.k8s.io Gateway
   HTTPRoute,
   GRPCRoute,
+  TLSRoute,
+  TCPRoute,
   ReferenceGrant,
   List,
   Unsupported
@@ -89,6 +91,9 @@ Kind resolve_kind(const std::string& api_version, const std::string& kind) {
     if (v1 && kind == "Gateway") return Kind::K8sGateway;
     if (v1 && kind == "HTTPRoute") return Kind::HTTPRoute;
     if (version == "v1" && kind == "GRPCRoute") return Kind::GRPCRoute;
+    const bool alpha = version == "v1alpha2" || version == "v1alpha3" || version == "v1";
+    if (alpha && kind == "TLSRoute") return Kind::TLSRoute;
+    if (version == "v1alpha2" && kind == "TCPRoute") return Kind::TCPRoute;
     if (v1 && kind == "ReferenceGrant") return Kind::ReferenceGrant;
   }
   // `kubectl get -o yaml` wraps several objects in a List (or <Kind>List).
@@ -115,6 +120,8 @@ bool is_modelled_kind_name(const std::string& kind) {
                                                "GatewayClass",
                                                "HTTPRoute",
                                                "GRPCRoute",
+                                               "TLSRoute",
+                                               "TCPRoute",
                                                "ReferenceGrant"};
   return kNames.contains(kind);
 }
@@ -610,6 +617,12 @@ std::optional<TypedObject> Loader::read_object(Kind kind, const Field& root, Obj
     case Kind::GRPCRoute: {
       gwapi::HTTPRoute o{.meta = std::move(meta)};
       read_grpc_route(spec, o);
+      return o;
+    }
+    case Kind::TLSRoute:
+    case Kind::TCPRoute: {
+      gwapi::HTTPRoute o{.meta = std::move(meta)};
+      read_l4_route(spec, o, kind == Kind::TLSRoute ? "TLSRoute" : "TCPRoute");
       return o;
     }
     case Kind::ReferenceGrant: {

@@ -330,6 +330,25 @@ void read_grpc_route(const Field& spec, gwapi::HTTPRoute& out) {
   }
 }
 
+void read_l4_route(const Field& spec, gwapi::HTTPRoute& out, std::string kind) {
+  out.kind = std::move(kind);
+  if (spec.expect_map()) {
+    for (const Field& p : spec["parentRefs"].items()) out.parent_refs.push_back(read_parent_ref(p));
+    if (out.kind == "TLSRoute") out.hostnames = spec["hostnames"].strings();
+    for (const Field& r : spec["rules"].items()) {
+      gwapi::HTTPRouteRule rule;
+      rule.source = r.source();
+      if (r.expect_map()) {
+        rule.name = r["name"].string();
+        read_backend_refs(r["backendRefs"], rule);
+      }
+      rule.matches.emplace_back();  // unused at layer 4; the HTTPRoute shape keeps one
+      out.rules.push_back(std::move(rule));
+    }
+  }
+  if (out.rules.empty()) spec["rules"].error(out.kind + " needs at least one rule");
+}
+
 void read_reference_grant(const Field& spec, gwapi::ReferenceGrant& out) {
   if (!spec.expect_map()) return;
   for (const Field& f : spec["from"].items()) {

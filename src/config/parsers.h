@@ -46,6 +46,9 @@ void read_k8s_gateway(const Field& spec, gwapi::Gateway& out);
 void read_http_route(const Field& spec, gwapi::HTTPRoute& out);
 // A GRPCRoute, read into the HTTPRoute shape (kind "GRPCRoute").
 void read_grpc_route(const Field& spec, gwapi::HTTPRoute& out);
+// A TLSRoute or TCPRoute (`kind`), read into the HTTPRoute shape: parentRefs,
+// hostnames (TLSRoute) and each rule's backendRefs.
+void read_l4_route(const Field& spec, gwapi::HTTPRoute& out, std::string kind);
 void read_reference_grant(const Field& spec, gwapi::ReferenceGrant& out);
 
 // The policy fields of one VirtualService HTTP rule (parse_route_policies.cc);

@@ -13,6 +13,14 @@ struct Overloaded : Ts... {
 template <class... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
 
+// The kind of a route read into the HTTPRoute shape, as a literal.
+const char* route_kind_name(const std::string& kind) {
+  for (const char* k : {"GRPCRoute", "TLSRoute", "TCPRoute"}) {
+    if (kind == k) return k;
+  }
+  return "HTTPRoute";
+}
+
 }  // namespace
 
 const ObjectMeta& meta_of(const TypedObject& object) {
@@ -24,29 +32,28 @@ ObjectMeta& meta_of(TypedObject& object) {
 }
 
 const char* kind_of(const TypedObject& object) {
-  return std::visit(
-      Overloaded{
-          [](const Gateway&) { return "Gateway"; },
-          [](const VirtualService&) { return "VirtualService"; },
-          [](const DestinationRule&) { return "DestinationRule"; },
-          [](const ServiceEntry&) { return "ServiceEntry"; },
-          [](const WorkloadEntry&) { return "WorkloadEntry"; },
-          [](const Service&) { return "Service"; },
-          [](const Pod&) { return "Pod"; },
-          [](const EndpointSlice&) { return "EndpointSlice"; },
-          [](const Endpoints&) { return "Endpoints"; },
-          [](const Namespace&) { return "Namespace"; },
-          [](const Secret&) { return "Secret"; },
-          [](const Telemetry&) { return "Telemetry"; },
-          [](const EnvoyFilter&) { return "EnvoyFilter"; },
-          [](const RequestAuthentication&) { return "RequestAuthentication"; },
-          [](const AuthorizationPolicy&) { return "AuthorizationPolicy"; },
-          [](const gwapi::GatewayClass&) { return "GatewayClass"; },
-          [](const gwapi::Gateway&) { return gwapi::kGatewayKind; },
-          [](const gwapi::HTTPRoute& o) { return o.kind == "GRPCRoute" ? "GRPCRoute" : "HTTPRoute"; },
-          [](const gwapi::ReferenceGrant&) { return "ReferenceGrant"; },
-      },
-      object);
+  return std::visit(Overloaded{
+                        [](const Gateway&) { return "Gateway"; },
+                        [](const VirtualService&) { return "VirtualService"; },
+                        [](const DestinationRule&) { return "DestinationRule"; },
+                        [](const ServiceEntry&) { return "ServiceEntry"; },
+                        [](const WorkloadEntry&) { return "WorkloadEntry"; },
+                        [](const Service&) { return "Service"; },
+                        [](const Pod&) { return "Pod"; },
+                        [](const EndpointSlice&) { return "EndpointSlice"; },
+                        [](const Endpoints&) { return "Endpoints"; },
+                        [](const Namespace&) { return "Namespace"; },
+                        [](const Secret&) { return "Secret"; },
+                        [](const Telemetry&) { return "Telemetry"; },
+                        [](const EnvoyFilter&) { return "EnvoyFilter"; },
+                        [](const RequestAuthentication&) { return "RequestAuthentication"; },
+                        [](const AuthorizationPolicy&) { return "AuthorizationPolicy"; },
+                        [](const gwapi::GatewayClass&) { return "GatewayClass"; },
+                        [](const gwapi::Gateway&) { return gwapi::kGatewayKind; },
+                        [](const gwapi::HTTPRoute& o) { return route_kind_name(o.kind); },
+                        [](const gwapi::ReferenceGrant&) { return "ReferenceGrant"; },
+                    },
+                    object);
 }
 
 ObjectKey key_of(const TypedObject& object) {

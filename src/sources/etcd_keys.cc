@@ -44,6 +44,8 @@ const std::vector<KindInfo>& known_kinds() {
       {"Gateway.gateway.networking.k8s.io", "gateway.networking.k8s.io", "Gateway", false, ""},
       {"HTTPRoute", "gateway.networking.k8s.io", "HTTPRoute", false, ""},
       {"GRPCRoute", "gateway.networking.k8s.io", "GRPCRoute", false, ""},
+      {"TLSRoute", "gateway.networking.k8s.io", "TLSRoute", false, ""},
+      {"TCPRoute", "gateway.networking.k8s.io", "TCPRoute", false, ""},
       {"ReferenceGrant", "gateway.networking.k8s.io", "ReferenceGrant", false, ""},
   };
   return kinds;
