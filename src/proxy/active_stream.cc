@@ -413,8 +413,12 @@ void ActiveStream::rate_limit_scope(const router::RequestView& view, bool absolu
 
 bool ActiveStream::misdirected(const compile::Listener& listener, const compile::TlsChain* chain,
                                std::string_view authority) {
+  // The server the Host would have picked as SNI. Another one than the
+  // connection's, the catch-all server included (the Gateway API's
+  // HTTPSListenerDetectMisdirectedRequests: a Host covered only by the
+  // catch-all on a connection made for a named server is misdirected too).
   const compile::TlsChain* named = listener.chain_for_sni(router::strip_port(authority));
-  return named != nullptr && named != chain && !named->server_names.empty();
+  return named != nullptr && named != chain;
 }
 
 void ActiveStream::forward_to_upstream() {

@@ -205,3 +205,38 @@ def test_secret_reference_grants(torii, backends, pki, manifest, gateway, progra
     else:
         assert (resolved["status"], resolved["reason"]) == ("False", "RefNotPermitted"), ls
         assert condition(ls, "Programmed")["status"] == "False"
+
+
+def https_get_sni(t, sni, host, path):
+    """curl with SNI `sni` and a Host header `host` (unverified, as https_get)."""
+    p = subprocess.run(["curl", "-sk", "-o", "-", "-w", "\n%{http_code}", "--max-time", "5",
+                        "--resolve", "%s:%d:127.0.0.1" % (sni, t.tls_port), "-H", "Host: " + host,
+                        "https://%s:%d%s" % (sni, t.tls_port, path)], capture_output=True, text=True)
+    body, _, status = p.stdout.rpartition("\n")
+    return p.returncode, status, body
+
+
+def test_https_listener_detect_misdirected_requests(torii, backends, pki):
+    """HTTPRouteHTTPSListenerDetectMisdirectedRequests: a request whose Host belongs to another
+    HTTPS listener of the port than the one its SNI picked gets 421 Misdirected Request."""
+    t = start(torii, backends, pki, "httproute-https-listener-detect-misdirected-requests.yaml")
+    v1, v2, v3 = "infra-backend-v1", "infra-backend-v2", "infra-backend-v3"
+    cases = [("example.org", "example.org", "200", v1), ("example.org", "second-example.org", "421", None),
+             ("example.org", "unknown-example.org", "404", None),
+             ("second-example.org", "second-example.org", "200", v2),
+             ("second-example.org", "example.org", "421", None),
+             ("second-example.org", "unknown-example.org", "421", None),
+             ("third-example.wildcard.org", "third-example.wildcard.org", "200", v3),
+             ("third-example.wildcard.org", "fith-example.wildcard.org", "200", v3),
+             ("third-example.wildcard.org", "fourth-example.wildcard.org", "421", None),
+             ("third-example.wildcard.org", "second-example.org", "421", None),
+             ("third-example.wildcard.org", "unknown-example.org", "421", None),
+             ("fourth-example.wildcard.org", "fourth-example.wildcard.org", "200", v1),
+             ("fourth-example.wildcard.org", "fith-example.wildcard.org", "421", None),
+             ("unknown-example.org", "example.org", "200", v1),
+             ("unknown-example.org", "unknown-example.org", "404", None)]
+    for sni, host, want, backend in cases:
+        rc, status, body = https_get_sni(t, sni, host, "/detect-misdirected-requests")
+        assert (rc, status) == (0, want), (sni, host, status, body[:200])
+        if backend:
+            assert '"name": "%s"' % backend in body, (sni, host, body[:200])
