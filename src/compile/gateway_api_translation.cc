@@ -306,6 +306,30 @@ config::L4Route l4_route(const config::gwapi::HTTPRoute& route, const config::gw
   return out;
 }
 
+// Istio's listener conflict rule: `i` conflicts with an earlier, unconflicted
+// listener of `gw` on its port when one is TCP/UDP and the other HTTP-like
+// (HTTP, HTTPS, TLS), when both are TCP/UDP, or when both are HTTP-like with
+// the same hostname (absent = "*"). "HostnameConflict" for the same
+// protocol, "ProtocolConflict" otherwise; "" when there is none.
+std::string listener_conflict(const config::gwapi::Gateway& gw, size_t i,
+                              const std::vector<GatewayApiListenerStatus>& earlier) {
+  const config::gwapi::Listener& l = gw.listeners[i];
+  auto layer4 = [](const std::string& p) { return p == "TCP" || p == "UDP"; };
+  auto host = [](const std::string& h) { return h.empty() ? std::string("*") : h; };
+  for (size_t j = 0; j < i && j < earlier.size(); ++j) {
+    const config::gwapi::Listener& o = gw.listeners[j];
+    if (o.port != l.port) continue;
+    const bool conflicted =
+        std::any_of(earlier[j].conditions.begin(), earlier[j].conditions.end(),
+                    [](const GatewayApiCondition& c) { return c.type == "Conflicted" && c.status; });
+    if (conflicted) continue;
+    if (layer4(l.protocol) || layer4(o.protocol)) return "ProtocolConflict";
+    if (host(l.hostname) == host(o.hostname))
+      return l.protocol == o.protocol ? "HostnameConflict" : "ProtocolConflict";
+  }
+  return "";
+}
+
 // One VirtualService route of a rule's match, with its precedence key.
 struct SortedRoute {
   int path_rank = 0;  // Exact 0, PathPrefix 1, RegularExpression 2
@@ -615,7 +639,8 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
     const config::gwapi::Listener* listener;
     std::string internal_name;
     GatewayApiListenerStatus* status;
-    bool served;  // false: a listener Torii does not serve yet (only its status exists)
+    bool served;           // false: a listener Torii does not serve (only its status exists)
+    std::string unserved;  // why not, for the routes' status
   };
   std::vector<ListenerRef> listeners;
   std::vector<GatewayApiObjectStatus> gateway_status;
@@ -653,7 +678,22 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
           });
           if (listed) ls.supported_kinds.push_back(k);
         }
-        listeners.push_back({&gw, &l, "", &ls, false});
+        listeners.push_back({&gw, &l, "", &ls, false, "(" + l.protocol + ") is not served by Torii yet"});
+        continue;
+      }
+      // Istio's conflict rule, against the earlier listeners of this Gateway
+      // on the same port (GATEWAY_API.md §2): the earlier one wins.
+      if (const std::string conflict = listener_conflict(gw, i, status.listeners); !conflict.empty()) {
+        const std::string message =
+            "listener conflicts with an earlier listener on port " + std::to_string(l.port);
+        diagnostics.warning(config::gwapi::kGatewayKind, gw.meta, field,
+                            message + " (" + conflict + "); listener skipped", &l.source);
+        ls.conditions = {{"Accepted", false, conflict, message},
+                         {"Programmed", false, "Invalid", message},
+                         {"Conflicted", true, conflict, message},
+                         {"ResolvedRefs", true, "ResolvedRefs", "No errors found"}};
+        ls.supported_kinds = protocol_kinds(l);
+        listeners.push_back({&gw, &l, "", &ls, false, "is in conflict with an earlier listener"});
         continue;
       }
       // supportedKinds: the protocol's route kinds, filtered by allowedRoutes.kinds.
@@ -714,7 +754,7 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
         server.source = l.source;
         internal.servers.push_back(std::move(server));
       }
-      listeners.push_back({&gw, &l, internal.meta.name, &ls, true});
+      listeners.push_back({&gw, &l, internal.meta.name, &ls, true, ""});
       out.gateways.push_back(std::move(internal));
     }
     if (valid == gw.listeners.size()) {
@@ -797,9 +837,7 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
           continue;
         }
         if (!ref.served) {
-          note(1, "NoMatchingParent",
-               "listener \"" + ref.listener->name + "\" (" + ref.listener->protocol +
-                   ") is not served by Torii yet");
+          note(1, "NoMatchingParent", "listener \"" + ref.listener->name + "\" " + ref.unserved);
           continue;
         }
         ++accepted;

@@ -108,3 +108,24 @@ def test_tcproute_not_allowed_on_a_tls_passthrough_listener(upstreams, torii, tc
               port_map={443: harness.reserve_port(), 9000: harness.reserve_port()})
     accepted = next(c for c in status(t)[("TCPRoute", "echo")]["parents"][0]["conditions"] if c["type"] == "Accepted")
     assert (accepted["status"], accepted["reason"]) == ("False", "NotAllowedByListeners")
+
+
+def test_listener_conflicts(upstreams, torii, tcp_echo):
+    """Istio's listener conflict rule: an HTTP listener on the port of an earlier TCP one gets
+    Conflicted=True ProtocolConflict and is not served; the TCP one keeps the port."""
+    one = tcp_echo("one", "127.0.0.95")
+    gateway = GATEWAY.replace("  - {name: tcp, port: 9000, protocol: TCP}\n",
+                              "  - {name: tcp, port: 9000, protocol: TCP}\n"
+                              "  - {name: web, port: 9000, protocol: HTTP}\n"
+                              "  - {name: tls-again, port: 443, protocol: HTTPS, hostname: \"*.example.test\","
+                              " tls: {certificateRefs: [{name: nothing}]}}\n")
+    ports = {443: harness.reserve_port(), 9000: harness.reserve_port()}
+    t = torii({"gw.yaml": gateway, "tcp.yaml": TCP_ROUTE, "svc.yaml": service("one", one, 9000)}, port_map=ports)
+    listeners = {x["name"]: x for x in status(t)[("Gateway", "gw")]["listeners"]}
+    for name in ("web", "tls-again"):
+        conditions = {c["type"]: (c["status"], c["reason"]) for c in listeners[name]["conditions"]}
+        assert conditions["Conflicted"] == ("True", "ProtocolConflict"), (name, conditions)
+        assert conditions["Accepted"][0] == "False" and conditions["Programmed"][0] == "False"
+    conditions = {c["type"]: c["status"] for c in listeners["tcp"]["conditions"]}
+    assert conditions["Conflicted"] == "False" and conditions["Programmed"] == "True"
+    assert exchange(ports[9000], b"still tcp")[:2] == (b"still tcp", "one")
