@@ -225,3 +225,40 @@ def test_listener_port_matching(torii, backends):
         assert resolved_refs(t, name)["status"] == "True"
         accepted = condition(status(t)[("HTTPRoute", gw.INFRA, name)]["parents"][0]["conditions"], "Accepted")
         assert accepted["status"] == "True", (name, accepted)
+
+
+def test_invalid_route_kind(torii, backends):
+    """GatewayInvalidRouteKind: an unknown kind in allowedRoutes.kinds: ResolvedRefs=False
+    InvalidRouteKinds; the valid kinds it lists stay supported."""
+    t = start(torii, backends, "gateway-invalid-route-kind.yaml")
+    st = status(t)
+    only = st[("Gateway", gw.INFRA, "gateway-only-invalid-route-kind")]["listeners"][0]
+    assert only.get("supportedKinds", []) == []
+    resolved = condition(only["conditions"], "ResolvedRefs")
+    assert (resolved["status"], resolved["reason"]) == ("False", "InvalidRouteKinds")
+    both = st[("Gateway", gw.INFRA, "gateway-supported-and-invalid-route-kind")]["listeners"][0]
+    assert both["supportedKinds"] == [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute"}]
+    resolved = condition(both["conditions"], "ResolvedRefs")
+    assert (resolved["status"], resolved["reason"]) == ("False", "InvalidRouteKinds")
+
+
+def test_listener_unsupported_protocol(torii, backends):
+    """GatewayInvalidListenersUnsupportedProtocol: the listener Accepted=False UnsupportedProtocol
+    with no supportedKinds; the Gateway Accepted=False ListenersNotValid when it has no other
+    listener, Accepted=True ListenersNotValid when another one is valid."""
+    t = start(torii, backends, "gateway-invalid-listeners-unsupported-protocol.yaml",
+              port_map={80: harness.reserve_port(), 1111: harness.reserve_port()})
+    st = status(t)
+    only = st[("Gateway", gw.INFRA, "gateway-only-unsupported-protocols")]
+    accepted = condition(only["conditions"], "Accepted")
+    assert (accepted["status"], accepted["reason"]) == ("False", "ListenersNotValid")
+    invalid = only["listeners"][0]
+    assert invalid.get("supportedKinds", []) == []
+    assert (condition(invalid["conditions"], "Accepted")["status"],
+            condition(invalid["conditions"], "Accepted")["reason"]) == ("False", "UnsupportedProtocol")
+    mixed = st[("Gateway", gw.INFRA, "gateway-supported-and-unsupported-protocols")]
+    accepted = condition(mixed["conditions"], "Accepted")
+    assert (accepted["status"], accepted["reason"]) == ("True", "ListenersNotValid")
+    listeners = {x["name"]: x for x in mixed["listeners"]}
+    assert condition(listeners["http"]["conditions"], "Accepted")["status"] == "True"
+    assert condition(listeners["invalid"]["conditions"], "Accepted")["reason"] == "UnsupportedProtocol"
