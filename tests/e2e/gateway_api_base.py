@@ -176,3 +176,17 @@ def start(torii, backends, *files):
     for f in files:
         manifests[f] = manifest(f)
     return torii(manifests=manifests)
+
+
+def service_with_endpoint(name, upstream, port, port_name, namespace="default"):
+    """A core/v1 Service `name` (one port) and a WorkloadEntry putting `upstream` behind it."""
+    return """
+apiVersion: v1
+kind: Service
+metadata: {name: %s, namespace: %s}
+spec:
+  ports: [{name: %s, port: %d}]
+  selector: {app: %s}
+---
+%s""" % (name, namespace, port_name, port, name,
+         harness.workload_entry(name + "-1", upstream.host, {"app": name}, {port_name: upstream.port}))

@@ -12,6 +12,7 @@ import pytest
 import requests
 import yaml
 
+import gateway_api_base as gw
 import harness
 from test_grpc_upstream import start_grpc
 
@@ -60,15 +61,7 @@ spec:
 
 
 def service(name, up):
-    return """
-apiVersion: v1
-kind: Service
-metadata: {name: %s, namespace: default}
-spec:
-  ports: [{name: grpc, port: 80}]
-  selector: {app: %s}
----
-%s""" % (name, name, harness.workload_entry(name + "-1", up.host, {"app": name}, {"grpc": up.port}))
+    return gw.service_with_endpoint(name, up, 80, "grpc")
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import pytest
 import requests
 import yaml
 
+import gateway_api_base as gw
 import harness
 from test_tcp_passthrough import closed_without_data, client_hello, exchange, pki, tcp_echo, tls_get  # noqa: F401
 
@@ -52,15 +53,7 @@ spec:
 
 
 def service(name, up, port):
-    return """
-apiVersion: v1
-kind: Service
-metadata: {name: %s, namespace: default}
-spec:
-  ports: [{name: tcp, port: %d}]
-  selector: {app: %s}
----
-%s""" % (name, port, name, harness.workload_entry(name + "-1", up.host, {"app": name}, {"tcp": up.port}))
+    return gw.service_with_endpoint(name, up, port, "tcp")
 
 
 def status(t):

@@ -17,68 +17,9 @@ import yaml
 import gateway_api_base as gw
 import harness
 
-# conformance/base/manifests.yaml's Gateway with HTTPS listeners (needs the Secret below).
-HTTPS_GATEWAY = """
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata:
-  name: same-namespace-with-https-listener
-  namespace: gateway-conformance-infra
-spec:
-  gatewayClassName: istio
-  listeners:
-    - name: https
-      port: 443
-      protocol: HTTPS
-      allowedRoutes:
-        namespaces:
-          from: Same
-      tls:
-        certificateRefs:
-          - group: ""
-            kind: Secret
-            name: tls-validity-checks-certificate
-            namespace: gateway-conformance-infra
-    - name: https-with-hostname
-      port: 443
-      hostname: second-example.org
-      protocol: HTTPS
-      allowedRoutes:
-        namespaces:
-          from: Same
-      tls:
-        certificateRefs:
-          - group: ""
-            kind: Secret
-            name: tls-validity-checks-certificate
-            namespace: gateway-conformance-infra
-    - name: https-with-wildcard-hostname
-      port: 443
-      hostname: "*.wildcard.org"
-      protocol: HTTPS
-      allowedRoutes:
-        namespaces:
-          from: Same
-      tls:
-        certificateRefs:
-          - group: ""
-            kind: Secret
-            name: tls-validity-checks-certificate
-            namespace: gateway-conformance-infra
-    - name: https-with-hostname-matching-wildcard
-      port: 443
-      hostname: "fourth-example.wildcard.org"
-      protocol: HTTPS
-      allowedRoutes:
-        namespaces:
-          from: Same
-      tls:
-        certificateRefs:
-          - group: ""
-            kind: Secret
-            name: tls-validity-checks-certificate
-            namespace: gateway-conformance-infra
-"""
+# conformance/base/manifests.yaml's Gateway with HTTPS listeners (it needs the Secret below),
+# copied unchanged into gateway_api/base-https-gateway.yaml.
+HTTPS_GATEWAY = gw.manifest("base-https-gateway.yaml")
 
 
 def self_signed(d, name, sans):
