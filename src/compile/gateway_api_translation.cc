@@ -157,7 +157,7 @@ ListenerTls listener_tls(const config::gwapi::Gateway& gw, const config::gwapi::
     }
   };
   if (!l.tls || l.tls->certificate_refs.empty()) {
-    fail("InvalidCertificateRef", "an HTTPS listener needs tls.certificateRefs");
+    fail("InvalidCertificateRef", "a listener that terminates TLS needs tls.certificateRefs");
     return out;
   }
   if (l.tls->certificate_refs.size() > 2) {
@@ -276,18 +276,18 @@ GatewayApiCondition resolve_refs(const config::gwapi::HTTPRoute& route, const co
 }
 
 // A TLSRoute or TCPRoute rule as istiod's L4 translation makes it: a
-// VirtualService tls route matching the served SNI hostnames (TLSRoute), or
-// a tcp route (TCPRoute), to the rule's backends by weight. Backends that
+// VirtualService tls route matching `sni_hosts` (a TLSRoute on a Passthrough
+// listener), or a tcp route, to the rule's backends by weight. Backends that
 // cannot be used are left out; a rule with none left has no destination,
 // so its connections are closed.
 config::L4Route l4_route(const config::gwapi::HTTPRoute& route, const config::gwapi::HTTPRouteRule& rule,
-                         const std::vector<std::string>& hosts, const config::ResourceSet& resources,
+                         const std::vector<std::string>* sni_hosts, const config::ResourceSet& resources,
                          const GatewayIdentity& identity) {
   config::L4Route out;
   out.source = rule.source;
-  if (route.kind == "TLSRoute") {
+  if (sni_hosts != nullptr) {
     config::L4MatchAttributes match;
-    match.sni_hosts = hosts;
+    match.sni_hosts = *sni_hosts;
     match.source = rule.source;
     out.match.push_back(std::move(match));
   }
@@ -660,11 +660,12 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
       ls.name = l.name;
       const bool https = l.protocol == "HTTPS" && (!l.tls || l.tls->mode == "Terminate");
       const bool passthrough = l.protocol == "TLS" && l.tls && l.tls->mode == "Passthrough";
+      // TLS terminated at the gateway, then relayed as TCP (TCPRoutes and TLSRoutes).
+      const bool tls_terminate = l.protocol == "TLS" && !passthrough;
       const bool tcp = l.protocol == "TCP";
-      if (l.protocol != "HTTP" && !https && !passthrough && !tcp) {
-        // Istio terminates TLS for TLSRoutes/TCPRoutes too; Torii not yet (docs/gateway-api.md).
-        const std::string message = "protocol " + l.protocol + (l.tls ? " (" + l.tls->mode + ")" : "") +
-                                    " is not served by Torii yet (HTTP, HTTPS, TLS Passthrough and TCP are)";
+      if (l.protocol != "HTTP" && !https && !passthrough && !tls_terminate && !tcp) {
+        const std::string message =
+            "protocol " + l.protocol + " is not served (HTTP, HTTPS, TLS and TCP are)";
         diagnostics.warning(config::gwapi::kGatewayKind, gw.meta, field + ".protocol",
                             message + "; listener skipped", &l.source);
         ls.conditions = {{"Accepted", false, "UnsupportedProtocol", message},
@@ -722,7 +723,7 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
                            : GatewayApiCondition{"ResolvedRefs", false, "InvalidRouteKinds",
                                                  "invalid route kinds: " + invalid_kinds}};
       ListenerTls tls;
-      if (https) {
+      if (https || tls_terminate) {
         tls = listener_tls(gw, l, resources);
         if (!tls.reason.empty()) {
           // istiod: ResolvedRefs=False with the reason, Programmed=False "Bad
@@ -740,9 +741,12 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
       config::Gateway internal;
       internal.meta = gw.meta;
       internal.meta.name = gw.meta.name + kInternalGatewayInfix + l.name;
-      if (!https || tls.tls) {
+      if ((!https && !tls_terminate) || tls.tls) {
         config::Server server;
-        const char* protocol = https ? "HTTPS" : passthrough ? "TLS" : tcp ? "TCP" : "HTTP";
+        const char* protocol = https                            ? "HTTPS"
+                               : (passthrough || tls_terminate) ? "TLS"
+                               : tcp                            ? "TCP"
+                                                                : "HTTP";
         server.port = config::Port{.number = l.port, .protocol = protocol, .name = l.name, .target_port = 0};
         server.hosts = {"*/" + (l.hostname.empty() ? std::string("*") : l.hostname)};
         server.tls = std::move(tls.tls);
@@ -844,8 +848,12 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
         ++ref.status->attached_routes;
         if (route.kind == "TLSRoute" || route.kind == "TCPRoute") {
           std::vector<config::L4Route>& bucket = l4_buckets[li];
+          // After termination there is no SNI left to route by: TLSRoutes
+          // on a Terminate listener are relayed as TCP, the first one wins.
+          const bool by_sni =
+              route.kind == "TLSRoute" && ref.listener->tls && ref.listener->tls->mode == "Passthrough";
           for (const config::gwapi::HTTPRouteRule& rule : route.rules)
-            bucket.push_back(l4_route(route, rule, hosts, resources, identity));
+            bucket.push_back(l4_route(route, rule, by_sni ? &hosts : nullptr, resources, identity));
           continue;
         }
         for (const std::string& host : hosts) {
@@ -894,7 +902,7 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
     vs.meta.name = ref.gateway->meta.namespace_ + "~" + ref.internal_name + "~l4";
     vs.hosts = {"*"};
     vs.gateways = {ref.gateway->meta.namespace_ + "/" + ref.internal_name};
-    if (ref.listener->protocol == "TCP") {
+    if (ref.listener->protocol == "TCP" || !ref.listener->tls || ref.listener->tls->mode != "Passthrough") {
       vs.tcp = std::move(routes);
     } else {
       vs.tls = std::move(routes);

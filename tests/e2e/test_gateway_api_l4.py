@@ -122,3 +122,45 @@ def test_listener_conflicts(upstreams, torii, tcp_echo):
     conditions = {c["type"]: c["status"] for c in listeners["tcp"]["conditions"]}
     assert conditions["Conflicted"] == "False" and conditions["Programmed"] == "True"
     assert exchange(ports[9000], b"still tcp")[:2] == (b"still tcp", "one")
+
+
+def test_tls_terminate_listener_relays_tcp(upstreams, torii, pki, tcp_echo):
+    """A TLS listener in Terminate mode: the gateway ends TLS with the listener's certificate
+    (a Secret) and relays the plaintext to the TCPRoute's backend."""
+    import base64
+    import socket
+    import ssl
+
+    one = tcp_echo("one", "127.0.0.96")
+    gateway = """
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: default}
+spec:
+  gatewayClassName: istio
+  listeners:
+  - {name: tls, port: 8443, protocol: TLS, hostname: gw.example.test,
+     tls: {mode: Terminate, certificateRefs: [{name: gw-cert}]}, allowedRoutes: {kinds: [{kind: TCPRoute}]}}
+"""
+    secret = ("apiVersion: v1\nkind: Secret\nmetadata: {name: gw-cert, namespace: default}\ntype: kubernetes.io/tls\n"
+              "data:\n  tls.crt: %s\n  tls.key: %s\n"
+              % (base64.b64encode((pki / "gw.pem").read_bytes()).decode(),
+                 base64.b64encode((pki / "gw.key").read_bytes()).decode()))
+    route = TCP_ROUTE.replace("sectionName: tcp", "sectionName: tls")
+    port = harness.reserve_port()
+    t = torii({"gw.yaml": gateway, "secret.yaml": secret, "tcp.yaml": route, "svc.yaml": service("one", one, 9000)},
+              port_map={8443: port})
+    ctx = ssl.create_default_context(cafile=str(pki / "ca.pem"))
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname="gw.example.test") as s:
+            assert dict(x[0] for x in s.getpeercert()["subject"])["commonName"] == "gw.example.test"
+            s.sendall(b"over tls")
+            data = b""
+            while len(data) < len(b"over tls"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+    assert data == b"over tls"
+    conditions = {c["type"]: c["status"] for c in status(t)[("TCPRoute", "echo")]["parents"][0]["conditions"]}
+    assert conditions == {"Accepted": "True", "ResolvedRefs": "True"}
