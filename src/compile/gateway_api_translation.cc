@@ -7,10 +7,12 @@
 // - the spec's precedence across routes is applied here, by sorting the
 //   routes of each (listener, hostname) VirtualService; VirtualService
 //   first-match then keeps that order;
-// - rules without a usable backend answer a direct 500.
-// Not yet: HTTPS/TLS/TCP listeners, listener isolation, status objects
-// (reported as diagnostics for now), 500 for the share of an invalid backend
-// among valid ones (it gets 503 NC, as a VirtualService's).
+// - rules without a usable backend answer a direct 500;
+// - HTTPS and TLS listeners become TLS servers whose credentialName names
+//   the certificateRef's Secret (kubernetes-gateway://ns/name), TLS
+//   Passthrough and TCP listeners layer-4 servers with tls/tcp routes;
+// - GRPCRoutes, TLSRoutes and TCPRoutes are read into the HTTPRoute shape
+//   (config::gwapi::HTTPRoute::kind) and take the same attachment path.
 #include "compile/gateway_api_translation.h"
 
 #include <re2/re2.h>
@@ -145,6 +147,7 @@ struct ListenerTls {
   std::optional<config::ServerTLSSettings> tls;
   std::string reason;  // InvalidCertificateRef | RefNotPermitted
   std::string message;
+  std::string unsupported;  // options read but not modelled (a warning; served as SIMPLE)
 };
 
 ListenerTls listener_tls(const config::gwapi::Gateway& gw, const config::gwapi::Listener& l,
@@ -202,6 +205,21 @@ ListenerTls listener_tls(const config::gwapi::Gateway& gw, const config::gwapi::
   if (credentials.empty()) return out;  // no usable certificate: no server
   config::ServerTLSSettings tls;
   tls.mode = "SIMPLE";
+  // Istio's tls.options: gateway.istio.io/tls-terminate-mode MUTUAL asks
+  // clients for a certificate signed by the CA of the Secret (ca.crt, or a
+  // Secret <name>-cacert), as for a credentialName. The other modes
+  // (OPTIONAL_MUTUAL, ISTIO_SIMPLE, ISTIO_MUTUAL: mesh certificates) and
+  // tls-cipher-suites are not modelled: `unsupported` says which.
+  if (auto it = l.tls->options.find("gateway.istio.io/tls-terminate-mode"); it != l.tls->options.end()) {
+    if (it->second == "MUTUAL") {
+      tls.mode = "MUTUAL";
+    } else if (it->second != "SIMPLE") {
+      out.unsupported = "tls.options gateway.istio.io/tls-terminate-mode " + it->second;
+    }
+  }
+  if (l.tls->options.contains("gateway.istio.io/tls-cipher-suites"))
+    out.unsupported +=
+        std::string(out.unsupported.empty() ? "" : ", ") + "tls.options gateway.istio.io/tls-cipher-suites";
   if (credentials.size() == 1) {
     tls.credential_name = credentials.front();
   } else {
@@ -725,6 +743,10 @@ GatewayApiTranslation translate_gateway_api(const config::ResourceSet& resources
       ListenerTls tls;
       if (https || tls_terminate) {
         tls = listener_tls(gw, l, resources);
+        if (!tls.unsupported.empty()) {
+          diagnostics.warning(config::gwapi::kGatewayKind, gw.meta, field + ".tls.options",
+                              tls.unsupported + " not supported by Torii: served as SIMPLE TLS", &l.source);
+        }
         if (!tls.reason.empty()) {
           // istiod: ResolvedRefs=False with the reason, Programmed=False "Bad
           // TLS configuration"; a listener without any usable certificate

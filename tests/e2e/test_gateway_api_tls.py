@@ -181,3 +181,59 @@ def test_https_listener_detect_misdirected_requests(torii, backends, pki):
         assert (rc, status) == (0, want), (sni, host, status, body[:200])
         if backend:
             assert '"name": "%s"' % backend in body, (sni, host, body[:200])
+
+
+MUTUAL_GATEWAY = """
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: mutual, namespace: gateway-conformance-infra}
+spec:
+  gatewayClassName: istio
+  listeners:
+  - name: https
+    port: 443
+    protocol: HTTPS
+    hostname: api.example.test
+    tls:
+      certificateRefs: [{name: mutual-cert}]
+      options: {gateway.istio.io/tls-terminate-mode: MUTUAL}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: mutual, namespace: gateway-conformance-infra}
+spec:
+  parentRefs: [{name: mutual}]
+  rules: [{backendRefs: [{name: infra-backend-v1, port: 8080}]}]
+"""
+
+
+def test_tls_terminate_mode_mutual_option(torii, backends, pki, tmp_path):
+    """Istio's tls.options gateway.istio.io/tls-terminate-mode: MUTUAL: clients must present a
+    certificate signed by the Secret's ca.crt."""
+    run = lambda *a: subprocess.run(list(a), cwd=tmp_path, check=True, stdout=subprocess.DEVNULL,  # noqa: E731
+                                    stderr=subprocess.DEVNULL)
+    newkey = ["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run(*newkey, "-x509", "-days", "2", "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=mutual-ca")
+    for name, ext in (("server", "subjectAltName=DNS:api.example.test"), ("client", "")):
+        (tmp_path / (name + ".ext")).write_text(ext + "\n")
+        run(*newkey, "-keyout", name + ".key", "-out", name + ".csr", "-subj", "/CN=" + name)
+        run("openssl", "x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "2", "-out", name + ".pem", "-extfile", name + ".ext")
+    data = {k: base64.b64encode((tmp_path / f).read_bytes()).decode()
+            for k, f in (("tls.crt", "server.pem"), ("tls.key", "server.key"), ("ca.crt", "ca.pem"))}
+    secret_yaml = ("apiVersion: v1\nkind: Secret\nmetadata: {name: mutual-cert, namespace: %s}\n"
+                   "type: kubernetes.io/tls\ndata:\n%s" % (gw.INFRA, "".join("  %s: %s\n" % kv for kv in data.items())))
+    manifests = gw.base_manifests(backends)
+    manifests.update({"mutual.yaml": MUTUAL_GATEWAY, "secret.yaml": secret_yaml})
+    port = harness.reserve_port()
+    torii(manifests=manifests, port_map={80: harness.reserve_port(), 443: port})
+
+    def curl(*extra):
+        p = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "--cacert",
+                            str(tmp_path / "ca.pem"), "--resolve", "api.example.test:%d:127.0.0.1" % port, *extra,
+                            "https://api.example.test:%d/" % port], capture_output=True, text=True)
+        return p.returncode, p.stdout
+
+    assert curl("--cert", str(tmp_path / "client.pem"), "--key", str(tmp_path / "client.key")) == (0, "200")
+    rc, _ = curl()  # no client certificate: the handshake (or the first read) fails
+    assert rc != 0
