@@ -16,6 +16,9 @@ are raw bytes, so tests need no generated code. Methods of /test.Echo/:
                  (the rest succeed), counted per process
   Slow           sleeps x-sleep-ms, then answers the request back
 
+Also the Gateway API conformance suite's GrpcEcho service (Echo, EchoTwo,
+EchoThree), answering JSON {"name", "method", "metadata"} (build_conformance).
+
 Every call is counted: GET-free, the Unary method with metadata x-stats:1
 returns JSON {"calls": {method: n}, "active": a, "max_active": m}.
 
@@ -140,6 +143,26 @@ def build(state):
     return grpc.method_handlers_generic_handler("test.Echo", handlers)
 
 
+# The Gateway API conformance suite's gRPC echo service. Its messages are
+# protobufs the suite compiles; here Echo, EchoTwo and EchoThree answer JSON
+# with what the suite's assertions read: the backend that served the call,
+# the method, the :authority and the request metadata.
+CONFORMANCE_SERVICE = "gateway_api_conformance.echo_basic.grpcecho.GrpcEcho"
+
+
+def build_conformance(state):
+    def make(method):
+        def handle(request, context):
+            md = {}
+            for k, v in context.invocation_metadata():
+                md[k] = md[k] + "," + v if k in md else v
+            return json.dumps({"name": state.name, "method": method, "metadata": md}).encode()
+        return grpc.unary_unary_rpc_method_handler(handle)
+
+    return grpc.method_handlers_generic_handler(CONFORMANCE_SERVICE,
+                                                {m: make(m) for m in ("Echo", "EchoTwo", "EchoThree")})
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--name", default="grpc")
@@ -151,7 +174,8 @@ def main():
     if args.max_concurrent_streams:
         options.append(("grpc.max_concurrent_streams", args.max_concurrent_streams))
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=64), options=options)
-    server.add_generic_rpc_handlers((build(State(args.name)),))
+    state = State(args.name)
+    server.add_generic_rpc_handlers((build(state), build_conformance(state)))
     port = server.add_insecure_port("%s:%d" % (args.host, args.port))
     server.start()
     print("READY %s %d" % (args.host, port), flush=True)
