@@ -8,6 +8,7 @@ abc.example.com, as the suite's tls-passthrough-checks-certificate)."""
 
 import subprocess
 
+import pytest
 import requests
 import yaml
 
@@ -177,3 +178,45 @@ def test_tlsroute_cross_namespace_backend_needs_a_reference_grant(upstreams, tor
     assert cn == "abc.example.com" and doc["name"] == "tls-backend"
     conds = {c["type"]: c for c in status_of(t2, "TLSRoute", "cross")["parents"][0]["conditions"]}
     assert conds["ResolvedRefs"]["status"] == "True"
+
+
+@pytest.mark.parametrize("manifest,route,gateway,kind,want_status,reason", [
+    ("tlsroute-invalid-backendref-nonexistent.yaml", "invalid-backend-ref-nonexistent",
+     "gateway-tlsroute-invalid-backend-ref-nonexistent", "ResolvedRefs", "False", "BackendNotFound"),
+    ("tlsroute-invalid-backendref-unknown-kind.yaml", "invalid-backend-ref-unknown-kind",
+     "gateway-tlsroute-invalid-backend-ref-unknown-kind", "ResolvedRefs", "False", "InvalidKind"),
+    ("tlsroute-invalid-reference-grant.yaml", "gateway-conformance-infra-test", "gateway-tlsroute-referencegrant",
+     "ResolvedRefs", "False", "RefNotPermitted"),
+    ("tlsroute-invalid-no-matching-listener.yaml", "tlsroute-not-allowed-protocol-http", "gateway-tlsroute-http-only",
+     "Accepted", "False", "NotAllowedByListeners"),
+    ("tlsroute-invalid-no-matching-listener.yaml", "tlsroute-not-allowed-protocol-https",
+     "gateway-tlsroute-https-only", "Accepted", "False", "NotAllowedByListeners"),
+    ("tlsroute-invalid-no-matching-listener.yaml", "tlsroute-no-matching-section-name",
+     "gateway-tlsroute-tls-passthrough-only", "Accepted", "False", "NoMatchingParent"),
+    ("tlsroute-invalid-no-matching-listener-hostname.yaml", "tlsroute-hostname-mismatch-1",
+     "gateway-tls-exact-hostname", "Accepted", "False", "NoMatchingListenerHostname"),
+    ("tlsroute-invalid-no-matching-listener-hostname.yaml", "tlsroute-hostname-mismatch-2",
+     "gateway-tls-wildcard-hostname", "Accepted", "False", "NoMatchingListenerHostname"),
+])
+def test_tlsroute_status(torii, manifest, route, gateway, kind, want_status, reason):
+    """TLSRouteInvalidBackendRefNonexistent, TLSRouteInvalidBackendRefUnknownKind,
+    TLSRouteInvalidReferenceGrant, TLSRouteInvalidNoMatchingListener and
+    TLSRouteInvalidNoMatchingListenerHostname: the route's condition for that parent."""
+    t = torii(manifests={"base.yaml": harness.yaml_docs(gw.NAMESPACES), "route.yaml": gw.manifest(manifest)},
+              port_map={443: harness.reserve_port(), 80: harness.reserve_port()})
+    parents = [p for p in status_of(t, "TLSRoute", route)["parents"] if p["parentRef"]["name"] == gateway]
+    assert parents, status_of(t, "TLSRoute", route)
+    condition = next(c for c in parents[0]["conditions"] if c["type"] == kind)
+    assert (condition["status"], condition["reason"]) == (want_status, reason), parents[0]
+
+
+def test_tlsroute_listener_passthrough_supported_kinds(torii):
+    """TLSRouteListenerPassthroughSupportedKinds: a Passthrough listener lists TLSRoute; the
+    TCPRoute it also names makes ResolvedRefs=False InvalidRouteKinds."""
+    t = torii(manifests={"base.yaml": harness.yaml_docs(gw.NAMESPACES),
+                         "gw.yaml": gw.manifest("tlsroute-listener-passthrough-supported-kinds.yaml")},
+              port_map={443: harness.reserve_port()})
+    listener = status_of(t, "Gateway", "gateway-tlsroute-passthrough-supported-kind")["listeners"][0]
+    assert [k["kind"] for k in listener["supportedKinds"]] == ["TLSRoute"]
+    resolved = next(c for c in listener["conditions"] if c["type"] == "ResolvedRefs")
+    assert (resolved["status"], resolved["reason"]) == ("False", "InvalidRouteKinds")
