@@ -117,3 +117,16 @@ def test_request_header_modifier(torii, backends, grpc_backends):
     assert md.get("x-header-set") == "set-overwrites-values"
     reply = expect(t, "Echo", V1, [("x-header-set", "this-value-should-be-overwritten")])
     assert reply["metadata"].get("x-header-set") == "set-overwrites-values"
+
+
+def test_weight(torii, backends, grpc_backends):
+    """GRPCRouteWeight: 70/30/0 over 1000 calls on one connection; weight 0 gets nothing. The
+    suite checks the split statistically; here within 5 binomial standard deviations (±72)."""
+    t = start_grpc_route(torii, backends, grpc_backends, "grpcroute-weight.yaml")
+    counts = {V1: 0, V2: 0, V3: 0}
+    with grpc.insecure_channel("127.0.0.1:%d" % t.listen_port) as ch:
+        echo = ch.unary_unary(SERVICE + "Echo")
+        for _ in range(1000):
+            counts[json.loads(echo(b"", timeout=10))["name"]] += 1
+    assert counts[V3] == 0
+    assert abs(counts[V1] - 700) <= 72 and abs(counts[V2] - 300) <= 72, counts
