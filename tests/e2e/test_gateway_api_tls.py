@@ -237,3 +237,36 @@ def test_tls_terminate_mode_mutual_option(torii, backends, pki, tmp_path):
     assert curl("--cert", str(tmp_path / "client.pem"), "--key", str(tmp_path / "client.key")) == (0, "200")
     rc, _ = curl()  # no client certificate: the handshake (or the first read) fails
     assert rc != 0
+
+
+def test_gateway_modify_listeners(torii, backends, pki):
+    """GatewayModifyListeners: a listener added to a live Gateway becomes served, with its route
+    attached; a listener removed goes from the status, the route stays on the rest."""
+    t = start(torii, backends, pki, "gateway-modify-listeners.yaml", https_base=False)
+    docs = list(yaml.safe_load_all(gw.manifest("gateway-modify-listeners.yaml")))
+    for d in docs:
+        if d["kind"] == "Gateway" and d["metadata"]["name"] == "gateway-add-listener":
+            d["spec"]["listeners"].append({"name": "http", "port": 80, "protocol": "HTTP", "hostname": "data.test.com",
+                                           "allowedRoutes": {"namespaces": {"from": "All"}}})
+        if d["kind"] == "Gateway" and d["metadata"]["name"] == "gateway-remove-listener":
+            d["spec"]["listeners"] = [x for x in d["spec"]["listeners"] if x["name"] != "https"]
+    t.write("gateway-modify-listeners.yaml", yaml.safe_dump_all(docs))
+
+    def listeners(gateway):
+        r = requests.get(t.admin + "/status", timeout=harness.HTTP_TIMEOUT)
+        for d in yaml.safe_load_all(r.text):
+            if d["kind"] == "Gateway" and d["metadata"]["name"] == gateway:
+                return {x["name"]: x for x in d["status"]["listeners"]}
+        return {}
+
+    ok, _ = harness.poll_until(lambda: set(listeners("gateway-add-listener")) == {"https", "http"} and
+                               set(listeners("gateway-remove-listener")) == {"http"} or None, harness.RELOAD_TIMEOUT)
+    assert ok, (listeners("gateway-add-listener"), listeners("gateway-remove-listener"))
+    added = listeners("gateway-add-listener")
+    for name in ("https", "http"):
+        conditions = {c["type"]: c["status"] for c in added[name]["conditions"]}
+        assert conditions["Accepted"] == "True" and conditions["Programmed"] == "True", (name, conditions)
+        assert added[name]["attachedRoutes"] == 1
+    assert listeners("gateway-remove-listener")["http"]["attachedRoutes"] == 1
+    r = requests.get(t.url("/"), headers={"Host": "data.test.com"}, timeout=harness.HTTP_TIMEOUT)
+    assert r.status_code == 200 and gw.backend_of(r) == "infra-backend-v1"
