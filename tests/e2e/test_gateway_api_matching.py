@@ -7,6 +7,7 @@ is checked, as http.MakeRequestAndExpectEventuallyConsistentResponse does.
 
 import pytest
 import requests
+import yaml
 
 import gateway_api_base as gw
 from gateway_api_base import backends, start  # noqa: F401 (backends: the fixture)
@@ -192,6 +193,15 @@ def test_hostname_intersection(torii, backends):
         ("GET", "/s5", None, "specific.but.wrong.com", 404),
         ("GET", "/s5", None, "wildcard.io", 404),
     ])
+    # HTTPRoutes count in attachedRoutes only where they are Accepted; the one whose hostnames
+    # meet no listener's is NoMatchingListenerHostname.
+    docs = list(yaml.safe_load_all(requests.get(t.admin + "/status", timeout=harness.HTTP_TIMEOUT).text))
+    gateway = next(d for d in docs if d["kind"] == "Gateway" and d["metadata"]["name"] == "httproute-hostname-intersection")
+    assert {x["name"]: x["attachedRoutes"] for x in gateway["status"]["listeners"]} == \
+        {"listener-1": 2, "listener-2": 1, "listener-3": 1}
+    route = next(d for d in docs if d["kind"] == "HTTPRoute" and d["metadata"]["name"] == "no-intersecting-hosts")
+    accepted = next(c for c in route["status"]["parents"][0]["conditions"] if c["type"] == "Accepted")
+    assert (accepted["status"], accepted["reason"]) == ("False", "NoMatchingListenerHostname")
 
 
 def test_http_listener_isolation(torii, backends):
