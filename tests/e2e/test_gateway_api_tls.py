@@ -270,3 +270,22 @@ def test_gateway_modify_listeners(torii, backends, pki):
     assert listeners("gateway-remove-listener")["http"]["attachedRoutes"] == 1
     r = requests.get(t.url("/"), headers={"Host": "data.test.com"}, timeout=harness.HTTP_TIMEOUT)
     assert r.status_code == 200 and gw.backend_of(r) == "infra-backend-v1"
+
+
+def test_tlsroute_listener_terminate_supported_kinds(torii, backends, pki):
+    """TLSRouteListenerTerminateSupportedKinds: a TLS listener in Terminate mode lists TLSRoute and
+    is Accepted (the suite's tls-terminate-checks-certificate made here like its other Secrets)."""
+    t = start(torii, backends, pki, "tlsroute-listener-terminate-supported-kinds.yaml", https_base=False)
+    t.write("terminate-secret.yaml", secret("tls-terminate-checks-certificate", gw.INFRA, *pki["validity"]))
+
+    def listener():
+        return listener_status(t, "gateway-tlsroute-terminate-supported", "tls-terminate")
+
+    ok, _ = harness.poll_until(lambda: condition(listener(), "ResolvedRefs")["status"] == "True" or None,
+                               harness.RELOAD_TIMEOUT)
+    assert ok, listener()
+    ls = listener()
+    assert [k["kind"] for k in ls["supportedKinds"]] == ["TLSRoute"]
+    accepted = condition(ls, "Accepted")
+    assert (accepted["status"], accepted["reason"]) == ("True", "Accepted")
+    assert ls["attachedRoutes"] == 0
