@@ -289,3 +289,50 @@ def test_tlsroute_listener_terminate_supported_kinds(torii, backends, pki):
     accepted = condition(ls, "Accepted")
     assert (accepted["status"], accepted["reason"]) == ("True", "Accepted")
     assert ls["attachedRoutes"] == 0
+
+
+def test_redirect_port_and_scheme(torii, backends, pki):
+    """HTTPRouteRedirectPortAndScheme: a redirect's Location keeps the request's scheme and port
+    unless the filter sets them, and leaves out the scheme's default port. The suite's requests
+    name the gateway address with its port; here the Host carries the Gateway port the listener
+    is on (8080), since --port-map binds it elsewhere."""
+    manifests_port = {80: harness.reserve_port(), 8080: harness.reserve_port(), 443: harness.reserve_port()}
+    manifests = gw.base_manifests(backends, gw.GATEWAYS + "---\n" + HTTPS_GATEWAY)
+    manifests["secrets.yaml"] = harness.yaml_docs(
+        secret("tls-validity-checks-certificate", gw.INFRA, *pki["validity"]))
+    manifests["route.yaml"] = gw.manifest("httproute-redirect-port-and-scheme.yaml")
+    t = torii(manifests=manifests, port_map=manifests_port)
+
+    def location(port, host, path, tls=False):
+        if tls:
+            p = subprocess.run(["curl", "-sk", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "--max-time",
+                                "5", "--resolve", "example.org:%d:127.0.0.1" % port,
+                                "https://example.org:%d%s" % (port, path), "-H", "Host: " + host],
+                               capture_output=True, text=True)
+            status, _, where = p.stdout.partition(" ")
+            return int(status), where
+        r = requests.get("http://127.0.0.1:%d%s" % (port, path), headers={"Host": host}, allow_redirects=False,
+                         timeout=harness.HTTP_TIMEOUT)
+        return r.status_code, r.headers.get("location", "")
+
+    p80, p8080, p443 = manifests_port[80], manifests_port[8080], manifests_port[443]
+    cases = [
+        (p80, "example.org", False, "/scheme-nil-and-port-nil", "http://example.org/scheme-nil-and-port-nil"),
+        (p80, "example.org", False, "/scheme-nil-and-port-80", "http://example.org/scheme-nil-and-port-80"),
+        (p80, "example.org", False, "/scheme-nil-and-port-8080", "http://example.org:8080/scheme-nil-and-port-8080"),
+        (p80, "example.org", False, "/scheme-https-and-port-nil", "https://example.org/scheme-https-and-port-nil"),
+        (p80, "example.org", False, "/scheme-https-and-port-443", "https://example.org/scheme-https-and-port-443"),
+        (p80, "example.org", False, "/scheme-https-and-port-8443",
+         "https://example.org:8443/scheme-https-and-port-8443"),
+        (p8080, "example.org:8080", False, "/scheme-nil-and-port-nil", "http://example.org:8080/scheme-nil-and-port-nil"),
+        (p8080, "example.org:8080", False, "/scheme-nil-and-port-80", "http://example.org/scheme-nil-and-port-80"),
+        (p8080, "example.org:8080", False, "/scheme-https-and-port-nil", "https://example.org/scheme-https-and-port-nil"),
+        (p443, "example.org", True, "/scheme-nil-and-port-nil", "https://example.org/scheme-nil-and-port-nil"),
+        (p443, "example.org", True, "/scheme-nil-and-port-443", "https://example.org/scheme-nil-and-port-443"),
+        (p443, "example.org", True, "/scheme-nil-and-port-8443", "https://example.org:8443/scheme-nil-and-port-8443"),
+        (p443, "example.org", True, "/scheme-http-and-port-nil", "http://example.org/scheme-http-and-port-nil"),
+        (p443, "example.org", True, "/scheme-http-and-port-80", "http://example.org/scheme-http-and-port-80"),
+        (p443, "example.org", True, "/scheme-http-and-port-8080", "http://example.org:8080/scheme-http-and-port-8080"),
+    ]
+    for port, host, tls, path, want in cases:
+        assert location(port, host, path, tls) == (302, want), (port, host, path)
