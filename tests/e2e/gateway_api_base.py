@@ -183,10 +183,16 @@ def service_with_endpoint(name, upstream, port, port_name, namespace="default"):
     return """
 apiVersion: v1
 kind: Service
-metadata: {name: %s, namespace: %s}
+metadata: {name: %(name)s, namespace: %(ns)s}
 spec:
-  ports: [{name: %s, port: %d}]
-  selector: {app: %s}
+  ports: [{name: %(pname)s, port: %(port)d}]
+  selector: {app: %(name)s}
 ---
-%s""" % (name, namespace, port_name, port, name,
-         harness.workload_entry(name + "-1", upstream.host, {"app": name}, {port_name: upstream.port}))
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: %(name)s-1, namespace: %(ns)s}
+spec:
+  address: %(host)s
+  labels: {app: %(name)s}
+  ports: {%(pname)s: %(uport)d}
+""" % {"name": name, "ns": namespace, "pname": port_name, "port": port, "host": upstream.host, "uport": upstream.port}

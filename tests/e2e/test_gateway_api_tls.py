@@ -16,6 +16,7 @@ import yaml
 
 import gateway_api_base as gw
 import harness
+from test_tcp_passthrough import tcp_echo  # noqa: F401 (the fixture)
 
 # conformance/base/manifests.yaml's Gateway with HTTPS listeners (it needs the Secret below),
 # copied unchanged into gateway_api/base-https-gateway.yaml.
@@ -49,7 +50,7 @@ def backends(module_upstreams):
     return gw.start_backends(module_upstreams)
 
 
-def start(torii, backends, pki, *files, https_base=True):
+def start(torii, backends, pki, *files, https_base=True, extra=None):
     """Torii on the conformance base (with its HTTPS Gateway unless `https_base` is false: Torii
     serves every Gateway in one process, so two listeners without hostname on port 443 would
     share one server name, where the suite gives each Gateway its own address)."""
@@ -59,9 +60,11 @@ def start(torii, backends, pki, *files, https_base=True):
         secret("certificate", gw.WEB, *pki["web"]))
     for f in files:
         manifests[f] = gw.manifest(f)
-    ports = {80: harness.reserve_port(), 443: harness.reserve_port()}
+    manifests.update(extra or {})
+    ports = {80: harness.reserve_port(), 443: harness.reserve_port(), 8443: harness.reserve_port()}
     t = torii(manifests=manifests, port_map=ports)
     t.tls_port = ports[443]
+    t.ports = ports
     return t
 
 
@@ -336,3 +339,37 @@ def test_redirect_port_and_scheme(torii, backends, pki):
     ]
     for port, host, tls, path, want in cases:
         assert location(port, host, path, tls) == (302, want), (port, host, path)
+
+
+def test_tlsroute_terminate_simple_same_namespace(torii, backends, pki, tcp_echo):
+    """TLSRouteTerminateSimpleSameNamespace: a TLSRoute on a Terminate listener reaches the
+    plaintext tcp-backend (the suite's L4 echo backend is tcp_echo_server.py here; the client
+    does not verify the suite-style self-signed certificate, which does not name tls.example.com)."""
+    import socket
+    import ssl
+
+    up = tcp_echo("tcp-backend", "127.0.0.97")
+    t = start(torii, backends, pki, "tlsroute-terminate-simple-same-namespace.yaml", https_base=False,
+              extra={"tcp-backend.yaml": gw.service_with_endpoint("tcp-backend", up, 3000, "tcp", namespace=gw.INFRA),
+                     "terminate-secret.yaml": secret("tls-terminate-checks-certificate", gw.INFRA, *pki["validity"])})
+
+    def echoed():
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        try:
+            with socket.create_connection(("127.0.0.1", t.ports[8443]), timeout=5) as raw:
+                with ctx.wrap_socket(raw, server_hostname="tls.example.com") as s:
+                    s.sendall(b"plain text behind TLS")
+                    data = b""
+                    while len(data) < 21:
+                        chunk = s.recv(65536)
+                        if not chunk:
+                            break
+                        data += chunk
+                    return data == b"plain text behind TLS" or None
+        except OSError:
+            return None
+
+    ok, _ = harness.poll_until(echoed, harness.RELOAD_TIMEOUT)
+    assert ok, t.log()[-2000:]
