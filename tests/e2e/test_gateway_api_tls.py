@@ -373,3 +373,70 @@ def test_tlsroute_terminate_simple_same_namespace(torii, backends, pki, tcp_echo
 
     ok, _ = harness.poll_until(echoed, harness.RELOAD_TIMEOUT)
     assert ok, t.log()[-2000:]
+
+
+def test_tlsroute_mixed_termination_same_namespace(torii, backends, pki, tcp_echo, upstreams, tmp_path):
+    """TLSRouteMixedTerminationSameNamespace: one port, two TLS listeners told apart by SNI: Terminate
+    for tls.example.com (plaintext to tcp-backend:3000) and Passthrough for abc.example.com (the
+    client's TLS to tcp-backend:8443, whose certificate names abc.example.com). The suite's L4 backend
+    serves both ports; here tcp_echo_server.py and a TLS echo_server.py on one address."""
+    import socket
+    import ssl
+
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-days", "2", "-subj", "/CN=abc.example.com", "-keyout", str(tmp_path / "abc.key"),
+                    "-out", str(tmp_path / "abc.pem"), "-addext", "subjectAltName=DNS:abc.example.com"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    plain = tcp_echo("tcp-backend", "127.0.0.98")
+    tls_up = upstreams.echo("tcp-backend-tls", host="127.0.0.98",
+                            extra_args=["--tls-cert", str(tmp_path / "abc.pem"), "--tls-key", str(tmp_path / "abc.key")])
+    backend = """
+apiVersion: v1
+kind: Service
+metadata: {name: tcp-backend, namespace: %(ns)s}
+spec:
+  selector: {app: tcp-backend}
+  ports: [{name: plain, port: 3000}, {name: tls, port: 8443}]
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata: {name: tcp-backend, namespace: %(ns)s}
+spec:
+  address: 127.0.0.98
+  labels: {app: tcp-backend}
+  ports: {plain: %(plain)d, tls: %(tls)d}
+""" % {"ns": gw.INFRA, "plain": plain.port, "tls": tls_up.port}
+    port = harness.reserve_port()
+    manifests = gw.base_manifests(backends)
+    manifests.update({"route.yaml": gw.manifest("tlsroute-mixed-termination-same-namespace.yaml"),
+                      "backend.yaml": backend,
+                      "secret.yaml": secret("tls-terminate-checks-certificate", gw.INFRA, *pki["validity"])})
+    torii(manifests=manifests, port_map={80: harness.reserve_port(), 8883: port})
+
+    # Terminated: the gateway's certificate, plaintext relayed to port 3000.
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname="tls.example.com") as s:
+            s.sendall(b"terminated")
+            data = b""
+            while len(data) < 10:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+    assert data == b"terminated"
+    # Passthrough: the backend's own certificate and answer.
+    verify = ssl.create_default_context(cafile=str(tmp_path / "abc.pem"))
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        with verify.wrap_socket(raw, server_hostname="abc.example.com") as s:
+            assert dict(x[0] for x in s.getpeercert()["subject"])["commonName"] == "abc.example.com"
+            s.sendall(b"GET /x HTTP/1.1\r\nHost: abc.example.com\r\nConnection: close\r\n\r\n")
+            reply = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                reply += chunk
+    assert reply.startswith(b"HTTP/1.1 200") and b'"name": "tcp-backend-tls"' in reply, reply[:300]
