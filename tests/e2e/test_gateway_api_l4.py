@@ -9,6 +9,7 @@ import requests
 import yaml
 
 import gateway_api_base as gw
+from test_gateway_api_tls import tls_echo
 import harness
 from test_tcp_passthrough import closed_without_data, client_hello, exchange, pki, tcp_echo, tls_get  # noqa: F401
 
@@ -128,8 +129,6 @@ def test_tls_terminate_listener_relays_tcp(upstreams, torii, pki, tcp_echo):
     """A TLS listener in Terminate mode: the gateway ends TLS with the listener's certificate
     (a Secret) and relays the plaintext to the TCPRoute's backend."""
     import base64
-    import socket
-    import ssl
 
     one = tcp_echo("one", "127.0.0.96")
     gateway = """
@@ -150,17 +149,6 @@ spec:
     port = harness.reserve_port()
     t = torii({"gw.yaml": gateway, "secret.yaml": secret, "tcp.yaml": route, "svc.yaml": service("one", one, 9000)},
               port_map={8443: port})
-    ctx = ssl.create_default_context(cafile=str(pki / "ca.pem"))
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-        with ctx.wrap_socket(raw, server_hostname="gw.example.test") as s:
-            assert dict(x[0] for x in s.getpeercert()["subject"])["commonName"] == "gw.example.test"
-            s.sendall(b"over tls")
-            data = b""
-            while len(data) < len(b"over tls"):
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-    assert data == b"over tls"
+    assert tls_echo(port, "gw.example.test", b"over tls", pki / "ca.pem") == (b"over tls", "gw.example.test")
     conditions = {c["type"]: c["status"] for c in status(t)[("TCPRoute", "echo")]["parents"][0]["conditions"]}
     assert conditions == {"Accepted": "True", "ResolvedRefs": "True"}

@@ -89,6 +89,30 @@ def served_cn(t, sni):
     return None
 
 
+def tls_echo(port, sni, payload, cafile=None):
+    """Sends `payload` over TLS (SNI `sni`; verified against `cafile` if given) and reads as many
+    bytes back: (bytes read, peer certificate CN or None when unverified)."""
+    import socket
+    import ssl
+
+    ctx = ssl.create_default_context(cafile=str(cafile) if cafile else None)
+    if cafile is None:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        with ctx.wrap_socket(raw, server_hostname=sni) as s:
+            cert = s.getpeercert() if cafile else None
+            cn = dict(x[0] for x in cert["subject"])["commonName"] if cert else None
+            s.sendall(payload)
+            data = b""
+            while len(data) < len(payload):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+    return data, cn
+
+
 def listener_status(t, gateway, listener="https"):
     r = requests.get(t.admin + "/status", timeout=harness.HTTP_TIMEOUT)
     docs = {(d["kind"], d["metadata"].get("namespace", ""), d["metadata"]["name"]): d["status"]
@@ -354,20 +378,9 @@ def test_tlsroute_terminate_simple_same_namespace(torii, backends, pki, tcp_echo
                      "terminate-secret.yaml": secret("tls-terminate-checks-certificate", gw.INFRA, *pki["validity"])})
 
     def echoed():
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
         try:
-            with socket.create_connection(("127.0.0.1", t.ports[8443]), timeout=5) as raw:
-                with ctx.wrap_socket(raw, server_hostname="tls.example.com") as s:
-                    s.sendall(b"plain text behind TLS")
-                    data = b""
-                    while len(data) < 21:
-                        chunk = s.recv(65536)
-                        if not chunk:
-                            break
-                        data += chunk
-                    return data == b"plain text behind TLS" or None
+            return tls_echo(t.ports[8443], "tls.example.com", b"plain text behind TLS")[0] == b"plain text behind TLS" \
+                or None
         except OSError:
             return None
 
@@ -414,19 +427,7 @@ spec:
     torii(manifests=manifests, port_map={80: harness.reserve_port(), 8883: port})
 
     # Terminated: the gateway's certificate, plaintext relayed to port 3000.
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-        with ctx.wrap_socket(raw, server_hostname="tls.example.com") as s:
-            s.sendall(b"terminated")
-            data = b""
-            while len(data) < 10:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-    assert data == b"terminated"
+    assert tls_echo(port, "tls.example.com", b"terminated")[0] == b"terminated"
     # Passthrough: the backend's own certificate and answer.
     verify = ssl.create_default_context(cafile=str(tmp_path / "abc.pem"))
     with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
