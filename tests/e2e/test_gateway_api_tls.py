@@ -16,7 +16,7 @@ import yaml
 
 import gateway_api_base as gw
 import harness
-from test_tcp_passthrough import tcp_echo  # noqa: F401 (the fixture)
+from test_tcp_passthrough import tcp_echo, tls_get  # noqa: F401 (tcp_echo: the fixture)
 
 # conformance/base/manifests.yaml's Gateway with HTTPS listeners (it needs the Secret below),
 # copied unchanged into gateway_api/base-https-gateway.yaml.
@@ -393,16 +393,13 @@ def test_tlsroute_mixed_termination_same_namespace(torii, backends, pki, tcp_ech
     for tls.example.com (plaintext to tcp-backend:3000) and Passthrough for abc.example.com (the
     client's TLS to tcp-backend:8443, whose certificate names abc.example.com). The suite's L4 backend
     serves both ports; here tcp_echo_server.py and a TLS echo_server.py on one address."""
-    import socket
-    import ssl
-
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                     "-days", "2", "-subj", "/CN=abc.example.com", "-keyout", str(tmp_path / "abc.key"),
-                    "-out", str(tmp_path / "abc.pem"), "-addext", "subjectAltName=DNS:abc.example.com"],
+                    "-out", str(tmp_path / "ca.pem"), "-addext", "subjectAltName=DNS:abc.example.com"],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     plain = tcp_echo("tcp-backend", "127.0.0.98")
     tls_up = upstreams.echo("tcp-backend-tls", host="127.0.0.98",
-                            extra_args=["--tls-cert", str(tmp_path / "abc.pem"), "--tls-key", str(tmp_path / "abc.key")])
+                            extra_args=["--tls-cert", str(tmp_path / "ca.pem"), "--tls-key", str(tmp_path / "abc.key")])
     backend = """
 apiVersion: v1
 kind: Service
@@ -428,16 +425,6 @@ spec:
 
     # Terminated: the gateway's certificate, plaintext relayed to port 3000.
     assert tls_echo(port, "tls.example.com", b"terminated")[0] == b"terminated"
-    # Passthrough: the backend's own certificate and answer.
-    verify = ssl.create_default_context(cafile=str(tmp_path / "abc.pem"))
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-        with verify.wrap_socket(raw, server_hostname="abc.example.com") as s:
-            assert dict(x[0] for x in s.getpeercert()["subject"])["commonName"] == "abc.example.com"
-            s.sendall(b"GET /x HTTP/1.1\r\nHost: abc.example.com\r\nConnection: close\r\n\r\n")
-            reply = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                reply += chunk
-    assert reply.startswith(b"HTTP/1.1 200") and b'"name": "tcp-backend-tls"' in reply, reply[:300]
+    # Passthrough: the backend's own (self-signed) certificate and answer.
+    cn, doc = tls_get(port, "abc.example.com", tmp_path, "/x")
+    assert cn == "abc.example.com" and doc["name"] == "tcp-backend-tls"
