@@ -12,6 +12,7 @@ import requests
 
 import harness
 from etcd_server import Cluster, etcd_available
+from test_etcd import vs_yaml
 
 pytestmark = pytest.mark.skipif(not etcd_available(), reason="etcd-server/etcd-client not installed "
                                 "(scripts/install-deps.sh)")
@@ -21,21 +22,7 @@ HOSTS = ("one.example.com", "two.example.com")
 
 def vs(name, host, generation):
     # The generation as a response header set by the gateway, on traffic to a real upstream.
-    return harness.yaml_docs("""
-        apiVersion: networking.istio.io/v1
-        kind: VirtualService
-        metadata:
-          name: %s
-        spec:
-          hosts: ["%s"]
-          gateways: [gw]
-          http:
-          - route:
-            - destination: {host: echo}
-            headers:
-              response:
-                set: {x-generation: "%d"}
-        """ % (name, host, generation))
+    return vs_yaml(name, host, "echo", 'headers: {response: {set: {x-generation: "%d"}}}' % generation)
 
 
 def config(upstream, generation):
