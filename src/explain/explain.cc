@@ -326,12 +326,20 @@ json explain(const compile::Snapshot& snapshot, const Request& request) {
 
   const router::RouteTable* routes = listener->routes.get();
   if (!listener->tls_chains.empty()) {
-    // HTTPS: the client's SNI (taken to be the URL's host) picks the server
-    // and its own route table.
-    const compile::TlsChain* chain = listener->chain_for_sni(host);
+    // HTTPS: the client's SNI (the URL's host, as curl sends it) picks the
+    // server and its own route table; a Host header naming another server
+    // of the port is Torii's 421 (docs/http2.md).
+    const std::string sni = http::to_lower(router::strip_port(target.authority));
+    const compile::TlsChain* chain = listener->chain_for_sni(sni);
     if (chain == nullptr) {
-      result(0, "no HTTPS server of this listener takes SNI \"" + host +
+      result(0, "no HTTPS server of this listener takes SNI \"" + sni +
                     "\": the TLS handshake would be refused");
+      return out;
+    }
+    const compile::TlsChain* named = listener->chain_for_sni(host);
+    if (listener->tls_chains.size() > 1 && named != nullptr && named != chain) {
+      result(421, "misdirected: SNI \"" + sni + "\" picked another HTTPS server than the one Host \"" + host +
+                      "\" names (Torii's 421, beyond Envoy)");
       return out;
     }
     routes = chain->routes.get();

@@ -208,6 +208,13 @@ def test_https_listener_detect_misdirected_requests(torii, backends, pki):
         assert (rc, status) == (0, want), (sni, host, status, body[:200])
         if backend:
             assert '"name": "%s"' % backend in body, (sni, host, body[:200])
+        # /explain agrees: the URL's host is the SNI, a Host header the request's host.
+        e = requests.get(t.admin + "/explain", params={"url": "https://%s/detect-misdirected-requests" % sni,
+                                                       "header": "Host:" + host}, timeout=harness.HTTP_TIMEOUT).json()
+        if want == "421":
+            assert e["result"]["status"] == 421, (sni, host, e["result"])
+        else:
+            assert e["result"]["status"] != 421, (sni, host, e["result"])
 
 
 MUTUAL_GATEWAY = """
