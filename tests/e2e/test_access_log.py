@@ -477,9 +477,17 @@ def telemetry(name="mesh-default", namespace="istio-system", body="accessLogging
             "spec:\n%s\n" % (name, namespace, textwrap.indent(body, "  ")))
 
 
-def reload(t, write):
+def reload(t, write, served=None):
+    """Applies `write` and waits for its config: until `served(access_log)` holds for the snapshot's
+    access log settings in /config_dump when given (a reload count alone can be satisfied by a late
+    second event of the previous write), else until the reload counter moves."""
     before = t.stat("config_reloads")
     write()
+    if served is not None:
+        ok, _ = harness.poll_until(lambda: served(t.config_dump()["snapshot"]["access_log"]) or None,
+                                   harness.RELOAD_TIMEOUT)
+        assert ok, t.config_dump()["snapshot"]["access_log"]
+        return
     ok, _ = harness.poll_until(lambda: t.stat("config_reloads") > before, harness.RELOAD_TIMEOUT)
     assert ok, "no reload"
 
@@ -502,14 +510,16 @@ def test_telemetry_filter_and_disable_live(tmp_path, torii, echo2):
     text_line(log, "/missing-1")
     assert not any("/ok/filtered-out" in l for l in read_lines(log))
 
-    reload(t, lambda: t.write("telemetry.yaml", telemetry(body="accessLogging:\n- disabled: true")))
+    reload(t, lambda: t.write("telemetry.yaml", telemetry(body="accessLogging:\n- disabled: true")),
+           lambda a: not a["enabled"])
     requests.get(t.url("/missing-2"), timeout=10)  # logging off
 
     # A selector that does not match the gateway's labels is not for it: the
     # root-namespace default (everything logged) applies again.
     reload(t, lambda: t.write("telemetry.yaml", harness.yaml_docs(
         telemetry(body="accessLogging:\n- providers: [{name: envoy}]"),
-        telemetry(name="other", body="selector:\n  matchLabels: {app: other}\naccessLogging:\n- disabled: true"))))
+        telemetry(name="other", body="selector:\n  matchLabels: {app: other}\naccessLogging:\n- disabled: true"))),
+        lambda a: a["enabled"] and not a.get("filter"))
     requests.get(t.url("/ok/marker"), timeout=10)
     text_line(log, "/ok/marker")  # one worker: lines are written in request order
     assert not any("/missing-2" in l for l in read_lines(log))
@@ -518,9 +528,11 @@ def test_telemetry_filter_and_disable_live(tmp_path, torii, echo2):
     reload(t, lambda: t.write("telemetry.yaml", harness.yaml_docs(
         telemetry(body="accessLogging:\n- providers: [{name: envoy}]"),
         telemetry(name="gw-only",
-                  body="selector:\n  matchLabels: {istio: ingressgateway}\naccessLogging:\n- disabled: true"))))
+                  body="selector:\n  matchLabels: {istio: ingressgateway}\naccessLogging:\n- disabled: true"))),
+        lambda a: not a["enabled"] and "gw-only" in a.get("source", ""))
     requests.get(t.url("/missing-3"), timeout=10)
-    reload(t, lambda: t.remove("telemetry.yaml"))  # no Telemetry: --access-log logs everything
+    # No Telemetry: --access-log logs everything.
+    reload(t, lambda: t.remove("telemetry.yaml"), lambda a: "gw-only" not in a.get("source", ""))
     requests.get(t.url("/ok/marker-2"), timeout=10)
     text_line(log, "/ok/marker-2")
     assert not any("/missing-3" in l for l in read_lines(log))
