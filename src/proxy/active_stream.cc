@@ -302,6 +302,13 @@ void ActiveStream::route() {
   view.headers = &head_.headers;
   view.path_and_query = path_and_query;
 
+  const compile::Listener* listener =
+      snapshot_ ? snapshot_->find_listener(downstream_.listener_name()) : nullptr;
+  // HTTPS: the server the SNI picked (in this snapshot), with its own routes.
+  const compile::TlsChain* chain = listener != nullptr && !listener->tls_chains.empty()
+                                       ? listener->chain_for_sni(downstream_.server_name())
+                                       : nullptr;
+
   // Istio's documented EnvoyFilter makes the local rate limit the first HTTP
   // filter (ISTIO_SECURITY.md §12): it takes its token before jwt_authn and
   // RBAC, so an empty bucket answers 429 even to a request they would
@@ -309,9 +316,8 @@ void ActiveStream::route() {
   // Envoy's route cache does until jwt_authn clears it.
   bool rate_limit_done = false;
   if (snapshot_ && snapshot_->rate_limit.gateway && snapshot_->rate_limit.first) {
-    const router::VirtualHost* vhost = nullptr;
-    const router::Route* route = nullptr;
-    rate_limit_scope(view, absolute, vhost, route);
+    const router::VirtualHost* vhost = find_vhost(listener, chain, view, absolute);
+    const router::Route* route = vhost != nullptr && !vhost->require_tls ? vhost->match(view) : nullptr;
     if (route != nullptr) info_.route_name = route->name;
     if (local_rate_limited(view, vhost, route)) return;
     rate_limit_done = true;
@@ -323,42 +329,28 @@ void ActiveStream::route() {
   // "@request.auth.claims" route matches read the verified token's claims.
   if (jwt_identity_.jwt) view.jwt_payload = &jwt_identity_.jwt->payload;
 
-  const compile::Listener* listener =
-      snapshot_ ? snapshot_->find_listener(downstream_.listener_name()) : nullptr;
   // RBAC runs after jwt_authn and before the router: a denied request gets
   // 403 even for a host without a route (ISTIO_SECURITY.md §0).
   if (snapshot_ && snapshot_->authz && !authorize(view, listener)) return;
-  const router::RouteTable* routes = nullptr;
-  if (listener != nullptr && !listener->tls_chains.empty()) {
-    // HTTPS: the routes of the server the SNI picked (in this snapshot).
-    const compile::TlsChain* chain = listener->chain_for_sni(downstream_.server_name());
-    routes = chain != nullptr ? chain->routes.get() : nullptr;
-    if (listener->tls_chains.size() > 1 && misdirected(*listener, chain, view.authority)) {
-      // Beyond Envoy (ISTIO_SEMANTICS §4.5): a client that reuses a
-      // connection for another host its certificate covers (HTTP/2
-      // coalescing, or a Host unlike the SNI) names a server this
-      // connection's handshake did not pick. Envoy routes it on the wrong
-      // server's table (404); RFC 9110 15.5.20 says 421, and browsers then
-      // retry on a connection of its own.
-      WorkerStats::inc(stats.misdirected_request);
-      send_local_reply(LocalReply{421, {}, {}}, details::kMisdirectedRequest);
-      return;
-    }
-  } else if (listener != nullptr) {
-    routes = listener->routes.get();
+  if (listener != nullptr && listener->tls_chains.size() > 1 &&
+      misdirected(*listener, chain, view.authority)) {
+    // Beyond Envoy (ISTIO_SEMANTICS §4.5): a client that reuses a
+    // connection for another host its certificate covers (HTTP/2
+    // coalescing, or a Host unlike the SNI) names a server this
+    // connection's handshake did not pick. Envoy routes it on the wrong
+    // server's table (404); RFC 9110 15.5.20 says 421, and browsers then
+    // retry on a connection of its own.
+    WorkerStats::inc(stats.misdirected_request);
+    send_local_reply(LocalReply{421, {}, {}}, details::kMisdirectedRequest);
+    return;
   }
-  const router::VirtualHost* vhost = nullptr;
-  if (absolute && listener != nullptr && listener->forward_proxy != nullptr) {
+  const router::VirtualHost* vhost = find_vhost(listener, chain, view, absolute);
+  if (vhost == nullptr && absolute && listener != nullptr && listener->forward_proxy != nullptr) {
     // Forward-proxy mode (compile/forward_proxy_builder.h): the target must
     // be a registry host declaring the target port, else the proxy refuses.
-    vhost = listener->forward_proxy->find(target_.authority, target_.scheme == "https" ? 443 : 80);
-    if (vhost == nullptr) {
-      WorkerStats::inc(stats.forward_proxy_denied);
-      send_local_reply(LocalReply{403, {}, {}}, details::kDirectResponse);
-      return;
-    }
-  } else {
-    vhost = routes != nullptr ? routes->find_virtual_host(view.authority) : nullptr;
+    WorkerStats::inc(stats.forward_proxy_denied);
+    send_local_reply(LocalReply{403, {}, {}}, details::kDirectResponse);
+    return;
   }
   if (vhost == nullptr) {
     // The rate limit filter runs before the router, so even a request
@@ -390,25 +382,20 @@ void ActiveStream::route() {
   run_route_policies();
 }
 
-// The virtual host and route the local rate limit filter sees when it runs
-// first: the same lookup as the router's below, without answering anything
-// (no vhost, a redirect-to-HTTPS vhost and a refused forward-proxy target
-// give no route).
-void ActiveStream::rate_limit_scope(const router::RequestView& view, bool absolute,
-                                    const router::VirtualHost*& vhost, const router::Route*& route) const {
-  const compile::Listener* listener = snapshot_->find_listener(downstream_.listener_name());
-  if (listener == nullptr) return;
-  if (absolute && listener->forward_proxy != nullptr) {
-    vhost = listener->forward_proxy->find(target_.authority, target_.scheme == "https" ? 443 : 80);
-  } else {
-    const router::RouteTable* routes = listener->routes.get();
-    if (!listener->tls_chains.empty()) {
-      const compile::TlsChain* chain = listener->chain_for_sni(downstream_.server_name());
-      routes = chain != nullptr ? chain->routes.get() : nullptr;
-    }
-    vhost = routes != nullptr ? routes->find_virtual_host(view.authority) : nullptr;
-  }
-  if (vhost != nullptr && !vhost->require_tls) route = vhost->match(view);
+// The virtual host a request names: for an absolute-form request on a
+// forward-proxy listener, the registry host of its target (null: the proxy
+// refuses it); else the vhost of the route table of `chain` (HTTPS) or of
+// the listener. Null when there is none.
+const router::VirtualHost* ActiveStream::find_vhost(const compile::Listener* listener,
+                                                    const compile::TlsChain* chain,
+                                                    const router::RequestView& view, bool absolute) const {
+  if (listener == nullptr) return nullptr;
+  if (absolute && listener->forward_proxy != nullptr)
+    return listener->forward_proxy->find(target_.authority, target_.scheme == "https" ? 443 : 80);
+  const router::RouteTable* routes = listener->tls_chains.empty() ? listener->routes.get()
+                                     : chain != nullptr           ? chain->routes.get()
+                                                                  : nullptr;
+  return routes != nullptr ? routes->find_virtual_host(view.authority) : nullptr;
 }
 
 bool ActiveStream::misdirected(const compile::Listener& listener, const compile::TlsChain* chain,

@@ -82,10 +82,10 @@ class ActiveStream final : public net::Deferrable, public UpstreamCallbacks {
   // After the route matched: fault (delay/abort), then CORS, then upstream,
   // in the order of the gateway's HTTP filter chain.
   void run_route_policies();
+  const router::VirtualHost* find_vhost(const compile::Listener* listener, const compile::TlsChain* chain,
+                                        const router::RequestView& view, bool absolute) const;
   // Envoy's local rate limit filter, first in the chain (active_stream_policies.cc):
   // true when it answered the request (429).
-  void rate_limit_scope(const router::RequestView& view, bool absolute, const router::VirtualHost*& vhost,
-                        const router::Route*& route) const;
   bool local_rate_limited(const router::RequestView& view, const router::VirtualHost* vhost,
                           const router::Route* route);
   std::vector<router::DescriptorEntries> request_descriptors(const router::LocalRateLimit& limit,
