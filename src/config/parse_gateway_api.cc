@@ -6,6 +6,7 @@
 #include <re2/re2.h>
 
 #include "config/parsers.h"
+#include "config/validate_common.h"
 
 namespace torii::config {
 namespace {
@@ -228,6 +229,13 @@ gwapi::HTTPRouteMatch read_grpc_match(const Field& f) {
     return m;
   }
   if (type == "Exact") {
+    // The CRD's patterns: a service is a dotted proto name, a method an identifier.
+    static const re2::RE2 kService("(?i)\\.?[a-z_][a-z_0-9]*(\\.[a-z_][a-z_0-9]*)*");
+    static const re2::RE2 kMethod("[A-Za-z_][A-Za-z_0-9]*");
+    if (service && !re2::RE2::FullMatch(*service, kService))
+      method["service"].error("\"" + *service + "\" is not a gRPC service name (package.Service)");
+    if (name && !re2::RE2::FullMatch(*name, kMethod))
+      method["method"].error("\"" + *name + "\" is not a gRPC method name");
     if (service && name) {
       m.path = {"Exact", "/" + *service + "/" + *name};
     } else if (service) {
@@ -236,6 +244,10 @@ gwapi::HTTPRouteMatch read_grpc_match(const Field& f) {
       m.path = {"RegularExpression", "/[^/]+/" + re2::RE2::QuoteMeta(*name)};
     }
   } else if (type == "RegularExpression") {
+    for (const auto& [part, value] : {std::pair{"service", service}, std::pair{"method", name}}) {
+      if (!value) continue;
+      if (std::string why = check_regex(*value); !why.empty()) method[part].error(why);
+    }
     m.path = {"RegularExpression", "/" + service.value_or("[^/]+") + "/" + name.value_or("[^/]+")};
   } else {
     method["type"].error("type must be Exact or RegularExpression");

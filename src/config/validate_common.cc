@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include <re2/re2.h>
+
 #include "config/names.h"
 
 namespace torii::config {
@@ -107,6 +109,16 @@ void check_policy_attachment(Report& report, const std::optional<Labels>& select
       report.error(entry("spec.selector.matchLabels", k), "wildcard is not supported in selector");
     }
   }
+}
+
+std::string check_regex(const std::string& re) {
+  if (re.size() > kMaxRegexLength) {
+    return "regex is too large, max length allowed is " + std::to_string(kMaxRegexLength);
+  }
+  const RE2 compiled(re, RE2::Quiet);
+  if (compiled.ok()) return "";
+  return "\"" + re + "\" is not a valid regex: " + compiled.error() +
+         "; Istio uses RE2 style regex-based match (https://github.com/google/re2/wiki/Syntax)";
 }
 
 }  // namespace torii::config

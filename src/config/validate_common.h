@@ -68,4 +68,11 @@ void check_policy_attachment(Report& report, const std::optional<Labels>& select
 void check_traffic_policy(Report& report, const std::string& field, const TrafficPolicy& policy,
                           const std::string& namespace_);
 
+// Envoy limits regex program size; istiod approximates it with the length.
+inline constexpr size_t kMaxRegexLength = 1024;
+
+// Empty when `re` is a usable RE2 pattern (Istio's limit: 1024 characters);
+// else why not, as istiod words it.
+std::string check_regex(const std::string& re);
+
 }  // namespace torii::config

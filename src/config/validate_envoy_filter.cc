@@ -30,8 +30,18 @@ void ef_check_rules(Report& r, const std::string& field, const std::vector<RateL
       r.warning(at_rule + ".limit",
                 "limit overrides come from dynamic metadata, which Torii has not: ignored");
     for (size_t j = 0; j < rule.actions.size(); ++j) {
-      const std::string& type = rule.actions[j].type;
+      const RateLimitActionConfig& action = rule.actions[j];
+      const std::string& type = action.type;
       if (type.empty()) continue;  // already an error
+      // A regex that does not compile would never match: refused, as Envoy refuses the config.
+      for (const auto* list : {&action.headers, &action.query_parameters}) {
+        const char* name = list == &action.headers ? ".headers" : ".query_parameters";
+        for (size_t k = 0; k < list->size(); ++k) {
+          if ((*list)[k].kind == RateLimitHeaderMatcher::Kind::Regex)
+            r.error_unless_empty(at(at(at_rule + ".actions", j) + "." + type + name, k),
+                                 check_regex((*list)[k].value));
+        }
+      }
       if (std::find(std::begin(kSupported), std::end(kSupported), type) == std::end(kSupported)) {
         r.warning(
             at(at_rule + ".actions", j),

@@ -31,10 +31,7 @@ void check_hostname(Report& r, const std::string& field, const std::string& host
                        "\" is not a valid DNS name (a wildcard is only allowed as a leading \"*.\")");
 }
 
-bool is_valid_regex(const std::string& pattern) {
-  const RE2 re(pattern, RE2::Quiet);
-  return re.ok();
-}
+bool is_valid_regex(const std::string& pattern) { return check_regex(pattern).empty(); }
 
 void check_header_filter(Report& r, const std::string& field, const std::optional<gwapi::HTTPHeaderFilter>& h,
                          const char* name) {

@@ -161,13 +161,7 @@ void check_cors(Report& r, const std::string& field, const CorsPolicy& cors) {
       r.error(f, "'' is not a valid match type for CORS allow origins");
       continue;
     }
-    if (m.kind == StringMatch::Kind::Regex) {
-      if (m.value.size() > kMaxRegexLength) {
-        r.error(f + ".regex", "regex is too large, max length allowed is " + std::to_string(kMaxRegexLength));
-      } else if (const RE2 re(m.value, RE2::Quiet); !re.ok()) {
-        r.error(f + ".regex", "\"" + m.value + "\" is not a valid regex: " + re.error());
-      }
-    }
+    if (m.kind == StringMatch::Kind::Regex) r.error_unless_empty(f + ".regex", check_regex(m.value));
   }
   for (size_t i = 0; i < cors.allow_methods.size(); ++i) {
     if (!is_cors_method(cors.allow_methods[i])) {

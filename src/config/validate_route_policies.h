@@ -10,9 +10,6 @@
 
 namespace torii::config {
 
-// Envoy limits regex program size; istiod approximates it with the length.
-inline constexpr size_t kMaxRegexLength = 1024;
-
 // `field` is the rule's path, e.g. "spec.http[0]".
 void check_route_policies(Report& report, const std::string& field, const HTTPRoute& route);
 

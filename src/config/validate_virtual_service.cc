@@ -21,17 +21,6 @@ constexpr size_t kDirectResponseBodyWarn = 100 * 1024;
 
 enum class RouteType { Independent, Root, Delegate };
 
-// Empty when `re` is a usable RE2 pattern.
-std::string check_regex(const std::string& re) {
-  if (re.size() > kMaxRegexLength) {
-    return "regex is too large, max length allowed is " + std::to_string(kMaxRegexLength);
-  }
-  const RE2 compiled(re, RE2::Quiet);
-  if (compiled.ok()) return "";
-  return compiled.error() +
-         "; Istio uses RE2 style regex-based match (https://github.com/google/re2/wiki/Syntax)";
-}
-
 void check_string_match(Report& r, const std::string& field, const StringMatch& m, bool empty_prefix_ok) {
   if (m.kind == StringMatch::Kind::Prefix && m.value.empty() && !empty_prefix_ok) {
     r.error(field + ".prefix", "prefix string match should not be empty");

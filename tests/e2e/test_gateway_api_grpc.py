@@ -140,3 +140,19 @@ def test_grpcroute_invalid_method_match_is_rejected(tmp_path):
     assert r.returncode != 0, out
     assert "GRPCRoute default/echo" in out and "spec.rules[2].matches[0].method" in out, out
     assert "needs service or method" in out, out
+
+
+def test_grpcroute_method_names_and_regexes_are_checked(tmp_path):
+    """Exact names follow the CRD's patterns; RegularExpression parts must compile as RE2."""
+    (tmp_path / "gw.yaml").write_text(GATEWAY)
+    for match, field, message in [
+            ("{service: test.Echo, method: 'Un ary'}", "method.method", "is not a gRPC method name"),
+            ("{service: 'test/Echo', method: Unary}", "method.service", "is not a gRPC service name"),
+            ("{type: RegularExpression, service: 'test.(Echo', method: Unary}", "method.service",
+             "is not a valid regex")]:
+        (tmp_path / "route.yaml").write_text(
+            ROUTE.replace("- method: {service: test.Echo, method: Unary}", "- method: " + match))
+        r = harness.run_torii_validate([tmp_path])
+        out = r.stdout + r.stderr
+        assert r.returncode != 0, (match, out)
+        assert "spec.rules[2].matches[0]." + field in out and message in out, (match, out)

@@ -179,7 +179,9 @@ def test_virtual_host_rules_override_and_include(upstreams, torii):
 def test_invalid_descriptors_are_rejected_and_unsupported_actions_warned(tmp_path):
     config = limit_config("bad", max_tokens=10, descriptors=[([("user", "a")], 1), ([("user", "a")], 2)])
     config["value"]["token_bucket"]["fill_interval"] = "7s"  # 3600 s is not a multiple of 7 s
-    rules = [{"actions": [{"destination_cluster": {}}]}]
+    bad_regex = {"header_value_match": {"descriptor_value": "v",
+                                        "headers": [{"name": "x-user", "safe_regex_match": {"regex": "(unclosed"}}]}}
+    rules = [{"actions": [{"destination_cluster": {}}]}, {"actions": [bad_regex]}]
     files = {"gw.yaml": harness.gateway(), "vs.yaml": VS,
              "ef.yaml": envoy_filter(filter_patch(config), route_patch("limited", rules)),
              "ef2.yaml": envoy_filter(route_patch("limited", [{"actions": []}]), name="no-actions")}
@@ -193,6 +195,8 @@ def test_invalid_descriptors_are_rejected_and_unsupported_actions_warned(tmp_pat
     assert "descriptors[0].token_bucket.fill_interval" in out and "multiple" in out, out
     assert "destination_cluster is not supported" in out, out
     assert "a rate limit needs at least one action" in out, out
+    assert "rate_limits[1].actions[0].header_value_match.headers[0]" in out, out
+    assert '"(unclosed" is not a valid regex' in out, out
 
 
 DENY_PRIVATE = """\
