@@ -142,7 +142,7 @@ std::vector<security::AuthzRule> compile_authz_rules(const config::Authorization
 }
 
 std::shared_ptr<const security::AuthzEngine> build_authz(
-    const std::vector<config::AuthorizationPolicy>& policies, const GatewayIdentity& identity,
+    const config::ObjectList<config::AuthorizationPolicy>& policies, const GatewayIdentity& identity,
     DiagnosticSink& diagnostics) {
   std::vector<security::AuthzPolicy> compiled;
   for (const config::AuthorizationPolicy& policy : policies) {

@@ -21,7 +21,7 @@ namespace torii::compile {
 
 // Null when no policy applies (every request is allowed, nothing to evaluate).
 std::shared_ptr<const security::AuthzEngine> build_authz(
-    const std::vector<config::AuthorizationPolicy>& policies, const GatewayIdentity& identity,
+    const config::ObjectList<config::AuthorizationPolicy>& policies, const GatewayIdentity& identity,
     DiagnosticSink& diagnostics);
 
 // One AuthorizationPolicy's rules as the engine evaluates them.

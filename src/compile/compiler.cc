@@ -60,11 +60,10 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
 
   // Delegates are merged into their roots first, as istiod does when it
   // builds its VirtualService index.
-  std::vector<config::VirtualService> with_gateway_api;
+  config::ObjectList<config::VirtualService> with_gateway_api;
   if (!gateway_api.virtual_services.empty()) {
-    with_gateway_api = resources.virtual_services;
-    with_gateway_api.insert(with_gateway_api.end(), gateway_api.virtual_services.begin(),
-                            gateway_api.virtual_services.end());
+    with_gateway_api = resources.virtual_services;  // pointers, not copies
+    for (const config::VirtualService& vs : gateway_api.virtual_services) with_gateway_api.push_back(vs);
   }
   const DelegationResult delegation =
       merge_delegates(gateway_api.virtual_services.empty() ? resources.virtual_services : with_gateway_api,

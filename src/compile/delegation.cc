@@ -173,7 +173,7 @@ bool match_conflicts(const config::HTTPMatchRequest& root, const config::HTTPMat
   return false;
 }
 
-DelegationResult merge_delegates(const std::vector<config::VirtualService>& virtual_services,
+DelegationResult merge_delegates(const config::ObjectList<config::VirtualService>& virtual_services,
                                  const std::string& domain_suffix, DiagnosticSink& diagnostics) {
   DelegationResult result;
   std::map<std::pair<std::string, std::string>, const config::VirtualService*> delegates;  // (ns, name)

@@ -43,7 +43,7 @@ struct DelegationResult {
   std::unordered_map<const config::HTTPRoute*, RuleOrigin> origins;
 };
 
-DelegationResult merge_delegates(const std::vector<config::VirtualService>& virtual_services,
+DelegationResult merge_delegates(const config::ObjectList<config::VirtualService>& virtual_services,
                                  const std::string& domain_suffix, DiagnosticSink& diagnostics);
 
 // The conflict test of one root match block and one delegate match block

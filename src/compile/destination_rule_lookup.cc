@@ -26,7 +26,7 @@ const config::Subset* AppliedDestinationRule::find_subset(std::string_view name)
   return nullptr;
 }
 
-DestinationRuleIndex::DestinationRuleIndex(const std::vector<config::DestinationRule>& rules,
+DestinationRuleIndex::DestinationRuleIndex(const config::ObjectList<config::DestinationRule>& rules,
                                            const GatewayIdentity& identity, DiagnosticSink& diagnostics)
     : proxy_namespace_(identity.namespace_), root_namespace_(identity.root_namespace) {
   std::vector<const config::DestinationRule*> sorted;

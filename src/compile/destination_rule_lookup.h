@@ -44,8 +44,8 @@ struct AppliedDestinationRule {
 
 class DestinationRuleIndex {
  public:
-  DestinationRuleIndex(const std::vector<config::DestinationRule>& rules, const GatewayIdentity& identity,
-                       DiagnosticSink& diagnostics);
+  DestinationRuleIndex(const config::ObjectList<config::DestinationRule>& rules,
+                       const GatewayIdentity& identity, DiagnosticSink& diagnostics);
   DestinationRuleIndex(const DestinationRuleIndex&) = delete;
   DestinationRuleIndex& operator=(const DestinationRuleIndex&) = delete;
 

@@ -32,7 +32,7 @@ std::string lower(std::string s) {
 }  // namespace
 
 std::shared_ptr<const security::JwtAuthn> build_jwt_authn(
-    const std::vector<config::RequestAuthentication>& policies, const GatewayIdentity& identity,
+    const config::ObjectList<config::RequestAuthentication>& policies, const GatewayIdentity& identity,
     DiagnosticSink& diagnostics, std::set<std::string>& jwks_files) {
   std::vector<security::JwtProvider> providers;
   for (const config::RequestAuthentication& policy : policies) {

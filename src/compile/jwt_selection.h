@@ -20,7 +20,7 @@ namespace torii::compile {
 
 // Null when no rule applies. `jwks_files` gets the file:// paths read.
 std::shared_ptr<const security::JwtAuthn> build_jwt_authn(
-    const std::vector<config::RequestAuthentication>& policies, const GatewayIdentity& identity,
+    const config::ObjectList<config::RequestAuthentication>& policies, const GatewayIdentity& identity,
     DiagnosticSink& diagnostics, std::set<std::string>& jwks_files);
 
 }  // namespace torii::compile

@@ -171,7 +171,7 @@ bool build_tcp_chain(const MergedServer& server, const VirtualServiceIndex& virt
 std::vector<router::L4Route> build_l4_routes(const MergedListener& listener,
                                              const VirtualServiceIndex& virtual_services,
                                              const GatewayIdentity& identity, ClusterBuilder& clusters,
-                                             const std::vector<config::Secret>& secrets,
+                                             const config::ObjectList<config::Secret>& secrets,
                                              DiagnosticSink& diagnostics) {
   std::vector<router::L4Route> out;
   std::set<std::string> seen_sni;  // per port, as istiod's tlsHostsByPort

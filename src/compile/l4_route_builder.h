@@ -35,7 +35,7 @@ namespace torii::compile {
 std::vector<router::L4Route> build_l4_routes(const MergedListener& listener,
                                              const VirtualServiceIndex& virtual_services,
                                              const GatewayIdentity& identity, ClusterBuilder& clusters,
-                                             const std::vector<config::Secret>& secrets,
+                                             const config::ObjectList<config::Secret>& secrets,
                                              DiagnosticSink& diagnostics);
 
 }  // namespace torii::compile

@@ -97,7 +97,7 @@ std::shared_ptr<const router::LocalRateLimit> compile_local_rate_limit(const con
   return out;
 }
 
-RateLimitPolicy select_rate_limits(const std::vector<config::EnvoyFilter>& envoy_filters,
+RateLimitPolicy select_rate_limits(const config::ObjectList<config::EnvoyFilter>& envoy_filters,
                                    const GatewayIdentity& identity, const std::vector<Listener>& listeners) {
   std::vector<const config::EnvoyFilter*> selected;
   for (const config::EnvoyFilter& ef : envoy_filters) {

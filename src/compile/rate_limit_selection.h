@@ -24,7 +24,7 @@
 
 namespace torii::compile {
 
-RateLimitPolicy select_rate_limits(const std::vector<config::EnvoyFilter>& envoy_filters,
+RateLimitPolicy select_rate_limits(const config::ObjectList<config::EnvoyFilter>& envoy_filters,
                                    const GatewayIdentity& identity, const std::vector<Listener>& listeners);
 
 // The compiled form of one config (shared bucket and counters from the registry).

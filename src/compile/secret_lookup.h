@@ -19,7 +19,7 @@ inline constexpr std::string_view kGatewaySecretScheme = "kubernetes-gateway://"
 
 class SecretLookup {
  public:
-  SecretLookup(const std::vector<config::Secret>& secrets, std::string gateway_namespace)
+  SecretLookup(const config::ObjectList<config::Secret>& secrets, std::string gateway_namespace)
       : secrets_(secrets), gateway_namespace_(std::move(gateway_namespace)) {}
 
   // The Secret `name` in the gateway's namespace, else in `also_namespace`
@@ -37,7 +37,7 @@ class SecretLookup {
   std::string separate_ca(const std::string& name, const std::string& also_namespace = "") const;
 
  private:
-  const std::vector<config::Secret>& secrets_;
+  const config::ObjectList<config::Secret>& secrets_;
   std::string gateway_namespace_;
 };
 

@@ -22,7 +22,7 @@ int specificity(const config::Telemetry& t, const GatewayIdentity& identity) {
 
 }  // namespace
 
-AccessLogPolicy select_access_log(const std::vector<config::Telemetry>& telemetries,
+AccessLogPolicy select_access_log(const config::ObjectList<config::Telemetry>& telemetries,
                                   const GatewayIdentity& identity) {
   const config::Telemetry* best = nullptr;
   int best_level = 0;
@@ -48,7 +48,7 @@ AccessLogPolicy select_access_log(const std::vector<config::Telemetry>& telemetr
   return policy;
 }
 
-TracingPolicy select_tracing(const std::vector<config::Telemetry>& telemetries,
+TracingPolicy select_tracing(const config::ObjectList<config::Telemetry>& telemetries,
                              const GatewayIdentity& identity) {
   const config::Telemetry* best = nullptr;
   int best_level = 0;

@@ -22,12 +22,12 @@ namespace torii::compile {
 
 inline constexpr std::string_view kRootNamespace = "istio-system";
 
-AccessLogPolicy select_access_log(const std::vector<config::Telemetry>& telemetries,
+AccessLogPolicy select_access_log(const config::ObjectList<config::Telemetry>& telemetries,
                                   const GatewayIdentity& identity);
 
 // The same selection for `tracing`: the most specific Telemetry that has
 // tracing rules, and in it the first rule that applies to a gateway.
-TracingPolicy select_tracing(const std::vector<config::Telemetry>& telemetries,
+TracingPolicy select_tracing(const config::ObjectList<config::Telemetry>& telemetries,
                              const GatewayIdentity& identity);
 
 }  // namespace torii::compile

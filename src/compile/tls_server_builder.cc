@@ -7,7 +7,7 @@
 namespace torii::compile {
 
 std::shared_ptr<const net::TlsContext> build_server_tls(const MergedServer& merged,
-                                                        const std::vector<config::Secret>& secrets,
+                                                        const config::ObjectList<config::Secret>& secrets,
                                                         const std::string& gateway_namespace,
                                                         DiagnosticSink& diagnostics) {
   const config::Server& server = *merged.server;

@@ -26,7 +26,7 @@ namespace torii::compile {
 
 // nullptr (with a warning) when the server's certificates cannot be used.
 std::shared_ptr<const net::TlsContext> build_server_tls(const MergedServer& server,
-                                                        const std::vector<config::Secret>& secrets,
+                                                        const config::ObjectList<config::Secret>& secrets,
                                                         const std::string& gateway_namespace,
                                                         DiagnosticSink& diagnostics);
 

@@ -54,7 +54,8 @@ std::vector<std::string> attachment_gateways(const config::VirtualService& vs) {
 
 namespace {
 
-std::vector<const config::VirtualService*> addresses_of(const std::vector<config::VirtualService>& all) {
+std::vector<const config::VirtualService*> addresses_of(
+    const config::ObjectList<config::VirtualService>& all) {
   std::vector<const config::VirtualService*> out;
   out.reserve(all.size());
   for (const config::VirtualService& vs : all) out.push_back(&vs);
@@ -63,7 +64,7 @@ std::vector<const config::VirtualService*> addresses_of(const std::vector<config
 
 }  // namespace
 
-VirtualServiceIndex::VirtualServiceIndex(const std::vector<config::VirtualService>& virtual_services,
+VirtualServiceIndex::VirtualServiceIndex(const config::ObjectList<config::VirtualService>& virtual_services,
                                          const std::string& proxy_namespace)
     : VirtualServiceIndex(addresses_of(virtual_services), proxy_namespace) {}
 

@@ -25,7 +25,7 @@ class VirtualServiceIndex {
  public:
   VirtualServiceIndex(const std::vector<const config::VirtualService*>& virtual_services,
                       const std::string& proxy_namespace);
-  VirtualServiceIndex(const std::vector<config::VirtualService>& virtual_services,
+  VirtualServiceIndex(const config::ObjectList<config::VirtualService>& virtual_services,
                       const std::string& proxy_namespace);
 
   // Attached VSs of gateway "ns/name" in route order; empty if none.

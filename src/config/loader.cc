@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -130,6 +131,25 @@ std::string format_source(const SourceRef& source) {
   return source.line > 0 ? source.file + ":" + std::to_string(source.line) : source.file;
 }
 
+// The whole of `path` into `text`; false when it cannot be opened or read.
+bool read_whole_file(const std::string& path, std::string& text) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in.is_open()) return false;
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  in.seekg(0, std::ios::beg);
+  if (size > 0) {
+    text.resize(static_cast<size_t>(size));
+    in.read(text.data(), size);
+    text.resize(static_cast<size_t>(in.gcount()));
+  }
+  // A file that grew while read: take the rest too.
+  std::ostringstream rest;
+  rest << in.rdbuf();
+  text += rest.str();
+  return !in.bad();
+}
+
 Diagnostic file_error(const std::string& file, int line, std::string message) {
   Diagnostic d;
   d.severity = Diagnostic::Severity::Error;
@@ -175,6 +195,13 @@ Diagnostics validate_object(const TypedObject& object, const FieldLines& lines) 
 
 }  // namespace
 
+struct LoadCache::File {
+  std::string text;  // as read
+  // What each document of split_documents(text) gave, in order (up to the
+  // first one that stopped the file's reading).
+  std::vector<std::shared_ptr<const Document>> documents;
+};
+
 struct LoadCache::Document {
   struct Object {
     LoadedObject object;
@@ -185,6 +212,8 @@ struct LoadCache::Document {
   std::vector<Object> objects;
   Diagnostics diagnostics;
   std::vector<std::string> skipped;  // skip() notices, one per object skipped
+  int64_t parse_us = 0;              // what parsing it took (for the reload log line)
+  int64_t validate_us = 0;
 };
 
 LoadCache::LoadCache() = default;
@@ -196,8 +225,8 @@ class Loader {
  public:
   Loader(const LoadOptions& options, LoadCache* cache) : options_(options), cache_(cache) {
     if (cache_) {
-      previous_ = std::move(cache_->documents_);
-      cache_->documents_.clear();
+      previous_ = std::move(cache_->files_);
+      cache_->files_.clear();
       cache_->stats_ = {};
     }
   }
@@ -215,8 +244,7 @@ class Loader {
 
   // One document of a file being loaded, and what parsing it gave.
   struct Pending {
-    DocumentText doc;
-    std::string key;  // in the LoadCache
+    DocumentText doc;  // empty when the whole file was taken from the cache
     std::shared_ptr<const LoadCache::Document> result;
     bool fresh = false;  // parsed in this load, not taken from the cache
   };
@@ -225,10 +253,13 @@ class Loader {
     std::string path;
     std::string default_namespace;  // NamedText's own; empty: the options'
     bool read = false;
+    std::string text;
     std::vector<Pending> documents;
   };
 
-  void collect(const std::string& text, File& file);
+  // Takes the file's documents from the cache when its text is unchanged,
+  // else splits it and looks each document up.
+  void collect(File& file);
   void parse_pending(std::vector<File>& files) const;
   // Parses one document on its own (any thread): what it gives, as the cache keeps it.
   static std::shared_ptr<const LoadCache::Document> parse_alone(const LoadOptions& options,
@@ -249,8 +280,9 @@ class Loader {
 
   const LoadOptions& options_;
   LoadCache* cache_;
-  std::unordered_map<std::string, std::shared_ptr<const LoadCache::Document>> previous_;
+  std::unordered_map<std::string, std::shared_ptr<const LoadCache::File>> previous_;
   std::vector<std::string> document_skips_;  // skip() calls of the document being parsed
+  int64_t validate_us_ = 0;                  // of the documents this Loader parsed
   int64_t next_order_ = 0;
   std::vector<Parsed> parsed_;
   Diagnostics diagnostics_;
@@ -264,18 +296,16 @@ void Loader::load_files(const std::vector<std::string>& paths, const std::vector
   for (size_t i = 0; i < paths.size(); ++i) {
     File& file = files[i];
     file.path = paths[i];
-    std::ifstream in(file.path, std::ios::binary);
-    std::stringstream text;
-    if (in.is_open()) text << in.rdbuf();
-    file.read = in.is_open() && !in.bad();
-    if (file.read) collect(text.str(), file);
+    file.read = read_whole_file(file.path, file.text);
+    if (file.read) collect(file);
   }
   for (size_t i = 0; i < texts.size(); ++i) {
     File& file = files[paths.size() + i];
     file.path = texts[i].name;
     file.default_namespace = texts[i].default_namespace;
     file.read = true;
-    collect(texts[i].text, file);
+    file.text = texts[i].text;
+    collect(file);
   }
   parse_pending(files);
   replay(files);
@@ -285,26 +315,47 @@ void Loader::load_text(const std::string& text, const std::string& path) {
   std::vector<File> files(1);
   files[0].path = path;
   files[0].read = true;
-  collect(text, files[0]);
+  files[0].text = text;
+  collect(files[0]);
   parse_pending(files);
   replay(files);
 }
 
-void Loader::collect(const std::string& text, File& file) {
-  for (DocumentText& doc : split_documents(text)) {
-    Pending& p = file.documents.emplace_back();
-    p.doc = std::move(doc);
-    if (!cache_) continue;
+void Loader::collect(File& file) {
+  std::shared_ptr<const LoadCache::File> before;
+  if (cache_) {
+    ++cache_->stats_.files_read;
     // The default namespace is part of what a document parses to (objects
     // without metadata.namespace get it).
-    p.key = file.default_namespace.empty() ? options_.default_namespace : file.default_namespace;
-    p.key += '\0';
-    p.key += file.path;
-    p.key += '\0';
-    p.key += std::to_string(p.doc.first_line);
-    p.key += '\0';
-    p.key += p.doc.text;
-    if (auto it = previous_.find(p.key); it != previous_.end()) p.result = it->second;
+    std::string key = file.default_namespace.empty() ? options_.default_namespace : file.default_namespace;
+    key += '\0';
+    key += file.path;
+    if (auto it = previous_.find(key); it != previous_.end()) before = it->second;
+    if (before && before->text == file.text) {
+      // Unchanged: its documents as they were, without splitting it again.
+      file.documents.resize(before->documents.size());
+      for (size_t i = 0; i < before->documents.size(); ++i) file.documents[i].result = before->documents[i];
+      return;
+    }
+    ++cache_->stats_.files_changed;
+  }
+  // A document of the previous version at the same line with the same text
+  // parses to the same thing.
+  std::unordered_map<std::string_view, const std::shared_ptr<const LoadCache::Document>*> reusable;
+  std::vector<DocumentText> old_documents;
+  if (before) {
+    old_documents = split_documents(before->text);
+    for (size_t i = 0; i < old_documents.size() && i < before->documents.size(); ++i) {
+      old_documents[i].text.insert(0, std::to_string(old_documents[i].first_line) + '\0');
+      reusable.emplace(old_documents[i].text, &before->documents[i]);
+    }
+  }
+  for (DocumentText& doc : split_documents(file.text)) {
+    Pending& p = file.documents.emplace_back();
+    p.doc = std::move(doc);
+    if (reusable.empty()) continue;
+    const std::string key = std::to_string(p.doc.first_line) + '\0' + p.doc.text;
+    if (auto it = reusable.find(key); it != reusable.end()) p.result = *it->second;
   }
 }
 
@@ -349,7 +400,13 @@ std::shared_ptr<const LoadCache::Document> Loader::parse_alone(const LoadOptions
                                                                const std::string& file) {
   Loader one(options, nullptr);
   auto out = std::make_shared<LoadCache::Document>();
+  const auto started = std::chrono::steady_clock::now();
   out->ok = one.parse_document(doc, file);
+  out->validate_us = one.validate_us_;
+  out->parse_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started)
+          .count() -
+      out->validate_us;
   out->unidentified = one.unidentified_;
   out->objects = std::move(one.parsed_);
   out->diagnostics = std::move(one.diagnostics_);
@@ -364,15 +421,31 @@ void Loader::replay(std::vector<File>& files) {
       unreadable(file.path);
       continue;
     }
+    std::shared_ptr<LoadCache::File> cached;
+    if (cache_) {
+      cached = std::make_shared<LoadCache::File>();
+      cached->documents.reserve(file.documents.size());
+    }
     for (Pending& p : file.documents) {
       if (cache_) {
         ++(p.fresh ? cache_->stats_.parsed : cache_->stats_.reused);
-        cache_->documents_.emplace(std::move(p.key), p.result);
+        if (p.fresh) {
+          cache_->stats_.parse_us += p.result->parse_us;
+          cache_->stats_.validate_us += p.result->validate_us;
+        }
+        cached->documents.push_back(p.result);
       }
       if (!reuse_document(*p.result, file.path)) {
         unreadable(file.path);
         break;  // the rest of this file is not read
       }
+    }
+    if (cache_) {
+      cached->text = std::move(file.text);
+      std::string key = file.default_namespace.empty() ? options_.default_namespace : file.default_namespace;
+      key += '\0';
+      key += file.path;
+      cache_->files_[std::move(key)] = std::move(cached);
     }
   }
 }
@@ -517,7 +590,11 @@ void Loader::read_envelope(DocumentReader& reader, const YamlNode& node, int lin
   found.swap(reader.diagnostics());
   // Values are only worth checking once every field had the right type.
   if (!has_errors(found)) {
+    const auto started = std::chrono::steady_clock::now();
     Diagnostics checks = validate_object(*typed, reader.lines());
+    validate_us_ +=
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started)
+            .count();
     found.insert(found.end(), checks.begin(), checks.end());
   }
   for (Diagnostic& d : found) {
@@ -729,7 +806,7 @@ ResourceSet LoadResult::resources() const {
   std::vector<OrderedObject> valid;
   valid.reserve(objects.size());
   for (size_t i = 0; i < objects.size(); ++i) {
-    if (typed[i]) valid.push_back({typed[i].get(), objects[i].load_order});
+    if (typed[i]) valid.push_back({typed[i], objects[i].load_order});
   }
   return resource_set_of(std::move(valid));
 }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "config/access_log_filter.h"
+#include "config/object_list.h"
 #include "config/traffic_policy.h"
 
 namespace torii::config {
@@ -41,7 +42,11 @@ struct ObjectMeta {
   // file order). Stands in for creation time when creationTimestamp is absent,
   // so "older" means "loaded earlier", which is what `kubectl apply` of the
   // same files in the same order would give.
-  int64_t load_order = 0;
+  // Where the object's document is in the latest load. Mutable: objects are
+  // shared between loads (the load cache, the Store) and the control thread,
+  // the only one that reads them, updates it in place when documents before
+  // it came or went (config/typed_object.cc resource_set_of).
+  mutable int64_t load_order = 0;
 };
 
 // Istio StringMatch. `{}` means presence (kind == Presence), and so does
@@ -825,24 +830,24 @@ struct ReferenceGrant {
 // Everything loaded from all sources, after validation. Objects that failed
 // validation are not here (see Store for last-good handling).
 struct ResourceSet {
-  std::vector<Gateway> gateways;
-  std::vector<VirtualService> virtual_services;
-  std::vector<DestinationRule> destination_rules;
-  std::vector<ServiceEntry> service_entries;
-  std::vector<WorkloadEntry> workload_entries;
-  std::vector<Service> services;
-  std::vector<Pod> pods;
-  std::vector<EndpointSlice> endpoint_slices;
-  std::vector<Namespace> namespaces;
-  std::vector<Secret> secrets;
-  std::vector<Telemetry> telemetries;
-  std::vector<EnvoyFilter> envoy_filters;
-  std::vector<RequestAuthentication> request_authentications;
-  std::vector<AuthorizationPolicy> authorization_policies;
-  std::vector<gwapi::GatewayClass> gateway_classes;
-  std::vector<gwapi::Gateway> k8s_gateways;
-  std::vector<gwapi::HTTPRoute> http_routes;
-  std::vector<gwapi::ReferenceGrant> reference_grants;
+  ObjectList<Gateway> gateways;
+  ObjectList<VirtualService> virtual_services;
+  ObjectList<DestinationRule> destination_rules;
+  ObjectList<ServiceEntry> service_entries;
+  ObjectList<WorkloadEntry> workload_entries;
+  ObjectList<Service> services;
+  ObjectList<Pod> pods;
+  ObjectList<EndpointSlice> endpoint_slices;
+  ObjectList<Namespace> namespaces;
+  ObjectList<Secret> secrets;
+  ObjectList<Telemetry> telemetries;
+  ObjectList<EnvoyFilter> envoy_filters;
+  ObjectList<RequestAuthentication> request_authentications;
+  ObjectList<AuthorizationPolicy> authorization_policies;
+  ObjectList<gwapi::GatewayClass> gateway_classes;
+  ObjectList<gwapi::Gateway> k8s_gateways;
+  ObjectList<gwapi::HTTPRoute> http_routes;
+  ObjectList<gwapi::ReferenceGrant> reference_grants;
 };
 
 }  // namespace torii::config

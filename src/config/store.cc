@@ -131,7 +131,7 @@ Store::Result Store::apply(LoadResult loaded) {
 ResourceSet Store::resources() const {
   std::vector<OrderedObject> objects;
   objects.reserve(in_force_.size());
-  for (const auto& [key, entry] : in_force_) objects.push_back({entry.object.get(), entry.load_order});
+  for (const auto& [key, entry] : in_force_) objects.push_back({entry.object, entry.load_order});
   return resource_set_of(std::move(objects));
 }
 

@@ -38,7 +38,7 @@ class Store {
 
   Result apply(LoadResult loaded);
 
-  // The objects in force as a ResourceSet (copies, in load order), as the
+  // The objects in force as a ResourceSet (shared, in load order), as the
   // last apply() returned it.
   ResourceSet resources() const;
 

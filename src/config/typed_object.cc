@@ -61,35 +61,46 @@ ObjectKey key_of(const TypedObject& object) {
   return ObjectKey{kind_of(object), meta.namespace_, meta.name};
 }
 
-void add_to(ResourceSet& set, TypedObject object) {
+namespace {
+
+// Appends `object` to the list of its kind. An alias of `owner`: the list
+// shares the ownership of the whole loaded object.
+template <class T>
+void share(ObjectList<T>& list, const SharedObject& owner, const T& object) {
+  list.push_back(std::shared_ptr<const T>(owner, &object));
+}
+
+void add_shared(ResourceSet& set, const SharedObject& owner) {
   std::visit(Overloaded{
-                 [&](Gateway&& o) { set.gateways.push_back(std::move(o)); },
-                 [&](VirtualService&& o) { set.virtual_services.push_back(std::move(o)); },
-                 [&](DestinationRule&& o) { set.destination_rules.push_back(std::move(o)); },
-                 [&](ServiceEntry&& o) { set.service_entries.push_back(std::move(o)); },
-                 [&](WorkloadEntry&& o) { set.workload_entries.push_back(std::move(o)); },
-                 [&](Service&& o) { set.services.push_back(std::move(o)); },
-                 [&](Pod&& o) { set.pods.push_back(std::move(o)); },
-                 [&](EndpointSlice&& o) { set.endpoint_slices.push_back(std::move(o)); },
-                 [&](Endpoints&& o) {
-                   for (EndpointSlice& slice : o.slices) {
-                     slice.meta.load_order = o.meta.load_order;  // the Store may move the object
-                     set.endpoint_slices.push_back(std::move(slice));
+                 [&](const Gateway& o) { share(set.gateways, owner, o); },
+                 [&](const VirtualService& o) { share(set.virtual_services, owner, o); },
+                 [&](const DestinationRule& o) { share(set.destination_rules, owner, o); },
+                 [&](const ServiceEntry& o) { share(set.service_entries, owner, o); },
+                 [&](const WorkloadEntry& o) { share(set.workload_entries, owner, o); },
+                 [&](const Service& o) { share(set.services, owner, o); },
+                 [&](const Pod& o) { share(set.pods, owner, o); },
+                 [&](const EndpointSlice& o) { share(set.endpoint_slices, owner, o); },
+                 [&](const Endpoints& o) {
+                   for (const EndpointSlice& slice : o.slices) {
+                     slice.meta.load_order = o.meta.load_order;
+                     share(set.endpoint_slices, owner, slice);
                    }
                  },
-                 [&](Namespace&& o) { set.namespaces.push_back(std::move(o)); },
-                 [&](Secret&& o) { set.secrets.push_back(std::move(o)); },
-                 [&](Telemetry&& o) { set.telemetries.push_back(std::move(o)); },
-                 [&](EnvoyFilter&& o) { set.envoy_filters.push_back(std::move(o)); },
-                 [&](RequestAuthentication&& o) { set.request_authentications.push_back(std::move(o)); },
-                 [&](AuthorizationPolicy&& o) { set.authorization_policies.push_back(std::move(o)); },
-                 [&](gwapi::GatewayClass&& o) { set.gateway_classes.push_back(std::move(o)); },
-                 [&](gwapi::Gateway&& o) { set.k8s_gateways.push_back(std::move(o)); },
-                 [&](gwapi::HTTPRoute&& o) { set.http_routes.push_back(std::move(o)); },
-                 [&](gwapi::ReferenceGrant&& o) { set.reference_grants.push_back(std::move(o)); },
+                 [&](const Namespace& o) { share(set.namespaces, owner, o); },
+                 [&](const Secret& o) { share(set.secrets, owner, o); },
+                 [&](const Telemetry& o) { share(set.telemetries, owner, o); },
+                 [&](const EnvoyFilter& o) { share(set.envoy_filters, owner, o); },
+                 [&](const RequestAuthentication& o) { share(set.request_authentications, owner, o); },
+                 [&](const AuthorizationPolicy& o) { share(set.authorization_policies, owner, o); },
+                 [&](const gwapi::GatewayClass& o) { share(set.gateway_classes, owner, o); },
+                 [&](const gwapi::Gateway& o) { share(set.k8s_gateways, owner, o); },
+                 [&](const gwapi::HTTPRoute& o) { share(set.http_routes, owner, o); },
+                 [&](const gwapi::ReferenceGrant& o) { share(set.reference_grants, owner, o); },
              },
-             std::move(object));
+             *owner);
 }
+
+}  // namespace
 
 ResourceSet resource_set_of(std::vector<OrderedObject> objects) {
   std::stable_sort(objects.begin(), objects.end(), [](const OrderedObject& a, const OrderedObject& b) {
@@ -97,56 +108,10 @@ ResourceSet resource_set_of(std::vector<OrderedObject> objects) {
   });
   ResourceSet set;
   for (const OrderedObject& o : objects) {
-    TypedObject copy = *o.object;
-    meta_of(copy).load_order = o.load_order;
-    add_to(set, std::move(copy));
+    meta_of(*o.object).load_order = o.load_order;
+    add_shared(set, o.object);
   }
   return set;
-}
-
-std::vector<TypedObject> objects_of(ResourceSet set) {
-  std::vector<TypedObject> out;
-  auto take = [&out](auto& vec) {
-    for (auto& o : vec) out.emplace_back(std::move(o));
-  };
-  take(set.gateways);
-  take(set.virtual_services);
-  take(set.destination_rules);
-  take(set.service_entries);
-  take(set.workload_entries);
-  take(set.services);
-  take(set.pods);
-  take(set.namespaces);
-  take(set.secrets);
-  take(set.telemetries);
-  take(set.envoy_filters);
-  take(set.request_authentications);
-  take(set.authorization_policies);
-  take(set.gateway_classes);
-  take(set.k8s_gateways);
-  take(set.http_routes);
-  take(set.reference_grants);
-  std::map<std::pair<std::string, std::string>, size_t> endpoints;  // (ns, name) -> index in out
-  for (EndpointSlice& slice : set.endpoint_slices) {
-    if (!slice.from_endpoints) {
-      out.emplace_back(std::move(slice));
-      continue;
-    }
-    const auto id = std::make_pair(slice.meta.namespace_, slice.meta.name);
-    auto it = endpoints.find(id);
-    if (it == endpoints.end()) {
-      Endpoints e;
-      e.meta = slice.meta;
-      e.meta.labels.erase("kubernetes.io/service-name");  // added by the conversion
-      it = endpoints.emplace(id, out.size()).first;
-      out.emplace_back(std::move(e));
-    }
-    std::get<Endpoints>(out[it->second]).slices.push_back(std::move(slice));
-  }
-  std::stable_sort(out.begin(), out.end(), [](const TypedObject& a, const TypedObject& b) {
-    return meta_of(a).load_order < meta_of(b).load_order;
-  });
-  return out;
 }
 
 }  // namespace torii::config

@@ -34,21 +34,15 @@ ObjectMeta& meta_of(TypedObject& object);
 const char* kind_of(const TypedObject& object);
 ObjectKey key_of(const TypedObject& object);
 
-// Appends to the vector of its kind (an Endpoints adds its slices).
-void add_to(ResourceSet& set, TypedObject object);
-
-// One object and the position of its document in the current load. The
-// object's own meta.load_order may be stale: it is shared with the load
-// cache and the Store, and other documents may have moved around it.
+// One object and the position of its document in the current load (the
+// object's own meta.load_order may be stale until resource_set_of sets it).
 struct OrderedObject {
-  const TypedObject* object = nullptr;
+  SharedObject object;
   int64_t load_order = 0;
 };
-// Copies of `objects` as a ResourceSet, in load order, each carrying its
-// `load_order`.
+// `objects` as a ResourceSet, in load order, shared rather than copied; each
+// object's meta.load_order is set to its `load_order` (an Endpoints object
+// appears as its slices, sharing its ownership).
 ResourceSet resource_set_of(std::vector<OrderedObject> objects);
-// The inverse of add_to: every object of `set`, Endpoints slices regrouped,
-// sorted by load order.
-std::vector<TypedObject> objects_of(ResourceSet set);
 
 }  // namespace torii::config

@@ -376,7 +376,9 @@ TEST_F(GoldenActions, RedirectPortReplacesTheRequestPort) {
 }
 
 TEST_F(GoldenActions, RedirectDerivePortFromRequestPortIsTheGatewayPort) {
-  r.set.gateways.front().servers.front().port.number = 8000;
+  config::Gateway gateway = r.set.gateways.front();
+  gateway.servers.front().port.number = 8000;
+  r.set.gateways = {gateway};
   vs({redirect_rule({uri(prefix("/req"))}, redirect("", "b.com", "", 0, "FROM_REQUEST_PORT")),
       redirect_rule({uri(prefix("/def"))}, redirect("", "", "https", 0, "FROM_PROTOCOL_DEFAULT"))});
   GatewayIdentity identity;

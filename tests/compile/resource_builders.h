@@ -92,8 +92,7 @@ class Resources {
     g.meta = meta(ns, name);
     g.selector = std::move(selector);
     g.servers = std::move(servers);
-    set.gateways.push_back(std::move(g));
-    return set.gateways.back();
+    return set.gateways.add(std::move(g));
   }
 
   config::VirtualService& virtual_service(const std::string& ns, const std::string& name,
@@ -104,8 +103,7 @@ class Resources {
     vs.hosts = std::move(hosts);
     vs.gateways = std::move(gateways);
     vs.http = std::move(http);
-    set.virtual_services.push_back(std::move(vs));
-    return set.virtual_services.back();
+    return set.virtual_services.add(std::move(vs));
   }
 
   config::Service& service(const std::string& ns, const std::string& name,
@@ -116,8 +114,7 @@ class Resources {
     s.ports = std::move(ports);
     s.selector = std::move(selector);
     s.type = "ClusterIP";
-    set.services.push_back(std::move(s));
-    return set.services.back();
+    return set.services.add(std::move(s));
   }
 
   config::Pod& pod(const std::string& ns, const std::string& name, const std::string& ip, Labels labels,
@@ -127,8 +124,7 @@ class Resources {
     p.meta.labels = std::move(labels);
     p.pod_ip = ip;
     p.ready = ready;
-    set.pods.push_back(std::move(p));
-    return set.pods.back();
+    return set.pods.add(std::move(p));
   }
 
   // A slice with one port and one endpoint per address; targetRef names the
@@ -149,8 +145,7 @@ class Resources {
       if (i < pods.size()) e.target_ref = config::ObjectReference{"Pod", pods[i], ns};
       slice.endpoints.push_back(std::move(e));
     }
-    set.endpoint_slices.push_back(std::move(slice));
-    return set.endpoint_slices.back();
+    return set.endpoint_slices.add(std::move(slice));
   }
 
   config::WorkloadEntry& workload_entry(const std::string& ns, const std::string& name,
@@ -161,8 +156,7 @@ class Resources {
     we.address = address;
     we.labels = std::move(labels);
     we.ports = std::move(ports);
-    set.workload_entries.push_back(std::move(we));
-    return set.workload_entries.back();
+    return set.workload_entries.add(std::move(we));
   }
 
   config::ServiceEntry& service_entry(const std::string& ns, const std::string& name,
@@ -173,8 +167,7 @@ class Resources {
     se.hosts = std::move(hosts);
     se.ports = std::move(ports);
     se.resolution = std::move(resolution);
-    set.service_entries.push_back(std::move(se));
-    return set.service_entries.back();
+    return set.service_entries.add(std::move(se));
   }
 
   config::DestinationRule& destination_rule(const std::string& ns, const std::string& name, std::string host,
@@ -183,8 +176,7 @@ class Resources {
     dr.meta = meta(ns, name);
     dr.host = std::move(host);
     dr.subsets = std::move(subsets);
-    set.destination_rules.push_back(std::move(dr));
-    return set.destination_rules.back();
+    return set.destination_rules.add(std::move(dr));
   }
 
  private:

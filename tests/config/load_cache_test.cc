@@ -73,6 +73,39 @@ TEST_F(LoadCacheTest, UnchangedDocumentsAreNotParsedAgain) {
   EXPECT_EQ(second.typed[0].get(), first.typed[0].get());
 }
 
+TEST_F(LoadCacheTest, AnUnchangedFileIsNotSplitAgain) {
+  write("a.yaml", vs("one", "one.example.com") + "---\n" + vs("two", "two.example.com"));
+  write("b.yaml", vs("three", "three.example.com"));
+  load_cached();
+  EXPECT_EQ(cache_.stats().files_read, 2u);
+  EXPECT_EQ(cache_.stats().files_changed, 2u);
+
+  write("b.yaml", vs("three", "changed.example.com"));
+  const LoadResult r = load_cached();
+  EXPECT_EQ(cache_.stats().files_read, 2u);
+  EXPECT_EQ(cache_.stats().files_changed, 1u);  // a.yaml taken whole
+  EXPECT_EQ(cache_.stats().parsed, 1u);
+  EXPECT_EQ(cache_.stats().reused, 2u);
+  EXPECT_EQ(summary(r), summary(load_plain()));
+}
+
+TEST_F(LoadCacheTest, SharedObjectsTakeTheLoadOrderOfTheLatestLoad) {
+  write("b.yaml", vs("two", "two.example.com"));
+  const LoadResult first = load_cached();
+  const ResourceSet before = first.resources();
+  ASSERT_EQ(before.virtual_services.size(), 1u);
+  EXPECT_EQ(before.virtual_services[0].meta.load_order, 0);
+
+  // Two documents before it now: the same object, two places later.
+  write("a.yaml", vs("zero", "zero.example.com") + "---\n" + vs("one", "one.example.com"));
+  const LoadResult second = load_cached();
+  const ResourceSet after = second.resources();
+  ASSERT_EQ(after.virtual_services.size(), 3u);
+  EXPECT_EQ(&after.virtual_services[2], &before.virtual_services[0]);  // not copied
+  EXPECT_EQ(after.virtual_services[2].meta.load_order, 2);
+  EXPECT_EQ(summary(second), summary(load_plain()));
+}
+
 TEST_F(LoadCacheTest, ParsingOnThreadsGivesWhatOneThreadGives) {
   // Enough documents for several threads, with what must stay in order: a
   // name defined twice (the later wins, with a warning naming both places),
