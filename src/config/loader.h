@@ -57,13 +57,13 @@ struct LoadResult {
 
 // What the previous load made of each file and document, so that a reload
 // parses only the documents that changed: with 10,000 objects, YAML parsing
-// is most of a reload's time. A file whose text is the same as last time
-// (same length and 64-bit hash) is not even split into documents: its
-// documents are taken as they were. In a file that changed, a document is
-// reused when its first line and text, and the default namespace, are all
-// the same (its diagnostics name lines, so a moved document is parsed again;
-// objects without metadata.namespace take the default namespace). Holds the
-// previous load only; files and documents that are gone are dropped.
+// is most of a reload's time. A file whose text is the same as last time is
+// not even split into documents: its documents are taken as they were; and
+// when stat() says nothing changed (device, inode, size, mtime, ctime), and
+// the previous read came well after its last change, it is not even read. In a file that changed, a document
+// is reused when its first line and text, and the default namespace, are all the same (its diagnostics name
+// lines, so a moved document is parsed again; objects without metadata.namespace take the default namespace).
+// Holds the previous load only; files and documents that are gone are dropped.
 class LoadCache {
  public:
   LoadCache();
@@ -74,10 +74,11 @@ class LoadCache {
   struct Document;
   struct File;
   struct Stats {
-    size_t reused = 0;         // documents taken from the previous load
-    size_t parsed = 0;         // documents parsed this time
-    size_t files_read = 0;     // files read this time
-    size_t files_changed = 0;  // of them, whose text is not the previous load's
+    size_t reused = 0;          // documents taken from the previous load
+    size_t parsed = 0;          // documents parsed this time
+    size_t files_read = 0;      // files of this load
+    size_t files_changed = 0;   // of them, whose text is not the previous load's
+    size_t files_not_read = 0;  // of them, known unchanged from stat() alone
     // Summed over the parsing threads: YAML and typed reading, and validate.h's checks.
     int64_t parse_us = 0;
     int64_t validate_us = 0;

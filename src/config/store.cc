@@ -45,8 +45,12 @@ Store::Result Store::apply(LoadResult loaded) {
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return loaded.objects[a].key < loaded.objects[b].key; });
 
-  std::map<ObjectKey, Entry> next;
-  std::map<ObjectKey, ObjectStatus> statuses;
+  // Both in key order, as the merge visits the keys: sorted vectors rather
+  // than maps (one allocation each instead of one per object).
+  std::vector<std::pair<ObjectKey, Entry>> next;
+  next.reserve(in_force_.size() + loaded.objects.size() / 16);
+  std::vector<ObjectStatus>& statuses = result.objects;
+  statuses.reserve(loaded.objects.size());
   auto previous = in_force_.begin();
 
   // An object in force that is not in this load: deleted, unless its file
@@ -70,8 +74,8 @@ Store::Result Store::apply(LoadResult loaded) {
                           "not read this time because " + source.file +
                               " could not be read completely; generation " +
                               std::to_string(entry.generation) + " stays in force"));
-    statuses.emplace_hint(statuses.end(), key, std::move(status));
-    next.emplace_hint(next.end(), key, entry);
+    statuses.push_back(std::move(status));
+    next.emplace_back(key, entry);
   };
 
   for (size_t k = 0; k < order.size(); ++k) {
@@ -88,14 +92,18 @@ Store::Result Store::apply(LoadResult loaded) {
     status.source = loaded_object.source;
     SharedObject object = loaded_object.valid ? std::move(loaded.typed[i]) : nullptr;
     if (object) {
-      Entry entry{std::move(object), loaded_object.content_hash, 1, loaded_object.load_order};
-      if (had) {
-        const bool changed = previous->second.content_hash != loaded_object.content_hash;
-        entry.generation = previous->second.generation + (changed ? 1 : 0);
+      Entry entry{std::move(object), {}, 1, loaded_object.load_order};
+      // in_force_ is replaced below: what it held is moved, not copied.
+      if (had && previous->second.content_hash == loaded_object.content_hash) {
+        entry.content_hash = std::move(previous->second.content_hash);
+        entry.generation = previous->second.generation;
+      } else {
+        entry.content_hash = loaded_object.content_hash;
+        if (had) entry.generation = previous->second.generation + 1;
       }
       status.generation = entry.generation;
       status.in_force = true;
-      next.emplace_hint(next.end(), key, std::move(entry));
+      next.emplace_back(had ? std::move(previous->first) : key, std::move(entry));
     } else {
       status.latest_rejected = true;
       status.errors = loaded_object.errors;
@@ -110,10 +118,10 @@ Store::Result Store::apply(LoadResult loaded) {
         notes.push_back(about(key, loaded_object.source, Diagnostic::Severity::Warning,
                               "the latest version was rejected; generation " +
                                   std::to_string(entry.generation) + " stays in force"));
-        next.emplace_hint(next.end(), key, std::move(entry));
+        next.emplace_back(key, std::move(entry));
       }
     }
-    statuses.emplace_hint(statuses.end(), key, std::move(status));
+    statuses.push_back(std::move(status));
     if (had) ++previous;
   }
   for (; previous != in_force_.end(); ++previous) gone(previous->first, previous->second);
@@ -121,8 +129,6 @@ Store::Result Store::apply(LoadResult loaded) {
   in_force_ = std::move(next);
   result.resources = resources();
 
-  result.objects.reserve(statuses.size());
-  for (auto& [key, status] : statuses) result.objects.push_back(std::move(status));
   result.diagnostics = std::move(loaded.diagnostics);
   result.diagnostics.insert(result.diagnostics.end(), notes.begin(), notes.end());
   return result;

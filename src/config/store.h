@@ -10,8 +10,8 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/loader.h"
@@ -52,7 +52,7 @@ class Store {
     int64_t load_order = 0;  // where its document is now (the object's own may be stale)
   };
 
-  std::map<ObjectKey, Entry> in_force_;
+  std::vector<std::pair<ObjectKey, Entry>> in_force_;  // sorted by key
 };
 
 }  // namespace torii::config

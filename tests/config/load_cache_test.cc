@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "config/loader.h"
 #include "config/store.h"
@@ -87,6 +89,30 @@ TEST_F(LoadCacheTest, AnUnchangedFileIsNotSplitAgain) {
   EXPECT_EQ(cache_.stats().parsed, 1u);
   EXPECT_EQ(cache_.stats().reused, 2u);
   EXPECT_EQ(summary(r), summary(load_plain()));
+}
+
+TEST_F(LoadCacheTest, AFileUnchangedForAWhileIsNotReadAgain) {
+  write("a.yaml", vs("one", "one.example.com"));
+  write("b.yaml", vs("two", "two.example.com"));
+  // Read well after their last change (the loader's racy window is 100 ms;
+  // sleeping longer is a lower bound, not a race): stat() can stand for the
+  // text from then on.
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  load_cached();
+  EXPECT_EQ(cache_.stats().files_not_read, 0u);
+
+  write("b.yaml", vs("two", "changed.example.com"));  // b's mtime is now
+  const LoadResult r = load_cached();
+  EXPECT_EQ(cache_.stats().files_read, 2u);
+  EXPECT_EQ(cache_.stats().files_not_read, 1u);  // a.yaml
+  EXPECT_EQ(cache_.stats().files_changed, 1u);   // b.yaml
+  EXPECT_EQ(summary(r), summary(load_plain()));
+
+  // Just written (b.yaml): read again each time until it is old enough,
+  // since a second write in the same timestamp tick would look the same.
+  load_cached();
+  EXPECT_EQ(cache_.stats().files_not_read, 1u);
+  EXPECT_EQ(cache_.stats().files_changed, 0u);
 }
 
 TEST_F(LoadCacheTest, SharedObjectsTakeTheLoadOrderOfTheLatestLoad) {
