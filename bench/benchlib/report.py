@@ -214,6 +214,11 @@ def scale(r):
     lines.append("config change to serving (%d objects loaded): %d changes, %d served, p50 %s ms, p99 %s ms, "
                  "max %s ms, %d new snapshots" % (ch["objects"], ch["changes"], ch["served"], _f(ch["p50_ms"], "%.0f"),
                                                   _f(ch["p99_ms"], "%.0f"), _f(ch["max_ms"], "%.0f"), ch["snapshots"]))
+    split = ch.get("split_p50_ms") or {}
+    if split:
+        lines.append("  where a change's time goes (Torii's log lines, median ms): " + ", ".join(
+            "%s %s" % (name.replace("_", " "), _f(split.get(name), "%.1f"))
+            for name in ("read", "parse", "validate", "store", "compile", "publish", "noticed_to_serving")))
     return lines
 
 
