@@ -57,7 +57,31 @@ Buffer& Buffer::operator=(Buffer&& other) noexcept {
   return *this;
 }
 
+namespace {
+// Emptied slice lists are kept up to this capacity (elements); a list that
+// grew past it for a large body is freed instead.
+constexpr size_t kMaxPooledSliceList = 16;
+struct KeepList {
+  template <typename List>
+  void operator()(List&) const {}  // the cache's own vector frees it
+};
+template <typename Slice>
+using SliceListCache = ThreadCache<std::vector<Slice>, 1024, KeepList>;
+}  // namespace
+
+void Buffer::release_slice_list() {
+  if (slices_.capacity() == 0) return;
+  slices_.clear();
+  if (slices_.capacity() > kMaxPooledSliceList || !SliceListCache<Slice>::give(slices_))
+    std::vector<Slice>().swap(slices_);
+}
+
+void Buffer::reuse_slice_list() {
+  if (!SliceListCache<Slice>::take(slices_)) slices_.reserve(4);
+}
+
 void Buffer::push_slice(Slice s) {
+  if (slices_.capacity() == 0) reuse_slice_list();
   // Reclaim the consumed prefix before the vector would grow.
   if (head_ > 0 && slices_.size() == slices_.capacity()) {
     slices_.erase(slices_.begin(), slices_.begin() + static_cast<std::ptrdiff_t>(head_));
@@ -126,7 +150,7 @@ void Buffer::drain(size_t n) {
 
 void Buffer::clear() {
   for (size_t i = head_; i < slices_.size(); ++i) put_slice(slices_[i].data);
-  slices_.clear();
+  release_slice_list();
   head_ = 0;
   size_ = 0;
 }

@@ -138,12 +138,16 @@ class Connection final : public IoHandler {
   void start_linger();
   void maybe_shutdown_write();
   void fail(CloseReason reason, int error_no);
+  void arm_timer(uint64_t delay_ms);
+  void cancel_timer();
   void on_timer();
 
   EventLoop& loop_;
   ConnectionCallbacks* callbacks_;
   IoWatch watch_;
-  Timer timer_;  // connect timeout, then lingering-close timeout
+  // Connect timeout, then lingering-close timeout: made on first use, so an
+  // open keep-alive connection does not carry one (issue 17).
+  std::unique_ptr<Timer> timer_;
   Buffer input_;
   Buffer output_;
   State state_ = State::Closed;

@@ -16,6 +16,8 @@
 #include <functional>
 #include <vector>
 
+#include "net/object_pool.h"
+
 namespace torii::net {
 
 class EventLoop;
@@ -23,6 +25,10 @@ class TimerQueue;
 
 class Timer {
  public:
+  // Some owners make theirs only when needed (a connection's linger timer):
+  // from a per-thread free list, not malloc.
+  TORII_POOLED_NEW(Timer)
+
   Timer(EventLoop& loop, std::function<void()> callback);
   ~Timer();
   Timer(const Timer&) = delete;

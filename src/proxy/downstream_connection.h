@@ -91,6 +91,10 @@ class DownstreamConnection final : public net::ConnectionCallbacks,
 
  private:
   void process_input(net::Buffer& input);
+  // The parser for the next request: made (from a per-thread free list) on
+  // the first byte, dropped once the connection is idle again.
+  void acquire_parser();
+  void release_parser();
   void on_parse_error();
   void maybe_finish_stream();
   void finish_stream();
@@ -116,12 +120,15 @@ class DownstreamConnection final : public net::ConnectionCallbacks,
 
   Worker& worker_;
   net::Connection connection_;
-  http::RequestParser parser_;
+  // Only while a request is read or answered (or pipelined bytes wait):
+  // an idle keep-alive connection holds no parser state (issue 17).
+  std::unique_ptr<http::RequestParser> parser_;
   std::string peer_ip_;
   std::string listener_name_;
   std::unique_ptr<ActiveStream> stream_;
   net::Timer idle_timer_;
-  net::Timer headers_timer_;
+  // Only with request_headers_timeout_ms set (off by default, as Envoy's).
+  std::unique_ptr<net::Timer> headers_timer_;
 
   bool in_feed_ = false;            // inside parser_.feed(): do not resume or finish
   bool awaiting_response_ = false;  // parser paused after a complete request
