@@ -17,11 +17,11 @@
 namespace torii::proxy {
 
 DownstreamConnection::DownstreamConnection(Worker& worker, net::UniqueFd fd, std::string peer_ip,
-                                           std::string listener_name)
+                                           const std::string& listener_name)
     : worker_(worker),
       connection_(worker.loop(), std::move(fd), *this),
       peer_ip_(std::move(peer_ip)),
-      listener_name_(std::move(listener_name)),
+      listener_name_(&listener_name),
       idle_timer_(worker.loop(), [this] { on_idle_timeout(); }) {
   if (worker.options().request_headers_timeout_ms != 0)
     headers_timer_ = std::make_unique<net::Timer>(worker.loop(), [this] { on_request_headers_timeout(); });

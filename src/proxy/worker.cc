@@ -243,9 +243,13 @@ void Worker::accept(net::UniqueFd fd, const sockaddr_storage& peer, const std::s
   start_http(std::move(fd), net::ip_to_string(peer), listener_name);
 }
 
+const std::string& Worker::intern_listener_name(const std::string& name) {
+  return *listener_names_.insert(name).first;
+}
+
 void Worker::start_http(net::UniqueFd fd, std::string peer_ip, const std::string& listener_name) {
-  auto connection =
-      std::make_unique<DownstreamConnection>(*this, std::move(fd), std::move(peer_ip), listener_name);
+  auto connection = std::make_unique<DownstreamConnection>(*this, std::move(fd), std::move(peer_ip),
+                                                           intern_listener_name(listener_name));
   const compile::Listener* listener = snapshot_ ? snapshot_->find_listener(listener_name) : nullptr;
   if (listener != nullptr && !listener->tls_chains.empty()) {
     auto session = std::make_unique<net::TlsSession>(listener->tls_chains.front().context, "");
