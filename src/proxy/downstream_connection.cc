@@ -36,13 +36,13 @@ void DownstreamConnection::acquire_parser() {
   parser_ = std::make_unique<http::RequestParser>(
       *this, http::ParseLimits{worker_.options().max_request_headers_bytes,
                                worker_.options().max_request_headers_count});
-  WorkerStats::inc(worker_.mutable_stats().downstream_cx_http1_parsers);
+  WorkerStats::inc(worker_.mutable_stats().downstream_http1_parsers_active);
 }
 
 void DownstreamConnection::release_parser() {
   if (!parser_) return;
   parser_.reset();
-  WorkerStats::dec(worker_.mutable_stats().downstream_cx_http1_parsers);
+  WorkerStats::dec(worker_.mutable_stats().downstream_http1_parsers_active);
 }
 
 // ---- reading and parsing ----

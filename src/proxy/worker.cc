@@ -6,6 +6,7 @@
 
 #include <time.h>
 
+#include "net/buffer.h"
 #include "net/socket_ops.h"
 #include "proxy/downstream_connection.h"
 #include "proxy/l4_connection.h"
@@ -105,6 +106,7 @@ void Worker::join() {
 }
 
 void Worker::run() {
+  net::Buffer::count_slices_in(&stats_.buffer_slices_active);
   loop_.run();
   // Tear down on this thread, while everything these objects touch exists.
   l4_connections_.clear();
