@@ -68,31 +68,7 @@ Buffer& Buffer::operator=(Buffer&& other) noexcept {
   return *this;
 }
 
-namespace {
-// Emptied slice lists are kept up to this capacity (elements); a list that
-// grew past it for a large body is freed instead.
-constexpr size_t kMaxPooledSliceList = 16;
-struct KeepList {
-  template <typename List>
-  void operator()(List&) const {}  // the cache's own vector frees it
-};
-template <typename Slice>
-using SliceListCache = ThreadCache<std::vector<Slice>, 1024, KeepList>;
-}  // namespace
-
-void Buffer::release_slice_list() {
-  if (slices_.capacity() == 0) return;
-  slices_.clear();
-  if (slices_.capacity() > kMaxPooledSliceList || !SliceListCache<Slice>::give(slices_))
-    std::vector<Slice>().swap(slices_);
-}
-
-void Buffer::reuse_slice_list() {
-  if (!SliceListCache<Slice>::take(slices_)) slices_.reserve(4);
-}
-
 void Buffer::push_slice(Slice s) {
-  if (slices_.capacity() == 0) reuse_slice_list();
   // Reclaim the consumed prefix before the vector would grow.
   if (head_ > 0 && slices_.size() == slices_.capacity()) {
     slices_.erase(slices_.begin(), slices_.begin() + static_cast<std::ptrdiff_t>(head_));
@@ -161,7 +137,10 @@ void Buffer::drain(size_t n) {
 
 void Buffer::clear() {
   for (size_t i = head_; i < slices_.size(); ++i) put_slice(slices_[i].data);
-  release_slice_list();
+  // The list's storage stays (16 bytes for one slice): handing it to a free
+  // list on every emptying cost ~330 instructions per proxied request
+  // (callgrind), 1.7%, for 32 bytes per idle connection.
+  slices_.clear();
   head_ = 0;
   size_ = 0;
 }

@@ -74,12 +74,6 @@ class Buffer {
   Slice* tail() { return head_ == slices_.size() ? nullptr : &slices_.back(); }
   void push_slice(Slice s);
   void pop_front_slice();
-  // An empty buffer holds no memory, not even its slice list's storage
-  // (issue 17: an idle connection's two buffers): clear() hands the list's
-  // storage to a per-thread free list and push_slice() takes one back, so a
-  // request still does not go to malloc for it.
-  void release_slice_list();
-  void reuse_slice_list();
 
   std::vector<Slice> slices_;  // live slices are [head_, size())
   size_t head_ = 0;
