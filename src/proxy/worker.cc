@@ -115,6 +115,8 @@ void Worker::run() {
   listeners_.clear();
   loop_.flush_deferred_deletes();
   snapshot_.reset();
+  // stats_ dies with this Worker; the thread's buffers must not count into it.
+  net::Buffer::count_slices_in(nullptr);
 }
 
 void Worker::post_update(compile::SnapshotPtr snapshot, std::vector<ListenerHandoff> added,
