@@ -46,6 +46,9 @@ def parse_args(argv):
     p.add_argument("--rate", type=int, default=10000, help="latency: total request rate (req/s)")
     p.add_argument("--rate-clients", type=int, default=50, help="latency: h2load connections sharing --rate")
     p.add_argument("--idle-connections", type=int, default=1000, help="idle: keep-alive connections held")
+    p.add_argument("--idle-workers", default="",
+                   help="idle: also measure Torii with these --workers counts, comma-separated (e.g. 4), "
+                        "each as its own row torii-wN")
     p.add_argument("--scale-objects", type=int, default=10000, help="scale: N hosts / routes / services")
     p.add_argument("--scale-changes", type=int, default=100, help="scale: config changes timed")
     p.add_argument("--reload-changes", type=int, default=100, help="reload: config changes under load")

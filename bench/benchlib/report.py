@@ -79,7 +79,8 @@ def throughput(r, proxies):
     hdr = "%-10s %10s %17s %11s %7s %9s %9s %7s %6s" % ("proxy", "req/s", "(min..max)", "CPU us/req", "CPU %",
                                                           "p50 ms", "p99 ms", "errors", "runs")
     lines += [hdr, "-" * len(hdr)]
-    for name in proxies:
+    # torii-wN rows (--idle-workers) follow the proxies given.
+    for name in list(proxies) + [n for n in r["proxies"] if n not in proxies]:
         s = r["proxies"][name]
         lines.append("%-10s %10s %17s %11s %7s %9s %9s %7d %6s" % (
             name, _f(s["rps"], "%.0f") + _flag(s), "(%s..%s)" % (_f(s["rps_min"], "%.0f"), _f(s["rps_max"], "%.0f")),
@@ -186,7 +187,8 @@ def idle(r, proxies):
     hdr = "%-10s %12s %12s %10s %9s %12s %8s" % ("proxy", "before KiB", "after KiB", "KiB/conn", "opened",
                                                    "still open", "procs")
     lines += [hdr, "-" * len(hdr)]
-    for name in proxies:
+    # torii-wN rows (--idle-workers) follow the proxies given.
+    for name in list(proxies) + [n for n in r["proxies"] if n not in proxies]:
         s = r["proxies"][name]
         lines.append("%-10s %12d %12d %10s %9d %12d %8d" % (name, s["rss_before_kib"], s["rss_after_kib"],
                                                             _f(s["kib_per_conn"], "%.2f"), s["opened"],

@@ -27,6 +27,7 @@
 #include <string_view>
 
 #include "http/message_head.h"
+#include "net/object_pool.h"
 
 namespace torii::http {
 
@@ -134,6 +135,11 @@ class Http1Parser {
 // Server side: parses requests from a downstream connection.
 class RequestParser final : public Http1Parser {
  public:
+  // A downstream connection holds one only while it reads or answers a
+  // request (issue 17: an idle keep-alive connection holds none), so one is
+  // made per request: from a per-thread free list, not malloc.
+  TORII_POOLED_NEW(RequestParser)
+
   RequestParser(RequestCallbacks& callbacks, ParseLimits limits);
 
  private:

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -54,6 +55,13 @@ class Buffer {
   // One send()/sendmsg(MSG_NOSIGNAL) of as much as the socket takes; drains what
   // was written. Returns bytes written or -1 with errno set.
   ssize_t write_to(int fd);
+
+  // From now on this thread counts the slices its buffers hold (taken and
+  // not yet given back) in `*gauge`, with single-writer relaxed stores (a
+  // worker's /stats gauge buffer_slices_active: issue 17's check that idle
+  // connections hold none). A slice given back on another thread than the
+  // one that took it moves the count between threads; the sum stays right.
+  static void count_slices_in(std::atomic<uint64_t>* gauge);
 
  private:
   struct Slice {

@@ -36,10 +36,10 @@ const char* to_string(CloseReason reason) {
 }
 
 Connection::Connection(EventLoop& loop, ConnectionCallbacks& callbacks)
-    : loop_(loop), callbacks_(&callbacks), timer_(loop, [this] { on_timer(); }) {}
+    : loop_(loop), callbacks_(&callbacks) {}
 
 Connection::Connection(EventLoop& loop, UniqueFd fd, ConnectionCallbacks& callbacks)
-    : loop_(loop), callbacks_(&callbacks), timer_(loop, [this] { on_timer(); }) {
+    : loop_(loop), callbacks_(&callbacks) {
   set_tcp_nodelay(fd.get());
   watch_ = IoWatch(loop, std::move(fd), kRegisteredEvents, *this);
   state_ = State::Open;
@@ -57,7 +57,7 @@ bool Connection::connect(const sockaddr* addr, socklen_t len, uint32_t timeout_m
   if (!fd.valid()) return false;
   watch_ = IoWatch(loop_, std::move(fd), kRegisteredEvents, *this);
   state_ = State::Connecting;
-  timer_.arm(timeout_ms);
+  arm_timer(timeout_ms);
   return true;
 }
 
@@ -86,7 +86,7 @@ void Connection::handle_connect_result() {
   }
   state_ = State::Open;
   if (tls_) return;  // connected once the handshake is done; the timeout covers it too
-  timer_.cancel();
+  cancel_timer();
   callbacks_->on_connected();
   // Output queued while connecting goes out with the EPOLLOUT handling that follows.
 }
@@ -102,7 +102,7 @@ bool Connection::drive_handshake() {
       break;
   }
   if (client_) {
-    timer_.cancel();
+    cancel_timer();
     callbacks_->on_connected();
   }
   return state_ == State::Open;
@@ -261,13 +261,13 @@ void Connection::start_linger() {
   if (tls_) tls_->shutdown(watch_.fd());  // close_notify before our FIN
   ::shutdown(watch_.fd(), SHUT_WR);
   state_ = State::Lingering;
-  timer_.arm(kLingerTimeoutMs);
+  arm_timer(kLingerTimeoutMs);
   // Look for the peer's EOF (it may already be there) from the loop.
   watch_.activate(EPOLLIN);
 }
 
 void Connection::close() {
-  timer_.cancel();
+  cancel_timer();
   watch_.reset();
   state_ = State::Closed;
   input_.clear();
@@ -277,6 +277,15 @@ void Connection::close() {
 void Connection::fail(CloseReason reason, int error_no) {
   close();
   callbacks_->on_close(reason, error_no);
+}
+
+void Connection::arm_timer(uint64_t delay_ms) {
+  if (!timer_) timer_ = std::make_unique<Timer>(loop_, [this] { on_timer(); });
+  timer_->arm(delay_ms);
+}
+
+void Connection::cancel_timer() {
+  if (timer_) timer_->cancel();
 }
 
 void Connection::on_timer() {

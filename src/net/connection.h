@@ -124,7 +124,7 @@ class Connection final : public IoHandler {
   void on_io(uint32_t events) override;
 
  private:
-  enum class State { Connecting, Open, Closing, Lingering, Closed };
+  enum class State : uint8_t { Connecting, Open, Closing, Lingering, Closed };
 
   void handle_connect_result();
   // Drives the TLS handshake; true once it is done (and reported).
@@ -138,26 +138,32 @@ class Connection final : public IoHandler {
   void start_linger();
   void maybe_shutdown_write();
   void fail(CloseReason reason, int error_no);
+  void arm_timer(uint64_t delay_ms);
+  void cancel_timer();
   void on_timer();
 
   EventLoop& loop_;
   ConnectionCallbacks* callbacks_;
   IoWatch watch_;
-  Timer timer_;  // connect timeout, then lingering-close timeout
+  // Connect timeout, then lingering-close timeout: made on first use, so an
+  // open keep-alive connection does not carry one (issue 17).
+  std::unique_ptr<Timer> timer_;
   Buffer input_;
   Buffer output_;
+  size_t high_watermark_ = 1024 * 1024;
+  std::unique_ptr<TlsSession> tls_;
+  // The small fields together, one-byte enums: every open connection has
+  // these (issue 17).
+  uint32_t deferred_read_events_ = 0;  // readiness seen while reading was disabled
   State state_ = State::Closed;
+  enum class WriteShutdown : uint8_t { None, Pending, Done };
+  WriteShutdown shutdown_write_ = WriteShutdown::None;
   bool read_enabled_ = true;
   bool peer_closed_ = false;
   bool above_high_ = false;
-  enum class WriteShutdown { None, Pending, Done };
-  WriteShutdown shutdown_write_ = WriteShutdown::None;
-  bool redeliver_ = false;             // schedule_read(): offer input() again
-  bool write_scheduled_ = false;       // flush(): a write is activated for this iteration
-  uint32_t deferred_read_events_ = 0;  // readiness seen while reading was disabled
-  size_t high_watermark_ = 1024 * 1024;
-  std::unique_ptr<TlsSession> tls_;
-  bool client_ = false;  // made by connect(): reports on_connected()
+  bool redeliver_ = false;        // schedule_read(): offer input() again
+  bool write_scheduled_ = false;  // flush(): a write is activated for this iteration
+  bool client_ = false;           // made by connect(): reports on_connected()
 };
 
 }  // namespace torii::net

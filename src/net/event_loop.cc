@@ -66,6 +66,7 @@ void IoWatch::reset() {
 }
 
 EventLoop::EventLoop() {
+  timers_.loop_ = this;
   epoll_fd_.reset(epoll_create1(EPOLL_CLOEXEC));
   wake_fd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!epoll_fd_.valid() || !wake_fd_.valid()) {

@@ -7,17 +7,17 @@
 namespace torii::net {
 
 Timer::Timer(EventLoop& loop, std::function<void()> callback)
-    : queue_(loop.timers()), loop_(loop), callback_(std::move(callback)) {}
+    : queue_(loop.timers()), callback_(std::move(callback)) {}
 
 Timer::~Timer() { cancel(); }
 
 void Timer::arm(uint64_t delay_ms) {
   // Clamp to 1 ms so a timer re-armed from its own callback with delay 0
   // cannot fire again in the same run_expired pass.
-  schedule(loop_.now_ms() + (delay_ms == 0 ? 1 : delay_ms));
+  schedule(queue_.loop_->now_ms() + (delay_ms == 0 ? 1 : delay_ms));
 }
 
-void Timer::arm_now() { schedule(loop_.now_ms()); }
+void Timer::arm_now() { schedule(queue_.loop_->now_ms()); }
 
 void Timer::schedule(uint64_t deadline) {
   deadline_ = deadline;

@@ -16,6 +16,8 @@
 #include <functional>
 #include <vector>
 
+#include "net/object_pool.h"
+
 namespace torii::net {
 
 class EventLoop;
@@ -23,6 +25,10 @@ class TimerQueue;
 
 class Timer {
  public:
+  // Some owners make theirs only when needed (a connection's linger timer):
+  // from a per-thread free list, not malloc.
+  TORII_POOLED_NEW(Timer)
+
   Timer(EventLoop& loop, std::function<void()> callback);
   ~Timer();
   Timer(const Timer&) = delete;
@@ -45,8 +51,7 @@ class Timer {
 
   void schedule(uint64_t deadline);
 
-  TimerQueue& queue_;
-  EventLoop& loop_;
+  TimerQueue& queue_;  // its loop's clock is the timer's
   std::function<void()> callback_;
   uint64_t deadline_ = 0;  // when the owner wants it to fire
   uint64_t heap_key_ = 0;  // what the heap orders by; <= deadline_
@@ -70,6 +75,10 @@ class TimerQueue {
   void place(size_t i, Timer* t);
 
   std::vector<Timer*> heap_;
+  // Set by the loop that owns this queue (Timer reads the clock through it
+  // rather than holding a second reference: every connection has one).
+  friend class EventLoop;
+  const EventLoop* loop_ = nullptr;
 };
 
 }  // namespace torii::net

@@ -17,21 +17,33 @@
 namespace torii::proxy {
 
 DownstreamConnection::DownstreamConnection(Worker& worker, net::UniqueFd fd, std::string peer_ip,
-                                           std::string listener_name)
+                                           const std::string& listener_name)
     : worker_(worker),
       connection_(worker.loop(), std::move(fd), *this),
-      parser_(*this, http::ParseLimits{worker.options().max_request_headers_bytes,
-                                       worker.options().max_request_headers_count}),
       peer_ip_(std::move(peer_ip)),
-      listener_name_(std::move(listener_name)),
-      idle_timer_(worker.loop(), [this] { on_idle_timeout(); }),
-      headers_timer_(worker.loop(), [this] { on_request_headers_timeout(); }) {
+      listener_name_(&listener_name),
+      idle_timer_(worker.loop(), [this] { on_idle_timeout(); }) {
+  if (worker.options().request_headers_timeout_ms != 0)
+    headers_timer_ = std::make_unique<net::Timer>(worker.loop(), [this] { on_request_headers_timeout(); });
   connection_.set_high_watermark(worker.options().buffer_limit_bytes);
   if (worker.options().downstream_idle_timeout_ms != 0)
     idle_timer_.arm(worker.options().downstream_idle_timeout_ms);
 }
 
-DownstreamConnection::~DownstreamConnection() = default;
+DownstreamConnection::~DownstreamConnection() { release_parser(); }
+
+void DownstreamConnection::acquire_parser() {
+  parser_ = std::make_unique<http::RequestParser>(
+      *this, http::ParseLimits{worker_.options().max_request_headers_bytes,
+                               worker_.options().max_request_headers_count});
+  WorkerStats::inc(worker_.mutable_stats().downstream_http1_parsers_active);
+}
+
+void DownstreamConnection::release_parser() {
+  if (!parser_) return;
+  parser_.reset();
+  WorkerStats::dec(worker_.mutable_stats().downstream_http1_parsers_active);
+}
 
 // ---- reading and parsing ----
 
@@ -64,12 +76,13 @@ void DownstreamConnection::on_data(net::Buffer& input) {
 
 void DownstreamConnection::process_input(net::Buffer& input) {
   uint32_t headers_timeout = worker_.options().request_headers_timeout_ms;
-  if (headers_timeout != 0 && !stream_ && !headers_timer_.armed() && !input.empty())
-    headers_timer_.arm(headers_timeout);
+  if (headers_timer_ && !stream_ && !headers_timer_->armed() && !input.empty())
+    headers_timer_->arm(headers_timeout);
 
+  if (!parser_ && !input.empty()) acquire_parser();
   in_feed_ = true;
   while (!input.empty() && !awaiting_response_ && !closing_ && !finished_) {
-    http::FeedResult r = parser_.feed(input.front());
+    http::FeedResult r = parser_->feed(input.front());
     input.drain(r.consumed);
     if (r.status == http::FeedResult::Status::Error) {
       in_feed_ = false;
@@ -101,7 +114,7 @@ void DownstreamConnection::process_input(net::Buffer& input) {
 }
 
 void DownstreamConnection::on_request_head(http::RequestHead& head) {
-  headers_timer_.cancel();
+  if (headers_timer_) headers_timer_->cancel();
   idle_timer_.cancel();
   WorkerStats& stats = worker_.mutable_stats();
   WorkerStats::inc(stats.downstream_rq_total);
@@ -121,7 +134,8 @@ void DownstreamConnection::on_request_body(std::string_view data) {
 
 void DownstreamConnection::on_parse_error() {
   WorkerStats& stats = worker_.mutable_stats();
-  bool too_large = parser_.error() == http::ParseError::HeadersTooLarge;
+  const http::ParseError error = parser_->error();
+  bool too_large = error == http::ParseError::HeadersTooLarge;
   const bool had_stream = stream_ != nullptr;  // it writes its own access-log line
   WorkerStats::inc(too_large ? stats.downstream_rq_too_large_headers : stats.downstream_cx_protocol_error);
   if (stream_ && stream_->response_started()) {
@@ -141,7 +155,7 @@ void DownstreamConnection::on_parse_error() {
   }
   if (too_large) {
     reply_and_close(LocalReply{431, kHeadersTooLarge, {}}, "http1.headers_too_large", flag::DPE, !had_stream);
-  } else if (parser_.error() == http::ParseError::UnsupportedTransferEncoding) {
+  } else if (error == http::ParseError::UnsupportedTransferEncoding) {
     reply_and_close(LocalReply{501, kNotImplemented, {}}, "http1.invalid_transfer_encoding", flag::DPE,
                     !had_stream);
   } else {
@@ -198,7 +212,7 @@ bool DownstreamConnection::take_http2(net::Buffer& input) {
     if (have < kPreface.size()) return true;  // wait for the rest
     codec_chosen_ = true;
   }
-  headers_timer_.cancel();
+  if (headers_timer_) headers_timer_->cancel();
   idle_timer_.cancel();
   h2_ = std::make_unique<Http2Connection>(worker_, connection_, *this, [this] {
     // The session is over (the connection is closed): hand back to the worker.
@@ -313,11 +327,17 @@ void DownstreamConnection::finish_stream() {
 void DownstreamConnection::resume_parsing() {
   waiting_for_drain_ = false;
   awaiting_response_ = false;
-  parser_.resume();
   pipeline_blocked_ = false;
   update_read_enabled();
-  // A pipelined request may already be buffered: parse it next iteration.
-  if (!connection_.input().empty()) connection_.schedule_read();
+  if (connection_.input().empty()) {
+    // Idle: the next request's first byte makes a new parser (a paused
+    // parser between messages holds nothing the next message needs).
+    release_parser();
+  } else {
+    // A pipelined request is already buffered: parse it next iteration.
+    if (parser_) parser_->resume();
+    connection_.schedule_read();
+  }
 }
 
 void DownstreamConnection::reset() { close_now(); }
@@ -353,7 +373,7 @@ void DownstreamConnection::start_connect(TcpTunnelTarget target,
 
 void DownstreamConnection::begin_connect() {
   connect_started_ = true;
-  headers_timer_.cancel();
+  if (headers_timer_) headers_timer_->cancel();
   idle_timer_.cancel();
   tunnel_ = true;
   close_after_response_ = true;
@@ -369,7 +389,7 @@ void DownstreamConnection::start_drain(bool graceful_goaway) {
     return;
   }
   if (connect_started_) return;  // a tunnel: ends by itself or at the drain deadline
-  if (!stream_ && !parser_.in_message() && connection_.output().empty()) {
+  if (!stream_ && !(parser_ && parser_->in_message()) && connection_.output().empty()) {
     // Idle keep-alive connection: nothing in flight, nothing owed.
     close_now();
   } else if (!stream_) {

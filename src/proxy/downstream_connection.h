@@ -33,7 +33,9 @@ class DownstreamConnection final : public net::ConnectionCallbacks,
                                    public DownstreamStream,
                                    public net::Deferrable {
  public:
-  DownstreamConnection(Worker& worker, net::UniqueFd fd, std::string peer_ip, std::string listener_name);
+  // `listener_name`: the worker's interned copy (Worker::intern_listener_name).
+  DownstreamConnection(Worker& worker, net::UniqueFd fd, std::string peer_ip,
+                       const std::string& listener_name);
   ~DownstreamConnection() override;
 
   std::list<std::unique_ptr<DownstreamConnection>>::iterator position;  // in the worker's list
@@ -43,7 +45,7 @@ class DownstreamConnection final : public net::ConnectionCallbacks,
 
   // ---- DownstreamStream, for the active stream ----
   std::string_view peer_ip() const override { return peer_ip_; }
-  const std::string& listener_name() const override { return listener_name_; }
+  const std::string& listener_name() const override { return *listener_name_; }
   bool is_tls() const override { return connection_.tls() != nullptr; }
   std::string_view server_name() const override {
     return connection_.tls() ? std::string_view(connection_.tls()->server_name()) : std::string_view();
@@ -91,6 +93,10 @@ class DownstreamConnection final : public net::ConnectionCallbacks,
 
  private:
   void process_input(net::Buffer& input);
+  // The parser for the next request: made (from a per-thread free list) on
+  // the first byte, dropped once the connection is idle again.
+  void acquire_parser();
+  void release_parser();
   void on_parse_error();
   void maybe_finish_stream();
   void finish_stream();
@@ -116,12 +122,15 @@ class DownstreamConnection final : public net::ConnectionCallbacks,
 
   Worker& worker_;
   net::Connection connection_;
-  http::RequestParser parser_;
+  // Only while a request is read or answered (or pipelined bytes wait):
+  // an idle keep-alive connection holds no parser state (issue 17).
+  std::unique_ptr<http::RequestParser> parser_;
   std::string peer_ip_;
-  std::string listener_name_;
+  const std::string* listener_name_;  // the worker's interned copy
   std::unique_ptr<ActiveStream> stream_;
   net::Timer idle_timer_;
-  net::Timer headers_timer_;
+  // Only with request_headers_timeout_ms set (off by default, as Envoy's).
+  std::unique_ptr<net::Timer> headers_timer_;
 
   bool in_feed_ = false;            // inside parser_.feed(): do not resume or finish
   bool awaiting_response_ = false;  // parser paused after a complete request

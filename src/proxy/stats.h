@@ -17,6 +17,8 @@ namespace torii::proxy {
 #define TORII_WORKER_COUNTERS(X)       \
   X(downstream_cx_total)               \
   X(downstream_cx_active)              \
+  X(downstream_http1_parsers_active)   \
+  X(buffer_slices_active)              \
   X(downstream_rq_total)               \
   X(downstream_rq_active)              \
   X(downstream_rq_1xx)                 \

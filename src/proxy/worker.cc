@@ -6,6 +6,7 @@
 
 #include <time.h>
 
+#include "net/buffer.h"
 #include "net/socket_ops.h"
 #include "proxy/downstream_connection.h"
 #include "proxy/l4_connection.h"
@@ -105,6 +106,7 @@ void Worker::join() {
 }
 
 void Worker::run() {
+  net::Buffer::count_slices_in(&stats_.buffer_slices_active);
   loop_.run();
   // Tear down on this thread, while everything these objects touch exists.
   l4_connections_.clear();
@@ -113,6 +115,8 @@ void Worker::run() {
   listeners_.clear();
   loop_.flush_deferred_deletes();
   snapshot_.reset();
+  // stats_ dies with this Worker; the thread's buffers must not count into it.
+  net::Buffer::count_slices_in(nullptr);
 }
 
 void Worker::post_update(compile::SnapshotPtr snapshot, std::vector<ListenerHandoff> added,
@@ -243,9 +247,13 @@ void Worker::accept(net::UniqueFd fd, const sockaddr_storage& peer, const std::s
   start_http(std::move(fd), net::ip_to_string(peer), listener_name);
 }
 
+const std::string& Worker::intern_listener_name(const std::string& name) {
+  return *listener_names_.insert(name).first;
+}
+
 void Worker::start_http(net::UniqueFd fd, std::string peer_ip, const std::string& listener_name) {
-  auto connection =
-      std::make_unique<DownstreamConnection>(*this, std::move(fd), std::move(peer_ip), listener_name);
+  auto connection = std::make_unique<DownstreamConnection>(*this, std::move(fd), std::move(peer_ip),
+                                                           intern_listener_name(listener_name));
   const compile::Listener* listener = snapshot_ ? snapshot_->find_listener(listener_name) : nullptr;
   if (listener != nullptr && !listener->tls_chains.empty()) {
     auto session = std::make_unique<net::TlsSession>(listener->tls_chains.front().context, "");

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -90,6 +91,10 @@ class Worker {
   void remove_l4_connection(L4Connection& connection, bool handed_over);
   // Serves an accepted socket as HTTP (HTTPS when the listener terminates TLS).
   void start_http(net::UniqueFd fd, std::string peer_ip, const std::string& listener_name);
+  // One stored copy of each listener name this worker has accepted on, for
+  // the life of the worker: a connection keeps a reference, not its own
+  // string (issue 17). Grows only with names, never with connections.
+  const std::string& intern_listener_name(const std::string& name);
   // Access log (set before start()). `have_path`: --access-log was given
   // (without it only a Telemetry naming the `envoy` provider logs, to
   // /dev/stdout as Istio's does).
@@ -153,6 +158,7 @@ class Worker {
   net::EventLoop loop_;
   WorkerStats stats_;
   telemetry::RequestMetrics metrics_;
+  std::set<std::string, std::less<>> listener_names_;  // outlives the connections
   DateCache date_;
   upstream::ClusterManager clusters_;
   std::unique_ptr<DynamicHostCache> dynamic_hosts_;  // before clusters_ goes: it unbinds their state

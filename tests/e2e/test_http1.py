@@ -57,6 +57,40 @@ def test_keep_alive(gw):
         assert not c.closed_by_peer(timeout=0.5)
 
 
+def test_idle_keep_alive_connections_hold_no_parser_or_buffer(gw):
+    """Issue 17: an idle keep-alive connection gives its parser and buffer slices back.
+
+    100 connections each get one answer and stay open; /stats then shows them
+    open with no request parser (downstream_http1_parsers_active) and no buffer
+    slice (buffer_slices_active) held by any worker. A connection with half a
+    request head shows the parser gauge counts, and the connections still serve.
+    """
+    conns = [conn(gw) for _ in range(100)]
+    try:
+        for i, c in enumerate(conns):
+            c.send(http_request("GET", "/e/idle%d" % i))
+            assert c.read_response().status == 200
+        def idle():
+            s = gw.stats()
+            return (s["downstream_cx_active"] >= 100 and s["downstream_http1_parsers_active"] == 0
+                    and s["buffer_slices_active"] == 0)
+        assert harness.poll_until(idle, 10)[0], gw.stats()
+        # Half a head: that connection holds a parser until the head is complete.
+        conns[0].send(b"GET /e/half HTTP/1.1\r\nHost: x\r\n")
+        def one_parser():
+            return gw.stats()["downstream_http1_parsers_active"] == 1
+        assert harness.poll_until(one_parser, 10)[0], gw.stats()
+        conns[0].send(b"\r\n")
+        assert conns[0].read_response().json()["path"] == "/e/half"
+        for i, c in enumerate(conns[1:]):
+            c.send(http_request("GET", "/e/again%d" % i))
+            assert c.read_response().json()["path"] == "/e/again%d" % i
+        assert harness.poll_until(idle, 10)[0], gw.stats()
+    finally:
+        for c in conns:
+            c.close()
+
+
 def test_pipelined_requests_answered_in_order(gw):
     """Requests sent back to back before any response are answered in order (RFC 9112 §9.3.2)."""
     paths = ["/e/p%d" % i for i in range(10)]

@@ -1,9 +1,11 @@
 #include "net/buffer.h"
 
 #include <gtest/gtest.h>
+
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <string>
 
 namespace torii::net {
@@ -124,6 +126,28 @@ TEST(BufferTest, PeekListsRegions) {
   size_t n = b.peek(iov, 4);
   ASSERT_EQ(n, 2u);
   EXPECT_EQ(iov[0].iov_len + iov[1].iov_len, Buffer::kSliceSize + 10);
+}
+
+// The gauge behind /stats buffer_slices_active: slices held, not slices cached.
+TEST(BufferTest, CountsSlicesHeldAndGivenBack) {
+  std::atomic<uint64_t> held{0};
+  Buffer::count_slices_in(&held);
+  {
+    Buffer a;
+    a.append(pattern(Buffer::kSliceSize + 10));
+    EXPECT_EQ(held.load(), 2u);
+    Buffer b;
+    b.move_from(a);  // whole slices change hands: nothing taken or given
+    EXPECT_EQ(held.load(), 2u);
+    b.drain(Buffer::kSliceSize);
+    EXPECT_EQ(held.load(), 1u);
+    b.drain(10);  // empty: holds nothing
+    EXPECT_EQ(held.load(), 0u);
+    b.append("x");
+    EXPECT_EQ(held.load(), 1u);
+  }  // destroyed: given back
+  EXPECT_EQ(held.load(), 0u);
+  Buffer::count_slices_in(nullptr);
 }
 
 }  // namespace
