@@ -64,9 +64,9 @@ def test_one_file_edit_parses_only_its_changed_document(upstreams, torii):
     assert served, t.describe()
     assert t.get("/", headers={"Host": "h99.example"}).status_code == 200  # the other files still serve
 
-    version = t.stat("snapshot_version")
-    line = next((g for g in serving_lines(t) if int(g[0]) == version), None)
-    assert line is not None, t.describe()
-    parsed, total, changed, files_total = map(int, line[1:])
-    assert (parsed, total) == (1, documents), line
-    assert (changed, files_total) == (1, FILES + 2), line
+    # The file events of one write may give more than one reload (the temp
+    # file's creation, then the rename): one of them parsed the edited
+    # document, and none parsed anything else.
+    reloads = [tuple(map(int, g[1:])) for g in serving_lines(t)[1:]]
+    assert (1, documents, 1, FILES + 2) in reloads, (reloads, t.describe())
+    assert all(parsed <= 1 and changed <= 1 for parsed, _, changed, _ in reloads), reloads
