@@ -138,18 +138,9 @@ std::string format_source(const SourceRef& source) {
 bool read_whole_file(const std::string& path, std::string& text) {
   std::ifstream in(path, std::ios::binary);
   if (!in.is_open()) return false;
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  in.seekg(0, std::ios::beg);
-  if (size > 0) {
-    text.resize(static_cast<size_t>(size));
-    in.read(text.data(), size);
-    text.resize(static_cast<size_t>(in.gcount()));
-  }
-  // A file that grew while read: take the rest too.
-  std::ostringstream rest;
-  rest << in.rdbuf();
-  text += rest.str();
+  std::ostringstream out;
+  out << in.rdbuf();
+  text = std::move(out).str();
   return !in.bad();
 }
 
@@ -440,21 +431,18 @@ void Loader::collect(File& file) {
   }
   // A document of the previous version at the same line with the same text
   // parses to the same thing.
-  std::unordered_map<std::string_view, const std::shared_ptr<const LoadCache::Document>*> reusable;
-  std::vector<DocumentText> old_documents;
+  auto key_of = [](const DocumentText& doc) { return std::to_string(doc.first_line) + '\0' + doc.text; };
+  std::unordered_map<std::string, const std::shared_ptr<const LoadCache::Document>*> reusable;
   if (before) {
-    old_documents = split_documents(before->text);
-    for (size_t i = 0; i < old_documents.size() && i < before->documents.size(); ++i) {
-      old_documents[i].text.insert(0, std::to_string(old_documents[i].first_line) + '\0');
-      reusable.emplace(old_documents[i].text, &before->documents[i]);
-    }
+    const std::vector<DocumentText> old_documents = split_documents(before->text);
+    for (size_t i = 0; i < old_documents.size() && i < before->documents.size(); ++i)
+      reusable.emplace(key_of(old_documents[i]), &before->documents[i]);
   }
   for (DocumentText& doc : split_documents(file.text)) {
     Pending& p = file.documents.emplace_back();
     p.doc = std::move(doc);
     if (reusable.empty()) continue;
-    const std::string key = std::to_string(p.doc.first_line) + '\0' + p.doc.text;
-    if (auto it = reusable.find(key); it != reusable.end()) p.result = *it->second;
+    if (auto it = reusable.find(key_of(p.doc)); it != reusable.end()) p.result = *it->second;
   }
 }
 

@@ -76,7 +76,6 @@ class ObjectList {
   const T& operator[](size_t i) const { return *items_[i]; }
   const T& at(size_t i) const { return *items_.at(i); }
   const T& front() const { return *items_.front(); }
-  const T& back() const { return *items_.back(); }
 
   void reserve(size_t n) { items_.reserve(n); }
   void push_back(std::shared_ptr<const T> object) { items_.push_back(std::move(object)); }
@@ -89,10 +88,6 @@ class ObjectList {
     items_.push_back(std::move(owned));
     return ref;
   }
-  void append(const ObjectList& other) {
-    items_.insert(items_.end(), other.items_.begin(), other.items_.end());
-  }
-  void clear() { items_.clear(); }
 
  private:
   Pointers items_;
