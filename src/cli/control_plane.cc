@@ -132,8 +132,8 @@ compile::CompileResult ControlPlane::compile_with_dns(const config::ResourceSet&
                                                       std::shared_ptr<const dns::ResolvedNames>& names) {
   names = dns_ ? dns_->current() : nullptr;
   security::RemoteJwks::instance().begin_compile();
-  compile::CompileResult compiled =
-      compile::compile(resources, options_.identity, names ? answers_from(*names) : compile::DnsAnswers{});
+  compile::CompileResult compiled = compile::compile(
+      resources, options_.identity, names ? answers_from(*names) : compile::DnsAnswers{}, &cluster_cache_);
   if (compiled.dns_names.empty() && !dns_) return compiled;
 
   if (!dns_) {
@@ -164,7 +164,8 @@ compile::CompileResult ControlPlane::compile_with_dns(const config::ResourceSet&
       (void)ignored;
     }
   }
-  return compile::compile(resources, options_.identity, names ? answers_from(*names) : compile::DnsAnswers{});
+  return compile::compile(resources, options_.identity, names ? answers_from(*names) : compile::DnsAnswers{},
+                          &cluster_cache_);
 }
 
 std::map<std::string, uint16_t> ControlPlane::log_new_bindings(const compile::Snapshot& snapshot) {
@@ -192,6 +193,8 @@ void ControlPlane::compile_and_publish(const char* why, std::optional<config::Re
   std::shared_ptr<const dns::ResolvedNames> names;
   compile::CompileResult compiled = compile_with_dns(*resources, names);
   const std::string compile_ms = milliseconds_since(started);
+  const std::string clusters_note = std::to_string(compiled.clusters_shared) + " of " +
+                                    std::to_string(compiled.snapshot->clusters.size()) + " cluster(s) shared";
   // The objects are the Store's; the ResourceSet only shares them, and is
   // needed while compiling only.
   resources.reset();
@@ -259,8 +262,8 @@ void ControlPlane::compile_and_publish(const char* why, std::optional<config::Re
   log_info("config version " + std::to_string(version_) + " serving (" + why +
            "): " + std::to_string(snapshot->listeners.size()) + " listener(s), " +
            std::to_string(snapshot->clusters.size()) + " cluster(s); " +
-           (read_note.empty() ? "" : read_note + ", ") + "compile " + compile_ms + " ms, publish " +
-           publish_ms + " ms; serving " + milliseconds(published_us - detected_us) +
+           (read_note.empty() ? "" : read_note + ", ") + "compile " + compile_ms + " ms (" + clusters_note +
+           "), publish " + publish_ms + " ms; serving " + milliseconds(published_us - detected_us) +
            " ms after the change was noticed");
 }
 

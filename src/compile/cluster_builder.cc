@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "compile/cluster_cache.h"
 #include "compile/labels.h"
 #include "compile/locality_lb.h"
 #include "compile/name_resolution.h"
@@ -79,38 +80,84 @@ ClusterBuilder::Resolution ClusterBuilder::resolve(const config::Destination& de
   return out;
 }
 
+namespace {
+
+// What a cluster is built from, as the cache tells services apart.
+const void* source_of(const ServiceInfo& service) {
+  return service.k8s_service != nullptr ? static_cast<const void*>(service.k8s_service)
+                                        : static_cast<const void*>(service.service_entry);
+}
+
+}  // namespace
+
+const ClusterBuilder::EndpointList& ClusterBuilder::endpoints_of(const ServiceInfo& service,
+                                                                 const ServicePortInfo& port) {
+  auto key = std::make_pair(&service, port.number);
+  auto found = endpoint_cache_.find(key);
+  if (found != endpoint_cache_.end()) return found->second;
+  EndpointList& out = endpoint_cache_[key];
+  if (cache_ != nullptr) {
+    if (const ClusterCache::Endpoints* kept =
+            cache_->reuse_endpoints(source_of(service), service.hostname, port.number)) {
+      endpoints_.diagnostics().replay(kept->diagnostics);
+      endpoints_.add_dns_names(kept->dns_names);
+      return out = kept->endpoints;
+    }
+  }
+  ClusterCache::Endpoints entry;
+  config::Diagnostics* outer_diagnostics = endpoints_.diagnostics().record_into(&entry.diagnostics);
+  std::vector<std::string>* outer_names = endpoints_.record_dns_names_into(&entry.dns_names);
+  out = std::make_shared<const std::vector<upstream::Endpoint>>(endpoints_.endpoints(service, port));
+  endpoints_.record_dns_names_into(outer_names);
+  endpoints_.diagnostics().record_into(outer_diagnostics);
+  if (cache_ != nullptr) {
+    entry.endpoints = out;
+    cache_->keep_endpoints(source_of(service), service.hostname, port.number, std::move(entry));
+  }
+  return out;
+}
+
 const upstream::ClusterInfo* ClusterBuilder::create(const std::string& name, const ServiceInfo& service,
                                                     const ServicePortInfo& port,
                                                     const AppliedDestinationRule* rule,
                                                     const config::Subset* subset) {
-  auto key = std::make_pair(&service, port.number);
-  auto cached = endpoint_cache_.find(key);
-  if (cached == endpoint_cache_.end())
-    cached = endpoint_cache_.emplace(key, endpoints_.endpoints(service, port)).first;
+  const EndpointList& endpoints = endpoints_of(service, port);
+  if (cache_ != nullptr) {
+    if (const ClusterCache::Cluster* kept = cache_->reuse_cluster(name, source_of(service))) {
+      if (diagnostics_ != nullptr) diagnostics_->replay(kept->diagnostics);
+      return snapshot_.add_cluster(kept->cluster);
+    }
+  }
 
-  auto cluster = std::make_unique<upstream::ClusterInfo>();
+  auto cluster = std::make_shared<upstream::ClusterInfo>();
   cluster->name = name;
   cluster->service_host = service.hostname;
   cluster->port = port.number;
-  cluster->index = snapshot_.clusters.size();
+  cluster->index = snapshot_.new_cluster_slot();
   if (subset != nullptr) {
     cluster->subset = subset->name;
     // A subset holds the endpoints whose labels include all its labels; a
     // subset without labels holds them all (§5.1).
-    for (const upstream::Endpoint& endpoint : cached->second) {
+    for (const upstream::Endpoint& endpoint : *endpoints) {
       if (labels_subset(subset->labels, endpoint.labels)) cluster->endpoints.push_back(endpoint);
     }
   } else {
-    cluster->endpoints = cached->second;
+    cluster->endpoints = *endpoints;
   }
-  apply_traffic_policy(*cluster, rule, subset, service_port_protocol(service, port));
-  const upstream::ClusterInfo* raw = cluster.get();
-  snapshot_.clusters.push_back(std::move(cluster));
-  snapshot_.clusters_by_name.emplace(name, raw);
-  return raw;
+  ClusterCache::Cluster entry;
+  config::Diagnostics* outer =
+      diagnostics_ != nullptr ? diagnostics_->record_into(&entry.diagnostics) : nullptr;
+  const bool shareable = apply_traffic_policy(*cluster, rule, subset, service_port_protocol(service, port));
+  if (diagnostics_ != nullptr) diagnostics_->record_into(outer);
+  if (cache_ != nullptr && shareable) {
+    entry.cluster = cluster;
+    entry.source = source_of(service);
+    cache_->keep_cluster(name, std::move(entry));
+  }
+  return snapshot_.add_cluster(std::move(cluster));
 }
 
-void ClusterBuilder::apply_traffic_policy(upstream::ClusterInfo& cluster, const AppliedDestinationRule* rule,
+bool ClusterBuilder::apply_traffic_policy(upstream::ClusterInfo& cluster, const AppliedDestinationRule* rule,
                                           const config::Subset* subset, PortProtocol port_protocol) {
   const config::TrafficPolicy* top = rule != nullptr ? rule->traffic_policy : nullptr;
   const config::TrafficPolicy* sub =
@@ -147,6 +194,9 @@ void ClusterBuilder::apply_traffic_policy(upstream::ClusterInfo& cluster, const 
     cluster.hash_table =
         upstream::ConsistentHashTable::build_maglev(cluster.endpoints, cluster.policy.maglev_table_size);
   }
+  const config::ClientTLSSettings* tls = merged && merged->tls ? &*merged->tls : nullptr;
+  return tls == nullptr ||
+         (tls->ca_certificates.empty() && tls->client_certificate.empty() && tls->private_key.empty());
 }
 
 }  // namespace torii::compile

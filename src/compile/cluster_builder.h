@@ -10,6 +10,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -26,6 +27,7 @@
 
 namespace torii::compile {
 
+class ClusterCache;
 class SecretLookup;
 
 class ClusterBuilder {
@@ -51,14 +53,24 @@ class ClusterBuilder {
 
   // Secrets for DestinationRule `tls.credentialName` (must outlive this).
   void set_secrets(const SecretLookup* secrets) { secrets_ = secrets; }
+  // Clusters of the previous compile to share when nothing they are built
+  // from changed (compile/cluster_cache.h); null: build every cluster.
+  void set_cache(ClusterCache* cache) { cache_ = cache; }
 
  private:
+  using EndpointList = std::shared_ptr<const std::vector<upstream::Endpoint>>;
+
   const upstream::ClusterInfo* create(const std::string& name, const ServiceInfo& service,
                                       const ServicePortInfo& port, const AppliedDestinationRule* rule,
                                       const config::Subset* subset);
+  // The endpoints of a service port: computed once per compile, or taken
+  // from the cache with what computing them reported.
+  const EndpointList& endpoints_of(const ServiceInfo& service, const ServicePortInfo& port);
   // The cluster's effective traffic policy (traffic_policy_resolution.h),
-  // locality priorities/weights and consistent-hash table.
-  void apply_traffic_policy(upstream::ClusterInfo& cluster, const AppliedDestinationRule* rule,
+  // locality priorities/weights and consistent-hash table. Returns false if
+  // building it read files (TLS certificates by path): such a cluster is
+  // not shared with the next compile, which must read them again.
+  bool apply_traffic_policy(upstream::ClusterInfo& cluster, const AppliedDestinationRule* rule,
                             const config::Subset* subset, PortProtocol port_protocol);
 
   const ServiceRegistry& registry_;
@@ -68,8 +80,9 @@ class ClusterBuilder {
   Snapshot& snapshot_;
   DiagnosticSink* diagnostics_;
   const SecretLookup* secrets_ = nullptr;
+  ClusterCache* cache_ = nullptr;
   // Endpoints of a (service, port), shared by its subset clusters.
-  std::map<std::pair<const ServiceInfo*, uint32_t>, std::vector<upstream::Endpoint>> endpoint_cache_;
+  std::map<std::pair<const ServiceInfo*, uint32_t>, EndpointList> endpoint_cache_;
 };
 
 // "outbound|<port>|<subset>|<host>"

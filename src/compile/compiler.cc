@@ -16,6 +16,7 @@
 #include <algorithm>
 
 #include "compile/cluster_builder.h"
+#include "compile/cluster_cache.h"
 #include "compile/delegation.h"
 #include "compile/destination_rule_lookup.h"
 #include "compile/diagnostic_sink.h"
@@ -47,9 +48,10 @@ ServerInfo server_info(const MergedServer& merged) {
 }  // namespace
 
 CompileResult compile(const config::ResourceSet& resources, const GatewayIdentity& identity,
-                      const DnsAnswers& dns) {
+                      const DnsAnswers& dns, ClusterCache* cache) {
   DiagnosticSink diagnostics;
   auto snapshot = std::make_shared<Snapshot>();
+  if (cache != nullptr) snapshot->cluster_slots = cache->begin(resources, identity, dns);
 
   // Gateway API objects become Istio Gateways and VirtualServices first, as
   // istiod translates them (compile/gateway_api_translation.h).
@@ -75,6 +77,7 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
   ClusterBuilder clusters(registry, destination_rules, endpoints, identity, *snapshot, &diagnostics);
   const SecretLookup secrets(resources.secrets, identity.namespace_);
   clusters.set_secrets(&secrets);
+  clusters.set_cache(cache);
 
   std::shared_ptr<const router::ForwardProxyTable> forward_proxy;  // one for every forward-proxy listener
   for (const MergedListener& merged : listeners) {
@@ -149,6 +152,10 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
   if (snapshot->authz)
     snapshot->authz_tcp =
         std::make_shared<const security::AuthzEngine>(security::for_tcp(snapshot->authz->policies()));
+  if (cache != nullptr) {
+    cache->end(snapshot->cluster_slots);
+    result.clusters_shared = cache->shared_count();
+  }
   result.dns_names = endpoints.dns_names();
   result.diagnostics = diagnostics.take();
   snapshot->diagnostics = result.diagnostics;

@@ -37,6 +37,8 @@ struct GatewayIdentity {
   bool outbound_registry_only = false;
   // Gateway API Gateways of this gatewayClassName are served (--gateway-class).
   std::string gateway_class = "istio";
+
+  bool operator==(const GatewayIdentity&) const = default;
 };
 
 // What the control plane's DNS last resolved each host name to (IPv4 text).
@@ -54,9 +56,17 @@ struct CompileResult {
   // file:// JWKS this snapshot read (the control plane re-reads them to
   // pick up rotated keys).
   std::set<std::string> jwks_files;
+  // Clusters shared with the previous compile's snapshot rather than built
+  // (compile/cluster_cache.h); 0 without a cache.
+  size_t clusters_shared = 0;
 };
 
+class ClusterCache;
+
+// `cache` (optional): clusters of the previous compile, shared by the new
+// snapshot where nothing they are built from changed, and left updated for
+// the next (compile/cluster_cache.h). The snapshot is the same as without.
 CompileResult compile(const config::ResourceSet& resources, const GatewayIdentity& identity,
-                      const DnsAnswers& dns = {});
+                      const DnsAnswers& dns = {}, ClusterCache* cache = nullptr);
 
 }  // namespace torii::compile

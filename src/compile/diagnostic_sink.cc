@@ -12,6 +12,15 @@ void DiagnosticSink::report(Severity severity, std::string_view kind, const conf
   diagnostic.name = meta.name;
   diagnostic.field = std::move(field);
   diagnostic.message = std::move(message);
+  add(std::move(diagnostic));
+}
+
+void DiagnosticSink::replay(const config::Diagnostics& diagnostics) {
+  for (const config::Diagnostic& diagnostic : diagnostics) add(diagnostic);
+}
+
+void DiagnosticSink::add(config::Diagnostic diagnostic) {
+  if (recording_ != nullptr) recording_->push_back(diagnostic);
   if (!seen_.insert(diagnostic.format()).second) return;
   diagnostics_.push_back(std::move(diagnostic));
 }

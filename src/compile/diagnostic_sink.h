@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "config/diagnostic.h"
 #include "config/resources.h"
@@ -40,8 +41,21 @@ class DiagnosticSink {
   const config::Diagnostics& diagnostics() const { return diagnostics_; }
   config::Diagnostics take() { return std::move(diagnostics_); }
 
+  // While set, every diagnostic reported is also appended to `*into`, the
+  // duplicates too, so that what one step reported can be replayed without
+  // running it again (compile/cluster_cache.h). Returns the previous one.
+  config::Diagnostics* record_into(config::Diagnostics* into) {
+    std::swap(into, recording_);
+    return into;
+  }
+  // Reports each of `diagnostics` again, as the step that made them would.
+  void replay(const config::Diagnostics& diagnostics);
+
  private:
+  void add(config::Diagnostic diagnostic);
+
   config::Diagnostics diagnostics_;
+  config::Diagnostics* recording_ = nullptr;
   std::set<std::string> seen_;  // formatted text of every diagnostic reported
 };
 

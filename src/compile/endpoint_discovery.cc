@@ -234,6 +234,7 @@ void EndpointDiscovery::add_dns_endpoints(const config::ServiceEntry& entry, con
                                           std::vector<upstream::Endpoint>& out) {
   const std::string lower = host::to_lower(name);
   dns_names_.insert(lower);
+  if (recording_names_ != nullptr) recording_names_->push_back(lower);
   auto answer = dns_.find(lower);
   if (answer == dns_.end()) return;  // not resolved yet: a snapshot follows the first answer
   const size_t count = logical ? std::min<size_t>(answer->second.size(), 1) : answer->second.size();

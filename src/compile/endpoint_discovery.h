@@ -43,6 +43,16 @@ class EndpointDiscovery {
 
   // Every name a DNS ServiceEntry endpoint asked for so far.
   const std::set<std::string>& dns_names() const { return dns_names_; }
+  // Names endpoints() asked for when it last ran for the same service port,
+  // as if it had run again (compile/cluster_cache.h).
+  void add_dns_names(const std::vector<std::string>& names) { dns_names_.insert(names.begin(), names.end()); }
+  // While set, names asked for are also appended to `*into`. Returns the
+  // previous one.
+  std::vector<std::string>* record_dns_names_into(std::vector<std::string>* into) {
+    std::swap(into, recording_names_);
+    return into;
+  }
+  DiagnosticSink& diagnostics() { return diagnostics_; }
 
  private:
   using NsName = std::pair<std::string, std::string>;
@@ -67,6 +77,7 @@ class EndpointDiscovery {
   DiagnosticSink& diagnostics_;
   const DnsAnswers& dns_;
   std::set<std::string> dns_names_;
+  std::vector<std::string>* recording_names_ = nullptr;
   std::map<NsName, const config::Pod*> pods_by_name_;
   std::map<std::string, const config::Pod*> pods_by_ip_;
   // Selection candidates per namespace (Services and ServiceEntries only

@@ -19,13 +19,10 @@ namespace {
 const upstream::ClusterInfo* passthrough_cluster(Snapshot& snapshot) {
   if (const upstream::ClusterInfo* existing = snapshot.find_cluster(std::string(kPassthroughCluster)))
     return existing;
-  auto cluster = std::make_unique<upstream::ClusterInfo>();
+  auto cluster = std::make_shared<upstream::ClusterInfo>();
   cluster->name = std::string(kPassthroughCluster);
-  cluster->index = snapshot.clusters.size();
-  const upstream::ClusterInfo* raw = cluster.get();
-  snapshot.clusters.push_back(std::move(cluster));
-  snapshot.clusters_by_name.emplace(raw->name, raw);
-  return raw;
+  cluster->index = snapshot.new_cluster_slot();
+  return snapshot.add_cluster(std::move(cluster));
 }
 
 // "outbound|<port>|<subset>|<host>" -> host, port.

@@ -83,4 +83,12 @@ const upstream::ClusterInfo* Snapshot::find_cluster(const std::string& name) con
   return it == clusters_by_name.end() ? nullptr : it->second;
 }
 
+const upstream::ClusterInfo* Snapshot::add_cluster(std::shared_ptr<const upstream::ClusterInfo> cluster) {
+  const upstream::ClusterInfo* raw = cluster.get();
+  cluster_slots = std::max(cluster_slots, raw->index + 1);
+  clusters.push_back(std::move(cluster));
+  clusters_by_name.emplace(raw->name, raw);
+  return raw;
+}
+
 }  // namespace torii::compile

@@ -163,14 +163,23 @@ struct Snapshot {
   // The same policies for TCP and TLS-passthrough servers (security::for_tcp).
   std::shared_ptr<const security::AuthzEngine> authz_tcp;
   std::vector<Listener> listeners;
-  std::vector<std::unique_ptr<upstream::ClusterInfo>> clusters;  // index == ClusterInfo::index
+  // Immutable once added; a cluster nothing it is built from changed is
+  // shared with the previous snapshot (compile/cluster_cache.h).
+  std::vector<std::shared_ptr<const upstream::ClusterInfo>> clusters;
   std::unordered_map<std::string, const upstream::ClusterInfo*> clusters_by_name;
+  // Every cluster's ClusterInfo::index is below this. Slots are not dense:
+  // a shared cluster keeps the slot it had, new ones take the next.
+  size_t cluster_slots = 0;
   config::Diagnostics diagnostics;  // compile-time warnings/notices (dropped servers, ...)
   // Gateway API status (compile/gateway_api_status.h) as YAML; "" without Gateway API objects.
   std::string gateway_api_status;
 
   const Listener* find_listener(const std::string& name) const;
   const upstream::ClusterInfo* find_cluster(const std::string& name) const;
+  // A slot for a new cluster (ClusterInfo::index).
+  size_t new_cluster_slot() { return cluster_slots++; }
+  // Adds `cluster` (its index already set) under its name.
+  const upstream::ClusterInfo* add_cluster(std::shared_ptr<const upstream::ClusterInfo> cluster);
 };
 
 using SnapshotPtr = std::shared_ptr<const Snapshot>;

@@ -77,6 +77,16 @@ class ObjectList {
   const T& at(size_t i) const { return *items_.at(i); }
   const T& front() const { return *items_.front(); }
 
+  // The very same objects, in the same order (not merely equal ones): what
+  // tells a compile that a kind is unchanged since the last one, as the
+  // Store shares the objects of unchanged documents between reloads.
+  bool same_objects(const ObjectList& other) const {
+    if (items_.size() != other.items_.size()) return false;
+    for (size_t i = 0; i < items_.size(); ++i)
+      if (items_[i] != other.items_[i]) return false;
+    return true;
+  }
+
   void reserve(size_t n) { items_.reserve(n); }
   void push_back(std::shared_ptr<const T> object) { items_.push_back(std::move(object)); }
   void push_back(T object) { items_.push_back(std::make_shared<const T>(std::move(object))); }

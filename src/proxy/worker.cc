@@ -142,7 +142,7 @@ void Worker::apply_update(compile::SnapshotPtr snapshot, std::vector<ListenerHan
       listeners_.push_back(std::make_unique<ListenerSlot>(*this, h.name, std::move(h.fd)));
   }
   // Rebind per-cluster state before any request can see the new snapshot.
-  clusters_.on_snapshot(snapshot->clusters);
+  clusters_.on_snapshot(snapshot->clusters, snapshot->cluster_slots);
   // Streams copy snapshot_ once per request. Through a per-worker holder
   // (aliasing constructor) those copies count references on this worker's
   // own control block instead of one shared by every core.

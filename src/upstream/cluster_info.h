@@ -50,8 +50,10 @@ struct ClusterInfo {
   // compile time so every worker and every reload that keeps the endpoints
   // maps a key to the same endpoint. Null for other policies.
   std::shared_ptr<const ConsistentHashTable> hash_table;
-  // Dense index of this cluster within its snapshot, so per-worker state can
-  // live in a plain vector indexed by it.
+  // This cluster's slot: unique among the clusters of every snapshot that
+  // holds it, and below the snapshot's cluster_slots, so per-worker state can
+  // live in a plain vector indexed by it. A cluster shared by consecutive
+  // snapshots (compile/cluster_cache.h) keeps its slot in both.
   size_t index = 0;
 };
 

@@ -19,11 +19,12 @@ ClusterManager::~ClusterManager() {
   pool_.loop().flush_deferred_deletes();
 }
 
-void ClusterManager::on_snapshot(const std::vector<std::unique_ptr<ClusterInfo>>& clusters) {
+void ClusterManager::on_snapshot(const std::vector<std::shared_ptr<const ClusterInfo>>& clusters,
+                                 size_t slots) {
   // Every bound pointer may refer to a snapshot that is about to be freed
   // (and whose memory a later snapshot may reuse): forget them all first.
   for (auto& [name, state] : by_name_) state->unbind();
-  by_index_.assign(clusters.size(), Slot{});
+  by_index_.assign(slots, Slot{});
   // Only clusters this worker has used get state (cluster() creates it on
   // first use): with 10,000 clusters, eager state was ~3 KiB per cluster
   // per worker, for clusters most workers never send a request to.

@@ -39,7 +39,8 @@ class ClusterManager {
 
   // Call when the worker switches to a new snapshot, before any request
   // uses it: binds state to the new clusters and drops what is gone.
-  void on_snapshot(const std::vector<std::unique_ptr<ClusterInfo>>& clusters);
+  // `slots`: every ClusterInfo::index is below it.
+  void on_snapshot(const std::vector<std::shared_ptr<const ClusterInfo>>& clusters, size_t slots);
 
   ClusterState& cluster(const ClusterInfo& info);
   ConnectionPool& pool() { return pool_; }

@@ -1,11 +1,13 @@
 """A config change does the work of what changed, not of the whole config
 (issue 17): a one-file edit re-parses that file's changed documents only, and
-the other files are taken from the load cache. The reload's log line says so
-("P of N document(s) parsed (C of F file(s) changed)") and gives the split of
-its time (read, parse, validate, store, compile, publish).
+the other files are taken from the load cache; a VirtualService edit shares
+every cluster with the previous snapshot. The reload's log line says so
+("P of N document(s) parsed (C of F file(s) changed)", "S of C cluster(s)
+shared") and gives the split of its time (read, parse, validate, store,
+compile, publish).
 
 This is the CI guard the issue asks for: it fails when a one-file change
-re-reads and re-parses everything.
+re-reads and re-parses everything, or builds every cluster again.
 """
 
 import re
@@ -40,7 +42,8 @@ def manifests(echo):
 
 SERVING = re.compile(r"config version (\d+) serving \(config\): .*; (\d+) of (\d+) document\(s\) parsed "
                      r"\((\d+) of (\d+) file\(s\) changed\); read [\d.]+ ms \(parse [\d.]+, validate [\d.]+\), "
-                     r"store [\d.]+ ms, compile [\d.]+ ms, publish [\d.]+ ms; serving [\d.]+ ms after")
+                     r"store [\d.]+ ms, compile [\d.]+ ms \((\d+) of (\d+) cluster\(s\) shared\), "
+                     r"publish [\d.]+ ms; serving [\d.]+ ms after")
 
 
 def serving_lines(t):
@@ -54,7 +57,7 @@ def test_one_file_edit_parses_only_its_changed_document(upstreams, torii):
     documents = 2 + 1 + FILES * PER_FILE  # gateway; service + workload entry; the VSs
     first = serving_lines(t)
     assert first, t.describe()
-    assert first[0][1:] == (str(documents), str(documents), str(FILES + 2), str(FILES + 2)), first
+    assert first[0][1:5] == (str(documents), str(documents), str(FILES + 2), str(FILES + 2)), first
 
     # One document of one file changes: vs-30 (in vs-1.yaml) gets a second host.
     edited = files["vs-1.yaml"].replace("hosts: [h30.example]", "hosts: [h30.example, edited.example]")
@@ -68,5 +71,32 @@ def test_one_file_edit_parses_only_its_changed_document(upstreams, torii):
     # file's creation, then the rename): one of them parsed the edited
     # document, and none parsed anything else.
     reloads = [tuple(map(int, g[1:])) for g in serving_lines(t)[1:]]
-    assert (1, documents, 1, FILES + 2) in reloads, (reloads, t.describe())
-    assert all(parsed <= 1 and changed <= 1 for parsed, _, changed, _ in reloads), reloads
+    assert (1, documents, 1, FILES + 2, 1, 1) in reloads, (reloads, t.describe())
+    assert all(parsed <= 1 and changed <= 1 for parsed, _, changed, _, _, _ in reloads), reloads
+
+
+def test_a_route_change_shares_the_clusters_and_a_service_change_builds_them(upstreams, torii):
+    """The compile side: a VirtualService edit builds no cluster again; an
+    edit to what clusters are built from (here the ServiceEntry) builds all."""
+    echo = upstreams.echo("incremental", host="127.0.0.11")
+    other = upstreams.echo("incremental-other", host="127.0.0.12")
+    files = manifests(echo)
+    files["other.yaml"] = harness.backend(other, "other")
+    files["vs-other.yaml"] = virtual_service(1000).replace("host: echo", "host: other")
+    t = torii(manifests=files)
+    assert t.get("/", headers={"Host": "h1000.example"}).json()["name"] == "incremental-other"
+
+    t.write("vs-0.yaml", files["vs-0.yaml"].replace("hosts: [h3.example]", "hosts: [h3.example, new.example]"))
+    served, _ = harness.poll_until(
+        lambda: t.get("/", headers={"Host": "new.example"}, timeout=5).status_code == 200, harness.RELOAD_TIMEOUT)
+    assert served, t.describe()
+    shared = [tuple(map(int, g[5:7])) for g in serving_lines(t)[1:]]
+    assert shared and all(s == (2, 2) for s in shared), (shared, t.describe())
+
+    # The echo backend's ServiceEntry changes (a label): both clusters are built.
+    version = len(serving_lines(t))
+    t.write("echo.yaml", harness.backend(echo, "echo", labels={"app": "echo", "changed": "yes"}))
+    harness.poll_until(lambda: len(serving_lines(t)) > version, harness.RELOAD_TIMEOUT)
+    after = [tuple(map(int, g[5:7])) for g in serving_lines(t)[version:]]
+    assert after and after[0] == (0, 2), (after, t.describe())
+    assert t.get("/", headers={"Host": "h1000.example"}).json()["name"] == "incremental-other"

@@ -61,6 +61,7 @@ compile::SnapshotPtr make_snapshot(uint16_t upstream_port) {
   s->clusters.push_back(make_cluster("outbound|80||empty", 1, {}));
   s->clusters.push_back(make_cluster("outbound|80||dead", 2, {dead_port()}));
   for (auto& c : s->clusters) s->clusters_by_name[c->name] = c.get();
+  s->cluster_slots = s->clusters.size();
 
   auto table = std::make_shared<router::RouteTable>();
   router::VirtualHost& vh = table->add_virtual_host("example.com");
@@ -610,8 +611,9 @@ TEST_F(ServerTest, ConnectTimeoutIs503ConnectionFailure) {
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   auto s = std::const_pointer_cast<compile::Snapshot>(make_snapshot(upstream_.port()));
   s->version = 2;
-  s->clusters[2] = make_cluster("outbound|80||dead", 2, {full_port});
-  s->clusters[2]->connect_timeout_ms = 100;
+  auto dead = make_cluster("outbound|80||dead", 2, {full_port});
+  dead->connect_timeout_ms = 100;
+  s->clusters[2] = std::move(dead);
   s->clusters_by_name["outbound|80||dead"] = s->clusters[2].get();
   auto table = std::make_shared<router::RouteTable>();
   table->add_virtual_host("example.com")

@@ -139,10 +139,10 @@ TEST(ClusterManagerTest, StateSurvivesSnapshotSwapAndGoesWhenUnused) {
     info->endpoints.push_back(e);
     return info;
   };
-  std::vector<std::unique_ptr<ClusterInfo>> v1;
+  std::vector<std::shared_ptr<const ClusterInfo>> v1;
   v1.push_back(make("a", 0));
   v1.push_back(make("b", 1));
-  manager.on_snapshot(v1);
+  manager.on_snapshot(v1, 2);
   // State is made on first use only: with 10,000 clusters most are never used by a worker.
   EXPECT_EQ(manager.cluster_state_count(), 0u);
   EndpointState* a_ep = manager.cluster(*v1[0]).endpoints(*v1[0]).states[0];
@@ -150,9 +150,9 @@ TEST(ClusterManagerTest, StateSurvivesSnapshotSwapAndGoesWhenUnused) {
   manager.cluster(*v1[1]).endpoints(*v1[1]);
   EXPECT_EQ(manager.cluster_state_count(), 2u);
 
-  std::vector<std::unique_ptr<ClusterInfo>> v2;
+  std::vector<std::shared_ptr<const ClusterInfo>> v2;
   v2.push_back(make("a", 0));  // same cluster, new ClusterInfo object
-  manager.on_snapshot(v2);
+  manager.on_snapshot(v2, 1);
   EXPECT_EQ(manager.cluster_state_count(), 1u);  // "b" was unused
   ClusterState& a = manager.cluster(*v2[0]);
   EXPECT_TRUE(a.bound_to(v2[0].get()));

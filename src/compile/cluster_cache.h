@@ -1,0 +1,105 @@
+// The clusters one compile made, kept for the next compile to share instead
+// of building them again (issue 17: recompile only what a change reaches).
+//
+// A cluster is a function of the Services, ServiceEntries, WorkloadEntries,
+// Pods, EndpointSlices, Namespaces, DestinationRules and Secrets, of the
+// gateway's identity and of the DNS answers. When all of these are the very
+// same objects as at the last compile (the Store shares the objects of
+// unchanged documents between reloads, so comparing pointers is enough), a
+// cluster of the same name built from the same Service or ServiceEntry would
+// come out the same: the new snapshot shares it, keeping its slot
+// (ClusterInfo::index), and what building it reported is reported again.
+// Any change to one of those inputs drops every entry: the next compile
+// builds all its clusters, as without a cache.
+//
+// Only clusters some route of the new snapshot references are shared, so a
+// cluster no route reaches any more is gone as before. Endpoints are kept
+// per service port, as ClusterBuilder computes them once for all the subset
+// clusters of that port.
+//
+// Control thread only. Kept by the caller of compile() across compiles.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "compile/compiler.h"
+#include "config/diagnostic.h"
+#include "config/resources.h"
+#include "upstream/cluster_info.h"
+
+namespace torii::compile {
+
+class ClusterCache {
+ public:
+  // The endpoints of one service port, and what computing them reported.
+  struct Endpoints {
+    std::shared_ptr<const std::vector<upstream::Endpoint>> endpoints;
+    config::Diagnostics diagnostics;
+    std::vector<std::string> dns_names;  // names asked of DNS
+  };
+  // One cluster, and what building it reported (its endpoints aside).
+  struct Cluster {
+    std::shared_ptr<const upstream::ClusterInfo> cluster;
+    const void* source = nullptr;  // the Service or ServiceEntry it was built from
+    config::Diagnostics diagnostics;
+  };
+
+  // Start of a compile: the entries of the last one stay only if no input of
+  // a cluster changed since. Returns the snapshot's first free cluster slot.
+  size_t begin(const config::ResourceSet& resources, const GatewayIdentity& identity, const DnsAnswers& dns);
+  // End of a compile: what it built or shared is what the next one may take.
+  // `slots`: its snapshot's cluster_slots.
+  void end(size_t slots);
+
+  // The last compile's entry, kept for the next compile too; null if there
+  // is none (or it was built from another Service or ServiceEntry).
+  const Endpoints* reuse_endpoints(const void* source, const std::string& host, uint32_t port);
+  const Cluster* reuse_cluster(const std::string& name, const void* source);
+  // What the current compile built, for the next one.
+  void keep_endpoints(const void* source, const std::string& host, uint32_t port, Endpoints entry);
+  void keep_cluster(const std::string& name, Cluster entry);
+
+  // Clusters the current compile shared rather than built (tests, logs).
+  size_t shared_count() const { return shared_; }
+
+ private:
+  using EndpointsKey = std::tuple<const void*, std::string, uint32_t>;
+  struct Generation {
+    std::map<EndpointsKey, Endpoints> endpoints;
+    std::unordered_map<std::string, Cluster> clusters;
+  };
+  // What clusters are built from, as of the last compile. The lists hold
+  // the objects, so their addresses cannot be taken by new ones meanwhile.
+  struct Inputs {
+    config::ObjectList<config::DestinationRule> destination_rules;
+    config::ObjectList<config::ServiceEntry> service_entries;
+    config::ObjectList<config::WorkloadEntry> workload_entries;
+    config::ObjectList<config::Service> services;
+    config::ObjectList<config::Pod> pods;
+    config::ObjectList<config::EndpointSlice> endpoint_slices;
+    config::ObjectList<config::Namespace> namespaces;
+    config::ObjectList<config::Secret> secrets;
+    GatewayIdentity identity;
+    DnsAnswers dns;
+
+    bool same_as(const config::ResourceSet& resources, const GatewayIdentity& identity,
+                 const DnsAnswers& dns) const;
+  };
+
+  std::optional<Inputs> inputs_;
+  Generation last_;   // readable during a compile
+  Generation next_;   // written during a compile
+  size_t slots_ = 0;  // the last snapshot's cluster_slots
+  size_t shared_ = 0;
+};
+
+}  // namespace torii::compile
