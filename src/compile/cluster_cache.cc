@@ -25,11 +25,12 @@ bool ClusterCache::Inputs::same_as(const config::ResourceSet& r, const GatewayId
 
 size_t ClusterCache::begin(const config::ResourceSet& resources, const GatewayIdentity& identity,
                            const DnsAnswers& dns) {
-  next_ = Generation{};
+  ++compile_;
   shared_ = 0;
-  if (inputs_ && inputs_->same_as(resources, identity, dns) && !too_sparse(slots_, last_.clusters.size()))
+  if (inputs_ && inputs_->same_as(resources, identity, dns) && !too_sparse(slots_, clusters_.size()))
     return slots_;
-  last_ = Generation{};
+  endpoints_.clear();
+  clusters_.clear();
   inputs_ = Inputs{resources.destination_rules,
                    resources.service_entries,
                    resources.workload_entries,
@@ -44,33 +45,38 @@ size_t ClusterCache::begin(const config::ResourceSet& resources, const GatewayId
 }
 
 void ClusterCache::end(size_t slots) {
-  last_ = std::move(next_);
-  next_ = Generation{};
+  std::erase_if(endpoints_, [this](const auto& e) { return e.second.entry.used != compile_; });
+  std::erase_if(clusters_, [this](const auto& c) { return c.second.used != compile_; });
   slots_ = slots;
 }
 
-const ClusterCache::Endpoints* ClusterCache::reuse_endpoints(const void* source, const std::string& host,
+const ClusterCache::Endpoints* ClusterCache::reuse_endpoints(const void* source, std::string_view host,
                                                              uint32_t port) {
-  EndpointsKey key{source, host, port};
-  auto it = last_.endpoints.find(key);
-  if (it == last_.endpoints.end()) return nullptr;
-  return &next_.endpoints.insert_or_assign(std::move(key), it->second).first->second;
+  auto it = endpoints_.find(EndpointsKey{source, host, port});
+  if (it == endpoints_.end()) return nullptr;
+  it->second.entry.used = compile_;
+  return &it->second.entry;
 }
 
 const ClusterCache::Cluster* ClusterCache::reuse_cluster(const std::string& name, const void* source) {
-  auto it = last_.clusters.find(name);
-  if (it == last_.clusters.end() || it->second.source != source) return nullptr;
+  auto it = clusters_.find(name);
+  if (it == clusters_.end() || it->second.source != source) return nullptr;
+  it->second.used = compile_;
   ++shared_;
-  return &next_.clusters.insert_or_assign(name, it->second).first->second;
+  return &it->second;
 }
 
-void ClusterCache::keep_endpoints(const void* source, const std::string& host, uint32_t port,
-                                  Endpoints entry) {
-  next_.endpoints.insert_or_assign(EndpointsKey{source, host, port}, std::move(entry));
+void ClusterCache::keep_endpoints(const void* source, std::string_view host, uint32_t port, Endpoints entry) {
+  entry.used = compile_;
+  auto storage = std::make_unique<std::string>(host);
+  EndpointsKey key{source, *storage, port};
+  endpoints_.erase(key);
+  endpoints_.emplace(key, StoredEndpoints{std::move(storage), std::move(entry)});
 }
 
 void ClusterCache::keep_cluster(const std::string& name, Cluster entry) {
-  next_.clusters.insert_or_assign(name, std::move(entry));
+  entry.used = compile_;
+  clusters_.insert_or_assign(name, std::move(entry));
 }
 
 }  // namespace torii::compile

@@ -22,12 +22,10 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -45,38 +43,58 @@ class ClusterCache {
     std::shared_ptr<const std::vector<upstream::Endpoint>> endpoints;
     config::Diagnostics diagnostics;
     std::vector<std::string> dns_names;  // names asked of DNS
+    uint64_t used = 0;                   // the last compile that took it
   };
   // One cluster, and what building it reported (its endpoints aside).
   struct Cluster {
     std::shared_ptr<const upstream::ClusterInfo> cluster;
     const void* source = nullptr;  // the Service or ServiceEntry it was built from
     config::Diagnostics diagnostics;
+    uint64_t used = 0;
   };
 
   // Start of a compile: the entries of the last one stay only if no input of
   // a cluster changed since. Returns the snapshot's first free cluster slot.
   size_t begin(const config::ResourceSet& resources, const GatewayIdentity& identity, const DnsAnswers& dns);
-  // End of a compile: what it built or shared is what the next one may take.
-  // `slots`: its snapshot's cluster_slots.
+  // End of a compile: what it built or shared is what the next one may take;
+  // the rest is dropped. `slots`: its snapshot's cluster_slots.
   void end(size_t slots);
 
   // The last compile's entry, kept for the next compile too; null if there
   // is none (or it was built from another Service or ServiceEntry).
-  const Endpoints* reuse_endpoints(const void* source, const std::string& host, uint32_t port);
+  const Endpoints* reuse_endpoints(const void* source, std::string_view host, uint32_t port);
   const Cluster* reuse_cluster(const std::string& name, const void* source);
   // What the current compile built, for the next one.
-  void keep_endpoints(const void* source, const std::string& host, uint32_t port, Endpoints entry);
+  void keep_endpoints(const void* source, std::string_view host, uint32_t port, Endpoints entry);
   void keep_cluster(const std::string& name, Cluster entry);
 
   // Clusters the current compile shared rather than built (tests, logs).
   size_t shared_count() const { return shared_; }
 
  private:
-  using EndpointsKey = std::tuple<const void*, std::string, uint32_t>;
-  struct Generation {
-    std::map<EndpointsKey, Endpoints> endpoints;
-    std::unordered_map<std::string, Cluster> clusters;
+  // (Service or ServiceEntry, host, port); found by a view, without a copy.
+  struct EndpointsKey {
+    const void* source;
+    std::string_view host;  // into `host_storage` for stored keys
+    uint32_t port;
+    bool operator==(const EndpointsKey& o) const {
+      return source == o.source && port == o.port && host == o.host;
+    }
   };
+  struct EndpointsKeyHash {
+    size_t operator()(const EndpointsKey& k) const {
+      return std::hash<const void*>{}(k.source) ^ (std::hash<std::string_view>{}(k.host) * 31 + k.port);
+    }
+  };
+  struct StoredEndpoints {
+    std::unique_ptr<std::string> host_storage;  // stable address for the key's view
+    Endpoints entry;
+  };
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
   // What clusters are built from, as of the last compile. The lists hold
   // the objects, so their addresses cannot be taken by new ones meanwhile.
   struct Inputs {
@@ -96,9 +114,13 @@ class ClusterCache {
   };
 
   std::optional<Inputs> inputs_;
-  Generation last_;   // readable during a compile
-  Generation next_;   // written during a compile
-  size_t slots_ = 0;  // the last snapshot's cluster_slots
+  // Entries are marked with the compile that last took them (`used`) rather
+  // than copied from one generation to the next: a compile that shares
+  // 10,000 clusters then allocates nothing for them.
+  std::unordered_map<EndpointsKey, StoredEndpoints, EndpointsKeyHash> endpoints_;
+  std::unordered_map<std::string, Cluster, StringHash, std::equal_to<>> clusters_;
+  uint64_t compile_ = 0;  // the current compile's number
+  size_t slots_ = 0;      // the last snapshot's cluster_slots
   size_t shared_ = 0;
 };
 

@@ -1,8 +1,10 @@
 #include "compile/route_table_builder.h"
 
 #include <algorithm>
-#include <map>
+#include <deque>
+#include <iterator>
 #include <set>
+#include <string_view>
 #include <tuple>
 #include <unordered_map>
 
@@ -14,8 +16,28 @@ namespace torii::compile {
 
 namespace {
 
-struct PendingVirtualHost {
+// The routes of one VS translated for one (Gateway, port). Several virtual
+// hosts may take them: the last one to take them moves them, the others copy.
+struct Translation {
   std::vector<router::Route> routes;
+  size_t takers = 0;
+};
+
+struct TranslationKey {
+  const config::VirtualService* vs;
+  uint32_t port;
+  std::string_view gateway;
+  bool operator==(const TranslationKey&) const = default;
+};
+
+struct TranslationKeyHash {
+  size_t operator()(const TranslationKey& k) const {
+    return std::hash<const void*>{}(k.vs) ^ (std::hash<std::string_view>{}(k.gateway) * 31 + k.port);
+  }
+};
+
+struct PendingVirtualHost {
+  std::vector<Translation*> parts;  // in the order they reached it
   bool require_tls = false;
 };
 
@@ -35,6 +57,24 @@ class PendingTable {
   std::vector<std::pair<std::string, PendingVirtualHost>> hosts_;
 };
 
+// A virtual host's routes, in order: moved from a translation no other
+// virtual host takes after this one, copied otherwise.
+std::vector<router::Route> take_routes(const std::vector<Translation*>& parts) {
+  if (parts.size() == 1 && parts.front()->takers == 1) return std::move(parts.front()->routes);
+  size_t count = 0;
+  for (const Translation* part : parts) count += part->routes.size();
+  std::vector<router::Route> routes;
+  routes.reserve(count);
+  for (Translation* part : parts) {
+    if (--part->takers == 0) {
+      std::move(part->routes.begin(), part->routes.end(), std::back_inserter(routes));
+    } else {
+      routes.insert(routes.end(), part->routes.begin(), part->routes.end());
+    }
+  }
+  return routes;
+}
+
 // The same VS rule can reach one virtual host twice (two servers of the
 // listener admitting the same host). Envoy would only ever use the first copy,
 // so later copies are dropped.
@@ -48,8 +88,10 @@ void drop_duplicate_routes(std::vector<router::Route>& routes) {
 
 // istiod SortVHostRoutes: catch-alls last, everything else keeps its order.
 void move_catch_alls_last(std::vector<router::Route>& routes) {
-  std::stable_partition(routes.begin(), routes.end(),
-                        [](const router::Route& r) { return !r.match.is_catch_all(); });
+  auto specific = [](const router::Route& r) { return !r.match.is_catch_all(); };
+  // Mostly true already (one VS, catch-all last): then no temporary buffer.
+  if (std::is_partitioned(routes.begin(), routes.end(), specific)) return;
+  std::stable_partition(routes.begin(), routes.end(), specific);
 }
 
 }  // namespace
@@ -62,8 +104,8 @@ std::shared_ptr<const router::RouteTable> build_route_table(const MergedListener
                                                             const DelegationResult* delegation) {
   PendingTable pending;
   // A VS's routes depend only on (VS, Gateway port, Gateway): translate once.
-  std::map<std::tuple<const config::VirtualService*, uint32_t, std::string>, std::vector<router::Route>>
-      translated;
+  std::unordered_map<TranslationKey, Translation*, TranslationKeyHash> translated;
+  std::deque<Translation> translations;  // deque: addresses stay stable
 
   for (const MergedServer& server : listener.servers) {
     const uint32_t server_port = server.server->port.number;
@@ -78,17 +120,17 @@ std::shared_ptr<const router::RouteTable> build_route_table(const MergedListener
           host::intersection(host::names_for_namespace(server.hosts, vs->meta.namespace_), vs_hosts);
       if (hosts.empty()) continue;
 
-      auto key = std::make_tuple(vs, server_port, server.gateway_name);
-      auto it = translated.find(key);
-      if (it == translated.end()) {
+      Translation*& translation = translated[TranslationKey{vs, server_port, server.gateway_name}];
+      if (translation == nullptr) {
         RouteTranslationContext context{identity, server.gateway_name, server_port, clusters, diagnostics};
         context.tls = server.server->port.protocol == "HTTPS";
         context.origins = delegation != nullptr ? &delegation->origins : nullptr;
-        it = translated.emplace(key, translate_virtual_service(*vs, context)).first;
+        translation = &translations.emplace_back(Translation{translate_virtual_service(*vs, context), 0});
       }
       for (const std::string& h : hosts) {
         PendingVirtualHost& vhost = pending.get(host::to_lower(h));
-        vhost.routes.insert(vhost.routes.end(), it->second.begin(), it->second.end());
+        vhost.parts.push_back(translation);
+        ++translation->takers;
         if (https_redirect) vhost.require_tls = true;
       }
     }
@@ -106,10 +148,12 @@ std::shared_ptr<const router::RouteTable> build_route_table(const MergedListener
 
   auto table = std::make_shared<router::RouteTable>();
   for (auto& [domain, vhost] : pending.hosts()) {
-    drop_duplicate_routes(vhost.routes);
-    move_catch_alls_last(vhost.routes);
     router::VirtualHost& out = table->add_virtual_host(domain);
-    out.routes = std::move(vhost.routes);
+    out.routes = take_routes(vhost.parts);
+    // One translation holds no duplicates; two may (the same VS reached
+    // through two servers).
+    if (vhost.parts.size() > 1) drop_duplicate_routes(out.routes);
+    move_catch_alls_last(out.routes);
     out.require_tls = vhost.require_tls;
   }
   table->finalize();
