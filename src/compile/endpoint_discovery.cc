@@ -64,7 +64,11 @@ uint32_t workload_port(const config::WorkloadEntry& we, const ServicePortInfo& p
 
 EndpointDiscovery::EndpointDiscovery(const config::ResourceSet& resources, DiagnosticSink& diagnostics,
                                      const DnsAnswers& dns)
-    : diagnostics_(diagnostics), dns_(dns) {
+    : resources_(resources), diagnostics_(diagnostics), dns_(dns) {}
+
+void EndpointDiscovery::index() {
+  indexed_ = true;
+  const config::ResourceSet& resources = resources_;
   for (const config::Pod& pod : resources.pods) {
     pods_by_name_.emplace(NsName{pod.meta.namespace_, pod.meta.name}, &pod);
     if (!pod.pod_ip.empty()) pods_by_ip_.emplace(pod.pod_ip, &pod);
@@ -80,6 +84,7 @@ EndpointDiscovery::EndpointDiscovery(const config::ResourceSet& resources, Diagn
 
 std::vector<upstream::Endpoint> EndpointDiscovery::endpoints(const ServiceInfo& service,
                                                              const ServicePortInfo& port) {
+  if (!indexed_) index();
   std::vector<upstream::Endpoint> out;
   if (service.k8s_service != nullptr) {
     add_k8s_service(*service.k8s_service, port, out);

@@ -57,6 +57,10 @@ class EndpointDiscovery {
  private:
   using NsName = std::pair<std::string, std::string>;
 
+  // Builds the indexes below, at the first endpoints() call: a compile that
+  // takes every cluster from the cache (compile/cluster_cache.h) needs none.
+  void index();
+
   void add_k8s_service(const config::Service& service, const ServicePortInfo& port,
                        std::vector<upstream::Endpoint>& out);
   void add_service_entry(const config::ServiceEntry& entry, const std::string& host,
@@ -74,8 +78,10 @@ class EndpointDiscovery {
                              const config::EndpointSlice::Endpoint& endpoint,
                              const std::string& address) const;
 
+  const config::ResourceSet& resources_;
   DiagnosticSink& diagnostics_;
   const DnsAnswers& dns_;
+  bool indexed_ = false;
   std::set<std::string> dns_names_;
   std::vector<std::string>* recording_names_ = nullptr;
   std::map<NsName, const config::Pod*> pods_by_name_;

@@ -34,6 +34,7 @@ std::string ServiceInfo::describe() const {
 }
 
 ServiceRegistry::ServiceRegistry(const config::ResourceSet& resources, const GatewayIdentity& identity) {
+  services_.reserve(resources.services.size() + resources.service_entries.size());
   for (const config::Service& service : resources.services) {
     if (!service_visible(service, identity.namespace_)) continue;
     ServiceInfo info;
@@ -69,11 +70,15 @@ ServiceRegistry::ServiceRegistry(const config::ResourceSet& resources, const Gat
   }
 
   // K8s Services were added first, so each host's list starts with them.
+  by_host_.reserve(services_.size());
   for (size_t i = 0; i < services_.size(); ++i) by_host_[host::to_lower(services_[i].hostname)].push_back(i);
 }
 
 const ServiceInfo* ServiceRegistry::lookup(std::string_view hostname, std::string_view vs_namespace) const {
-  auto it = by_host_.find(host::to_lower(hostname));
+  // Host names are mostly lower-case already: no copy for those.
+  const bool lower =
+      std::none_of(hostname.begin(), hostname.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  auto it = lower ? by_host_.find(hostname) : by_host_.find(host::to_lower(hostname));
   if (it == by_host_.end()) return nullptr;
   const std::vector<size_t>& candidates = it->second;
   const ServiceInfo& first = services_[candidates.front()];

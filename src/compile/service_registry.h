@@ -53,8 +53,12 @@ class ServiceRegistry {
 
  private:
   std::vector<ServiceInfo> services_;  // filled once in the constructor; pointers stay valid
-  std::unordered_map<std::string, std::vector<size_t>>
-      by_host_;  // lower-case host -> K8s first, then SEs oldest first
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  // lower-case host -> K8s first, then SEs oldest first
+  std::unordered_map<std::string, std::vector<size_t>, StringHash, std::equal_to<>> by_host_;
 };
 
 }  // namespace torii::compile
