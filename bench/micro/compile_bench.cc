@@ -7,7 +7,8 @@
 //   CompileCold:           every cluster and route built (startup, or any
 //                          change to a Service/ServiceEntry/DestinationRule).
 //   CompileRouteChanged:   one VirtualService differs from the last compile;
-//                          clusters come from the ClusterCache.
+//                          clusters and the other virtual hosts come from the
+//                          CompileCache.
 //   CompileServiceChanged: one ServiceEntry differs; the cache is dropped.
 //
 //   torii_micro_bench --benchmark_filter=Compile
@@ -23,7 +24,7 @@
 #include <memory>
 #include <string>
 
-#include "compile/cluster_cache.h"
+#include "compile/compile_cache.h"
 #include "compile/compiler.h"
 #include "config/resources.h"
 
@@ -134,18 +135,20 @@ BENCHMARK(BM_CompileCold)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 // Alternates between the two configs, as edits back and forth would.
 void run_alternating(benchmark::State& state, Differ differ) {
   const Configs c = configs(static_cast<int>(state.range(0)), differ);
-  compile::ClusterCache cache;
+  compile::CompileCache cache;
   compile::compile(c.a, compile::GatewayIdentity{}, {}, &cache);
   bool flip = false;
-  size_t shared = 0;
+  size_t shared = 0, vhosts_shared = 0;
   for (auto _ : state) {
     flip = !flip;
     compile::CompileResult result =
         compile::compile(flip ? c.b : c.a, compile::GatewayIdentity{}, {}, &cache);
     shared = result.clusters_shared;
+    vhosts_shared = result.virtual_hosts_shared;
     benchmark::DoNotOptimize(result);
   }
   state.counters["clusters_shared"] = static_cast<double>(shared);
+  state.counters["vhosts_shared"] = static_cast<double>(vhosts_shared);
 }
 
 void BM_CompileRouteChanged(benchmark::State& state) { run_alternating(state, Differ::VirtualService); }

@@ -133,7 +133,7 @@ compile::CompileResult ControlPlane::compile_with_dns(const config::ResourceSet&
   names = dns_ ? dns_->current() : nullptr;
   security::RemoteJwks::instance().begin_compile();
   compile::CompileResult compiled = compile::compile(
-      resources, options_.identity, names ? answers_from(*names) : compile::DnsAnswers{}, &cluster_cache_);
+      resources, options_.identity, names ? answers_from(*names) : compile::DnsAnswers{}, &compile_cache_);
   if (compiled.dns_names.empty() && !dns_) return compiled;
 
   if (!dns_) {
@@ -165,7 +165,7 @@ compile::CompileResult ControlPlane::compile_with_dns(const config::ResourceSet&
     }
   }
   return compile::compile(resources, options_.identity, names ? answers_from(*names) : compile::DnsAnswers{},
-                          &cluster_cache_);
+                          &compile_cache_);
 }
 
 std::map<std::string, uint16_t> ControlPlane::log_new_bindings(const compile::Snapshot& snapshot) {
@@ -193,8 +193,15 @@ void ControlPlane::compile_and_publish(const char* why, std::optional<config::Re
   std::shared_ptr<const dns::ResolvedNames> names;
   compile::CompileResult compiled = compile_with_dns(*resources, names);
   const std::string compile_ms = milliseconds_since(started);
+  size_t virtual_hosts = 0;
+  for (const compile::Listener& l : compiled.snapshot->listeners) {
+    if (l.routes) virtual_hosts += l.routes->virtual_hosts().size();
+    for (const compile::TlsChain& chain : l.tls_chains) virtual_hosts += chain.routes->virtual_hosts().size();
+  }
   const std::string clusters_note = std::to_string(compiled.clusters_shared) + " of " +
-                                    std::to_string(compiled.snapshot->clusters.size()) + " cluster(s) shared";
+                                    std::to_string(compiled.snapshot->clusters.size()) + " cluster(s), " +
+                                    std::to_string(compiled.virtual_hosts_shared) + " of " +
+                                    std::to_string(virtual_hosts) + " virtual host(s) shared";
   // The objects are the Store's; the ResourceSet only shares them, and is
   // needed while compiling only.
   resources.reset();

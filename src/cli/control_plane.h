@@ -14,7 +14,7 @@
 
 #include "admin/config_state.h"
 #include "cli/options.h"
-#include "compile/cluster_cache.h"
+#include "compile/compile_cache.h"
 #include "config/store.h"
 #include "dns/dns_service.h"
 #include "net/unique_fd.h"
@@ -78,8 +78,9 @@ class ControlPlane {
   admin::ConfigStateHolder& state_;
   config::LoadCache load_cache_;  // documents of the last load, reused when unchanged
   config::Store store_;
-  compile::ClusterCache cluster_cache_;  // clusters of the last compile, shared when unchanged
-  config::Store::Result in_force_;       // of the last reload (resources moved out)
+  compile::CompileCache
+      compile_cache_;               // clusters and virtual hosts of the last compile, shared when unchanged
+  config::Store::Result in_force_;  // of the last reload (resources moved out)
   uint64_t version_ = 0;
   std::set<std::string> logged_;                     // formatted diagnostics already logged
   std::map<std::string, uint16_t> bound_ports_;      // listener name -> port, after the last publish

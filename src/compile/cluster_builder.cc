@@ -34,6 +34,16 @@ ClusterBuilder::ClusterBuilder(const ServiceRegistry& registry, const Destinatio
 
 ClusterBuilder::Resolution ClusterBuilder::resolve(const config::Destination& destination,
                                                    std::string_view vs_namespace, uint32_t server_port) {
+  Resolution out = resolve_destination(destination, vs_namespace, server_port);
+  if (resolutions_ != nullptr)
+    resolutions_->push_back(
+        Resolved{destination, std::string(vs_namespace), server_port, out.cluster.cluster});
+  return out;
+}
+
+ClusterBuilder::Resolution ClusterBuilder::resolve_destination(const config::Destination& destination,
+                                                               std::string_view vs_namespace,
+                                                               uint32_t server_port) {
   std::string host = resolve_short_name(destination.host, vs_namespace, identity_.domain_suffix);
   const ServiceInfo* service = registry_.lookup(host, vs_namespace);
 

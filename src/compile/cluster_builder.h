@@ -51,6 +51,22 @@ class ClusterBuilder {
   Resolution resolve(const config::Destination& destination, std::string_view vs_namespace,
                      uint32_t server_port);
 
+  // One resolve() call and the cluster it gave (null: none), so that a
+  // route cache can make the same calls again and compare
+  // (compile/route_cache.h).
+  struct Resolved {
+    config::Destination destination;
+    std::string vs_namespace;
+    uint32_t server_port = 0;
+    const upstream::ClusterInfo* cluster = nullptr;
+  };
+  // While set, every resolve() call is also appended to `*into`. Returns the
+  // previous one.
+  std::vector<Resolved>* record_resolutions_into(std::vector<Resolved>* into) {
+    std::swap(into, resolutions_);
+    return into;
+  }
+
   // Secrets for DestinationRule `tls.credentialName` (must outlive this).
   void set_secrets(const SecretLookup* secrets) { secrets_ = secrets; }
   // Clusters of the previous compile to share when nothing they are built
@@ -59,6 +75,9 @@ class ClusterBuilder {
 
  private:
   using EndpointList = std::shared_ptr<const std::vector<upstream::Endpoint>>;
+
+  Resolution resolve_destination(const config::Destination& destination, std::string_view vs_namespace,
+                                 uint32_t server_port);
 
   const upstream::ClusterInfo* create(const std::string& name, const ServiceInfo& service,
                                       const ServicePortInfo& port, const AppliedDestinationRule* rule,
@@ -81,6 +100,7 @@ class ClusterBuilder {
   DiagnosticSink* diagnostics_;
   const SecretLookup* secrets_ = nullptr;
   ClusterCache* cache_ = nullptr;
+  std::vector<Resolved>* resolutions_ = nullptr;
   // Endpoints of a (service, port), shared by its subset clusters.
   std::map<std::pair<const ServiceInfo*, uint32_t>, EndpointList> endpoint_cache_;
 };

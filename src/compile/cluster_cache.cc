@@ -27,8 +27,8 @@ size_t ClusterCache::begin(const config::ResourceSet& resources, const GatewayId
                            const DnsAnswers& dns) {
   ++compile_;
   shared_ = 0;
-  if (inputs_ && inputs_->same_as(resources, identity, dns) && !too_sparse(slots_, clusters_.size()))
-    return slots_;
+  warm_ = inputs_ && inputs_->same_as(resources, identity, dns) && !too_sparse(slots_, clusters_.size());
+  if (warm_) return slots_;
   endpoints_.clear();
   clusters_.clear();
   inputs_ = Inputs{resources.destination_rules,

@@ -70,6 +70,9 @@ class ClusterCache {
 
   // Clusters the current compile shared rather than built (tests, logs).
   size_t shared_count() const { return shared_; }
+  // The current compile kept the last one's entries (nothing clusters are
+  // built from changed).
+  bool warm() const { return warm_; }
 
  private:
   // (Service or ServiceEntry, host, port); found by a view, without a copy.
@@ -122,6 +125,7 @@ class ClusterCache {
   uint64_t compile_ = 0;  // the current compile's number
   size_t slots_ = 0;      // the last snapshot's cluster_slots
   size_t shared_ = 0;
+  bool warm_ = false;
 };
 
 }  // namespace torii::compile

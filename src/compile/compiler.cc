@@ -16,7 +16,7 @@
 #include <algorithm>
 
 #include "compile/cluster_builder.h"
-#include "compile/cluster_cache.h"
+#include "compile/compile_cache.h"
 #include "compile/delegation.h"
 #include "compile/destination_rule_lookup.h"
 #include "compile/diagnostic_sink.h"
@@ -48,10 +48,15 @@ ServerInfo server_info(const MergedServer& merged) {
 }  // namespace
 
 CompileResult compile(const config::ResourceSet& resources, const GatewayIdentity& identity,
-                      const DnsAnswers& dns, ClusterCache* cache) {
+                      const DnsAnswers& dns, CompileCache* cache) {
   DiagnosticSink diagnostics;
   auto snapshot = std::make_shared<Snapshot>();
-  if (cache != nullptr) snapshot->cluster_slots = cache->begin(resources, identity, dns);
+  ClusterCache* cluster_cache = cache != nullptr ? &cache->clusters : nullptr;
+  RouteCache* route_cache = cache != nullptr ? &cache->routes : nullptr;
+  if (cache != nullptr) {
+    snapshot->cluster_slots = cache->clusters.begin(resources, identity, dns);
+    cache->routes.begin(resources.virtual_services, cache->clusters.warm());
+  }
 
   // Gateway API objects become Istio Gateways and VirtualServices first, as
   // istiod translates them (compile/gateway_api_translation.h).
@@ -77,7 +82,7 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
   ClusterBuilder clusters(registry, destination_rules, endpoints, identity, *snapshot, &diagnostics);
   const SecretLookup secrets(resources.secrets, identity.namespace_);
   clusters.set_secrets(&secrets);
-  clusters.set_cache(cache);
+  clusters.set_cache(cluster_cache);
 
   std::shared_ptr<const router::ForwardProxyTable> forward_proxy;  // one for every forward-proxy listener
   for (const MergedListener& merged : listeners) {
@@ -108,14 +113,17 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
         if (!context) continue;
         MergedListener alone = merged;
         alone.servers = {server};
+        const std::string table =
+            merged.name + '/' + server.gateway_name + '/' + std::to_string(server.server_index);
         listener.tls_chains.push_back(
             TlsChain{sni_names(server), std::move(context),
-                     build_route_table(alone, virtual_services, identity, clusters, diagnostics, &delegation),
+                     build_route_table(alone, virtual_services, identity, clusters, diagnostics, &delegation,
+                                       route_cache, table),
                      server_info(server)});
       }
     } else {
-      listener.routes =
-          build_route_table(merged, virtual_services, identity, clusters, diagnostics, &delegation);
+      listener.routes = build_route_table(merged, virtual_services, identity, clusters, diagnostics,
+                                          &delegation, route_cache, merged.name);
       if (identity.forward_proxy_ports.contains(merged.gateway_port)) {
         if (!forward_proxy)
           forward_proxy = build_forward_proxy_table(registry, virtual_services, identity, clusters,
@@ -153,8 +161,10 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
     snapshot->authz_tcp =
         std::make_shared<const security::AuthzEngine>(security::for_tcp(snapshot->authz->policies()));
   if (cache != nullptr) {
-    cache->end(snapshot->cluster_slots);
-    result.clusters_shared = cache->shared_count();
+    cache->clusters.end(snapshot->cluster_slots);
+    cache->routes.end();
+    result.clusters_shared = cache->clusters.shared_count();
+    result.virtual_hosts_shared = cache->routes.shared_count();
   }
   result.dns_names = endpoints.dns_names();
   result.diagnostics = diagnostics.take();

@@ -56,17 +56,19 @@ struct CompileResult {
   // file:// JWKS this snapshot read (the control plane re-reads them to
   // pick up rotated keys).
   std::set<std::string> jwks_files;
-  // Clusters shared with the previous compile's snapshot rather than built
-  // (compile/cluster_cache.h); 0 without a cache.
+  // Clusters and virtual hosts shared with the previous compile's snapshot
+  // rather than built (compile/compile_cache.h); 0 without a cache.
   size_t clusters_shared = 0;
+  size_t virtual_hosts_shared = 0;
 };
 
-class ClusterCache;
+struct CompileCache;
 
-// `cache` (optional): clusters of the previous compile, shared by the new
-// snapshot where nothing they are built from changed, and left updated for
-// the next (compile/cluster_cache.h). The snapshot is the same as without.
+// `cache` (optional): clusters and virtual hosts of the previous compile,
+// shared by the new snapshot where nothing they are built from changed, and
+// left updated for the next (compile/compile_cache.h). The snapshot serves
+// as it would without; only the order of some diagnostics may differ.
 CompileResult compile(const config::ResourceSet& resources, const GatewayIdentity& identity,
-                      const DnsAnswers& dns = {}, ClusterCache* cache = nullptr);
+                      const DnsAnswers& dns = {}, CompileCache* cache = nullptr);
 
 }  // namespace torii::compile

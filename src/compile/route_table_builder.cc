@@ -10,6 +10,7 @@
 
 #include "compile/host_name.h"
 #include "compile/name_resolution.h"
+#include "compile/route_cache.h"
 #include "compile/route_translation.h"
 
 namespace torii::compile {
@@ -21,6 +22,15 @@ namespace {
 struct Translation {
   std::vector<router::Route> routes;
   size_t takers = 0;
+  size_t uses = 0;  // virtual hosts that take it (takers counts down; this does not)
+  // From the route cache: `routes` are those of cached->vhost, not copied
+  // until a virtual host needs them.
+  RouteCache::Entry* cached = nullptr;
+  // For a new cache entry (when cacheable): the key, and what translating
+  // reported and resolved.
+  std::string cache_key;
+  config::Diagnostics diagnostics;
+  std::vector<ClusterBuilder::Resolved> resolutions;
 };
 
 struct TranslationKey {
@@ -60,6 +70,9 @@ class PendingTable {
 // A virtual host's routes, in order: moved from a translation no other
 // virtual host takes after this one, copied otherwise.
 std::vector<router::Route> take_routes(const std::vector<Translation*>& parts) {
+  for (Translation* part : parts) {
+    if (part->cached != nullptr && part->routes.empty()) part->routes = part->cached->vhost->routes;
+  }
   if (parts.size() == 1 && parts.front()->takers == 1) return std::move(parts.front()->routes);
   size_t count = 0;
   for (const Translation* part : parts) count += part->routes.size();
@@ -86,6 +99,40 @@ void drop_duplicate_routes(std::vector<router::Route>& routes) {
   });
 }
 
+// Makes the resolve() calls of a cached translation again, in order: true
+// if each gives the same cluster as then (so the translation would too).
+bool same_resolutions(const std::vector<ClusterBuilder::Resolved>& resolutions, ClusterBuilder& clusters) {
+  for (const ClusterBuilder::Resolved& r : resolutions) {
+    if (clusters.resolve(r.destination, r.vs_namespace, r.server_port).cluster.cluster != r.cluster)
+      return false;
+  }
+  return true;
+}
+
+// The routes of `vs` for one server: from the cache when it holds them and
+// they still hold, else translated (and recorded for the cache).
+void translate(Translation& out, const config::VirtualService& vs, const RouteTranslationContext& context,
+               RouteCache* cache, std::string_view table) {
+  if (cache != nullptr && cache->cacheable(&vs)) {
+    out.cache_key = RouteCache::key(table, &vs, context.gateway, context.server_port, context.tls);
+    if (RouteCache::Entry* entry = cache->find(out.cache_key)) {
+      if (same_resolutions(entry->resolutions, context.clusters)) {
+        context.diagnostics.replay(entry->diagnostics);
+        out.cached = entry;
+        return;
+      }
+    }
+    config::Diagnostics* outer = context.diagnostics.record_into(&out.diagnostics);
+    std::vector<ClusterBuilder::Resolved>* outer_resolutions =
+        context.clusters.record_resolutions_into(&out.resolutions);
+    out.routes = translate_virtual_service(vs, context);
+    context.clusters.record_resolutions_into(outer_resolutions);
+    context.diagnostics.record_into(outer);
+    return;
+  }
+  out.routes = translate_virtual_service(vs, context);
+}
+
 // istiod SortVHostRoutes: catch-alls last, everything else keeps its order.
 void move_catch_alls_last(std::vector<router::Route>& routes) {
   auto specific = [](const router::Route& r) { return !r.match.is_catch_all(); };
@@ -96,12 +143,10 @@ void move_catch_alls_last(std::vector<router::Route>& routes) {
 
 }  // namespace
 
-std::shared_ptr<const router::RouteTable> build_route_table(const MergedListener& listener,
-                                                            const VirtualServiceIndex& virtual_services,
-                                                            const GatewayIdentity& identity,
-                                                            ClusterBuilder& clusters,
-                                                            DiagnosticSink& diagnostics,
-                                                            const DelegationResult* delegation) {
+std::shared_ptr<const router::RouteTable> build_route_table(
+    const MergedListener& listener, const VirtualServiceIndex& virtual_services,
+    const GatewayIdentity& identity, ClusterBuilder& clusters, DiagnosticSink& diagnostics,
+    const DelegationResult* delegation, RouteCache* cache, std::string_view table_name) {
   PendingTable pending;
   // A VS's routes depend only on (VS, Gateway port, Gateway): translate once.
   std::unordered_map<TranslationKey, Translation*, TranslationKeyHash> translated;
@@ -125,12 +170,14 @@ std::shared_ptr<const router::RouteTable> build_route_table(const MergedListener
         RouteTranslationContext context{identity, server.gateway_name, server_port, clusters, diagnostics};
         context.tls = server.server->port.protocol == "HTTPS";
         context.origins = delegation != nullptr ? &delegation->origins : nullptr;
-        translation = &translations.emplace_back(Translation{translate_virtual_service(*vs, context), 0});
+        translation = &translations.emplace_back();
+        translate(*translation, *vs, context, cache, table_name);
       }
       for (const std::string& h : hosts) {
         PendingVirtualHost& vhost = pending.get(host::to_lower(h));
         vhost.parts.push_back(translation);
         ++translation->takers;
+        ++translation->uses;
         if (https_redirect) vhost.require_tls = true;
       }
     }
@@ -147,7 +194,23 @@ std::shared_ptr<const router::RouteTable> build_route_table(const MergedListener
   if (pending.empty()) pending.get("*");
 
   auto table = std::make_shared<router::RouteTable>();
+  // A virtual host one cacheable translation makes alone: shared from the
+  // last snapshot when that translation still holds, else cached for the next.
+  auto alone = [](const PendingVirtualHost& vhost) -> Translation* {
+    Translation* part = vhost.parts.size() == 1 ? vhost.parts.front() : nullptr;
+    return part != nullptr && part->uses == 1 && !part->cache_key.empty() ? part : nullptr;
+  };
+  std::vector<std::pair<Translation*, size_t>> to_keep;  // (translation, index in the table)
   for (auto& [domain, vhost] : pending.hosts()) {
+    if (Translation* part = alone(vhost)) {
+      if (part->cached != nullptr && part->cached->vhost->domain == domain &&
+          part->cached->vhost->require_tls == vhost.require_tls) {
+        cache->share(*part->cached);
+        table->adopt_virtual_host(part->cached->vhost);
+        continue;
+      }
+      if (part->cached == nullptr) to_keep.emplace_back(part, table->virtual_hosts().size());
+    }
     router::VirtualHost& out = table->add_virtual_host(domain);
     out.routes = take_routes(vhost.parts);
     // One translation holds no duplicates; two may (the same VS reached
@@ -157,6 +220,11 @@ std::shared_ptr<const router::RouteTable> build_route_table(const MergedListener
     out.require_tls = vhost.require_tls;
   }
   table->finalize();
+  for (auto& [part, index] : to_keep) {
+    cache->keep(std::move(part->cache_key),
+                RouteCache::Entry{table->virtual_hosts()[index], std::move(part->diagnostics),
+                                  std::move(part->resolutions)});
+  }
   return table;
 }
 

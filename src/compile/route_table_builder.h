@@ -15,6 +15,7 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 
 #include "compile/cluster_builder.h"
 #include "compile/compiler.h"
@@ -26,11 +27,15 @@
 
 namespace torii::compile {
 
-std::shared_ptr<const router::RouteTable> build_route_table(const MergedListener& listener,
-                                                            const VirtualServiceIndex& virtual_services,
-                                                            const GatewayIdentity& identity,
-                                                            ClusterBuilder& clusters,
-                                                            DiagnosticSink& diagnostics,
-                                                            const DelegationResult* delegation = nullptr);
+class RouteCache;
+
+// `cache` (optional; compile/route_cache.h): virtual hosts of the previous
+// compile to share, and where to leave this one's; `table_name` tells the
+// route tables of one snapshot apart there.
+std::shared_ptr<const router::RouteTable> build_route_table(
+    const MergedListener& listener, const VirtualServiceIndex& virtual_services,
+    const GatewayIdentity& identity, ClusterBuilder& clusters, DiagnosticSink& diagnostics,
+    const DelegationResult* delegation = nullptr, RouteCache* cache = nullptr,
+    std::string_view table_name = {});
 
 }  // namespace torii::compile

@@ -36,12 +36,23 @@ const Route* VirtualHost::match(const RequestView& request) const {
 
 VirtualHost& RouteTable::add_virtual_host(const std::string& domain) {
   if (auto it = by_domain_.find(domain); it != by_domain_.end()) return *it->second;
-  auto vhost = std::make_unique<VirtualHost>();
+  auto vhost = std::make_shared<VirtualHost>();
   vhost->domain = domain;
   VirtualHost& ref = *vhost;
   virtual_hosts_.push_back(std::move(vhost));
   by_domain_.emplace(domain, &ref);
   return ref;
+}
+
+void RouteTable::adopt_virtual_host(std::shared_ptr<const VirtualHost> vhost) {
+  assert(!by_domain_.contains(vhost->domain));
+  // Stored with the others, but never written: finalize() skips it (it was
+  // finalized by the table that built it), and add_virtual_host() cannot
+  // return it, its domain being taken only once per table.
+  auto shared = std::const_pointer_cast<VirtualHost>(std::move(vhost));
+  by_domain_.emplace(shared->domain, shared.get());
+  adopted_vhosts_.insert(shared.get());
+  virtual_hosts_.push_back(std::move(shared));
 }
 
 void RouteTable::finalize() {
@@ -50,12 +61,15 @@ void RouteTable::finalize() {
   other_suffixes_.clear();
   star_ = nullptr;
   for (const auto& vhost : virtual_hosts_) {
-    vhost->index.build(vhost->routes);
-    for (Route& route : vhost->routes) {
-      route.stats_key = vhost->domain + " " + route.virtual_service + "#" + std::to_string(route.rule_index);
-      if (route.match_index >= 0) route.stats_key += "." + std::to_string(route.match_index);
-      if (!route.delegate.empty())
-        route.stats_key += " " + route.delegate + "#" + std::to_string(route.delegate_rule_index);
+    if (adopted_vhosts_.empty() || !adopted_vhosts_.contains(vhost.get())) {
+      vhost->index.build(vhost->routes);
+      for (Route& route : vhost->routes) {
+        route.stats_key =
+            vhost->domain + " " + route.virtual_service + "#" + std::to_string(route.rule_index);
+        if (route.match_index >= 0) route.stats_key += "." + std::to_string(route.match_index);
+        if (!route.delegate.empty())
+          route.stats_key += " " + route.delegate + "#" + std::to_string(route.delegate_rule_index);
+      }
     }
     const std::string& domain = vhost->domain;
     if (domain == "*") {

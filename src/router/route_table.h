@@ -11,6 +11,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "http/header_map.h"
@@ -133,6 +134,11 @@ class RouteTable {
  public:
   // Adds (or returns the existing) virtual host for a lower-case domain.
   VirtualHost& add_virtual_host(const std::string& domain);
+  // Adds a virtual host another table built and finalized (its domain not
+  // in this table yet): shared as it is, read-only from now on. A new
+  // snapshot takes the virtual hosts a config change did not reach from
+  // the previous one this way (compile/route_cache.h).
+  void adopt_virtual_host(std::shared_ptr<const VirtualHost> vhost);
   // Builds the lookup indexes and the routes' stats keys; call once after
   // all virtual hosts are added.
   void finalize();
@@ -146,7 +152,7 @@ class RouteTable {
   // nullptr => 404 (no virtual host, or no route in it).
   const Route* route(const RequestView& request) const;
 
-  const std::vector<std::unique_ptr<VirtualHost>>& virtual_hosts() const { return virtual_hosts_; }
+  const std::vector<std::shared_ptr<VirtualHost>>& virtual_hosts() const { return virtual_hosts_; }
   // The virtual host with exactly this (lower-case) domain, or nullptr.
   const VirtualHost* find_domain(std::string_view domain) const;
 
@@ -158,7 +164,9 @@ class RouteTable {
   };
   using DomainIndex = std::unordered_map<std::string, const VirtualHost*, StringHash, std::equal_to<>>;
 
-  std::vector<std::unique_ptr<VirtualHost>> virtual_hosts_;
+  std::vector<std::shared_ptr<VirtualHost>> virtual_hosts_;
+  // Those of them adopted from another table: finalize() does not write them.
+  std::unordered_set<const VirtualHost*> adopted_vhosts_;
   // Every domain, filled by add_virtual_host (mutable: the table is still being built).
   std::unordered_map<std::string, VirtualHost*, StringHash, std::equal_to<>> by_domain_;
   DomainIndex exact_;
