@@ -76,7 +76,12 @@ CompileResult compile(const config::ResourceSet& resources, const GatewayIdentit
       merge_delegates(gateway_api.virtual_services.empty() ? resources.virtual_services : with_gateway_api,
                       identity.domain_suffix, diagnostics);
   const VirtualServiceIndex virtual_services(delegation.virtual_services, identity.namespace_);
-  const ServiceRegistry registry(resources, identity);
+  std::shared_ptr<const ServiceRegistry> shared_registry =
+      cache != nullptr && cache->clusters.warm() && cache->registry
+          ? cache->registry
+          : std::make_shared<const ServiceRegistry>(resources, identity);
+  if (cache != nullptr) cache->registry = shared_registry;
+  const ServiceRegistry& registry = *shared_registry;
   const DestinationRuleIndex destination_rules(resources.destination_rules, identity, diagnostics);
   EndpointDiscovery endpoints(resources, diagnostics, dns);
   ClusterBuilder clusters(registry, destination_rules, endpoints, identity, *snapshot, &diagnostics);
