@@ -31,6 +31,29 @@ Diagnostic about(const ObjectKey& key, const SourceRef& source, Diagnostic::Seve
 
 }  // namespace
 
+std::vector<size_t> Store::key_order(const std::vector<LoadedObject>& objects) {
+  // Stable: of two objects with one key (the loader keeps only the later),
+  // the later in load order is taken last and wins.
+  auto before = [&](size_t a, size_t b) {
+    return objects[a].key < objects[b].key || (objects[a].key == objects[b].key && a < b);
+  };
+  // A reload mostly loads the same objects in the same order as the last
+  // one (an edit changes contents, not keys): the last order, checked, is
+  // then the order, for one comparison per object instead of a sort (the
+  // sort was 37M instructions of a 25,000-object reload).
+  if (last_order_.size() == objects.size()) {
+    bool holds = true;
+    for (size_t k = 1; k < last_order_.size() && holds; ++k)
+      holds = before(last_order_[k - 1], last_order_[k]);
+    if (holds) return last_order_;
+  }
+  std::vector<size_t> order(objects.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), before);
+  last_order_ = order;
+  return order;
+}
+
 Store::Result Store::apply(LoadResult loaded) {
   Result result;
   Diagnostics notes;
@@ -38,12 +61,7 @@ Store::Result Store::apply(LoadResult loaded) {
   // The load in key order, merged with in_force_ (also in key order): one
   // pass, no lookups, and both new maps are built from their ends. At 25,000
   // objects the lookups were most of apply()'s 200 ms.
-  std::vector<size_t> order(loaded.objects.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  // Stable: of two objects with one key (the loader keeps only the later),
-  // the later in load order is taken last and wins.
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return loaded.objects[a].key < loaded.objects[b].key; });
+  std::vector<size_t> order = key_order(loaded.objects);
 
   // Both in key order, as the merge visits the keys: sorted vectors rather
   // than maps (one allocation each instead of one per object).

@@ -52,7 +52,11 @@ class Store {
     int64_t load_order = 0;  // where its document is now (the object's own may be stale)
   };
 
+  // Indexes of `objects` in key order (equal keys in load order).
+  std::vector<size_t> key_order(const std::vector<LoadedObject>& objects);
+
   std::vector<std::pair<ObjectKey, Entry>> in_force_;  // sorted by key
+  std::vector<size_t> last_order_;                     // key_order() of the last load
 };
 
 }  // namespace torii::config

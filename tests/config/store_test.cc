@@ -166,6 +166,22 @@ TEST(StoreTest, ObjectsSortedByKey) {
   EXPECT_EQ(r.objects[2].key.str(), "Namespace z");
 }
 
+TEST(StoreTest, ObjectsSortedByKeyWhenTheSameNumberComeInAnotherOrder) {
+  // The second load has as many objects as the first (the order of the last
+  // load is tried first) but other keys and another order.
+  Store store;
+  store.apply(load(vs("b", "x") + "---\n" + vs("c", "x") + "---\n" + dr("a", "x")));
+  Store::Result r = store.apply(load(vs("z", "x") + "---\n" + vs("c", "x") + "---\n" + dr("a", "x")));
+  ASSERT_EQ(r.objects.size(), 3u);
+  for (size_t i = 1; i < r.objects.size(); ++i) EXPECT_LT(r.objects[i - 1].key, r.objects[i].key);
+  EXPECT_EQ(r.objects[2].key.name, "z");
+  EXPECT_EQ(status_of(r, "VirtualService", "b"), nullptr);  // deleted
+  // The same keys again, reordered: still sorted, generations kept.
+  r = store.apply(load(dr("a", "x") + "---\n" + vs("z", "x") + "---\n" + vs("c", "x")));
+  for (size_t i = 1; i < r.objects.size(); ++i) EXPECT_LT(r.objects[i - 1].key, r.objects[i].key);
+  EXPECT_EQ(status_of(r, "VirtualService", "z")->generation, 1);
+}
+
 TEST(StoreTest, ObjectsOfAnUnreadableFileAreKept) {
   Store store;
   store.apply(load(dr("a", "a") + "---\n" + dr("b", "b")));
