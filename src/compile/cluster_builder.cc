@@ -35,10 +35,27 @@ ClusterBuilder::ClusterBuilder(const ServiceRegistry& registry, const Destinatio
 ClusterBuilder::Resolution ClusterBuilder::resolve(const config::Destination& destination,
                                                    std::string_view vs_namespace, uint32_t server_port) {
   Resolution out = resolve_destination(destination, vs_namespace, server_port);
-  if (resolutions_ != nullptr)
-    resolutions_->push_back(
-        Resolved{destination, std::string(vs_namespace), server_port, out.cluster.cluster});
+  if (resolutions_ != nullptr) resolutions_->push_back(Resolved{out.cluster.name, out.cluster.cluster});
   return out;
+}
+
+bool ClusterBuilder::resolves_again(const Resolved& r) {
+  if (cache_ == nullptr || !cache_->warm()) return false;
+  if (resolutions_ != nullptr) resolutions_->push_back(r);
+  if (r.cluster == nullptr) return true;
+  if (const upstream::ClusterInfo* present = snapshot_.find_cluster(r.cluster_name))
+    return present == r.cluster;
+  const ClusterCache::Cluster* kept = cache_->reuse_cluster_as(r.cluster_name, r.cluster);
+  if (kept == nullptr) return false;
+  // What create() would have reported: the endpoints' diagnostics, then the cluster's.
+  if (const ClusterCache::Endpoints* endpoints =
+          cache_->reuse_endpoints(kept->source, kept->endpoints_host, kept->endpoints_port)) {
+    endpoints_.diagnostics().replay(endpoints->diagnostics);
+    endpoints_.add_dns_names(endpoints->dns_names);
+  }
+  if (diagnostics_ != nullptr) diagnostics_->replay(kept->diagnostics);
+  snapshot_.add_cluster(kept->cluster);
+  return true;
 }
 
 ClusterBuilder::Resolution ClusterBuilder::resolve_destination(const config::Destination& destination,
@@ -162,6 +179,8 @@ const upstream::ClusterInfo* ClusterBuilder::create(const std::string& name, con
   if (cache_ != nullptr && shareable) {
     entry.cluster = cluster;
     entry.source = source_of(service);
+    entry.endpoints_host = service.hostname;
+    entry.endpoints_port = port.number;
     cache_->keep_cluster(name, std::move(entry));
   }
   return snapshot_.add_cluster(std::move(cluster));

@@ -51,15 +51,19 @@ class ClusterBuilder {
   Resolution resolve(const config::Destination& destination, std::string_view vs_namespace,
                      uint32_t server_port);
 
-  // One resolve() call and the cluster it gave (null: none), so that a
-  // route cache can make the same calls again and compare
-  // (compile/route_cache.h).
+  // What one resolve() call gave: the cluster (null: none) and its name.
+  // A route cache keeps these to check, at the next compile, that the same
+  // calls would give the same clusters (compile/route_cache.h).
   struct Resolved {
-    config::Destination destination;
-    std::string vs_namespace;
-    uint32_t server_port = 0;
-    const upstream::ClusterInfo* cluster = nullptr;
+    std::string cluster_name;
+    const upstream::ClusterInfo* cluster = nullptr;  // compared, never read
   };
+  // Would resolve() give `r` again? Only while the cluster cache is warm
+  // (nothing clusters are built from changed), so without resolving: a
+  // destination without a cluster still has none, and one with a cluster
+  // gets it back if the cache still holds that very one. The cluster is
+  // then in the snapshot, as resolve() would have put it.
+  bool resolves_again(const Resolved& r);
   // While set, every resolve() call is also appended to `*into`. Returns the
   // previous one.
   std::vector<Resolved>* record_resolutions_into(std::vector<Resolved>* into) {

@@ -66,6 +66,15 @@ const ClusterCache::Cluster* ClusterCache::reuse_cluster(const std::string& name
   return &it->second;
 }
 
+const ClusterCache::Cluster* ClusterCache::reuse_cluster_as(const std::string& name,
+                                                            const upstream::ClusterInfo* cluster) {
+  auto it = clusters_.find(name);
+  if (it == clusters_.end() || it->second.cluster.get() != cluster) return nullptr;
+  it->second.used = compile_;
+  ++shared_;
+  return &it->second;
+}
+
 void ClusterCache::keep_endpoints(const void* source, std::string_view host, uint32_t port, Endpoints entry) {
   entry.used = compile_;
   auto storage = std::make_unique<std::string>(host);

@@ -49,6 +49,8 @@ class ClusterCache {
   struct Cluster {
     std::shared_ptr<const upstream::ClusterInfo> cluster;
     const void* source = nullptr;  // the Service or ServiceEntry it was built from
+    std::string endpoints_host;    // with `source`, the key of its Endpoints entry
+    uint32_t endpoints_port = 0;
     config::Diagnostics diagnostics;
     uint64_t used = 0;
   };
@@ -64,6 +66,8 @@ class ClusterCache {
   // is none (or it was built from another Service or ServiceEntry).
   const Endpoints* reuse_endpoints(const void* source, std::string_view host, uint32_t port);
   const Cluster* reuse_cluster(const std::string& name, const void* source);
+  // The same, for the entry of that name holding that very cluster.
+  const Cluster* reuse_cluster_as(const std::string& name, const upstream::ClusterInfo* cluster);
   // What the current compile built, for the next one.
   void keep_endpoints(const void* source, std::string_view host, uint32_t port, Endpoints entry);
   void keep_cluster(const std::string& name, Cluster entry);

@@ -99,12 +99,12 @@ void drop_duplicate_routes(std::vector<router::Route>& routes) {
   });
 }
 
-// Makes the resolve() calls of a cached translation again, in order: true
-// if each gives the same cluster as then (so the translation would too).
+// Would the resolve() calls of a cached translation give the same clusters
+// again? (They are then in the snapshot, in the order the translation would
+// have put them there.)
 bool same_resolutions(const std::vector<ClusterBuilder::Resolved>& resolutions, ClusterBuilder& clusters) {
   for (const ClusterBuilder::Resolved& r : resolutions) {
-    if (clusters.resolve(r.destination, r.vs_namespace, r.server_port).cluster.cluster != r.cluster)
-      return false;
+    if (!clusters.resolves_again(r)) return false;
   }
   return true;
 }
