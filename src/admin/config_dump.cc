@@ -282,7 +282,7 @@ json dns_to_json(const dns::ResolvedNames& names) {
 json config_dump(const ConfigState& state) {
   json active = json::array();
   json rejected = json::array();
-  for (const auto& o : state.objects) {
+  for (const auto& o : state.object_list()) {
     json j = {{"kind", o.key.kind},
               {"namespace", o.key.namespace_},
               {"name", o.key.name},

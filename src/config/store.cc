@@ -48,7 +48,10 @@ Store::Result Store::apply(LoadResult loaded) {
   // Both in key order, as the merge visits the keys: sorted vectors rather
   // than maps (one allocation each instead of one per object).
   std::vector<std::pair<ObjectKey, Entry>> next;
-  next.reserve(in_force_.size() + loaded.objects.size() / 16);
+  // Kept until the next apply(): sized for what it will hold (most loads
+  // keep the objects in force), not left with the slack of doubling
+  // (160 bytes an object: 4 MiB of 8 at 25,000 objects).
+  next.reserve(std::max(in_force_.size(), loaded.objects.size()) + 16);
   std::vector<ObjectStatus>& statuses = result.objects;
   statuses.reserve(loaded.objects.size());
   auto previous = in_force_.begin();
@@ -126,6 +129,7 @@ Store::Result Store::apply(LoadResult loaded) {
   }
   for (; previous != in_force_.end(); ++previous) gone(previous->first, previous->second);
 
+  if (next.capacity() > next.size() + next.size() / 8 + 16) next.shrink_to_fit();
   in_force_ = std::move(next);
   result.resources = resources();
 
