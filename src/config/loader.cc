@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -268,9 +270,16 @@ struct LoadCache::File {
 };
 
 struct LoadCache::Document {
+  // One object as parsed: its LoadedObject is made again from it when the
+  // load is finished (key and source are the typed object's own, its load
+  // order is where the document is now). Kept this small because the cache
+  // holds every object between reloads: the whole LoadedObject with its
+  // strings was ~300 bytes an object.
   struct Object {
-    LoadedObject object;
-    SharedObject typed;
+    SharedObject typed;         // never null (even when invalid)
+    uint64_t content_hash = 0;  // content_hash() of its document, as a number
+    bool valid = true;
+    Diagnostics errors;  // LoadedObject::errors
   };
   bool ok = true;             // false: the rest of its file was not read
   bool unidentified = false;  // held an object without kind or name
@@ -728,7 +737,9 @@ void Loader::read_envelope(DocumentReader& reader, const YamlNode& node, int lin
     add(std::move(d));
   }
   loaded.valid = loaded.errors.empty();
-  parsed_.push_back(Parsed{std::move(loaded), std::make_shared<const TypedObject>(std::move(*typed))});
+  parsed_.push_back(Parsed{std::make_shared<const TypedObject>(std::move(*typed)),
+                           std::strtoull(loaded.content_hash.c_str(), nullptr, 16), loaded.valid,
+                           std::move(loaded.errors)});
 }
 
 std::optional<TypedObject> Loader::read_object(Kind kind, const Field& root, ObjectMeta meta) {
@@ -852,32 +863,43 @@ LoadResult Loader::finish() && {
   // Same kind/namespace/name twice: the later definition wins, as a second
   // `kubectl apply` would.
   // Hashed: with 25,000 objects a std::map here was 40 ms of each reload.
+  std::vector<ObjectKey> keys;
+  keys.reserve(taken_.size());
+  for (const Taken& t : taken_) keys.push_back(key_of(*t.parsed->typed));
   std::unordered_map<const ObjectKey*, size_t, ObjectKeyHash, ObjectKeyEqual> last(taken_.size());
-  for (size_t i = 0; i < taken_.size(); ++i) last.insert_or_assign(&taken_[i].parsed->object.key, i);
+  for (size_t i = 0; i < taken_.size(); ++i) last.insert_or_assign(&keys[i], i);
   std::map<ObjectKey, SourceRef> first_seen;
   result.objects.reserve(last.size());
   result.typed.reserve(last.size());
   for (size_t i = 0; i < taken_.size(); ++i) {
     const Parsed& p = *taken_[i].parsed;
-    const ObjectKey& key = p.object.key;
+    const ObjectKey& key = keys[i];
+    const SourceRef& source = meta_of(*p.typed).source;
     if (last.size() != taken_.size() && last.at(&key) != i) {
-      first_seen.emplace(key, p.object.source);
+      first_seen.emplace(key, source);
       continue;
     }
     if (auto it = first_seen.find(key); it != first_seen.end()) {
       Diagnostic d;
       d.severity = Diagnostic::Severity::Warning;
-      d.source = p.object.source;
+      d.source = source;
       d.kind = key.kind;
       d.namespace_ = key.namespace_;
       d.name = key.name;
       d.message = "defined more than once (at " + format_source(it->second) + " and " +
-                  format_source(p.object.source) + "); the later definition is used";
+                  format_source(source) + "); the later definition is used";
       diagnostics_.push_back(std::move(d));
     }
-    result.typed.push_back(p.object.valid ? p.typed : nullptr);
-    result.objects.push_back(p.object);
-    result.objects.back().load_order = taken_[i].load_order;
+    result.typed.push_back(p.valid ? p.typed : nullptr);
+    LoadedObject& object = result.objects.emplace_back();
+    object.key = key;  // not moved: `last` still looks keys up
+    object.source = source;
+    object.load_order = taken_[i].load_order;
+    char hash[17];
+    std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(p.content_hash));
+    object.content_hash = hash;
+    object.valid = p.valid;
+    object.errors = p.errors;
   }
   for (const auto& [what, count] : skipped_) {
     Diagnostic d;

@@ -334,7 +334,7 @@ struct ServiceEntry {
   std::string location;    // MESH_EXTERNAL (default) | MESH_INTERNAL
   std::string resolution;  // NONE (default) | STATIC | DNS | DNS_ROUND_ROBIN
   std::vector<WorkloadEntry> endpoints;
-  std::optional<Labels> workload_selector;
+  HeapOptional<Labels> workload_selector;
   std::vector<std::string> export_to;
   std::vector<std::string> subject_alt_names;
 };
