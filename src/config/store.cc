@@ -1,6 +1,7 @@
 #include "config/store.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <optional>
 
 namespace torii::config {
@@ -95,14 +96,12 @@ Store::Result Store::apply(LoadResult loaded) {
     status.source = loaded_object.source;
     SharedObject object = loaded_object.valid ? std::move(loaded.typed[i]) : nullptr;
     if (object) {
-      Entry entry{std::move(object), {}, 1, loaded_object.load_order};
-      // in_force_ is replaced below: what it held is moved, not copied.
-      if (had && previous->second.content_hash == loaded_object.content_hash) {
-        entry.content_hash = std::move(previous->second.content_hash);
+      Entry entry{std::move(object), std::strtoull(loaded_object.content_hash.c_str(), nullptr, 16), 1,
+                  loaded_object.load_order};
+      if (had && previous->second.content_hash == entry.content_hash) {
         entry.generation = previous->second.generation;
-      } else {
-        entry.content_hash = loaded_object.content_hash;
-        if (had) entry.generation = previous->second.generation + 1;
+      } else if (had) {
+        entry.generation = previous->second.generation + 1;
       }
       status.generation = entry.generation;
       status.in_force = true;
