@@ -20,8 +20,39 @@ TEST(ClusterFootprint, PrintsAndBoundsClusterAndEndpoint) {
   // jemalloc size class 224 (was 336, class 384, with a sockaddr_storage).
   EXPECT_LE(sizeof(Endpoint), 224u);
   EXPECT_LE(sizeof(EndpointSockaddr), sizeof(sockaddr_in6));
-  // Class 640; the policy is 464 of it.
-  EXPECT_LE(sizeof(ClusterInfo), 640u);
+  // Class 192 (was 624, class 640, with the 464-byte ClusterPolicy inline
+  // rather than shared between the clusters that have the same one).
+  EXPECT_LE(sizeof(ClusterInfo), 192u);
+}
+
+TEST(ClusterFootprint, EqualPoliciesAreSharedAndWritesCopy) {
+  ClusterInfo a;
+  ClusterInfo b;
+  ClusterInfo c;
+  EXPECT_EQ(&*a.policy, &*b.policy);  // the default, not allocated per cluster
+  a.policy.write().lb = LbPolicy::RoundRobin;
+  b.policy.write().lb = LbPolicy::RoundRobin;
+  c.policy.write().lb = LbPolicy::Random;
+  EXPECT_NE(&*a.policy, &*b.policy);  // each built its own
+  a.policy.share();
+  b.policy.share();
+  c.policy.share();
+  EXPECT_EQ(&*a.policy, &*b.policy);
+  EXPECT_NE(&*a.policy, &*c.policy);
+  EXPECT_EQ(c.policy->lb, LbPolicy::Random);
+
+  // Writing to a shared policy changes this cluster's copy only.
+  b.policy.write().limits.max_connections = 7;
+  EXPECT_NE(&*a.policy, &*b.policy);
+  EXPECT_EQ(a.policy->limits.max_connections, kUnlimited);
+  EXPECT_EQ(b.policy->limits.max_connections, 7u);
+
+  // A copied cluster shares the policy until it writes.
+  ClusterInfo d = a;
+  EXPECT_EQ(&*d.policy, &*a.policy);
+  d.policy.write().lb = LbPolicy::LeastRequest;
+  EXPECT_EQ(a.policy->lb, LbPolicy::RoundRobin);
+  EXPECT_EQ(d.policy->lb, LbPolicy::LeastRequest);
 }
 
 TEST(ClusterFootprint, EndpointSockaddrHoldsBothFamilies) {
