@@ -21,7 +21,7 @@ using namespace torii::upstream;
 ClusterInfo cluster(LbPolicy lb, int n, bool weighted) {
   ClusterInfo info;
   info.name = "outbound|80||bench";
-  info.policy.lb = lb;
+  info.policy.write().lb = lb;
   for (int i = 0; i < n; ++i) {
     Endpoint e;
     e.address = "10.1.0." + std::to_string(i + 1);

@@ -31,7 +31,7 @@ std::string cluster_stats(const upstream::SharedClusterRegistry& registry,
   if (snapshot != nullptr) {
     for (const auto& info : snapshot->clusters) {
       by_name.emplace(info->name, nullptr);
-      limits_by_name.emplace(info->name, &info->policy.limits);
+      limits_by_name.emplace(info->name, &info->policy->limits);
     }
   }
   static const upstream::SharedClusterState kUnused("", 0);
@@ -101,7 +101,7 @@ AdminResponse clusters_page(const ConfigState& state, const upstream::SharedClus
   if (state.snapshot) {
     for (const auto& info : state.snapshot->clusters) {
       auto shared = registry.find(info->name);
-      const upstream::ClusterPolicy& p = info->policy;
+      const upstream::ClusterPolicy& p = *info->policy;
       if (shared) shared->maybe_sweep(p.outlier, now);  // show returns that are due even without traffic
       const std::string& n = info->name;
       json cj = {{"name", n},

@@ -81,7 +81,7 @@ json virtual_hosts_json(const router::RouteTable* table) {
 // The effective traffic policy the cluster runs with (after DR lookup,
 // subset/port-level layering and Istio's defaults).
 json traffic_policy_json(const upstream::ClusterInfo& c) {
-  const upstream::ClusterPolicy& p = c.policy;
+  const upstream::ClusterPolicy& p = *c.policy;
   auto limit = [](uint64_t v) -> json { return v >= upstream::kUnlimited ? json("unlimited") : json(v); };
   json lb = {{"policy", upstream::lb_policy_name(p.lb)}};
   if (p.lb == upstream::LbPolicy::RingHash) lb["minimum_ring_size"] = p.ring_size;
@@ -282,7 +282,7 @@ json dns_to_json(const dns::ResolvedNames& names) {
 json config_dump(const ConfigState& state) {
   json active = json::array();
   json rejected = json::array();
-  for (const auto& o : state.objects) {
+  for (const auto& o : state.object_list()) {
     json j = {{"kind", o.key.kind},
               {"namespace", o.key.namespace_},
               {"name", o.key.name},

@@ -305,7 +305,7 @@ json dashboard_json(const ConfigState& state, const proxy::Server& server) {
   }
   json rejected = json::array();
   std::set<std::string> listed;  // diagnostics shown with their object
-  for (const auto& o : state.objects) {
+  for (const auto& o : state.object_list()) {
     if (!o.latest_rejected && o.in_force) continue;
     json errors = json::array();
     for (const auto& d : o.errors) {

@@ -95,7 +95,7 @@ void cluster_families(PrometheusWriter& w, const upstream::SharedClusterRegistry
     }
     // Circuit breakers of the default priority: *_open is 1 while the limit is reached.
     const upstream::CircuitBreakerLimits limits =
-        ci != nullptr ? ci->policy.limits : upstream::CircuitBreakerLimits{};
+        ci != nullptr ? ci->policy->limits : upstream::CircuitBreakerLimits{};
     struct Breaker {
       Resource resource;
       const char* open;

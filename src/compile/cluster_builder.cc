@@ -176,6 +176,7 @@ const upstream::ClusterInfo* ClusterBuilder::create(const std::string& name, con
       diagnostics_ != nullptr ? diagnostics_->record_into(&entry.diagnostics) : nullptr;
   const bool shareable = apply_traffic_policy(*cluster, rule, subset, service_port_protocol(service, port));
   if (diagnostics_ != nullptr) diagnostics_->record_into(outer);
+  cluster->policy.share();  // one ClusterPolicy for all the clusters with an equal one
   if (cache_ != nullptr && shareable) {
     entry.cluster = cluster;
     entry.source = source_of(service);
@@ -197,18 +198,19 @@ bool ClusterBuilder::apply_traffic_policy(upstream::ClusterInfo& cluster, const 
     source_rule = rule->traffic_policy_rule != nullptr ? rule->traffic_policy_rule : rule->rules.front();
   cluster.policy =
       compile_cluster_policy(merged ? &*merged : nullptr, diagnostics_, source_rule, secrets_, port_protocol);
-  cluster.connect_timeout_ms = cluster.policy.connection.connect_timeout_ms;
+  cluster.connect_timeout_ms = cluster.policy->connection.connect_timeout_ms;
   if (merged && source_rule != nullptr) {
-    cluster.policy.source = "DestinationRule " + source_rule->meta.namespace_ + "/" + source_rule->meta.name;
-    if (sub != nullptr) cluster.policy.source += " subset " + subset->name;
+    cluster.policy.write().source =
+        "DestinationRule " + source_rule->meta.namespace_ + "/" + source_rule->meta.name;
+    if (sub != nullptr) cluster.policy.write().source += " subset " + subset->name;
   }
 
   const config::LocalityLbSetting* locality = nullptr;
   if (merged && merged->load_balancer && merged->load_balancer->locality_lb_setting)
     locality = &*merged->load_balancer->locality_lb_setting;
   LocalityOutcome outcome =
-      apply_locality_lb(cluster.endpoints, locality, cluster.policy.outlier.enabled, identity_);
-  cluster.policy.locality_failover = outcome.failover;
+      apply_locality_lb(cluster.endpoints, locality, cluster.policy->outlier.enabled, identity_);
+  cluster.policy.write().locality_failover = outcome.failover;
   if (outcome.removed != 0 && diagnostics_ != nullptr && source_rule != nullptr) {
     diagnostics_->notice("DestinationRule", source_rule->meta,
                          "spec.trafficPolicy.loadBalancer.localityLbSetting",
@@ -216,12 +218,12 @@ bool ClusterBuilder::apply_traffic_policy(upstream::ClusterInfo& cluster, const 
                              " endpoint(s) in localities no distribute rule names get no traffic");
   }
 
-  if (cluster.policy.lb == upstream::LbPolicy::RingHash) {
+  if (cluster.policy->lb == upstream::LbPolicy::RingHash) {
     cluster.hash_table =
-        upstream::ConsistentHashTable::build_ring(cluster.endpoints, cluster.policy.ring_size);
-  } else if (cluster.policy.lb == upstream::LbPolicy::Maglev) {
+        upstream::ConsistentHashTable::build_ring(cluster.endpoints, cluster.policy->ring_size);
+  } else if (cluster.policy->lb == upstream::LbPolicy::Maglev) {
     cluster.hash_table =
-        upstream::ConsistentHashTable::build_maglev(cluster.endpoints, cluster.policy.maglev_table_size);
+        upstream::ConsistentHashTable::build_maglev(cluster.endpoints, cluster.policy->maglev_table_size);
   }
   const config::ClientTLSSettings* tls = merged && merged->tls ? &*merged->tls : nullptr;
   return tls == nullptr ||

@@ -105,7 +105,7 @@ std::optional<router::CorsPolicy> translate_cors(const config::CorsPolicy& in,
 
 }  // namespace
 
-router::RetryPolicy translate_retry_policy(const std::optional<config::HTTPRetry>& retries) {
+router::RetryPolicy translate_retry_policy(const config::HeapOptional<config::HTTPRetry>& retries) {
   router::RetryPolicy out = router::istio_default_retry_policy();
   if (!retries) return out;
   if (retries->attempts <= 0) return router::RetryPolicy{};  // explicitly disabled

@@ -17,6 +17,6 @@ router::RoutePolicies translate_policies(const config::HTTPRoute& rule, const co
 
 // istiod retry.ConvertPolicy: no `retries` => Istio's default policy;
 // attempts <= 0 => none; otherwise the default with the given fields.
-router::RetryPolicy translate_retry_policy(const std::optional<config::HTTPRetry>& retries);
+router::RetryPolicy translate_retry_policy(const config::HeapOptional<config::HTTPRetry>& retries);
 
 }  // namespace torii::compile

@@ -6,13 +6,17 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include <sys/stat.h>
@@ -228,8 +232,31 @@ int64_t wall_clock_ns() {
   return nanoseconds(now);
 }
 
+// What the cache keeps of a text in place of the text: two 64-bit hashes
+// (libstdc++'s murmur, two seeds) and the length, so a changed text is taken
+// for the previous one only if all three agree by accident. Keeping the texts
+// themselves cost twice the files' size (10 MiB for the 25,000 objects of the
+// bench config); hashing them costs ~1 ms per 5 MiB.
+struct TextDigest {
+  size_t first = 0;
+  size_t second = 0;
+  size_t size = 0;
+  int first_line = 0;  // of a document: where it starts (its diagnostics name lines)
+  bool operator==(const TextDigest&) const = default;
+};
+
+TextDigest digest_of(std::string_view text, int first_line = 0) {
+  return TextDigest{std::_Hash_bytes(text.data(), text.size(), 0xc70f6907UL),
+                    std::_Hash_bytes(text.data(), text.size(), 0x9e3779b97f4a7c15ULL), text.size(),
+                    first_line};
+}
+
+struct TextDigestHash {
+  size_t operator()(const TextDigest& d) const { return d.first ^ static_cast<size_t>(d.first_line); }
+};
+
 struct LoadCache::File {
-  std::string text;  // as read
+  TextDigest text;  // of the text as read (the text itself is not kept)
   // The file's stat() just before it was read, and whether it can stand for
   // the text: only when the file had not changed for a while before the read
   // (a change within the same timestamp tick would leave stat() unchanged;
@@ -239,12 +266,20 @@ struct LoadCache::File {
   // What each document of split_documents(text) gave, in order (up to the
   // first one that stopped the file's reading).
   std::vector<std::shared_ptr<const Document>> documents;
+  std::vector<TextDigest> document_texts;  // parallel to `documents`: digest_of(text, first_line)
 };
 
 struct LoadCache::Document {
+  // One object as parsed: its LoadedObject is made again from it when the
+  // load is finished (key and source are the typed object's own, its load
+  // order is where the document is now). Kept this small because the cache
+  // holds every object between reloads: the whole LoadedObject with its
+  // strings was ~300 bytes an object.
   struct Object {
-    LoadedObject object;
-    SharedObject typed;
+    SharedObject typed;         // never null (even when invalid)
+    uint64_t content_hash = 0;  // content_hash() of its document, as a number
+    bool valid = true;
+    Diagnostics errors;  // LoadedObject::errors
   };
   bool ok = true;             // false: the rest of its file was not read
   bool unidentified = false;  // held an object without kind or name
@@ -283,7 +318,8 @@ class Loader {
 
   // One document of a file being loaded, and what parsing it gave.
   struct Pending {
-    DocumentText doc;  // empty when the whole file was taken from the cache
+    DocumentText doc;   // empty when the whole file was taken from the cache
+    TextDigest digest;  // of `doc`
     std::shared_ptr<const LoadCache::Document> result;
     bool fresh = false;  // parsed in this load, not taken from the cache
   };
@@ -293,6 +329,7 @@ class Loader {
     std::string default_namespace;  // NamedText's own; empty: the options'
     bool read = false;
     std::string text;
+    TextDigest digest;        // of `text`
     FileSignature signature;  // of a file read from disk
     bool has_signature = false;
     int64_t read_at_ns = 0;
@@ -417,7 +454,8 @@ void Loader::collect(File& file) {
   if (cache_) {
     ++cache_->stats_.files_read;
     before = previous_file(file);
-    if (before && before->text == file.text) {
+    file.digest = digest_of(file.text);
+    if (before && before->text == file.digest) {
       // Unchanged: its documents as they were, without splitting it again.
       if (!file.has_signature || (before->signature_trusted && before->signature == file.signature)) {
         take_whole(file, std::move(before));
@@ -431,18 +469,18 @@ void Loader::collect(File& file) {
   }
   // A document of the previous version at the same line with the same text
   // parses to the same thing.
-  auto key_of = [](const DocumentText& doc) { return std::to_string(doc.first_line) + '\0' + doc.text; };
-  std::unordered_map<std::string, const std::shared_ptr<const LoadCache::Document>*> reusable;
+  std::unordered_map<TextDigest, const std::shared_ptr<const LoadCache::Document>*, TextDigestHash> reusable;
   if (before) {
-    const std::vector<DocumentText> old_documents = split_documents(before->text);
-    for (size_t i = 0; i < old_documents.size() && i < before->documents.size(); ++i)
-      reusable.emplace(key_of(old_documents[i]), &before->documents[i]);
+    for (size_t i = 0; i < before->documents.size(); ++i)
+      reusable.emplace(before->document_texts[i], &before->documents[i]);
   }
   for (DocumentText& doc : split_documents(file.text)) {
     Pending& p = file.documents.emplace_back();
     p.doc = std::move(doc);
+    if (!cache_) continue;
+    p.digest = digest_of(p.doc.text, p.doc.first_line);
     if (reusable.empty()) continue;
-    if (auto it = reusable.find(key_of(p.doc)); it != reusable.end()) p.result = *it->second;
+    if (auto it = reusable.find(p.digest); it != reusable.end()) p.result = *it->second;
   }
 }
 
@@ -512,6 +550,7 @@ void Loader::replay(std::vector<File>& files) {
     if (cache_ && !file.unchanged) {
       cached = std::make_shared<LoadCache::File>();
       cached->documents.reserve(file.documents.size());
+      cached->document_texts.reserve(file.documents.size());
     }
     for (Pending& p : file.documents) {
       if (cache_) {
@@ -520,7 +559,10 @@ void Loader::replay(std::vector<File>& files) {
           cache_->stats_.parse_us += p.result->parse_us;
           cache_->stats_.validate_us += p.result->validate_us;
         }
-        if (cached) cached->documents.push_back(p.result);
+        if (cached) {
+          cached->documents.push_back(p.result);
+          cached->document_texts.push_back(p.digest);
+        }
       }
       if (!reuse_document(p.result, file.path)) {
         unreadable(file.path);
@@ -528,7 +570,8 @@ void Loader::replay(std::vector<File>& files) {
       }
     }
     if (cached) {
-      cached->text = std::move(file.text);
+      cached->text = file.digest;
+      file.text = {};
       cached->signature = file.signature;
       cached->signature_trusted = file.has_signature &&
                                   file.signature.modified_ns < file.read_at_ns - kRacyWindowNs &&
@@ -694,7 +737,9 @@ void Loader::read_envelope(DocumentReader& reader, const YamlNode& node, int lin
     add(std::move(d));
   }
   loaded.valid = loaded.errors.empty();
-  parsed_.push_back(Parsed{std::move(loaded), std::make_shared<const TypedObject>(std::move(*typed))});
+  parsed_.push_back(Parsed{std::make_shared<const TypedObject>(std::move(*typed)),
+                           std::strtoull(loaded.content_hash.c_str(), nullptr, 16), loaded.valid,
+                           std::move(loaded.errors)});
 }
 
 std::optional<TypedObject> Loader::read_object(Kind kind, const Field& root, ObjectMeta meta) {
@@ -818,32 +863,43 @@ LoadResult Loader::finish() && {
   // Same kind/namespace/name twice: the later definition wins, as a second
   // `kubectl apply` would.
   // Hashed: with 25,000 objects a std::map here was 40 ms of each reload.
+  std::vector<ObjectKey> keys;
+  keys.reserve(taken_.size());
+  for (const Taken& t : taken_) keys.push_back(key_of(*t.parsed->typed));
   std::unordered_map<const ObjectKey*, size_t, ObjectKeyHash, ObjectKeyEqual> last(taken_.size());
-  for (size_t i = 0; i < taken_.size(); ++i) last.insert_or_assign(&taken_[i].parsed->object.key, i);
+  for (size_t i = 0; i < taken_.size(); ++i) last.insert_or_assign(&keys[i], i);
   std::map<ObjectKey, SourceRef> first_seen;
   result.objects.reserve(last.size());
   result.typed.reserve(last.size());
   for (size_t i = 0; i < taken_.size(); ++i) {
     const Parsed& p = *taken_[i].parsed;
-    const ObjectKey& key = p.object.key;
+    const ObjectKey& key = keys[i];
+    const SourceRef& source = meta_of(*p.typed).source;
     if (last.size() != taken_.size() && last.at(&key) != i) {
-      first_seen.emplace(key, p.object.source);
+      first_seen.emplace(key, source);
       continue;
     }
     if (auto it = first_seen.find(key); it != first_seen.end()) {
       Diagnostic d;
       d.severity = Diagnostic::Severity::Warning;
-      d.source = p.object.source;
+      d.source = source;
       d.kind = key.kind;
       d.namespace_ = key.namespace_;
       d.name = key.name;
       d.message = "defined more than once (at " + format_source(it->second) + " and " +
-                  format_source(p.object.source) + "); the later definition is used";
+                  format_source(source) + "); the later definition is used";
       diagnostics_.push_back(std::move(d));
     }
-    result.typed.push_back(p.object.valid ? p.typed : nullptr);
-    result.objects.push_back(p.object);
-    result.objects.back().load_order = taken_[i].load_order;
+    result.typed.push_back(p.valid ? p.typed : nullptr);
+    LoadedObject& object = result.objects.emplace_back();
+    object.key = key;  // not moved: `last` still looks keys up
+    object.source = source;
+    object.load_order = taken_[i].load_order;
+    char hash[17];
+    std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(p.content_hash));
+    object.content_hash = hash;
+    object.valid = p.valid;
+    object.errors = p.errors;
   }
   for (const auto& [what, count] : skipped_) {
     Diagnostic d;

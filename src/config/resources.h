@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "config/access_log_filter.h"
+#include "config/heap_optional.h"
 #include "config/object_list.h"
 #include "config/traffic_policy.h"
 
@@ -82,7 +83,7 @@ struct HTTPRouteDestination {
   Destination destination;
   int32_t weight = 0;
   bool weight_set = false;
-  std::optional<Headers> headers;
+  HeapOptional<Headers> headers;
 };
 
 struct HTTPMatchRequest {
@@ -180,25 +181,25 @@ struct CorsPolicy {
 
 // The policy fields of one HTTP rule, read by parse_route_policies.cc.
 struct HTTPRoutePolicies {
-  std::optional<HTTPFaultInjection> fault;
-  std::optional<Destination> mirror;
+  HeapOptional<HTTPFaultInjection> fault;
+  HeapOptional<Destination> mirror;
   std::optional<Percent> mirror_percentage;
   std::optional<int32_t> mirror_percent;  // deprecated integer form
   std::vector<HTTPMirrorPolicy> mirrors;
-  std::optional<CorsPolicy> cors_policy;
+  HeapOptional<CorsPolicy> cors_policy;
 };
 
 struct HTTPRoute {
   std::string name;
   std::vector<HTTPMatchRequest> match;
   std::vector<HTTPRouteDestination> route;
-  std::optional<HTTPRedirect> redirect;
-  std::optional<HTTPDirectResponse> direct_response;
-  std::optional<Delegate> delegate;
-  std::optional<HTTPRewrite> rewrite;
+  HeapOptional<HTTPRedirect> redirect;
+  HeapOptional<HTTPDirectResponse> direct_response;
+  HeapOptional<Delegate> delegate;
+  HeapOptional<HTTPRewrite> rewrite;
   int64_t timeout_ms = -1;
-  std::optional<HTTPRetry> retries;
-  std::optional<Headers> headers;
+  HeapOptional<HTTPRetry> retries;
+  HeapOptional<Headers> headers;
   bool has_fault = false;      // fault injection: a later issue; recorded so validation can check conflicts
   HTTPRoutePolicies policies;  // fault, mirror(s), corsPolicy
   // Not a VirtualService field: on routes translated from a Gateway API
@@ -302,7 +303,7 @@ struct Gateway {
 struct Subset {
   std::string name;
   Labels labels;
-  std::optional<TrafficPolicy> traffic_policy;
+  HeapOptional<TrafficPolicy> traffic_policy;
 };
 
 struct DestinationRule {
@@ -310,7 +311,7 @@ struct DestinationRule {
   std::string host;
   std::vector<Subset> subsets;
   std::vector<std::string> export_to;
-  std::optional<TrafficPolicy> traffic_policy;  // config/traffic_policy.h
+  HeapOptional<TrafficPolicy> traffic_policy;  // config/traffic_policy.h
 };
 
 // Also the element type of ServiceEntry.endpoints.
@@ -333,7 +334,7 @@ struct ServiceEntry {
   std::string location;    // MESH_EXTERNAL (default) | MESH_INTERNAL
   std::string resolution;  // NONE (default) | STATIC | DNS | DNS_ROUND_ROBIN
   std::vector<WorkloadEntry> endpoints;
-  std::optional<Labels> workload_selector;
+  HeapOptional<Labels> workload_selector;
   std::vector<std::string> export_to;
   std::vector<std::string> subject_alt_names;
 };

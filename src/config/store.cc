@@ -1,6 +1,7 @@
 #include "config/store.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <optional>
 
 namespace torii::config {
@@ -66,7 +67,10 @@ Store::Result Store::apply(LoadResult loaded) {
   // Both in key order, as the merge visits the keys: sorted vectors rather
   // than maps (one allocation each instead of one per object).
   std::vector<std::pair<ObjectKey, Entry>> next;
-  next.reserve(in_force_.size() + loaded.objects.size() / 16);
+  // Kept until the next apply(): sized for what it will hold (most loads
+  // keep the objects in force), not left with the slack of doubling
+  // (160 bytes an object: 4 MiB of 8 at 25,000 objects).
+  next.reserve(std::max(in_force_.size(), loaded.objects.size()) + 16);
   std::vector<ObjectStatus>& statuses = result.objects;
   statuses.reserve(loaded.objects.size());
   auto previous = in_force_.begin();
@@ -110,14 +114,12 @@ Store::Result Store::apply(LoadResult loaded) {
     status.source = loaded_object.source;
     SharedObject object = loaded_object.valid ? std::move(loaded.typed[i]) : nullptr;
     if (object) {
-      Entry entry{std::move(object), {}, 1, loaded_object.load_order};
-      // in_force_ is replaced below: what it held is moved, not copied.
-      if (had && previous->second.content_hash == loaded_object.content_hash) {
-        entry.content_hash = std::move(previous->second.content_hash);
+      Entry entry{std::move(object), std::strtoull(loaded_object.content_hash.c_str(), nullptr, 16), 1,
+                  loaded_object.load_order};
+      if (had && previous->second.content_hash == entry.content_hash) {
         entry.generation = previous->second.generation;
-      } else {
-        entry.content_hash = loaded_object.content_hash;
-        if (had) entry.generation = previous->second.generation + 1;
+      } else if (had) {
+        entry.generation = previous->second.generation + 1;
       }
       status.generation = entry.generation;
       status.in_force = true;
@@ -144,6 +146,7 @@ Store::Result Store::apply(LoadResult loaded) {
   }
   for (; previous != in_force_.end(); ++previous) gone(previous->first, previous->second);
 
+  if (next.capacity() > next.size() + next.size() / 8 + 16) next.shrink_to_fit();
   in_force_ = std::move(next);
   result.resources = resources();
 

@@ -132,7 +132,7 @@ void check_header_operations(Report& r, const std::string& field, const HeaderOp
   for (size_t i = 0; i < ops.remove.size(); ++i) check_name(at(field + ".remove", i), ops.remove[i], false);
 }
 
-void check_headers(Report& r, const std::string& field, const std::optional<Headers>& headers) {
+void check_headers(Report& r, const std::string& field, const HeapOptional<Headers>& headers) {
   if (!headers) return;
   check_header_operations(r, field + ".request", headers->request, true);
   check_header_operations(r, field + ".response", headers->response, false);

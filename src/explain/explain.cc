@@ -116,7 +116,7 @@ json destination_json(const router::Route& route, const router::WeightedCluster&
   out["service"] = cluster.cluster->service_host;
   out["port"] = cluster.cluster->port;
   out["subset"] = cluster.cluster->subset;
-  out["upstream_protocol"] = upstream::upstream_protocol_name(cluster.cluster->policy.protocol);
+  out["upstream_protocol"] = upstream::upstream_protocol_name(cluster.cluster->policy->protocol);
   out["endpoints"] = endpoints_json(*cluster.cluster);
   if (cluster.cluster->endpoints.empty()) out["outcome"] = "503 (UH, no_healthy_upstream): no endpoints";
 

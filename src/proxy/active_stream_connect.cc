@@ -65,8 +65,8 @@ void ActiveStream::start_connect(const upstream::ClusterInfo* cluster,
   target.cluster = cluster;
   target.peer_ip = downstream_.peer_ip();
   // A DestinationRule that originates TLS to the host wraps the tunnel in it.
-  if (cluster->policy.tls.enabled) {
-    target.sni = cluster->policy.tls.sni;
+  if (cluster->policy->tls.enabled) {
+    target.sni = cluster->policy->tls.sni;
     if (target.sni.empty() && !cluster->endpoints.empty()) target.sni = cluster->endpoints.front().hostname;
   }
   // The connection is handed over; this stream ends (deleted deferred).

@@ -118,11 +118,11 @@ std::shared_ptr<const upstream::ClusterInfo> DynamicHostCache::build(const Entry
     if (upstream::resolve_numeric(endpoint)) info->endpoints.push_back(std::move(endpoint));
   }
   info->hash_table.reset();
-  if (info->policy.lb == upstream::LbPolicy::RingHash) {
-    info->hash_table = upstream::ConsistentHashTable::build_ring(info->endpoints, info->policy.ring_size);
-  } else if (info->policy.lb == upstream::LbPolicy::Maglev) {
+  if (info->policy->lb == upstream::LbPolicy::RingHash) {
+    info->hash_table = upstream::ConsistentHashTable::build_ring(info->endpoints, info->policy->ring_size);
+  } else if (info->policy->lb == upstream::LbPolicy::Maglev) {
     info->hash_table =
-        upstream::ConsistentHashTable::build_maglev(info->endpoints, info->policy.maglev_table_size);
+        upstream::ConsistentHashTable::build_maglev(info->endpoints, info->policy->maglev_table_size);
   }
   // The cluster's worker state may be bound to this object when it goes:
   // unbind it first (see the header).

@@ -137,8 +137,8 @@ void L4Connection::route(std::string_view sni) {
   target.snapshot = snapshot_;
   target.cluster = destination.cluster;
   target.peer_ip = peer_ip_;
-  if (destination.cluster != nullptr && destination.cluster->policy.tls.enabled)
-    target.sni = destination.cluster->policy.tls.sni;  // TLS origination on a tcp route: DR sni
+  if (destination.cluster != nullptr && destination.cluster->policy->tls.enabled)
+    target.sni = destination.cluster->policy->tls.sni;  // TLS origination on a tcp route: DR sni
   tunnel_ = std::make_unique<TcpTunnel>(worker_, *downstream_, std::move(target), *this);
   tunnel_->start();
 }

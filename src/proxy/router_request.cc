@@ -223,7 +223,7 @@ bool RouterRequest::maybe_retry(bool retriable, bool connect_failure) {
   // workers. This request holds one slot from its first retry to its end.
   if (!holds_retry_slot_) {
     upstream::SharedClusterState& shared = worker_.clusters().cluster(*params_.cluster).shared();
-    if (!shared.circuit_breaker().try_acquire_retry(params_.cluster->policy.limits)) {
+    if (!shared.circuit_breaker().try_acquire_retry(params_.cluster->policy->limits)) {
       upstream::ClusterStats::inc(shared.stats().upstream_rq_retry_overflow);
       if (params_.info != nullptr) params_.info->set_flag(flag::UO);  // Envoy: RetryStatus::NoOverflow
       return false;

@@ -76,8 +76,8 @@ void TcpTunnel::connect() {
   upstream::ClusterState& state = clusters.cluster(cluster);
   // Only the source-IP hash means something without a request.
   std::optional<uint64_t> hash;
-  if (cluster.policy.hash.kind == upstream::HashPolicy::Kind::SourceIp) {
-    hash = upstream::request_hash(cluster.policy.hash,
+  if (cluster.policy->hash.kind == upstream::HashPolicy::Kind::SourceIp) {
+    hash = upstream::request_hash(cluster.policy->hash,
                                   upstream::RequestHashInput{nullptr, {}, target_.peer_ip, {}}, nullptr);
   }
   const uint64_t now = worker_.loop().now_ms();
@@ -164,7 +164,7 @@ void TcpTunnel::report_outcome(bool success, bool timeout) {
       success ? Result::ConnectSuccess : (timeout ? Result::Timeout : Result::ConnectFailed);
   if (!success) endpoint_state_->shared->rq_error.fetch_add(1, std::memory_order_relaxed);
   endpoint_state_->cluster->outlier_detector().put_result(
-      *endpoint_state_->shared, result, target_.cluster->policy.outlier, target_.cluster->endpoints.size(),
+      *endpoint_state_->shared, result, target_.cluster->policy->outlier, target_.cluster->endpoints.size(),
       worker_.loop().now_ms());
 }
 

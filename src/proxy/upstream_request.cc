@@ -33,10 +33,10 @@ void UpstreamRequest::start(const std::vector<size_t>* avoid, uint32_t max_picks
   upstream::ClusterState& state = worker_.clusters().cluster(cluster_);
   // DestinationRule traffic policy: hash key, health, balancer.
   std::optional<uint64_t> hash;
-  if (cluster_.policy.hash.kind != upstream::HashPolicy::Kind::None) {
+  if (cluster_.policy->hash.kind != upstream::HashPolicy::Kind::None) {
     std::string nonce = std::to_string(worker_.clusters().random().next());
     hash = upstream::request_hash(
-        cluster_.policy.hash,
+        cluster_.policy->hash,
         upstream::RequestHashInput{head_.headers, head_.path_and_query, head_.peer_ip, nonce}, &set_cookie_);
   }
   if (cluster_request_.start(state, cluster_, hash, worker_.clusters().random(), worker_.loop().now_ms(),
@@ -50,7 +50,7 @@ void UpstreamRequest::start(const std::vector<size_t>* avoid, uint32_t max_picks
   ++endpoint_state_->active_requests;
   counted_active_ = true;
   start_ms_ = worker_.loop().now_ms();
-  const upstream::UpstreamProtocol protocol = cluster_.policy.protocol;
+  const upstream::UpstreamProtocol protocol = cluster_.policy->protocol;
   http2_ = !head_.upgrade && (protocol == upstream::UpstreamProtocol::Http2 ||
                               (protocol == upstream::UpstreamProtocol::Downstream && head_.downstream_http2));
   connect_and_send(/*allow_reuse=*/true);
@@ -132,7 +132,7 @@ void UpstreamRequest::open_stream(upstream::Http2ClientConnection& connection) {
   h.path = head_.path_and_query;
   const std::string_view* host = head_.headers->get("host");
   if (host != nullptr) h.authority = *host;
-  h.tls = cluster_.policy.tls.enabled;
+  h.tls = cluster_.policy->tls.enabled;
   h.headers = head_.headers;
   h.end_stream = !head_.has_body;
   stream_h2_ = connection.new_stream(*this, h);
@@ -176,8 +176,8 @@ void UpstreamRequest::on_pool_failure(upstream::PoolFailure failure,
 }
 
 std::string_view UpstreamRequest::origination_sni() const {
-  if (!cluster_.policy.tls.enabled) return {};
-  if (!cluster_.policy.tls.sni.empty()) return cluster_.policy.tls.sni;
+  if (!cluster_.policy->tls.enabled) return {};
+  if (!cluster_.policy->tls.sni.empty()) return cluster_.policy->tls.sni;
   // Istio's auto_sni: the request's Host, without its port.
   const std::string_view* host = head_.headers != nullptr ? head_.headers->get("host") : nullptr;
   return host == nullptr ? std::string_view() : router::strip_port(*host);

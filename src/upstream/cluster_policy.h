@@ -49,6 +49,7 @@ struct HashPolicy {
   std::string cookie_path;
   int64_t cookie_ttl_ms = -1;  // -1: never generate; 0: session cookie
   std::vector<std::pair<std::string, std::string>> cookie_attributes;
+  bool operator==(const HashPolicy&) const = default;
 };
 
 struct CircuitBreakerLimits {
@@ -56,6 +57,7 @@ struct CircuitBreakerLimits {
   uint64_t max_pending_requests = kUnlimited;  // http.http1MaxPendingRequests
   uint64_t max_requests = kUnlimited;          // http.http2MaxRequests
   uint64_t max_retries = kUnlimited;           // http.maxRetries
+  bool operator==(const CircuitBreakerLimits&) const = default;
 };
 
 struct ConnectionSettings {
@@ -71,6 +73,7 @@ struct ConnectionSettings {
   // the server's SETTINGS_MAX_CONCURRENT_STREAMS caps it further). Istio's
   // default, 2^30 (cluster_builder.go http2ProtocolOptions).
   uint32_t max_concurrent_streams = 1u << 30;
+  bool operator==(const ConnectionSettings&) const = default;
 };
 
 // Envoy's outlier detection as Istio configures it (ctp.go applyOutlierDetection).
@@ -84,12 +87,14 @@ struct OutlierPolicy {
   uint64_t base_ejection_ms = 30000;
   uint64_t max_ejection_ms = 300000;  // Envoy max_ejection_time default
   uint32_t max_ejection_percent = 10;
+  bool operator==(const OutlierPolicy&) const = default;
 };
 
 struct WarmupPolicy {
   uint64_t duration_ms = 0;  // 0: off
   double minimum_percent = 10.0;
   double aggression = 1.0;
+  bool operator==(const WarmupPolicy&) const = default;
 };
 
 // DestinationRule `tls` (SIMPLE / MUTUAL): TLS originated to every endpoint.
@@ -109,6 +114,7 @@ struct UpstreamTls {
   // SANs, sni): a reload that changes them retires the idle connections made
   // with the old ones; an unchanged policy keeps them.
   uint64_t fingerprint = 0;
+  bool operator==(const UpstreamTls&) const = default;
 };
 
 struct ClusterPolicy {
@@ -130,6 +136,7 @@ struct ClusterPolicy {
   std::string source;
   UpstreamTls tls;
   UpstreamProtocol protocol = UpstreamProtocol::Http1;
+  bool operator==(const ClusterPolicy&) const = default;
 };
 
 }  // namespace torii::upstream

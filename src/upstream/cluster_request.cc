@@ -43,7 +43,7 @@ bool ClusterRequest::attach() {
   if (attached_) return true;
   ClusterStats& stats = shared_->stats();
   if (!shared_->circuit_breaker().try_acquire(ClusterCircuitBreaker::Resource::Requests,
-                                              info_->policy.limits.max_requests)) {
+                                              info_->policy->limits.max_requests)) {
     // Envoy counts max_requests overflow under the pending-overflow counter too.
     ClusterStats::inc(stats.upstream_rq_pending_overflow);
     return false;
@@ -60,7 +60,7 @@ void ClusterRequest::report_status(int status, uint64_t now_ms) {
   if (shared_ == nullptr || endpoint_ == nullptr) return;
   shared_->stats().count_response(status);
   if (status >= 500) endpoint_->shared->rq_error.fetch_add(1, std::memory_order_relaxed);
-  shared_->outlier_detector().put_http_status(*endpoint_->shared, status, info_->policy.outlier,
+  shared_->outlier_detector().put_http_status(*endpoint_->shared, status, info_->policy->outlier,
                                               info_->endpoints.size(), now_ms);
 }
 
@@ -68,7 +68,7 @@ void ClusterRequest::report_connection(OutlierDetector::Result result, uint64_t 
   if (shared_ == nullptr || endpoint_ == nullptr) return;
   if (result != OutlierDetector::Result::ConnectSuccess)
     endpoint_->shared->rq_error.fetch_add(1, std::memory_order_relaxed);
-  shared_->outlier_detector().put_result(*endpoint_->shared, result, info_->policy.outlier,
+  shared_->outlier_detector().put_result(*endpoint_->shared, result, info_->policy->outlier,
                                          info_->endpoints.size(), now_ms);
 }
 

@@ -38,7 +38,7 @@ EndpointSet ClusterState::endpoints(const ClusterInfo& info, uint64_t now_ms) {
 ClusterState::Choice ClusterState::choose(const ClusterInfo& info, std::optional<uint64_t> hash,
                                           FastRandom& random, uint64_t now_ms) {
   if (bound_info_ != &info) bind(info, now_ms);
-  shared_->maybe_sweep(info.policy.outlier, now_ms);
+  shared_->maybe_sweep(info.policy->outlier, now_ms);
   if (seen_epoch_ != shared_->outlier_detector().epoch() || now_ms >= next_warmup_refresh_ms_)
     refresh(info, now_ms);
   Choice choice;
@@ -89,7 +89,7 @@ EndpointSet ClusterState::view(const ClusterInfo& info, const Level& level) cons
 void ClusterState::bind(const ClusterInfo& info, uint64_t now_ms) {
   if (now_ms == 0) now_ms = monotonic_ms();
   bound_info_ = &info;
-  tls_fingerprint_ = info.policy.tls.enabled ? info.policy.tls.fingerprint : 0;
+  tls_fingerprint_ = info.policy->tls.enabled ? info.policy->tls.fingerprint : 0;
   bound_.clear();
   for (const Endpoint& e : info.endpoints) {
     std::string key = endpoint_key(e.address, e.port);
@@ -104,16 +104,16 @@ void ClusterState::bind(const ClusterInfo& info, uint64_t now_ms) {
     bound_.push_back(it->second.get());
   }
   shared_->mark_populated();
-  if (!load_balancer_ || lb_policy_ != info.policy.lb) {
-    load_balancer_ = make_load_balancer(info.policy.lb);
-    lb_policy_ = info.policy.lb;
+  if (!load_balancer_ || lb_policy_ != info.policy->lb) {
+    load_balancer_ = make_load_balancer(info.policy->lb);
+    lb_policy_ = info.policy->lb;
   }
   refresh(info, now_ms);
 }
 
 void ClusterState::build_level(Level& level, const ClusterInfo& info, const std::vector<uint32_t>& members,
                                uint64_t now_ms) {
-  const WarmupPolicy& warmup = info.policy.warmup;
+  const WarmupPolicy& warmup = info.policy->warmup;
   level.candidates = members;
   level.usable.assign(info.endpoints.size(), 0);
   level.weights.clear();
@@ -163,7 +163,7 @@ void ClusterState::refresh(const ClusterInfo& info, uint64_t now_ms) {
   }
   // Panic: too few healthy endpoints => ignore health (Envoy's healthy panic
   // threshold). Threshold 0 (Istio's default with outlier detection) never panics.
-  const uint64_t threshold = info.policy.healthy_panic_threshold;
+  const uint64_t threshold = info.policy->healthy_panic_threshold;
   if (threshold > 0 && healthy_total * 100 < threshold * n) {
     panic_ = true;
     std::vector<uint32_t> everyone(n);

@@ -21,7 +21,7 @@ using Resource = ClusterCircuitBreaker::Resource;
 // another SNI, does not carry the request.
 bool suits(UpstreamConnection& connection, const ClusterInfo& cluster, std::string_view sni, bool http2) {
   if (connection.http2() != http2) return false;
-  if (!cluster.policy.tls.enabled) return true;
+  if (!cluster.policy->tls.enabled) return true;
   const net::TlsSession* tls = connection.connection().tls();
   return tls == nullptr || tls->server_name() == sni;
 }
@@ -67,7 +67,7 @@ ConnectionPool::StreamStatus ConnectionPool::enqueue(ClusterRequest& request, Pe
   EndpointState& endpoint = request.endpoint_state();
   if (SharedClusterState* shared = endpoint.cluster; shared != nullptr) {
     if (!shared->circuit_breaker().try_acquire(Resource::PendingRequests,
-                                               request.info().policy.limits.max_pending_requests)) {
+                                               request.info().policy->limits.max_pending_requests)) {
       ClusterStats::inc(shared->stats().upstream_rq_pending_overflow);
       return StreamStatus::Overflow;
     }
@@ -106,7 +106,7 @@ void ConnectionPool::set_http2_defaults(const Http2ClientSettings& defaults) {
 std::unique_ptr<Http2ClientSettings> ConnectionPool::http2_settings_for(const ClusterInfo& cluster) const {
   auto s = http2_defaults_ ? std::make_unique<Http2ClientSettings>(*http2_defaults_)
                            : std::make_unique<Http2ClientSettings>();
-  const ConnectionSettings& c = cluster.policy.connection;
+  const ConnectionSettings& c = cluster.policy->connection;
   s->max_concurrent_streams = std::max<uint32_t>(1, c.max_concurrent_streams);
   s->max_requests_per_connection = c.max_requests_per_connection;
   s->idle_timeout_ms = c.idle_timeout_ms < 0
@@ -209,7 +209,7 @@ bool ConnectionPool::create_connection(EndpointState& endpoint, bool http2, bool
   std::unique_ptr<UpstreamConnection> c =
       open(endpoint, cluster, target->request_->endpoint(), target->sni_, error_no, http2);
   c->hold_slots(shared != nullptr, false);
-  c->set_idle_timeout_ms(idle_timeout_for(cluster.policy.connection, 0));
+  c->set_idle_timeout_ms(idle_timeout_for(cluster.policy->connection, 0));
   if (http2) c->set_http2(http2_settings_for(cluster));
   c->start_connecting();
   if (error_no != 0) c->fail_soon(error_no);
@@ -225,7 +225,7 @@ bool ConnectionPool::create_connection(EndpointState& endpoint, bool http2, bool
 bool ConnectionPool::try_acquire_connection(EndpointState& endpoint, const ClusterInfo& cluster,
                                             std::string_view sni) {
   ClusterCircuitBreaker& cb = endpoint.cluster->circuit_breaker();
-  const uint64_t limit = cluster.policy.limits.max_connections;
+  const uint64_t limit = cluster.policy->limits.max_connections;
   if (cb.try_acquire(Resource::Connections, limit)) return true;
   // An idle connection made for another SNI is of no use to the waiting
   // requests: it makes room for one that is.
@@ -410,11 +410,11 @@ std::unique_ptr<UpstreamConnection> ConnectionPool::open(EndpointState& endpoint
                                                          const Endpoint& address, std::string_view sni,
                                                          int& error_no, bool http2) {
   auto c = std::make_unique<UpstreamConnection>(loop_, *this, endpoint);
-  if (cluster.policy.tls.enabled) {
+  if (cluster.policy->tls.enabled) {
     // useClientProtocol: an HTTP/2 connection offers ALPN h2 (its own context).
     const std::shared_ptr<const net::TlsContext>& context =
-        http2 && cluster.policy.protocol == UpstreamProtocol::Downstream ? cluster.policy.tls.context_h2
-                                                                         : cluster.policy.tls.context;
+        http2 && cluster.policy->protocol == UpstreamProtocol::Downstream ? cluster.policy->tls.context_h2
+                                                                          : cluster.policy->tls.context;
     // Never fall back to plaintext: unusable TLS settings fail the connection.
     if (!context) {
       error_no = EPROTO;
@@ -427,7 +427,7 @@ std::unique_ptr<UpstreamConnection> ConnectionPool::open(EndpointState& endpoint
     if (error_no == 0) error_no = EIO;
     return c;
   }
-  const ConnectionSettings& settings = cluster.policy.connection;
+  const ConnectionSettings& settings = cluster.policy->connection;
   if (settings.keepalive) {
     int fd = c->connection().fd();
     int one = 1;
@@ -450,7 +450,7 @@ ConnectionPool::ConnectResult ConnectionPool::connect(EndpointState& endpoint, c
                                                       std::string_view sni) {
   ConnectResult result;
   SharedClusterState* shared = endpoint.cluster;
-  const CircuitBreakerLimits& limits = cluster.policy.limits;
+  const CircuitBreakerLimits& limits = cluster.policy->limits;
   if (shared != nullptr) {
     ClusterCircuitBreaker& cb = shared->circuit_breaker();
     if (!cb.try_acquire(Resource::PendingRequests, limits.max_pending_requests)) {
@@ -490,7 +490,7 @@ uint32_t ConnectionPool::idle_timeout_for(const ConnectionSettings& settings, ui
 }
 
 void ConnectionPool::release(std::unique_ptr<UpstreamConnection> connection, const ClusterInfo& cluster) {
-  const ConnectionSettings& settings = cluster.policy.connection;
+  const ConnectionSettings& settings = cluster.policy->connection;
   SharedClusterState* shared = connection->endpoint().cluster;
   uint64_t age = loop_.now_ms() - connection->created_ms();
   bool retire = false;

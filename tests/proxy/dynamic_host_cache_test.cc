@@ -23,7 +23,7 @@ struct Fixture {
     cache = std::make_unique<DynamicHostCache>(loop, clusters, options);
     compiled.name = "outbound|8080||*.example.test";
     compiled.port = 8080;
-    compiled.policy.limits.max_requests = 7;
+    compiled.policy.write().limits.max_requests = 7;
   }
   // Looks `host` up and runs the loop until the answer; null on failure.
   std::shared_ptr<const upstream::ClusterInfo> lookup(const std::string& host, bool* synchronous = nullptr) {
@@ -64,7 +64,7 @@ TEST(DynamicHostCacheTest, ResolvesIntoTheCompiledClusterAndCaches) {
   auto cluster = f.lookup_resolved("a.example.test");
   ASSERT_NE(cluster, nullptr);
   EXPECT_EQ(cluster->name, "outbound|8080||*.example.test");
-  EXPECT_EQ(cluster->policy.limits.max_requests, 7u);
+  EXPECT_EQ(cluster->policy->limits.max_requests, 7u);
   ASSERT_EQ(cluster->endpoints.size(), 2u);
   EXPECT_EQ(cluster->endpoints[0].address, "127.0.0.7");
   EXPECT_EQ(cluster->endpoints[0].port, 8080);
@@ -87,12 +87,12 @@ TEST(DynamicHostCacheTest, ANewSnapshotsClusterAtTheSameAddressIsNotMistakenForT
   ASSERT_NE(first, nullptr);
   // A reload compiled a new cluster that happens to live where the old one
   // did (here: the same object, changed), with another policy.
-  f.compiled.policy.limits.max_requests = 9;
+  f.compiled.policy.write().limits.max_requests = 9;
   f.snapshot_version = 2;
   auto second = f.lookup("a.example.test");
   ASSERT_NE(second, nullptr);
   EXPECT_NE(second, first);
-  EXPECT_EQ(second->policy.limits.max_requests, 9u);
+  EXPECT_EQ(second->policy->limits.max_requests, 9u);
 }
 
 TEST(DynamicHostCacheTest, FailuresAreNotCached) {

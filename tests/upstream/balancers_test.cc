@@ -15,7 +15,7 @@ namespace {
 ClusterInfo make_cluster(size_t n, LbPolicy lb, std::vector<uint32_t> weights = {}) {
   ClusterInfo info;
   info.name = "outbound|80||svc";
-  info.policy.lb = lb;
+  info.policy.write().lb = lb;
   for (size_t i = 0; i < n; ++i) {
     Endpoint e;
     e.address = "10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1);

@@ -154,7 +154,7 @@ TEST_F(ConnectionPoolQueueTest, WaitsForTheConnectionOpenedForIt) {
 }
 
 TEST_F(ConnectionPoolQueueTest, PendingLimitOverflows) {
-  info.policy.limits.max_pending_requests = 1;
+  info.policy.write().limits.max_pending_requests = 1;
   send(Status::Queued);
   send(Status::Overflow);
   EXPECT_EQ(stat(stats().upstream_rq_pending_overflow), 1u);
@@ -162,7 +162,7 @@ TEST_F(ConnectionPoolQueueTest, PendingLimitOverflows) {
 }
 
 TEST_F(ConnectionPoolQueueTest, AtTheConnectionLimitRequestsWaitAndGoOldestFirst) {
-  info.policy.limits.max_connections = 1;
+  info.policy.write().limits.max_connections = 1;
   Request& a = send(Status::Queued);
   run_until([&] { return a.ready; });
   ASSERT_TRUE(a.ready);
@@ -184,7 +184,7 @@ TEST_F(ConnectionPoolQueueTest, AtTheConnectionLimitRequestsWaitAndGoOldestFirst
   EXPECT_TRUE(c.queued());
   // maxRequestsPerConnection 1: b's connection closes after its exchange,
   // which frees the slot for a new one for c.
-  info.policy.connection.max_requests_per_connection = 1;
+  info.policy.write().connection.max_requests_per_connection = 1;
   finish(b);
   run_until([&] { return c.ready; });
   EXPECT_TRUE(c.ready);
@@ -195,7 +195,7 @@ TEST_F(ConnectionPoolQueueTest, AtTheConnectionLimitRequestsWaitAndGoOldestFirst
 
 TEST_F(ConnectionPoolQueueTest, APoolWithoutConnectionsOpensOneOverTheLimit) {
   // Other workers hold every connection the cluster may have.
-  info.policy.limits.max_connections = 1;
+  info.policy.write().limits.max_connections = 1;
   state.shared().circuit_breaker().acquire(Resource::Connections);
   Request& a = send(Status::Queued);
   EXPECT_EQ(stat(stats().upstream_cx_overflow), 1u);
@@ -211,7 +211,7 @@ TEST_F(ConnectionPoolQueueTest, APoolWithoutConnectionsOpensOneOverTheLimit) {
 }
 
 TEST_F(ConnectionPoolQueueTest, MaxRequestsIsCheckedWhenTheConnectionComes) {
-  info.policy.limits.max_requests = 1;
+  info.policy.write().limits.max_requests = 1;
   Request& a = send(Status::Queued);
   Request& b = send(Status::Queued);
   // Waiting requests hold no http2MaxRequests slot.
@@ -264,7 +264,7 @@ TEST_F(ConnectionPoolQueueTest, AConnectFailureFailsEveryWaitingRequest) {
 }
 
 TEST_F(ConnectionPoolQueueTest, WaitTimeIsRecorded) {
-  info.policy.limits.max_connections = 1;
+  info.policy.write().limits.max_connections = 1;
   Request& a = send(Status::Queued);
   run_until([&] { return a.ready; });
   Request& b = send(Status::Queued);

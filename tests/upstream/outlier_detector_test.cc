@@ -157,10 +157,10 @@ TEST(OutlierDetectorTest, DisabledPolicyDoesNothingAndReleasesEjections) {
 TEST(ClusterStateHealthTest, EjectedEndpointsAreSkippedAndPanicApplies) {
   ClusterInfo info;
   info.name = "c";
-  info.policy.lb = LbPolicy::RoundRobin;
-  info.policy.outlier.enabled = true;
-  info.policy.outlier.max_ejection_percent = 100;
-  info.policy.healthy_panic_threshold = 0;
+  info.policy.write().lb = LbPolicy::RoundRobin;
+  info.policy.write().outlier.enabled = true;
+  info.policy.write().outlier.max_ejection_percent = 100;
+  info.policy.write().healthy_panic_threshold = 0;
   for (int i = 0; i < 2; ++i) {
     Endpoint e;
     e.address = "10.0.0." + std::to_string(i + 1);
@@ -173,13 +173,13 @@ TEST(ClusterStateHealthTest, EjectedEndpointsAreSkippedAndPanicApplies) {
   ASSERT_EQ(state.choose(info, std::nullopt, rng, 10).status, ClusterState::Choice::Status::Ok);
   OutlierDetector& d = state.shared().outlier_detector();
   for (int i = 0; i < 5; ++i)
-    d.put_http_status(*state.endpoint_state(0).shared, 500, info.policy.outlier, 2, 10);
+    d.put_http_status(*state.endpoint_state(0).shared, 500, info.policy->outlier, 2, 10);
   for (int i = 0; i < 20; ++i) EXPECT_EQ(state.choose(info, std::nullopt, rng, 20).index, 1u);
   for (int i = 0; i < 5; ++i)
-    d.put_http_status(*state.endpoint_state(1).shared, 500, info.policy.outlier, 2, 10);
+    d.put_http_status(*state.endpoint_state(1).shared, 500, info.policy->outlier, 2, 10);
   EXPECT_EQ(state.choose(info, std::nullopt, rng, 30).status,
             ClusterState::Choice::Status::NoHealthyUpstream);
-  info.policy.healthy_panic_threshold = 50;
+  info.policy.write().healthy_panic_threshold = 50;
   state.unbind();  // a reload with the new threshold
   auto panic = state.choose(info, std::nullopt, rng, 40);
   EXPECT_EQ(panic.status, ClusterState::Choice::Status::Ok);
@@ -189,10 +189,10 @@ TEST(ClusterStateHealthTest, EjectedEndpointsAreSkippedAndPanicApplies) {
 TEST(ClusterStateHealthTest, PrioritiesSpillOverByHealth) {
   ClusterInfo info;
   info.name = "p";
-  info.policy.lb = LbPolicy::RoundRobin;
-  info.policy.outlier.enabled = true;
-  info.policy.outlier.max_ejection_percent = 100;
-  info.policy.healthy_panic_threshold = 0;
+  info.policy.write().lb = LbPolicy::RoundRobin;
+  info.policy.write().outlier.enabled = true;
+  info.policy.write().outlier.max_ejection_percent = 100;
+  info.policy.write().healthy_panic_threshold = 0;
   for (int i = 0; i < 4; ++i) {
     Endpoint e;
     e.address = "10.0.0." + std::to_string(i + 1);
@@ -209,7 +209,7 @@ TEST(ClusterStateHealthTest, PrioritiesSpillOverByHealth) {
   // One of two P0 endpoints ejected: P0 health = 1.4 x 50% = 70%, P1 takes 30%.
   for (int i = 0; i < 5; ++i)
     state.shared().outlier_detector().put_http_status(*state.endpoint_state(0).shared, 500,
-                                                      info.policy.outlier, 4, 10);
+                                                      info.policy->outlier, 4, 10);
   hits.assign(4, 0);
   for (int i = 0; i < 10000; ++i) ++hits[state.choose(info, std::nullopt, rng, 20).index];
   EXPECT_EQ(hits[0], 0);
@@ -220,9 +220,9 @@ TEST(ClusterStateHealthTest, PrioritiesSpillOverByHealth) {
 TEST(ClusterStateWarmupTest, NewEndpointRampsUp) {
   ClusterInfo v1;
   v1.name = "w";
-  v1.policy.lb = LbPolicy::RoundRobin;
-  v1.policy.warmup.duration_ms = 10000;
-  v1.policy.warmup.minimum_percent = 10;
+  v1.policy.write().lb = LbPolicy::RoundRobin;
+  v1.policy.write().warmup.duration_ms = 10000;
+  v1.policy.write().warmup.minimum_percent = 10;
   Endpoint e;
   e.address = "10.0.0.1";
   e.port = 80;
