@@ -128,7 +128,7 @@ def _config_changes(run, torii, changes):
 #  compile 90.2 ms (10001 of 10001 cluster(s) shared), publish 0.0 ms; serving 155.3 ms after the change
 #  was noticed"
 _SPLIT = re.compile(r"config version (\d+) serving \(config\).*; read ([\d.]+) ms \(parse ([\d.]+), "
-                    r"validate ([\d.]+)\), store ([\d.]+) ms, compile ([\d.]+) ms(?: \([^)]*\))?, publish ([\d.]+) ms; "
+                    r"validate ([\d.]+)\), store ([\d.]+) ms, compile ([\d.]+) ms(?: \(.*? shared\))?, publish ([\d.]+) ms; "
                     r"serving ([\d.]+) ms after")
 _SPLIT_FIELDS = ("read", "parse", "validate", "store", "compile", "publish", "noticed_to_serving")
 

@@ -35,6 +35,10 @@ namespace {
 // than 10 ms between the two events on a loaded machine, and a 10 ms wait
 // then reloaded twice (a clean CI run of test_dashboard).
 constexpr int kReloadDebounceMs = 50;
+// After a rename into place (the usual last step of a write) only this long:
+// the write is complete, and what may follow at once (a chmod, the removal
+// of the old ConfigMap directory) falls inside it or restarts the full wait.
+constexpr int kSettleAfterRenameMs = 5;
 constexpr int kJwksCheckMs = 1000;
 
 // A takeover stops the running process, so it is only tried with a
@@ -280,7 +284,8 @@ int run_command(const Options& options) {
     if (n > 0 && (fds[1].revents & POLLIN) && watcher->consume_events()) {
       if (!reload_pending) first_event_us = wall_clock_us();
       reload_pending = true;
-      reload_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(kReloadDebounceMs);
+      const int wait_ms = watcher->last_was_rename() ? kSettleAfterRenameMs : kReloadDebounceMs;
+      reload_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
     }
     if (n > 0 && (fds[2].revents & POLLIN)) control.on_dns_change();
     if (etcd && ((n > 0 && fds[5].revents != 0) || (!etcd->connected() && etcd->timeout_ms() == 0))) {

@@ -892,7 +892,12 @@ LoadResult Loader::finish() && {
     }
     result.typed.push_back(p.valid ? p.typed : nullptr);
     LoadedObject& object = result.objects.emplace_back();
-    object.key = key;  // not moved: `last` still looks keys up
+    // Without duplicates `last` is not looked at again: the key can move.
+    if (last.size() == taken_.size()) {
+      object.key = std::move(keys[i]);
+    } else {
+      object.key = key;
+    }
     object.source = source;
     object.load_order = taken_[i].load_order;
     char hash[17];

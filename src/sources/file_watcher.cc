@@ -73,6 +73,7 @@ bool FileWatcher::consume_events() {
       p += sizeof(inotify_event) + ev->len;
       if (ev->mask & IN_Q_OVERFLOW) {
         relevant = true;  // lost events: reload to be safe
+        last_was_rename_ = false;
         continue;
       }
       auto dir_it = dirs_.find(ev->wd);
@@ -83,8 +84,10 @@ bool FileWatcher::consume_events() {
         continue;
       }
       std::string name = ev->len > 0 ? std::string(ev->name) : std::string();
+      const bool rename_into_place = (ev->mask & IN_MOVED_TO) && !name.empty() && name.front() != '.';
       if (is_under_recursive(recursive_, dir)) {
         relevant = true;
+        last_was_rename_ = rename_into_place;
         if ((ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO))) {
           watch_directory_tree(dir + "/" + name);
         }
@@ -93,7 +96,10 @@ bool FileWatcher::consume_events() {
       auto files_it = files_.find(dir);
       if (files_it == files_.end()) continue;
       // A configured file, or a ConfigMap-style `..data` symlink swap next to it.
-      if (name.empty() || files_it->second.count(name) || name.rfind("..", 0) == 0) relevant = true;
+      if (name.empty() || files_it->second.count(name) || name.rfind("..", 0) == 0) {
+        relevant = true;
+        last_was_rename_ = rename_into_place;
+      }
     }
   }
   return relevant;

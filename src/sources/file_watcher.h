@@ -31,12 +31,18 @@ class FileWatcher {
 
   // Drains pending events; true if any concerns a watched path.
   bool consume_events();
+  // The last event consume_events() found relevant was a rename onto a
+  // visible name (a writer's temp file moved into place, as editors,
+  // `kubectl`-style tools and tests/e2e/harness.py write_atomic do): the
+  // write is complete, and a short settle is enough before reloading.
+  bool last_was_rename() const { return last_was_rename_; }
 
  private:
   void watch_directory_tree(const std::string& dir);
   void add_watch(const std::string& dir);
 
   int fd_ = -1;
+  bool last_was_rename_ = false;
   // watch descriptor -> directory
   std::unordered_map<int, std::string> dirs_;
   // directories watched recursively (configured directories and their children)

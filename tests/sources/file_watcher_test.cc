@@ -31,8 +31,40 @@ class FileWatcherTest : public ::testing::Test {
     return false;
   }
 
+  // Drains events until none came for 100 ms; true if any was relevant.
+  static bool drained(FileWatcher& w) {
+    bool any = false;
+    for (;;) {
+      pollfd p{w.fd(), POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) return any;
+      any = w.consume_events() || any;
+    }
+  }
+
   fs::path dir_;
 };
+
+TEST_F(FileWatcherTest, SaysWhenTheLastEventWasARenameIntoPlace) {
+  write(dir_ / "a.yaml", "a: 1\n");
+  for (const std::string& watched : {dir_.string(), (dir_ / "a.yaml").string()}) {
+    FileWatcher w({watched});
+    // Written in place: not a rename.
+    write(dir_ / "a.yaml", "a: 2\n");
+    ASSERT_TRUE(drained(w)) << watched;
+    EXPECT_FALSE(w.last_was_rename()) << watched;
+    // A hidden temp file moved into place, as write_atomic does.
+    write(dir_ / ".a.yaml.tmp", "a: 3\n");
+    fs::rename(dir_ / ".a.yaml.tmp", dir_ / "a.yaml");
+    ASSERT_TRUE(drained(w)) << watched;
+    EXPECT_TRUE(w.last_was_rename()) << watched;
+    // Then removed: the last event is no rename.
+    fs::remove(dir_ / "a.yaml");
+    ASSERT_TRUE(drained(w)) << watched;
+    EXPECT_FALSE(w.last_was_rename()) << watched;
+    write(dir_ / "a.yaml", "a: 1\n");
+    drained(w);
+  }
+}
 
 TEST_F(FileWatcherTest, SeesEditsCreationsAndDeletionsInDirectoryTree) {
   fs::create_directories(dir_ / "sub");
