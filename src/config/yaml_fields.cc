@@ -11,15 +11,29 @@
 namespace torii::config {
 namespace {
 
+// Paths are built for every field read (25,000 objects: ~1.5 million), so
+// each is one allocation of the final size rather than a chain of temporaries.
 std::string join_path(const std::string& parent, std::string_view key) {
   if (parent.empty()) return std::string(key);
-  return parent + "." + std::string(key);
+  std::string path;
+  path.reserve(parent.size() + 1 + key.size());
+  path.append(parent).append(1, '.').append(key);
+  return path;
 }
 
 // Map entries are user data (label keys, header names) that may contain dots,
 // so they are bracketed: `metadata.labels[app.kubernetes.io/name]`.
 std::string entry_path(const std::string& parent, std::string_view key) {
-  return parent + "[" + std::string(key) + "]";
+  std::string path;
+  path.reserve(parent.size() + 2 + key.size());
+  path.append(parent).append(1, '[').append(key).append(1, ']');
+  return path;
+}
+
+std::string item_path(const std::string& parent, size_t index) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, index).ptr;
+  return entry_path(parent, std::string_view(digits, static_cast<size_t>(end - digits)));
 }
 
 std::string type_name(const YamlNode& node) {
@@ -121,10 +135,11 @@ std::vector<Field> Field::items() const {
     error("expected a list, got " + type_name(node_));
     return out;
   }
+  out.reserve(node_.items().size());
   size_t index = 0;
   for (const YamlNode& item : node_.items()) {
     const int line = reader_->line_of(item);
-    out.emplace_back(*reader_, item, path_ + "[" + std::to_string(index++) + "]", line > 0 ? line : line_);
+    out.emplace_back(*reader_, item, item_path(path_, index++), line > 0 ? line : line_);
   }
   return out;
 }
