@@ -315,22 +315,10 @@ std::string path_text(const std::vector<PathStep>& trail) {
   return path;
 }
 
-// For each entry of a map, the index of an earlier entry with the same scalar
-// key, or -1. Small maps (nearly all) compare pairwise; large ones sort.
+// For each entry of a large map, the index of an earlier entry with the same
+// scalar key, or -1, by sorting (small maps compare pairwise in place).
 std::vector<ptrdiff_t> earlier_same_keys(const std::vector<YamlNode::Entry>& entries) {
   std::vector<ptrdiff_t> earlier(entries.size(), -1);
-  if (entries.size() <= 16) {
-    for (size_t i = 1; i < entries.size(); ++i) {
-      if (!entries[i].key.IsScalar()) continue;
-      for (size_t j = 0; j < i; ++j) {
-        if (entries[j].key.IsScalar() && entries[j].key.Scalar() == entries[i].key.Scalar()) {
-          earlier[i] = static_cast<ptrdiff_t>(j);
-          break;
-        }
-      }
-    }
-    return earlier;
-  }
   std::vector<std::pair<std::string_view, size_t>> sorted;
   for (size_t i = 0; i < entries.size(); ++i) {
     if (entries[i].key.IsScalar()) sorted.emplace_back(entries[i].key.Scalar(), i);
@@ -358,13 +346,28 @@ void find_duplicate_keys(DocumentReader& reader, const YamlNode& node, std::vect
   }
   if (!node.IsMap()) return;
   const std::vector<YamlNode::Entry>& entries = node.entries();
-  const std::vector<ptrdiff_t> earlier = earlier_same_keys(entries);
+  // Small maps (nearly all) compare pairwise in place: a vector per map was
+  // an allocation per map of every document.
+  constexpr size_t kPairwise = 16;
+  const std::vector<ptrdiff_t> earlier =
+      entries.size() <= kPairwise ? std::vector<ptrdiff_t>() : earlier_same_keys(entries);
   for (size_t i = 0; i < entries.size(); ++i) {
     const YamlNode::Entry& kv = entries[i];
     if (!kv.key.IsScalar()) continue;
     trail.push_back(PathStep{kv.key.Scalar()});
-    if (earlier[i] >= 0) {
-      const int first_line = reader.line_of(entries[static_cast<size_t>(earlier[i])].key);
+    ptrdiff_t same = -1;
+    if (entries.size() <= kPairwise) {
+      for (size_t j = 0; j < i; ++j) {
+        if (entries[j].key.IsScalar() && entries[j].key.Scalar() == kv.key.Scalar()) {
+          same = static_cast<ptrdiff_t>(j);
+          break;
+        }
+      }
+    } else {
+      same = earlier[i];
+    }
+    if (same >= 0) {
+      const int first_line = reader.line_of(entries[static_cast<size_t>(same)].key);
       reader.error(
           reader.line_of(kv.key), path_text(trail),
           "mapping key \"" + kv.key.Scalar() + "\" already defined at line " + std::to_string(first_line));
