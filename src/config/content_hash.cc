@@ -31,7 +31,12 @@ class TreeHasher {
         std::vector<std::string> composite_keys;  // texts of the non-scalar keys
         std::vector<std::pair<std::string_view, const YamlNode*>> sorted;
         sorted.reserve(entries.size());
-        composite_keys.reserve(entries.size());
+        // Reserved (so that views into it stay valid) only when a key needs
+        // it: with 25,000 objects an allocation per map was most of hashing.
+        if (std::any_of(entries.begin(), entries.end(),
+                        [](const YamlNode::Entry& kv) { return !kv.key.IsScalar(); })) {
+          composite_keys.reserve(entries.size());
+        }
         for (const YamlNode::Entry& kv : entries) {
           if (kv.key.IsScalar()) {
             sorted.emplace_back(kv.key.Scalar(), &kv.value);
@@ -40,8 +45,10 @@ class TreeHasher {
             sorted.emplace_back(composite_keys.back(), &kv.value);
           }
         }
-        std::stable_sort(sorted.begin(), sorted.end(),
-                         [](const auto& a, const auto& b) { return a.first < b.first; });
+        const auto by_key = [](const auto& a, const auto& b) { return a.first < b.first; };
+        if (!std::is_sorted(sorted.begin(), sorted.end(), by_key)) {
+          std::stable_sort(sorted.begin(), sorted.end(), by_key);
+        }
         byte('{');
         for (const auto& [key, value] : sorted) {
           text('K', key);

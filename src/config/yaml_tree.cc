@@ -78,10 +78,18 @@ bool YamlDocument::parse(std::string_view text, Error* error) {
   // `key` until its value arrives.
   struct Open {
     YamlNodeData* node;
+    size_t depth;  // index of its scratch list
     YamlNode key;
     bool has_key = false;
   };
   std::vector<Open> open;
+  // A collection's children gather in a scratch list of its depth, reused
+  // from document to document on this thread, and are copied into the node
+  // once, at its exact size, when it ends: one allocation per collection
+  // where growing its own vector took several (25,000 objects: ~0.9 million
+  // collections).
+  thread_local std::vector<std::vector<YamlNode>> item_scratch;
+  thread_local std::vector<std::vector<YamlNode::Entry>> entry_scratch;
   std::unordered_map<std::string, const YamlNodeData*> anchors;
   auto attach = [&](const YamlNodeData* data) {
     const YamlNode node(data);
@@ -91,12 +99,12 @@ bool YamlDocument::parse(std::string_view text, Error* error) {
     }
     Open& o = open.back();
     if (o.node->type == YamlNode::Type::Sequence) {
-      o.node->items.push_back(node);
+      item_scratch[o.depth].push_back(node);
     } else if (!o.has_key) {
       o.key = node;
       o.has_key = true;
     } else {
-      o.node->entries.push_back(YamlNode::Entry{o.key, node});
+      entry_scratch[o.depth].push_back(YamlNode::Entry{o.key, node});
       o.has_key = false;
     }
   };
@@ -137,12 +145,25 @@ bool YamlDocument::parse(std::string_view text, Error* error) {
         YamlNodeData& d = add(map ? YamlNode::Type::Map : YamlNode::Type::Sequence, line);
         remember(map ? e.data.mapping_start.anchor : e.data.sequence_start.anchor, &d);
         attach(&d);
-        open.push_back(Open{&d});
+        const size_t depth = open.size();
+        if (item_scratch.size() <= depth) item_scratch.resize(depth + 1);
+        if (entry_scratch.size() <= depth) entry_scratch.resize(depth + 1);
+        item_scratch[depth].clear();
+        entry_scratch[depth].clear();
+        open.push_back(Open{&d, depth});
         break;
       }
       case YAML_SEQUENCE_END_EVENT:
       case YAML_MAPPING_END_EVENT:
-        if (!open.empty()) open.pop_back();
+        if (!open.empty()) {
+          const Open& o = open.back();
+          if (o.node->type == YamlNode::Type::Sequence) {
+            o.node->items.assign(item_scratch[o.depth].begin(), item_scratch[o.depth].end());
+          } else {
+            o.node->entries.assign(entry_scratch[o.depth].begin(), entry_scratch[o.depth].end());
+          }
+          open.pop_back();
+        }
         break;
       case YAML_ALIAS_EVENT: {
         auto it = anchors.find(std::string(text_of(e.data.alias.anchor)));
