@@ -70,9 +70,12 @@ def test_one_file_edit_parses_only_its_changed_document(upstreams, torii):
     # The file events of one write may give more than one reload (the temp
     # file's creation, then the rename): one of them parsed the edited
     # document, and none parsed anything else.
-    reloads = [tuple(map(int, g[1:5])) for g in serving_lines(t)[1:]]
-    assert (1, documents, 1, FILES + 2) in reloads, (reloads, t.describe())
-    assert all(parsed <= 1 and changed <= 1 for parsed, _, changed, _ in reloads), reloads
+    def reloads():
+        return [tuple(map(int, g[1:5])) for g in serving_lines(t)[1:]]
+
+    found, _ = harness.poll_until(lambda: (1, documents, 1, FILES + 2) in reloads(), harness.RELOAD_TIMEOUT)
+    assert found, (reloads(), t.describe())
+    assert all(parsed <= 1 and changed <= 1 for parsed, _, changed, _ in reloads()), reloads()
 
 
 def test_a_route_change_shares_the_clusters_and_a_service_change_builds_them(upstreams, torii):
@@ -92,16 +95,25 @@ def test_a_route_change_shares_the_clusters_and_a_service_change_builds_them(ups
         lambda: t.get("/", headers={"Host": "new.example"}, timeout=5).status_code == 200, harness.RELOAD_TIMEOUT)
     assert served, t.describe()
     # Clusters: 2 of 2 shared. Virtual hosts: all but the edited VS's two
-    # (h3.example, new.example) shared.
-    shared = [tuple(map(int, g[5:9])) for g in serving_lines(t)[1:]]
-    assert shared and all(s[:2] == (2, 2) for s in shared), (shared, t.describe())
-    assert any(s[3] == FILES * PER_FILE + 2 and s[2] == s[3] - 2 for s in shared), (shared, t.describe())
-    assert all(s[2] >= s[3] - 2 for s in shared), (shared, t.describe())
+    # (h3.example, new.example) shared. (The log line follows the publish, so
+    # it may come just after the first request served: wait for it.)
+    def shared_counts(since):
+        return [tuple(map(int, g[5:9])) for g in serving_lines(t)[since:]]
 
-    # The echo backend's ServiceEntry changes (a label): both clusters are built.
+    def edit_reload(s):
+        return s[:2] == (2, 2) and s[3] == FILES * PER_FILE + 2 and s[2] == s[3] - 2
+
+    found, _ = harness.poll_until(lambda: any(map(edit_reload, shared_counts(1))), harness.RELOAD_TIMEOUT)
+    shared = shared_counts(1)
+    assert found, (shared, t.describe())
+    assert all(s[:2] == (2, 2) and s[2] >= s[3] - 2 for s in shared), (shared, t.describe())
+
+    # The echo backend's WorkloadEntry changes (a label): both clusters are
+    # built, every VS translated. (One write may give more than one reload;
+    # one of them is this.)
     version = len(serving_lines(t))
     t.write("echo.yaml", harness.backend(echo, "echo", labels={"app": "echo", "changed": "yes"}))
-    harness.poll_until(lambda: len(serving_lines(t)) > version, harness.RELOAD_TIMEOUT)
-    after = [tuple(map(int, g[5:9])) for g in serving_lines(t)[version:]]
-    assert after and after[0][:3] == (0, 2, 0), (after, t.describe())
+    found, _ = harness.poll_until(lambda: any(a[:3] == (0, 2, 0) for a in shared_counts(version)),
+                                  harness.RELOAD_TIMEOUT)
+    assert found, (shared_counts(version), t.describe())
     assert t.get("/", headers={"Host": "h1000.example"}).json()["name"] == "incremental-other"
