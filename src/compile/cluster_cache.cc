@@ -58,21 +58,26 @@ const ClusterCache::Endpoints* ClusterCache::reuse_endpoints(const void* source,
   return &it->second.entry;
 }
 
-const ClusterCache::Cluster* ClusterCache::reuse_cluster(const std::string& name, const void* source) {
+ClusterCache::Cluster* ClusterCache::cluster_named(const std::string& name) {
   auto it = clusters_.find(name);
-  if (it == clusters_.end() || it->second.source != source) return nullptr;
-  it->second.used = compile_;
+  return it == clusters_.end() ? nullptr : &it->second;
+}
+
+const ClusterCache::Cluster* ClusterCache::share(Cluster& entry) {
+  entry.used = compile_;
   ++shared_;
-  return &it->second;
+  return &entry;
+}
+
+const ClusterCache::Cluster* ClusterCache::reuse_cluster(const std::string& name, const void* source) {
+  Cluster* entry = cluster_named(name);
+  return entry != nullptr && entry->source == source ? share(*entry) : nullptr;
 }
 
 const ClusterCache::Cluster* ClusterCache::reuse_cluster_as(const std::string& name,
                                                             const upstream::ClusterInfo* cluster) {
-  auto it = clusters_.find(name);
-  if (it == clusters_.end() || it->second.cluster.get() != cluster) return nullptr;
-  it->second.used = compile_;
-  ++shared_;
-  return &it->second;
+  Cluster* entry = cluster_named(name);
+  return entry != nullptr && entry->cluster.get() == cluster ? share(*entry) : nullptr;
 }
 
 void ClusterCache::keep_endpoints(const void* source, std::string_view host, uint32_t port, Endpoints entry) {

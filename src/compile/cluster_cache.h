@@ -120,6 +120,10 @@ class ClusterCache {
                  const DnsAnswers& dns) const;
   };
 
+  Cluster* cluster_named(const std::string& name);
+  // Marks `entry` as taken by the current compile.
+  const Cluster* share(Cluster& entry);
+
   std::optional<Inputs> inputs_;
   // Entries are marked with the compile that last took them (`used`) rather
   // than copied from one generation to the next: a compile that shares
