@@ -1,5 +1,7 @@
 #include "compile/route_cache.h"
 
+#include <algorithm>
+#include <iterator>
 #include <utility>
 
 namespace torii::compile {
@@ -10,37 +12,56 @@ void RouteCache::begin(const config::ObjectList<config::VirtualService>& virtual
   shared_ = 0;
   if (!clusters_shared) entries_.clear();
   current_ = virtual_services;
-  cacheable_.clear();
-  cacheable_.reserve(virtual_services.size());
-  for (const config::VirtualService& vs : virtual_services) cacheable_.insert(&vs);
+  scans_left_ = kScanBudget;
+  sorted_current_.clear();
 }
 
 void RouteCache::end() {
-  std::erase_if(entries_, [this](const auto& e) { return e.second.used != compile_; });
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    std::erase_if(it->second, [this](const Slot& slot) { return slot.entry.used != compile_; });
+    it = it->second.empty() ? entries_.erase(it) : std::next(it);
+  }
   // Every entry left is of a VS in `current_`: the older objects may go.
   held_ = std::move(current_);
   current_ = {};
-  cacheable_.clear();
+  sorted_current_ = {};
 }
 
-RouteCache::Entry* RouteCache::find(std::string_view key) {
-  auto it = entries_.find(key);
-  return it == entries_.end() ? nullptr : &it->second;
+RouteCache::Entry* RouteCache::find(const Key& key) {
+  auto it = entries_.find(key.vs);
+  if (it == entries_.end()) return nullptr;
+  for (Slot& slot : it->second) {
+    if (slot.port == key.port && slot.tls == key.tls && slot.gateway == key.gateway &&
+        slot.table == key.table)
+      return &slot.entry;
+  }
+  return nullptr;
 }
 
-void RouteCache::keep(std::string key, Entry entry) {
+bool RouteCache::in_current(const config::VirtualService* vs) {
+  if (scans_left_ > 0) {
+    --scans_left_;
+    for (const config::VirtualService& v : current_)
+      if (&v == vs) return true;
+    return false;
+  }
+  if (sorted_current_.empty()) {
+    sorted_current_.reserve(current_.size());
+    for (const config::VirtualService& v : current_) sorted_current_.push_back(&v);
+    std::sort(sorted_current_.begin(), sorted_current_.end());
+  }
+  return std::binary_search(sorted_current_.begin(), sorted_current_.end(), vs);
+}
+
+void RouteCache::keep(const Key& key, Entry entry) {
+  if (!in_current(key.vs)) return;  // made by this compile: see the class comment
   entry.used = compile_;
-  entries_.insert_or_assign(std::move(key), std::move(entry));
-}
-
-std::string RouteCache::key(std::string_view table, const config::VirtualService* vs,
-                            std::string_view gateway, uint32_t port, bool tls) {
-  std::string out;
-  out.reserve(table.size() + gateway.size() + 40);
-  out.append(table).append(1, '\0').append(gateway).append(1, '\0');
-  out.append(std::to_string(port)).append(tls ? "s" : "p");
-  out.append(std::to_string(reinterpret_cast<uintptr_t>(vs)));
-  return out;
+  if (Entry* existing = find(key)) {
+    *existing = std::move(entry);
+    return;
+  }
+  entries_[key.vs].push_back(
+      Slot{std::string(key.table), std::string(key.gateway), key.port, key.tls, std::move(entry)});
 }
 
 }  // namespace torii::compile

@@ -25,7 +25,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "compile/cluster_builder.h"
@@ -51,33 +50,53 @@ class RouteCache {
   // End of a compile: entries it did not share or make are dropped.
   void end();
 
-  // Only VirtualServices of the ResourceSet are cached (not delegation's
-  // merged copies, nor translated Gateway API routes, made anew each time).
-  bool cacheable(const config::VirtualService* vs) const { return cacheable_.contains(vs); }
+  // One translation in one route table. The views need only live for the
+  // call they are passed to.
+  struct Key {
+    const config::VirtualService* vs = nullptr;
+    std::string_view table;
+    std::string_view gateway;
+    uint32_t port = 0;
+    bool tls = false;
+  };
+
+  // Only VirtualServices of the ResourceSet are kept (keep() checks), not
+  // those a compile makes anew each time (delegation's merged roots,
+  // translated Gateway API routes): the next compile's may take their
+  // addresses. A kept VS is held alive until its entry goes, so no other
+  // object can have its address, and find() needs no check.
   // What the last compile kept for this translation, or null.
-  Entry* find(std::string_view key);
+  Entry* find(const Key& key);
   // Marks `entry` as shared by this compile.
   void share(Entry& entry) {
     entry.used = compile_;
     ++shared_;
   }
-  void keep(std::string key, Entry entry);
-
-  // The key of one translation in one route table.
-  static std::string key(std::string_view table, const config::VirtualService* vs, std::string_view gateway,
-                         uint32_t port, bool tls);
+  void keep(const Key& key, Entry entry);
 
   // Virtual hosts the current compile shared rather than built.
   size_t shared_count() const { return shared_; }
 
  private:
-  struct StringHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  // The rest of a Key, owned. A VS has one per route table and server it
+  // reaches (usually one).
+  struct Slot {
+    std::string table;
+    std::string gateway;
+    uint32_t port = 0;
+    bool tls = false;
+    Entry entry;
   };
 
-  std::unordered_map<std::string, Entry, StringHash, std::equal_to<>> entries_;
-  std::unordered_set<const config::VirtualService*> cacheable_;
+  // By VS: a lookup hashes a pointer and builds no string (10,000 lookups
+  // a compile with the bench's hosts config).
+  std::unordered_map<const config::VirtualService*, std::vector<Slot>> entries_;
+  // Is `vs` one of current_'s? A few keep() calls (a warm compile's) scan the
+  // list; past kScanBudget of them, a sorted copy is made once.
+  bool in_current(const config::VirtualService* vs);
+  static constexpr int kScanBudget = 16;
+  int scans_left_ = kScanBudget;
+  std::vector<const config::VirtualService*> sorted_current_;
   // The VirtualServices the entries were made from, kept alive until the
   // entries are swept, so no other object can take one of their addresses.
   config::ObjectList<config::VirtualService> held_;

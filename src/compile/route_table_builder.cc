@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <iterator>
+#include <optional>
 #include <set>
 #include <string_view>
 #include <tuple>
@@ -28,7 +29,7 @@ struct Translation {
   RouteCache::Entry* cached = nullptr;
   // For a new cache entry (when cacheable): the key, and what translating
   // reported and resolved.
-  std::string cache_key;
+  std::optional<RouteCache::Key> cache_key;
   config::Diagnostics diagnostics;
   std::vector<ClusterBuilder::Resolved> resolutions;
 };
@@ -113,9 +114,9 @@ bool same_resolutions(const std::vector<ClusterBuilder::Resolved>& resolutions, 
 // they still hold, else translated (and recorded for the cache).
 void translate(Translation& out, const config::VirtualService& vs, const RouteTranslationContext& context,
                RouteCache* cache, std::string_view table) {
-  if (cache != nullptr && cache->cacheable(&vs)) {
-    out.cache_key = RouteCache::key(table, &vs, context.gateway, context.server_port, context.tls);
-    if (RouteCache::Entry* entry = cache->find(out.cache_key)) {
+  if (cache != nullptr) {
+    out.cache_key = RouteCache::Key{&vs, table, context.gateway, context.server_port, context.tls};
+    if (RouteCache::Entry* entry = cache->find(*out.cache_key)) {
       if (same_resolutions(entry->resolutions, context.clusters)) {
         context.diagnostics.replay(entry->diagnostics);
         out.cached = entry;
@@ -198,7 +199,7 @@ std::shared_ptr<const router::RouteTable> build_route_table(
   // last snapshot when that translation still holds, else cached for the next.
   auto alone = [](const PendingVirtualHost& vhost) -> Translation* {
     Translation* part = vhost.parts.size() == 1 ? vhost.parts.front() : nullptr;
-    return part != nullptr && part->uses == 1 && !part->cache_key.empty() ? part : nullptr;
+    return part != nullptr && part->uses == 1 && part->cache_key ? part : nullptr;
   };
   std::vector<std::pair<Translation*, size_t>> to_keep;  // (translation, index in the table)
   for (auto& [domain, vhost] : pending.hosts()) {
@@ -221,7 +222,7 @@ std::shared_ptr<const router::RouteTable> build_route_table(
   }
   table->finalize();
   for (auto& [part, index] : to_keep) {
-    cache->keep(std::move(part->cache_key),
+    cache->keep(*part->cache_key,
                 RouteCache::Entry{table->virtual_hosts()[index], std::move(part->diagnostics),
                                   std::move(part->resolutions)});
   }

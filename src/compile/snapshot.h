@@ -166,7 +166,8 @@ struct Snapshot {
   // Immutable once added; a cluster nothing it is built from changed is
   // shared with the previous snapshot (compile/cluster_cache.h).
   std::vector<std::shared_ptr<const upstream::ClusterInfo>> clusters;
-  std::unordered_map<std::string, const upstream::ClusterInfo*> clusters_by_name;
+  // Keyed by views of the clusters' own names (held by `clusters`).
+  std::unordered_map<std::string_view, const upstream::ClusterInfo*> clusters_by_name;
   // Every cluster's ClusterInfo::index is below this. Slots are not dense:
   // a shared cluster keeps the slot it had, new ones take the next.
   size_t cluster_slots = 0;

@@ -40,7 +40,8 @@ VirtualHost& RouteTable::add_virtual_host(const std::string& domain) {
   vhost->domain = domain;
   VirtualHost& ref = *vhost;
   virtual_hosts_.push_back(std::move(vhost));
-  by_domain_.emplace(domain, &ref);
+  adopted_.push_back(false);
+  by_domain_.emplace(ref.domain, &ref);
   return ref;
 }
 
@@ -51,7 +52,7 @@ void RouteTable::adopt_virtual_host(std::shared_ptr<const VirtualHost> vhost) {
   // return it, its domain being taken only once per table.
   auto shared = std::const_pointer_cast<VirtualHost>(std::move(vhost));
   by_domain_.emplace(shared->domain, shared.get());
-  adopted_vhosts_.insert(shared.get());
+  adopted_.push_back(true);
   virtual_hosts_.push_back(std::move(shared));
 }
 
@@ -60,8 +61,10 @@ void RouteTable::finalize() {
   dot_suffixes_.clear();
   other_suffixes_.clear();
   star_ = nullptr;
-  for (const auto& vhost : virtual_hosts_) {
-    if (adopted_vhosts_.empty() || !adopted_vhosts_.contains(vhost.get())) {
+  exact_.reserve(virtual_hosts_.size());
+  for (size_t i = 0; i < virtual_hosts_.size(); ++i) {
+    const std::shared_ptr<VirtualHost>& vhost = virtual_hosts_[i];
+    if (!adopted_[i]) {
       vhost->index.build(vhost->routes);
       for (Route& route : vhost->routes) {
         route.stats_key =
@@ -71,7 +74,7 @@ void RouteTable::finalize() {
           route.stats_key += " " + route.delegate + "#" + std::to_string(route.delegate_rule_index);
       }
     }
-    const std::string& domain = vhost->domain;
+    const std::string_view domain = vhost->domain;
     if (domain == "*") {
       star_ = vhost.get();
     } else if (domain.starts_with("*.")) {

@@ -218,5 +218,54 @@ TEST_F(CompileCacheTest, AGatewayChangeThatReachesAVirtualHostRebuildsIt) {
   EXPECT_FALSE(vhost(first, "a.com")->require_tls);
 }
 
+// A root VS's merged copy is made anew by every compile, and may take the
+// address of the last compile's copy: it is never shared from the cache, so
+// a changed delegate reaches the root's virtual host.
+TEST_F(CompileCacheTest, AChangedDelegateReachesItsRootThoughTheRootIsTheSameObject) {
+  config::HTTPRoute to_delegate = rule({}, {});
+  to_delegate.delegate = config::Delegate{"d", "default"};
+  r.virtual_service("default", "root", {"root.com"}, {"istio-system/gw"}, {to_delegate});
+  Resources v1 = r;
+  v1.virtual_service("default", "d", {}, {}, {rule({}, {dest("a", 0, "v1")})});
+  Resources v2 = r;  // the same root object; a new delegate
+  v2.virtual_service("default", "d", {}, {}, {rule({}, {dest("a", 0, "v2")})});
+  auto root_cluster = [](const CompileResult& c) {
+    return vhost(c, "root.com")->routes.at(0).action.clusters.at(0).name;
+  };
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(root_cluster(compile_cached(v1.set)), "outbound|80|v1|a.default.svc.cluster.local");
+    EXPECT_EQ(root_cluster(compile_cached(v2.set)), "outbound|80|v2|a.default.svc.cluster.local");
+  }
+}
+
+// keep() takes only VirtualServices of the list begin() was given: an
+// object a compile made (a merged root) is gone after it, and the next
+// compile's may take its address.
+TEST(RouteCacheTest, KeepsOnlyTheListsVirtualServices) {
+  Resources r;
+  r.virtual_service("default", "listed", {"a.com"}, {"istio-system/gw"}, {rule({}, {dest("a")})});
+  config::VirtualService made = r.set.virtual_services.front();  // a copy: another object
+  RouteCache cache;
+  // Past the scan budget too: the sorted lookup must agree with the scan.
+  for (int round = 0; round < 2; ++round) {
+    cache.begin(r.set.virtual_services, /*clusters_shared=*/true);
+    for (int i = 0; i < 20; ++i) {
+      const std::string table = "t" + std::to_string(i);
+      cache.keep(RouteCache::Key{&made, table, "istio-system/gw", 80, false}, RouteCache::Entry{});
+      cache.keep(RouteCache::Key{&r.set.virtual_services.front(), table, "istio-system/gw", 80, false},
+                 RouteCache::Entry{});
+      EXPECT_EQ(cache.find(RouteCache::Key{&made, table, "istio-system/gw", 80, false}), nullptr) << i;
+      EXPECT_NE(
+          cache.find(RouteCache::Key{&r.set.virtual_services.front(), table, "istio-system/gw", 80, false}),
+          nullptr)
+          << i;
+    }
+    EXPECT_EQ(
+        cache.find(RouteCache::Key{&r.set.virtual_services.front(), "t0", "istio-system/gw", 81, false}),
+        nullptr);  // another port
+    cache.end();
+  }
+}
+
 }  // namespace
 }  // namespace torii::compile
