@@ -34,20 +34,37 @@ std::string resolve_short_name(std::string_view name, std::string_view rule_name
 }
 
 std::string resolve_gateway_name(std::string_view ref, std::string_view vs_namespace) {
-  if (ref == kMeshGateway) return std::string(ref);
+  std::string out;
+  resolve_gateway_name_into(out, ref, vs_namespace);
+  return out;
+}
+
+void resolve_gateway_name_into(std::string& out, std::string_view ref, std::string_view vs_namespace) {
+  auto join = [&out](std::string_view ns, std::string_view name) {
+    out.assign(ns).append(1, '/').append(name);
+  };
+  if (ref == kMeshGateway) {
+    out.assign(ref);
+    return;
+  }
   size_t slash = ref.find('/');
   if (slash != std::string_view::npos) {
-    if (ref.substr(0, slash) == ".")
-      return std::string(vs_namespace) + "/" + std::string(ref.substr(slash + 1));
-    return std::string(ref);
+    if (ref.substr(0, slash) == ".") {
+      join(vs_namespace, ref.substr(slash + 1));
+    } else {
+      out.assign(ref);
+    }
+    return;
   }
   size_t dot = ref.find('.');
-  if (dot == std::string_view::npos) return std::string(vs_namespace) + "/" + std::string(ref);
+  if (dot == std::string_view::npos) {
+    join(vs_namespace, ref);
+    return;
+  }
   // Legacy FQDN: name.ns or name.ns.svc.cluster.local -> ns/name.
   std::string_view name = ref.substr(0, dot);
   std::string_view rest = ref.substr(dot + 1);
-  std::string_view ns = rest.substr(0, rest.find('.'));
-  return std::string(ns) + "/" + std::string(name);
+  join(rest.substr(0, rest.find('.')), name);
 }
 
 }  // namespace torii::compile

@@ -21,6 +21,9 @@ std::string resolve_short_name(std::string_view name, std::string_view rule_name
 // resolveGatewayName: `mesh` stays `mesh`; `name` and `./name` ->
 // `<vs-ns>/name`; `ns/name` as is; legacy `name.ns[.svc.cluster.local]` -> `ns/name`.
 std::string resolve_gateway_name(std::string_view ref, std::string_view vs_namespace);
+// The same into `out`, reusing its storage (a compile resolves every VS's
+// gateways; this makes no allocation once `out` has grown).
+void resolve_gateway_name_into(std::string& out, std::string_view ref, std::string_view vs_namespace);
 
 // `<name>.<ns>.svc.<suffix>`: the hostname of a Kubernetes Service.
 std::string service_hostname(std::string_view name, std::string_view ns, std::string_view domain_suffix);

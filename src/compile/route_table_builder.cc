@@ -55,17 +55,24 @@ struct PendingVirtualHost {
 // Virtual hosts in first-seen order, so the table (and /config_dump) is deterministic.
 class PendingTable {
  public:
-  PendingVirtualHost& get(const std::string& domain) {
-    auto [it, inserted] = index_.emplace(domain, hosts_.size());
-    if (inserted) hosts_.emplace_back(domain, PendingVirtualHost{});
-    return hosts_[it->second].second;
+  // `domain` in any case; the virtual host's is lower-case.
+  PendingVirtualHost& get(std::string_view domain) {
+    if (std::any_of(domain.begin(), domain.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+      lowered_ = host::to_lower(domain);
+      domain = lowered_;
+    }
+    if (auto it = index_.find(domain); it != index_.end()) return it->second->second;
+    auto& added = hosts_.emplace_back(std::string(domain), PendingVirtualHost{});
+    index_.emplace(added.first, &added);  // a view of the deque's own copy, which never moves
+    return added.second;
   }
   bool empty() const { return hosts_.empty(); }
-  std::vector<std::pair<std::string, PendingVirtualHost>>& hosts() { return hosts_; }
+  std::deque<std::pair<std::string, PendingVirtualHost>>& hosts() { return hosts_; }
 
  private:
-  std::unordered_map<std::string, size_t> index_;
-  std::vector<std::pair<std::string, PendingVirtualHost>> hosts_;
+  std::unordered_map<std::string_view, std::pair<std::string, PendingVirtualHost>*> index_;
+  std::deque<std::pair<std::string, PendingVirtualHost>> hosts_;
+  std::string lowered_;
 };
 
 // A virtual host's routes, in order: moved from a translation no other
@@ -157,13 +164,21 @@ std::shared_ptr<const router::RouteTable> build_route_table(
     const uint32_t server_port = server.server->port.number;
     const bool https_redirect = server.server->tls && server.server->tls->https_redirect;
 
+    // The server's hosts as a VS's namespace sees them: the same for every
+    // VS of one namespace (most VSs of a config).
+    const std::string* seen_from = nullptr;
+    host::Names server_hosts;
+    host::Names vs_hosts;
     for (const config::VirtualService* vs : virtual_services.for_gateway(server.gateway_name)) {
-      host::Names vs_hosts;
+      if (seen_from == nullptr || *seen_from != vs->meta.namespace_) {
+        server_hosts = host::names_for_namespace(server.hosts, vs->meta.namespace_);
+        seen_from = &vs->meta.namespace_;
+      }
+      vs_hosts.clear();
       for (const std::string& h : vs->hosts) {
         vs_hosts.push_back(resolve_short_name(h, vs->meta.namespace_, identity.domain_suffix));
       }
-      host::Names hosts =
-          host::intersection(host::names_for_namespace(server.hosts, vs->meta.namespace_), vs_hosts);
+      host::Names hosts = host::intersection(server_hosts, vs_hosts);
       if (hosts.empty()) continue;
 
       Translation*& translation = translated[TranslationKey{vs, server_port, server.gateway_name}];
@@ -175,7 +190,7 @@ std::shared_ptr<const router::RouteTable> build_route_table(
         translate(*translation, *vs, context, cache, table_name);
       }
       for (const std::string& h : hosts) {
-        PendingVirtualHost& vhost = pending.get(host::to_lower(h));
+        PendingVirtualHost& vhost = pending.get(h);
         vhost.parts.push_back(translation);
         ++translation->takers;
         ++translation->uses;
@@ -186,7 +201,7 @@ std::shared_ptr<const router::RouteTable> build_route_table(
     // httpsRedirect applies to every host of the server, with or without a VS.
     if (https_redirect) {
       for (const std::string& h : server.hosts) {
-        pending.get(host::to_lower(host::strip_namespace(h))).require_tls = true;
+        pending.get(host::strip_namespace(h)).require_tls = true;
       }
     }
   }
