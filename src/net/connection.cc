@@ -231,8 +231,6 @@ void Connection::flush() {
 void Connection::handle_write() {
   write_scheduled_ = false;
   if (state_ != State::Open && state_ != State::Closing) return;
-  callbacks_->on_before_write();
-  if (state_ != State::Open && state_ != State::Closing) return;  // the callback closed it
   int err = write_pending();
   if (err != 0) {
     fail(CloseReason::Reset, err);

@@ -57,11 +57,6 @@ class ConnectionCallbacks {
   virtual void on_close(CloseReason reason, int error_no) = 0;
   // output() fell to half the high watermark after having been above it.
   virtual void on_output_drained() {}
-  // output() is about to be written (flush() was called, or the socket became
-  // writable). A codec that serialises once per loop pass, not at every
-  // message end, fills output() here: flush() then costs one write for all
-  // that a pass produced.
-  virtual void on_before_write() {}
   virtual ~ConnectionCallbacks() = default;
 };
 

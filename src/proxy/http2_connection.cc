@@ -243,7 +243,7 @@ class Http2Connection::Stream final : public DownstreamStream, public net::Defer
     if (closed_) return;
     nghttp2_nv nv = http2_field(":status", "100");
     nghttp2_submit_headers(connection_.session_, NGHTTP2_FLAG_NONE, id_, nullptr, &nv, 1, nullptr);
-    connection_.schedule_send();
+    connection_.send_pending();
   }
 
   void encode_headers(int status, http::HeaderMap& headers, bool end_stream) override {
@@ -254,7 +254,7 @@ class Http2Connection::Stream final : public DownstreamStream, public net::Defer
     if (end_stream) {
       end_queued_ = true;
       nghttp2_submit_response(connection_.session_, id_, nva.data(), nva.size(), nullptr);
-      connection_.schedule_send();
+      connection_.send_pending();
       return;
     }
     nghttp2_data_provider provider;
@@ -272,7 +272,7 @@ class Http2Connection::Stream final : public DownstreamStream, public net::Defer
     out_.append(data);
     if (end_stream) end_queued_ = true;
     resume();
-    if (end_stream) connection_.schedule_send();
+    if (end_stream) connection_.send_pending();
   }
 
   void encode_trailers(http::HeaderMap& trailers) override {
@@ -280,10 +280,10 @@ class Http2Connection::Stream final : public DownstreamStream, public net::Defer
     trailers_ = std::make_unique<http::HeaderMap>(std::move(trailers));
     end_queued_ = true;
     resume();
-    connection_.schedule_send();
+    connection_.send_pending();
   }
 
-  void flush() override { connection_.schedule_send(); }
+  void flush() override { connection_.send_pending(); }
 
   bool above_write_limit() const override {
     if (out_.size() > connection_.worker_.options().buffer_limit_bytes) {
@@ -302,7 +302,7 @@ class Http2Connection::Stream final : public DownstreamStream, public net::Defer
     if (!blocked && unconsumed_ != 0 && !closed_) {
       connection_.consume(id_, unconsumed_);
       unconsumed_ = 0;
-      connection_.schedule_send();
+      connection_.send_pending();
     }
   }
 
@@ -334,7 +334,7 @@ class Http2Connection::Stream final : public DownstreamStream, public net::Defer
   void reset_stream(uint32_t error_code) {
     if (closed_) return;
     nghttp2_submit_rst_stream(connection_.session_, NGHTTP2_FLAG_NONE, id_, error_code);
-    connection_.schedule_send();
+    connection_.send_pending();
   }
 
   void send_431() {
@@ -395,15 +395,6 @@ struct Http2Connection::Callbacks {
     return static_cast<Stream*>(nghttp2_session_get_stream_user_data(session, id));
   }
 
-  // The stream whose request head is being received: a header block is
-  // never interleaved with another stream's (RFC 9113 4.3), so its fields
-  // and its end need no lookup in nghttp2's stream map each.
-  static Stream* receiving(nghttp2_session* session, void* user_data, int32_t id) {
-    Http2Connection& c = self(user_data);
-    if (c.receiving_ != nullptr && c.receiving_->id() == id) return c.receiving_;
-    return stream(session, id);
-  }
-
   static int on_begin_frame(nghttp2_session*, const nghttp2_frame_hd* hd, void* user_data) {
     Http2Connection& c = self(user_data);
     if (!c.flood_guard_.on_inbound_frame(hd->type, hd->flags, static_cast<uint32_t>(hd->length))) {
@@ -420,7 +411,6 @@ struct Http2Connection::Callbacks {
     auto stream = std::make_unique<Stream>(c, id, c.worker_.loop().now_ms());
     nghttp2_session_set_stream_user_data(session, id, stream.get());
     stream->slot = c.streams_.size();
-    c.receiving_ = stream.get();
     c.streams_.push_back(std::move(stream));
     c.flood_guard_.on_stream_opened();
     c.idle_timer_.cancel();
@@ -428,12 +418,11 @@ struct Http2Connection::Callbacks {
   }
 
   static int on_header(nghttp2_session* session, const nghttp2_frame* frame, const uint8_t* name,
-                       size_t namelen, const uint8_t* value, size_t valuelen, uint8_t /*flags*/,
-                       void* user_data) {
+                       size_t namelen, const uint8_t* value, size_t valuelen, uint8_t /*flags*/, void*) {
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
       return 0;  // request trailers: not forwarded (HTTP/1.1 upstreams cannot take them)
     }
-    if (Stream* s = receiving(session, user_data, frame->hd.stream_id)) {
+    if (Stream* s = stream(session, frame->hd.stream_id)) {
       s->add_header(std::string_view(reinterpret_cast<const char*>(name), namelen),
                     std::string_view(reinterpret_cast<const char*>(value), valuelen));
     }
@@ -446,7 +435,7 @@ struct Http2Connection::Callbacks {
       self(user_data).send_final_goaway();  // the client has seen the shutdown notice
       return 0;
     }
-    Stream* s = frame->hd.stream_id != 0 ? receiving(session, user_data, frame->hd.stream_id) : nullptr;
+    Stream* s = frame->hd.stream_id != 0 ? stream(session, frame->hd.stream_id) : nullptr;
     if (s == nullptr) return 0;
     const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
     switch (frame->hd.type) {
@@ -620,36 +609,19 @@ void Http2Connection::send_pending() {
   }
   if (closed_ || !connection_.is_open()) return;
   send_wanted_ = false;
-  if (!serialise()) return;
-  connection_.flush();
-  maybe_close();
-}
-
-void Http2Connection::schedule_send() {
-  if (send_scheduled_ || closed_) return;
-  send_scheduled_ = true;
-  connection_.flush();  // on_before_write() runs once this pass's events are handled
-}
-
-void Http2Connection::on_before_write() {
-  if (!send_scheduled_ || in_recv_ || closed_ || !connection_.is_open()) return;
-  if (serialise()) maybe_close();
-}
-
-bool Http2Connection::serialise() {
-  send_scheduled_ = false;
   net::Buffer& out = connection_.output();
   while (!connection_.above_high_watermark()) {
     const uint8_t* data = nullptr;
     ssize_t n = nghttp2_session_mem_send(session_, &data);
     if (n < 0) {
       close_now();
-      return false;
+      return;
     }
     if (n == 0) break;
     out.append(std::string_view(reinterpret_cast<const char*>(data), static_cast<size_t>(n)));
   }
-  return true;
+  connection_.flush();
+  maybe_close();
 }
 
 void Http2Connection::maybe_close() {
@@ -680,7 +652,6 @@ void Http2Connection::stream_closed(Stream& stream, uint32_t /*error_code*/) {
   const uint64_t lifetime = worker_.loop().now_ms() - stream.started_ms();
   const bool ok = flood_guard_.on_stream_closed(premature, lifetime);
   nghttp2_session_set_stream_user_data(session_, stream.id(), nullptr);
-  if (receiving_ == &stream) receiving_ = nullptr;
   std::erase(to_flush_, &stream);
   // Out of streams_ in O(1): the last one takes its slot.
   const size_t slot = stream.slot;
@@ -772,7 +743,6 @@ void Http2Connection::close_now() {
     worker_.loop().defer_delete(std::move(stream));
   }
   streams_.clear();
-  receiving_ = nullptr;
   to_flush_.clear();
   if (on_closed_) {
     auto done = std::move(on_closed_);

@@ -64,7 +64,6 @@ class Http2Connection final : public net::ConnectionCallbacks {
   void on_eof() override;
   void on_close(net::CloseReason reason, int error_no) override;
   void on_output_drained() override;
-  void on_before_write() override;
 
   class Stream;
 
@@ -77,14 +76,6 @@ class Http2Connection final : public net::ConnectionCallbacks {
   // its high watermark, and writes it. Deferred while inside nghttp2's
   // receive (it must not be re-entered).
   void send_pending();
-  // What streams call when they queued frames: serialised once, in
-  // on_before_write() at the end of this loop pass, for every stream that
-  // ended in it (one nghttp2 send loop and one write per pass, not one per
-  // response).
-  void schedule_send();
-  // nghttp2's queued frames into the connection's output (up to its high
-  // watermark); false after a fatal session error (the connection is closed).
-  bool serialise();
   // Ends the session with GOAWAY(error) after a protocol error or a flood.
   void terminate(uint32_t error_code);
   void close_now();
@@ -104,7 +95,6 @@ class Http2Connection final : public net::ConnectionCallbacks {
   // opening one allocates nothing once it has grown (a map allocated a node
   // per stream).
   std::vector<std::unique_ptr<Stream>> streams_;
-  Stream* receiving_ = nullptr;    // the last stream a request head began on (Callbacks::receiving)
   std::vector<Stream*> to_flush_;  // streams whose request body arrived in this read
   std::vector<Stream*> flushing_;  // to_flush_ swapped out while flushing (keeps both capacities)
   Http2FloodGuard flood_guard_;
@@ -112,12 +102,11 @@ class Http2Connection final : public net::ConnectionCallbacks {
   net::Timer final_goaway_timer_;  // graceful drain: GOAWAY even without the PING's answer
   uint32_t header_limit_bytes_ = 0;
   uint32_t header_limit_count_ = 0;
-  bool in_recv_ = false;         // inside nghttp2_session_mem_recv
-  bool send_wanted_ = false;     // send_pending() asked for while in_recv_
-  bool send_scheduled_ = false;  // schedule_send() since the last serialise()
-  bool closing_ = false;         // close_after_flush() called
-  bool closed_ = false;          // on_closed_ ran
-  bool flooded_ = false;         // a callback found a flood: GOAWAY ENHANCE_YOUR_CALM
+  bool in_recv_ = false;      // inside nghttp2_session_mem_recv
+  bool send_wanted_ = false;  // send_pending() asked for while in_recv_
+  bool closing_ = false;      // close_after_flush() called
+  bool closed_ = false;       // on_closed_ ran
+  bool flooded_ = false;      // a callback found a flood: GOAWAY ENHANCE_YOUR_CALM
   bool draining_ = false;
   bool final_goaway_sent_ = false;
   bool awaiting_drain_ping_ = false;  // shutdown notice sent, final GOAWAY not yet

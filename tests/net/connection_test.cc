@@ -130,48 +130,6 @@ TEST(ConnectionTest, ShutdownWriteSendsFinAndKeepsReading) {
   EXPECT_EQ(client.received, "hellobye");
 }
 
-// on_before_write(): a codec that serialises once per loop pass. Three
-// flush() calls in one pass give one on_before_write(), whose bytes go out
-// in that pass's write.
-TEST(ConnectionTest, BeforeWriteRunsOncePerPassBeforeTheWrite) {
-  struct DeferringServer : EchoServer {
-    using EchoServer::EchoServer;
-    std::string pending;
-    int calls_with_bytes = 0;  // (it also runs on the socket's first EPOLLOUT, with none)
-    void on_data(Buffer& in) override {
-      pending += in.to_string();
-      in.drain(in.size());
-      for (int i = 0; i < 3; ++i) conn->flush();  // three messages ended in this pass
-    }
-    void on_before_write() override {
-      if (!pending.empty()) ++calls_with_bytes;
-      conn->output().append(pending);
-      pending.clear();
-    }
-  };
-  EventLoop loop;
-  std::string error;
-  UniqueFd lfd = listen_tcp("127.0.0.1", 0, false, 16, error);
-  ASSERT_TRUE(lfd.valid()) << error;
-  uint16_t port = local_port(lfd.get());
-  DeferringServer server(loop);
-  TcpListener listener(loop, std::move(lfd), server);
-
-  Client client(loop);
-  sockaddr_storage addr;
-  socklen_t len;
-  ASSERT_TRUE(make_sockaddr("127.0.0.1", port, addr, len));
-  int err = 0;
-  ASSERT_TRUE(client.conn.connect(reinterpret_cast<sockaddr*>(&addr), len, 1000, err));
-  client.conn.output().append("ping");
-  client.expect = 4;
-  Timer guard(loop, [&] { loop.stop(); });
-  guard.arm(5000);
-  loop.run();
-  EXPECT_EQ(client.received, "ping");
-  EXPECT_EQ(server.calls_with_bytes, 1);
-}
-
 TEST(ConnectionTest, ConnectRefusedReportsConnectFailed) {
   EventLoop loop;
   // A reserved port: nothing listens there, and nothing can start to.
