@@ -282,7 +282,7 @@ struct LoadCache::Document {
   // strings was ~300 bytes an object.
   struct Object {
     SharedObject typed;         // never null (even when invalid)
-    uint64_t content_hash = 0;  // content_hash() of its document, as a number
+    uint64_t content_hash = 0;  // content_hash() of its document
     bool valid = true;
     Diagnostics errors;  // LoadedObject::errors
   };
@@ -742,9 +742,8 @@ void Loader::read_envelope(DocumentReader& reader, const YamlNode& node, int lin
     add(std::move(d));
   }
   loaded.valid = loaded.errors.empty();
-  parsed_.push_back(Parsed{std::make_shared<const TypedObject>(std::move(*typed)),
-                           std::strtoull(loaded.content_hash.c_str(), nullptr, 16), loaded.valid,
-                           std::move(loaded.errors)});
+  parsed_.push_back(Parsed{std::make_shared<const TypedObject>(std::move(*typed)), loaded.content_hash,
+                           loaded.valid, std::move(loaded.errors)});
 }
 
 std::optional<TypedObject> Loader::read_object(Kind kind, const Field& root, ObjectMeta meta) {
@@ -905,9 +904,7 @@ LoadResult Loader::finish() && {
     }
     object.source = source;
     object.load_order = taken_[i].load_order;
-    char hash[17];
-    std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(p.content_hash));
-    object.content_hash = hash;
+    object.content_hash = p.content_hash;
     object.valid = p.valid;
     object.errors = p.errors;
   }

@@ -32,10 +32,10 @@ struct LoadOptions {
 struct LoadedObject {
   ObjectKey key;
   SourceRef source;
-  int64_t load_order = 0;    // position of its document (as ObjectMeta::load_order)
-  std::string content_hash;  // hash of the document's canonical text (for generations)
-  bool valid = true;         // false => `errors` says why; not in `resources`
-  Diagnostics errors;        // the errors of this object only
+  int64_t load_order = 0;     // position of its document (as ObjectMeta::load_order)
+  uint64_t content_hash = 0;  // hash of the document's canonical text (for generations)
+  bool valid = true;          // false => `errors` says why; not in `resources`
+  Diagnostics errors;         // the errors of this object only
 };
 
 struct LoadResult {

@@ -1,7 +1,6 @@
 #include "config/store.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <optional>
 
 namespace torii::config {
@@ -114,8 +113,7 @@ Store::Result Store::apply(LoadResult loaded) {
     status.source = loaded_object.source;
     SharedObject object = loaded_object.valid ? std::move(loaded.typed[i]) : nullptr;
     if (object) {
-      Entry entry{std::move(object), std::strtoull(loaded_object.content_hash.c_str(), nullptr, 16), 1,
-                  loaded_object.load_order};
+      Entry entry{std::move(object), loaded_object.content_hash, 1, loaded_object.load_order};
       if (had && previous->second.content_hash == entry.content_hash) {
         entry.generation = previous->second.generation;
       } else if (had) {

@@ -47,7 +47,7 @@ class Store {
   // The object is shared with the load (and its cache), never copied here.
   struct Entry {
     SharedObject object;
-    uint64_t content_hash = 0;  // LoadedObject::content_hash's 16 hex digits, as a number
+    uint64_t content_hash = 0;  // LoadedObject::content_hash
     int64_t generation = 0;
     int64_t load_order = 0;  // where its document is now (the object's own may be stale)
   };

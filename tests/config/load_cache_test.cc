@@ -48,7 +48,7 @@ class LoadCacheTest : public ::testing::Test {
       const LoadedObject& o = r.objects[i];
       out.push_back(o.key.str() + " at " + o.source.file + ":" + std::to_string(o.source.line) + " order " +
                     std::to_string(o.load_order) + (o.valid ? " valid" : " invalid") + " hash " +
-                    o.content_hash + (r.typed[i] ? " typed" : ""));
+                    std::to_string(o.content_hash) + (r.typed[i] ? " typed" : ""));
     }
     for (const VirtualService& v : r.resources().virtual_services) {
       out.push_back("vs " + v.meta.name + " order " + std::to_string(v.meta.load_order));
