@@ -299,6 +299,12 @@ class Loader {
       cache_->files_.clear();
       cache_->stats_ = {};
       load_ = ++cache_->loads_;
+      // Taken out, as previous_ that keeps its objects alive: a load that
+      // does not finish leaves none behind for the next one to trust.
+      previous_order_ = std::move(cache_->key_order_);
+      previous_order_distinct_ = cache_->key_order_distinct_;
+      cache_->key_order_.clear();
+      cache_->key_order_distinct_ = false;
     }
   }
 
@@ -364,6 +370,8 @@ class Loader {
   bool parse_document(const DocumentText& doc, const std::string& file);
   // Replays what parsing a document gave (now or in the previous load).
   bool reuse_document(const std::shared_ptr<const LoadCache::Document>& document, const std::string& file);
+  // The same, the document being held (by a file entry) until finish().
+  bool take_document(const LoadCache::Document& document, const std::string& file);
   void load_object(const YamlNode& node, const std::string& file, int line_offset);
   void read_envelope(DocumentReader& reader, const YamlNode& node, int line_offset);
   void skip(const std::string& api_version, const std::string& kind);
@@ -374,6 +382,8 @@ class Loader {
   const LoadOptions& options_;
   LoadCache* cache_;
   std::unordered_map<std::string, std::shared_ptr<const LoadCache::File>> previous_;
+  std::vector<const LoadCache::Object*> previous_order_;  // LoadCache::key_order_ of the previous load
+  bool previous_order_distinct_ = false;
   std::vector<std::string> document_skips_;  // skip() calls of the document being parsed
   int64_t validate_us_ = 0;                  // of the documents this Loader parsed
   int64_t next_order_ = 0;
@@ -388,6 +398,7 @@ class Loader {
   uint32_t load_ = 0;       // LoadCache::loads_ of this load; 0: no cache
   bool marks_hold_ = true;  // every object's mark (load, position) is its only place in taken_
   std::vector<std::shared_ptr<const LoadCache::Document>> held_;
+  std::vector<std::shared_ptr<const LoadCache::File>> held_files_;  // whole files taken from the cache
   Diagnostics diagnostics_;
   std::vector<std::string> unreadable_;
   std::vector<std::pair<std::string, int>> skipped_;  // notice text key -> count, first-seen order
@@ -452,8 +463,7 @@ std::shared_ptr<const LoadCache::File> Loader::previous_file(const File& file) c
 }
 
 void Loader::take_whole(File& file, std::shared_ptr<const LoadCache::File> entry) {
-  file.documents.resize(entry->documents.size());
-  for (size_t i = 0; i < entry->documents.size(); ++i) file.documents[i].result = entry->documents[i];
+  // Replayed from the entry (replay): no Pending per document.
   file.text.clear();
   file.unchanged = std::move(entry);
 }
@@ -555,8 +565,22 @@ void Loader::replay(std::vector<File>& files) {
       unreadable(file.path);
       continue;
     }
+    if (file.unchanged) {
+      // Every document as the previous load took it, held by the entry.
+      const LoadCache::File& entry = *file.unchanged;
+      cache_->stats_.reused += entry.documents.size();
+      held_files_.push_back(file.unchanged);
+      for (const std::shared_ptr<const LoadCache::Document>& document : entry.documents) {
+        if (!take_document(*document, file.path)) {
+          unreadable(file.path);
+          break;  // the rest of this file is not read
+        }
+      }
+      keep(file, file.unchanged);
+      continue;
+    }
     std::shared_ptr<LoadCache::File> cached;
-    if (cache_ && !file.unchanged) {
+    if (cache_) {
       cached = std::make_shared<LoadCache::File>();
       cached->documents.reserve(file.documents.size());
       cached->document_texts.reserve(file.documents.size());
@@ -586,8 +610,6 @@ void Loader::replay(std::vector<File>& files) {
                                   file.signature.modified_ns < file.read_at_ns - kRacyWindowNs &&
                                   file.signature.changed_ns < file.read_at_ns - kRacyWindowNs;
       keep(file, std::move(cached));
-    } else if (cache_) {
-      keep(file, file.unchanged);
     }
   }
 }
@@ -601,8 +623,11 @@ void Loader::keep(const File& file, std::shared_ptr<const LoadCache::File> entry
 
 bool Loader::reuse_document(const std::shared_ptr<const LoadCache::Document>& document,
                             const std::string& file) {
-  const LoadCache::Document& cached = *document;
-  if (!cached.objects.empty()) held_.push_back(document);
+  if (!document->objects.empty()) held_.push_back(document);
+  return take_document(*document, file);
+}
+
+bool Loader::take_document(const LoadCache::Document& cached, const std::string& file) {
   for (const Parsed& p : cached.objects) {
     if (load_ != 0) {
       // Taken twice (one text under two names): its mark cannot say both.
@@ -888,7 +913,7 @@ Loader::KeyOrder Loader::key_order(const std::vector<ObjectKeyView>& keys) {
   KeyOrder out;
   std::vector<uint32_t>& order = out.order;
   order.reserve(n);
-  if (load_ != 0 && marks_hold_ && !cache_->key_order_.empty()) {
+  if (load_ != 0 && marks_hold_ && !previous_order_.empty()) {
     // The objects of unchanged documents, in the previous load's key order
     // (the previous load's objects are alive: previous_ holds them), and the
     // others sorted and put in their places: at 25,000 objects, when a reload
@@ -896,7 +921,7 @@ Loader::KeyOrder Loader::key_order(const std::vector<ObjectKeyView>& keys) {
     std::vector<uint32_t> reused;
     reused.reserve(n);
     std::vector<bool> is_reused(n, false);
-    for (const LoadCache::Object* p : cache_->key_order_) {
+    for (const LoadCache::Object* p : previous_order_) {
       if (p->load != load_) continue;
       reused.push_back(p->position);
       is_reused[p->position] = true;
@@ -908,7 +933,7 @@ Loader::KeyOrder Loader::key_order(const std::vector<ObjectKeyView>& keys) {
     // With no key twice last time, the reused objects are still in order
     // whatever their positions now; objects defined twice are ordered by
     // their positions, which may have changed, so are checked.
-    if (cache_->key_order_distinct_ || std::is_sorted(reused.begin(), reused.end(), before)) {
+    if (previous_order_distinct_ || std::is_sorted(reused.begin(), reused.end(), before)) {
       auto from = reused.begin();
       for (uint32_t f : fresh) {
         const auto at = std::partition_point(from, reused.end(), [&](uint32_t r) { return before(r, f); });
@@ -921,7 +946,7 @@ Loader::KeyOrder Loader::key_order(const std::vector<ObjectKeyView>& keys) {
         order.push_back(f);
       }
       order.insert(order.end(), from, reused.end());
-      out.all_neighbours = !cache_->key_order_distinct_;
+      out.all_neighbours = !previous_order_distinct_;
     } else {
       order.clear();
     }
@@ -933,7 +958,6 @@ Loader::KeyOrder Loader::key_order(const std::vector<ObjectKeyView>& keys) {
     out.all_neighbours = true;
   }
   if (load_ != 0) {
-    cache_->key_order_.clear();
     if (marks_hold_) {
       cache_->key_order_.reserve(n);
       for (uint32_t i : order) cache_->key_order_.push_back(taken_[i].parsed);
@@ -1064,7 +1088,7 @@ ResourceSet LoadResult::resources() const {
   std::vector<OrderedObject> valid;
   valid.reserve(objects.size());
   for (const LoadedObject& o : objects) {
-    if (o.valid) valid.push_back({o.object, o.load_order});
+    if (o.valid) valid.push_back({&o.object, o.load_order});
   }
   return resource_set_of(std::move(valid));
 }

@@ -170,13 +170,14 @@ Store::Result Store::apply(LoadResult loaded) {
   std::vector<OrderedObject> objects;
   objects.reserve(next.size());
   for (uint32_t slot : entry_of) {
-    if (slot != kNone) objects.push_back({next[slot].object, next[slot].load_order});
+    if (slot != kNone) objects.push_back({&next[slot].object, next[slot].load_order});
   }
-  for (uint32_t slot : kept_unread) objects.push_back({next[slot].object, next[slot].load_order});
+  for (uint32_t slot : kept_unread) objects.push_back({&next[slot].object, next[slot].load_order});
+  // Before `next` moves (it may be reallocated): `objects` points into it.
+  result.resources = resource_set_of(std::move(objects));
 
   if (next.capacity() > next.size() + next.size() / 8 + 16) next.shrink_to_fit();
   in_force_ = std::move(next);
-  result.resources = resource_set_of(std::move(objects));
 
   result.diagnostics = std::move(loaded.diagnostics);
   result.diagnostics.insert(result.diagnostics.end(), notes.begin(), notes.end());
@@ -186,7 +187,7 @@ Store::Result Store::apply(LoadResult loaded) {
 ResourceSet Store::resources() const {
   std::vector<OrderedObject> objects;
   objects.reserve(in_force_.size());
-  for (const Entry& entry : in_force_) objects.push_back({entry.object, entry.load_order});
+  for (const Entry& entry : in_force_) objects.push_back({&entry.object, entry.load_order});
   return resource_set_of(std::move(objects));
 }
 

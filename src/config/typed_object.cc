@@ -117,8 +117,8 @@ ResourceSet resource_set_of(std::vector<OrderedObject> objects) {
   }
   ResourceSet set;
   for (const OrderedObject& o : objects) {
-    meta_of(*o.object).load_order = o.load_order;
-    add_shared(set, o.object);
+    meta_of(**o.object).load_order = o.load_order;
+    add_shared(set, *o.object);
   }
   return set;
 }

@@ -38,8 +38,10 @@ ObjectKeyView key_view_of(const TypedObject& object);
 
 // One object and the position of its document in the current load (the
 // object's own meta.load_order may be stale until resource_set_of sets it).
+// `object` is the caller's, alive for the call: the ResourceSet shares it,
+// without a copy of the pointer here (25,000 reference counts a reload).
 struct OrderedObject {
-  SharedObject object;
+  const SharedObject* object = nullptr;
   int64_t load_order = 0;
 };
 // `objects` as a ResourceSet, in load order (sorted here unless they already
