@@ -59,7 +59,7 @@ AdminResponse stats_page(const ConfigState& state, const proxy::Server& server, 
   body += cluster_stats(server.clusters(), state.snapshot.get());
   body += "config_reloads: " + std::to_string(state.reloads) + "\n";
   size_t rejected = 0;
-  for (const auto& o : state.object_list()) rejected += o.latest_rejected || !o.in_force ? 1 : 0;
+  for (const auto& o : state.object_list()) rejected += o->latest_rejected || !o->in_force ? 1 : 0;
   body += "config_rejected_objects: " + std::to_string(rejected) + "\n";
   if (state.snapshot) {
     body += "snapshot_version: " + std::to_string(state.snapshot->version) + "\n";

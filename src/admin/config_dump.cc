@@ -283,24 +283,24 @@ json config_dump(const ConfigState& state) {
   json active = json::array();
   json rejected = json::array();
   for (const auto& o : state.object_list()) {
-    json j = {{"kind", o.key.kind},
-              {"namespace", o.key.namespace_},
-              {"name", o.key.name},
-              {"source", o.source.file + ":" + std::to_string(o.source.line)}};
-    if (o.in_force) {
-      j["generation"] = o.generation;
-      if (o.latest_rejected) {
+    json j = {{"kind", o->key.kind},
+              {"namespace", o->key.namespace_},
+              {"name", o->key.name},
+              {"source", o->source.file + ":" + std::to_string(o->source.line)}};
+    if (o->in_force) {
+      j["generation"] = o->generation;
+      if (o->latest_rejected) {
         // The object serves its last good version; its latest edit was refused.
         j["latest_rejected"] = true;
-        j["errors"] = diagnostics_json(o.errors);
+        j["errors"] = diagnostics_json(o->errors);
       }
       active.push_back(j);
     }
-    if (o.latest_rejected || !o.in_force) {
+    if (o->latest_rejected || !o->in_force) {
       json r = j;
       r.erase("generation");
-      r["errors"] = diagnostics_json(o.errors);
-      r["serving_last_good"] = o.in_force;
+      r["errors"] = diagnostics_json(o->errors);
+      r["serving_last_good"] = o->in_force;
       rejected.push_back(r);
     }
   }

@@ -35,9 +35,9 @@ struct ConfigState {
   compile::SnapshotPtr snapshot;  // in force; null before the first load
   // Every object seen in the last load: shared with the control plane, as
   // get() copies the state for every admin request (25,000 statuses are ~5 MiB).
-  std::shared_ptr<const std::vector<config::ObjectStatus>> objects;
-  const std::vector<config::ObjectStatus>& object_list() const {
-    static const std::vector<config::ObjectStatus> none;
+  std::shared_ptr<const config::ObjectStatuses> objects;
+  const config::ObjectStatuses& object_list() const {
+    static const config::ObjectStatuses none;
     return objects ? *objects : none;
   }
   config::Diagnostics diagnostics;           // of the last load + compile

@@ -306,17 +306,17 @@ json dashboard_json(const ConfigState& state, const proxy::Server& server) {
   json rejected = json::array();
   std::set<std::string> listed;  // diagnostics shown with their object
   for (const auto& o : state.object_list()) {
-    if (!o.latest_rejected && o.in_force) continue;
+    if (!o->latest_rejected && o->in_force) continue;
     json errors = json::array();
-    for (const auto& d : o.errors) {
+    for (const auto& d : o->errors) {
       errors.push_back(diagnostic_json(d));
       listed.insert(d.format());
     }
-    rejected.push_back({{"kind", o.key.kind},
-                        {"namespace", o.key.namespace_},
-                        {"name", o.key.name},
-                        {"location", o.source.file + ":" + std::to_string(o.source.line)},
-                        {"serving_last_good", o.in_force},
+    rejected.push_back({{"kind", o->key.kind},
+                        {"namespace", o->key.namespace_},
+                        {"name", o->key.name},
+                        {"location", o->source.file + ":" + std::to_string(o->source.line)},
+                        {"serving_last_good", o->in_force},
                         {"errors", errors}});
   }
   // The rest: file-level errors (YAML that does not parse), warnings, notices.

@@ -57,7 +57,8 @@ int apply_command(int argc, char** argv, int first) {
   for (sources::KeyValue& kv : current.kvs) existing.emplace(kv.key, std::move(kv));
 
   std::set<std::string> applied_keys;
-  for (const config::LoadedObject& o : fresh.objects) applied_keys.insert(sources::object_key(prefix, o.key));
+  for (const config::LoadedObject& o : fresh.objects)
+    applied_keys.insert(sources::object_key(prefix, o.key.owned()));
 
   // Validate the new objects together with those already in etcd that they
   // do not replace, exactly as `torii validate` would with all of them.
@@ -80,20 +81,21 @@ int apply_command(int argc, char** argv, int first) {
   std::map<std::string, int> per_document;  // file:first line -> objects from it
   for (const config::LoadedObject& o : fresh.objects) {
     Change c;
-    c.key = o.key;
-    c.etcd_key = sources::object_key(prefix, o.key);
+    c.key = o.key.owned();
+    c.etcd_key = sources::object_key(prefix, c.key);
     int first_line = 0;
-    c.value = input.document(o.source.file, o.source.line, &first_line);
-    if (++per_document[o.source.file + ":" + std::to_string(first_line)] == 2) {
+    const config::SourceRef& source = o.source();
+    c.value = input.document(source.file, source.line, &first_line);
+    if (++per_document[source.file + ":" + std::to_string(first_line)] == 2) {
       std::fprintf(stderr,
                    "%s:%d: a List document: apply writes one object per document; split its items into "
                    "documents of their own (separated by ---)\n",
-                   o.source.file.c_str(), first_line);
+                   source.file.c_str(), first_line);
       blocking = true;
     }
     if (c.etcd_key.empty()) {
-      std::fprintf(stderr, "%s:%d: %s: this kind cannot be stored in etcd\n", o.source.file.c_str(),
-                   o.source.line, o.key.str().c_str());
+      std::fprintf(stderr, "%s:%d: %s: this kind cannot be stored in etcd\n", source.file.c_str(),
+                   source.line, o.key.str().c_str());
       blocking = true;
       continue;
     }

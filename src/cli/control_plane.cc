@@ -89,7 +89,7 @@ void ControlPlane::reload(const char* trigger, int64_t detected_us) {
   const std::string read_ms = milliseconds_since(started);
   started = std::chrono::steady_clock::now();
   in_force_ = store_.apply(std::move(loaded));
-  objects_ = std::make_shared<const std::vector<config::ObjectStatus>>(std::move(in_force_.objects));
+  objects_ = std::make_shared<const config::ObjectStatuses>(std::move(in_force_.objects));
   // Where a reload's time goes (issue 17): the read (files, and documents
   // parsed and validated, CPU summed over the parsing threads), the Store's
   // bookkeeping; compile_and_publish adds the compile and the publish.
@@ -246,10 +246,10 @@ void ControlPlane::compile_and_publish(const char* why, std::optional<config::Re
   record.trigger = trigger;
   record.detected_us = detected_us;
   record.published_us = published_us;
-  const std::vector<config::ObjectStatus> none;
-  const std::vector<config::ObjectStatus>& objects = objects_ ? *objects_ : none;
+  const config::ObjectStatuses none;
+  const config::ObjectStatuses& objects = objects_ ? *objects_ : none;
   record.objects = objects.size();
-  for (const auto& o : objects) record.rejected += o.latest_rejected || !o.in_force ? 1 : 0;
+  for (const auto& o : objects) record.rejected += o->latest_rejected || !o->in_force ? 1 : 0;
   for (const auto& d : all) record.errors += d.severity == config::Diagnostic::Severity::Error ? 1 : 0;
   record.listener_errors = listener_errors.size();
   history_.push_back(std::move(record));

@@ -82,7 +82,7 @@ class ControlPlane {
       compile_cache_;               // clusters and virtual hosts of the last compile, shared when unchanged
   config::Store::Result in_force_;  // of the last reload (resources and objects moved out)
   // in_force_.objects, shared with every admin::ConfigState published since.
-  std::shared_ptr<const std::vector<config::ObjectStatus>> objects_;
+  std::shared_ptr<const config::ObjectStatuses> objects_;
   uint64_t version_ = 0;
   std::set<std::string> logged_;                     // formatted diagnostics already logged
   std::map<std::string, uint16_t> bound_ports_;      // listener name -> port, after the last publish

@@ -29,7 +29,7 @@ int delete_command(int argc, char** argv, int first) {
         return kExitInvalid;
       }
     }
-    for (const auto& o : fresh.objects) keys.push_back(o.key);
+    for (const auto& o : fresh.objects) keys.push_back(o.key.owned());
   } else {
     if (args.positional.size() != 2) {
       std::fprintf(stderr, "torii delete: expected -f FILE or KIND NAME [-n NS]\n");

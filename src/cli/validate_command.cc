@@ -20,7 +20,7 @@ int validate_command(const Options& options) {
   if (!c.compiled.snapshot->gateway_api_status.empty())
     std::printf("# Gateway API status\n%s", c.compiled.snapshot->gateway_api_status.c_str());
   size_t objects = 0;
-  for (const auto& o : c.store.objects) objects += o.in_force ? 1 : 0;
+  for (const auto& o : c.store.objects) objects += o->in_force ? 1 : 0;
   const auto& snap = *c.compiled.snapshot;
   // The summary is the last line of stdout, after the diagnostics it counts
   // (on stderr it came out before them whenever stdout was a pipe).

@@ -14,6 +14,12 @@ namespace {
 // different trees cannot produce the same stream). Map keys are sorted by
 // their text; a key that is itself a map or list (legal YAML, never seen in
 // a Kubernetes object) sorts by the hex hash of its own tree.
+std::string hex(uint64_t value) {
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
+  return text;
+}
+
 class TreeHasher {
  public:
   void node(const YamlNode& n) {
@@ -41,7 +47,7 @@ class TreeHasher {
           if (kv.key.IsScalar()) {
             sorted.emplace_back(kv.key.Scalar(), &kv.value);
           } else {
-            composite_keys.push_back(content_hash(kv.key));
+            composite_keys.push_back(hex(content_hash(kv.key)));
             sorted.emplace_back(composite_keys.back(), &kv.value);
           }
         }
@@ -80,12 +86,10 @@ class TreeHasher {
 
 }  // namespace
 
-std::string content_hash(const YamlNode& node) {
+uint64_t content_hash(const YamlNode& node) {
   TreeHasher hasher;
   hasher.node(node);
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hasher.value()));
-  return hex;
+  return hasher.value();
 }
 
 }  // namespace torii::config

@@ -3,14 +3,15 @@
 // the same, so a reload that only reformats a file changes no generation.
 #pragma once
 
-#include <string>
+#include <cstdint>
 
 #include "config/yaml_tree.h"
 
 namespace torii::config {
 
-// 16 hex digits: FNV-1a 64 over a canonical view of the tree (scalars as
-// text, map keys sorted).
-std::string content_hash(const YamlNode& node);
+// FNV-1a 64 over a canonical view of the tree (scalars as text, map keys
+// sorted). A number, not text: the loader and the Store handle one per object
+// on every reload, and it is shown nowhere.
+uint64_t content_hash(const YamlNode& node);
 
 }  // namespace torii::config

@@ -10,13 +10,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <map>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -195,17 +192,6 @@ Diagnostics validate_object(const TypedObject& object, const FieldLines& lines) 
       object);
 }
 
-// Hash and equality of the keys an ObjectKey* points at.
-struct ObjectKeyHash {
-  size_t operator()(const ObjectKey* k) const {
-    const std::hash<std::string> h;
-    return h(k->name) ^ (h(k->namespace_) * 31) ^ (h(k->kind) * 1000003);
-  }
-};
-struct ObjectKeyEqual {
-  bool operator()(const ObjectKey* a, const ObjectKey* b) const { return *a == *b; }
-};
-
 }  // namespace
 
 // What stat() says of a file: when all of it is the same, the file is.
@@ -274,18 +260,23 @@ struct LoadCache::File {
   std::vector<TextDigest> document_texts;  // parallel to `documents`: digest_of(text, first_line)
 };
 
+// One object as parsed: its LoadedObject is made again from it when the
+// load is finished (its load order is where the document is now). Kept this
+// small because the cache holds every object between reloads: the whole
+// LoadedObject with its strings was ~300 bytes an object.
+struct LoadCache::Object {
+  SharedObject typed;         // never null (even when invalid)
+  uint64_t content_hash = 0;  // content_hash() of its document
+  Diagnostics errors;         // LoadedObject::errors
+  // Where the load that takes it last (LoadCache::loads_) has it, for the
+  // next load's key order; written by that load only.
+  mutable uint32_t load = 0;
+  mutable uint32_t position = 0;
+  bool valid = true;
+};
+
 struct LoadCache::Document {
-  // One object as parsed: its LoadedObject is made again from it when the
-  // load is finished (key and source are the typed object's own, its load
-  // order is where the document is now). Kept this small because the cache
-  // holds every object between reloads: the whole LoadedObject with its
-  // strings was ~300 bytes an object.
-  struct Object {
-    SharedObject typed;         // never null (even when invalid)
-    uint64_t content_hash = 0;  // content_hash() of its document, as a number
-    bool valid = true;
-    Diagnostics errors;  // LoadedObject::errors
-  };
+  using Object = LoadCache::Object;
   bool ok = true;             // false: the rest of its file was not read
   bool unidentified = false;  // held an object without kind or name
   std::vector<Object> objects;
@@ -307,6 +298,13 @@ class Loader {
       previous_ = std::move(cache_->files_);
       cache_->files_.clear();
       cache_->stats_ = {};
+      load_ = ++cache_->loads_;
+      // Taken out, as previous_ that keeps its objects alive: a load that
+      // does not finish leaves none behind for the next one to trust.
+      previous_order_ = std::move(cache_->key_order_);
+      previous_order_distinct_ = cache_->key_order_distinct_;
+      cache_->key_order_.clear();
+      cache_->key_order_distinct_ = false;
     }
   }
 
@@ -317,9 +315,17 @@ class Loader {
   void unreadable(const std::string& path) { unreadable_.push_back(path); }
   void add(Diagnostic d) { diagnostics_.push_back(std::move(d)); }
   LoadResult finish() &&;
+  // Indexes of taken_ in key order (equal keys in load order), `keys` parallel
+  // to taken_; and where in it two neighbours may have one key.
+  struct KeyOrder {
+    std::vector<uint32_t> order;
+    bool all_neighbours = false;       // any two
+    std::vector<uint32_t> neighbours;  // else: k where order[k] and order[k + 1] may (ascending)
+  };
+  KeyOrder key_order(const std::vector<ObjectKeyView>& keys);
 
  private:
-  using Parsed = LoadCache::Document::Object;
+  using Parsed = LoadCache::Object;
 
   // One document of a file being loaded, and what parsing it gave.
   struct Pending {
@@ -358,10 +364,14 @@ class Loader {
                                                                 const std::string& file);
   // Takes the files' documents in order, as if each had just been parsed.
   void replay(std::vector<File>& files);
+  // Records `entry` in the cache for the next load.
+  void keep(const File& file, std::shared_ptr<const LoadCache::File> entry);
   // False when the rest of the file cannot be trusted.
   bool parse_document(const DocumentText& doc, const std::string& file);
   // Replays what parsing a document gave (now or in the previous load).
   bool reuse_document(const std::shared_ptr<const LoadCache::Document>& document, const std::string& file);
+  // The same, the document being held (by a file entry) until finish().
+  bool take_document(const LoadCache::Document& document, const std::string& file);
   void load_object(const YamlNode& node, const std::string& file, int line_offset);
   void read_envelope(DocumentReader& reader, const YamlNode& node, int line_offset);
   void skip(const std::string& api_version, const std::string& kind);
@@ -372,6 +382,8 @@ class Loader {
   const LoadOptions& options_;
   LoadCache* cache_;
   std::unordered_map<std::string, std::shared_ptr<const LoadCache::File>> previous_;
+  std::vector<const LoadCache::Object*> previous_order_;  // LoadCache::key_order_ of the previous load
+  bool previous_order_distinct_ = false;
   std::vector<std::string> document_skips_;  // skip() calls of the document being parsed
   int64_t validate_us_ = 0;                  // of the documents this Loader parsed
   int64_t next_order_ = 0;
@@ -383,7 +395,10 @@ class Loader {
     int64_t load_order;
   };
   std::vector<Taken> taken_;
+  uint32_t load_ = 0;       // LoadCache::loads_ of this load; 0: no cache
+  bool marks_hold_ = true;  // every object's mark (load, position) is its only place in taken_
   std::vector<std::shared_ptr<const LoadCache::Document>> held_;
+  std::vector<std::shared_ptr<const LoadCache::File>> held_files_;  // whole files taken from the cache
   Diagnostics diagnostics_;
   std::vector<std::string> unreadable_;
   std::vector<std::pair<std::string, int>> skipped_;  // notice text key -> count, first-seen order
@@ -448,8 +463,7 @@ std::shared_ptr<const LoadCache::File> Loader::previous_file(const File& file) c
 }
 
 void Loader::take_whole(File& file, std::shared_ptr<const LoadCache::File> entry) {
-  file.documents.resize(entry->documents.size());
-  for (size_t i = 0; i < entry->documents.size(); ++i) file.documents[i].result = entry->documents[i];
+  // Replayed from the entry (replay): no Pending per document.
   file.text.clear();
   file.unchanged = std::move(entry);
 }
@@ -551,8 +565,22 @@ void Loader::replay(std::vector<File>& files) {
       unreadable(file.path);
       continue;
     }
+    if (file.unchanged) {
+      // Every document as the previous load took it, held by the entry.
+      const LoadCache::File& entry = *file.unchanged;
+      cache_->stats_.reused += entry.documents.size();
+      held_files_.push_back(file.unchanged);
+      for (const std::shared_ptr<const LoadCache::Document>& document : entry.documents) {
+        if (!take_document(*document, file.path)) {
+          unreadable(file.path);
+          break;  // the rest of this file is not read
+        }
+      }
+      keep(file, file.unchanged);
+      continue;
+    }
     std::shared_ptr<LoadCache::File> cached;
-    if (cache_ && !file.unchanged) {
+    if (cache_) {
       cached = std::make_shared<LoadCache::File>();
       cached->documents.reserve(file.documents.size());
       cached->document_texts.reserve(file.documents.size());
@@ -581,18 +609,34 @@ void Loader::replay(std::vector<File>& files) {
       cached->signature_trusted = file.has_signature &&
                                   file.signature.modified_ns < file.read_at_ns - kRacyWindowNs &&
                                   file.signature.changed_ns < file.read_at_ns - kRacyWindowNs;
-      cache_->files_[cache_key(file)] = std::move(cached);
-    } else if (cache_) {
-      cache_->files_[cache_key(file)] = file.unchanged;
+      keep(file, std::move(cached));
     }
   }
 }
 
+void Loader::keep(const File& file, std::shared_ptr<const LoadCache::File> entry) {
+  // A second file under one key (a text named as a file) replaces the first
+  // one's entry, whose objects would no longer be alive for the next load's
+  // key order (LoadCache::key_order_): that load sorts them all.
+  if (!cache_->files_.insert_or_assign(cache_key(file), std::move(entry)).second) marks_hold_ = false;
+}
+
 bool Loader::reuse_document(const std::shared_ptr<const LoadCache::Document>& document,
                             const std::string& file) {
-  const LoadCache::Document& cached = *document;
-  if (!cached.objects.empty()) held_.push_back(document);
-  for (const Parsed& p : cached.objects) taken_.push_back(Taken{&p, next_order_++});
+  if (!document->objects.empty()) held_.push_back(document);
+  return take_document(*document, file);
+}
+
+bool Loader::take_document(const LoadCache::Document& cached, const std::string& file) {
+  for (const Parsed& p : cached.objects) {
+    if (load_ != 0) {
+      // Taken twice (one text under two names): its mark cannot say both.
+      if (p.load == load_) marks_hold_ = false;
+      p.load = load_;
+      p.position = static_cast<uint32_t>(taken_.size());
+    }
+    taken_.push_back(Taken{&p, next_order_++});
+  }
   diagnostics_.insert(diagnostics_.end(), cached.diagnostics.begin(), cached.diagnostics.end());
   for (const std::string& what : cached.skipped) skip_what(what);
   if (cached.unidentified) unreadable(file);
@@ -716,12 +760,10 @@ void Loader::read_envelope(DocumentReader& reader, const YamlNode& node, int lin
   std::optional<TypedObject> typed = read_object(kind, root, meta);
   report_duplicate_keys(reader, node, "");
 
-  LoadedObject loaded;
+  Parsed parsed;
+  parsed.content_hash = content_hash(node);
   // kind_of, not the written kind: a Gateway API Gateway is not an Istio one.
-  loaded.key = ObjectKey{kind_of(*typed), meta.namespace_, meta.name};
-  loaded.source = meta.source;
-  loaded.load_order = meta.load_order;
-  loaded.content_hash = content_hash(node);
+  const char* const kind_name_read = kind_of(*typed);
 
   Diagnostics found;
   found.swap(reader.diagnostics());
@@ -735,16 +777,15 @@ void Loader::read_envelope(DocumentReader& reader, const YamlNode& node, int lin
     found.insert(found.end(), checks.begin(), checks.end());
   }
   for (Diagnostic& d : found) {
-    d.kind = loaded.key.kind;
+    d.kind = kind_name_read;
     d.namespace_ = meta.namespace_;
     d.name = meta.name;
-    if (d.severity == Diagnostic::Severity::Error) loaded.errors.push_back(d);
+    if (d.severity == Diagnostic::Severity::Error) parsed.errors.push_back(d);
     add(std::move(d));
   }
-  loaded.valid = loaded.errors.empty();
-  parsed_.push_back(Parsed{std::make_shared<const TypedObject>(std::move(*typed)),
-                           std::strtoull(loaded.content_hash.c_str(), nullptr, 16), loaded.valid,
-                           std::move(loaded.errors)});
+  parsed.valid = parsed.errors.empty();
+  parsed.typed = std::make_shared<const TypedObject>(std::move(*typed));
+  parsed_.push_back(std::move(parsed));
 }
 
 std::optional<TypedObject> Loader::read_object(Kind kind, const Field& root, ObjectMeta meta) {
@@ -863,53 +904,135 @@ std::optional<TypedObject> Loader::read_object(Kind kind, const Field& root, Obj
   return std::nullopt;
 }
 
+Loader::KeyOrder Loader::key_order(const std::vector<ObjectKeyView>& keys) {
+  const auto before = [&](uint32_t a, uint32_t b) {
+    const auto c = keys[a] <=> keys[b];
+    return c < 0 || (c == 0 && a < b);
+  };
+  const size_t n = keys.size();
+  KeyOrder out;
+  std::vector<uint32_t>& order = out.order;
+  order.reserve(n);
+  if (load_ != 0 && marks_hold_ && !previous_order_.empty()) {
+    // The objects of unchanged documents, in the previous load's key order
+    // (the previous load's objects are alive: previous_ holds them), and the
+    // others sorted and put in their places: at 25,000 objects, when a reload
+    // changed a few documents, a few comparisons instead of a sort's n log n.
+    std::vector<uint32_t> reused;
+    reused.reserve(n);
+    std::vector<bool> is_reused(n, false);
+    for (const LoadCache::Object* p : previous_order_) {
+      if (p->load != load_) continue;
+      reused.push_back(p->position);
+      is_reused[p->position] = true;
+    }
+    std::vector<uint32_t> fresh;
+    for (uint32_t i = 0; i < n; ++i)
+      if (!is_reused[i]) fresh.push_back(i);
+    std::sort(fresh.begin(), fresh.end(), before);
+    // With no key twice last time, the reused objects are still in order
+    // whatever their positions now; objects defined twice are ordered by
+    // their positions, which may have changed, so are checked.
+    if (previous_order_distinct_ || std::is_sorted(reused.begin(), reused.end(), before)) {
+      auto from = reused.begin();
+      for (uint32_t f : fresh) {
+        const auto at = std::partition_point(from, reused.end(), [&](uint32_t r) { return before(r, f); });
+        order.insert(order.end(), from, at);
+        from = at;
+        // Only an object placed now can have a key equal to a neighbour's,
+        // when no reused two had one key.
+        if (!order.empty()) out.neighbours.push_back(static_cast<uint32_t>(order.size() - 1));
+        out.neighbours.push_back(static_cast<uint32_t>(order.size()));
+        order.push_back(f);
+      }
+      order.insert(order.end(), from, reused.end());
+      out.all_neighbours = !previous_order_distinct_;
+    } else {
+      order.clear();
+    }
+  }
+  if (order.size() != n) {
+    order.clear();
+    for (uint32_t i = 0; i < n; ++i) order.push_back(i);
+    std::sort(order.begin(), order.end(), before);
+    out.all_neighbours = true;
+  }
+  if (load_ != 0) {
+    if (marks_hold_) {
+      cache_->key_order_.reserve(n);
+      for (uint32_t i : order) cache_->key_order_.push_back(taken_[i].parsed);
+    }
+  }
+  return out;
+}
+
 LoadResult Loader::finish() && {
   LoadResult result;
+  const size_t n = taken_.size();
+  std::vector<ObjectKeyView> keys;
+  keys.reserve(n);
+  for (const Taken& t : taken_) keys.push_back(key_view_of(*t.parsed->typed));
   // Same kind/namespace/name twice: the later definition wins, as a second
-  // `kubectl apply` would.
-  // Hashed: with 25,000 objects a std::map here was 40 ms of each reload.
-  std::vector<ObjectKey> keys;
-  keys.reserve(taken_.size());
-  for (const Taken& t : taken_) keys.push_back(key_of(*t.parsed->typed));
-  std::unordered_map<const ObjectKey*, size_t, ObjectKeyHash, ObjectKeyEqual> last(taken_.size());
-  for (size_t i = 0; i < taken_.size(); ++i) last.insert_or_assign(&keys[i], i);
-  std::map<ObjectKey, SourceRef> first_seen;
-  result.objects.reserve(last.size());
-  result.typed.reserve(last.size());
-  for (size_t i = 0; i < taken_.size(); ++i) {
-    const Parsed& p = *taken_[i].parsed;
-    const ObjectKey& key = keys[i];
-    const SourceRef& source = meta_of(*p.typed).source;
-    if (last.size() != taken_.size() && last.at(&key) != i) {
-      first_seen.emplace(key, source);
-      continue;
+  // `kubectl apply` would. Adjacent in key order, the later last; the first
+  // of them is named in the warning.
+  const KeyOrder sorted = key_order(keys);
+  const std::vector<uint32_t>& order = sorted.order;
+  constexpr uint32_t kNone = UINT32_MAX;
+  std::vector<uint32_t> first_of;  // for the one that wins: the first definition (only with duplicates)
+  std::vector<bool> dropped;       // a later definition wins (only with duplicates)
+  const auto same_key = [&](size_t k) {
+    if (k + 1 >= n || keys[order[k]] != keys[order[k + 1]]) return;
+    if (first_of.empty()) {
+      first_of.assign(n, kNone);
+      dropped.assign(n, false);
     }
-    if (auto it = first_seen.find(key); it != first_seen.end()) {
+    dropped[order[k]] = true;
+    first_of[order[k + 1]] = first_of[order[k]] != kNone ? first_of[order[k]] : order[k];
+  };
+  if (sorted.all_neighbours) {
+    for (size_t k = 0; k + 1 < n; ++k) same_key(k);
+  } else {
+    // Ascending, maybe twice (a new object after another): each pair once.
+    for (size_t j = 0; j < sorted.neighbours.size(); ++j)
+      if (j == 0 || sorted.neighbours[j] != sorted.neighbours[j - 1]) same_key(sorted.neighbours[j]);
+  }
+  if (load_ != 0) cache_->key_order_distinct_ = dropped.empty();
+  // Where each object of taken_ lands in result.objects (only with duplicates).
+  std::vector<uint32_t> index_of;
+  if (!dropped.empty()) index_of.assign(n, kNone);
+  result.objects.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (!dropped.empty() && dropped[i]) continue;
+    const Parsed& p = *taken_[i].parsed;
+    if (!first_of.empty() && first_of[i] != kNone) {
+      const SourceRef& first = meta_of(*taken_[first_of[i]].parsed->typed).source;
+      const SourceRef& source = meta_of(*p.typed).source;
       Diagnostic d;
       d.severity = Diagnostic::Severity::Warning;
       d.source = source;
-      d.kind = key.kind;
-      d.namespace_ = key.namespace_;
-      d.name = key.name;
-      d.message = "defined more than once (at " + format_source(it->second) + " and " +
-                  format_source(source) + "); the later definition is used";
+      d.kind = keys[i].kind;
+      d.namespace_ = keys[i].namespace_;
+      d.name = keys[i].name;
+      d.message = "defined more than once (at " + format_source(first) + " and " + format_source(source) +
+                  "); the later definition is used";
       diagnostics_.push_back(std::move(d));
     }
-    result.typed.push_back(p.valid ? p.typed : nullptr);
+    if (!index_of.empty()) index_of[i] = static_cast<uint32_t>(result.objects.size());
     LoadedObject& object = result.objects.emplace_back();
-    // Without duplicates `last` is not looked at again: the key can move.
-    if (last.size() == taken_.size()) {
-      object.key = std::move(keys[i]);
-    } else {
-      object.key = key;
-    }
-    object.source = source;
+    object.object = p.typed;
+    object.key = keys[i];
     object.load_order = taken_[i].load_order;
-    char hash[17];
-    std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(p.content_hash));
-    object.content_hash = hash;
+    object.content_hash = p.content_hash;
     object.valid = p.valid;
     object.errors = p.errors;
+  }
+  result.key_order.reserve(result.objects.size());
+  for (uint32_t i : order) {
+    if (index_of.empty()) {
+      result.key_order.push_back(i);
+    } else if (index_of[i] != kNone) {
+      result.key_order.push_back(index_of[i]);
+    }
   }
   for (const auto& [what, count] : skipped_) {
     Diagnostic d;
@@ -964,8 +1087,8 @@ std::string ObjectKey::str() const {
 ResourceSet LoadResult::resources() const {
   std::vector<OrderedObject> valid;
   valid.reserve(objects.size());
-  for (size_t i = 0; i < objects.size(); ++i) {
-    if (typed[i]) valid.push_back({typed[i], objects[i].load_order});
+  for (const LoadedObject& o : objects) {
+    if (o.valid) valid.push_back({&o.object, o.load_order});
   }
   return resource_set_of(std::move(valid));
 }

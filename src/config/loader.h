@@ -28,22 +28,25 @@ struct LoadOptions {
   unsigned parse_threads = 0;
 };
 
-// One object as read, before the Store decides what is in force.
+// One object as read, before the Store decides what is in force. Made for
+// every object of every reload, so it copies nothing of the object: the
+// object itself is shared with the load cache, and its key views into it.
 struct LoadedObject {
-  ObjectKey key;
-  SourceRef source;
-  int64_t load_order = 0;    // position of its document (as ObjectMeta::load_order)
-  std::string content_hash;  // hash of the document's canonical text (for generations)
-  bool valid = true;         // false => `errors` says why; not in `resources`
-  Diagnostics errors;        // the errors of this object only
+  SharedObject object;        // as read; never null (also when invalid, then not in `resources`)
+  ObjectKeyView key;          // views into `object`
+  int64_t load_order = 0;     // position of its document (object's meta.load_order may be stale)
+  uint64_t content_hash = 0;  // hash of the document's canonical text (for generations)
+  bool valid = true;          // false => `errors` says why; not in `resources`
+  Diagnostics errors;         // the errors of this object only
+  const SourceRef& source() const { return meta_of(*object).source; }
 };
 
 struct LoadResult {
-  std::vector<LoadedObject> objects;  // every object seen (valid and invalid)
-  // Parallel to `objects`: the object as read, or null when it is invalid.
-  // Its meta.load_order may be stale (the object can come from the load
-  // cache); LoadedObject::load_order is the one that counts.
-  std::vector<SharedObject> typed;
+  std::vector<LoadedObject> objects;  // every object seen (valid and invalid), in load order
+  // Indexes of `objects` in key order: the loader sorts them to find objects
+  // defined twice (it leaves the later only: no two have one key), and the
+  // Store merges them in this order with what is in force.
+  std::vector<uint32_t> key_order;
   Diagnostics diagnostics;  // everything: errors, warnings, notices
   // Files or directories that could not be read completely (missing path, I/O
   // error, YAML syntax error, a document naming no object). Objects they held
@@ -71,6 +74,7 @@ class LoadCache {
   LoadCache(LoadCache&&) noexcept;
   LoadCache& operator=(LoadCache&&) noexcept;
 
+  struct Object;
   struct Document;
   struct File;
   struct Stats {
@@ -89,6 +93,11 @@ class LoadCache {
   friend class Loader;
   // By default namespace and path: the file's text hash and its documents.
   std::unordered_map<std::string, std::shared_ptr<const File>> files_;
+  // The objects of the previous load (held by files_) in key order: the next
+  // load takes the ones it reuses in this order and sorts only the others.
+  std::vector<const Object*> key_order_;
+  bool key_order_distinct_ = false;  // no two of key_order_ have one key
+  uint32_t loads_ = 0;               // loads made with this cache (marks the objects each one takes)
   Stats stats_;
 };
 

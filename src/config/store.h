@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,12 +29,18 @@ struct ObjectStatus {
   Diagnostics errors;            // why the latest version was rejected
 };
 
+// Shared: an object unchanged since the last reload keeps its status.
+using ObjectStatuses = std::vector<std::shared_ptr<const ObjectStatus>>;
+
 class Store {
  public:
   struct Result {
-    ResourceSet resources;              // what to compile
-    std::vector<ObjectStatus> objects;  // sorted by key
-    Diagnostics diagnostics;            // from the load
+    ResourceSet resources;  // what to compile
+    // Sorted by key. An object whose document is unchanged since the last
+    // apply() keeps its status (the same pointer): with 25,000 objects, a new
+    // status each (strings copied) was most of a reload's bookkeeping.
+    ObjectStatuses objects;
+    Diagnostics diagnostics;  // from the load
   };
 
   Result apply(LoadResult loaded);
@@ -47,16 +54,17 @@ class Store {
   // The object is shared with the load (and its cache), never copied here.
   struct Entry {
     SharedObject object;
-    uint64_t content_hash = 0;  // LoadedObject::content_hash's 16 hex digits, as a number
+    std::shared_ptr<const ObjectStatus> status;  // the last apply()'s; its key is the entry's
+    uint64_t content_hash = 0;                   // LoadedObject::content_hash
     int64_t generation = 0;
     int64_t load_order = 0;  // where its document is now (the object's own may be stale)
+    const ObjectKey& key() const { return status->key; }
   };
 
-  // Indexes of `objects` in key order (equal keys in load order).
-  std::vector<size_t> key_order(const std::vector<LoadedObject>& objects);
+  // Indexes of `loaded.objects` in key order (equal keys in load order).
+  static std::vector<uint32_t> key_order(const LoadResult& loaded);
 
-  std::vector<std::pair<ObjectKey, Entry>> in_force_;  // sorted by key
-  std::vector<size_t> last_order_;                     // key_order() of the last load
+  std::vector<Entry> in_force_;  // sorted by key
 };
 
 }  // namespace torii::config

@@ -61,6 +61,11 @@ ObjectKey key_of(const TypedObject& object) {
   return ObjectKey{kind_of(object), meta.namespace_, meta.name};
 }
 
+ObjectKeyView key_view_of(const TypedObject& object) {
+  const ObjectMeta& meta = meta_of(object);
+  return ObjectKeyView{kind_of(object), meta.namespace_, meta.name};
+}
+
 namespace {
 
 // Appends `object` to the list of its kind. An alias of `owner`: the list
@@ -103,13 +108,17 @@ void add_shared(ResourceSet& set, const SharedObject& owner) {
 }  // namespace
 
 ResourceSet resource_set_of(std::vector<OrderedObject> objects) {
-  std::stable_sort(objects.begin(), objects.end(), [](const OrderedObject& a, const OrderedObject& b) {
+  const auto by_load_order = [](const OrderedObject& a, const OrderedObject& b) {
     return a.load_order < b.load_order;
-  });
+  };
+  // The Store hands them over in load order already.
+  if (!std::is_sorted(objects.begin(), objects.end(), by_load_order)) {
+    std::stable_sort(objects.begin(), objects.end(), by_load_order);
+  }
   ResourceSet set;
   for (const OrderedObject& o : objects) {
-    meta_of(*o.object).load_order = o.load_order;
-    add_shared(set, o.object);
+    meta_of(**o.object).load_order = o.load_order;
+    add_shared(set, *o.object);
   }
   return set;
 }

@@ -33,14 +33,19 @@ const ObjectMeta& meta_of(const TypedObject& object);
 ObjectMeta& meta_of(TypedObject& object);
 const char* kind_of(const TypedObject& object);
 ObjectKey key_of(const TypedObject& object);
+// key_of() without copying: views into `object` (and a literal for the kind).
+ObjectKeyView key_view_of(const TypedObject& object);
 
 // One object and the position of its document in the current load (the
 // object's own meta.load_order may be stale until resource_set_of sets it).
+// `object` is the caller's, alive for the call: the ResourceSet shares it,
+// without a copy of the pointer here (25,000 reference counts a reload).
 struct OrderedObject {
-  SharedObject object;
+  const SharedObject* object = nullptr;
   int64_t load_order = 0;
 };
-// `objects` as a ResourceSet, in load order, shared rather than copied; each
+// `objects` as a ResourceSet, in load order (sorted here unless they already
+// are), shared rather than copied; each
 // object's meta.load_order is set to its `load_order` (an Endpoints object
 // appears as its slices, sharing its ownership).
 ResourceSet resource_set_of(std::vector<OrderedObject> objects);

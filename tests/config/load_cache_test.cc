@@ -46,9 +46,9 @@ class LoadCacheTest : public ::testing::Test {
     std::vector<std::string> out = formatted(r.diagnostics);
     for (size_t i = 0; i < r.objects.size(); ++i) {
       const LoadedObject& o = r.objects[i];
-      out.push_back(o.key.str() + " at " + o.source.file + ":" + std::to_string(o.source.line) + " order " +
-                    std::to_string(o.load_order) + (o.valid ? " valid" : " invalid") + " hash " +
-                    o.content_hash + (r.typed[i] ? " typed" : ""));
+      out.push_back(o.key.str() + " at " + o.source().file + ":" + std::to_string(o.source().line) +
+                    " order " + std::to_string(o.load_order) + (o.valid ? " valid" : " invalid") + " hash " +
+                    std::to_string(o.content_hash) + (o.valid ? " typed" : ""));
     }
     for (const VirtualService& v : r.resources().virtual_services) {
       out.push_back("vs " + v.meta.name + " order " + std::to_string(v.meta.load_order));
@@ -72,7 +72,7 @@ TEST_F(LoadCacheTest, UnchangedDocumentsAreNotParsedAgain) {
   EXPECT_EQ(cache_.stats().reused, 3u);
   EXPECT_EQ(summary(second), summary(first));
   // Shared, not copied.
-  EXPECT_EQ(second.typed[0].get(), first.typed[0].get());
+  EXPECT_EQ(second.objects[0].object.get(), first.objects[0].object.get());
 }
 
 TEST_F(LoadCacheTest, AnUnchangedFileIsNotSplitAgain) {
@@ -226,7 +226,7 @@ TEST_F(LoadCacheTest, MovedDocumentIsParsedAgainForItsLines) {
   const LoadResult r = load_cached();
   EXPECT_EQ(cache_.stats().parsed, 1u);
   ASSERT_EQ(r.objects.size(), 1u);
-  EXPECT_EQ(r.objects[0].source.line, 2);
+  EXPECT_EQ(r.objects[0].source().line, 2);
 }
 
 TEST_F(LoadCacheTest, StoreKeepsLastGoodVersionAcrossCachedLoads) {
@@ -243,7 +243,7 @@ TEST_F(LoadCacheTest, StoreKeepsLastGoodVersionAcrossCachedLoads) {
   ASSERT_EQ(again.resources.virtual_services.size(), 1u);
   EXPECT_EQ(again.resources.virtual_services[0].hosts[0], "one.example.com");
   ASSERT_EQ(again.objects.size(), 1u);
-  EXPECT_TRUE(again.objects[0].latest_rejected);
+  EXPECT_TRUE(again.objects[0]->latest_rejected);
 }
 
 }  // namespace

@@ -26,8 +26,8 @@ std::string vs(std::string_view name, std::string_view dest_host) {
 }
 
 const ObjectStatus* status_of(const Store::Result& r, std::string_view kind, std::string_view name) {
-  for (const ObjectStatus& s : r.objects) {
-    if (s.key.kind == kind && s.key.name == name) return &s;
+  for (const auto& s : r.objects) {
+    if (s->key.kind == kind && s->key.name == name) return s.get();
   }
   return nullptr;
 }
@@ -122,7 +122,7 @@ TEST(StoreTest, DuplicateKeysLaterWins) {
   ASSERT_EQ(r.resources.destination_rules.size(), 1u);
   EXPECT_EQ(r.resources.destination_rules[0].host, "second");
   ASSERT_EQ(r.objects.size(), 1u);
-  EXPECT_EQ(r.objects[0].source.line, 7);
+  EXPECT_EQ(r.objects[0]->source.line, 7);
   EXPECT_TRUE(testing::has_diagnostic(r.diagnostics, Diagnostic::Severity::Warning, "",
                                       "defined more than once (at test.yaml:1 and test.yaml:7)"));
 }
@@ -137,8 +137,8 @@ TEST(StoreTest, DuplicateKeysInALoadResultLaterInvalidWins) {
   const Store::Result r = store.apply(both);
   EXPECT_TRUE(r.resources.destination_rules.empty());
   ASSERT_EQ(r.objects.size(), 1u);
-  EXPECT_FALSE(r.objects[0].in_force);
-  EXPECT_TRUE(r.objects[0].latest_rejected);
+  EXPECT_FALSE(r.objects[0]->in_force);
+  EXPECT_TRUE(r.objects[0]->latest_rejected);
 }
 
 TEST(StoreTest, ResourcesKeepLoadOrder) {
@@ -161,9 +161,9 @@ TEST(StoreTest, ObjectsSortedByKey) {
   const Store::Result r = store.apply(load(dr("b", "b") + "---\n" + dr("a", "a") +
                                            "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: z}\n"));
   ASSERT_EQ(r.objects.size(), 3u);
-  EXPECT_EQ(r.objects[0].key.str(), "DestinationRule default/a");
-  EXPECT_EQ(r.objects[1].key.str(), "DestinationRule default/b");
-  EXPECT_EQ(r.objects[2].key.str(), "Namespace z");
+  EXPECT_EQ(r.objects[0]->key.str(), "DestinationRule default/a");
+  EXPECT_EQ(r.objects[1]->key.str(), "DestinationRule default/b");
+  EXPECT_EQ(r.objects[2]->key.str(), "Namespace z");
 }
 
 TEST(StoreTest, ObjectsSortedByKeyWhenTheSameNumberComeInAnotherOrder) {
@@ -173,12 +173,12 @@ TEST(StoreTest, ObjectsSortedByKeyWhenTheSameNumberComeInAnotherOrder) {
   store.apply(load(vs("b", "x") + "---\n" + vs("c", "x") + "---\n" + dr("a", "x")));
   Store::Result r = store.apply(load(vs("z", "x") + "---\n" + vs("c", "x") + "---\n" + dr("a", "x")));
   ASSERT_EQ(r.objects.size(), 3u);
-  for (size_t i = 1; i < r.objects.size(); ++i) EXPECT_LT(r.objects[i - 1].key, r.objects[i].key);
-  EXPECT_EQ(r.objects[2].key.name, "z");
+  for (size_t i = 1; i < r.objects.size(); ++i) EXPECT_LT(r.objects[i - 1]->key, r.objects[i]->key);
+  EXPECT_EQ(r.objects[2]->key.name, "z");
   EXPECT_EQ(status_of(r, "VirtualService", "b"), nullptr);  // deleted
   // The same keys again, reordered: still sorted, generations kept.
   r = store.apply(load(dr("a", "x") + "---\n" + vs("z", "x") + "---\n" + vs("c", "x")));
-  for (size_t i = 1; i < r.objects.size(); ++i) EXPECT_LT(r.objects[i - 1].key, r.objects[i].key);
+  for (size_t i = 1; i < r.objects.size(); ++i) EXPECT_LT(r.objects[i - 1]->key, r.objects[i]->key);
   EXPECT_EQ(status_of(r, "VirtualService", "z")->generation, 1);
 }
 
@@ -229,19 +229,19 @@ subsets:
   Store::Result r = store.apply(load(two_subsets));
   EXPECT_EQ(r.resources.endpoint_slices.size(), 2u);
   ASSERT_EQ(r.objects.size(), 1u);
-  EXPECT_EQ(r.objects[0].key.str(), "Endpoints default/web");
-  EXPECT_EQ(r.objects[0].generation, 1);
+  EXPECT_EQ(r.objects[0]->key.str(), "Endpoints default/web");
+  EXPECT_EQ(r.objects[0]->generation, 1);
 
   r = store.apply(load(two_subsets));
   EXPECT_EQ(r.resources.endpoint_slices.size(), 2u);
-  EXPECT_EQ(r.objects[0].generation, 1);
+  EXPECT_EQ(r.objects[0]->generation, 1);
 
   // Scaled to zero: the object stays, with no endpoints.
   r = store.apply(load("apiVersion: v1\nkind: Endpoints\nmetadata: {name: web}\nsubsets: []\n"));
   EXPECT_TRUE(r.resources.endpoint_slices.empty());
   ASSERT_EQ(r.objects.size(), 1u);
-  EXPECT_TRUE(r.objects[0].in_force);
-  EXPECT_EQ(r.objects[0].generation, 2);
+  EXPECT_TRUE(r.objects[0]->in_force);
+  EXPECT_EQ(r.objects[0]->generation, 2);
 }
 
 }  // namespace

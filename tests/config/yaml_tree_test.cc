@@ -86,7 +86,6 @@ TEST(YamlTreeTest, ContentHashIgnoresStyleAndKeyOrder) {
   ASSERT_TRUE(c.parse("x: 1\ny: [a, b]\nz: {p: r}\n", nullptr));
   EXPECT_EQ(content_hash(a.root()), content_hash(b.root()));
   EXPECT_NE(content_hash(a.root()), content_hash(c.root()));
-  EXPECT_EQ(content_hash(a.root()).size(), 16u);
 }
 
 TEST(YamlFieldsTest, ScalarToDouble) {

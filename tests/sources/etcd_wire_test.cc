@@ -171,8 +171,8 @@ TEST(EtcdObjects, NamedTextsTakeTheKeysNamespace) {
   config::LoadResult loaded = config::load_paths({}, config::LoadOptions{}, nullptr, texts);
   ASSERT_EQ(loaded.objects.size(), 1u);
   EXPECT_EQ(loaded.objects[0].key, (config::ObjectKey{"VirtualService", "shop", "web"}));
-  EXPECT_EQ(loaded.objects[0].source.file, kvs[0].key);
-  EXPECT_EQ(loaded.objects[0].source.line, 1);
+  EXPECT_EQ(loaded.objects[0].source().file, kvs[0].key);
+  EXPECT_EQ(loaded.objects[0].source().line, 1);
 }
 
 TEST(EtcdObjects, ResourceVersion) {
