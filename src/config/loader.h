@@ -95,6 +95,7 @@ class LoadCache {
   std::unordered_map<std::string, std::shared_ptr<const File>> files_;
   // The objects of the previous load (held by files_) in key order: the next
   // load takes the ones it reuses in this order and sorts only the others.
+  // A load takes it out when it starts (as it does files_), and leaves its own.
   std::vector<const Object*> key_order_;
   bool key_order_distinct_ = false;  // no two of key_order_ have one key
   uint32_t loads_ = 0;               // loads made with this cache (marks the objects each one takes)

@@ -45,9 +45,9 @@ struct OrderedObject {
   int64_t load_order = 0;
 };
 // `objects` as a ResourceSet, in load order (sorted here unless they already
-// are), shared rather than copied; each
-// object's meta.load_order is set to its `load_order` (an Endpoints object
-// appears as its slices, sharing its ownership).
+// are), shared rather than copied; each object's meta.load_order is set to
+// its `load_order` (an Endpoints object appears as its slices, sharing its
+// ownership).
 ResourceSet resource_set_of(std::vector<OrderedObject> objects);
 
 }  // namespace torii::config
