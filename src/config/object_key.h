@@ -29,6 +29,7 @@ struct ObjectKeyView {
       : kind(k), namespace_(ns), name(n) {}
   ObjectKeyView(const ObjectKey& key)  // NOLINT(google-explicit-constructor): a view of it
       : kind(key.kind), namespace_(key.namespace_), name(key.name) {}
+  ObjectKeyView(ObjectKey&&) = delete;  // a view of a temporary would dangle
   auto operator<=>(const ObjectKeyView&) const = default;
   bool operator==(const ObjectKeyView&) const = default;
   ObjectKey owned() const { return ObjectKey{std::string(kind), std::string(namespace_), std::string(name)}; }

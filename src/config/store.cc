@@ -165,14 +165,20 @@ Store::Result Store::apply(LoadResult loaded) {
   }
   for (; previous != in_force_.end(); ++previous) gone(*previous);
 
-  // The ResourceSet, in load order: the loaded objects' entries, then what
-  // was kept from files not read completely (sorted in by resource_set_of).
+  // The ResourceSet, in load order: the loaded objects' entries. With
+  // objects kept from files not read completely, whose old load order may
+  // tie with a loaded object's, it is made as resources() makes it (key
+  // order, then a stable sort by load order), so a later recompile from
+  // resources() (a DNS answer, a JWKS fetch) sees the same order.
   std::vector<OrderedObject> objects;
   objects.reserve(next.size());
-  for (uint32_t slot : entry_of) {
-    if (slot != kNone) objects.push_back({&next[slot].object, next[slot].load_order});
+  if (kept_unread.empty()) {
+    for (uint32_t slot : entry_of) {
+      if (slot != kNone) objects.push_back({&next[slot].object, next[slot].load_order});
+    }
+  } else {
+    for (const Entry& entry : next) objects.push_back({&entry.object, entry.load_order});
   }
-  for (uint32_t slot : kept_unread) objects.push_back({&next[slot].object, next[slot].load_order});
   // Before `next` moves (it may be reallocated): `objects` points into it.
   result.resources = resource_set_of(std::move(objects));
 

@@ -167,6 +167,25 @@ TEST_F(IncrementalReloadTest, BadYamlInOneFileKeepsItsLastGoodObjects) {
   EXPECT_EQ(served(fixed, "two")->hosts[0], "fixed.example.com");
 }
 
+// An object kept from a file that no longer parses keeps its old load order,
+// which may tie with a loaded object's: the ResourceSet of the reload and a
+// later one from Store::resources() (a recompile on a DNS answer) must list
+// them in one order, or a rule that sorts by load order could flip.
+TEST_F(IncrementalReloadTest, KeptAndLoadedObjectsComeInOneOrder) {
+  write("a.yaml", incremental_vs("aa", "aa.example.com"));
+  write("b.yaml", incremental_vs("zz", "zz.example.com"));
+  reload();
+  write("a.yaml", "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: aa\n");
+  const Store::Result broken = reload();
+  ASSERT_TRUE(status(broken, "aa")->latest_rejected);
+  auto names = [](const ResourceSet& set) {
+    std::vector<std::string> out;
+    for (const VirtualService& v : set.virtual_services) out.push_back(v.meta.name);
+    return out;
+  };
+  EXPECT_EQ(names(broken.resources), names(store_.resources()));
+}
+
 TEST_F(IncrementalReloadTest, KeyOrderAndDuplicatesWhenObjectsComeAndGo) {
   write("a.yaml", incremental_vs("b", "b.example.com") + "---\n" + incremental_vs("d", "d.example.com") +
                       "---\n" + incremental_vs("f", "f.example.com"));
