@@ -7,17 +7,22 @@ import subprocess
 import sys
 
 from . import (deps, part_idle, part_latency, part_protocols, part_reload, part_scale, part_security,
-               part_telemetry, part_throughput, report)
+               part_telemetry, part_throughput, part_workloads, report)
 from .run import Run
 
 BENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROOT = os.path.dirname(BENCH)
 PARTS = {"throughput": part_throughput, "latency": part_latency, "idle": part_idle, "scale": part_scale,
          "h2c": part_protocols.H2C, "h2": part_protocols.H2, "https1": part_protocols.HTTPS1,
-         "telemetry": part_telemetry, "security": part_security, "reload": part_reload}
+         "telemetry": part_telemetry, "security": part_security, "reload": part_reload,
+         "newconn": part_workloads.NEWCONN, "body64k": part_workloads.BODY64K,
+         "conn1000": part_workloads.CONN1000, "workers2": part_workloads.WORKERS2}
 # reload last: it changes the proxies' config. The protocol parts after the
-# others, so what those measure is what it was before they existed.
-ORDER = ("throughput", "latency", "idle", "scale", "h2c", "h2", "https1", "telemetry", "security", "reload")
+# others, so what those measure is what it was before they existed; issue 17's
+# workloads (newconn ... workers2) after https1.
+ORDER = ("throughput", "latency", "idle", "scale", "h2c", "h2", "https1", "newconn", "body64k", "conn1000",
+         "workers2", "telemetry", "security", "reload")
+WRK_PARTS = {"throughput", "scale", "https1", "telemetry", "security", "newconn", "body64k", "conn1000", "workers2"}
 TORII_ONLY = {"scale", "telemetry", "security"}  # parts that start their own Torii processes
 
 
@@ -27,7 +32,7 @@ def parse_args(argv):
         description="Torii vs nginx vs HAProxy, side by side on this machine (see bench/README.md).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("parts", nargs="*", default=["all"], metavar="PART",
-                   help="any of: throughput latency idle scale h2c h2 https1 telemetry security reload all")
+                   help="any of: %s all" % " ".join(ORDER))
     p.add_argument("--quick", action="store_true",
                    help="tiny durations and sizes for a smoke check (figures mean nothing)")
     p.add_argument("--only", default="torii,nginx,haproxy", help="proxies, comma-separated")
@@ -139,7 +144,7 @@ def main(argv=None):
     need = ["nginx", "curl"]  # nginx is the upstream for every part
     if "haproxy" in a.proxies:
         need.append("haproxy")
-    if {"throughput", "scale", "https1", "telemetry", "security"} & set(a.parts):
+    if WRK_PARTS & set(a.parts):
         need.append("wrk")
     if {"latency", "reload", "h2c", "h2"} & set(a.parts):
         need.append("h2load")
@@ -149,6 +154,8 @@ def main(argv=None):
     tools = deps.ensure(need, not a.no_install, logger)
     if a.build_torii and ("torii" in a.proxies or TORII_ONLY & set(a.parts)):
         build_torii(logger)
+    if "conn1000" in a.parts:
+        part_workloads.raise_nofile_limit(logger)
     run = Run(a, tools)
     run.log("results in " + run.out)
     try:

@@ -39,26 +39,45 @@ def parse_wrk(text):
     return d
 
 
+def tcp_passive_opens():
+    """TCP connections accepted so far in this network namespace (/proc/net/snmp
+    Tcp: PassiveOpens): by the proxies and the upstream, and by anything else
+    running on the machine."""
+    try:
+        with open("/proc/net/snmp") as f:
+            rows = [line.split() for line in f if line.startswith("Tcp:")]
+        return int(rows[1][rows[0].index("PassiveOpens")])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def run_wrk(run, wrk, port, seconds, connections, raw_path, server=None, host=None, path="/", threads=1,
-            scheme="http", headers=()):
+            scheme="http", headers=(), script=None):
     """One wrk run; with `server`, also its CPU ticks over the run and the
-    disturbance. Returns the parsed figures (see parse_wrk) plus cpu/disturbance.
-    scheme "https": HTTP/1.1 over TLS (wrk offers no ALPN)."""
+    disturbance. Returns the parsed figures (see parse_wrk) plus cpu/disturbance
+    and the TCP connections accepted on the machine per request (tcp_opens_per_req).
+    scheme "https": HTTP/1.1 over TLS (wrk offers no ALPN); script: a wrk Lua
+    script (-s), e.g. to POST a body."""
     argv = [wrk, "-t%d" % threads, "-c%d" % connections, "-d%ss" % _secs(seconds), "--timeout", "5s", "--latency"]
     if host:
         argv += ["-H", "Host: " + host]
     for h in headers:
         argv += ["-H", h]
+    if script:
+        argv += ["-s", script]
     argv.append("%s://127.0.0.1:%d%s" % (scheme, port, path))
     dist = procs.Disturbance()
     before = server.cpu_ticks() if server else 0
+    opens_before = tcp_passive_opens()
     dist.start()
     r = _run_bounded(argv, seconds, run.load_cpus)
     disturbance = dist.stop()
+    opens = tcp_passive_opens() - opens_before
     after = server.cpu_ticks() if server else 0
     with open(raw_path, "w") as f:
         f.write(" ".join(argv) + "\n" + r.stdout + r.stderr)
         f.write("cpu_ticks %d clk_tck %d\n" % (after - before, procs.CLK_TCK))
+        f.write("tcp_passive_opens %d\n" % opens)
         f.write("disturbance %r\n" % disturbance)
     d = parse_wrk(r.stdout)
     if r.returncode != 0 or d["requests"] == 0:
@@ -67,6 +86,7 @@ def run_wrk(run, wrk, port, seconds, connections, raw_path, server=None, host=No
     cpu_s = (after - before) / procs.CLK_TCK
     d["cpu_us_per_req"] = cpu_s * 1e6 / d["requests"] if d["requests"] else float("nan")
     d["cpu_pct"] = 100.0 * cpu_s / d["seconds"] if d["seconds"] == d["seconds"] and d["seconds"] else float("nan")
+    d["tcp_opens_per_req"] = opens / d["requests"] if d["requests"] else float("nan")
     d["disturbance"] = disturbance
     d["raw"] = os.path.relpath(raw_path, run.out)
     return d

@@ -40,6 +40,7 @@ def overview(results, proxies):
             ("h2c us/req", "h2c", lambda p: p.get("cpu_us_per_req"), "%.2f", False),
             ("h2 us/req", "h2", lambda p: p.get("cpu_us_per_req"), "%.2f", False),
             ("https1 us/req", "https1", lambda p: p.get("cpu_us_per_req"), "%.2f", False)]
+    cols += [("%s us/req" % part, part, lambda p: p.get("cpu_us_per_req"), "%.2f", False) for part in WORKLOADS]
     cols = [c for c in cols if c[1] in results]
     if not cols:
         return []
@@ -49,14 +50,15 @@ def overview(results, proxies):
         entry = (r.get("proxies") or r.get("targets") or {}).get(name)
         return getter(entry) if entry is not None else None
 
-    lines = ["%-16s" % "proxy" + "".join("%15s" % c[0] for c in cols)]
+    width = max(15, max(len(c[0]) + 2 for c in cols))
+    lines = ["%-16s" % "proxy" + "".join("%*s" % (width, c[0]) for c in cols)]
     lines.append("-" * len(lines[0]))
     for name in proxies:
         row = "%-16s" % name
         for title, part, getter, fmt, _ in cols:
             v = figure(part, getter, name)
             entry = (results[part].get("proxies") or results[part].get("targets") or {}).get(name, {})
-            row += "%15s" % (_f(v, fmt) + _flag(entry))
+            row += "%*s" % (width, _f(v, fmt) + _flag(entry))
         lines.append(row)
     if "torii" in proxies:
         for peer in PEERS:
@@ -64,13 +66,35 @@ def overview(results, proxies):
                 continue
             row = "%-16s" % ("torii/" + peer)
             for title, part, getter, fmt, _ in cols:
-                row += "%15s" % _f(_ratio(figure(part, getter, "torii"), figure(part, getter, peer)), "%.2f")
+                row += "%*s" % (width, _f(_ratio(figure(part, getter, "torii"), figure(part, getter, peer)), "%.2f"))
             lines.append(row)
         lines.append("(ratios: req/s above 1.00 favours Torii; every other column below 1.00 favours Torii;")
         lines.append(" +p50/+p99: latency added over hitting the upstream directly" + (
             ";\n h2c/h2/https1 us/req: the proxy's CPU per request, client on HTTP/2 cleartext, HTTP/2 over TLS,"
-            " HTTP/1.1 over TLS)" if {"h2c", "h2", "https1"} & set(results) else ")"))
+            " HTTP/1.1 over TLS" if {"h2c", "h2", "https1"} & set(results) else "") + (
+            ";\n newconn/body64k/conn1000/workers2 us/req: the proxy's CPU per request on issue 17's workloads"
+            if set(WORKLOADS) & set(results) else "") + ")")
+        best = best_peer_ratios(results, proxies)
+        if best:
+            lines.append("torii / the better of nginx and HAProxy, CPU per request (issue 17's target: <= 0.70): "
+                         + ", ".join("%s %s" % (part, _f(x, "%.2f")) for part, x in best))
     return lines
+
+
+CPU_PARTS = ("throughput", "https1") + ("newconn", "body64k", "conn1000", "workers2")
+WORKLOADS = CPU_PARTS[2:]
+
+
+def best_peer_ratios(results, proxies):
+    """[(part, Torii's CPU per request / the lower of nginx's and HAProxy's)] for the CPU-per-request parts that ran."""
+    out = []
+    for part in CPU_PARTS:
+        got = (results.get(part) or {}).get("proxies") or {}
+        peers = [got[p]["cpu_us_per_req"] for p in PEERS if p in proxies and p in got]
+        peers = [x for x in peers if x == x]
+        if "torii" in got and peers:
+            out.append((part, _ratio(got["torii"]["cpu_us_per_req"], min(peers))))
+    return out
 
 
 def throughput(r, proxies):
@@ -124,6 +148,31 @@ def protocol(part, r, proxies, results):
         lines.append("negotiated: " + "; ".join("%s %s" % kv for kv in negotiated))
     lines.append("(ratios: req/s above 1.00 favours Torii, the others below 1.00. CPU %: the proxy's use of its core;")
     lines.append(" well below 100 means the load side was the limit and CPU us/req is the fairer comparison)")
+    return lines
+
+
+def workload(part, r, proxies, results):
+    """Parts newconn, body64k, conn1000, workers2: the protocol table, then what
+    shows the workload was the one asked for."""
+    lines = protocol(part, r, proxies, results)
+    lines.insert(0, r["params"]["title"] + ":")
+    opens = [(n, r["proxies"][n].get("tcp_opens_per_req")) for n in proxies]
+    lines.append("TCP connections accepted on the machine per request (/proc/net/snmp PassiveOpens, proxies and "
+                 "upstream): " + ", ".join("%s %s" % (n, _f(x, "%.3f")) for n, x in opens))
+    if part == "newconn":
+        lines.append("(~1.00 = a new client connection per request, the upstream's kept alive; each proxy was checked "
+                     "first to answer `connection: close` and close)")
+    if part == "body64k":
+        checks = [(n, r["proxies"][n].get("check") or {}) for n in proxies]
+        lines.append("checked first: the upstream read a request of %s bytes through each proxy (64 KiB body + "
+                     "head), and each returned %s bytes" % (
+                         ", ".join("%s %s" % (n, c.get("upstream_request_bytes", "-")) for n, c in checks),
+                         ", ".join("%s %s" % (n, c.get("response_bytes", "-")) for n, c in checks)))
+        if "nginx" in r["proxies"]:
+            lines.append("nginx error log lines about bodies buffered to a temporary file: %d"
+                         % r["proxies"]["nginx"].get("temp_file_warnings", 0))
+    if part == "workers2":
+        lines.append("rows: %s" % ", ".join("%s = %s" % (n, r["proxies"][n].get("server", n)) for n in proxies))
     return lines
 
 
@@ -285,6 +334,9 @@ def write(run, proxies, env_lines):
     for part in ("h2c", "h2", "https1"):
         if part in results:
             sections.append((part, protocol(part, results[part], proxies, results)))
+    for part in WORKLOADS:
+        if part in results:
+            sections.append((part, workload(part, results[part], proxies, results)))
     if "telemetry" in results:
         sections.append(("telemetry", telemetry(results["telemetry"])))
     if "security" in results:

@@ -29,6 +29,10 @@ import urllib.parse
 from . import procs
 
 BODY = "hello from the bench upstream"
+# Part body64k: the upstream answers POST /body64k with a 64 KiB file; the
+# request carries a 64 KiB body too.
+BODY64K_PATH = "/body64k"
+BODY64K_SIZE = 64 * 1024
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # bench/
 
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "e2e"))
@@ -186,9 +190,9 @@ class Server:
             self.run.procs.stop(self.proc)
 
 
-def _nginx_common(run, prefix):
+def _nginx_common(run, prefix, workers=1):
     t = run.tmp
-    return """worker_processes 1;
+    return """worker_processes {w};
 daemon off;
 pid {t}/{p}.pid;
 error_log {logs}/{p}-error.log warn;
@@ -203,11 +207,23 @@ http {{
   fastcgi_temp_path {t}/{p}-fastcgi;
   uwsgi_temp_path {t}/{p}-uwsgi;
   scgi_temp_path {t}/{p}-scgi;
-""".format(t=t, p=prefix, logs=run.logs)
+""".format(t=t, p=prefix, logs=run.logs, w=workers)
 
 
 class Upstream(Server):
-    """nginx returning a 30-byte body, keep-alive; pinned with the load side."""
+    """nginx returning a 30-byte body, keep-alive; pinned with the load side.
+
+    Part body64k: /body64k answers 64 KiB (`return 200` of a string built from
+    a 1 KiB one: nginx takes no config token over 4 KiB; no file, so nginx's
+    unprivileged workers need no access to the run's directory) after reading
+    and discarding the request body. /body64k-check answers the same but
+    reads the body for real first (a mirror subrequest with the body, in
+    memory), then logs $request_length to upstream-body64k-check.log:
+    body_received() shows that a proxy forwarded the whole request body. Only
+    the check uses it (the mirror costs a subrequest); the measured path is
+    /body64k. (Its content handler finds no file, and error_page turns the
+    404, or 403 in a private directory, into /bench-checked, which answers.)
+    """
     name = "upstream"
 
     def __init__(self, run, cpus, port, nginx):
@@ -220,16 +236,50 @@ class Upstream(Server):
         with open(conf, "w") as f:
             listens = "".join("    listen %s:%d backlog=4096;\n" % (a, self.port)
                               for a in self.run.upstream_addresses)
-            f.write(_nginx_common(self.run, "upstream") + """  server {
+            self.check_log = os.path.join(self.run.logs, "upstream-body64k-check.log")
+            kib = 'set $kib "%s";' % ("u" * 1024)
+            body = '"%s"' % ("$kib" * (BODY64K_SIZE // 1024))
+            f.write(_nginx_common(self.run, "upstream") + """  log_format bodylen '$request_length $status $body_bytes_sent';
+  server {
 %s    default_type text/plain;
     location / { return 200 "%s\\n"; }
+    location = %s { %s return 200 %s; }
+    location = %s-check {
+      client_body_buffer_size 128k;
+      mirror /bench-mirror;
+      mirror_request_body on;
+      root %s;
+      log_not_found off;
+      error_page 403 404 =200 /bench-checked;
+    }
+    location = /bench-checked { internal; access_log %s bodylen; %s return 200 %s; }
+    location = /bench-mirror { internal; return 204; }
   }
 }
-""" % (listens, BODY))
+""" % (listens, BODY, BODY64K_PATH, kib, body, BODY64K_PATH, os.path.join(self.run.tmp, "no-such-dir"),
+       self.check_log, kib, body))
         self.log_path = os.path.join(self.run.logs, "upstream.log")
         self.proc = self.run.procs.start([self.nginx, "-p", self.run.tmp, "-e", os.path.join(self.run.logs, "upstream-error.log"),
                                           "-c", conf], self.log_path, self.cpus)
         self.check_serves()
+
+    def body_checks(self):
+        """Lines in the upstream's /body64k-check log so far."""
+        try:
+            with open(self.check_log) as f:
+                return f.read().count("\n")
+        except OSError:
+            return 0
+
+    def body_received(self, after):
+        """(request_length, status) of the first /body64k-check request logged
+        after line `after` (body_checks()), or None."""
+        try:
+            with open(self.check_log) as f:
+                fields = f.read().split("\n")[after].split()
+            return int(fields[0]), int(fields[1])
+        except (OSError, IndexError, ValueError):
+            return None
 
 
 class Torii(Server):
@@ -284,6 +334,7 @@ class Torii(Server):
                 "--port-map", ",".join("%d=%d" % kv for kv in sorted(port_map.items())),
                 "--admin", "127.0.0.1:%d" % self.admin_port] + self.extra_args
         self.started_at = time.monotonic()
+        self.argv_used = argv
         self.proc = self.run.procs.start(argv, self.log_path, self.cpus)
         deadline = time.monotonic() + ready_timeout
         while time.monotonic() < deadline:
@@ -369,9 +420,11 @@ def torii_virtualservice(i=None):
 class Nginx(Server):
     name = "nginx"
 
-    def __init__(self, run, cpus, nginx):
+    def __init__(self, run, cpus, nginx, workers=1, name="nginx"):
         super().__init__(run, cpus)
         self.nginx = nginx
+        self.workers = workers  # worker_processes (part workers2: 2)
+        self.name = name  # also the prefix of its conf, log, pid and temp files
 
     def write_conf(self, i=None):
         extra = '      add_header x-bench-reload "%d";\n' % i if i is not None else ""
@@ -382,7 +435,15 @@ class Nginx(Server):
             # in flight nginx 1.22 held more than 128 upstream connections and closed the
             # extras after each request (~0.2 new connections per request); 50 HTTP/1.1
             # clients never reach 128.
-            f.write(_nginx_common(self.run, "nginx") + """  upstream up {
+            # Bodies (part body64k) stay in memory: a request body up to 128 KiB is
+            # read into one buffer (nginx's default buffering of the request, without
+            # the temp file it writes past client_body_buffer_size, 8/16 KiB by
+            # default); the response gets 8 x 16 KiB proxy buffers and never a temp
+            # file. Requests without a body (every other part) do not use them.
+            f.write(_nginx_common(self.run, self.name, self.workers) + """  client_body_buffer_size 128k;
+  proxy_buffers 8 16k;
+  proxy_max_temp_file_size 0;
+  upstream up {
 %s%s    keepalive 1024;
     keepalive_requests 100000000;
     keepalive_timeout 300s;
@@ -421,10 +482,11 @@ class Nginx(Server):
         self.port = free_port()
         self.h2c_port = free_port() if self.run.want_h2c else None
         self.tls_port = free_port() if self.run.want_tls else None
-        self.conf = os.path.join(self.run.conf, "nginx.conf")
+        self.conf = os.path.join(self.run.conf, self.name + ".conf")
         self.write_conf()
-        self.log_path = os.path.join(self.run.logs, "nginx.log")
-        self.argv = [self.nginx, "-p", self.run.tmp, "-e", os.path.join(self.run.logs, "nginx-error.log"), "-c", self.conf]
+        self.log_path = os.path.join(self.run.logs, self.name + ".log")
+        self.error_log = os.path.join(self.run.logs, self.name + "-error.log")
+        self.argv = [self.nginx, "-p", self.run.tmp, "-e", self.error_log, "-c", self.conf]
         self.proc = self.run.procs.start(self.argv, self.log_path, self.cpus)
         self.check_serves()
 
@@ -439,9 +501,11 @@ class Nginx(Server):
 class Haproxy(Server):
     name = "haproxy"
 
-    def __init__(self, run, cpus, haproxy):
+    def __init__(self, run, cpus, haproxy, threads=1, name="haproxy"):
         super().__init__(run, cpus)
         self.haproxy = haproxy
+        self.threads = threads  # nbthread (part workers2: 2)
+        self.name = name
 
     def write_conf(self, i=None):
         extra = "  http-response set-header x-bench-reload %d\n" % i if i is not None else ""
@@ -456,7 +520,7 @@ class Haproxy(Server):
             proto_https = "  http-request set-header X-Forwarded-Proto https if { ssl_fc }\n"
         with open(self.conf, "w") as f:
             f.write("""global
-  nbthread 1
+  nbthread %d
   maxconn 8000
 
 defaults
@@ -478,7 +542,7 @@ frontend fe
 %s  default_backend be
 
 backend be
-%s""" % (self.port, binds, proto_https, extra, ("  balance leastconn\n" if len(self.run.upstream_addresses) > 1 else "") +
+%s""" % (self.threads, self.port, binds, proto_https, extra, ("  balance leastconn\n" if len(self.run.upstream_addresses) > 1 else "") +
                   "".join("  server up%d %s:%d\n" % (i, a, self.run.upstream_port)
                           for i, a in enumerate(self.run.upstream_addresses, start=1))))
 
@@ -486,12 +550,12 @@ backend be
         self.port = free_port()
         self.h2c_port = free_port() if self.run.want_h2c else None
         self.tls_port = free_port() if self.run.want_tls else None
-        self.conf = os.path.join(self.run.conf, "haproxy.cfg")
+        self.conf = os.path.join(self.run.conf, self.name + ".cfg")
         self.write_conf()
         check = subprocess.run([self.haproxy, "-c", "-q", "-f", self.conf], capture_output=True, text=True)
         if check.returncode != 0:
             raise SystemExit("bench/compare: haproxy config check failed: " + check.stdout + check.stderr)
-        self.log_path = os.path.join(self.run.logs, "haproxy.log")
+        self.log_path = os.path.join(self.run.logs, self.name + ".log")
         # -W: master-worker (the master stays, reloads on SIGUSR2); -db: stay in the foreground
         self.proc = self.run.procs.start([self.haproxy, "-W", "-db", "-f", self.conf], self.log_path, self.cpus)
         self.check_serves()

@@ -1,7 +1,8 @@
 """Smoke test of the issue-6 benchmark harness (bench/compare), so it does not rot.
 
 Runs `bench/compare --quick --only torii --no-install` (every part: throughput,
-latency, idle, scale, h2c, h2, https1, telemetry, reload, with tiny durations and sizes)
+latency, idle, scale, h2c, h2, https1, newconn, body64k, conn1000, workers2,
+telemetry, security, reload, with tiny durations and sizes)
 against the real Torii binary, a real nginx upstream, wrk and h2load (HTTP/2
 with prior knowledge and over TLS, HTTP/1.1 over TLS too), and checks that the
 output is well-formed: every section and row is there, numbers are numbers,
@@ -49,7 +50,7 @@ def quick_run():
         port = reserve_port()
         r = subprocess.run([sys.executable, str(COMPARE), "--quick", "--only", "torii", "--no-install",
                             "--torii", TORII_BIN, "--results", results, "--upstream-port", str(port)],
-                           capture_output=True, text=True, timeout=120)
+                           capture_output=True, text=True, timeout=180)
         assert r.returncode == 0, "bench/compare failed (%d):\n%s\n%s" % (r.returncode, r.stdout[-3000:],
                                                                          r.stderr[-3000:])
         (out,) = [os.path.join(results, d) for d in os.listdir(results)]
@@ -93,8 +94,8 @@ def test_prints_the_summary_it_writes(quick_run):
 
 def test_every_section_is_there(quick_run):
     s = _sections(quick_run["summary"])
-    assert list(s) == ["overview", "throughput", "latency", "idle", "scale", "h2c", "h2", "https1", "telemetry",
-                       "security", "reload", "disturbance"]
+    assert list(s) == ["overview", "throughput", "latency", "idle", "scale", "h2c", "h2", "https1", "newconn",
+                       "body64k", "conn1000", "workers2", "telemetry", "security", "reload", "disturbance"]
     assert "quick=True" in quick_run["summary"] and "torii=" in quick_run["summary"]
 
 
@@ -167,6 +168,28 @@ def test_protocol_rows(quick_run, part, negotiated):
     # the overview has the part's CPU per request
     overview = _sections(quick_run["summary"])["overview"]
     assert "%s us/req" % part in overview[0]
+
+
+@pytest.mark.parametrize("part", ["newconn", "body64k", "conn1000", "workers2"])
+def test_workload_rows(quick_run, part):
+    lines = _sections(quick_run["summary"])[part]
+    fields = _row(lines, "torii")
+    # torii req/s (min..max) CPU-us/req CPU% p50 p99 errors kept/runs
+    assert re.match(r"^\(\d+\.\.\d+\)$", fields[2])
+    _numbers(fields[1:2] + fields[3:8])
+    assert re.match(r"^\d+/1$", fields[8])
+    d = quick_run["json"]["results"][part]["proxies"]["torii"]
+    run = d["all_runs"][0]
+    assert run["requests"] > 0 and run["errors"] == 0 and d["errors"] == 0
+    assert "%s us/req" % part in _sections(quick_run["summary"])["overview"][0]
+    if part == "newconn":
+        # Torii said `connection: close` and closed, and wrk opened a connection per request
+        assert d["check"] == {"says_close": True, "closed": True}
+        assert run["tcp_opens_per_req"] >= 0.9
+    if part == "body64k":  # the upstream read the whole 64 KiB body through Torii, which returned 64 KiB
+        assert d["check"]["upstream_request_bytes"] > 64 * 1024 and d["check"]["response_bytes"] == 64 * 1024
+    if part == "workers2":
+        assert d["server"] == "torii-w2" and d["workers"] == 2
 
 
 def test_telemetry_rows(quick_run):
