@@ -1,6 +1,6 @@
 #include "admin/admin_pages.h"
 
-#include <re2/re2.h>
+#include <optional>
 
 #include "admin/clusters_page.h"
 #include "admin/config_dump.h"
@@ -9,33 +9,13 @@
 #include "admin/explain_page.h"
 #include "admin/listeners_page.h"
 #include "admin/prometheus_page.h"
+#include "admin/stats_filter.h"
 #include "proxy/stats.h"
 #include "router/local_rate_limit.h"
 
 namespace torii::admin {
 
 namespace {
-
-// Envoy's /stats?filter=<regex>: only the lines whose stat name the RE2
-// regex matches somewhere (a partial match, as Envoy's filter). With 10,000
-// clusters /stats is ~50 MB; a filter is how a script reads one figure.
-AdminResponse filter_stats(const std::string& body, const std::string& pattern) {
-  RE2 re(pattern, RE2::Quiet);
-  if (!re.ok()) return {400, "text/plain", "Invalid re2 regex\n"};
-  std::string out;
-  for (size_t start = 0; start < body.size();) {
-    size_t end = body.find('\n', start);
-    if (end == std::string::npos) end = body.size();
-    const std::string_view line(body.data() + start, end - start);
-    const std::string_view name = line.substr(0, line.find(':'));
-    if (RE2::PartialMatch(name, re)) {
-      out += line;
-      out += '\n';
-    }
-    start = end + 1;
-  }
-  return {200, "text/plain", std::move(out)};
-}
 
 AdminResponse stats_page(const ConfigState& state, const proxy::Server& server, const std::string& query) {
   std::string body;
@@ -56,7 +36,15 @@ AdminResponse stats_page(const ConfigState& state, const proxy::Server& server, 
   for (const auto& [name, value] : router::rate_limit_registry().stats()) {
     body += name + ": " + std::to_string(value) + "\n";
   }
-  body += cluster_stats(server.clusters(), state.snapshot.get());
+  // An empty filter matches every name, as in Envoy.
+  const std::string pattern = query_param(query, "filter");
+  std::optional<StatsFilter> filter;
+  if (!pattern.empty()) {
+    filter.emplace(pattern);
+    if (!filter->ok()) return {400, "text/plain", "Invalid re2 regex\n"};
+  }
+  if (!filter || filter->may_match_prefix("cluster."))
+    body += cluster_stats(server.clusters(), state.snapshot.get());
   body += "config_reloads: " + std::to_string(state.reloads) + "\n";
   size_t rejected = 0;
   for (const auto& o : state.object_list()) rejected += o->latest_rejected || !o->in_force ? 1 : 0;
@@ -66,9 +54,7 @@ AdminResponse stats_page(const ConfigState& state, const proxy::Server& server, 
     body += "snapshot_listeners: " + std::to_string(state.snapshot->listeners.size()) + "\n";
     body += "snapshot_clusters: " + std::to_string(state.snapshot->clusters.size()) + "\n";
   }
-  // An empty filter matches every name, as in Envoy.
-  if (const std::string filter = query_param(query, "filter"); !filter.empty())
-    return filter_stats(body, filter);
+  if (filter) return {200, "text/plain", filter->filter_lines(body)};
   return {200, "text/plain", body};
 }
 
