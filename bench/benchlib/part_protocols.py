@@ -22,7 +22,7 @@ not handshakes.
 """
 
 from . import load
-from .run import interleaved_rounds, summarize_runs
+from .run import summarize_runs, warmed_rounds
 
 
 class ProtocolPart:
@@ -61,11 +61,8 @@ class ProtocolPart:
         a = run.args
         rounds, duration, warmup = (1, 1, 0) if run.quick else (a.rounds, a.duration, a.warmup)
         names = list(proxies)
-        for name in names if warmup > 0 else []:
-            run.log("%s: warm-up %s (%ds)" % (self.name, name, warmup))
-            self.measure(run, proxies[name], warmup, run.raw_path("%s-warmup-%s.txt" % (self.name, name)))
-        runs = interleaved_rounds(run, self.name, proxies, rounds, lambda name, s, r: self.measure(
-            run, s, duration, run.raw_path("%s-round%d-%s.txt" % (self.name, r, name))))
+        runs = warmed_rounds(run, self.name, proxies, rounds, duration, warmup,
+                             lambda s, seconds, raw: self.measure(run, s, seconds, raw))
         out = {"params": {"rounds": rounds, "duration_s": duration, "warmup_s": warmup, "tool": self.params(run)},
                "proxies": {}}
         for name in names:

@@ -28,7 +28,7 @@ import socket
 import time
 
 from . import load, servers
-from .run import interleaved_rounds, summarize_runs
+from .run import summarize_runs, warmed_rounds
 
 CONN1000_CONNECTIONS = 1000
 
@@ -200,11 +200,8 @@ class WorkloadPart:
                 elif self.name == "body64k":
                     checks[name] = check_body(run, s)
             names = list(proxies)
-            for name in names if warmup > 0 else []:
-                run.log("%s: warm-up %s (%ds)" % (self.name, name, warmup))
-                self.measure(run, proxies[name], warmup, run.raw_path("%s-warmup-%s.txt" % (self.name, name)))
-            runs = interleaved_rounds(run, self.name, proxies, rounds, lambda name, s, r: self.measure(
-                run, s, duration, run.raw_path("%s-round%d-%s.txt" % (self.name, r, name))))
+            runs = warmed_rounds(run, self.name, proxies, rounds, duration, warmup,
+                                 lambda s, seconds, raw: self.measure(run, s, seconds, raw))
             out = {"params": {"rounds": rounds, "duration_s": duration, "warmup_s": warmup,
                               "connections": self.connections(run), "tool": self.params(run), "title": self.title},
                    "proxies": {}}

@@ -91,6 +91,18 @@ class Run:
         self.procs.stop_all()
 
 
+def warmed_rounds(run, label, servers, rounds, duration, warmup, measure):
+    """A warm-up of `warmup` s per server (not counted), then
+    interleaved_rounds of `duration` s: measure(server, seconds, raw_path)
+    gives one run's figures; raw files are <label>-warmup-<name>.txt and
+    <label>-round<r>-<name>.txt."""
+    for name in list(servers) if warmup > 0 else []:
+        run.log("%s: warm-up %s (%ds)" % (label, name, warmup))
+        measure(servers[name], warmup, run.raw_path("%s-warmup-%s.txt" % (label, name)))
+    return interleaved_rounds(run, label, servers, rounds, lambda name, s, r: measure(
+        s, duration, run.raw_path("%s-round%d-%s.txt" % (label, r, name))))
+
+
 def interleaved_rounds(run, label, servers, rounds, measure):
     """`rounds` rounds over `servers` (name -> server), each in a rotated
     order (A B C, B C A, ...): measure(name, server, round) gives one run's

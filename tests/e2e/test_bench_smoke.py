@@ -151,10 +151,9 @@ def test_scale_rows(quick_run):
     assert all(not math.isnan(x) for x in (c["p50_ms"], c["p99_ms"]))
 
 
-@pytest.mark.parametrize("part,negotiated", [("h2c", "h2c"), ("h2", "h2"), ("https1", None)])
-def test_protocol_rows(quick_run, part, negotiated):
-    lines = _sections(quick_run["summary"])[part]
-    fields = _row(lines, "torii")
+def _checked_torii_run(quick_run, part):
+    """Torii's row of a closed-loop part, checked: its figures, and its one run's."""
+    fields = _row(_sections(quick_run["summary"])[part], "torii")
     # torii req/s (min..max) CPU-us/req CPU% p50 p99 errors kept/runs
     assert re.match(r"^\(\d+\.\.\d+\)$", fields[2])
     _numbers(fields[1:2] + fields[3:8])
@@ -162,6 +161,12 @@ def test_protocol_rows(quick_run, part, negotiated):
     d = quick_run["json"]["results"][part]["proxies"]["torii"]
     run = d["all_runs"][0]
     assert run["requests"] > 0 and run["errors"] == 0 and d["errors"] == 0
+    return d, run
+
+
+@pytest.mark.parametrize("part,negotiated", [("h2c", "h2c"), ("h2", "h2"), ("https1", None)])
+def test_protocol_rows(quick_run, part, negotiated):
+    _, run = _checked_torii_run(quick_run, part)
     if negotiated:  # what h2load says it spoke: HTTP/2, not a fallback to HTTP/1.1
         assert run["alpn"] == negotiated
         assert run["samples"] > 0
@@ -172,15 +177,7 @@ def test_protocol_rows(quick_run, part, negotiated):
 
 @pytest.mark.parametrize("part", ["newconn", "body64k", "conn1000", "workers2"])
 def test_workload_rows(quick_run, part):
-    lines = _sections(quick_run["summary"])[part]
-    fields = _row(lines, "torii")
-    # torii req/s (min..max) CPU-us/req CPU% p50 p99 errors kept/runs
-    assert re.match(r"^\(\d+\.\.\d+\)$", fields[2])
-    _numbers(fields[1:2] + fields[3:8])
-    assert re.match(r"^\d+/1$", fields[8])
-    d = quick_run["json"]["results"][part]["proxies"]["torii"]
-    run = d["all_runs"][0]
-    assert run["requests"] > 0 and run["errors"] == 0 and d["errors"] == 0
+    d, run = _checked_torii_run(quick_run, part)
     assert "%s us/req" % part in _sections(quick_run["summary"])["overview"][0]
     if part == "newconn":
         # Torii said `connection: close` and closed, and wrk opened a connection per request
