@@ -1050,11 +1050,6 @@ LoadResult Loader::finish() && {
 
 namespace {
 
-bool has_config_extension(const fs::path& path) {
-  const std::string ext = path.extension().string();
-  return ext == ".yaml" || ext == ".yml" || ext == ".json";
-}
-
 // Hidden entries are skipped: a Kubernetes ConfigMap volume holds every file
 // twice more under "..data" and "..<timestamp>" directories.
 bool is_hidden(const fs::path& path) { return path.filename().string().starts_with("."); }
@@ -1070,7 +1065,8 @@ bool list_directory(const fs::path& dir, std::vector<std::string>& files) {
       if (it->is_directory(ec)) it.disable_recursion_pending();
       continue;
     }
-    if (it->is_regular_file(ec) && has_config_extension(it->path())) found.push_back(it->path().string());
+    if (it->is_regular_file(ec) && is_config_file_name(it->path().filename().string()))
+      found.push_back(it->path().string());
   }
   if (ec) complete = false;
   std::sort(found.begin(), found.end());
@@ -1079,6 +1075,11 @@ bool list_directory(const fs::path& dir, std::vector<std::string>& files) {
 }
 
 }  // namespace
+
+bool is_config_file_name(std::string_view file_name) {
+  if (file_name.starts_with(".")) return false;
+  return file_name.ends_with(".yaml") || file_name.ends_with(".yml") || file_name.ends_with(".json");
+}
 
 std::string ObjectKey::str() const {
   return kind + " " + (namespace_.empty() ? name : namespace_ + "/" + name);

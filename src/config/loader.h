@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -109,6 +110,13 @@ struct NamedText {
   std::string text;
   std::string default_namespace;  // for its objects without metadata.namespace; empty: LoadOptions'
 };
+
+// Would the loader read a file of this name found in a config directory?
+// (.yaml, .yml or .json, and not hidden: a Kubernetes ConfigMap volume holds
+// every file twice more under "..data" and "..<timestamp>".) The file
+// watcher asks too, so writing an editor's or a tool's temp file next to
+// the manifests triggers no reload.
+bool is_config_file_name(std::string_view file_name);
 
 // `paths` are files or directories. A directory is read recursively (*.yaml,
 // *.yml, *.json, sorted by path so load order is deterministic); a file named

@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "config/loader.h"
+
 namespace torii::sources {
 
 namespace fs = std::filesystem;
@@ -86,6 +88,11 @@ bool FileWatcher::consume_events() {
       std::string name = ev->len > 0 ? std::string(ev->name) : std::string();
       const bool rename_into_place = (ev->mask & IN_MOVED_TO) && !name.empty() && name.front() != '.';
       if (is_under_recursive(recursive_, dir)) {
+        // A file the loader would not read (a temp file, a hidden one)
+        // changes nothing; "..data" swaps and directories still count.
+        const bool skipped_file = !(ev->mask & IN_ISDIR) && !name.empty() && !name.starts_with("..") &&
+                                  !config::is_config_file_name(name);
+        if (skipped_file) continue;
         relevant = true;
         last_was_rename_ = rename_into_place;
         if ((ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO))) {

@@ -87,6 +87,25 @@ TEST_F(FileWatcherTest, SeesEditsCreationsAndDeletionsInDirectoryTree) {
   EXPECT_TRUE(changed(w));
 }
 
+// Files the loader would not read change nothing: an editor's or a tool's
+// temp file written next to the manifests triggers no reload.
+TEST_F(FileWatcherTest, FilesTheLoaderSkipsAreIgnoredInADirectory) {
+  FileWatcher w({dir_.string()});
+  write(dir_ / "x.yaml.tmp", "a: 1\n");
+  write(dir_ / ".hidden.yaml", "a: 1\n");
+  write(dir_ / "notes.txt", "x");
+  fs::remove(dir_ / "x.yaml.tmp");
+  EXPECT_FALSE(drained(w));
+  write(dir_ / "b.json", "{}");
+  EXPECT_TRUE(changed(w));
+  // A ConfigMap-style "..data" swap still counts.
+  fs::create_directories(dir_ / "..2026_12_05");
+  drained(w);
+  fs::create_directory_symlink(dir_ / "..2026_12_05", dir_ / "..data_tmp");
+  fs::rename(dir_ / "..data_tmp", dir_ / "..data");
+  EXPECT_TRUE(drained(w));
+}
+
 TEST_F(FileWatcherTest, SingleFileReplacedByRenameIsSeenAndSiblingsAreIgnored) {
   write(dir_ / "vs.yaml", "a: 1\n");
   FileWatcher w({(dir_ / "vs.yaml").string()});
