@@ -132,9 +132,12 @@ def parse_h2load(text):
     m = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", text)
     if m:
         d["non2xx"] = sum(map(int, m.groups()[1:]))
-    m = re.search(r"finished in ([\d.]+)s, ([\d.]+) req/s", text)
+    # h2load prints the duration with a unit: "1.00s", but "999.87ms" (or
+    # "us") when a run ends under a second, as a 1 s --quick run can.
+    m = re.search(r"finished in ([\d.]+)(us|ms|s), ([\d.]+) req/s", text)
     if m:
-        d["seconds"], d["rps"] = float(m.group(1)), float(m.group(2))
+        scale = {"us": 1e-6, "ms": 1e-3, "s": 1.0}[m.group(2)]
+        d["seconds"], d["rps"] = float(m.group(1)) * scale, float(m.group(3))
     d["errors"] = d.get("failed", 0) + d.get("non2xx", 0) if "total" in d else 1
     return d
 

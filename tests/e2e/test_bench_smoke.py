@@ -218,3 +218,18 @@ def test_disturbance_section(quick_run):
     lines = _sections(quick_run["summary"])["disturbance"]
     assert lines[0].startswith("threshold:")
     assert lines[1] in ("no run was disturbed",) or lines[1].startswith("disturbed runs")
+
+
+def test_h2load_durations_under_a_second_are_read():
+    # h2load writes "finished in 999.87ms" when a run ends under a second (a
+    # 1 s --quick run on a busy machine): read as seconds, not dropped, or
+    # the run's req/s is 0 and its CPU % missing.
+    sys.path.insert(0, str(SOURCE_DIR / "bench"))
+    from benchlib import load  # noqa: E402 (the bench's own package)
+
+    for text, seconds in (("finished in 1.00s, 25000.00 req/s, 2MB/s", 1.0),
+                          ("finished in 999.87ms, 1234.50 req/s, 1MB/s", 0.99987),
+                          ("finished in 800us, 10.00 req/s, 0B/s", 0.0008)):
+        d = load.parse_h2load(text)
+        assert math.isclose(d["seconds"], seconds), text
+        assert d["rps"] > 0, text
