@@ -39,11 +39,7 @@ size_t collect_attachment_gateways(const config::VirtualService& vs, std::vector
   auto add = [&](std::string_view ref) {
     if (count == out.size()) out.emplace_back();
     std::string& resolved = out[count];
-    if (ref == kMeshGateway) {
-      resolved.assign(ref);
-    } else {
-      resolve_gateway_name_into(resolved, ref, vs.meta.namespace_);
-    }
+    resolve_gateway_name_into(resolved, ref, vs.meta.namespace_);  // `mesh` stays `mesh`
     if (std::find(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(count), resolved) ==
         out.begin() + static_cast<std::ptrdiff_t>(count))
       ++count;
