@@ -128,6 +128,14 @@ def test_stats_filter_as_envoy(echo, torii):
     r = requests.get(t.admin + "/stats", params={"filter": "^snapshot_(version|clusters)$"}, timeout=10)
     assert r.status_code == 200
     assert [line.split(":")[0] for line in r.text.splitlines()] == ["snapshot_version", "snapshot_clusters"]
+    # An anchored filter that no cluster line can match skips rendering them
+    # (admin/stats_filter.h); one that can still gets every cluster line.
+    only = requests.get(t.admin + "/stats", params={"filter": "^snapshot_clusters$"}, timeout=10).text
+    assert [line.split(":")[0] for line in only.splitlines()] == ["snapshot_clusters"]
+    cluster_lines = [line for line in everything.splitlines() if line.startswith("cluster.")]
+    assert cluster_lines
+    anchored = requests.get(t.admin + "/stats", params={"filter": "^cluster\\."}, timeout=10).text
+    assert anchored.splitlines() == cluster_lines
     partial = requests.get(t.admin + "/stats", params={"filter": "rq_2xx"}, timeout=10).text.splitlines()
     assert partial and all("rq_2xx" in line.split(":")[0] for line in partial)
     assert "downstream_rq_2xx: 0" in partial
