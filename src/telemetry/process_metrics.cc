@@ -63,7 +63,13 @@ void append_process_metrics(std::string& out) {
     while (fields >> field) f.push_back(field);
     // f[0] is field 3 (state).
     if (f.size() > 21) {
-      const double cpu = (std::stod(f[11]) + std::stod(f[12])) / ticks;
+      // getrusage(), not utime + stime here: those count 10 ms ticks, and a
+      // gateway that has just started has often used less than one (the
+      // counter read 0 and a test that wanted it above 0 failed).
+      rusage usage{};
+      getrusage(RUSAGE_SELF, &usage);
+      const double cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
       family(out, "process_cpu_seconds_total", "counter", format_double(cpu));
       // Boot time + start ticks = the start as a Unix time.
       double boot = 0;
