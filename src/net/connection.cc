@@ -40,7 +40,7 @@ Connection::Connection(EventLoop& loop, ConnectionCallbacks& callbacks)
 
 Connection::Connection(EventLoop& loop, UniqueFd fd, ConnectionCallbacks& callbacks)
     : loop_(loop), callbacks_(&callbacks) {
-  set_tcp_nodelay(fd.get());
+  // TCP_NODELAY comes from the listening socket (net::listen_tcp).
   watch_ = IoWatch(loop, std::move(fd), kRegisteredEvents, *this);
   state_ = State::Open;
 }
@@ -194,7 +194,10 @@ int Connection::write_pending() {
     }
   }
   if (output_.size() > high_watermark_) above_high_ = true;
-  if (output_.empty() && state_ == State::Closing) start_linger();
+  if (output_.empty() && state_ == State::Closing) {
+    finish_closing();
+    return 0;
+  }
   maybe_shutdown_write();
   return 0;
 }
@@ -236,6 +239,7 @@ void Connection::handle_write() {
     fail(CloseReason::Reset, err);
     return;
   }
+  if (state_ == State::Closed) return;  // closed without linger: silent now
   if (above_high_ && output_.size() <= high_watermark_ / 2) {
     above_high_ = false;
     callbacks_->on_output_drained();
@@ -243,6 +247,16 @@ void Connection::handle_write() {
 }
 
 void Connection::close_after_flush() {
+  linger_ = true;
+  begin_closing();
+}
+
+void Connection::close_after_flush_without_linger() {
+  linger_ = false;
+  begin_closing();
+}
+
+void Connection::begin_closing() {
   if (state_ == State::Connecting) {
     close();
     return;
@@ -250,11 +264,25 @@ void Connection::close_after_flush() {
   if (state_ != State::Open) return;
   state_ = State::Closing;
   input_.clear();
-  if (output_.empty()) {
+  if (output_.empty() && linger_ && !peer_closed_) {
     start_linger();
   } else {
+    // The close itself reports on_close(), so it happens on the loop, after
+    // the write (if any) this schedules.
     flush();
   }
+}
+
+void Connection::finish_closing() {
+  if (linger_ && !peer_closed_) {
+    start_linger();
+    return;
+  }
+  // Every byte the peer sent was read (its EOF, or its word), so close()
+  // sends a FIN, not a reset that could cut the response short.
+  if (tls_) tls_->shutdown(watch_.fd());  // close_notify before our FIN
+  close();
+  callbacks_->on_close(CloseReason::LocalClose, 0);
 }
 
 void Connection::start_linger() {

@@ -105,6 +105,14 @@ class Connection final : public IoHandler {
   // after this point discards data, so the peer's unread bytes do not turn
   // the close into a reset that could destroy the response in flight.
   void close_after_flush();
+  // As close_after_flush(), but closes as soon as the output is sent, with
+  // no wait for the peer's EOF: for a peer that said it sends nothing more
+  // (an HTTP/1 request with "Connection: close", read whole) and whose bytes
+  // are all read, the lingering close only costs a shutdown(), reads and a
+  // wake-up (nginx lingers only when input is unread, too). If the peer
+  // breaks its word, its late bytes meet a reset. Also what
+  // close_after_flush() does once the peer's EOF was read.
+  void close_after_flush_without_linger();
   // Half-close: sends what is queued, then shuts down the write side (TLS:
   // close_notify first) and goes on reading, as a TCP proxy forwards the
   // peer's FIN. Nothing may be appended to output() afterwards.
@@ -135,6 +143,10 @@ class Connection final : public IoHandler {
   void discard_input_until_eof();
   // Writes until done or EAGAIN; returns 0 or the errno of a write error.
   int write_pending();
+  void begin_closing();
+  // The output is sent: linger, or close now (linger_ off, or the peer's
+  // EOF already read) and report on_close(LocalClose).
+  void finish_closing();
   void start_linger();
   void maybe_shutdown_write();
   void fail(CloseReason reason, int error_no);
@@ -164,6 +176,7 @@ class Connection final : public IoHandler {
   bool redeliver_ = false;        // schedule_read(): offer input() again
   bool write_scheduled_ = false;  // flush(): a write is activated for this iteration
   bool client_ = false;           // made by connect(): reports on_connected()
+  bool linger_ = true;            // close_after_flush(): wait for the peer's EOF
 };
 
 }  // namespace torii::net

@@ -23,7 +23,8 @@ UniqueFd bind_tcp(const std::string& ip, uint16_t port, bool reuse_port, std::st
 
 // A listening TCP socket bound to ip:port with SO_REUSEADDR and, when
 // `reuse_port`, SO_REUSEPORT (so every worker can bind its own socket to the
-// same address and the kernel spreads connections across them).
+// same address and the kernel spreads connections across them), and
+// TCP_NODELAY, which the sockets it accepts inherit.
 // On failure returns an invalid fd and sets `error`.
 UniqueFd listen_tcp(const std::string& ip, uint16_t port, bool reuse_port, int backlog, std::string& error);
 

@@ -1,7 +1,7 @@
-// A listening socket on one worker's loop. Accepts in batches and hands each
-// new connection to an AcceptHandler. Level-triggered, so a batch limit does
-// not lose pending connections; when the process runs out of descriptors,
-// accepting pauses briefly instead of spinning.
+// A listening socket on one worker's loop. Accepts one connection per
+// readiness event and hands it to an AcceptHandler. Level-triggered, so the
+// others pending are reported again; when the process runs out of
+// descriptors, accepting pauses briefly instead of spinning.
 //
 // Owned by the worker that accepts on it; loop thread only.
 #pragma once

@@ -121,7 +121,8 @@ void DownstreamConnection::on_request_head(http::RequestHead& head) {
   if (head.http10()) WorkerStats::inc(stats.downstream_rq_http1_0);
   request_complete_ = false;
   response_complete_ = false;
-  if (!head.keep_alive || worker_.draining()) close_after_response_ = true;
+  client_closes_ = !head.keep_alive;
+  if (client_closes_ || worker_.draining()) close_after_response_ = true;
   http10_ = head.http10();
   head_request_ = head.method == "HEAD";
   stream_ = std::make_unique<ActiveStream>(*this, worker_, head);
@@ -304,6 +305,12 @@ void DownstreamConnection::maybe_finish_stream() {
 
 void DownstreamConnection::finish_stream() {
   worker_.loop().defer_delete(std::move(stream_));
+  // The client said this request is its last ("Connection: close", or
+  // HTTP/1.0 without keep-alive), sent it whole, and nothing of its is left
+  // unread: it sends nothing more (RFC 9112 §9.6), so there is nothing to
+  // linger for.
+  const bool client_done =
+      client_closes_ && request_complete_ && connection_.input().empty() && connection_.read_enabled();
   request_complete_ = false;
   response_complete_ = false;
   upstream_blocked_ = false;
@@ -312,7 +319,12 @@ void DownstreamConnection::finish_stream() {
   body_allowed_ = true;
   connection_.flush();
   if (close_after_response_ || worker_.drain_closes_idle() || (peer_eof_ && connection_.input().empty())) {
-    close_gracefully();
+    if (client_done) {
+      closing_ = true;
+      connection_.close_after_flush_without_linger();
+    } else {
+      close_gracefully();
+    }
     return;
   }
   if (worker_.options().downstream_idle_timeout_ms != 0)

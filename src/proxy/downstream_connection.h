@@ -137,6 +137,7 @@ class DownstreamConnection final : public net::ConnectionCallbacks,
   bool request_complete_ = false;
   bool response_complete_ = false;
   bool close_after_response_ = false;
+  bool client_closes_ = false;  // the request said it is the client's last
   bool peer_eof_ = false;
   bool closing_ = false;            // close_after_flush() called: no more requests
   bool finished_ = false;           // handed back to the worker

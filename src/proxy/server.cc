@@ -191,6 +191,8 @@ std::vector<std::string> Server::publish(compile::SnapshotPtr snapshot) {
       // sockets some workers take several; with more, the others join the
       // SO_REUSEPORT group with sockets of their own.
       const uint16_t port = net::local_port(fds.front().get());
+      // An older binary may not have set it; accepted sockets inherit it.
+      for (const net::UniqueFd& fd : fds) net::set_tcp_nodelay(fd.get());
       ListenerSet::Entry entry{l.bind, l.listen_port, port, {}};
       const size_t inherited = fds.size();
       for (size_t i = inherited; i < n; ++i) {

@@ -130,6 +130,74 @@ TEST(ConnectionTest, ShutdownWriteSendsFinAndKeepsReading) {
   EXPECT_EQ(client.received, "hellobye");
 }
 
+// A peer that has said its last word: close_after_flush_without_linger()
+// closes once the answer is sent, without waiting for the peer's close;
+// close_after_flush() waits for it (a FIN, then reads until the peer's EOF).
+TEST(ConnectionTest, CloseWithoutLingerDoesNotWaitForThePeer) {
+  struct Answering : EchoServer {
+    using EchoServer::EchoServer;
+    bool linger = true;
+    bool closed = false;
+    CloseReason reason = CloseReason::Reset;
+    void on_data(Buffer& in) override {
+      in.drain(in.size());
+      conn->output().append("bye");
+      if (linger) {
+        conn->close_after_flush();
+      } else {
+        conn->close_after_flush_without_linger();
+      }
+    }
+    void on_close(CloseReason r, int) override {
+      closed = true;
+      reason = r;
+    }
+  };
+  // Reads the answer and its EOF but never closes its own side.
+  struct StayingClient : Client {
+    using Client::Client;
+    bool got_eof = false;
+    void on_eof() override {
+      got_eof = true;
+      loop.stop();
+    }
+  };
+  for (bool linger : {false, true}) {
+    SCOPED_TRACE(linger ? "close_after_flush" : "close_after_flush_without_linger");
+    EventLoop loop;
+    std::string error;
+    UniqueFd lfd = listen_tcp("127.0.0.1", 0, false, 16, error);
+    ASSERT_TRUE(lfd.valid()) << error;
+    uint16_t port = local_port(lfd.get());
+    Answering server(loop);
+    server.linger = linger;
+    TcpListener listener(loop, std::move(lfd), server);
+
+    StayingClient client(loop);
+    sockaddr_storage addr;
+    socklen_t len;
+    ASSERT_TRUE(make_sockaddr("127.0.0.1", port, addr, len));
+    int err = 0;
+    ASSERT_TRUE(client.conn.connect(reinterpret_cast<sockaddr*>(&addr), len, 1000, err));
+    client.conn.output().append("last words");
+    Timer guard(loop, [&] { loop.stop(); });
+    guard.arm(5000);
+    loop.run();
+    ASSERT_TRUE(client.got_eof);
+    EXPECT_EQ(client.received, "bye");
+    // One thread: the server's close (or not) happened before the client's
+    // loop pass that saw the EOF.
+    if (linger) {
+      EXPECT_FALSE(server.closed);  // still waiting for the client's EOF
+      EXPECT_TRUE(server.conn->lingering());
+    } else {
+      EXPECT_TRUE(server.closed);
+      EXPECT_EQ(server.reason, CloseReason::LocalClose);
+      EXPECT_FALSE(server.conn->is_open());
+    }
+  }
+}
+
 TEST(ConnectionTest, ConnectRefusedReportsConnectFailed) {
   EventLoop loop;
   // A reserved port: nothing listens there, and nothing can start to.

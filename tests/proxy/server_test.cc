@@ -261,6 +261,11 @@ TEST_F(ServerTest, ConnectionCloseIsHonoured) {
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.header("connection"), "close");
   EXPECT_TRUE(client.peer_closed());
+  // The client said this was its last request and sent it whole, so the
+  // gateway closed without lingering for the client's close (2 s): its
+  // connection is gone while the client's socket is still open.
+  EXPECT_TRUE(eventually([&] { return stat(*server_, "downstream_cx_active") == 0; },
+                         std::chrono::milliseconds(1000)));
 }
 
 TEST_F(ServerTest, ChunkedUploadIsReChunkedAndLengthUploadKept) {
