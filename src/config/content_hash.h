@@ -9,7 +9,7 @@
 
 namespace torii::config {
 
-// FNV-1a 64 over a canonical view of the tree (scalars as text, map keys
+// XXH3 64 over a canonical view of the tree (scalars as text, map keys
 // sorted). A number, not text: the loader and the Store handle one per object
 // on every reload, and it is shown nowhere.
 uint64_t content_hash(const YamlNode& node);

@@ -94,14 +94,8 @@ void DocumentReader::warning(int line, std::string path, std::string message) {
   diagnostics_.back().severity = Diagnostic::Severity::Warning;
 }
 
-void DocumentReader::record_line(const std::string& path, int line) {
-  if (line > 0) lines_.emplace(path, line);
-}
-
 Field::Field(DocumentReader& reader, YamlNode node, std::string path, int line)
-    : reader_(&reader), node_(std::move(node)), path_(std::move(path)), line_(line) {
-  if (present()) reader_->record_line(path_, line_);
-}
+    : reader_(&reader), node_(std::move(node)), path_(std::move(path)), line_(line) {}
 
 Field document_root(DocumentReader& reader, const YamlNode& node) {
   return Field(reader, node, "", reader.line_of(node));

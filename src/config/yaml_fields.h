@@ -4,7 +4,8 @@
 // of the wrong type becomes one error that says where and what was expected,
 // and reading carries on with a default: one pass reports every problem of a
 // document. A missing or null field reads as the default (protobuf JSON
-// semantics); a present field records its line for later diagnostics.
+// semantics). A field's line is found later, for a diagnostic
+// (config/field_lines.h).
 //
 // Nothing here throws.
 #pragma once
@@ -17,7 +18,6 @@
 #include <vector>
 
 #include "config/diagnostic.h"
-#include "config/field_lines.h"
 #include "config/resources.h"
 #include "config/yaml_tree.h"
 
@@ -36,16 +36,13 @@ class DocumentReader {
 
   void error(int line, std::string path, std::string message);
   void warning(int line, std::string path, std::string message);
-  void record_line(const std::string& path, int line);
 
   Diagnostics& diagnostics() { return diagnostics_; }
-  FieldLines& lines() { return lines_; }
 
  private:
   std::string file_;
   int line_offset_;
   Diagnostics diagnostics_;  // errors and warnings, without object identity yet
-  FieldLines lines_;
 };
 
 class Field {
