@@ -53,8 +53,9 @@ def tcp_passive_opens():
 
 def run_wrk(run, wrk, port, seconds, connections, raw_path, server=None, host=None, path="/", threads=1,
             scheme="http", headers=(), script=None):
-    """One wrk run; with `server`, also its CPU ticks over the run and the
-    disturbance. Returns the parsed figures (see parse_wrk) plus cpu/disturbance
+    """One wrk run; with `server`, also its CPU ticks over the run (in all,
+    and user/kernel apart) and the disturbance. Returns the parsed figures
+    (see parse_wrk) plus cpu/disturbance
     and the TCP connections accepted on the machine per request (tcp_opens_per_req).
     scheme "https": HTTP/1.1 over TLS (wrk offers no ALPN); script: a wrk Lua
     script (-s), e.g. to POST a body."""
@@ -67,29 +68,39 @@ def run_wrk(run, wrk, port, seconds, connections, raw_path, server=None, host=No
         argv += ["-s", script]
     argv.append("%s://127.0.0.1:%d%s" % (scheme, port, path))
     dist = procs.Disturbance()
-    before = server.cpu_ticks() if server else 0
+    before = server.cpu_ticks_split() if server else (0, 0)
     opens_before = tcp_passive_opens()
     dist.start()
     r = _run_bounded(argv, seconds, run.load_cpus)
     disturbance = dist.stop()
     opens = tcp_passive_opens() - opens_before
-    after = server.cpu_ticks() if server else 0
+    after = server.cpu_ticks_split() if server else (0, 0)
+    user, sys_ = after[0] - before[0], after[1] - before[1]
     with open(raw_path, "w") as f:
         f.write(" ".join(argv) + "\n" + r.stdout + r.stderr)
-        f.write("cpu_ticks %d clk_tck %d\n" % (after - before, procs.CLK_TCK))
+        f.write("cpu_ticks %d clk_tck %d\n" % (user + sys_, procs.CLK_TCK))
+        f.write("user_ticks %d sys_ticks %d\n" % (user, sys_))
         f.write("tcp_passive_opens %d\n" % opens)
         f.write("disturbance %r\n" % disturbance)
     d = parse_wrk(r.stdout)
     if r.returncode != 0 or d["requests"] == 0:
         d["errors"] = d.get("errors", 0) + 1
         d["wrk_failed"] = (r.stderr or r.stdout).strip()[-300:]
-    cpu_s = (after - before) / procs.CLK_TCK
+    cpu_s = (user + sys_) / procs.CLK_TCK
     d["cpu_us_per_req"] = cpu_s * 1e6 / d["requests"] if d["requests"] else float("nan")
+    _split_per_req(d, user, sys_)
     d["cpu_pct"] = 100.0 * cpu_s / d["seconds"] if d["seconds"] == d["seconds"] and d["seconds"] else float("nan")
     d["tcp_opens_per_req"] = opens / d["requests"] if d["requests"] else float("nan")
     d["disturbance"] = disturbance
     d["raw"] = os.path.relpath(raw_path, run.out)
     return d
+
+
+def _split_per_req(d, user_ticks, sys_ticks):
+    """user_us_per_req and sys_us_per_req: the proxy's user-space and kernel
+    CPU time per request (utime and stime apart; they add up to cpu_us_per_req)."""
+    for key, ticks in (("user_us_per_req", user_ticks), ("sys_us_per_req", sys_ticks)):
+        d[key] = ticks / procs.CLK_TCK * 1e6 / d["requests"] if d["requests"] else float("nan")
 
 
 def _run_bounded(argv, seconds, cpus):
@@ -229,11 +240,12 @@ def run_h2load_closed(run, h2load, url, seconds, clients, streams, raw_path, ser
         argv.append("--rps=%d" % rps_per_client)
     argv.append(url)
     dist = procs.Disturbance()
-    before = server.cpu_ticks()
+    before = server.cpu_ticks_split()
     dist.start()
     r = _run_bounded(argv, seconds, run.load_cpus)
     disturbance = dist.stop()
-    after = server.cpu_ticks()
+    after = server.cpu_ticks_split()
+    user, sys_ = after[0] - before[0], after[1] - before[1]
     lat = latencies_ms(log_file)
     try:
         os.unlink(log_file)
@@ -241,7 +253,8 @@ def run_h2load_closed(run, h2load, url, seconds, clients, streams, raw_path, ser
         pass
     with open(raw_path, "w") as f:
         f.write(" ".join(argv) + "\n" + r.stdout + r.stderr)
-        f.write("cpu_ticks %d clk_tck %d\n" % (after - before, procs.CLK_TCK))
+        f.write("cpu_ticks %d clk_tck %d\n" % (user + sys_, procs.CLK_TCK))
+        f.write("user_ticks %d sys_ticks %d\n" % (user, sys_))
         f.write("latencies: %d 2xx, p50 %.3f ms, p99 %.3f ms\n" % (len(lat), percentile(lat, 50), percentile(lat, 99)))
         f.write("disturbance %r\n" % disturbance)
     d = parse_h2load(r.stdout)
@@ -254,8 +267,9 @@ def run_h2load_closed(run, h2load, url, seconds, clients, streams, raw_path, ser
     d["samples"] = len(lat)
     d["p50_ms"] = percentile(lat, 50)
     d["p99_ms"] = percentile(lat, 99)
-    cpu_s = (after - before) / procs.CLK_TCK
+    cpu_s = (user + sys_) / procs.CLK_TCK
     d["cpu_us_per_req"] = cpu_s * 1e6 / d["requests"] if d["requests"] else float("nan")
+    _split_per_req(d, user, sys_)
     d["cpu_pct"] = 100.0 * cpu_s / d["seconds"] if d.get("seconds") else float("nan")
     d["disturbance"] = disturbance
     d["raw"] = os.path.relpath(raw_path, run.out)

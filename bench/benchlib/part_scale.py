@@ -65,7 +65,8 @@ def run_part(run, _proxies):
             run.log("  %s: %.0f req/s, %.1f us CPU/req" % (case, d["rps"], d["cpu_us_per_req"]))
     out = {"params": {"objects_n": n, "changes": changes, "rounds": rounds, "duration_s": duration}, "cases": {}}
     for case, (s, info) in cases.items():
-        summary = summarize_runs(run, runs[case], ("rps", "cpu_us_per_req", "p99_ms"))
+        summary = summarize_runs(run, runs[case], ("rps", "cpu_us_per_req", "user_us_per_req", "sys_us_per_req",
+                                                   "p99_ms"))
         summary.update(info)
         summary["all_runs"] = runs[case]
         out["cases"][case] = summary

@@ -15,7 +15,8 @@ def run_part(run, proxies):
                       "tool": "wrk -t1 -c%d --latency (closed loop)" % a.connections},
            "proxies": {}}
     for name in names:
-        s = summarize_runs(run, runs[name], ("rps", "cpu_us_per_req", "cpu_pct", "p50_ms", "p99_ms"))
+        s = summarize_runs(run, runs[name], ("rps", "cpu_us_per_req", "user_us_per_req", "sys_us_per_req", "cpu_pct",
+                                             "p50_ms", "p99_ms"))
         kept = run.kept(runs[name]) or runs[name]
         s["rps_min"] = min(r["rps"] for r in kept)
         s["rps_max"] = max(r["rps"] for r in kept)

@@ -206,8 +206,8 @@ class WorkloadPart:
                               "connections": self.connections(run), "tool": self.params(run), "title": self.title},
                    "proxies": {}}
             for name in names:
-                s = summarize_runs(run, runs[name], ("rps", "cpu_us_per_req", "cpu_pct", "p50_ms", "p99_ms",
-                                                     "tcp_opens_per_req"))
+                s = summarize_runs(run, runs[name], ("rps", "cpu_us_per_req", "user_us_per_req", "sys_us_per_req",
+                                                     "cpu_pct", "p50_ms", "p99_ms", "tcp_opens_per_req"))
                 kept = run.kept(runs[name]) or runs[name]
                 s["rps_min"] = min(r["rps"] for r in kept)
                 s["rps_max"] = max(r["rps"] for r in kept)

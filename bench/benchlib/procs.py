@@ -8,6 +8,12 @@ process the harness did not start.
 
 /proc figures:
 - cpu_ticks(pids): utime+stime in clock ticks (USER_HZ), threads included.
+- cpu_ticks_split(pids): (utime, stime), the same ticks kept apart: time in
+  user space and in the kernel (system calls, and the softirq work the
+  kernel charges to the task, e.g. loopback TCP receive for the peer). The
+  total is the scheduler's exact run time; the split between the two is
+  sampled on timer ticks (CONFIG_TICK_CPU_ACCOUNTING, the usual kernel
+  config) and so is only a statistical estimate over short runs.
 - rss_kib(pids): VmRSS summed over the processes (nginx master + worker,
   HAProxy master + worker): shared pages count twice, which cancels out in
   the before/after differences the harness reports.
@@ -85,16 +91,23 @@ def pin_self(cpus):
 # --------------------------------------------------------------------------- /proc
 
 
-def _read_stat(pid):
-    """(ppid, utime+stime, cutime+cstime, comm) or None if the process is gone."""
+def _stat_fields(pid):
+    """(comm, the fields after "(comm) ") of /proc/PID/stat, or None if the process is gone."""
     try:
         with open("/proc/%d/stat" % pid, "rb") as f:
             data = f.read().decode("latin-1")
     except OSError:
         return None
     lpar, rpar = data.index("("), data.rindex(")")
-    comm = data[lpar + 1:rpar]
-    fields = data[rpar + 2:].split()
+    return data[lpar + 1:rpar], data[rpar + 2:].split()
+
+
+def _read_stat(pid):
+    """(ppid, utime+stime, cutime+cstime, comm) or None if the process is gone."""
+    st = _stat_fields(pid)
+    if st is None:
+        return None
+    comm, fields = st
     # after "(comm) ": state=0 ppid=1 ... utime=11 stime=12 cutime=13 cstime=14
     return int(fields[1]), int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14]), comm
 
@@ -125,13 +138,20 @@ def descendants(root, table=None):
     return out
 
 
-def cpu_ticks(pids):
-    total = 0
+def cpu_ticks_split(pids):
+    """(user_ticks, sys_ticks): utime and stime summed over the processes."""
+    user = sys_ = 0
     for pid in pids:
-        st = _read_stat(pid)
+        st = _stat_fields(pid)
         if st is not None:
-            total += st[1]
-    return total
+            user += int(st[1][11])
+            sys_ += int(st[1][12])
+    return user, sys_
+
+
+def cpu_ticks(pids):
+    """utime+stime summed over the processes."""
+    return sum(cpu_ticks_split(pids))
 
 
 def rss_kib(pids):

@@ -136,7 +136,7 @@ def summarize_variants(run, runs, names, base, ratio_key):
     per request over `base`'s as `ratio_key`."""
     variants = {}
     for name in names:
-        s = summarize_runs(run, runs[name], ("rps", "cpu_us_per_req", "p99_ms"))
+        s = summarize_runs(run, runs[name], ("rps", "cpu_us_per_req", "user_us_per_req", "sys_us_per_req", "p99_ms"))
         s["all_runs"] = runs[name]
         variants[name] = s
     reference = variants[base]["cpu_us_per_req"]

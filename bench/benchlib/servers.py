@@ -154,6 +154,10 @@ class Server:
     def cpu_ticks(self):
         return procs.cpu_ticks(self.pids())
 
+    def cpu_ticks_split(self):
+        """(user_ticks, sys_ticks) of the server's processes."""
+        return procs.cpu_ticks_split(self.pids())
+
     def rss_kib(self):
         return procs.rss_kib(self.pids())
 
