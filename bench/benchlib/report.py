@@ -78,6 +78,12 @@ def overview(results, proxies):
         if best:
             lines.append("torii / the better of nginx and HAProxy, CPU per request (issue 17's target: <= 0.70): "
                          + ", ".join("%s %s" % (part, _f(x, "%.2f")) for part, x in best))
+            lines.append("torii / the better of nginx and HAProxy, user CPU per request: "
+                         + ", ".join("%s %s" % (part, _f(x, "%.2f"))
+                                     for part, x in best_peer_ratios(results, proxies, "user_us_per_req")))
+    share = kernel_share(results, proxies)
+    if share:
+        lines.append(share)
     return lines
 
 
@@ -85,33 +91,57 @@ CPU_PARTS = ("throughput", "https1") + ("newconn", "body64k", "conn1000", "worke
 WORKLOADS = CPU_PARTS[2:]
 
 
-def best_peer_ratios(results, proxies):
-    """[(part, Torii's CPU per request / the lower of nginx's and HAProxy's)] for the CPU-per-request parts that ran."""
+def best_peer_ratios(results, proxies, key="cpu_us_per_req"):
+    """[(part, Torii's `key` / the better peer's)] for the CPU-per-request parts
+    that ran; the better peer is the one of nginx and HAProxy with the lower
+    CPU per request (user + sys), whatever `key` is."""
     out = []
     for part in CPU_PARTS:
         got = (results.get(part) or {}).get("proxies") or {}
-        peers = [got[p]["cpu_us_per_req"] for p in PEERS if p in proxies and p in got]
-        peers = [x for x in peers if x == x]
+        peers = [(got[p]["cpu_us_per_req"], p) for p in PEERS if p in proxies and p in got]
+        peers = [(x, p) for x, p in peers if x == x]
         if "torii" in got and peers:
-            out.append((part, _ratio(got["torii"]["cpu_us_per_req"], min(peers))))
+            better = min(peers)[1]
+            out.append((part, _ratio(got["torii"].get(key), got[better].get(key))))
     return out
+
+
+def kernel_share(results, proxies):
+    """One line: each proxy's kernel share of its CPU per request, sys / (user + sys)
+    of the medians, in the throughput part (else the first CPU-per-request part that ran)."""
+    for part in CPU_PARTS:
+        got = (results.get(part) or {}).get("proxies") or {}
+        names = [n for n in proxies if n in got]
+        if not names:
+            continue
+        figures = []
+        for n in names:
+            user, sys_ = got[n].get("user_us_per_req"), got[n].get("sys_us_per_req")
+            share = _ratio(sys_, (user + sys_) if user is not None and sys_ is not None else None)
+            figures.append("%s %s" % (n, _f(100.0 * share, "%.0f%%")))
+        return "kernel share of CPU per request: %s%s" % (", ".join(figures),
+                                                           "" if part == "throughput" else " (%s)" % part)
+    return None
 
 
 def throughput(r, proxies):
     p = r["params"]
     lines = ["%s, %d round(s) of %d s, median over undisturbed runs" % (p["tool"], p["rounds"], p["duration_s"])]
-    hdr = "%-10s %10s %17s %11s %7s %9s %9s %7s %6s" % ("proxy", "req/s", "(min..max)", "CPU us/req", "CPU %",
-                                                          "p50 ms", "p99 ms", "errors", "runs")
+    hdr = "%-10s %10s %17s %11s %8s %8s %7s %9s %9s %7s %6s" % ("proxy", "req/s", "(min..max)", "CPU us/req",
+                                                                 "user us", "sys us", "CPU %", "p50 ms", "p99 ms",
+                                                                 "errors", "runs")
     lines += [hdr, "-" * len(hdr)]
     # torii-wN rows (--idle-workers) follow the proxies given.
     for name in list(proxies) + [n for n in r["proxies"] if n not in proxies]:
         s = r["proxies"][name]
-        lines.append("%-10s %10s %17s %11s %7s %9s %9s %7d %6s" % (
+        lines.append("%-10s %10s %17s %11s %8s %8s %7s %9s %9s %7d %6s" % (
             name, _f(s["rps"], "%.0f") + _flag(s), "(%s..%s)" % (_f(s["rps_min"], "%.0f"), _f(s["rps_max"], "%.0f")),
-            _f(s["cpu_us_per_req"], "%.2f"), _f(s["cpu_pct"], "%.0f"), _f(s["p50_ms"], "%.3f"),
+            _f(s["cpu_us_per_req"], "%.2f"), _f(s.get("user_us_per_req"), "%.2f"), _f(s.get("sys_us_per_req"), "%.2f"),
+            _f(s["cpu_pct"], "%.0f"), _f(s["p50_ms"], "%.3f"),
             _f(s["p99_ms"], "%.3f"), s["errors"], "%d/%d" % (s["kept"], s["runs"])))
     lines.append("(CPU %: the proxy's CPU use during the run; well below 100 means the load side was the limit")
-    lines.append(" and CPU us/req is the fairer comparison. runs: kept/total after the disturbance check)")
+    lines.append(" and CPU us/req is the fairer comparison. user us, sys us: CPU us/req split into user space and")
+    lines.append(" kernel (medians each). runs: kept/total after the disturbance check)")
     return lines
 
 
@@ -120,22 +150,26 @@ def protocol(part, r, proxies, results):
     p = r["params"]
     lines = ["%s, %d round(s) of %d s, median over undisturbed runs; upstream: HTTP/1.1 as in throughput"
              % (p["tool"], p["rounds"], p["duration_s"])]
-    hdr = "%-14s %10s %17s %11s %7s %9s %9s %7s %6s" % ("proxy", "req/s", "(min..max)", "CPU us/req", "CPU %",
-                                                          "p50 ms", "p99 ms", "errors", "runs")
+    hdr = "%-14s %10s %17s %11s %8s %8s %7s %9s %9s %7s %6s" % ("proxy", "req/s", "(min..max)", "CPU us/req",
+                                                                 "user us", "sys us", "CPU %", "p50 ms", "p99 ms",
+                                                                 "errors", "runs")
     lines += [hdr, "-" * len(hdr)]
     for name in proxies:
         s = r["proxies"][name]
-        lines.append("%-14s %10s %17s %11s %7s %9s %9s %7d %6s" % (
+        lines.append("%-14s %10s %17s %11s %8s %8s %7s %9s %9s %7d %6s" % (
             name, _f(s["rps"], "%.0f") + _flag(s), "(%s..%s)" % (_f(s["rps_min"], "%.0f"), _f(s["rps_max"], "%.0f")),
-            _f(s["cpu_us_per_req"], "%.2f"), _f(s["cpu_pct"], "%.0f"), _f(s["p50_ms"], "%.3f"),
+            _f(s["cpu_us_per_req"], "%.2f"), _f(s.get("user_us_per_req"), "%.2f"), _f(s.get("sys_us_per_req"), "%.2f"),
+            _f(s["cpu_pct"], "%.0f"), _f(s["p50_ms"], "%.3f"),
             _f(s["p99_ms"], "%.3f"), s["errors"], "%d/%d" % (s["kept"], s["runs"])))
     if "torii" in proxies:
         t = r["proxies"]["torii"]
         for peer in [x for x in PEERS if x in proxies]:
             o = r["proxies"][peer]
-            lines.append("%-14s %10s %17s %11s %7s %9s %9s" % (
+            lines.append("%-14s %10s %17s %11s %8s %8s %7s %9s %9s" % (
                 "torii/" + peer, _f(_ratio(t["rps"], o["rps"]), "%.2f"), "",
-                _f(_ratio(t["cpu_us_per_req"], o["cpu_us_per_req"]), "%.2f"), "",
+                _f(_ratio(t["cpu_us_per_req"], o["cpu_us_per_req"]), "%.2f"),
+                _f(_ratio(t.get("user_us_per_req"), o.get("user_us_per_req")), "%.2f"),
+                _f(_ratio(t.get("sys_us_per_req"), o.get("sys_us_per_req")), "%.2f"), "",
                 _f(_ratio(t["p50_ms"], o["p50_ms"]), "%.2f"), _f(_ratio(t["p99_ms"], o["p99_ms"]), "%.2f")))
     plain = results.get("throughput", {}).get("proxies", {})
     if plain:
@@ -147,7 +181,8 @@ def protocol(part, r, proxies, results):
     if negotiated:
         lines.append("negotiated: " + "; ".join("%s %s" % kv for kv in negotiated))
     lines.append("(ratios: req/s above 1.00 favours Torii, the others below 1.00. CPU %: the proxy's use of its core;")
-    lines.append(" well below 100 means the load side was the limit and CPU us/req is the fairer comparison)")
+    lines.append(" well below 100 means the load side was the limit and CPU us/req is the fairer comparison;")
+    lines.append(" user us, sys us: CPU us/req split into user space and kernel)")
     return lines
 
 
@@ -180,12 +215,13 @@ def telemetry(r):
     p = r["params"]
     lines = ["Torii only, the same config, telemetry switched by flags; %s, %d round(s) of %d s, median over "
              "undisturbed runs" % (p["tool"], p["rounds"], p["duration_s"])]
-    hdr = "%-12s %10s %11s %8s %9s %7s %6s  %s" % ("variant", "req/s", "CPU us/req", "vs off", "p99 ms", "errors",
-                                                  "runs", "flags")
+    hdr = "%-12s %10s %11s %8s %8s %8s %9s %7s %6s  %s" % ("variant", "req/s", "CPU us/req", "user us", "sys us",
+                                                          "vs off", "p99 ms", "errors", "runs", "flags")
     lines += [hdr, "-" * len(hdr)]
     for name, s in r["variants"].items():
-        lines.append("%-12s %10s %11s %8s %9s %7d %6s  %s" % (
-            name, _f(s["rps"], "%.0f") + _flag(s), _f(s["cpu_us_per_req"], "%.2f"), _f(s["cpu_vs_off"], "%.3f"),
+        lines.append("%-12s %10s %11s %8s %8s %8s %9s %7d %6s  %s" % (
+            name, _f(s["rps"], "%.0f") + _flag(s), _f(s["cpu_us_per_req"], "%.2f"),
+            _f(s.get("user_us_per_req"), "%.2f"), _f(s.get("sys_us_per_req"), "%.2f"), _f(s["cpu_vs_off"], "%.3f"),
             _f(s["p99_ms"], "%.3f"), s["errors"], "%d/%d" % (s["kept"], s["runs"]),
             " ".join(p["variants"][name]) or "(defaults)"))
     m = r["variants"].get("metrics", {}).get("cpu_vs_off")
@@ -199,11 +235,13 @@ def security(r):
     p = r["params"]
     lines = ["Torii only, the same config plus security manifests; %s, %d round(s) of %d s, median over "
              "undisturbed runs" % (p["tool"], p["rounds"], p["duration_s"])]
-    hdr = "%-12s %10s %11s %9s %9s %7s %6s" % ("variant", "req/s", "CPU us/req", "vs none", "p99 ms", "errors", "runs")
+    hdr = "%-12s %10s %11s %8s %8s %9s %9s %7s %6s" % ("variant", "req/s", "CPU us/req", "user us", "sys us",
+                                                        "vs none", "p99 ms", "errors", "runs")
     lines += [hdr, "-" * len(hdr)]
     for name, s in r["variants"].items():
-        lines.append("%-12s %10s %11s %9s %9s %7d %6s" % (
-            name, _f(s["rps"], "%.0f") + _flag(s), _f(s["cpu_us_per_req"], "%.2f"), _f(s["cpu_vs_none"], "%.3f"),
+        lines.append("%-12s %10s %11s %8s %8s %9s %9s %7d %6s" % (
+            name, _f(s["rps"], "%.0f") + _flag(s), _f(s["cpu_us_per_req"], "%.2f"),
+            _f(s.get("user_us_per_req"), "%.2f"), _f(s.get("sys_us_per_req"), "%.2f"), _f(s["cpu_vs_none"], "%.3f"),
             _f(s["p99_ms"], "%.3f"), s["errors"], "%d/%d" % (s["kept"], s["runs"])))
     lines.append("(none: no policy; jwt: a RequestAuthentication, the token verified once then cached per worker; "
                  "jwt+authz20: plus a 20-rule ALLOW policy whose last rule matches)")
@@ -249,14 +287,16 @@ def scale(r):
     p = r["params"]
     lines = ["Torii only; N = %d; wrk as in throughput, %d round(s) of %d s" % (p["objects_n"], p["rounds"],
                                                                                p["duration_s"])]
-    hdr = "%-8s %8s %9s %9s %9s %10s %11s %9s %10s %6s" % ("case", "objects", "clusters", "ready s", "RSS MiB",
-                                                             "req/s", "CPU us/req", "p99 ms", "vs one", "runs")
+    hdr = "%-8s %8s %9s %9s %9s %10s %11s %8s %8s %9s %10s %6s" % (
+        "case", "objects", "clusters", "ready s", "RSS MiB", "req/s", "CPU us/req", "user us", "sys us", "p99 ms",
+        "vs one", "runs")
     lines += [hdr, "-" * len(hdr)]
     for case in ("one", "hosts", "routes"):
         c = r["cases"][case]
-        lines.append("%-8s %8d %9s %9.2f %9.1f %10s %11s %9s %10s %6s" % (
+        lines.append("%-8s %8d %9s %9.2f %9.1f %10s %11s %8s %8s %9s %10s %6s" % (
             case, c["objects"], c.get("clusters") if c.get("clusters") is not None else "-", c["ready_s"],
             c["rss_kib"] / 1024.0, _f(c["rps"], "%.0f") + _flag(c), _f(c["cpu_us_per_req"], "%.2f"),
+            _f(c.get("user_us_per_req"), "%.2f"), _f(c.get("sys_us_per_req"), "%.2f"),
             _f(c["p99_ms"], "%.3f"), _f(c.get("rps_ratio_vs_one"), "%.3f"), "%d/%d" % (c["kept"], c["runs"])))
     lines.append("(one: 1 route; hosts: N VirtualService hosts -> N Services/ServiceEntries with endpoints;")
     lines.append(" routes: 1 VirtualService with N prefix routes; traffic to the last-declared host/route;")

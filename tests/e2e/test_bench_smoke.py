@@ -103,16 +103,40 @@ def test_overview_row(quick_run):
     lines = _sections(quick_run["summary"])["overview"]
     assert lines[0].split()[0] == "proxy"
     _numbers(_row(lines, "torii")[1:])
+    # the kernel (sys) share of the throughput part's CPU per request
+    (share,) = [l for l in lines if l.startswith("kernel share of CPU per request: ")]
+    assert re.match(r"^kernel share of CPU per request: torii \d+%$", share), share
+
+
+def _split_figures(d):
+    """user + sys per request, in summary.json: numbers that add up to the CPU per request
+    (exactly for one run; each is a median, and a --quick run has one run)."""
+    assert d["user_us_per_req"] >= 0 and d["sys_us_per_req"] >= 0
+    assert math.isclose(d["user_us_per_req"] + d["sys_us_per_req"], d["cpu_us_per_req"], rel_tol=1e-9)
+
+
+def _split_in_raw(quick_run, run):
+    """The run's raw file has the user and sys ticks next to cpu_ticks, and they add up to it."""
+    text = open(os.path.join(quick_run["dir"], run["raw"])).read()
+    total = int(re.search(r"^cpu_ticks (\d+) clk_tck \d+$", text, re.M).group(1))
+    m = re.search(r"^user_ticks (\d+) sys_ticks (\d+)$", text, re.M)
+    assert m and int(m.group(1)) + int(m.group(2)) == total, text[-500:]
 
 
 def test_throughput_row(quick_run):
-    fields = _row(_sections(quick_run["summary"])["throughput"], "torii")
-    # torii req/s (min..max) CPU-us/req CPU% p50 p99 errors kept/runs
+    lines = _sections(quick_run["summary"])["throughput"]
+    fields = _row(lines, "torii")
+    # torii req/s (min..max) CPU-us/req user-us sys-us CPU% p50 p99 errors kept/runs
+    assert lines[1].split()[4:8] == ["us/req", "user", "us", "sys"], lines[1]
     assert re.match(r"^\(\d+\.\.\d+\)$", fields[2])
-    _numbers(fields[1:2] + fields[3:8])
-    assert re.match(r"^\d+/1$", fields[8])
-    runs = quick_run["json"]["results"]["throughput"]["proxies"]["torii"]["all_runs"]
+    _numbers(fields[1:2] + fields[3:10])
+    assert re.match(r"^\d+/1$", fields[10])
+    d = quick_run["json"]["results"]["throughput"]["proxies"]["torii"]
+    runs = d["all_runs"]
     assert runs[0]["requests"] > 0 and runs[0]["errors"] == 0
+    _split_figures(d)
+    _split_figures(runs[0])
+    _split_in_raw(quick_run, runs[0])
     assert {"others_cpu_pct", "steal_pct", "top_others"} <= set(runs[0]["disturbance"])
 
 
@@ -135,15 +159,17 @@ def test_idle_row(quick_run):
 def test_scale_rows(quick_run):
     lines = _sections(quick_run["summary"])["scale"]
     for case in ("one", "hosts", "routes"):
-        # case objects clusters ready-s RSS-MiB req/s CPU-us/req p99-ms vs-one kept/runs
+        # case objects clusters ready-s RSS-MiB req/s CPU-us/req user-us sys-us p99-ms vs-one kept/runs
         fields = _row(lines, case)
-        _numbers(fields[1:8])
-        assert re.match(r"^\d+/1$", fields[9])
-    assert _row(lines, "one")[8] == "-"
-    _numbers(_row(lines, "hosts")[8:9] + _row(lines, "routes")[8:9])
+        _numbers(fields[1:10])
+        assert re.match(r"^\d+/1$", fields[11])
+    assert _row(lines, "one")[10] == "-"
+    _numbers(_row(lines, "hosts")[10:11] + _row(lines, "routes")[10:11])
     change = [l for l in lines if l.startswith("config change to serving")]
     assert len(change) == 1
     scale = quick_run["json"]["results"]["scale"]
+    for case in ("one", "hosts", "routes"):
+        _split_figures(scale["cases"][case])
     assert scale["cases"]["hosts"]["clusters"] == 200  # one cluster per service: all loaded
     c = scale["change"]
     assert c["served"] == c["changes"] == 5 and c["failures"] == 0
@@ -153,14 +179,19 @@ def test_scale_rows(quick_run):
 
 def _checked_torii_run(quick_run, part):
     """Torii's row of a closed-loop part, checked: its figures, and its one run's."""
-    fields = _row(_sections(quick_run["summary"])[part], "torii")
-    # torii req/s (min..max) CPU-us/req CPU% p50 p99 errors kept/runs
+    lines = _sections(quick_run["summary"])[part]
+    fields = _row(lines, "torii")
+    # torii req/s (min..max) CPU-us/req user-us sys-us CPU% p50 p99 errors kept/runs
+    (hdr,) = [l for l in lines if l.split()[0] == "proxy"]
+    assert hdr.split()[4:8] == ["us/req", "user", "us", "sys"], hdr
     assert re.match(r"^\(\d+\.\.\d+\)$", fields[2])
-    _numbers(fields[1:2] + fields[3:8])
-    assert re.match(r"^\d+/1$", fields[8])
+    _numbers(fields[1:2] + fields[3:10])
+    assert re.match(r"^\d+/1$", fields[10])
     d = quick_run["json"]["results"][part]["proxies"]["torii"]
     run = d["all_runs"][0]
     assert run["requests"] > 0 and run["errors"] == 0 and d["errors"] == 0
+    _split_figures(d)
+    _split_in_raw(quick_run, run)
     return d, run
 
 
@@ -192,17 +223,30 @@ def test_workload_rows(quick_run, part):
 def test_telemetry_rows(quick_run):
     lines = _sections(quick_run["summary"])["telemetry"]
     for variant in ("off", "metrics", "metrics+log"):
-        # variant req/s CPU-us/req vs-off p99 errors kept/runs flags...
+        # variant req/s CPU-us/req user-us sys-us vs-off p99 errors kept/runs flags...
         fields = _row(lines, variant)
-        _numbers(fields[1:6])
-        assert re.match(r"^\d+/1$", fields[6])
-    assert _row(lines, "off")[3] == "1.000"
-    assert _row(lines, "off")[7] == "--no-istio-metrics"
+        _numbers(fields[1:8])
+        assert re.match(r"^\d+/1$", fields[8])
+    assert _row(lines, "off")[5] == "1.000"
+    assert _row(lines, "off")[9] == "--no-istio-metrics"
     t = quick_run["json"]["results"]["telemetry"]
     for v in t["variants"].values():
         assert v["all_runs"][0]["requests"] > 0 and v["errors"] == 0
+        _split_figures(v)
     # the access-log variant really logged: its file grew under load
     assert t["params"]["access_log_bytes"] > 0
+
+
+def test_security_rows(quick_run):
+    lines = _sections(quick_run["summary"])["security"]
+    for variant in ("none", "jwt", "jwt+authz20"):
+        # variant req/s CPU-us/req user-us sys-us vs-none p99 errors kept/runs
+        fields = _row(lines, variant)
+        _numbers(fields[1:8])
+        assert re.match(r"^\d+/1$", fields[8])
+    assert _row(lines, "none")[5] == "1.000"
+    for v in quick_run["json"]["results"]["security"]["variants"].values():
+        _split_figures(v)
 
 
 def test_reload_row(quick_run):
@@ -233,3 +277,26 @@ def test_h2load_durations_under_a_second_are_read():
         d = load.parse_h2load(text)
         assert math.isclose(d["seconds"], seconds), text
         assert d["rps"] > 0, text
+
+
+def test_overview_user_cpu_lines():
+    # With the peers (a --quick run has Torii only): the issue-17 line keeps
+    # its text and figures; the user-CPU line follows it, against the peer
+    # with the lower total CPU per request (here nginx, though HAProxy's user
+    # figure is lower); the kernel share line follows that.
+    sys.path.insert(0, str(SOURCE_DIR / "bench"))
+    from benchlib import report  # noqa: E402 (the bench's own package)
+
+    def figures(cpu, user, sys_):
+        return {"rps": 1000.0, "cpu_us_per_req": cpu, "user_us_per_req": user, "sys_us_per_req": sys_}
+
+    results = {part: {"proxies": {"torii": figures(13.5, 2.5, 11.0), "nginx": figures(16.9, 4.3, 12.6),
+                                  "haproxy": figures(19.4, 4.0, 15.4)}} for part in ("throughput", "newconn")}
+    lines = report.overview(results, ["torii", "nginx", "haproxy"])
+    i = [n for n, l in enumerate(lines) if l.startswith("torii / the better of nginx and HAProxy, CPU per request")]
+    assert len(i) == 1, lines
+    assert lines[i[0]] == ("torii / the better of nginx and HAProxy, CPU per request (issue 17's target: <= 0.70): "
+                           "throughput 0.80, newconn 0.80")
+    assert lines[i[0] + 1] == ("torii / the better of nginx and HAProxy, user CPU per request: "
+                               "throughput 0.58, newconn 0.58")
+    assert lines[i[0] + 2] == "kernel share of CPU per request: torii 81%, nginx 75%, haproxy 79%"
