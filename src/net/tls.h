@@ -26,6 +26,7 @@
 
 typedef struct ssl_ctx_st SSL_CTX;
 typedef struct ssl_st SSL;
+typedef struct bio_st BIO;
 
 namespace torii::net {
 
@@ -113,8 +114,6 @@ class TlsSession {
   // socket) or EPROTO (TLS failure; see failure_reason()).
   ssize_t read_into(int fd, Buffer& input, size_t max_bytes);
   ssize_t write_from(int fd, Buffer& output);
-  // Plaintext OpenSSL already decrypted and holds (read it before waiting).
-  bool has_buffered_input() const;
   // Sends close_notify (best effort, never blocks).
   void shutdown(int fd);
 
@@ -124,6 +123,10 @@ class TlsSession {
  private:
   void record_failure(int ssl_error);
   static int on_server_name(SSL* ssl, int* alert, void* arg);
+  // Watches the socket BIO's reads (BIO_set_callback_ex) for socket_drained_.
+  static long on_socket_io(BIO* bio, int oper, const char* argp, size_t len, int argi, long argl, int ret,
+                           size_t* processed);
+  void attach(int fd);
 
   friend class TlsContext;
 
@@ -133,6 +136,10 @@ class TlsSession {
   std::shared_ptr<const TlsContext> selected_;  // keeps the SNI-chosen context alive
   SSL* ssl_ = nullptr;
   bool done_ = false;
+  // OpenSSL's last read of the socket got less than it asked for (or
+  // nothing): the socket is empty, so an edge-triggered loop may stop
+  // reading without a read() that only says EAGAIN.
+  bool socket_drained_ = false;
   std::string failure_;
 };
 
