@@ -247,12 +247,12 @@ void Connection::handle_write() {
 }
 
 void Connection::close_after_flush() {
-  linger_ = true;
+  if (state_ == State::Open) linger_ = true;  // a close under way keeps its mode
   begin_closing();
 }
 
 void Connection::close_after_flush_without_linger() {
-  linger_ = false;
+  if (state_ == State::Open) linger_ = false;
   begin_closing();
 }
 

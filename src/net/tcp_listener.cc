@@ -35,6 +35,14 @@ void TcpListener::on_io(uint32_t /*events*/) {
   }
 }
 
+TcpListener::~TcpListener() {
+  // The listening socket has duplicates (the server keeps one to hand over
+  // on an upgrade), so closing ours would leave it in this loop's epoll set:
+  // a draining worker would then wake at once, for nothing, for as long as
+  // connections queue on it. Unregister it explicitly.
+  UniqueFd ours = watch_.release();
+}
+
 void TcpListener::pause_accepting() {
   watch_.set_events(0);
   resume_timer_.arm(kAcceptPauseMs);

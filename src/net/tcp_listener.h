@@ -23,6 +23,7 @@ class AcceptHandler {
 class TcpListener final : public IoHandler {
  public:
   TcpListener(EventLoop& loop, UniqueFd fd, AcceptHandler& handler);
+  ~TcpListener();
   TcpListener(const TcpListener&) = delete;
   TcpListener& operator=(const TcpListener&) = delete;
 

@@ -374,6 +374,11 @@ ssize_t TlsSession::read_into(int fd, Buffer& input, size_t max_bytes) {
   (void)fd;
   char chunk[16 * 1024];
   size_t total = 0;
+  // Only a socket read made in this call says the socket is empty now: a
+  // record served from OpenSSL's read-ahead, with a short read from an
+  // earlier event, must not stop the loop before bytes that came since
+  // (their edge may already be spent, e.g. while reading was disabled).
+  socket_drained_ = false;
   while (total < max_bytes) {
     ERR_clear_error();
     const int want = static_cast<int>(std::min(sizeof chunk, max_bytes - total));

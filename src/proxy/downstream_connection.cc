@@ -309,8 +309,9 @@ void DownstreamConnection::finish_stream() {
   // HTTP/1.0 without keep-alive), sent it whole, and nothing of its is left
   // unread: it sends nothing more (RFC 9112 §9.6), so there is nothing to
   // linger for.
-  const bool client_done =
-      client_closes_ && request_complete_ && connection_.input().empty() && connection_.read_enabled();
+  // Not a tunnel: its client sends on after the upgrade request.
+  const bool client_done = client_closes_ && request_complete_ && !tunnel_ && connection_.input().empty() &&
+                           connection_.read_enabled();
   request_complete_ = false;
   response_complete_ = false;
   upstream_blocked_ = false;

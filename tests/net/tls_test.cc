@@ -3,6 +3,7 @@
 #include "net/tls.h"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include <memory>
 #include <string>
@@ -227,6 +228,46 @@ TEST_F(TlsTest, ServerPicksTheCertificateBySni) {
       << refused->conn.tls_failure_reason();
   EXPECT_EQ(seen,
             (std::vector<std::string>{"other.example.test", "api.example.test", "", "unknown.example.test"}));
+}
+
+// TlsSession::read_into() stops once the socket is empty (a short read by
+// OpenSSL in this call) and OpenSSL holds nothing more. A record served from
+// OpenSSL's read-ahead buffer says nothing about the socket: bytes that came
+// since must still be read, or an edge-triggered loop never sees them.
+TEST_F(TlsTest, ReadIntoReadsOnPastRecordsItHadBuffered) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
+  UniqueFd client_fd(fds[0]);
+  UniqueFd server_fd(fds[1]);
+  TlsSession dialing(
+      client_context({.ca_file = certs.path("ca.pem"), .subject_alt_names = {"api.example.test"}}),
+      "api.example.test");
+  TlsSession accepting(server_context(), "");
+  for (int i = 0; i < 100 && !(dialing.handshake_done() && accepting.handshake_done()); ++i) {
+    ASSERT_NE(dialing.handshake(client_fd.get()), TlsSession::Result::kFailed) << dialing.failure_reason();
+    ASSERT_NE(accepting.handshake(server_fd.get()), TlsSession::Result::kFailed)
+        << accepting.failure_reason();
+  }
+  ASSERT_TRUE(dialing.handshake_done() && accepting.handshake_done());
+  const auto send_record = [&](std::string_view text) {
+    Buffer out;
+    out.append(text);
+    ASSERT_EQ(dialing.write_from(client_fd.get(), out), static_cast<ssize_t>(text.size()));
+  };
+
+  // Two records in the socket; a read of 4 bytes leaves the second in
+  // OpenSSL's read-ahead buffer, after a socket read that came back short.
+  send_record("bbbb");
+  send_record("cccc");
+  Buffer in;
+  ASSERT_EQ(accepting.read_into(server_fd.get(), in, 4), 4);
+  EXPECT_EQ(in.to_string(), "bbbb");
+  // A third record arrives; the next read serves "cccc" from the buffer and
+  // must go on to the socket for "dddd".
+  send_record("dddd");
+  Buffer next;
+  EXPECT_EQ(accepting.read_into(server_fd.get(), next, 64 * 1024), 8);
+  EXPECT_EQ(next.to_string(), "ccccdddd");
 }
 
 TEST(TlsContextTest, MissingFilesAreNamedInTheError) {
