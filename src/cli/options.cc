@@ -198,6 +198,9 @@ HTTP behaviour and limits (Envoy's defaults unless noted):
   --http2-connection-window-kb N   HTTP/2 connection flow-control window (default: 1024)
   --idle-timeout-s N           downstream idle connection timeout (default: 3600)
   --upstream-idle-timeout-s N  idle upstream keep-alive connection timeout (default: 3600)
+  --delayed-close-timeout-ms N how long a close the gateway starts waits for the client's close
+                               after its FIN, reading and dropping what the client still sends;
+                               0 = close at once (default: 2000; Envoy delayed_close_timeout)
   --drain-timeout-s N          on SIGTERM or after a takeover, how long in-flight requests may take
                                (default: 5, Istio's terminationDrainDuration)
 
@@ -402,6 +405,9 @@ bool parse_options(int argc, char** argv, int first, Options& o, std::string& er
     } else if (flag == "--upstream-idle-timeout-s") {
       if (!uint_flag(86400 * 7, n)) return false;
       o.server.upstream_idle_timeout_ms = static_cast<uint32_t>(n * 1000);
+    } else if (flag == "--delayed-close-timeout-ms") {
+      if (!uint_flag(60 * 1000, n)) return false;
+      o.server.delayed_close_timeout_ms = static_cast<uint32_t>(n);
     } else if (flag == "--drain-timeout-s") {
       if (!uint_flag(3600, n)) return false;
       o.server.drain_timeout_ms = static_cast<uint32_t>(n * 1000);

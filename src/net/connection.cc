@@ -15,8 +15,6 @@ constexpr size_t kReadSize = 64 * 1024;
 // that fills it continues at kReadSize.
 constexpr size_t kFirstReadSize = Buffer::kSliceSize;
 constexpr int kReadsPerEvent = 4;
-// How long a closing connection waits for the peer to close after our FIN.
-constexpr uint64_t kLingerTimeoutMs = 2000;
 constexpr uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 constexpr uint32_t kRegisteredEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 }  // namespace
@@ -264,7 +262,7 @@ void Connection::begin_closing() {
   if (state_ != State::Open) return;
   state_ = State::Closing;
   input_.clear();
-  if (output_.empty() && linger_ && !peer_closed_) {
+  if (output_.empty() && linger_ && !peer_closed_ && linger_timeout_ms_ != 0) {
     start_linger();
   } else {
     // The close itself reports on_close(), so it happens on the loop, after
@@ -274,7 +272,7 @@ void Connection::begin_closing() {
 }
 
 void Connection::finish_closing() {
-  if (linger_ && !peer_closed_) {
+  if (linger_ && !peer_closed_ && linger_timeout_ms_ != 0) {
     start_linger();
     return;
   }
@@ -289,7 +287,7 @@ void Connection::start_linger() {
   if (tls_) tls_->shutdown(watch_.fd());  // close_notify before our FIN
   ::shutdown(watch_.fd(), SHUT_WR);
   state_ = State::Lingering;
-  arm_timer(kLingerTimeoutMs);
+  arm_timer(linger_timeout_ms_);
   // Look for the peer's EOF (it may already be there) from the loop.
   watch_.activate(EPOLLIN);
 }

@@ -113,6 +113,10 @@ class Connection final : public IoHandler {
   // breaks its word, its late bytes meet a reset. Also what
   // close_after_flush() does once the peer's EOF was read.
   void close_after_flush_without_linger();
+  // How long close_after_flush() waits for the peer's close after our FIN
+  // (default 2000 ms); 0: it does not wait (Envoy's delayed_close_timeout,
+  // --delayed-close-timeout-ms).
+  void set_linger_timeout_ms(uint16_t ms) { linger_timeout_ms_ = ms; }
   // Half-close: sends what is queued, then shuts down the write side (TLS:
   // close_notify first) and goes on reading, as a TCP proxy forwards the
   // peer's FIN. Nothing may be appended to output() afterwards.
@@ -167,6 +171,7 @@ class Connection final : public IoHandler {
   // The small fields together, one-byte enums: every open connection has
   // these (issue 17).
   uint32_t deferred_read_events_ = 0;  // readiness seen while reading was disabled
+  uint16_t linger_timeout_ms_ = 2000;  // up to 65 s: fits beside the flags below
   State state_ = State::Closed;
   enum class WriteShutdown : uint8_t { None, Pending, Done };
   WriteShutdown shutdown_write_ = WriteShutdown::None;

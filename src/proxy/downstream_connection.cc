@@ -26,6 +26,7 @@ DownstreamConnection::DownstreamConnection(Worker& worker, net::UniqueFd fd, std
   if (worker.options().request_headers_timeout_ms != 0)
     headers_timer_ = std::make_unique<net::Timer>(worker.loop(), [this] { on_request_headers_timeout(); });
   connection_.set_high_watermark(worker.options().buffer_limit_bytes);
+  connection_.set_linger_timeout_ms(static_cast<uint16_t>(worker.options().delayed_close_timeout_ms));
   if (worker.options().downstream_idle_timeout_ms != 0)
     idle_timer_.arm(worker.options().downstream_idle_timeout_ms);
 }

@@ -46,6 +46,10 @@ struct ServerOptions {
   uint32_t upstream_idle_timeout_ms = 3600 * 1000;    // Envoy: 1 h
   uint32_t request_headers_timeout_ms = 0;            // 0 = off (Envoy default)
   uint32_t drain_timeout_ms = 5000;                   // terminationDrainDuration
+  // A close the gateway starts waits this long for the client's close after
+  // our FIN (Envoy's delayed_close_timeout, 1 s there); 0 = not at all.
+  // At most 60000 (net::Connection keeps it in 16 bits).
+  uint32_t delayed_close_timeout_ms = 2000;
   std::string server_header = "istio-envoy";
   // ---- route policies (issue 3) ----
   // false: requests with a non-idempotent method (RFC 9110 9.2.2: anything

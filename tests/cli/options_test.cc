@@ -126,6 +126,16 @@ TEST(OptionsTest, RejectsBadValuesWithTheFlagNamed) {
   Options o7;
   EXPECT_FALSE(parse({"--config", "a", "--tls-inspector-timeout-s", "x"}, o7, error));
   EXPECT_EQ(error, "--tls-inspector-timeout-s: expected a number from 1 to 3600, got 'x'");
+  Options o9;
+  EXPECT_FALSE(parse({"--config", "a", "--delayed-close-timeout-ms", "60001"}, o9, error));
+  EXPECT_NE(error.find("--delayed-close-timeout-ms: expected a number up to 60000"), std::string::npos)
+      << error;
+  Options o10;
+  EXPECT_TRUE(parse({"--config", "a", "--delayed-close-timeout-ms", "0"}, o10, error)) << error;
+  EXPECT_EQ(o10.server.delayed_close_timeout_ms, 0u);
+  Options o11;
+  EXPECT_TRUE(parse({"--config", "a"}, o11, error)) << error;
+  EXPECT_EQ(o11.server.delayed_close_timeout_ms, 2000u);
   Options o8;
   EXPECT_FALSE(parse({"--config", "a", "--drain-timeout-s", "x"}, o8, error));
   EXPECT_NE(error.find("--drain-timeout-s: expected a number up to "), std::string::npos) << error;

@@ -132,25 +132,32 @@ TEST(ConnectionTest, ShutdownWriteSendsFinAndKeepsReading) {
 
 // A peer that has said its last word: close_after_flush_without_linger()
 // closes once the answer is sent, without waiting for the peer's close;
-// close_after_flush() waits for it (a FIN, then reads until the peer's EOF).
+// close_after_flush() waits for it (a FIN, then reads until the peer's EOF),
+// for at most the linger timeout; a timeout of 0 does not wait at all.
 TEST(ConnectionTest, CloseWithoutLingerDoesNotWaitForThePeer) {
+  enum class Mode { kWithoutLinger, kLinger, kLingerTimeoutZero };
   struct Answering : EchoServer {
     using EchoServer::EchoServer;
-    bool linger = true;
+    Mode mode = Mode::kLinger;
     bool closed = false;
     CloseReason reason = CloseReason::Reset;
+    void on_accept(UniqueFd fd, const sockaddr_storage& peer) override {
+      EchoServer::on_accept(std::move(fd), peer);
+      conn->set_linger_timeout_ms(mode == Mode::kLingerTimeoutZero ? 0 : 50);
+    }
     void on_data(Buffer& in) override {
       in.drain(in.size());
       conn->output().append("bye");
-      if (linger) {
-        conn->close_after_flush();
-      } else {
+      if (mode == Mode::kWithoutLinger) {
         conn->close_after_flush_without_linger();
+      } else {
+        conn->close_after_flush();
       }
     }
     void on_close(CloseReason r, int) override {
       closed = true;
       reason = r;
+      loop.stop();
     }
   };
   // Reads the answer and its EOF but never closes its own side.
@@ -162,15 +169,15 @@ TEST(ConnectionTest, CloseWithoutLingerDoesNotWaitForThePeer) {
       loop.stop();
     }
   };
-  for (bool linger : {false, true}) {
-    SCOPED_TRACE(linger ? "close_after_flush" : "close_after_flush_without_linger");
+  for (Mode mode : {Mode::kWithoutLinger, Mode::kLinger, Mode::kLingerTimeoutZero}) {
+    SCOPED_TRACE(static_cast<int>(mode));
     EventLoop loop;
     std::string error;
     UniqueFd lfd = listen_tcp("127.0.0.1", 0, false, 16, error);
     ASSERT_TRUE(lfd.valid()) << error;
     uint16_t port = local_port(lfd.get());
     Answering server(loop);
-    server.linger = linger;
+    server.mode = mode;
     TcpListener listener(loop, std::move(lfd), server);
 
     StayingClient client(loop);
@@ -182,19 +189,22 @@ TEST(ConnectionTest, CloseWithoutLingerDoesNotWaitForThePeer) {
     client.conn.output().append("last words");
     Timer guard(loop, [&] { loop.stop(); });
     guard.arm(5000);
-    loop.run();
+    // Runs until the client has the answer and its EOF (the server's close,
+    // when there is no wait, stops the loop first: run on).
+    while (!client.got_eof && guard.armed()) loop.run();
     ASSERT_TRUE(client.got_eof);
     EXPECT_EQ(client.received, "bye");
-    // One thread: the server's close (or not) happened before the client's
-    // loop pass that saw the EOF.
-    if (linger) {
-      EXPECT_FALSE(server.closed);  // still waiting for the client's EOF
+    if (mode == Mode::kLinger) {
+      // One thread: the server has not closed before the client's pass
+      // that saw the EOF; it waits for the client's close, then gives up
+      // at its timeout.
+      EXPECT_FALSE(server.closed);
       EXPECT_TRUE(server.conn->lingering());
-    } else {
-      EXPECT_TRUE(server.closed);
-      EXPECT_EQ(server.reason, CloseReason::LocalClose);
-      EXPECT_FALSE(server.conn->is_open());
+      loop.run();  // until the server's on_close (50 ms) or the guard
     }
+    EXPECT_TRUE(server.closed);
+    EXPECT_EQ(server.reason, CloseReason::LocalClose);
+    EXPECT_FALSE(server.conn->is_open());
   }
 }
 
