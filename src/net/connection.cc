@@ -262,7 +262,7 @@ void Connection::begin_closing() {
   if (state_ != State::Open) return;
   state_ = State::Closing;
   input_.clear();
-  if (output_.empty() && linger_ && !peer_closed_ && linger_timeout_ms_ != 0) {
+  if (output_.empty() && lingers()) {
     start_linger();
   } else {
     // The close itself reports on_close(), so it happens on the loop, after
@@ -272,7 +272,7 @@ void Connection::begin_closing() {
 }
 
 void Connection::finish_closing() {
-  if (linger_ && !peer_closed_ && linger_timeout_ms_ != 0) {
+  if (lingers()) {
     start_linger();
     return;
   }

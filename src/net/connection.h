@@ -148,6 +148,9 @@ class Connection final : public IoHandler {
   // Writes until done or EAGAIN; returns 0 or the errno of a write error.
   int write_pending();
   void begin_closing();
+  // Whether a close waits for the peer's EOF: asked to, the EOF not read
+  // yet, and a wait allowed.
+  bool lingers() const { return linger_ && !peer_closed_ && linger_timeout_ms_ != 0; }
   // The output is sent: linger, or close now (linger_ off, or the peer's
   // EOF already read) and report on_close(LocalClose).
   void finish_closing();

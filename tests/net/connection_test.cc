@@ -56,6 +56,15 @@ struct Client : ConnectionCallbacks {
   }
 };
 
+// Starts `conn` connecting to 127.0.0.1:port; false if it failed at once.
+bool connect_loopback(Connection& conn, uint16_t port) {
+  sockaddr_storage addr;
+  socklen_t len;
+  int err = 0;
+  return make_sockaddr("127.0.0.1", port, addr, len) &&
+         conn.connect(reinterpret_cast<sockaddr*>(&addr), len, 1000, err);
+}
+
 TEST(ConnectionTest, EchoRoundTripAndGracefulClose) {
   EventLoop loop;
   std::string error;
@@ -66,11 +75,7 @@ TEST(ConnectionTest, EchoRoundTripAndGracefulClose) {
   TcpListener listener(loop, std::move(lfd), server);
 
   Client client(loop);
-  sockaddr_storage addr;
-  socklen_t len;
-  ASSERT_TRUE(make_sockaddr("127.0.0.1", port, addr, len));
-  int err = 0;
-  ASSERT_TRUE(client.conn.connect(reinterpret_cast<sockaddr*>(&addr), len, 1000, err));
+  ASSERT_TRUE(connect_loopback(client.conn, port));
   std::string payload(300000, 'x');
   for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>('a' + i % 26);
   client.conn.output().append(payload);  // queued before the connect completes
@@ -113,11 +118,7 @@ TEST(ConnectionTest, ShutdownWriteSendsFinAndKeepsReading) {
   TcpListener listener(loop, std::move(lfd), server);
 
   HalfClosingClient client(loop);
-  sockaddr_storage addr;
-  socklen_t len;
-  ASSERT_TRUE(make_sockaddr("127.0.0.1", port, addr, len));
-  int err = 0;
-  ASSERT_TRUE(client.conn.connect(reinterpret_cast<sockaddr*>(&addr), len, 1000, err));
+  ASSERT_TRUE(connect_loopback(client.conn, port));
   client.conn.output().append("hello");
   client.conn.shutdown_write();  // still connecting: the FIN waits for the bytes
   EXPECT_TRUE(client.conn.write_shutdown());
@@ -181,11 +182,7 @@ TEST(ConnectionTest, CloseWithoutLingerDoesNotWaitForThePeer) {
     TcpListener listener(loop, std::move(lfd), server);
 
     StayingClient client(loop);
-    sockaddr_storage addr;
-    socklen_t len;
-    ASSERT_TRUE(make_sockaddr("127.0.0.1", port, addr, len));
-    int err = 0;
-    ASSERT_TRUE(client.conn.connect(reinterpret_cast<sockaddr*>(&addr), len, 1000, err));
+    ASSERT_TRUE(connect_loopback(client.conn, port));
     client.conn.output().append("last words");
     Timer guard(loop, [&] { loop.stop(); });
     guard.arm(5000);
