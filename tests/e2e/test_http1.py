@@ -91,6 +91,52 @@ def test_idle_keep_alive_connections_hold_no_parser_or_buffer(gw):
             c.close()
 
 
+@pytest.fixture
+def gw_long_linger(echo, torii):
+    """A gateway whose lingering close waits a minute: far longer than any wait below."""
+    return torii({"gw.yaml": harness.gateway("gw"), "echo.yaml": harness.backend(echo, "echo"), "vs.yaml": VS},
+                 extra_args=["--delayed-close-timeout-ms", "60000"])
+
+
+def test_a_client_that_said_close_is_closed_at_once(gw_long_linger):
+    """Issue 17: `Connection: close`, read whole: no lingering close.
+
+    The client keeps its socket open after the answer and the gateway's FIN;
+    the gateway's connection is gone anyway (downstream_cx_active back to 0),
+    long before the minute a lingering close would wait. HTTP/1.0 without
+    keep-alive is the same case.
+    """
+    g = gw_long_linger
+    for version, headers in (("HTTP/1.1", [("Connection", "close")]), ("HTTP/1.0", [])):
+        c = RawConn(g.listen_port)
+        try:
+            c.send(http_request("GET", "/e/last", headers=headers, version=version))
+            r = c.read_response()
+            assert r.status == 200, version
+            assert c.closed_by_peer(timeout=10), version
+            assert harness.poll_until(lambda: g.stats()["downstream_cx_active"] == 0, 10)[0], (version, g.stats())
+        finally:
+            c.close()
+
+
+def test_a_close_the_gateway_starts_lingers_until_the_client_closes(gw_long_linger):
+    """A 400 ends a connection the client did not say it was done with: the
+    gateway sends its FIN, then keeps reading (and dropping) what the client
+    sends until the client closes (up to --delayed-close-timeout-ms), so bytes
+    already on their way cannot turn the close into a reset."""
+    g = gw_long_linger
+    c = RawConn(g.listen_port)
+    try:
+        c.send(b"GARBAGE\r\n\r\n")
+        assert c.read_response().status == 400
+        assert c.closed_by_peer(timeout=10)
+        c.send(b"more bytes the client had in flight")
+        assert g.stats()["downstream_cx_active"] == 1  # lingering: the minute is far from over
+    finally:
+        c.close()
+    assert harness.poll_until(lambda: g.stats()["downstream_cx_active"] == 0, 10)[0], g.stats()
+
+
 def test_pipelined_requests_answered_in_order(gw):
     """Requests sent back to back before any response are answered in order (RFC 9112 §9.3.2)."""
     paths = ["/e/p%d" % i for i in range(10)]
