@@ -1,5 +1,7 @@
 #include "admin/stats_filter.h"
 
+#include <algorithm>
+
 namespace torii::admin {
 
 StatsFilter::StatsFilter(const std::string& pattern) : re_(pattern, RE2::Quiet) {
@@ -7,20 +9,28 @@ StatsFilter::StatsFilter(const std::string& pattern) : re_(pattern, RE2::Quiet) 
   // a partial match may start anywhere. So only a pattern that is anchored
   // as a whole (a leading ^, no alternation that could escape it) is
   // bounded; any other renders every group, as before.
-  if (re_.ok() && !pattern.empty() && pattern.front() == '^' && pattern.find('|') == std::string::npos)
-    bounded_ = re_.PossibleMatchRange(&min_, &max_, 64);
+  std::string min;
+  std::string max;
+  if (re_.ok() && !pattern.empty() && pattern.front() == '^' && pattern.find('|') == std::string::npos &&
+      re_.PossibleMatchRange(&min, &max, 64)) {
+    bounded_ = true;
+    size_t n = 0;
+    while (n < min.size() && n < max.size() && min[n] == max[n]) ++n;
+    common_head_ = min.substr(0, n);
+  }
 }
 
 bool StatsFilter::may_match_prefix(std::string_view prefix) const {
   if (!bounded_) return true;
   // A matching name starts with a matched text m, min_ <= m <= max_, and
-  // may go on after it. Names starting with `prefix` miss every such name
-  // when the prefix is past all of them (past max_ where it is compared)
-  // or before all of them (min_'s head is past the prefix).
-  const std::string_view max = max_;
-  const std::string_view min = min_;
-  if (prefix.substr(0, max.size()) > max) return false;
-  return min.substr(0, prefix.size()) <= prefix;
+  // every such m starts with the common prefix of min_ and max_ (a string
+  // between two others shares their common head). A name starting with
+  // `prefix` can only match when that head and `prefix` agree as far as
+  // both go. (Comparing `prefix` with max_ directly was wrong when a match
+  // may be shorter than max_: "^c[a-k]?" matches "cluster.".)
+  const std::string_view head = common_head_;
+  const size_t n = std::min(head.size(), prefix.size());
+  return head.substr(0, n) == prefix.substr(0, n);
 }
 
 std::string StatsFilter::filter_lines(std::string_view body) const {

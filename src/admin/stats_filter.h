@@ -27,9 +27,8 @@ class StatsFilter {
 
  private:
   RE2 re_;
-  bool bounded_ = false;  // min_/max_ bound every string the pattern matches
-  std::string min_;
-  std::string max_;
+  bool bounded_ = false;     // common_head_ is known
+  std::string common_head_;  // every text the pattern matches starts with it
 };
 
 }  // namespace torii::admin
