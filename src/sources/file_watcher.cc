@@ -87,11 +87,15 @@ bool FileWatcher::consume_events() {
       }
       std::string name = ev->len > 0 ? std::string(ev->name) : std::string();
       const bool rename_into_place = (ev->mask & IN_MOVED_TO) && !name.empty() && name.front() != '.';
+      auto files_it = files_.find(dir);
+      // Named on its own (--config dir --config dir/extra.conf): read
+      // whatever its name, so watched whatever its name.
+      const bool named_file = files_it != files_.end() && files_it->second.count(name) != 0;
       if (is_under_recursive(recursive_, dir)) {
         // A file the loader would not read (a temp file, a hidden one)
         // changes nothing; "..data" swaps and directories still count.
         const bool skipped_file = !(ev->mask & IN_ISDIR) && !name.empty() && !name.starts_with("..") &&
-                                  !config::is_config_file_name(name);
+                                  !named_file && !config::is_config_file_name(name);
         if (skipped_file) continue;
         relevant = true;
         last_was_rename_ = rename_into_place;
@@ -100,10 +104,9 @@ bool FileWatcher::consume_events() {
         }
         continue;
       }
-      auto files_it = files_.find(dir);
       if (files_it == files_.end()) continue;
       // A configured file, or a ConfigMap-style `..data` symlink swap next to it.
-      if (name.empty() || files_it->second.count(name) || name.rfind("..", 0) == 0) {
+      if (name.empty() || named_file || name.rfind("..", 0) == 0) {
         relevant = true;
         last_was_rename_ = rename_into_place;
       }

@@ -106,6 +106,17 @@ TEST_F(FileWatcherTest, FilesTheLoaderSkipsAreIgnoredInADirectory) {
   EXPECT_TRUE(drained(w));
 }
 
+// A file named on its own is read whatever its name, so it is watched
+// whatever its name, also inside a watched directory.
+TEST_F(FileWatcherTest, AFileNamedOnItsOwnInAWatchedDirectoryIsWatched) {
+  write(dir_ / "extra.conf", "a: 1\n");
+  FileWatcher w({dir_.string(), (dir_ / "extra.conf").string()});
+  write(dir_ / "notes.txt", "x");
+  EXPECT_FALSE(drained(w));
+  write(dir_ / "extra.conf", "a: 2\n");
+  EXPECT_TRUE(drained(w));
+}
+
 TEST_F(FileWatcherTest, SingleFileReplacedByRenameIsSeenAndSiblingsAreIgnored) {
   write(dir_ / "vs.yaml", "a: 1\n");
   FileWatcher w({(dir_ / "vs.yaml").string()});
