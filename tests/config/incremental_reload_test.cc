@@ -2,7 +2,6 @@
 // only: an unchanged file's objects keep their pointers and their statuses,
 // and what comes out is what a load from scratch gives.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -18,18 +17,13 @@ namespace torii::config {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string incremental_vs(std::string_view name, std::string_view host) {
-  return "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: " + std::string(name) +
-         "}\nspec:\n  hosts: [" + std::string(host) + "]\n  http:\n  - route: [{destination: {host: b}}]\n";
-}
+using testing::route_vs;
 
 class IncrementalReloadTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("torii_incremental_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = testing::make_temp_dir("torii_incremental");
+    ASSERT_FALSE(dir_.empty());
   }
   void TearDown() override { fs::remove_all(dir_); }
 
@@ -78,11 +72,14 @@ class IncrementalReloadTest : public ::testing::Test {
 };
 
 TEST_F(IncrementalReloadTest, AnUnchangedFileKeepsItsObjectsAndStatuses) {
-  write("a.yaml",
-        incremental_vs("one", "one.example.com") + "---\n" + incremental_vs("two", "two.example.com"));
-  write("b.yaml", incremental_vs("three", "three.example.com"));
+  const std::string destination_rule =
+      "apiVersion: networking.istio.io/v1beta1\nkind: DestinationRule\nmetadata:\n  name: dr\n"
+      "spec:\n  host: one.example.com\n";
+  write("a.yaml", route_vs("one", "one.example.com") + "---\n" + route_vs("two", "two.example.com") +
+                      "---\n" + destination_rule);
+  write("b.yaml", route_vs("three", "three.example.com"));
   const Store::Result first = reload();
-  write("b.yaml", incremental_vs("three", "changed.example.com"));
+  write("b.yaml", route_vs("three", "changed.example.com"));
   const Store::Result second = reload();
   EXPECT_EQ(cache_.stats().parsed, 1u);
   EXPECT_EQ(cache_.stats().files_changed, 1u);
@@ -97,14 +94,16 @@ TEST_F(IncrementalReloadTest, AnUnchangedFileKeepsItsObjectsAndStatuses) {
   EXPECT_EQ(status(second, "three")->generation, 2);
   ASSERT_NE(served(second, "three"), nullptr);
   EXPECT_EQ(served(second, "three")->hosts[0], "changed.example.com");
-  // The compile caches compare the lists by pointer: unchanged kinds compare equal.
+  // The compile caches compare the lists by pointer: an unchanged kind
+  // compares equal, a changed one does not.
+  ASSERT_EQ(second.resources.destination_rules.size(), 1u);
+  EXPECT_TRUE(second.resources.destination_rules.same_objects(first.resources.destination_rules));
   EXPECT_FALSE(second.resources.virtual_services.same_objects(first.resources.virtual_services));
 }
 
 TEST_F(IncrementalReloadTest, ADeletedFilesObjectsDisappear) {
-  write("a.yaml", incremental_vs("one", "one.example.com"));
-  write("b.yaml",
-        incremental_vs("two", "two.example.com") + "---\n" + incremental_vs("three", "three.example.com"));
+  write("a.yaml", route_vs("one", "one.example.com"));
+  write("b.yaml", route_vs("two", "two.example.com") + "---\n" + route_vs("three", "three.example.com"));
   const Store::Result first = reload();
   ASSERT_EQ(first.objects.size(), 3u);
   fs::remove(dir_ / "b.yaml");
@@ -116,22 +115,22 @@ TEST_F(IncrementalReloadTest, ADeletedFilesObjectsDisappear) {
 }
 
 TEST_F(IncrementalReloadTest, AContentChangedBackIsAChangeAgain) {
-  write("a.yaml", incremental_vs("one", "x.example.com"));
+  write("a.yaml", route_vs("one", "x.example.com"));
   EXPECT_EQ(status(reload(), "one")->generation, 1);
-  write("a.yaml", incremental_vs("one", "y.example.com"));
+  write("a.yaml", route_vs("one", "y.example.com"));
   EXPECT_EQ(status(reload(), "one")->generation, 2);
-  write("a.yaml", incremental_vs("one", "x.example.com"));
+  write("a.yaml", route_vs("one", "x.example.com"));
   const Store::Result back = reload();
   EXPECT_EQ(status(back, "one")->generation, 3);
   EXPECT_EQ(served(back, "one")->hosts[0], "x.example.com");
   // Only reformatted: the same content, the same generation.
-  write("a.yaml", "# a comment\n" + incremental_vs("one", "'x.example.com'"));
+  write("a.yaml", "# a comment\n" + route_vs("one", "'x.example.com'"));
   EXPECT_EQ(status(reload(), "one")->generation, 3);
 }
 
 TEST_F(IncrementalReloadTest, AFileRenamedOverAnother) {
-  write("a.yaml", incremental_vs("one", "one.example.com"));
-  write("b.yaml", incremental_vs("two", "two.example.com"));
+  write("a.yaml", route_vs("one", "one.example.com"));
+  write("b.yaml", route_vs("two", "two.example.com"));
   const Store::Result first = reload();
   fs::rename(dir_ / "b.yaml", dir_ / "a.yaml");
   const Store::Result second = reload();
@@ -143,8 +142,8 @@ TEST_F(IncrementalReloadTest, AFileRenamedOverAnother) {
 }
 
 TEST_F(IncrementalReloadTest, BadYamlInOneFileKeepsItsLastGoodObjects) {
-  write("a.yaml", incremental_vs("one", "one.example.com"));
-  write("b.yaml", incremental_vs("two", "two.example.com"));
+  write("a.yaml", route_vs("one", "one.example.com"));
+  write("b.yaml", route_vs("two", "two.example.com"));
   const Store::Result first = reload();
   write("b.yaml", "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: two\n");
   const Store::Result broken = reload();
@@ -161,7 +160,7 @@ TEST_F(IncrementalReloadTest, BadYamlInOneFileKeepsItsLastGoodObjects) {
   EXPECT_EQ(served(broken, "two"), served(first, "two"));
   EXPECT_EQ(status(broken, "one"), status(first, "one"));
   // Fixed: served again as read, with a clean status.
-  write("b.yaml", incremental_vs("two", "fixed.example.com"));
+  write("b.yaml", route_vs("two", "fixed.example.com"));
   const Store::Result fixed = reload();
   EXPECT_FALSE(status(fixed, "two")->latest_rejected);
   EXPECT_EQ(served(fixed, "two")->hosts[0], "fixed.example.com");
@@ -172,8 +171,8 @@ TEST_F(IncrementalReloadTest, BadYamlInOneFileKeepsItsLastGoodObjects) {
 // later one from Store::resources() (a recompile on a DNS answer) must list
 // them in one order, or a rule that sorts by load order could flip.
 TEST_F(IncrementalReloadTest, KeptAndLoadedObjectsComeInOneOrder) {
-  write("a.yaml", incremental_vs("aa", "aa.example.com"));
-  write("b.yaml", incremental_vs("zz", "zz.example.com"));
+  write("a.yaml", route_vs("aa", "aa.example.com"));
+  write("b.yaml", route_vs("zz", "zz.example.com"));
   reload();
   write("a.yaml", "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: aa\n");
   const Store::Result broken = reload();
@@ -187,14 +186,14 @@ TEST_F(IncrementalReloadTest, KeptAndLoadedObjectsComeInOneOrder) {
 }
 
 TEST_F(IncrementalReloadTest, KeyOrderAndDuplicatesWhenObjectsComeAndGo) {
-  write("a.yaml", incremental_vs("b", "b.example.com") + "---\n" + incremental_vs("d", "d.example.com") +
-                      "---\n" + incremental_vs("f", "f.example.com"));
-  write("c.yaml", incremental_vs("h", "h.example.com"));
+  write("a.yaml", route_vs("b", "b.example.com") + "---\n" + route_vs("d", "d.example.com") + "---\n" +
+                      route_vs("f", "f.example.com"));
+  write("c.yaml", route_vs("h", "h.example.com"));
   reload();
   // New keys sorting between the old ones, and one defined a second time in
   // a later file (it wins, with a warning naming both places).
-  write("b.yaml", incremental_vs("e", "e.example.com") + "---\n" + incremental_vs("a", "a.example.com"));
-  write("d.yaml", incremental_vs("d", "later.example.com") + "---\n" + incremental_vs("c", "c.example.com"));
+  write("b.yaml", route_vs("e", "e.example.com") + "---\n" + route_vs("a", "a.example.com"));
+  write("d.yaml", route_vs("d", "later.example.com") + "---\n" + route_vs("c", "c.example.com"));
   Store::Result r = reload();
   ASSERT_EQ(r.objects.size(), 7u);
   for (size_t i = 1; i < r.objects.size(); ++i) EXPECT_LT(r.objects[i - 1]->key, r.objects[i]->key);

@@ -1,7 +1,6 @@
 // LoadCache: a reload parses only the documents that changed, and what it
 // gives is exactly what a load without the cache gives.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -17,18 +16,13 @@ namespace torii::config {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string vs(std::string_view name, std::string_view host) {
-  return "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: " + std::string(name) +
-         "}\nspec:\n  hosts: [" + std::string(host) + "]\n  http:\n  - route: [{destination: {host: b}}]\n";
-}
+using testing::route_vs;
 
 class LoadCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("torii_load_cache_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = testing::make_temp_dir("torii_load_cache");
+    ASSERT_FALSE(dir_.empty());
   }
   void TearDown() override { fs::remove_all(dir_); }
 
@@ -61,8 +55,8 @@ class LoadCacheTest : public ::testing::Test {
 };
 
 TEST_F(LoadCacheTest, UnchangedDocumentsAreNotParsedAgain) {
-  write("a.yaml", vs("one", "one.example.com") + "---\n" + vs("two", "two.example.com"));
-  write("b.yaml", vs("three", "three.example.com"));
+  write("a.yaml", route_vs("one", "one.example.com") + "---\n" + route_vs("two", "two.example.com"));
+  write("b.yaml", route_vs("three", "three.example.com"));
   const LoadResult first = load_cached();
   EXPECT_EQ(cache_.stats().parsed, 3u);
   EXPECT_EQ(cache_.stats().reused, 0u);
@@ -76,13 +70,13 @@ TEST_F(LoadCacheTest, UnchangedDocumentsAreNotParsedAgain) {
 }
 
 TEST_F(LoadCacheTest, AnUnchangedFileIsNotSplitAgain) {
-  write("a.yaml", vs("one", "one.example.com") + "---\n" + vs("two", "two.example.com"));
-  write("b.yaml", vs("three", "three.example.com"));
+  write("a.yaml", route_vs("one", "one.example.com") + "---\n" + route_vs("two", "two.example.com"));
+  write("b.yaml", route_vs("three", "three.example.com"));
   load_cached();
   EXPECT_EQ(cache_.stats().files_read, 2u);
   EXPECT_EQ(cache_.stats().files_changed, 2u);
 
-  write("b.yaml", vs("three", "changed.example.com"));
+  write("b.yaml", route_vs("three", "changed.example.com"));
   const LoadResult r = load_cached();
   EXPECT_EQ(cache_.stats().files_read, 2u);
   EXPECT_EQ(cache_.stats().files_changed, 1u);  // a.yaml taken whole
@@ -92,8 +86,8 @@ TEST_F(LoadCacheTest, AnUnchangedFileIsNotSplitAgain) {
 }
 
 TEST_F(LoadCacheTest, AFileUnchangedForAWhileIsNotReadAgain) {
-  write("a.yaml", vs("one", "one.example.com"));
-  write("b.yaml", vs("two", "two.example.com"));
+  write("a.yaml", route_vs("one", "one.example.com"));
+  write("b.yaml", route_vs("two", "two.example.com"));
   // Read well after their last change (the loader's racy window is 100 ms;
   // sleeping longer is a lower bound, not a race): stat() can stand for the
   // text from then on.
@@ -101,7 +95,7 @@ TEST_F(LoadCacheTest, AFileUnchangedForAWhileIsNotReadAgain) {
   load_cached();
   EXPECT_EQ(cache_.stats().files_not_read, 0u);
 
-  write("b.yaml", vs("two", "changed.example.com"));  // b's mtime is now
+  write("b.yaml", route_vs("two", "changed.example.com"));  // b's mtime is now
   const LoadResult r = load_cached();
   EXPECT_EQ(cache_.stats().files_read, 2u);
   EXPECT_EQ(cache_.stats().files_not_read, 1u);  // a.yaml
@@ -119,14 +113,14 @@ TEST_F(LoadCacheTest, AFileUnchangedForAWhileIsNotReadAgain) {
 }
 
 TEST_F(LoadCacheTest, SharedObjectsTakeTheLoadOrderOfTheLatestLoad) {
-  write("b.yaml", vs("two", "two.example.com"));
+  write("b.yaml", route_vs("two", "two.example.com"));
   const LoadResult first = load_cached();
   const ResourceSet before = first.resources();
   ASSERT_EQ(before.virtual_services.size(), 1u);
   EXPECT_EQ(before.virtual_services[0].meta.load_order, 0);
 
   // Two documents before it now: the same object, two places later.
-  write("a.yaml", vs("zero", "zero.example.com") + "---\n" + vs("one", "one.example.com"));
+  write("a.yaml", route_vs("zero", "zero.example.com") + "---\n" + route_vs("one", "one.example.com"));
   const LoadResult second = load_cached();
   const ResourceSet after = second.resources();
   ASSERT_EQ(after.virtual_services.size(), 3u);
@@ -147,13 +141,13 @@ TEST_F(LoadCacheTest, ParsingOnThreadsGivesWhatOneThreadGives) {
       if (file[0] == 'b' && i == 150) {
         text += "kind: [unclosed\n";
       } else if (i == 7) {
-        text += vs("shared", std::string(file) + ".example.com");
+        text += route_vs("shared", std::string(file) + ".example.com");
       } else if (i == 8) {
-        text += vs("bad" + name, "not a host!");
+        text += route_vs("bad" + name, "not a host!");
       } else if (i == 9) {
         text += "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + "}\n";
       } else {
-        text += vs(name, name + ".example.com");
+        text += route_vs(name, name + ".example.com");
       }
     }
     write(file, text);
@@ -174,7 +168,7 @@ TEST_F(LoadCacheTest, ParsingOnThreadsGivesWhatOneThreadGives) {
 }
 
 TEST_F(LoadCacheTest, ADifferentDefaultNamespaceParsesAgain) {
-  write("a.yaml", vs("one", "one.example.com"));
+  write("a.yaml", route_vs("one", "one.example.com"));
   load_cached();
   LoadOptions other;
   other.default_namespace = "other";
@@ -187,11 +181,11 @@ TEST_F(LoadCacheTest, ADifferentDefaultNamespaceParsesAgain) {
 }
 
 TEST_F(LoadCacheTest, ChangedDocumentIsParsedAndOrderStaysRight) {
-  write("b.yaml", vs("two", "two.example.com") + "---\n" + vs("three", "three.example.com"));
+  write("b.yaml", route_vs("two", "two.example.com") + "---\n" + route_vs("three", "three.example.com"));
   load_cached();
   // A new file sorting first shifts the load order of everything after it.
-  write("a.yaml", vs("one", "one.example.com"));
-  write("b.yaml", vs("two", "changed.example.com") + "---\n" + vs("three", "three.example.com"));
+  write("a.yaml", route_vs("one", "one.example.com"));
+  write("b.yaml", route_vs("two", "changed.example.com") + "---\n" + route_vs("three", "three.example.com"));
   const LoadResult r = load_cached();
   EXPECT_EQ(cache_.stats().parsed, 2u);
   EXPECT_EQ(cache_.stats().reused, 1u);
@@ -203,11 +197,12 @@ TEST_F(LoadCacheTest, ChangedDocumentIsParsedAndOrderStaysRight) {
 }
 
 TEST_F(LoadCacheTest, DiagnosticsSkipsAndBrokenFilesAreReplayed) {
-  write("a.yaml", vs("bad", "bad host with spaces"));
+  write("a.yaml", route_vs("bad", "bad host with spaces"));
   write("b.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n---\napiVersion: v1\nkind: ConfigMap\n"
         "metadata: {name: y}\n");
-  write("c.yaml", vs("ok", "ok.example.com") + "---\nkind: [unclosed\n---\n" + vs("never", "n.example.com"));
+  write("c.yaml", route_vs("ok", "ok.example.com") + "---\nkind: [unclosed\n---\n" +
+                      route_vs("never", "n.example.com"));
   write("d.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {}\n");
   const LoadResult first = load_cached();
   ASSERT_FALSE(first.unreadable_paths.empty());
@@ -220,9 +215,9 @@ TEST_F(LoadCacheTest, DiagnosticsSkipsAndBrokenFilesAreReplayed) {
 }
 
 TEST_F(LoadCacheTest, MovedDocumentIsParsedAgainForItsLines) {
-  write("a.yaml", vs("one", "one.example.com"));
+  write("a.yaml", route_vs("one", "one.example.com"));
   load_cached();
-  write("a.yaml", "# a comment now comes first\n" + vs("one", "one.example.com"));
+  write("a.yaml", "# a comment now comes first\n" + route_vs("one", "one.example.com"));
   const LoadResult r = load_cached();
   EXPECT_EQ(cache_.stats().parsed, 1u);
   ASSERT_EQ(r.objects.size(), 1u);
@@ -231,9 +226,9 @@ TEST_F(LoadCacheTest, MovedDocumentIsParsedAgainForItsLines) {
 
 TEST_F(LoadCacheTest, StoreKeepsLastGoodVersionAcrossCachedLoads) {
   Store store;
-  write("a.yaml", vs("one", "one.example.com"));
+  write("a.yaml", route_vs("one", "one.example.com"));
   store.apply(load_cached());
-  write("a.yaml", vs("one", "bad host"));
+  write("a.yaml", route_vs("one", "bad host"));
   const Store::Result rejected = store.apply(load_cached());
   ASSERT_EQ(rejected.resources.virtual_services.size(), 1u);
   EXPECT_EQ(rejected.resources.virtual_services[0].hosts[0], "one.example.com");

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -10,6 +12,21 @@
 #include "config/loader.h"
 
 namespace torii::config::testing {
+
+// A new empty directory under the system's temp directory; mkdtemp makes
+// it unique even when test processes run side by side. Empty on failure.
+inline std::filesystem::path make_temp_dir(const std::string& prefix) {
+  std::string path = (std::filesystem::temp_directory_path() / (prefix + "_XXXXXX")).string();
+  if (::mkdtemp(path.data()) == nullptr) return {};
+  return path;
+}
+
+// A VirtualService `name` for `host`, routing everything to host b: what
+// the reload tests write and rewrite.
+inline std::string route_vs(std::string_view name, std::string_view host) {
+  return "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: " + std::string(name) +
+         "}\nspec:\n  hosts: [" + std::string(host) + "]\n  http:\n  - route: [{destination: {host: b}}]\n";
+}
 
 inline LoadResult load(const std::string& yaml, const std::string& file = "test.yaml") {
   return load_string(yaml, file, LoadOptions{});
