@@ -2,7 +2,7 @@
 // loader through its LoadCache, then Store::apply, as ControlPlane::reload
 // runs them. The config is files of 1,000 VirtualService documents each (as
 // bench/benchlib/scale_configs.py writes them); every iteration replaces one
-// small file by a rename, alternating its content, so the load parses one
+// small file by a rename, with new content each time, so the load parses one
 // document and reuses all the others.
 //
 //   ReloadOneDocument/N: N objects besides the changed one.

@@ -56,11 +56,6 @@ const char* kind_of(const TypedObject& object) {
                     object);
 }
 
-ObjectKey key_of(const TypedObject& object) {
-  const ObjectMeta& meta = meta_of(object);
-  return ObjectKey{kind_of(object), meta.namespace_, meta.name};
-}
-
 ObjectKeyView key_view_of(const TypedObject& object) {
   const ObjectMeta& meta = meta_of(object);
   return ObjectKeyView{kind_of(object), meta.namespace_, meta.name};

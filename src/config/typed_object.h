@@ -32,8 +32,8 @@ using SharedObject = std::shared_ptr<const TypedObject>;
 const ObjectMeta& meta_of(const TypedObject& object);
 ObjectMeta& meta_of(TypedObject& object);
 const char* kind_of(const TypedObject& object);
-ObjectKey key_of(const TypedObject& object);
-// key_of() without copying: views into `object` (and a literal for the kind).
+// The object's key as views into `object` (and a literal for the kind);
+// ObjectKeyView::owned() copies it.
 ObjectKeyView key_view_of(const TypedObject& object);
 
 // One object and the position of its document in the current load (the

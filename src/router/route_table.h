@@ -11,7 +11,6 @@
 
 #include <nlohmann/json_fwd.hpp>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "http/header_map.h"
@@ -157,11 +156,6 @@ class RouteTable {
   const VirtualHost* find_domain(std::string_view domain) const;
 
  private:
-  // Transparent hashing so lookups take a string_view (no std::string per request).
-  struct StringHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   // Keys are views of the virtual hosts' own `domain` strings (the hosts are
   // held by virtual_hosts_ and never move): no copy of 10,000 domains per
   // compile.
